@@ -1,0 +1,322 @@
+"""Environment configuration from the ``environments`` context of ``cdk.json``.
+
+Parsed into frozen dataclasses and checked completely before any construct exists, so a mistake
+costs one readable line instead of a half-built app or a failed deployment.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .config_reader import ConfigError, Section
+from .definition.common import ScheduleSpec
+from .definition.emr import ClusterSpec
+from .definition.periods import (
+    DATE_TIME_PATTERN,
+    PERIOD_UNITS,
+    START_AT_FIRST_ACTIVATION,
+    period_minutes,
+    schedule_period_problem,
+)
+
+__all__ = ["ConfigError", "EnvironmentConfig", "load_environments", "select_environments"]
+
+TABLE_NAME = r"[A-Za-z0-9_.-]{3,255}"
+ENV_NAME = r"[a-z][a-z0-9-]{0,19}"
+ACCOUNT = r"[0-9]{12}"
+REGION = r"[a-z]{2}(-[a-z]+)+-[0-9]"
+EMAIL = r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
+RELEASE_LABEL = r"emr-[5-7]\.[0-9]+\.[0-9]+"
+INSTANCE_TYPE = r"[a-z][a-z0-9-]*\.[a-z0-9]+"
+SUBNET = r"subnet-([0-9a-f]{8}|[0-9a-f]{17})"
+STORAGE_CLASSES = ("STANDARD_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE")
+MAX_TABLES_PER_ENVIRONMENT = 50  # two pipelines each, against the 100-pipeline account quota
+MIN_TERMINATE_AFTER_MINUTES = 30  # an EMR cluster alone takes 10-20 minutes to start
+
+
+@dataclass(frozen=True)
+class KeyAttribute:
+    name: str
+    type: str  # S, N or B
+
+
+@dataclass(frozen=True)
+class OwnedTable:
+    """How this stack declares a table it owns."""
+
+    partition_key: KeyAttribute
+    sort_key: KeyAttribute | None
+    billing_mode: str  # PAY_PER_REQUEST or PROVISIONED
+    read_capacity: int | None
+    write_capacity: int | None
+    point_in_time_recovery: bool
+    encryption: str  # CUSTOMER_MANAGED, AWS_MANAGED or AWS_OWNED
+    stream: str | None
+
+
+@dataclass(frozen=True)
+class ExportConfig:
+    schedule: ScheduleSpec | None  # None: on demand
+    read_ratio: float
+    compress: bool
+
+
+@dataclass(frozen=True)
+class RestoreConfig:
+    target_table: str
+    write_ratio: float
+    allow_into_source: bool
+    create_target: bool
+
+
+@dataclass(frozen=True)
+class TableConfig:
+    name: str
+    owned: OwnedTable | None  # None: an existing table this stack only references
+    export: ExportConfig
+    restore: RestoreConfig
+
+
+@dataclass(frozen=True)
+class BucketConfig:
+    export_retention_days: int
+    transition_after_days: int | None
+    transition_storage_class: str
+    log_retention_days: int
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    name: str
+    account: str | None
+    region: str
+    retain_data: bool
+    alarm_emails: tuple[str, ...]
+    bucket: BucketConfig
+    emr: ClusterSpec
+    tables: tuple[TableConfig, ...]
+
+    @property
+    def stack_name(self) -> str:
+        return f"DdbDataPipeline-{self.name}"
+
+
+def _key(section: Section, key: str, *, required: bool) -> KeyAttribute | None:
+    if not required and not section.has(key):
+        section.string(key, None)
+        return None
+    attribute = section.section(key)
+    result = KeyAttribute(
+        name=attribute.string("name", pattern=r".{1,255}", allowed="an attribute name of 1-255 characters"),
+        type=attribute.string("type", choices=("S", "N", "B")),
+    )
+    attribute.finish()
+    return result
+
+
+def _owned(section: Section) -> OwnedTable:
+    billing = section.string("billing_mode", "PAY_PER_REQUEST", choices=("PAY_PER_REQUEST", "PROVISIONED"))
+    provisioned = billing == "PROVISIONED"
+    capacities = []
+    for key in ("read_capacity", "write_capacity"):
+        if provisioned:
+            capacities.append(section.integer(key, minimum=1, maximum=40000))
+        elif section.has(key):
+            raise section.fail(key, section.raw[key], "no capacity with billing_mode PAY_PER_REQUEST")
+        else:
+            section.integer(key, None, minimum=1, maximum=40000)
+            capacities.append(None)
+    owned = OwnedTable(
+        partition_key=_key(section, "partition_key", required=True),  # type: ignore[arg-type]
+        sort_key=_key(section, "sort_key", required=False),
+        billing_mode=billing,
+        read_capacity=capacities[0],
+        write_capacity=capacities[1],
+        point_in_time_recovery=section.boolean("point_in_time_recovery", True),
+        encryption=section.string(
+            "encryption", "CUSTOMER_MANAGED", choices=("CUSTOMER_MANAGED", "AWS_MANAGED", "AWS_OWNED")
+        ),
+        stream=section.string(
+            "stream", None, choices=("NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY")
+        ),
+    )
+    section.finish()
+    return owned
+
+
+def _export(section: Section) -> ExportConfig:
+    period = section.string("schedule", "1 day")
+    schedule = None
+    if period != "ondemand":
+        problem = schedule_period_problem(period)
+        if problem:
+            raise section.fail("schedule", period, f"'ondemand' or a period of at least 15 minutes in {PERIOD_UNITS}")
+        start = section.string("start", START_AT_FIRST_ACTIVATION)
+        if start != START_AT_FIRST_ACTIVATION and not DATE_TIME_PATTERN.fullmatch(start):
+            raise section.fail("start", start, f"{START_AT_FIRST_ACTIVATION} or a UTC time YYYY-MM-DDTHH:MM:SS")
+        schedule = ScheduleSpec(period=period, start=start)
+    elif section.has("start"):
+        raise section.fail("start", section.raw["start"], "no start with schedule 'ondemand'")
+    else:
+        section.string("start", None)
+    config = ExportConfig(
+        schedule=schedule,
+        read_ratio=section.number("read_ratio", 0.25, minimum=0.1, maximum=1.0),
+        compress=section.boolean("compress", True),
+    )
+    section.finish()
+    return config
+
+
+def _restore(section: Section, *, source: str, owned: bool) -> RestoreConfig:
+    target = section.string("target_table", f"{source}-restore", pattern=TABLE_NAME, allowed=_TABLE_NAME_RULE)
+    allow = section.boolean("allow_into_source", False)
+    if target == source and not allow:
+        raise section.fail(
+            "target_table", target, "a table other than the source (set allow_into_source: true to restore into it)"
+        )
+    create = section.boolean("create_target", owned and target != source)
+    if create and not owned:
+        raise section.fail("create_target", True, "false for a table this stack does not own (its key schema is unknown)")
+    if create and target == source:
+        raise section.fail("create_target", True, "false when restoring into the source table")
+    config = RestoreConfig(
+        target_table=target,
+        write_ratio=section.number("write_ratio", 0.5, minimum=0.1, maximum=1.0),
+        allow_into_source=allow,
+        create_target=create,
+    )
+    section.finish()
+    return config
+
+
+_TABLE_NAME_RULE = "3-255 characters of A-Z a-z 0-9 _ . -"
+
+
+def _table(section: Section) -> TableConfig:
+    name = section.string("name", pattern=TABLE_NAME, allowed=_TABLE_NAME_RULE)
+    owned = _owned(section.section("owned")) if section.has("owned") else None
+    if owned is None:
+        section.section("owned")
+    table = TableConfig(
+        name=name,
+        owned=owned,
+        export=_export(section.section("export")),
+        restore=_restore(section.section("restore"), source=name, owned=owned is not None),
+    )
+    section.finish()
+    return table
+
+
+def _tables(env: Section) -> tuple[TableConfig, ...]:
+    raw_tables = env.items("tables")
+    if not 1 <= len(raw_tables) <= MAX_TABLES_PER_ENVIRONMENT:
+        raise env.fail("tables", raw_tables, f"a list of 1 to {MAX_TABLES_PER_ENVIRONMENT} tables")
+    tables = []
+    for index, raw in enumerate(raw_tables):
+        label = raw.get("name") if isinstance(raw, Mapping) and isinstance(raw.get("name"), str) else index
+        tables.append(_table(Section(raw, f"{env.where('tables')}[{label}]")))
+    claimed: dict[str, str] = {}
+    for table in tables:
+        names = [(table.name, "table")]
+        if table.restore.create_target:
+            names.append((table.restore.target_table, "restore target"))
+        for name, role in names:
+            if name in claimed:
+                raise ConfigError(
+                    f"{env.where('tables')}[{table.name}]: {role} name '{name}' is already used as the "
+                    f"{claimed[name]}; expected each table and created restore target to be unique"
+                )
+            claimed[name] = f"{role} of '{table.name}'" if role != "table" else "name of a table"
+    return tuple(tables)
+
+
+def _bucket(section: Section) -> BucketConfig:
+    retention = section.integer("export_retention_days", 35, minimum=1, maximum=36500)
+    storage_class = section.string("transition_storage_class", "GLACIER_IR", choices=STORAGE_CLASSES)
+    minimum = 30 if storage_class == "STANDARD_IA" else 1
+    transition = section.integer("transition_after_days", None, minimum=minimum, maximum=36500)
+    if transition is not None and transition >= retention:
+        raise section.fail(
+            "transition_after_days", transition, f"fewer days than export_retention_days ({retention}) or null"
+        )
+    config = BucketConfig(
+        export_retention_days=retention,
+        transition_after_days=transition,
+        transition_storage_class=storage_class,
+        log_retention_days=section.integer("log_retention_days", 90, minimum=1, maximum=36500),
+    )
+    section.finish()
+    return config
+
+
+def _emr(section: Section) -> ClusterSpec:
+    defaults = ClusterSpec()
+    terminate_after = section.string("terminate_after", defaults.terminate_after)
+    minutes = period_minutes(terminate_after)
+    if minutes is None or minutes < MIN_TERMINATE_AFTER_MINUTES:
+        raise section.fail(
+            "terminate_after", terminate_after, f"a period of at least {MIN_TERMINATE_AFTER_MINUTES} minutes in {PERIOD_UNITS}"
+        )
+    instance = dict(pattern=INSTANCE_TYPE, allowed="an EC2 instance type such as m5.xlarge")
+    spec = ClusterSpec(
+        release_label=section.string(
+            "release_label", defaults.release_label, pattern=RELEASE_LABEL, allowed="an EMR release label emr-5.x.y to emr-7.x.y"
+        ),
+        master_instance_type=section.string("master_instance_type", defaults.master_instance_type, **instance),
+        core_instance_type=section.string("core_instance_type", defaults.core_instance_type, **instance),
+        core_instance_count=section.integer("core_instance_count", defaults.core_instance_count, minimum=1, maximum=50),
+        terminate_after=terminate_after,
+        subnet_id=section.string("subnet_id", None, pattern=SUBNET, allowed="a subnet id such as subnet-0123456789abcdef0"),
+    )
+    section.finish()
+    return spec
+
+
+def _environment(name: str, raw: Any) -> EnvironmentConfig:
+    env = Section(raw, f"environments.{name}")
+    emails = env.items("alarm_emails", [])
+    for index, email in enumerate(emails):
+        Section({"email": email}, env.where(f"alarm_emails[{index}]")).string(
+            "email", pattern=EMAIL, allowed="an email address such as oncall@example.com"
+        )
+    config = EnvironmentConfig(
+        name=name,
+        account=env.string("account", None, pattern=ACCOUNT, allowed="a 12-digit AWS account id, or null for any account"),
+        region=env.string("region", pattern=REGION, allowed="an AWS region such as eu-west-1"),
+        retain_data=env.boolean("retain_data", True),
+        alarm_emails=tuple(emails),
+        bucket=_bucket(env.section("export_bucket")),
+        emr=_emr(env.section("emr")),
+        tables=_tables(env),
+    )
+    env.finish()
+    return config
+
+
+def load_environments(context: Mapping[str, Any]) -> dict[str, EnvironmentConfig]:
+    """Every environment of the ``environments`` context, or a ConfigError naming the first mistake."""
+    raw = context.get("environments")
+    if not isinstance(raw, Mapping) or not raw:
+        raise ConfigError("environments: missing or empty; expected an object of environment name -> settings in cdk.json context")
+    environments = {}
+    for name, settings in raw.items():
+        if not isinstance(name, str) or not _matches(ENV_NAME, name):
+            raise ConfigError(f"environments.{name}: invalid environment name; expected lower-case letters, digits and -, starting with a letter, at most 20 characters")
+        environments[name] = _environment(name, settings)
+    return environments
+
+
+def select_environments(environments: Mapping[str, EnvironmentConfig], selected: Any) -> list[EnvironmentConfig]:
+    """All environments, or the one named by ``-c env=NAME``."""
+    if selected is None:
+        return list(environments.values())
+    if selected not in environments:
+        raise ConfigError(f"env: '{selected}' is not a configured environment; expected one of {', '.join(environments)}")
+    return [environments[selected]]
+
+
+def _matches(pattern: str, value: str) -> bool:
+    import re
+
+    return re.fullmatch(pattern, value) is not None

@@ -1,0 +1,116 @@
+"""Typed reads from the JSON context with errors that say where, what was found and what is allowed.
+
+Every message is a single line starting with the dotted path of the value, so a user can find the
+spot in ``cdk.json`` without reading code.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Mapping
+
+
+class ConfigError(ValueError):
+    """A user's configuration mistake: printed as one line, never as a traceback."""
+
+
+_MISSING = object()
+
+
+class Section:
+    """A JSON object at a known path; each key it hands out is remembered so that keys nobody asked
+    for (usually typos) are reported by ``finish``."""
+
+    def __init__(self, raw: Any, path: str):
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"{path}: expected an object, got {_show(raw)}")
+        self.raw = raw
+        self.path = path
+        self._read: set[str] = set()
+
+    def where(self, key: str) -> str:
+        return f"{self.path}.{key}"
+
+    def fail(self, key: str, value: Any, allowed: str) -> ConfigError:
+        return ConfigError(f"{self.where(key)}: {_show(value)} is not allowed; expected {allowed}")
+
+    def has(self, key: str) -> bool:
+        return key in self.raw and self.raw[key] is not None
+
+    def _get(self, key: str, default: Any) -> Any:
+        self._read.add(key)
+        if key not in self.raw or self.raw[key] is None:
+            if default is _MISSING:
+                raise ConfigError(f"{self.where(key)}: missing; this field is required")
+            return default
+        return self.raw[key]
+
+    def string(
+        self,
+        key: str,
+        default: Any = _MISSING,
+        *,
+        pattern: str | None = None,
+        choices: Iterable[str] | None = None,
+        allowed: str = "a string",
+    ) -> Any:
+        value = self._get(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        options = list(choices) if choices is not None else None
+        if options is not None:
+            allowed = "one of " + ", ".join(options)
+        if not isinstance(value, str):
+            raise self.fail(key, value, allowed)
+        if options is not None and value not in options:
+            raise self.fail(key, value, allowed)
+        if pattern is not None and not re.fullmatch(pattern, value):
+            raise self.fail(key, value, allowed)
+        return value
+
+    def integer(self, key: str, default: Any = _MISSING, *, minimum: int, maximum: int) -> Any:
+        value = self._get(key, default)
+        if value is default and default is not _MISSING:
+            return value
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+            raise self.fail(key, value, f"a whole number from {minimum} to {maximum}")
+        return value
+
+    def number(self, key: str, default: Any = _MISSING, *, minimum: float, maximum: float) -> float:
+        value = self._get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not minimum <= value <= maximum:
+            raise self.fail(key, value, f"a number from {minimum} to {maximum}")
+        return float(value)
+
+    def boolean(self, key: str, default: Any = _MISSING) -> bool:
+        value = self._get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(key, value, "true or false")
+        return value
+
+    def section(self, key: str) -> "Section":
+        """An optional nested object: absent means all its fields take their defaults."""
+        return Section(self._get(key, {}), self.where(key))
+
+    def items(self, key: str, default: Any = _MISSING) -> list[Any]:
+        value = self._get(key, default)
+        if not isinstance(value, list):
+            raise self.fail(key, value, "a list")
+        return value
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.raw) - self._read)
+        if unknown:
+            known = ", ".join(sorted(self._read))
+            raise ConfigError(f"{self.where(unknown[0])}: unknown field; known fields here: {known}")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (dict, list)):
+        return "an object" if isinstance(value, dict) else "a list"
+    return str(value)

@@ -1,0 +1,77 @@
+"""The one way this project acknowledges a cdk-nag finding: on one construct, with a reason."""
+from __future__ import annotations
+
+from typing import Any
+
+import jsii
+from aws_cdk import Acknowledgment, Aspects, IAspect, Stack, Validations
+from aws_cdk import aws_iam as iam
+from constructs import IConstruct
+
+WILDCARD_RULE = "IAM5"
+
+
+def acknowledge(construct: IConstruct, rule: str, reason: str) -> None:
+    """``rule`` is the AwsSolutions rule, e.g. ``S1``, or a granular one such as ``IAM5[Resource::*]``;
+    it covers the construct and its children."""
+    Validations.of(construct).acknowledge(Acknowledgment(id=f"AwsSolutions::AwsSolutions-{rule}", reason=reason))
+
+
+def acknowledge_wildcards(policy: iam.Policy, reason: str) -> None:
+    """Acknowledges each wildcard of one policy that is designed to hold the unavoidable ones.
+
+    cdk-nag reports wildcards one by one, by the flattened action or resource (``Resource::<Bucket.Arn>/x/*``),
+    and logical ids are only known once the template resolves; so the ids are computed at synthesis,
+    from the policy's own resolved document, and acknowledged on that policy alone."""
+    Aspects.of(policy).add(_WildcardAcknowledgment(reason))
+
+
+@jsii.implements(IAspect)
+class _WildcardAcknowledgment:
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def visit(self, node: IConstruct) -> None:
+        if isinstance(node, iam.CfnPolicy):
+            document = Stack.of(node).resolve(node.policy_document)
+            for finding in wildcard_findings(document):
+                acknowledge(node, f"{WILDCARD_RULE}[{finding}]", self.reason)
+
+
+def wildcard_findings(document: dict[str, Any]) -> list[str]:
+    """The granular ids cdk-nag's IAM5 gives an Allow statement's wildcard actions and resources."""
+    found: list[str] = []
+    for statement in document.get("Statement", []):
+        if statement.get("Effect") != "Allow":
+            continue
+        for action in _as_list(statement.get("Action")):
+            if "*" in action:
+                found.append(f"Action::{action}")
+        for resource in _as_list(statement.get("Resource")):
+            flat = _flatten(resource)
+            if "*" in flat:
+                found.append(f"Resource::{flat}")
+    return sorted(set(found))
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _flatten(node: Any) -> str:
+    if isinstance(node, str):
+        return node.replace("${", "<").replace("}", ">")
+    if isinstance(node, dict):
+        if "Fn::Join" in node:
+            delimiter, items = node["Fn::Join"]
+            return delimiter.join(_flatten(item) for item in items)
+        if "Fn::GetAtt" in node:
+            resource, attribute = node["Fn::GetAtt"]
+            return f"<{_flatten(resource)}.{_flatten(attribute)}>"
+        if "Ref" in node:
+            return f"<{_flatten(node['Ref'])}>"
+        if "Fn::Sub" in node:
+            return _flatten(node["Fn::Sub"])
+    return str(node)

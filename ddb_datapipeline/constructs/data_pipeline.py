@@ -1,0 +1,75 @@
+"""``CfnPipeline`` from a validated definition model.
+
+The definition is checked against the service's rules here, at synth time, so a broken pipeline
+never reaches CloudFormation. Its name carries the definition's structural fingerprint: a change an
+activated pipeline refuses (an object removed, a reference or a schedule period changed) renames it,
+and a rename makes CloudFormation replace the pipeline instead of failing the update.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+from aws_cdk import aws_datapipeline as datapipeline
+from constructs import Construct
+
+from ..definition.model import PipelineDefinition
+from ..definition.render import to_cloudformation
+from ..definition.validator import ensure_valid
+
+MAX_PIPELINE_TAGS = 10
+
+
+class DataPipeline(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name_prefix: str,
+        description: str,
+        definition: PipelineDefinition,
+        activate: bool,
+        tags: Mapping[str, str],
+    ) -> None:
+        super().__init__(scope, id)
+        if len(tags) > MAX_PIPELINE_TAGS:
+            raise ValueError(f"{name_prefix}: {len(tags)} pipeline tags; the service allows at most {MAX_PIPELINE_TAGS}")
+        self.definition = ensure_valid(definition, label=name_prefix)
+        self.pipeline_name = f"{name_prefix}-{definition.fingerprint()}"
+        rendered = to_cloudformation(definition)
+        self.resource = datapipeline.CfnPipeline(
+            self,
+            "Resource",
+            name=self.pipeline_name,
+            description=description,
+            activate=activate,
+            pipeline_objects=[
+                datapipeline.CfnPipeline.PipelineObjectProperty(
+                    id=obj["Id"],
+                    name=obj["Name"],
+                    fields=[
+                        datapipeline.CfnPipeline.FieldProperty(
+                            key=f["Key"], string_value=f.get("StringValue"), ref_value=f.get("RefValue")
+                        )
+                        for f in obj["Fields"]
+                    ],
+                )
+                for obj in rendered["PipelineObjects"]
+            ],
+            parameter_objects=[
+                datapipeline.CfnPipeline.ParameterObjectProperty(
+                    id=p["Id"],
+                    attributes=[
+                        datapipeline.CfnPipeline.ParameterAttributeProperty(key=a["Key"], string_value=a["StringValue"])
+                        for a in p["Attributes"]
+                    ],
+                )
+                for p in rendered["ParameterObjects"]
+            ],
+            parameter_values=[
+                datapipeline.CfnPipeline.ParameterValueProperty(id=v["Id"], string_value=v["StringValue"])
+                for v in rendered["ParameterValues"]
+            ],
+            pipeline_tags=[datapipeline.CfnPipeline.PipelineTagProperty(key=k, value=v) for k, v in sorted(tags.items())],
+        )
+        self.pipeline_id = self.resource.ref

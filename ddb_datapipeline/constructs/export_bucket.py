@@ -1,0 +1,107 @@
+"""The bucket that holds exports and pipeline logs, with its key and its access-log bucket."""
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from .acknowledge import acknowledge
+
+EXPORTS_PREFIX = "exports"
+LOGS_PREFIX = "logs"
+
+
+class ExportBucket(Construct):
+    """KMS-encrypted, versioned, TLS-only, private, access-logged; exports expire after the retention
+    and may move to a colder storage class first. Pass ``existing_bucket`` (and its ``existing_key``)
+    to write into a bucket this stack does not own; it is then used exactly as it is."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        retain: bool,
+        export_retention_days: int,
+        transition_after_days: int | None,
+        transition_storage_class: str,
+        log_retention_days: int,
+        existing_bucket: s3.IBucket | None = None,
+        existing_key: kms.IKey | None = None,
+    ) -> None:
+        super().__init__(scope, id)
+        removal = RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY
+        if existing_bucket is not None:
+            self.bucket: s3.IBucket = existing_bucket
+            self.key: kms.IKey | None = existing_key
+            return
+        self.key = kms.Key(
+            self,
+            "Key",
+            description="Encrypts DynamoDB exports and Data Pipeline logs",
+            enable_key_rotation=True,
+            removal_policy=removal,
+        )
+        access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,  # the only encryption S3 server access logging accepts
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=removal,
+            lifecycle_rules=[s3.LifecycleRule(id="ExpireAccessLogs", expiration=Duration.days(log_retention_days))],
+        )
+        acknowledge(
+            access_logs,
+            "S1",
+            "This bucket is the access-log destination of the export bucket; logging it to itself would loop.",
+        )
+        transitions = []
+        if transition_after_days is not None:
+            transitions.append(
+                s3.Transition(
+                    storage_class=s3.StorageClass(transition_storage_class),  # the S3 API name
+                    transition_after=Duration.days(transition_after_days),
+                )
+            )
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=access_logs,
+            server_access_logs_prefix="export-bucket/",
+            removal_policy=removal,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireExports",
+                    prefix=f"{EXPORTS_PREFIX}/",
+                    expiration=Duration.days(export_retention_days),
+                    transitions=transitions or None,
+                ),
+                s3.LifecycleRule(
+                    id="ExpireLogs", prefix=f"{LOGS_PREFIX}/", expiration=Duration.days(log_retention_days)
+                ),
+                s3.LifecycleRule(
+                    id="CleanUpVersionsAndUploads",
+                    noncurrent_version_expiration=Duration.days(7),
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                ),
+            ],
+        )
+
+    def exports_prefix(self, table_name: str) -> str:
+        return f"{EXPORTS_PREFIX}/{table_name}"
+
+    def logs_prefix(self, pipeline: str) -> str:
+        return f"{LOGS_PREFIX}/{pipeline}"
+
+    def uri(self, prefix: str) -> str:
+        return f"s3://{self.bucket.bucket_name}/{prefix}"

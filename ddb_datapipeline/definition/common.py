@@ -1,0 +1,80 @@
+"""Objects every definition of this project carries: Default, Schedule and the failure alarm.
+
+Keeping them in one place is what guarantees the house rules for every pipeline: CASCADE rerun
+mode, a log location, named least-privilege roles, and an SNS alarm on failure.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .model import PipelineObject, Ref
+from .periods import START_AT_FIRST_ACTIVATION
+
+DEFAULT_ID = "Default"
+SCHEDULE_ID = "DefaultSchedule"
+FAILURE_ALARM_ID = "FailureAlarm"
+MAXIMUM_RETRIES = "2"
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """What the definitions of one stack share: where they run, as whom, where they log and alert."""
+
+    region: str
+    role: str
+    resource_role: str
+    log_uri: str
+    alarm_topic_arn: str
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """A recurring schedule; ``start`` is FIRST_ACTIVATION_DATE_TIME or a UTC ``YYYY-MM-DDTHH:MM:SS``."""
+
+    period: str
+    start: str = START_AT_FIRST_ACTIVATION
+
+
+def default_object(settings: PipelineSettings, schedule: ScheduleSpec | None) -> PipelineObject:
+    return PipelineObject.build(
+        DEFAULT_ID,
+        type="Default",
+        scheduleType="cron" if schedule else "ondemand",
+        schedule=Ref(SCHEDULE_ID) if schedule else None,
+        failureAndRerunMode="CASCADE",
+        role=settings.role,
+        resourceRole=settings.resource_role,
+        pipelineLogUri=settings.log_uri,
+    )
+
+
+def schedule_object(schedule: ScheduleSpec) -> PipelineObject:
+    first_activation = schedule.start == START_AT_FIRST_ACTIVATION
+    return PipelineObject.build(
+        SCHEDULE_ID,
+        type="Schedule",
+        period=schedule.period,
+        startAt=schedule.start if first_activation else None,
+        startDateTime=None if first_activation else schedule.start,
+    )
+
+
+def failure_alarm(settings: PipelineSettings, *, what: str) -> PipelineObject:
+    return PipelineObject.build(
+        FAILURE_ALARM_ID,
+        type="SnsAlarm",
+        topicArn=settings.alarm_topic_arn,
+        role=settings.role,
+        subject=f"FAILED: {what}",
+        message=(
+            f"{what} failed. Pipeline #{{node.@pipelineId}}, object #{{node.name}}, "
+            "scheduled #{node.@scheduledStartTime}, error: #{node.errorMessage}"
+        ),
+    )
+
+
+def scheduling_objects(settings: PipelineSettings, schedule: ScheduleSpec | None) -> list[PipelineObject]:
+    objects = [default_object(settings, schedule)]
+    if schedule:
+        objects.append(schedule_object(schedule))
+    return objects

@@ -1,0 +1,125 @@
+"""Renders a definition to the two shapes the service accepts, and reads the file shape back.
+
+CloudFormation takes ``PipelineObjects``/``ParameterObjects``/``ParameterValues`` lists; the CLI
+(``put-pipeline-definition``, ``validate-pipeline-definition``) takes the JSON file format. Having both
+come from one model means the review file and the deployed pipeline cannot drift apart.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .model import Field, Parameter, PipelineDefinition, PipelineObject
+
+
+class DefinitionFormatError(ValueError):
+    """The input is not a pipeline definition in the JSON file format at all."""
+
+
+def to_cloudformation(definition: PipelineDefinition) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "PipelineObjects": [
+            {
+                "Id": obj.id,
+                "Name": obj.name,
+                "Fields": [
+                    {"Key": f.key, ("RefValue" if f.is_ref else "StringValue"): f.value}
+                    for f in obj.fields
+                ],
+            }
+            for obj in definition.objects
+        ],
+        "ParameterObjects": [
+            {"Id": p.id, "Attributes": [{"Key": k, "StringValue": v} for k, v in p.attributes]}
+            for p in definition.parameters
+        ],
+        "ParameterValues": [{"Id": k, "StringValue": v} for k, v in definition.values],
+    }
+
+
+def _group(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Repeated keys become a list, as in the file format."""
+    grouped: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in grouped:
+            existing = grouped[key]
+            grouped[key] = (existing if isinstance(existing, list) else [existing]) + [value]
+        else:
+            grouped[key] = value
+    return grouped
+
+
+def to_definition_file(definition: PipelineDefinition) -> dict[str, Any]:
+    objects = []
+    for obj in definition.objects:
+        pairs: list[tuple[str, Any]] = [("id", obj.id), ("name", obj.name)]
+        pairs += [(f.key, {"ref": f.value} if f.is_ref else f.value) for f in obj.fields]
+        objects.append(_group(pairs))
+    parameters = [_group([("id", p.id), *p.attributes]) for p in definition.parameters]
+    result: dict[str, Any] = {"objects": objects, "parameters": parameters}
+    if definition.values:
+        result["values"] = _group(list(definition.values))
+    return result
+
+
+def _strings(where: str, key: str, raw: Any) -> list[Any]:
+    items = raw if isinstance(raw, list) else [raw]
+    for item in items:
+        if not isinstance(item, (str, dict)) or (isinstance(item, dict) and set(item) != {"ref"}):
+            raise DefinitionFormatError(
+                f"{where}.{key}: value {item!r} is neither a string nor {{\"ref\": id}}"
+            )
+    return items
+
+
+def from_definition_file(data: Any) -> PipelineDefinition:
+    """Reads the JSON file format (as written by ``get-pipeline-definition`` or by hand)."""
+    if not isinstance(data, dict) or not isinstance(data.get("objects"), list):
+        raise DefinitionFormatError('expected a JSON object with an "objects" list')
+    unknown = set(data) - {"objects", "parameters", "values"}
+    if unknown:
+        raise DefinitionFormatError(
+            f"unknown top-level keys {sorted(unknown)}; allowed: objects, parameters, values"
+        )
+    objects = []
+    for index, raw in enumerate(data["objects"]):
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+            raise DefinitionFormatError(f"objects[{index}]: expected an object with a string \"id\"")
+        fields: list[Field] = []
+        for key, value in raw.items():
+            if key in ("id", "name"):
+                continue
+            for item in _strings(raw["id"], key, value):
+                if isinstance(item, dict):
+                    fields.append(Field(key, str(item["ref"]), is_ref=True))
+                else:
+                    fields.append(Field(key, item))
+        name = raw.get("name", raw["id"])
+        if not isinstance(name, str):
+            raise DefinitionFormatError(f"{raw['id']}.name: expected a string, got {name!r}")
+        objects.append(PipelineObject(id=raw["id"], name=name, fields=tuple(fields)))
+    parameters = []
+    raw_parameters = data.get("parameters", [])
+    if not isinstance(raw_parameters, list):
+        raise DefinitionFormatError('"parameters" must be a list')
+    for index, raw in enumerate(raw_parameters):
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+            raise DefinitionFormatError(f"parameters[{index}]: expected an object with a string \"id\"")
+        attrs = []
+        for key, value in raw.items():
+            if key == "id":
+                continue
+            for item in _strings(raw["id"], key, value):
+                if not isinstance(item, str):
+                    raise DefinitionFormatError(f"{raw['id']}.{key}: parameter attributes are strings")
+                attrs.append((key, item))
+        parameters.append(Parameter(id=raw["id"], attributes=tuple(attrs)))
+    raw_values = data.get("values", {})
+    if not isinstance(raw_values, dict):
+        raise DefinitionFormatError('"values" must be an object of parameter id -> value')
+    values = []
+    for key, value in raw_values.items():
+        for item in _strings("values", key, value):
+            if not isinstance(item, str):
+                raise DefinitionFormatError(f"values.{key}: values are strings")
+            values.append((key, item))
+    return PipelineDefinition(objects=tuple(objects), parameters=tuple(parameters), values=tuple(values))

@@ -1,0 +1,102 @@
+"""One environment: its bucket, topic, roles, tables and the export and restore pipeline per table."""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import aws_dynamodb as dynamodb
+from constructs import Construct
+
+from ..config import EnvironmentConfig, OwnedTable, TableConfig
+from ..constructs.alert_topic import AlertTopic
+from ..constructs.data_table import DataTable
+from ..constructs.export_bucket import ExportBucket
+from ..constructs.pipeline_roles import PipelineRoles
+from ..constructs.table_pipelines import ExportPipeline, RestorePipeline
+
+
+class BackupStack(Stack):
+    def __init__(self, scope: Construct, id: str, *, config: EnvironmentConfig, **kwargs: Any) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.config = config
+        Tags.of(self).add("project", "ddb-datapipeline")
+        Tags.of(self).add("environment", config.name)
+
+        self.bucket = ExportBucket(
+            self,
+            "ExportBucket",
+            retain=config.retain_data,
+            export_retention_days=config.bucket.export_retention_days,
+            transition_after_days=config.bucket.transition_after_days,
+            transition_storage_class=config.bucket.transition_storage_class,
+            log_retention_days=config.bucket.log_retention_days,
+        )
+        self.alerts = AlertTopic(self, "Alerts", emails=config.alarm_emails)
+        self.roles = PipelineRoles(self, "Roles", bucket=self.bucket, alert_topic=self.alerts.topic, alert_key=self.alerts.key)
+        CfnOutput(self, "ExportBucketName", value=self.bucket.bucket.bucket_name)
+        CfnOutput(self, "AlertTopicArn", value=self.alerts.topic.topic_arn)
+
+        self.tables: dict[str, dynamodb.ITable] = {}
+        self.pipelines: dict[str, ExportPipeline | RestorePipeline] = {}
+        for table in config.tables:
+            self._add_table(table)
+
+    def _declare(self, id: str, name: str, owned: OwnedTable | None) -> dynamodb.ITable:
+        if owned is None:
+            return dynamodb.Table.from_table_name(self, id, name)
+        return DataTable(
+            self,
+            id,
+            table_name=name,
+            partition_key=(owned.partition_key.name, owned.partition_key.type),
+            sort_key=(owned.sort_key.name, owned.sort_key.type) if owned.sort_key else None,
+            billing_mode=owned.billing_mode,
+            read_capacity=owned.read_capacity,
+            write_capacity=owned.write_capacity,
+            point_in_time_recovery=owned.point_in_time_recovery,
+            encryption=owned.encryption,
+            stream=owned.stream,
+            retain=self.config.retain_data,
+        ).table
+
+    def _add_table(self, table: TableConfig) -> None:
+        source = self._declare(f"Table-{table.name}", table.name, table.owned)
+        self.tables[table.name] = source
+        restore = table.restore
+        if restore.target_table == table.name:
+            target = source
+        elif restore.create_target and table.owned is not None:
+            # Same key schema as the source (the import requires it), billed per request so it costs nothing while empty.
+            target_shape = replace(table.owned, billing_mode="PAY_PER_REQUEST", read_capacity=None, write_capacity=None, stream=None)
+            target = self._declare(f"RestoreTarget-{table.name}", restore.target_table, target_shape)
+        else:
+            target = dynamodb.Table.from_table_name(self, f"RestoreTarget-{table.name}", restore.target_table)
+        self.tables[restore.target_table] = target
+
+        shared = dict(environment=self.config.name, bucket=self.bucket, roles=self.roles, alert_topic=self.alerts.topic, cluster=self.config.emr)
+        export = ExportPipeline(
+            self,
+            f"Export-{table.name}",
+            table=source,
+            table_name=table.name,
+            schedule=table.export.schedule,
+            read_ratio=table.export.read_ratio,
+            compress=table.export.compress,
+            **shared,
+        )
+        restore_pipeline = RestorePipeline(
+            self,
+            f"Restore-{table.name}",
+            target=target,
+            source_table_name=table.name,
+            target_table_name=restore.target_table,
+            write_ratio=restore.write_ratio,
+            **shared,
+        )
+        self.pipelines[f"{table.name}-export"] = export
+        self.pipelines[f"{table.name}-restore"] = restore_pipeline
+        output_id = "".join(ch for ch in table.name.title() if ch.isalnum())
+        CfnOutput(self, f"{output_id}ExportPipelineId", value=export.pipeline.pipeline_id, description=f"Export pipeline of {table.name}")
+        CfnOutput(self, f"{output_id}RestorePipelineId", value=restore_pipeline.pipeline.pipeline_id, description=f"Restore pipeline of {table.name} (activate with myInputS3Loc)")
+        CfnOutput(self, f"{output_id}RestoreTargetTable", value=restore.target_table)
