@@ -5,6 +5,7 @@ costs one readable line instead of a half-built app or a failed deployment.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -211,7 +212,9 @@ def _table(section: Section) -> TableConfig:
 def _tables(env: Section) -> tuple[TableConfig, ...]:
     raw_tables = env.items("tables")
     if not 1 <= len(raw_tables) <= MAX_TABLES_PER_ENVIRONMENT:
-        raise env.fail("tables", raw_tables, f"a list of 1 to {MAX_TABLES_PER_ENVIRONMENT} tables")
+        raise ConfigError(
+            f"{env.where('tables')}: {len(raw_tables)} tables is not allowed; expected 1 to {MAX_TABLES_PER_ENVIRONMENT} tables"
+        )
     tables = []
     for index, raw in enumerate(raw_tables):
         label = raw.get("name") if isinstance(raw, Mapping) and isinstance(raw.get("name"), str) else index
@@ -317,6 +320,4 @@ def select_environments(environments: Mapping[str, EnvironmentConfig], selected:
 
 
 def _matches(pattern: str, value: str) -> bool:
-    import re
-
     return re.fullmatch(pattern, value) is not None

