@@ -71,11 +71,32 @@ class RestoreConfig:
 
 
 @dataclass(frozen=True)
+class CopyConfig:
+    """Keeps another table in step with this one: export, import into the target, clean up."""
+
+    target_table: str
+    region: str
+    account: str | None  # None: the environment's own account
+    schedule: ScheduleSpec | None  # None: on demand
+    read_ratio: float
+    write_ratio: float
+    owned: bool  # the target table is declared by this project (in the target's environment)
+    cross_account: bool
+
+    @property
+    def label(self) -> str:
+        """A short id for the copy, unique within its source table."""
+        where = "-".join(part for part in (self.account if self.cross_account else None, self.region) if part)
+        return f"{self.target_table}-{where}"
+
+
+@dataclass(frozen=True)
 class TableConfig:
     name: str
     owned: OwnedTable | None  # None: an existing table this stack only references
     export: ExportConfig
     restore: RestoreConfig
+    copies: tuple[CopyConfig, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,7 +125,7 @@ class EnvironmentConfig:
 
 def _key(section: Section, key: str, *, required: bool) -> KeyAttribute | None:
     if not required and not section.has(key):
-        section.string(key, None)
+        section.allow(key)
         return None
     attribute = section.section(key)
     result = KeyAttribute(
@@ -125,7 +146,7 @@ def _owned(section: Section) -> OwnedTable:
         elif section.has(key):
             raise section.fail(key, section.raw[key], "no capacity with billing_mode PAY_PER_REQUEST")
         else:
-            section.integer(key, None, minimum=1, maximum=40000)
+            section.allow(key)
             capacities.append(None)
     owned = OwnedTable(
         partition_key=_key(section, "partition_key", required=True),  # type: ignore[arg-type]
@@ -145,24 +166,30 @@ def _owned(section: Section) -> OwnedTable:
     return owned
 
 
+def _schedule(section: Section, default: str) -> ScheduleSpec | None:
+    """``ondemand`` (None) or a recurring schedule with its start."""
+    period = section.string("schedule", default)
+    if period == "ondemand":
+        if section.has("start"):
+            raise section.fail("start", section.raw["start"], "no start with schedule 'ondemand'")
+        section.allow("start")
+        return None
+    if schedule_period_problem(period):
+        raise section.fail("schedule", period, f"'ondemand' or a period of at least 15 minutes in {PERIOD_UNITS}")
+    start = section.string("start", START_AT_FIRST_ACTIVATION)
+    if start != START_AT_FIRST_ACTIVATION and not DATE_TIME_PATTERN.fullmatch(start):
+        raise section.fail("start", start, f"{START_AT_FIRST_ACTIVATION} or a UTC time YYYY-MM-DDTHH:MM:SS")
+    return ScheduleSpec(period=period, start=start)
+
+
+def _ratio(section: Section, key: str, default: float) -> float:
+    return section.number(key, default, minimum=0.1, maximum=1.0)
+
+
 def _export(section: Section) -> ExportConfig:
-    period = section.string("schedule", "1 day")
-    schedule = None
-    if period != "ondemand":
-        problem = schedule_period_problem(period)
-        if problem:
-            raise section.fail("schedule", period, f"'ondemand' or a period of at least 15 minutes in {PERIOD_UNITS}")
-        start = section.string("start", START_AT_FIRST_ACTIVATION)
-        if start != START_AT_FIRST_ACTIVATION and not DATE_TIME_PATTERN.fullmatch(start):
-            raise section.fail("start", start, f"{START_AT_FIRST_ACTIVATION} or a UTC time YYYY-MM-DDTHH:MM:SS")
-        schedule = ScheduleSpec(period=period, start=start)
-    elif section.has("start"):
-        raise section.fail("start", section.raw["start"], "no start with schedule 'ondemand'")
-    else:
-        section.string("start", None)
     config = ExportConfig(
-        schedule=schedule,
-        read_ratio=section.number("read_ratio", 0.25, minimum=0.1, maximum=1.0),
+        schedule=_schedule(section, "1 day"),
+        read_ratio=_ratio(section, "read_ratio", 0.25),
         compress=section.boolean("compress", True),
     )
     section.finish()
@@ -183,7 +210,7 @@ def _restore(section: Section, *, source: str, owned: bool) -> RestoreConfig:
         raise section.fail("create_target", True, "false when restoring into the source table")
     config = RestoreConfig(
         target_table=target,
-        write_ratio=section.number("write_ratio", 0.5, minimum=0.1, maximum=1.0),
+        write_ratio=_ratio(section, "write_ratio", 0.5),
         allow_into_source=allow,
         create_target=create,
     )
@@ -194,22 +221,55 @@ def _restore(section: Section, *, source: str, owned: bool) -> RestoreConfig:
 _TABLE_NAME_RULE = "3-255 characters of A-Z a-z 0-9 _ . -"
 
 
-def _table(section: Section) -> TableConfig:
+def _copy(section: Section, *, source: str, owned: bool, account: str | None, region: str) -> CopyConfig:
+    target = section.string("target_table", pattern=TABLE_NAME, allowed=_TABLE_NAME_RULE)
+    target_region = section.string("region", region, pattern=REGION, allowed="an AWS region such as eu-west-1")
+    target_account = section.string("account", None, pattern=ACCOUNT, allowed="a 12-digit AWS account id")
+    cross_account = target_account is not None and target_account != account
+    if cross_account and account is None:
+        raise section.fail("account", target_account, "no account for a copy from an environment without an account (set environments.<env>.account)")
+    if target == source and target_region == region and not cross_account:
+        raise section.fail("target_table", target, "a table other than its own source (a different name, region or account)")
+    target_owned = section.boolean("owned", False)
+    if target_owned and not owned:
+        raise section.fail("owned", True, "false when the source table is not owned (its key schema is unknown)")
+    if cross_account and not target_owned:
+        raise section.fail(
+            "owned", False, "true for a cross-account copy: the target's resource policy must admit this environment's role"
+        )
+    copy = CopyConfig(
+        target_table=target,
+        region=target_region,
+        account=target_account if cross_account else None,
+        schedule=_schedule(section, "ondemand"),
+        read_ratio=_ratio(section, "read_ratio", 0.25),
+        write_ratio=_ratio(section, "write_ratio", 0.5),
+        owned=target_owned,
+        cross_account=cross_account,
+    )
+    section.finish()
+    return copy
+
+
+def _table(section: Section, *, account: str | None, region: str) -> TableConfig:
     name = section.string("name", pattern=TABLE_NAME, allowed=_TABLE_NAME_RULE)
     owned = _owned(section.section("owned")) if section.has("owned") else None
-    if owned is None:
-        section.section("owned")
+    section.allow("owned")
     table = TableConfig(
         name=name,
         owned=owned,
         export=_export(section.section("export")),
         restore=_restore(section.section("restore"), source=name, owned=owned is not None),
+        copies=tuple(
+            _copy(Section(raw, f"{section.where('copies')}[{index}]"), source=name, owned=owned is not None, account=account, region=region)
+            for index, raw in enumerate(section.items("copies", []))
+        ),
     )
     section.finish()
     return table
 
 
-def _tables(env: Section) -> tuple[TableConfig, ...]:
+def _tables(env: Section, *, account: str | None, region: str) -> tuple[TableConfig, ...]:
     raw_tables = env.items("tables")
     if not 1 <= len(raw_tables) <= MAX_TABLES_PER_ENVIRONMENT:
         raise ConfigError(
@@ -218,7 +278,7 @@ def _tables(env: Section) -> tuple[TableConfig, ...]:
     tables = []
     for index, raw in enumerate(raw_tables):
         label = raw.get("name") if isinstance(raw, Mapping) and isinstance(raw.get("name"), str) else index
-        tables.append(_table(Section(raw, f"{env.where('tables')}[{label}]")))
+        tables.append(_table(Section(raw, f"{env.where('tables')}[{label}]"), account=account, region=region))
     claimed: dict[str, str] = {}
     for table in tables:
         names = [(table.name, "table")]
@@ -231,7 +291,40 @@ def _tables(env: Section) -> tuple[TableConfig, ...]:
                     f"{claimed[name]}; expected each table and created restore target to be unique"
                 )
             claimed[name] = f"{role} of '{table.name}'" if role != "table" else "name of a table"
+    _check_copy_targets(env, tables, region)
     return tuple(tables)
+
+
+def _check_copy_targets(env: Section, tables: list[TableConfig], region: str) -> None:
+    """Two writers of one table would overwrite each other's items; a copy may not land on a table this
+    environment creates for another purpose either (it may land on a table that is itself exported)."""
+    created_here = {
+        (None, region, name)
+        for table in tables
+        for name in ([table.name] if table.owned else []) + ([table.restore.target_table] if table.restore.create_target else [])
+    }
+    writers: dict[tuple[str | None, str, str], str] = {}
+    for table in tables:
+        for index, copy in enumerate(table.copies):
+            where = f"{env.where('tables')}[{table.name}].copies[{index}].target_table"
+            target = (copy.account, copy.region, copy.target_table)
+            if target in writers:
+                raise ConfigError(
+                    f"{where}: '{copy.target_table}' in {copy.region} is already the target of {writers[target]}; "
+                    "expected one writer per table"
+                )
+            if copy.owned and target in created_here:
+                raise ConfigError(
+                    f"{where}: '{copy.target_table}' is already declared in this environment; expected owned: false to copy into it"
+                )
+            writers[target] = f"a copy of '{table.name}'"
+    for table in tables:
+        restore_target = (None, region, table.restore.target_table)
+        if restore_target in writers:
+            raise ConfigError(
+                f"{env.where('tables')}[{table.name}].restore.target_table: '{table.restore.target_table}' is already "
+                f"the target of {writers[restore_target]}; expected one writer per table"
+            )
 
 
 def _bucket(section: Section) -> BucketConfig:
@@ -283,15 +376,17 @@ def _environment(name: str, raw: Any) -> EnvironmentConfig:
         Section({"email": email}, env.where(f"alarm_emails[{index}]")).string(
             "email", pattern=EMAIL, allowed="an email address such as oncall@example.com"
         )
+    account = env.string("account", None, pattern=ACCOUNT, allowed="a 12-digit AWS account id, or null for any account")
+    region = env.string("region", pattern=REGION, allowed="an AWS region such as eu-west-1")
     config = EnvironmentConfig(
         name=name,
-        account=env.string("account", None, pattern=ACCOUNT, allowed="a 12-digit AWS account id, or null for any account"),
-        region=env.string("region", pattern=REGION, allowed="an AWS region such as eu-west-1"),
+        account=account,
+        region=region,
         retain_data=env.boolean("retain_data", True),
         alarm_emails=tuple(emails),
         bucket=_bucket(env.section("export_bucket")),
         emr=_emr(env.section("emr")),
-        tables=_tables(env),
+        tables=_tables(env, account=account, region=region),
     )
     env.finish()
     return config

@@ -33,6 +33,10 @@ class Section:
     def fail(self, key: str, value: Any, allowed: str) -> ConfigError:
         return ConfigError(f"{self.where(key)}: {_show(value)} is not allowed; expected {allowed}")
 
+    def allow(self, *keys: str) -> None:
+        """Marks optional keys as known when they were not read (absent, or handled by hand)."""
+        self._read.update(keys)
+
     def has(self, key: str) -> bool:
         return key in self.raw and self.raw[key] is not None
 

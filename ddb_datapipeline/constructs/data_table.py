@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -35,6 +36,7 @@ class DataTable(Construct):
         point_in_time_recovery: bool = True,
         encryption: str = "CUSTOMER_MANAGED",
         stream: str | None = None,
+        resource_policy: iam.PolicyDocument | None = None,
         retain: bool,
     ) -> None:
         super().__init__(scope, id)
@@ -59,6 +61,7 @@ class DataTable(Construct):
             encryption=_ENCRYPTION[encryption],
             encryption_key=self.key,
             stream=getattr(dynamodb.StreamViewType, stream) if stream else None,
+            resource_policy=resource_policy,
             deletion_protection=retain,
             removal_policy=removal,
         )

@@ -10,12 +10,16 @@ from .acknowledge import acknowledge
 
 EXPORTS_PREFIX = "exports"
 LOGS_PREFIX = "logs"
+COPIES_PREFIX = "copies"
+COPY_STAGING_RETENTION_DAYS = 14  # a safety net: a successful copy removes its run folder itself
 
 
 class ExportBucket(Construct):
     """KMS-encrypted, versioned, TLS-only, private, access-logged; exports expire after the retention
     and may move to a colder storage class first. Pass ``existing_bucket`` (and its ``existing_key``)
-    to write into a bucket this stack does not own; it is then used exactly as it is."""
+    to write into a bucket this stack does not own; it is then used exactly as it is.
+    ``kms_encrypted=False`` (S3-managed keys) is for a bucket that another account writes into, where a
+    customer key would need a key policy across accounts."""
 
     def __init__(
         self,
@@ -29,6 +33,8 @@ class ExportBucket(Construct):
         log_retention_days: int,
         existing_bucket: s3.IBucket | None = None,
         existing_key: kms.IKey | None = None,
+        kms_encrypted: bool = True,
+        bucket_name: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         removal = RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY
@@ -36,12 +42,16 @@ class ExportBucket(Construct):
             self.bucket: s3.IBucket = existing_bucket
             self.key: kms.IKey | None = existing_key
             return
-        self.key = kms.Key(
-            self,
-            "Key",
-            description="Encrypts DynamoDB exports and Data Pipeline logs",
-            enable_key_rotation=True,
-            removal_policy=removal,
+        self.key = (
+            kms.Key(
+                self,
+                "Key",
+                description="Encrypts DynamoDB exports and Data Pipeline logs",
+                enable_key_rotation=True,
+                removal_policy=removal,
+            )
+            if kms_encrypted
+            else None
         )
         access_logs = s3.Bucket(
             self,
@@ -69,9 +79,10 @@ class ExportBucket(Construct):
         self.bucket = s3.Bucket(
             self,
             "Bucket",
-            encryption=s3.BucketEncryption.KMS,
+            bucket_name=bucket_name,
+            encryption=s3.BucketEncryption.KMS if self.key else s3.BucketEncryption.S3_MANAGED,
             encryption_key=self.key,
-            bucket_key_enabled=True,
+            bucket_key_enabled=True if self.key else None,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             versioned=True,
@@ -88,6 +99,11 @@ class ExportBucket(Construct):
                 ),
                 s3.LifecycleRule(
                     id="ExpireLogs", prefix=f"{LOGS_PREFIX}/", expiration=Duration.days(log_retention_days)
+                ),
+                s3.LifecycleRule(
+                    id="ExpireCopyStaging",
+                    prefix=f"{COPIES_PREFIX}/",
+                    expiration=Duration.days(COPY_STAGING_RETENTION_DAYS),
                 ),
                 s3.LifecycleRule(
                     id="CleanUpVersionsAndUploads",

@@ -3,16 +3,19 @@
 AWS's console setup uses AWSDataPipelineRole and AmazonEC2RoleforDataPipelineRole, which allow
 DynamoDB, S3 and iam:PassRole on everything. Here the pipeline role may only run and manage EMR
 clusters, pass these two roles, read its bucket and publish to its topic; the resource role (the EMR
-nodes' instance profile) may only read the tables it exports, write the tables it restores and use
-its own prefixes of the bucket. Permissions for a table are added by ``grant_export``/``grant_restore``
-as the pipelines are declared, each in its own policy so a reviewer sees a table's access in one place.
+nodes' instance profile) may only read the tables it exports, write the tables it restores or copies
+into and use its own prefixes. A pipeline's permissions are added by ``grant_pipeline`` as it is
+declared, in policies of its own so a reviewer sees one pipeline's access in one place.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Sequence
+
 from aws_cdk import Aws, Stack
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
@@ -73,18 +76,54 @@ TASK_RUNNER_ACTIONS = [
 ]
 
 
+@dataclass(frozen=True)
+class PrefixAccess:
+    """Object actions on one prefix of one bucket (plus listing that prefix and using the bucket's key)."""
+
+    bucket: s3.IBucket
+    key: kms.IKey | None
+    prefix: str
+    actions: tuple[str, ...]
+
+
+EXPORT_WRITES = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
+READS = ("s3:GetObject",)
+LOG_WRITES = ("s3:PutObject",)
+SCAN = ("dynamodb:DescribeTable", "dynamodb:Scan")
+BATCH_WRITE = ("dynamodb:DescribeTable", "dynamodb:BatchWriteItem")
+PREFIX_REASON = (
+    "Object keys under this pipeline's own prefixes: run folders are named at run time, so the grant "
+    "is a prefix, never the whole bucket."
+)
+
+
 class PipelineRoles(Construct):
     """The pipeline role (``role``: Data Pipeline and EMR's service role) and the resource role
-    (``resourceRole``: the EMR nodes, through an instance profile of the same name)."""
+    (``resourceRole``: the EMR nodes, through an instance profile of the same name).
 
-    def __init__(self, scope: Construct, id: str, *, bucket: ExportBucket, alert_topic: sns.ITopic, alert_key: kms.IKey | None) -> None:
+    ``cluster_regions`` lists every region a pipeline of this stack starts a cluster in (a copy to
+    another region imports there); EMR and EC2 actions are pinned to those regions."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        bucket: ExportBucket,
+        alert_topic: sns.ITopic,
+        alert_key: kms.IKey | None,
+        cluster_regions: Sequence[str] = (),
+        role_name_prefix: str | None = None,
+    ) -> None:
         super().__init__(scope, id)
         self._bucket = bucket
-        self.shared_policies: list[iam.Policy] = []  # what every pipeline needs before it activates
-        region = Stack.of(self).region
+        self.shared_policies: list[Construct] = []  # what every pipeline needs before it activates
+        home = Stack.of(self).region
+        regions = sorted({home, *cluster_regions})
         self.pipeline_role = iam.Role(
             self,
             "PipelineRole",
+            role_name=f"{role_name_prefix}-pipeline" if role_name_prefix else None,
             description="AWS Data Pipeline role and EMR service role of the DynamoDB pipelines",
             assumed_by=iam.CompositePrincipal(
                 iam.ServicePrincipal("datapipeline.amazonaws.com"),
@@ -94,155 +133,106 @@ class PipelineRoles(Construct):
         self.resource_role = iam.Role(
             self,
             "ResourceRole",
-            description="EC2 role of the EMR nodes that run DynamoDB exports and restores",
+            role_name=f"{role_name_prefix}-nodes" if role_name_prefix else None,
+            description="EC2 role of the EMR nodes that run DynamoDB exports, restores and copies",
             assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
         )
         self.instance_profile = iam.InstanceProfile(
             self, "ResourceInstanceProfile", role=self.resource_role, instance_profile_name=self.resource_role.role_name
         )
-
-        self.pipeline_role.add_to_policy(
+        for statement in (
             iam.PolicyStatement(
                 sid="PassOnlyThePipelineRoles",
                 actions=["iam:PassRole", "iam:GetRole"],
                 resources=[self.pipeline_role.role_arn, self.resource_role.role_arn],
-            )
-        )
-        self.pipeline_role.add_to_policy(
+            ),
             iam.PolicyStatement(
                 sid="ReadTheNodesInstanceProfile",
                 actions=["iam:GetInstanceProfile"],
                 resources=[self.instance_profile.instance_profile_arn],
-            )
-        )
-        self.pipeline_role.add_to_policy(
-            iam.PolicyStatement(sid="PublishFailureAlarms", actions=["sns:Publish"], resources=[alert_topic.topic_arn])
-        )
+            ),
+            iam.PolicyStatement(sid="PublishFailureAlarms", actions=["sns:Publish"], resources=[alert_topic.topic_arn]),
+        ):
+            self.pipeline_role.add_to_policy(statement)
         if alert_key is not None:
             self.pipeline_role.add_to_policy(
                 iam.PolicyStatement(
                     sid="EncryptFailureAlarms", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[alert_key.key_arn]
                 )
             )
-
-        emr = self._policy("EmrServicePolicy", self.pipeline_role)
-        self.shared_policies.append(emr)
-        emr.add_statements(
-            iam.PolicyStatement(
-                sid="LaunchClusters",
-                actions=["elasticmapreduce:RunJobFlow"],
-                resources=["*"],
-                conditions={"StringEquals": {"aws:RequestedRegion": region}},
-            ),
-            iam.PolicyStatement(
-                sid="ManageClustersOfThisAccountAndRegion",
-                actions=EMR_CLUSTER_ACTIONS,
-                resources=[f"arn:{Aws.PARTITION}:elasticmapreduce:{region}:{Aws.ACCOUNT_ID}:cluster/*"],
-            ),
-            iam.PolicyStatement(
-                sid="RunClusterInstances",
-                actions=EMR_SERVICE_EC2_ACTIONS,
-                resources=["*"],
-                conditions={"StringEquals": {"aws:RequestedRegion": region}},
-            ),
-        )
-        acknowledge_wildcards(
-            emr,
+        self.shared_policies.append(self.pipeline_role.node.find_child("DefaultPolicy"))
+        in_regions = {"StringEquals": {"aws:RequestedRegion": regions}}
+        self._shared_policy(
+            "EmrServicePolicy",
+            self.pipeline_role,
             "EMR launches instances, security groups and network interfaces whose ids exist only after "
             "launch, and RunJobFlow has no resource type; the statements name each action (no service "
-            "wildcard) and are pinned to this region; cluster actions are limited to this account's clusters.",
+            "wildcard) and are pinned to the pipelines' regions; cluster actions are limited to this account's clusters.",
+            iam.PolicyStatement(sid="LaunchClusters", actions=["elasticmapreduce:RunJobFlow"], resources=["*"], conditions=in_regions),
+            iam.PolicyStatement(
+                sid="ManageClustersOfThisAccount",
+                actions=EMR_CLUSTER_ACTIONS,
+                resources=[f"arn:{Aws.PARTITION}:elasticmapreduce:{r}:{Aws.ACCOUNT_ID}:cluster/*" for r in regions],
+            ),
+            iam.PolicyStatement(sid="RunClusterInstances", actions=EMR_SERVICE_EC2_ACTIONS, resources=["*"], conditions=in_regions),
         )
-
-        task_runner = self._policy("TaskRunnerPolicy", self.resource_role)
-        self.shared_policies.append(task_runner)
-        task_runner.add_statements(
+        self._shared_policy(
+            "TaskRunnerPolicy",
+            self.resource_role,
+            "Task Runner's PollForTask, ReportTaskProgress, ReportTaskRunnerHeartbeat and SetTaskStatus "
+            "support no resource-level permissions; the connector jar is read from AWS's own per-region "
+            "bucket, under its fixed folder.",
             iam.PolicyStatement(
                 sid="TaskRunnerOnTheNodes",
                 actions=TASK_RUNNER_ACTIONS,
                 resources=["*"],
-                conditions={"StringEquals": {"aws:RequestedRegion": region}},
+                conditions={"StringEquals": {"aws:RequestedRegion": home}},
             ),
             iam.PolicyStatement(
                 sid="ReadTheConnectorJar",
                 actions=["s3:GetObject"],
-                resources=[f"arn:{Aws.PARTITION}:s3:::dynamodb-dpl-{region}/emr-ddb-storage-handler/*"],
+                resources=[f"arn:{Aws.PARTITION}:s3:::dynamodb-dpl-{r}/emr-ddb-storage-handler/*" for r in regions],
             ),
         )
-        acknowledge_wildcards(
-            task_runner,
-            "Task Runner's PollForTask, ReportTaskProgress, ReportTaskRunnerHeartbeat and SetTaskStatus "
-            "support no resource-level permissions; the connector jar is read from AWS's own per-region "
-            "bucket, under its fixed folder.",
-        )
 
-    def _policy(self, id: str, role: iam.Role) -> iam.Policy:
-        return iam.Policy(self, id, roles=[role])
+    def _shared_policy(self, id: str, role: iam.Role, reason: str, *statements: iam.PolicyStatement) -> None:
+        policy = iam.Policy(self, id, roles=[role], statements=list(statements))
+        acknowledge_wildcards(policy, reason)
+        self.shared_policies.append(policy)
 
-    def _grant_bucket(self, policy: iam.Policy, prefix: str, actions: list[str]) -> None:
-        bucket = self._bucket.bucket
-        policy.add_statements(
-            iam.PolicyStatement(actions=actions, resources=[bucket.arn_for_objects(f"{prefix}/*")]),
-            iam.PolicyStatement(
-                actions=["s3:ListBucket"],
-                resources=[bucket.bucket_arn],
-                conditions={"StringLike": {"s3:prefix": [f"{prefix}/*", prefix]}},
-            ),
-        )
-        if self._bucket.key is not None:
-            policy.add_statements(
-                iam.PolicyStatement(
-                    actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[self._bucket.key.key_arn]
-                )
-            )
+    def bucket_prefix(self, prefix: str, actions: tuple[str, ...]) -> PrefixAccess:
+        """Access to a prefix of this stack's export bucket."""
+        return PrefixAccess(self._bucket.bucket, self._bucket.key, prefix, actions)
 
-    def _pipeline_policies(
+    def grant_pipeline(
         self,
         id: str,
         *,
-        table: dynamodb.ITable,
-        table_actions: list[str],
-        prefix: str,
-        node_s3_actions: list[str],
-        log_prefix: str,
-        service_reads_prefix: bool,
+        tables: Sequence[tuple[str, tuple[str, ...]]],
+        node_prefixes: Sequence[PrefixAccess],
+        service_prefixes: Sequence[PrefixAccess],
     ) -> list[iam.Policy]:
-        """One policy per role for one pipeline, so a reviewer sees a pipeline's access in one place."""
-        nodes = self._policy(f"{id}Nodes", self.resource_role)
-        nodes.add_statements(iam.PolicyStatement(actions=table_actions, resources=[table.table_arn]))
-        self._grant_bucket(nodes, prefix, node_s3_actions)
-        self._grant_bucket(nodes, log_prefix, ["s3:PutObject"])
-        service = self._policy(f"{id}Service", self.pipeline_role)
-        self._grant_bucket(service, log_prefix, ["s3:GetObject", "s3:PutObject"])
-        if service_reads_prefix:  # the restore's manifest precondition runs as the pipeline role
-            self._grant_bucket(service, prefix, ["s3:GetObject"])
-        for policy in (nodes, service):
-            acknowledge_wildcards(
-                policy,
-                "Object keys under this pipeline's own prefixes of the export bucket: run folders are "
-                "named at run time, so the grant is a prefix, never the whole bucket.",
-            )
+        """One policy per role for one pipeline, so a reviewer sees a pipeline's access in one place:
+        the nodes get the table actions (by table ARN) and their prefixes, the service its prefixes."""
+        nodes = iam.Policy(self, f"{id}Nodes", roles=[self.resource_role])
+        for table_arn, actions in tables:
+            nodes.add_statements(iam.PolicyStatement(actions=list(actions), resources=[table_arn]))
+        service = iam.Policy(self, f"{id}Service", roles=[self.pipeline_role])
+        for policy, prefixes in ((nodes, node_prefixes), (service, service_prefixes)):
+            for access in prefixes:
+                _add_prefix_access(policy, access)
+            acknowledge_wildcards(policy, PREFIX_REASON)
         return [nodes, service]
 
-    def grant_export(self, *, id: str, table: dynamodb.ITable, prefix: str, log_prefix: str) -> list[iam.Policy]:
-        """Scan one table into one prefix of the bucket; returns the policies that grant it."""
-        return self._pipeline_policies(
-            id,
-            table=table,
-            table_actions=["dynamodb:DescribeTable", "dynamodb:Scan"],
-            prefix=prefix,
-            node_s3_actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-            log_prefix=log_prefix,
-            service_reads_prefix=False,
-        )
 
-    def grant_restore(self, *, id: str, table: dynamodb.ITable, prefix: str, log_prefix: str) -> list[iam.Policy]:
-        """Read the exports of one prefix and write them into one table; returns the policies that grant it."""
-        return self._pipeline_policies(
-            id,
-            table=table,
-            table_actions=["dynamodb:DescribeTable", "dynamodb:BatchWriteItem"],
-            prefix=prefix,
-            node_s3_actions=["s3:GetObject"],
-            log_prefix=log_prefix,
-            service_reads_prefix=True,
-        )
+def _add_prefix_access(policy: iam.Policy, access: PrefixAccess) -> None:
+    policy.add_statements(
+        iam.PolicyStatement(actions=list(access.actions), resources=[access.bucket.arn_for_objects(f"{access.prefix}/*")]),
+        iam.PolicyStatement(
+            actions=["s3:ListBucket"],
+            resources=[access.bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [f"{access.prefix}/*", access.prefix]}},
+        ),
+    )
+    if access.key is not None:
+        policy.add_statements(iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[access.key.key_arn]))

@@ -123,3 +123,62 @@ def from_definition_file(data: Any) -> PipelineDefinition:
                 raise DefinitionFormatError(f"values.{key}: values are strings")
             values.append((key, item))
     return PipelineDefinition(objects=tuple(objects), parameters=tuple(parameters), values=tuple(values))
+
+
+def _cfn_string(where: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise DefinitionFormatError(
+            f"{where}: value {value!r} is not a string; resolve CloudFormation intrinsics to text first"
+        )
+    return value
+
+
+def _cfn_list(where: str, value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise DefinitionFormatError(f"{where}: expected a list")
+    return value
+
+
+def from_cloudformation(properties: Any) -> PipelineDefinition:
+    """Reads the CloudFormation shape back (``PipelineObjects``, ``ParameterObjects``, ``ParameterValues``
+    of an ``AWS::DataPipeline::Pipeline``), so a synthesized template can be reviewed and re-validated
+    with the same model that produced it. Every value must already be a string: a caller reading a
+    template turns intrinsics such as ``{"Ref": ...}`` into readable placeholders first."""
+    if not isinstance(properties, dict):
+        raise DefinitionFormatError("expected the Properties object of an AWS::DataPipeline::Pipeline")
+    objects = []
+    for index, raw in enumerate(_cfn_list("PipelineObjects", properties.get("PipelineObjects"))):
+        if not isinstance(raw, dict) or not isinstance(raw.get("Id"), str):
+            raise DefinitionFormatError(f"PipelineObjects[{index}]: expected an object with a string Id")
+        object_id = raw["Id"]
+        fields = []
+        for position, field in enumerate(_cfn_list(f"{object_id}.Fields", raw.get("Fields"))):
+            where = f"{object_id}.Fields[{position}]"
+            if not isinstance(field, dict) or not isinstance(field.get("Key"), str):
+                raise DefinitionFormatError(f"{where}: expected an object with a string Key")
+            kinds = [k for k in ("StringValue", "RefValue") if k in field]
+            if len(kinds) != 1:
+                raise DefinitionFormatError(f"{where}: expected exactly one of StringValue and RefValue")
+            value = _cfn_string(f"{object_id}.{field['Key']}", field[kinds[0]])
+            fields.append(Field(field["Key"], value, is_ref=kinds[0] == "RefValue"))
+        name = _cfn_string(f"{object_id}.Name", raw.get("Name", object_id))
+        objects.append(PipelineObject(id=object_id, name=name, fields=tuple(fields)))
+    parameters = []
+    for index, raw in enumerate(_cfn_list("ParameterObjects", properties.get("ParameterObjects"))):
+        if not isinstance(raw, dict) or not isinstance(raw.get("Id"), str):
+            raise DefinitionFormatError(f"ParameterObjects[{index}]: expected an object with a string Id")
+        attributes = []
+        for attribute in _cfn_list(f"{raw['Id']}.Attributes", raw.get("Attributes")):
+            if not isinstance(attribute, dict) or not isinstance(attribute.get("Key"), str):
+                raise DefinitionFormatError(f"{raw['Id']}.Attributes: expected objects with a string Key")
+            key = attribute["Key"]
+            attributes.append((key, _cfn_string(f"{raw['Id']}.{key}", attribute.get("StringValue"))))
+        parameters.append(Parameter(id=raw["Id"], attributes=tuple(attributes)))
+    values = []
+    for index, raw in enumerate(_cfn_list("ParameterValues", properties.get("ParameterValues"))):
+        if not isinstance(raw, dict) or not isinstance(raw.get("Id"), str):
+            raise DefinitionFormatError(f"ParameterValues[{index}]: expected an object with a string Id")
+        values.append((raw["Id"], _cfn_string(f"values.{raw['Id']}", raw.get("StringValue"))))
+    return PipelineDefinition(objects=tuple(objects), parameters=tuple(parameters), values=tuple(values))

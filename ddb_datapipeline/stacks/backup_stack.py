@@ -1,19 +1,21 @@
-"""One environment: its bucket, topic, roles, tables and the export and restore pipeline per table."""
+"""One environment: its bucket, topic, roles, tables, and per table its export, restore and copy pipelines."""
 from __future__ import annotations
 
 from dataclasses import replace
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import Aws, CfnOutput, Stack, Tags
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from ..config import EnvironmentConfig, OwnedTable, TableConfig
+from ..config import CopyConfig, EnvironmentConfig, OwnedTable, TableConfig
 from ..constructs.alert_topic import AlertTopic
 from ..constructs.data_table import DataTable
 from ..constructs.export_bucket import ExportBucket
 from ..constructs.pipeline_roles import PipelineRoles
-from ..constructs.table_pipelines import ExportPipeline, RestorePipeline
+from ..constructs.table_pipelines import CopyPipeline, ExportPipeline, RestorePipeline
+from . import naming
 
 
 class BackupStack(Stack):
@@ -33,12 +35,20 @@ class BackupStack(Stack):
             log_retention_days=config.bucket.log_retention_days,
         )
         self.alerts = AlertTopic(self, "Alerts", emails=config.alarm_emails)
-        self.roles = PipelineRoles(self, "Roles", bucket=self.bucket, alert_topic=self.alerts.topic, alert_key=self.alerts.key)
+        self.roles = PipelineRoles(
+            self,
+            "Roles",
+            bucket=self.bucket,
+            alert_topic=self.alerts.topic,
+            alert_key=self.alerts.key,
+            cluster_regions=[copy.region for table in config.tables for copy in table.copies],
+            role_name_prefix=naming.role_name_prefix(config),
+        )
         CfnOutput(self, "ExportBucketName", value=self.bucket.bucket.bucket_name)
         CfnOutput(self, "AlertTopicArn", value=self.alerts.topic.topic_arn)
 
         self.tables: dict[str, dynamodb.ITable] = {}
-        self.pipelines: dict[str, ExportPipeline | RestorePipeline] = {}
+        self.pipelines: dict[str, ExportPipeline | RestorePipeline | CopyPipeline] = {}
         for table in config.tables:
             self._add_table(table)
 
@@ -67,9 +77,8 @@ class BackupStack(Stack):
         if restore.target_table == table.name:
             target = source
         elif restore.create_target and table.owned is not None:
-            # Same key schema as the source (the import requires it), billed per request so it costs nothing while empty.
-            target_shape = replace(table.owned, billing_mode="PAY_PER_REQUEST", read_capacity=None, write_capacity=None, stream=None)
-            target = self._declare(f"RestoreTarget-{table.name}", restore.target_table, target_shape)
+            # Same key schema as the source: the import requires it.
+            target = self._declare(f"RestoreTarget-{table.name}", restore.target_table, _on_demand(table.owned))
         else:
             target = dynamodb.Table.from_table_name(self, f"RestoreTarget-{table.name}", restore.target_table)
         self.tables[restore.target_table] = target
@@ -89,7 +98,7 @@ class BackupStack(Stack):
             self,
             f"Restore-{table.name}",
             target=target,
-            source_table_name=table.name,
+            table_name=table.name,
             target_table_name=restore.target_table,
             write_ratio=restore.write_ratio,
             **shared,
@@ -100,3 +109,39 @@ class BackupStack(Stack):
         CfnOutput(self, f"{output_id}ExportPipelineId", value=export.pipeline.pipeline_id, description=f"Export pipeline of {table.name}")
         CfnOutput(self, f"{output_id}RestorePipelineId", value=restore_pipeline.pipeline.pipeline_id, description=f"Restore pipeline of {table.name} (activate with myInputS3Loc)")
         CfnOutput(self, f"{output_id}RestoreTargetTable", value=restore.target_table)
+        for copy in table.copies:
+            self._add_copy(table, source, copy, shared)
+
+    def _add_copy(self, table: TableConfig, source: dynamodb.ITable, copy: CopyConfig, shared: dict[str, Any]) -> None:
+        account = copy.account or Aws.ACCOUNT_ID
+        target_arn = f"arn:{Aws.PARTITION}:dynamodb:{copy.region}:{account}:table/{copy.target_table}"
+        if copy.owned and not naming.needs_target_stack(self.config, copy):
+            assert table.owned is not None  # config guarantees an owned source for an owned target
+            target_arn = self._declare(f"CopyTarget-{copy.target_table}", copy.target_table, _on_demand(table.owned)).table_arn
+        staging = None
+        if copy.cross_account:
+            staging = s3.Bucket.from_bucket_name(self, f"Staging-{copy.label}", naming.staging_bucket_name(self.config, copy))
+        pipeline = CopyPipeline(
+            self,
+            f"Copy-{table.name}-{copy.label}",
+            table=source,
+            table_name=table.name,
+            target_table_arn=target_arn,
+            target_table=copy.target_table,
+            target_region=copy.region,
+            cross_account=copy.cross_account,
+            staging_bucket=staging,
+            schedule=copy.schedule,
+            read_ratio=copy.read_ratio,
+            write_ratio=copy.write_ratio,
+            label=copy.label,
+            **shared,
+        )
+        self.pipelines[f"{table.name}-copy-{copy.label}"] = pipeline
+        output_id = "".join(ch for ch in f"{table.name} copy {copy.label}".title() if ch.isalnum())
+        CfnOutput(self, f"{output_id}PipelineId", value=pipeline.pipeline.pipeline_id, description=f"Copy of {table.name} into {copy.target_table} ({copy.region})")
+
+
+def _on_demand(shape: OwnedTable) -> OwnedTable:
+    """A table with the source's key schema, billed per request so it costs nothing while idle."""
+    return replace(shape, billing_mode="PAY_PER_REQUEST", read_capacity=None, write_capacity=None, stream=None)

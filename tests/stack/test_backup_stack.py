@@ -152,6 +152,16 @@ def test_no_pass_role_or_data_access_on_everything(synthesis):
                 assert "elasticmapreduce:RunJobFlow" in actions or statement.get("Condition"), logical_id
 
 
+def table_name_of(template: dict[str, Any], arn: Any) -> str:
+    """The table an ARN in a policy points at: a declared table by GetAtt, or a name in a joined ARN."""
+    if isinstance(arn, dict) and "Fn::GetAtt" in arn:
+        return template["Resources"][arn["Fn::GetAtt"][0]]["Properties"]["TableName"]
+    parts = arn["Fn::Join"][1] if isinstance(arn, dict) else [arn]
+    flat = "".join(p if isinstance(p, str) else "" for p in parts)
+    region = flat.split(":dynamodb:")[1].split(":")[0] if ":dynamodb:" in flat and not flat.split(":dynamodb:")[1].startswith(":") else ""
+    return flat.rsplit("table/", 1)[1] + (f"@{region}" if region else "")
+
+
 def test_table_access_is_limited_to_export_reads_and_restore_writes(synthesis):
     template = synthesis.template("prod")
     granted: dict[str, set[str]] = {}
@@ -159,10 +169,17 @@ def test_table_access_is_limited_to_export_reads_and_restore_writes(synthesis):
         for action in as_list(statement["Action"]):
             if action.startswith("dynamodb:"):
                 for resource in as_list(statement["Resource"]):
-                    granted.setdefault(json.dumps(resource), set()).add(action)
+                    granted.setdefault(table_name_of(template, resource), set()).add(action)
     reads = {"dynamodb:DescribeTable", "dynamodb:Scan"}
     writes = {"dynamodb:DescribeTable", "dynamodb:BatchWriteItem"}
-    assert sorted(map(sorted, granted.values())) == sorted(map(sorted, [reads, writes, reads, writes]))
+    assert granted == {
+        "orders": reads,  # read by its export and its two copies, never written
+        "customers@us-east-1": reads,  # existing tables, referenced by name in the stack's region
+        "orders-restore": writes,
+        "customers-restore@us-east-1": writes,
+        "orders@us-west-2": writes,  # the cross-region copy target
+        "orders-analytics@us-east-1": writes,  # the cross-account copy target
+    }
 
 
 def test_bucket_object_access_stays_under_the_pipeline_prefixes(synthesis):
@@ -175,19 +192,25 @@ def test_bucket_object_access_stays_under_the_pipeline_prefixes(synthesis):
             joined = json.dumps(resource)
             if "dynamodb-dpl-" in joined:
                 continue
-            tail = resource["Fn::Join"][1][-1]
-            assert tail.startswith(("/exports/orders/", "/exports/customers/", "/logs/")), (logical_id, tail)
+            tail = resource["Fn::Join"][1][-1] if isinstance(resource, dict) else "/" + resource.split("/", 1)[1]
+            assert tail.startswith(("/exports/orders/", "/exports/customers/", "/logs/", "/copies/orders-to-")), (logical_id, tail)
 
 
 def test_export_pipelines_activate_and_restore_pipelines_never_do(synthesis):
     for env in ("dev", "prod"):
         pipelines = resources(synthesis.template(env), "AWS::DataPipeline::Pipeline")
         activation = {p["Properties"]["Name"].rsplit("-", 1)[0]: p["Properties"]["Activate"] for p in pipelines.values()}
+        copies = (
+            {"ddb-prod-orders-copy-orders-us-west-2": True, "ddb-prod-orders-copy-orders-analytics-222222222222-us-east-1": True}
+            if env == "prod"
+            else {"ddb-dev-orders-copy-orders-staging-eu-west-1": True}
+        )
         assert activation == {
             f"ddb-{env}-orders-export": True,
             f"ddb-{env}-orders-restore": False,
             f"ddb-{env}-customers-export": True,
             f"ddb-{env}-customers-restore": False,
+            **copies,
         }
 
 
@@ -195,7 +218,7 @@ def test_pipelines_in_the_template_are_the_rendered_definitions(synthesis):
     stack = synthesis.stacks["prod"]
     template = synthesis.template("prod")
     by_name = {p["Properties"]["Name"]: p["Properties"] for p in resources(template, "AWS::DataPipeline::Pipeline").values()}
-    assert len(by_name) == len(stack.pipelines) == 4
+    assert len(by_name) == len(stack.pipelines) == 6
     for key, construct in stack.pipelines.items():
         pipeline = construct.pipeline
         assert pipeline.pipeline_name == f"ddb-prod-{key}-{pipeline.definition.fingerprint()}"

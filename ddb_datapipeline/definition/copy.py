@@ -1,0 +1,125 @@
+"""The copy definition: one table into another, in this region, another region or another account.
+
+Modelled on AWS's cross-region sample: an export on a cluster in the source region writes a
+run-specific staging folder, an import on a cluster in the target region waits for it, and a cleanup
+removes the folder only after the import succeeded, so a failed import keeps its input for a retry or
+a manual restore.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from . import common
+from .emr import EXPORT_CLASS, IMPORT_CLASS, ClusterSpec, connector_step
+from .export import GZIP_OUTPUT_OPTIONS, RUN_FOLDER
+from .model import Parameter, PipelineDefinition, PipelineObject, Ref, values_from
+
+# Objects written into another account's bucket belong to that bucket's owner.
+BUCKET_OWNER_ACL_OPTION = "-Dfs.s3.canned.acl=BucketOwnerFullControl"
+
+
+@dataclass(frozen=True)
+class CopySpec:
+    source_table_name: str
+    target_table: str  # a name, or the table's ARN when it lives in another account
+    target_region: str
+    staging_uri: str
+    read_ratio: float
+    write_ratio: float
+    cluster: ClusterSpec
+    schedule: common.ScheduleSpec | None = None
+    cross_account: bool = False
+
+
+def build_copy_definition(spec: CopySpec, settings: common.PipelineSettings) -> PipelineDefinition:
+    export_options = [*GZIP_OUTPUT_OPTIONS, *([BUCKET_OWNER_ACL_OPTION] if spec.cross_account else [])]
+    export_step = connector_step(
+        settings.region,
+        EXPORT_CLASS,
+        [*export_options, "#{output.directoryPath}", "#{input.tableName}", "#{input.readThroughputPercent}"],
+    )
+    import_step = connector_step(
+        spec.target_region,
+        IMPORT_CLASS,
+        ["#{input.directoryPath}", "#{output.tableName}", "#{output.writeThroughputPercent}"],
+    )
+    retries = common.MAXIMUM_RETRIES
+    target_cluster = spec.cluster if spec.target_region == settings.region else replace(spec.cluster, subnet_id=None)
+    alarm = Ref(common.FAILURE_ALARM_ID)
+    objects = [
+        *common.scheduling_objects(settings, spec.schedule),
+        PipelineObject.build(
+            "SourceTable",
+            type="DynamoDBDataNode",
+            tableName="#{mySourceTableName}",
+            readThroughputPercent="#{myDDBReadThroughputRatio}",
+            region="#{mySourceRegion}",
+        ),
+        PipelineObject.build("StagingFolder", type="S3DataNode", directoryPath=f"#{{myStagingS3Loc}}/{RUN_FOLDER}"),
+        PipelineObject.build(
+            "TargetTable",
+            type="DynamoDBDataNode",
+            tableName="#{myTargetTableName}",
+            writeThroughputPercent="#{myDDBWriteThroughputRatio}",
+            region="#{myTargetRegion}",
+        ),
+        spec.cluster.to_object("SourceRegionCluster", region="#{mySourceRegion}"),
+        # A subnet belongs to one region: the target region's cluster runs in its default VPC.
+        target_cluster.to_object("TargetRegionCluster", region="#{myTargetRegion}"),
+        PipelineObject.build(
+            "ExportActivity",
+            type="EmrActivity",
+            input=Ref("SourceTable"),
+            output=Ref("StagingFolder"),
+            runsOn=Ref("SourceRegionCluster"),
+            maximumRetries=retries,
+            step=export_step,
+            onFail=alarm,
+        ),
+        PipelineObject.build(
+            "ImportActivity",
+            type="EmrActivity",
+            input=Ref("StagingFolder"),
+            output=Ref("TargetTable"),
+            runsOn=Ref("TargetRegionCluster"),
+            dependsOn=Ref("ExportActivity"),
+            maximumRetries=retries,
+            step=import_step,
+            onFail=alarm,
+        ),
+        PipelineObject.build(
+            "CleanupActivity",
+            type="ShellCommandActivity",
+            input=Ref("StagingFolder"),
+            stage="false",
+            runsOn=Ref("TargetRegionCluster"),
+            dependsOn=Ref("ImportActivity"),
+            command="aws s3 rm --recursive --only-show-errors #{input.directoryPath}",
+            maximumRetries=retries,
+            onFail=alarm,
+        ),
+        common.failure_alarm(
+            settings, what=f"Copy of DynamoDB table {spec.source_table_name} to {spec.target_table} ({spec.target_region})"
+        ),
+    ]
+    parameters = (
+        Parameter.build("mySourceTableName", description="Table to copy from"),
+        Parameter.build("mySourceRegion", description="Region of the source table and the export cluster"),
+        Parameter.build("myTargetTableName", description="Table to copy into (its ARN when in another account)"),
+        Parameter.build("myTargetRegion", description="Region of the target table and the import cluster"),
+        Parameter.build("myStagingS3Loc", type="AWS::S3::ObjectKey", description="S3 prefix of the run folders"),
+        Parameter.build("myDDBReadThroughputRatio", type="Double", default="0.25", description="Share of the source's read capacity (0.1-1.0)"),
+        Parameter.build("myDDBWriteThroughputRatio", type="Double", default="0.5", description="Share of the target's write capacity (0.1-1.0)"),
+    )
+    values = values_from(
+        {
+            "mySourceTableName": spec.source_table_name,
+            "mySourceRegion": settings.region,
+            "myTargetTableName": spec.target_table,
+            "myTargetRegion": spec.target_region,
+            "myStagingS3Loc": spec.staging_uri,
+            "myDDBReadThroughputRatio": str(spec.read_ratio),
+            "myDDBWriteThroughputRatio": str(spec.write_ratio),
+        }
+    )
+    return PipelineDefinition(objects=tuple(objects), parameters=parameters, values=values)

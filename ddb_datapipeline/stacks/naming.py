@@ -1,0 +1,31 @@
+"""Physical names that two stacks in different accounts must agree on without a shared reference."""
+from __future__ import annotations
+
+from ..config import CopyConfig, EnvironmentConfig
+
+
+def has_cross_account_copies(config: EnvironmentConfig) -> bool:
+    return any(copy.cross_account for table in config.tables for copy in table.copies)
+
+
+def role_name_prefix(config: EnvironmentConfig) -> str | None:
+    """Roles get fixed names only when another account must name them in its policies."""
+    return f"ddb-{config.name}-{config.region}" if has_cross_account_copies(config) else None
+
+
+def nodes_role_arn(config: EnvironmentConfig) -> str:
+    return f"arn:aws:iam::{config.account}:role/{role_name_prefix(config)}-nodes"
+
+
+def staging_bucket_name(config: EnvironmentConfig, copy: CopyConfig) -> str:
+    return f"ddb-{config.name}-copies-{copy.account}-{copy.region}"
+
+
+def target_stack_name(config: EnvironmentConfig, copy: CopyConfig) -> str:
+    suffix = f"{copy.account}-{copy.region}" if copy.cross_account else copy.region
+    return f"{config.stack_name}-copy-targets-{suffix}"
+
+
+def needs_target_stack(config: EnvironmentConfig, copy: CopyConfig) -> bool:
+    """Owned targets outside the source stack's region, and every cross-account target."""
+    return copy.cross_account or (copy.owned and copy.region != config.region)
