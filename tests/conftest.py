@@ -38,8 +38,13 @@ class Synthesis:
     stacks: dict[str, Any]  # environment name -> BackupStack
 
     def template(self, environment: str) -> dict[str, Any]:
-        name = self.stacks[environment].stack_name
-        return json.loads((self.outdir / f"{name}.template.json").read_text())
+        return self.template_named(self.stacks[environment].stack_name)
+
+    def template_named(self, stack_name: str) -> dict[str, Any]:
+        return json.loads((self.outdir / f"{stack_name}.template.json").read_text())
+
+    def manifest(self) -> dict[str, Any]:
+        return json.loads((self.outdir / "manifest.json").read_text())
 
     def report(self) -> dict[str, Any]:
         return json.loads((self.outdir / "validation-report.json").read_text())

@@ -32,7 +32,7 @@ class CopySpec:
 
 
 def build_copy_definition(spec: CopySpec, settings: common.PipelineSettings) -> PipelineDefinition:
-    export_options = [*GZIP_OUTPUT_OPTIONS, *([BUCKET_OWNER_ACL_OPTION] if spec.cross_account else [])]
+    export_options = [*([BUCKET_OWNER_ACL_OPTION] if spec.cross_account else []), *GZIP_OUTPUT_OPTIONS]
     export_step = connector_step(
         settings.region,
         EXPORT_CLASS,

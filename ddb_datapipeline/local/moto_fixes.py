@@ -1,0 +1,235 @@
+"""Fixes applied to moto inside the emulator process that ``make deploy-local`` starts.
+
+moto 5.2.5 gets four things wrong that this project's deploy depends on. Each fix makes moto behave as
+AWS documents, only in the emulator process (never in the app or the tests' own process), and is
+checked against the pinned moto version so an upgrade that changes the patched code fails loudly
+instead of silently testing something else:
+
+1. ``AWS::KMS::Key`` with ``Tags``: moto passes CloudFormation's ``{Key, Value}`` tags to the KMS API's
+   tagger, which expects ``{TagKey, TagValue}``, and crashes (HTTP 500). The SDK then retries the
+   CreateStack, which fails with a misleading "already exists".
+2. ``AWS::DataPipeline::Pipeline``: moto keeps only ``PipelineObjects``. It drops ``PipelineTags``,
+   ``Description``, ``ParameterObjects`` and ``ParameterValues``, cannot update a pipeline (the
+   resource silently vanishes from the stack) and does not delete it with the stack.
+3. ``GetPipelineDefinition``/``PutPipelineDefinition`` ignore parameter objects and values.
+4. A resource that fails makes CreateStack/UpdateStack answer HTTP 500 with no event. CloudFormation
+   instead reports a ``CREATE_FAILED``/``UPDATE_FAILED`` event naming the resource and leaves the stack
+   in ``ROLLBACK_COMPLETE`` (create) or a failed state (update). The fix records the same events, so
+   the CDK CLI names the stack and the resource that failed.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+PINNED_MOTO_VERSION = "5.2.5"
+
+FIXES = (
+    "KMS key tags from CloudFormation",
+    "Data Pipeline tags, description, parameters, update and delete from CloudFormation",
+    "Data Pipeline definition API with parameter objects and values",
+    "resource failures reported as CloudFormation events",
+)
+
+
+class MotoFixError(RuntimeError):
+    """The installed moto is not the one these fixes were written for."""
+
+
+class ResourceFailure(Exception):
+    """A resource handler failed; carries what CloudFormation would put in the failure event."""
+
+    def __init__(self, logical_id: str, resource_type: str, reason: str) -> None:
+        super().__init__(f"{logical_id} ({resource_type}): {reason}")
+        self.logical_id = logical_id
+        self.resource_type = resource_type
+        self.reason = reason
+
+
+def apply() -> tuple[str, ...]:
+    import moto
+
+    if moto.__version__ != PINNED_MOTO_VERSION:
+        raise MotoFixError(
+            f"moto {moto.__version__} is installed; the emulator's fixes are written for moto {PINNED_MOTO_VERSION} "
+            "(pinned in requirements-dev.txt): run make setup"
+        )
+    _fix_kms_key_tags()
+    _fix_data_pipeline_resource()
+    _fix_data_pipeline_api()
+    _fix_resource_failures()
+    return FIXES
+
+
+def _require(owner: Any, name: str) -> Any:
+    if not hasattr(owner, name):
+        raise MotoFixError(f"moto {PINNED_MOTO_VERSION}: {getattr(owner, '__name__', owner)}.{name} is missing")
+    return getattr(owner, name)
+
+
+def _fix_kms_key_tags() -> None:
+    from moto.kms.models import Key
+
+    original = _require(Key, "create_from_cloudformation_json").__func__
+
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+        properties = cloudformation_json.get("Properties", {})
+        tags = properties.get("Tags")
+        if tags:
+            converted = [{"TagKey": t["Key"], "TagValue": t["Value"]} if "Key" in t else t for t in tags]
+            cloudformation_json = {**cloudformation_json, "Properties": {**properties, "Tags": converted}}
+        return original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+
+    Key.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[method-assign]
+
+
+def _is_true(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def _fix_data_pipeline_resource() -> None:
+    from moto.datapipeline import models
+    from moto.datapipeline.utils import remove_capitalization_of_dict_keys
+
+    Pipeline = models.Pipeline
+    _require(Pipeline, "create_from_cloudformation_json")
+
+    def apply_properties(pipeline: Any, properties: dict[str, Any]) -> None:
+        pipeline.description = properties.get("Description", "")
+        pipeline.tags = [{"key": t["Key"], "value": t["Value"]} for t in properties.get("PipelineTags", [])]
+        pipeline.set_pipeline_objects(properties.get("PipelineObjects", []))
+        pipeline.parameter_objects = remove_capitalization_of_dict_keys(properties.get("ParameterObjects", []))
+        pipeline.parameter_values = remove_capitalization_of_dict_keys(properties.get("ParameterValues", []))
+        if _is_true(properties.get("Activate", True)):
+            pipeline.activate()
+
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+        backend = models.datapipeline_backends[account_id][region_name]
+        pipeline = backend.create_pipeline(resource_name, "cf-" + resource_name)
+        apply_properties(pipeline, cloudformation_json["Properties"])
+        return pipeline
+
+    def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        properties = cloudformation_json["Properties"]
+        if new_resource_name != original_resource.name or properties.get("Description", "") != original_resource.description:
+            # Name and Description are replacement properties: a new pipeline, then the old one goes.
+            replacement = create_from_cloudformation_json(cls, new_resource_name, cloudformation_json, account_id, region_name)
+            models.datapipeline_backends[account_id][region_name].delete_pipeline(original_resource.pipeline_id)
+            return replacement
+        apply_properties(original_resource, properties)
+        return original_resource
+
+    def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+        backend = models.datapipeline_backends[account_id][region_name]
+        for pipeline in list(backend.pipelines.values()):
+            if pipeline.pipeline_id == resource_name or pipeline.name == resource_name:
+                backend.delete_pipeline(pipeline.pipeline_id)
+
+    def delete(self, account_id, region_name):  # type: ignore[no-untyped-def]
+        models.datapipeline_backends[account_id][region_name].delete_pipeline(self.pipeline_id)
+
+    Pipeline.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)
+    Pipeline.update_from_cloudformation_json = classmethod(update_from_cloudformation_json)
+    Pipeline.delete_from_cloudformation_json = classmethod(delete_from_cloudformation_json)
+    Pipeline.delete = delete
+    Pipeline.parameter_objects = ()
+    Pipeline.parameter_values = ()
+
+
+def _fix_data_pipeline_api() -> None:
+    import json
+
+    from moto.datapipeline.responses import DataPipelineResponse
+
+    _require(DataPipelineResponse, "get_pipeline_definition")
+    _require(DataPipelineResponse, "put_pipeline_definition")
+
+    def get_pipeline_definition(self):  # type: ignore[no-untyped-def]
+        pipeline = self.datapipeline_backend.get_pipeline(self._get_param("pipelineId"))
+        return json.dumps(
+            {
+                "pipelineObjects": [obj.to_json() for obj in pipeline.objects],
+                "parameterObjects": list(pipeline.parameter_objects),
+                "parameterValues": list(pipeline.parameter_values),
+            }
+        )
+
+    def put_pipeline_definition(self):  # type: ignore[no-untyped-def]
+        pipeline = self.datapipeline_backend.get_pipeline(self._get_param("pipelineId"))
+        pipeline.set_pipeline_objects(self._get_param("pipelineObjects"))
+        pipeline.parameter_objects = self._get_param("parameterObjects", [])
+        pipeline.parameter_values = self._get_param("parameterValues", [])
+        return json.dumps({"errored": False})
+
+    DataPipelineResponse.get_pipeline_definition = get_pipeline_definition
+    DataPipelineResponse.put_pipeline_definition = put_pipeline_definition
+
+
+def _named_failures(handler: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapped(logical_id: str, resource_json: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return handler(logical_id, resource_json, *args, **kwargs)
+        except ResourceFailure:
+            raise
+        except Exception as error:  # any handler error is this resource's failure, as in CloudFormation
+            reason = str(error) or type(error).__name__
+            raise ResourceFailure(logical_id, resource_json.get("Type", "?"), f"{type(error).__name__}: {reason}") from error
+
+    return wrapped
+
+
+def _fix_resource_failures() -> None:
+    from moto.cloudformation import models, parsing
+
+    parsing.parse_and_create_resource = _named_failures(_require(parsing, "parse_and_create_resource"))
+    parsing.parse_and_update_resource = _named_failures(_require(parsing, "parse_and_update_resource"))
+    Stack = models.Stack
+    original_create = _require(Stack, "create_resources")
+    original_update = _require(Stack, "update")
+    _require(Stack, "_add_stack_event")
+
+    def resource_event(stack: Any, failure: ResourceFailure, status: str) -> None:
+        stack.events.append(
+            models.Event(
+                stack_id=stack.stack_id,
+                stack_name=stack.name,
+                logical_resource_id=failure.logical_id,
+                physical_resource_id="",
+                resource_type=failure.resource_type,
+                resource_status=status,
+                resource_status_reason=failure.reason,
+                resource_properties=None,
+            )
+        )
+
+    def create_resources(self):  # type: ignore[no-untyped-def]
+        try:
+            original_create(self)
+        except ResourceFailure as failure:
+            resource_event(self, failure, "CREATE_FAILED")
+            self._add_stack_event(
+                "ROLLBACK_IN_PROGRESS",
+                resource_status_reason=f"The following resource(s) failed to create: [{failure.logical_id}]. Rollback requested by user.",
+            )
+            try:  # roll back what was created, as CloudFormation does
+                self.resource_map.delete()
+            except Exception:
+                pass
+            self.status = "ROLLBACK_COMPLETE"
+            self._add_stack_event("ROLLBACK_COMPLETE")
+
+    def update(self, template, role_arn=None, parameters=None, tags=None):  # type: ignore[no-untyped-def]
+        previous = self.template
+        try:
+            original_update(self, template, role_arn=role_arn, parameters=parameters, tags=tags)
+        except ResourceFailure as failure:
+            resource_event(self, failure, "UPDATE_FAILED")
+            # moto cannot roll an update back; keep the old template so that the next deploy retries.
+            self.template = previous
+            self._parse_template()
+            self.status = "UPDATE_FAILED"
+            self._add_stack_event(
+                "UPDATE_FAILED", resource_status_reason=f"The following resource(s) failed to update: [{failure.logical_id}]."
+            )
+
+    Stack.create_resources = create_resources
+    Stack.update = update
