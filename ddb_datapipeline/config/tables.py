@@ -1,126 +1,14 @@
-"""Environment configuration from the ``environments`` context of ``cdk.json``.
-
-Parsed into frozen dataclasses and checked completely before any construct exists, so a mistake
-costs one readable line instead of a half-built app or a failed deployment.
-"""
+"""Parsing of an environment's tables: ownership, export, restore and copies, and the rules
+that span tables (one writer per table)."""
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Mapping
 
-from .config_reader import ConfigError, Section
-from .definition.common import ScheduleSpec
-from .definition.emr import ClusterSpec
-from .definition.periods import (
-    DATE_TIME_PATTERN,
-    PERIOD_UNITS,
-    START_AT_FIRST_ACTIVATION,
-    period_minutes,
-    schedule_period_problem,
-)
-
-__all__ = ["ConfigError", "EnvironmentConfig", "load_environments", "select_environments"]
-
-TABLE_NAME = r"[A-Za-z0-9_.-]{3,255}"
-ENV_NAME = r"[a-z][a-z0-9-]{0,19}"
-ACCOUNT = r"[0-9]{12}"
-REGION = r"[a-z]{2}(-[a-z]+)+-[0-9]"
-EMAIL = r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
-RELEASE_LABEL = r"emr-[5-7]\.[0-9]+\.[0-9]+"
-INSTANCE_TYPE = r"[a-z][a-z0-9-]*\.[a-z0-9]+"
-SUBNET = r"subnet-([0-9a-f]{8}|[0-9a-f]{17})"
-STORAGE_CLASSES = ("STANDARD_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE")
-MAX_TABLES_PER_ENVIRONMENT = 50  # two pipelines each, against the 100-pipeline account quota
-MIN_TERMINATE_AFTER_MINUTES = 30  # an EMR cluster alone takes 10-20 minutes to start
-
-
-@dataclass(frozen=True)
-class KeyAttribute:
-    name: str
-    type: str  # S, N or B
-
-
-@dataclass(frozen=True)
-class OwnedTable:
-    """How this stack declares a table it owns."""
-
-    partition_key: KeyAttribute
-    sort_key: KeyAttribute | None
-    billing_mode: str  # PAY_PER_REQUEST or PROVISIONED
-    read_capacity: int | None
-    write_capacity: int | None
-    point_in_time_recovery: bool
-    encryption: str  # CUSTOMER_MANAGED, AWS_MANAGED or AWS_OWNED
-    stream: str | None
-
-
-@dataclass(frozen=True)
-class ExportConfig:
-    schedule: ScheduleSpec | None  # None: on demand
-    read_ratio: float
-    compress: bool
-
-
-@dataclass(frozen=True)
-class RestoreConfig:
-    target_table: str
-    write_ratio: float
-    allow_into_source: bool
-    create_target: bool
-
-
-@dataclass(frozen=True)
-class CopyConfig:
-    """Keeps another table in step with this one: export, import into the target, clean up."""
-
-    target_table: str
-    region: str
-    account: str | None  # None: the environment's own account
-    schedule: ScheduleSpec | None  # None: on demand
-    read_ratio: float
-    write_ratio: float
-    owned: bool  # the target table is declared by this project (in the target's environment)
-    cross_account: bool
-
-    @property
-    def label(self) -> str:
-        """A short id for the copy, unique within its source table."""
-        where = "-".join(part for part in (self.account if self.cross_account else None, self.region) if part)
-        return f"{self.target_table}-{where}"
-
-
-@dataclass(frozen=True)
-class TableConfig:
-    name: str
-    owned: OwnedTable | None  # None: an existing table this stack only references
-    export: ExportConfig
-    restore: RestoreConfig
-    copies: tuple[CopyConfig, ...] = ()
-
-
-@dataclass(frozen=True)
-class BucketConfig:
-    export_retention_days: int
-    transition_after_days: int | None
-    transition_storage_class: str
-    log_retention_days: int
-
-
-@dataclass(frozen=True)
-class EnvironmentConfig:
-    name: str
-    account: str | None
-    region: str
-    retain_data: bool
-    alarm_emails: tuple[str, ...]
-    bucket: BucketConfig
-    emr: ClusterSpec
-    tables: tuple[TableConfig, ...]
-
-    @property
-    def stack_name(self) -> str:
-        return f"DdbDataPipeline-{self.name}"
+from ..definition.common import ScheduleSpec
+from ..definition.periods import DATE_TIME_PATTERN, PERIOD_UNITS, START_AT_FIRST_ACTIVATION, schedule_period_problem
+from .model import CopyConfig, ExportConfig, KeyAttribute, OwnedTable, RestoreConfig, TableConfig
+from .patterns import ACCOUNT, MAX_TABLES_PER_ENVIRONMENT, REGION, TABLE_NAME, TABLE_NAME_RULE
+from .reader import ConfigError, Section
 
 
 def _key(section: Section, key: str, *, required: bool) -> KeyAttribute | None:
@@ -197,7 +85,7 @@ def _export(section: Section) -> ExportConfig:
 
 
 def _restore(section: Section, *, source: str, owned: bool) -> RestoreConfig:
-    target = section.string("target_table", f"{source}-restore", pattern=TABLE_NAME, allowed=_TABLE_NAME_RULE)
+    target = section.string("target_table", f"{source}-restore", pattern=TABLE_NAME, allowed=TABLE_NAME_RULE)
     allow = section.boolean("allow_into_source", False)
     if target == source and not allow:
         raise section.fail(
@@ -218,11 +106,8 @@ def _restore(section: Section, *, source: str, owned: bool) -> RestoreConfig:
     return config
 
 
-_TABLE_NAME_RULE = "3-255 characters of A-Z a-z 0-9 _ . -"
-
-
 def _copy(section: Section, *, source: str, owned: bool, account: str | None, region: str) -> CopyConfig:
-    target = section.string("target_table", pattern=TABLE_NAME, allowed=_TABLE_NAME_RULE)
+    target = section.string("target_table", pattern=TABLE_NAME, allowed=TABLE_NAME_RULE)
     target_region = section.string("region", region, pattern=REGION, allowed="an AWS region such as eu-west-1")
     target_account = section.string("account", None, pattern=ACCOUNT, allowed="a 12-digit AWS account id")
     cross_account = target_account is not None and target_account != account
@@ -252,7 +137,7 @@ def _copy(section: Section, *, source: str, owned: bool, account: str | None, re
 
 
 def _table(section: Section, *, account: str | None, region: str) -> TableConfig:
-    name = section.string("name", pattern=TABLE_NAME, allowed=_TABLE_NAME_RULE)
+    name = section.string("name", pattern=TABLE_NAME, allowed=TABLE_NAME_RULE)
     owned = _owned(section.section("owned")) if section.has("owned") else None
     section.allow("owned")
     table = TableConfig(
@@ -269,7 +154,7 @@ def _table(section: Section, *, account: str | None, region: str) -> TableConfig
     return table
 
 
-def _tables(env: Section, *, account: str | None, region: str) -> tuple[TableConfig, ...]:
+def parse_tables(env: Section, *, account: str | None, region: str) -> tuple[TableConfig, ...]:
     raw_tables = env.items("tables")
     if not 1 <= len(raw_tables) <= MAX_TABLES_PER_ENVIRONMENT:
         raise ConfigError(
@@ -325,94 +210,3 @@ def _check_copy_targets(env: Section, tables: list[TableConfig], region: str) ->
                 f"{env.where('tables')}[{table.name}].restore.target_table: '{table.restore.target_table}' is already "
                 f"the target of {writers[restore_target]}; expected one writer per table"
             )
-
-
-def _bucket(section: Section) -> BucketConfig:
-    retention = section.integer("export_retention_days", 35, minimum=1, maximum=36500)
-    storage_class = section.string("transition_storage_class", "GLACIER_IR", choices=STORAGE_CLASSES)
-    minimum = 30 if storage_class == "STANDARD_IA" else 1
-    transition = section.integer("transition_after_days", None, minimum=minimum, maximum=36500)
-    if transition is not None and transition >= retention:
-        raise section.fail(
-            "transition_after_days", transition, f"fewer days than export_retention_days ({retention}) or null"
-        )
-    config = BucketConfig(
-        export_retention_days=retention,
-        transition_after_days=transition,
-        transition_storage_class=storage_class,
-        log_retention_days=section.integer("log_retention_days", 90, minimum=1, maximum=36500),
-    )
-    section.finish()
-    return config
-
-
-def _emr(section: Section) -> ClusterSpec:
-    defaults = ClusterSpec()
-    terminate_after = section.string("terminate_after", defaults.terminate_after)
-    minutes = period_minutes(terminate_after)
-    if minutes is None or minutes < MIN_TERMINATE_AFTER_MINUTES:
-        raise section.fail(
-            "terminate_after", terminate_after, f"a period of at least {MIN_TERMINATE_AFTER_MINUTES} minutes in {PERIOD_UNITS}"
-        )
-    instance = dict(pattern=INSTANCE_TYPE, allowed="an EC2 instance type such as m5.xlarge")
-    spec = ClusterSpec(
-        release_label=section.string(
-            "release_label", defaults.release_label, pattern=RELEASE_LABEL, allowed="an EMR release label emr-5.x.y to emr-7.x.y"
-        ),
-        master_instance_type=section.string("master_instance_type", defaults.master_instance_type, **instance),
-        core_instance_type=section.string("core_instance_type", defaults.core_instance_type, **instance),
-        core_instance_count=section.integer("core_instance_count", defaults.core_instance_count, minimum=1, maximum=50),
-        terminate_after=terminate_after,
-        subnet_id=section.string("subnet_id", None, pattern=SUBNET, allowed="a subnet id such as subnet-0123456789abcdef0"),
-    )
-    section.finish()
-    return spec
-
-
-def _environment(name: str, raw: Any) -> EnvironmentConfig:
-    env = Section(raw, f"environments.{name}")
-    emails = env.items("alarm_emails", [])
-    for index, email in enumerate(emails):
-        Section({"email": email}, env.where(f"alarm_emails[{index}]")).string(
-            "email", pattern=EMAIL, allowed="an email address such as oncall@example.com"
-        )
-    account = env.string("account", None, pattern=ACCOUNT, allowed="a 12-digit AWS account id, or null for any account")
-    region = env.string("region", pattern=REGION, allowed="an AWS region such as eu-west-1")
-    config = EnvironmentConfig(
-        name=name,
-        account=account,
-        region=region,
-        retain_data=env.boolean("retain_data", True),
-        alarm_emails=tuple(emails),
-        bucket=_bucket(env.section("export_bucket")),
-        emr=_emr(env.section("emr")),
-        tables=_tables(env, account=account, region=region),
-    )
-    env.finish()
-    return config
-
-
-def load_environments(context: Mapping[str, Any]) -> dict[str, EnvironmentConfig]:
-    """Every environment of the ``environments`` context, or a ConfigError naming the first mistake."""
-    raw = context.get("environments")
-    if not isinstance(raw, Mapping) or not raw:
-        raise ConfigError("environments: missing or empty; expected an object of environment name -> settings in cdk.json context")
-    environments = {}
-    for name, settings in raw.items():
-        if not isinstance(name, str) or not _matches(ENV_NAME, name):
-            raise ConfigError(f"environments.{name}: invalid environment name; expected lower-case letters, digits and -, starting with a letter, at most 20 characters")
-        environments[name] = _environment(name, settings)
-    return environments
-
-
-def select_environments(environments: Mapping[str, EnvironmentConfig], selected: Any) -> list[EnvironmentConfig]:
-    """All environments, or the one named by ``-c env=NAME``."""
-    if selected is None:
-        return list(environments.values())
-    if selected not in environments:
-        raise ConfigError(f"env: '{selected}' is not a configured environment; expected one of {', '.join(environments)}")
-    return [environments[selected]]
-
-
-def _matches(pattern: str, value: str) -> bool:
-    return re.fullmatch(pattern, value) is not None

@@ -1,0 +1,140 @@
+"""Environment configuration from the ``environments`` context of ``cdk.json``.
+
+Parsed into frozen dataclasses and checked completely before any construct exists, so a mistake
+costs one readable line instead of a half-built app or a failed deployment.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from ..definition.emr import ClusterSpec
+from ..definition.periods import PERIOD_UNITS, period_minutes
+from .model import (
+    BucketConfig,
+    CopyConfig,
+    EnvironmentConfig,
+    ExportConfig,
+    KeyAttribute,
+    OwnedTable,
+    RestoreConfig,
+    TableConfig,
+)
+from .patterns import (
+    ACCOUNT,
+    EMAIL,
+    ENV_NAME,
+    INSTANCE_TYPE,
+    MIN_TERMINATE_AFTER_MINUTES,
+    REGION,
+    RELEASE_LABEL,
+    STORAGE_CLASSES,
+    SUBNET,
+)
+from .reader import ConfigError, Section
+from .tables import parse_tables
+
+__all__ = [
+    "BucketConfig",
+    "ConfigError",
+    "CopyConfig",
+    "EnvironmentConfig",
+    "ExportConfig",
+    "KeyAttribute",
+    "OwnedTable",
+    "RestoreConfig",
+    "TableConfig",
+    "load_environments",
+    "select_environments",
+]
+
+
+def _bucket(section: Section) -> BucketConfig:
+    retention = section.integer("export_retention_days", 35, minimum=1, maximum=36500)
+    storage_class = section.string("transition_storage_class", "GLACIER_IR", choices=STORAGE_CLASSES)
+    minimum = 30 if storage_class == "STANDARD_IA" else 1
+    transition = section.integer("transition_after_days", None, minimum=minimum, maximum=36500)
+    if transition is not None and transition >= retention:
+        raise section.fail(
+            "transition_after_days", transition, f"fewer days than export_retention_days ({retention}) or null"
+        )
+    config = BucketConfig(
+        export_retention_days=retention,
+        transition_after_days=transition,
+        transition_storage_class=storage_class,
+        log_retention_days=section.integer("log_retention_days", 90, minimum=1, maximum=36500),
+    )
+    section.finish()
+    return config
+
+
+def _emr(section: Section) -> ClusterSpec:
+    defaults = ClusterSpec()
+    terminate_after = section.string("terminate_after", defaults.terminate_after)
+    minutes = period_minutes(terminate_after)
+    if minutes is None or minutes < MIN_TERMINATE_AFTER_MINUTES:
+        raise section.fail(
+            "terminate_after", terminate_after, f"a period of at least {MIN_TERMINATE_AFTER_MINUTES} minutes in {PERIOD_UNITS}"
+        )
+    instance = dict(pattern=INSTANCE_TYPE, allowed="an EC2 instance type such as m5.xlarge")
+    spec = ClusterSpec(
+        release_label=section.string(
+            "release_label", defaults.release_label, pattern=RELEASE_LABEL, allowed="an EMR release label emr-5.x.y to emr-7.x.y"
+        ),
+        master_instance_type=section.string("master_instance_type", defaults.master_instance_type, **instance),
+        core_instance_type=section.string("core_instance_type", defaults.core_instance_type, **instance),
+        core_instance_count=section.integer("core_instance_count", defaults.core_instance_count, minimum=1, maximum=50),
+        terminate_after=terminate_after,
+        subnet_id=section.string("subnet_id", None, pattern=SUBNET, allowed="a subnet id such as subnet-0123456789abcdef0"),
+    )
+    section.finish()
+    return spec
+
+
+def _environment(name: str, raw: Any) -> EnvironmentConfig:
+    env = Section(raw, f"environments.{name}")
+    emails = env.items("alarm_emails", [])
+    for index, email in enumerate(emails):
+        Section({"email": email}, env.where(f"alarm_emails[{index}]")).string(
+            "email", pattern=EMAIL, allowed="an email address such as oncall@example.com"
+        )
+    account = env.string("account", None, pattern=ACCOUNT, allowed="a 12-digit AWS account id, or null for any account")
+    region = env.string("region", pattern=REGION, allowed="an AWS region such as eu-west-1")
+    config = EnvironmentConfig(
+        name=name,
+        account=account,
+        region=region,
+        retain_data=env.boolean("retain_data", True),
+        alarm_emails=tuple(emails),
+        bucket=_bucket(env.section("export_bucket")),
+        emr=_emr(env.section("emr")),
+        tables=parse_tables(env, account=account, region=region),
+    )
+    env.finish()
+    return config
+
+
+def load_environments(context: Mapping[str, Any]) -> dict[str, EnvironmentConfig]:
+    """Every environment of the ``environments`` context, or a ConfigError naming the first mistake."""
+    raw = context.get("environments")
+    if not isinstance(raw, Mapping) or not raw:
+        raise ConfigError("environments: missing or empty; expected an object of environment name -> settings in cdk.json context")
+    environments = {}
+    for name, settings in raw.items():
+        if not isinstance(name, str) or not _matches(ENV_NAME, name):
+            raise ConfigError(f"environments.{name}: invalid environment name; expected lower-case letters, digits and -, starting with a letter, at most 20 characters")
+        environments[name] = _environment(name, settings)
+    return environments
+
+
+def select_environments(environments: Mapping[str, EnvironmentConfig], selected: Any) -> list[EnvironmentConfig]:
+    """All environments, or the one named by ``-c env=NAME``."""
+    if selected is None:
+        return list(environments.values())
+    if selected not in environments:
+        raise ConfigError(f"env: '{selected}' is not a configured environment; expected one of {', '.join(environments)}")
+    return [environments[selected]]
+
+
+def _matches(pattern: str, value: str) -> bool:
+    return re.fullmatch(pattern, value) is not None

@@ -1,0 +1,95 @@
+"""The validated configuration of one environment, as frozen dataclasses."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..definition.common import ScheduleSpec
+from ..definition.emr import ClusterSpec
+
+
+@dataclass(frozen=True)
+class KeyAttribute:
+    name: str
+    type: str  # S, N or B
+
+
+@dataclass(frozen=True)
+class OwnedTable:
+    """How this stack declares a table it owns."""
+
+    partition_key: KeyAttribute
+    sort_key: KeyAttribute | None
+    billing_mode: str  # PAY_PER_REQUEST or PROVISIONED
+    read_capacity: int | None
+    write_capacity: int | None
+    point_in_time_recovery: bool
+    encryption: str  # CUSTOMER_MANAGED, AWS_MANAGED or AWS_OWNED
+    stream: str | None
+
+
+@dataclass(frozen=True)
+class ExportConfig:
+    schedule: ScheduleSpec | None  # None: on demand
+    read_ratio: float
+    compress: bool
+
+
+@dataclass(frozen=True)
+class RestoreConfig:
+    target_table: str
+    write_ratio: float
+    allow_into_source: bool
+    create_target: bool
+
+
+@dataclass(frozen=True)
+class CopyConfig:
+    """Keeps another table in step with this one: export, import into the target, clean up."""
+
+    target_table: str
+    region: str
+    account: str | None  # None: the environment's own account
+    schedule: ScheduleSpec | None  # None: on demand
+    read_ratio: float
+    write_ratio: float
+    owned: bool  # the target table is declared by this project (in the target's environment)
+    cross_account: bool
+
+    @property
+    def label(self) -> str:
+        """A short id for the copy, unique within its source table."""
+        where = "-".join(part for part in (self.account if self.cross_account else None, self.region) if part)
+        return f"{self.target_table}-{where}"
+
+
+@dataclass(frozen=True)
+class TableConfig:
+    name: str
+    owned: OwnedTable | None  # None: an existing table this stack only references
+    export: ExportConfig
+    restore: RestoreConfig
+    copies: tuple[CopyConfig, ...] = ()
+
+
+@dataclass(frozen=True)
+class BucketConfig:
+    export_retention_days: int
+    transition_after_days: int | None
+    transition_storage_class: str
+    log_retention_days: int
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    name: str
+    account: str | None
+    region: str
+    retain_data: bool
+    alarm_emails: tuple[str, ...]
+    bucket: BucketConfig
+    emr: ClusterSpec
+    tables: tuple[TableConfig, ...]
+
+    @property
+    def stack_name(self) -> str:
+        return f"DdbDataPipeline-{self.name}"
