@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import PipelineObject, Ref
+from .model import Parameter, PipelineObject, Ref
 from .periods import START_AT_FIRST_ACTIVATION
 
 DEFAULT_ID = "Default"
@@ -78,3 +78,29 @@ def scheduling_objects(settings: PipelineSettings, schedule: ScheduleSpec | None
     if schedule:
         objects.append(schedule_object(schedule))
     return objects
+
+
+def table_node(object_id: str, *, table: str, ratio_field: str, ratio: str, region: str) -> PipelineObject:
+    """A DynamoDB data node; ``ratio_field`` is readThroughputPercent or writeThroughputPercent."""
+    return PipelineObject.build(object_id, type="DynamoDBDataNode", tableName=table, region=region, **{ratio_field: ratio})
+
+
+def connector_activity(
+    object_id: str, *, input: str, output: str, runs_on: str, step: str, depends_on: str | None = None
+) -> PipelineObject:
+    """An EmrActivity running one connector step: retried, and alarmed when it finally fails."""
+    return PipelineObject.build(
+        object_id,
+        type="EmrActivity",
+        input=Ref(input),
+        output=Ref(output),
+        runsOn=Ref(runs_on),
+        dependsOn=Ref(depends_on) if depends_on else None,
+        maximumRetries=MAXIMUM_RETRIES,
+        step=step,
+        onFail=Ref(FAILURE_ALARM_ID),
+    )
+
+
+def ratio_parameter(parameter_id: str, *, default: str, what: str) -> Parameter:
+    return Parameter.build(parameter_id, type="Double", default=default, description=f"{what} (0.1-1.0)")

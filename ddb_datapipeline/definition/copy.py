@@ -43,49 +43,37 @@ def build_copy_definition(spec: CopySpec, settings: common.PipelineSettings) -> 
         IMPORT_CLASS,
         ["#{input.directoryPath}", "#{output.tableName}", "#{output.writeThroughputPercent}"],
     )
-    retries = common.MAXIMUM_RETRIES
     target_cluster = spec.cluster if spec.target_region == settings.region else replace(spec.cluster, subnet_id=None)
-    alarm = Ref(common.FAILURE_ALARM_ID)
     objects = [
         *common.scheduling_objects(settings, spec.schedule),
-        PipelineObject.build(
+        common.table_node(
             "SourceTable",
-            type="DynamoDBDataNode",
-            tableName="#{mySourceTableName}",
-            readThroughputPercent="#{myDDBReadThroughputRatio}",
+            table="#{mySourceTableName}",
+            ratio_field="readThroughputPercent",
+            ratio="#{myDDBReadThroughputRatio}",
             region="#{mySourceRegion}",
         ),
         PipelineObject.build("StagingFolder", type="S3DataNode", directoryPath=f"#{{myStagingS3Loc}}/{RUN_FOLDER}"),
-        PipelineObject.build(
+        common.table_node(
             "TargetTable",
-            type="DynamoDBDataNode",
-            tableName="#{myTargetTableName}",
-            writeThroughputPercent="#{myDDBWriteThroughputRatio}",
+            table="#{myTargetTableName}",
+            ratio_field="writeThroughputPercent",
+            ratio="#{myDDBWriteThroughputRatio}",
             region="#{myTargetRegion}",
         ),
         spec.cluster.to_object("SourceRegionCluster", region="#{mySourceRegion}"),
         # A subnet belongs to one region: the target region's cluster runs in its default VPC.
         target_cluster.to_object("TargetRegionCluster", region="#{myTargetRegion}"),
-        PipelineObject.build(
-            "ExportActivity",
-            type="EmrActivity",
-            input=Ref("SourceTable"),
-            output=Ref("StagingFolder"),
-            runsOn=Ref("SourceRegionCluster"),
-            maximumRetries=retries,
-            step=export_step,
-            onFail=alarm,
+        common.connector_activity(
+            "ExportActivity", input="SourceTable", output="StagingFolder", runs_on="SourceRegionCluster", step=export_step
         ),
-        PipelineObject.build(
+        common.connector_activity(
             "ImportActivity",
-            type="EmrActivity",
-            input=Ref("StagingFolder"),
-            output=Ref("TargetTable"),
-            runsOn=Ref("TargetRegionCluster"),
-            dependsOn=Ref("ExportActivity"),
-            maximumRetries=retries,
+            input="StagingFolder",
+            output="TargetTable",
+            runs_on="TargetRegionCluster",
+            depends_on="ExportActivity",
             step=import_step,
-            onFail=alarm,
         ),
         PipelineObject.build(
             "CleanupActivity",
@@ -95,8 +83,8 @@ def build_copy_definition(spec: CopySpec, settings: common.PipelineSettings) -> 
             runsOn=Ref("TargetRegionCluster"),
             dependsOn=Ref("ImportActivity"),
             command="aws s3 rm --recursive --only-show-errors #{input.directoryPath}",
-            maximumRetries=retries,
-            onFail=alarm,
+            maximumRetries=common.MAXIMUM_RETRIES,
+            onFail=Ref(common.FAILURE_ALARM_ID),
         ),
         common.failure_alarm(
             settings, what=f"Copy of DynamoDB table {spec.source_table_name} to {spec.target_table} ({spec.target_region})"
@@ -108,8 +96,8 @@ def build_copy_definition(spec: CopySpec, settings: common.PipelineSettings) -> 
         Parameter.build("myTargetTableName", description="Table to copy into (its ARN when in another account)"),
         Parameter.build("myTargetRegion", description="Region of the target table and the import cluster"),
         Parameter.build("myStagingS3Loc", type="AWS::S3::ObjectKey", description="S3 prefix of the run folders"),
-        Parameter.build("myDDBReadThroughputRatio", type="Double", default="0.25", description="Share of the source's read capacity (0.1-1.0)"),
-        Parameter.build("myDDBWriteThroughputRatio", type="Double", default="0.5", description="Share of the target's write capacity (0.1-1.0)"),
+        common.ratio_parameter("myDDBReadThroughputRatio", default="0.25", what="Share of the source's read capacity"),
+        common.ratio_parameter("myDDBWriteThroughputRatio", default="0.5", what="Share of the target's write capacity"),
     )
     values = values_from(
         {

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from . import common
 from .emr import EXPORT_CLASS, ClusterSpec, connector_step
-from .model import Parameter, PipelineDefinition, PipelineObject, Ref, values_from
+from .model import Parameter, PipelineDefinition, PipelineObject, values_from
 
 RUN_FOLDER = "#{format(@scheduledStartTime, 'YYYY-MM-dd-HH-mm-ss')}"
 
@@ -39,11 +39,11 @@ def build_export_definition(spec: ExportSpec, settings: common.PipelineSettings)
     )
     objects = [
         *common.scheduling_objects(settings, spec.schedule),
-        PipelineObject.build(
+        common.table_node(
             "DDBSourceTable",
-            type="DynamoDBDataNode",
-            tableName="#{myDDBTableName}",
-            readThroughputPercent="#{myDDBReadThroughputRatio}",
+            table="#{myDDBTableName}",
+            ratio_field="readThroughputPercent",
+            ratio="#{myDDBReadThroughputRatio}",
             region="#{myDDBRegion}",
         ),
         PipelineObject.build(
@@ -52,27 +52,15 @@ def build_export_definition(spec: ExportSpec, settings: common.PipelineSettings)
             directoryPath=f"#{{myOutputS3Loc}}/{RUN_FOLDER}",
         ),
         spec.cluster.to_object("EmrClusterForBackup", region="#{myDDBRegion}"),
-        PipelineObject.build(
-            "TableBackupActivity",
-            type="EmrActivity",
-            input=Ref("DDBSourceTable"),
-            output=Ref("S3BackupLocation"),
-            runsOn=Ref("EmrClusterForBackup"),
-            maximumRetries=common.MAXIMUM_RETRIES,
-            step=step,
-            onFail=Ref(common.FAILURE_ALARM_ID),
+        common.connector_activity(
+            "TableBackupActivity", input="DDBSourceTable", output="S3BackupLocation", runs_on="EmrClusterForBackup", step=step
         ),
         common.failure_alarm(settings, what=f"Export of DynamoDB table {spec.table_name}"),
     ]
     parameters = (
         Parameter.build("myDDBTableName", description="Table to export"),
         Parameter.build("myOutputS3Loc", type="AWS::S3::ObjectKey", description="S3 prefix of the exports"),
-        Parameter.build(
-            "myDDBReadThroughputRatio",
-            type="Double",
-            default="0.25",
-            description="Share of the table's read capacity the export may use (0.1-1.0)",
-        ),
+        common.ratio_parameter("myDDBReadThroughputRatio", default="0.25", what="Share of the table's read capacity the export may use"),
         Parameter.build("myDDBRegion", description="Region of the table and of the EMR cluster"),
     )
     values = values_from(

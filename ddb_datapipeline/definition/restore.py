@@ -47,23 +47,16 @@ def build_restore_definition(spec: RestoreSpec, settings: common.PipelineSetting
             directoryPath="#{myInputS3Loc}",
             precondition=Ref("ExportManifestExists"),
         ),
-        PipelineObject.build(
+        common.table_node(
             "DDBDestinationTable",
-            type="DynamoDBDataNode",
-            tableName="#{myDDBTableName}",
-            writeThroughputPercent="#{myDDBWriteThroughputRatio}",
+            table="#{myDDBTableName}",
+            ratio_field="writeThroughputPercent",
+            ratio="#{myDDBWriteThroughputRatio}",
             region="#{myDDBRegion}",
         ),
         spec.cluster.to_object("EmrClusterForLoad", region="#{myDDBRegion}"),
-        PipelineObject.build(
-            "TableLoadActivity",
-            type="EmrActivity",
-            input=Ref("S3InputDataNode"),
-            output=Ref("DDBDestinationTable"),
-            runsOn=Ref("EmrClusterForLoad"),
-            maximumRetries=common.MAXIMUM_RETRIES,
-            step=step,
-            onFail=Ref(common.FAILURE_ALARM_ID),
+        common.connector_activity(
+            "TableLoadActivity", input="S3InputDataNode", output="DDBDestinationTable", runs_on="EmrClusterForLoad", step=step
         ),
         common.failure_alarm(
             settings,
@@ -78,12 +71,7 @@ def build_restore_definition(spec: RestoreSpec, settings: common.PipelineSetting
             watermark=f"{spec.exports_uri}/YYYY-MM-dd-HH-mm-ss",
         ),
         Parameter.build("myDDBTableName", description="Table to restore into"),
-        Parameter.build(
-            "myDDBWriteThroughputRatio",
-            type="Double",
-            default="0.5",
-            description="Share of the target table's write capacity the restore may use (0.1-1.0)",
-        ),
+        common.ratio_parameter("myDDBWriteThroughputRatio", default="0.5", what="Share of the target table's write capacity the restore may use"),
         Parameter.build("myDDBRegion", description="Region of the table and of the EMR cluster"),
     )
     values = values_from(
