@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 from . import rules as R
+from .expressions import Expression, shorten, scan_expressions
 from .model import Field, Parameter, PipelineDefinition, PipelineObject
 from .periods import (
     DATE_TIME_PATTERN,
@@ -44,85 +45,6 @@ class DefinitionError(ValueError):
         count = len(self.violations)
         summary = f"{label} is invalid: {count} violation{'' if count == 1 else 's'}"
         super().__init__("\n".join([summary, *map(str, self.violations)]))
-
-
-# --- Expressions --------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Expression:
-    text: str  # the whole "#{...}"
-    names: tuple[tuple[str, bool], ...]  # identifier paths ("input.tableName"), and whether called
-
-
-_TOKEN = re.compile(
-    r"""(?P<space>\s+) | (?P<string>'(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")
-      | (?P<opaque>\$\{[^}]*\}) | (?P<number>\d+(?:\.\d+)?)
-      | (?P<path>[@*]?[A-Za-z_]\w*(?:\.[@*]?[A-Za-z_]\w*)*) | (?P<other>.)""",
-    re.X | re.S,
-)
-
-
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _close(value: str, start: int) -> tuple[int, bool]:
-    """Index of the '}' closing the brace opened just before ``start`` (quotes and nested braces
-    respected), or -1; the flag says whether a nested '#{' was seen on the way."""
-    depth, quote, nested, i = 1, "", False, start
-    while i < len(value):
-        char = value[i]
-        if quote:
-            i += 2 if char == "\\" else 1
-            quote = "" if char == quote else quote
-            continue
-        if char in "'\"":
-            quote = char
-        elif char == "{":
-            nested = nested or value[i - 1] == "#"
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return i, nested
-        i += 1
-    return -1, nested
-
-
-def _names(body: str) -> list[tuple[str, bool]]:
-    """Identifier paths of an expression body (string literals, numbers and tokens skipped), each
-    flagged when it is called as a function."""
-    return [
-        (match.group(), body[match.end():].lstrip().startswith("("))
-        for match in _TOKEN.finditer(body)
-        if match.lastgroup == "path"
-    ]
-
-
-def scan_expressions(value: str) -> tuple[list[Expression], list[str]]:
-    """The ``#{...}`` expressions of a string value, and the syntax problems found."""
-    found: list[Expression] = []
-    problems: list[str] = []
-    i = 0
-    while i < len(value):
-        if value.startswith("${", i):  # a CDK token or a shell variable: opaque text
-            end, _ = _close(value, i + 2)
-            i = len(value) if end < 0 else end + 1
-        elif value.startswith("#{", i):
-            end, nested = _close(value, i + 2)
-            if end < 0:
-                problems.append(f"expression '{_short(value[i:])}' has no closing '}}'")
-                break
-            text, body = value[i : end + 1], value[i + 2 : end]
-            if nested:
-                problems.append(f"expression '{_short(text)}' nests '#{{' inside an expression, "
-                                "which the service does not allow")
-            if not body.strip():
-                problems.append(f"expression '{text}' is empty")
-            found.append(Expression(text, tuple(_names(body))))
-            i = end + 1
-        else:
-            i += 1
-    return found, problems
 
 
 # --- Shared view of a definition ----------------------------------------------------------------
@@ -210,7 +132,7 @@ def _is_opaque(value: str) -> bool:
 def _length_problem(kind: str, text: str) -> str | None:
     if 1 <= len(text) <= R.MAX_ID_CHARS:
         return None
-    return f"{kind} '{_short(text)}' is {len(text)} characters; {kind}s must be 1-{R.MAX_ID_CHARS} characters"
+    return f"{kind} '{shorten(text)}' is {len(text)} characters; {kind}s must be 1-{R.MAX_ID_CHARS} characters"
 
 
 def ids_and_names(ctx: _Context) -> Iterator[Violation]:
@@ -227,7 +149,7 @@ def ids_and_names(ctx: _Context) -> Iterator[Violation]:
         for f in obj.fields:
             size = len(f.key.encode())
             if not 1 <= size <= R.MAX_KEY_BYTES:
-                yield Violation(obj.id, f.key, f"field key '{_short(f.key)}' is {size} UTF-8 bytes; "
+                yield Violation(obj.id, f.key, f"field key '{shorten(f.key)}' is {size} UTF-8 bytes; "
                                                f"keys must be 1-{R.MAX_KEY_BYTES} bytes")
             if f.value == "":
                 yield Violation(obj.id, f.key, "value '' is empty; a field value must be a non-empty string "
@@ -257,7 +179,7 @@ def references(ctx: _Context) -> Iterator[Violation]:
                                                    f"it must refer to one of {_listed(sorted(allowed))}")
             elif not f.is_ref and f.key in R.REF_FIELDS and f.value:
                 hint = f" (use Ref('{f.value}'))" if f.value in ctx.objects else ""
-                yield Violation(obj.id, f.key, f"{f.key} '{_short(f.value)}' is a plain string; {f.key} must be "
+                yield Violation(obj.id, f.key, f"{f.key} '{shorten(f.value)}' is a plain string; {f.key} must be "
                                                f"a reference to an object id{hint}")
         yield from _parent_cycle(ctx, obj)
 
@@ -333,7 +255,7 @@ def expressions(ctx: _Context) -> Iterator[Violation]:
             for problem in problems:
                 yield Violation(obj.id, f.key, problem)
             for expr in found:
-                text = _short(expr.text)
+                text = shorten(expr.text)
                 for path, is_call in expr.names:
                     if is_call and path not in R.FUNCTIONS:
                         yield Violation(obj.id, f.key, f"function '{path}' in '{text}' is not a Data Pipeline "
@@ -396,7 +318,7 @@ def parameters(ctx: _Context) -> Iterator[Violation]:
     for key, value in ctx.definition.values:
         if key not in ctx.parameters and key not in reported:
             reported.add(key)
-            yield Violation(key, "", f"values sets {key} = '{_short(value)}' but no parameter {key} is declared")
+            yield Violation(key, "", f"values sets {key} = '{shorten(value)}' but no parameter {key} is declared")
 
 
 def types_and_required_fields(ctx: _Context) -> Iterator[Violation]:
@@ -414,7 +336,7 @@ def types_and_required_fields(ctx: _Context) -> Iterator[Violation]:
         for key in R.FORBIDDEN_FIELDS.get(obj_type, ()):
             value = obj.value(key)
             if value is not None:
-                yield Violation(obj.id, key, f"{key} '{_short(value)}' is not allowed on {obj_type}")
+                yield Violation(obj.id, key, f"{key} '{shorten(value)}' is not allowed on {obj_type}")
         if ctx.is_template(obj):
             continue  # children may complete what a template leaves out
         for key in R.REQUIRED_FIELDS.get(obj_type, ()):
