@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 CDK := npx --no-install cdk
 
-.PHONY: setup synth test lint clean
+.PHONY: setup synth test lint clean review validate deploy-local destroy-local
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -27,6 +27,35 @@ synth: setup
 
 test: setup
 	$(PY) -m pytest -q tests
+
+# The pull-request report: synthesizes every environment, then writes review/ from cdk.out alone.
+# --ignore-errors keeps the synth going on cdk-nag findings so the report can show them (the CLI
+# still stops on a configuration error). BASE=<a kept cdk.out> adds review/diff.md.
+review: setup
+	@if [ -n "$(BASE)" ]; then \
+	  test -d "$(BASE)" || { echo "BASE=$(BASE): no such directory; give a kept copy of a cdk.out" >&2; exit 2; }; \
+	  if [ "$$(cd "$(BASE)" && pwd -P)" = "$$(pwd -P)/cdk.out" ]; then \
+	    echo "BASE=$(BASE): make review rewrites cdk.out; copy the baseline elsewhere first (cp -r cdk.out /tmp/base)" >&2; exit 2; fi; \
+	fi
+	rm -rf cdk.out review
+	$(CDK) synth --quiet --ignore-errors
+	$(PY) -m ddb_datapipeline review --cdk-out cdk.out --out review $(if $(BASE),--base "$(BASE)")
+
+# Lints Data Pipeline definition files (JSON file format): make validate FILE="a.json b.json"
+validate: $(VENV)/.installed
+	@test -n "$(FILE)" || { echo 'usage: make validate FILE="a.json b.json"' >&2; exit 2; }
+	$(PY) -m ddb_datapipeline validate $(FILE)
+
+# Deploys every environment to a local moto server (no AWS account needed), smoke-checks it, prints a
+# summary and stops the server. ENV=dev: one environment. KEEP=1: leave the server running for another
+# deploy (an update) or make destroy-local. DESTROY=1: destroy the stacks again before stopping.
+# With AWS_ENDPOINT_URL set, that emulator is used and nothing is started.
+deploy-local: setup
+	$(PY) -m ddb_datapipeline.local deploy $(if $(ENV),--env $(ENV)) $(if $(KEEP),--keep) $(if $(DESTROY),--destroy) $(if $(PORT),--port $(PORT))
+
+# Destroys the stacks on the server kept by make deploy-local KEEP=1 (or on AWS_ENDPOINT_URL), then stops it.
+destroy-local: setup
+	$(PY) -m ddb_datapipeline.local destroy $(if $(ENV),--env $(ENV))
 
 clean:
 	rm -rf cdk.out .pytest_cache

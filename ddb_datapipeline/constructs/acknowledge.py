@@ -17,25 +17,27 @@ def acknowledge(construct: IConstruct, rule: str, reason: str) -> None:
     Validations.of(construct).acknowledge(Acknowledgment(id=f"AwsSolutions::AwsSolutions-{rule}", reason=reason))
 
 
-def acknowledge_wildcards(policy: iam.Policy, reason: str) -> None:
-    """Acknowledges each wildcard of one policy that is designed to hold the unavoidable ones.
+def acknowledge_wildcards(scope: IConstruct, reason: str) -> None:
+    """Acknowledges, on ``scope`` itself, each wildcard of the IAM policies beneath it: a policy built
+    to hold the unavoidable ones, or a construct whose generated grants we do not write ourselves.
 
     cdk-nag reports wildcards one by one, by the flattened action or resource (``Resource::<Bucket.Arn>/x/*``),
     and logical ids are only known once the template resolves; so the ids are computed at synthesis,
-    from the policy's own resolved document, and acknowledged on that policy alone."""
-    Aspects.of(policy).add(_WildcardAcknowledgment(reason))
+    from each policy's resolved document, and recorded with the reason on ``scope``."""
+    Aspects.of(scope).add(_WildcardAcknowledgment(scope, reason))
 
 
 @jsii.implements(IAspect)
 class _WildcardAcknowledgment:
-    def __init__(self, reason: str) -> None:
+    def __init__(self, scope: IConstruct, reason: str) -> None:
+        self.scope = scope
         self.reason = reason
 
     def visit(self, node: IConstruct) -> None:
         if isinstance(node, iam.CfnPolicy):
             document = Stack.of(node).resolve(node.policy_document)
             for finding in wildcard_findings(document):
-                acknowledge(node, f"{WILDCARD_RULE}[{finding}]", self.reason)
+                acknowledge(self.scope, f"{WILDCARD_RULE}[{finding}]", self.reason)
 
 
 def wildcard_findings(document: dict[str, Any]) -> list[str]:

@@ -1,0 +1,255 @@
+"""The review report of the session's synthesis: complete (every pipeline object, every role
+statement, every acknowledgment), readable (Mermaid that parses), usable (definition files that
+round-trip through the validator) and deterministic."""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from ddb_datapipeline.definition.render import from_definition_file
+from ddb_datapipeline.definition.validator import validate
+from ddb_datapipeline.review import intrinsics
+from ddb_datapipeline.review.assembly import load_assembly
+from ddb_datapipeline.review.pipelines import pipelines_of
+from ddb_datapipeline.review.report import build_review, render
+from tests.conftest import ROOT
+
+from .mermaid_subset import blocks, parse
+
+PIPELINE = "AWS::DataPipeline::Pipeline"
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def pipelines(assembly):
+    for stack in assembly.stacks:
+        for logical_id, resource in stack.resources_of_type(PIPELINE).items():
+            yield stack, logical_id, resource["Properties"]
+
+
+def test_the_report_covers_every_stack_and_pipeline_of_the_assembly(review, synthesis):
+    names = {stack.stack_name for stack in synthesis.stacks.values()}
+    assert {s.name for s in review.assembly.stacks} >= names
+    assert review.summary.stacks == len(review.assembly.stacks)
+    assert review.summary.pipelines == len(list(pipelines(review.assembly))) >= 8
+    assert (review.summary.violations, review.summary.nag_findings, review.summary.lint_findings) == (0, 0, 0)
+    for name in names:
+        assert f"\n## Stack {name}\n" in review.readme
+
+
+def test_every_pipeline_object_field_and_parameter_is_in_its_section(review):
+    for stack, _, properties in pipelines(review.assembly):
+        section = review.pipeline_section(stack.name, properties["Name"])
+        for obj in properties["PipelineObjects"]:
+            row = [line for line in section.splitlines() if line.startswith(f"| `{obj['Id']}` |")]
+            assert len(row) == 1, (properties["Name"], obj["Id"])
+            for field in obj["Fields"]:
+                if field["Key"] != "type":
+                    assert f"`{field['Key']}`" in row[0], (obj["Id"], field["Key"])
+        for parameter in properties.get("ParameterObjects", []):
+            assert f"| `{parameter['Id']}` |" in section
+
+
+def test_pipelines_are_described_in_words(review):
+    stack = next(s for s in review.assembly.stacks if s.name.endswith("-prod"))
+    export = next(p for _, _, p in pipelines(review.assembly) if p["Name"].startswith("ddb-prod-orders-export-"))
+    restore = next(p for _, _, p in pipelines(review.assembly) if p["Name"].startswith("ddb-prod-orders-restore-"))
+    words = review.pipeline_section(stack.name, export["Name"])
+    assert "every `1 day`, first run at the first activation" in words
+    assert "with at most 25% of its read capacity" in words
+    assert "1 master `m5.xlarge`, 2 core `m5.xlarge`, terminated after `12 hours`" in words
+    assert "`FailureAlarm` publishes to `${AlertsTopic" in words
+    words = review.pipeline_section(stack.name, restore["Name"])
+    assert "on demand: each activation starts one run" in words
+    assert "`Activate: false`" in words
+    assert "with at most 50% of its write capacity" in words
+
+
+def test_each_diagram_parses_and_draws_every_object_and_reference(review):
+    for stack, _, properties in pipelines(review.assembly):
+        (source,) = blocks(review.pipeline_section(stack.name, properties["Name"]))
+        chart = parse(source)
+        ids = [obj["Id"] for obj in properties["PipelineObjects"]]
+        assert sorted(label.split("<br/>")[0] for label in chart.nodes.values()) == sorted(ids)
+        references = Counter(f["Key"] for obj in properties["PipelineObjects"] for f in obj["Fields"] if "RefValue" in f)
+        assert Counter(label for _, label, _ in chart.edges) == references
+    # the schedule -> data node -> activity -> data node flow of a scheduled export
+    export = next(p for _, _, p in pipelines(review.assembly) if p["Name"].startswith("ddb-prod-orders-export-"))
+    chart = parse(blocks(review.pipeline_section(next(s.name for s in review.assembly.stacks if s.name.endswith("-prod")),
+                                                 export["Name"]))[0])
+    assert ("n_DefaultSchedule", "schedule", "n_Default") in chart.edges
+    assert ("n_DDBSourceTable", "input", "n_TableBackupActivity") in chart.edges
+    assert ("n_TableBackupActivity", "output", "n_S3BackupLocation") in chart.edges
+    assert ("n_TableBackupActivity", "runsOn", "n_EmrClusterForBackup") in chart.edges
+    assert ("n_TableBackupActivity", "onFail", "n_FailureAlarm") in chart.edges
+
+
+def test_every_role_statement_is_in_the_iam_matrix(review):
+    checked = 0
+    for stack in review.assembly.stacks:
+        section = review.iam_section(stack.name)
+        for policy_id, policy in stack.resources_of_type("AWS::IAM::Policy").items():
+            rows = [line for line in section.splitlines() if f"| `{policy_id}` |" in line]
+            statements = as_list(policy["Properties"]["PolicyDocument"]["Statement"])
+            assert len(rows) == len(statements) * len(policy["Properties"]["Roles"]), policy_id
+            for statement in statements:
+                label = statement.get("Sid")
+                for action in as_list(statement["Action"]):
+                    assert any(f"`{action}`" in row and (label is None or f"`{label}`" in row) for row in rows), action
+                for resource in as_list(statement["Resource"]):
+                    shown = intrinsics.text(resource)
+                    marked = f"\u26a0 `{shown}`" if "*" in shown else f"`{shown}`"
+                    assert any(marked in row for row in rows), shown
+                checked += 1
+        if not stack.resources_of_type("AWS::IAM::Role"):
+            continue
+        trust = section.split("Roles and who may assume them", 1)[1].split("Permissions per role", 1)[0]
+        for role_id, role in stack.resources_of_type("AWS::IAM::Role").items():
+            (row,) = [line for line in trust.splitlines() if line.startswith(f"| `{role_id}` |")]
+            for statement in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]:
+                for service in as_list(statement["Principal"].get("Service", [])):
+                    assert f"`Service {service}`" in row
+    assert checked > 20
+
+
+def test_every_resource_and_acknowledgment_is_listed(review, synthesis):
+    for stack in review.assembly.stacks:
+        section = review.stack_section(stack.name)
+        for logical_id, resource in stack.resources.items():
+            if resource["Type"] != "AWS::CDK::Metadata":
+                assert f"| `{logical_id}` |" in section, logical_id
+        assert "no findings." in section.split("\n### cfn-lint\n", 1)[1]
+    (solutions,) = [p for p in synthesis.report()["pluginReports"] if p["pluginName"] == "AwsSolutions"]
+    assert solutions["suppressedViolations"]
+    for finding in solutions["suppressedViolations"]:
+        for construct in finding["violatingConstructs"]:
+            stack, _, path = construct["constructPath"].partition("/")
+            nag = review.stack_section(stack).split("\n### cdk-nag\n", 1)[1]
+            row = f"| `{finding['ruleName']}` | `{path}` |"
+            assert any(line.startswith(row) and finding["reason"] in line for line in nag.splitlines()), row
+
+
+def test_definition_files_round_trip_through_the_validator(review):
+    written = sorted(review.out.glob("*/*.json"))
+    assert len(written) == review.summary.pipelines
+    for stack in review.assembly.stacks:
+        for pipeline in pipelines_of(stack):
+            loaded = from_definition_file(json.loads((review.out / pipeline.file_name).read_text(encoding="utf-8")))
+            assert loaded == pipeline.definition
+            assert validate(loaded) == ()
+            default = loaded.object("Default")
+            role = default.value("role")
+            assert role.startswith("${") and stack.resources[role[2:-1]]["Type"] == "AWS::IAM::Role"
+
+
+def test_nothing_in_the_report_depends_on_where_it_was_built(review, synthesis):
+    for path in review.out.rglob("*"):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            assert str(synthesis.outdir) not in text and str(review.out) not in text, path
+            assert "Token[" not in text, path
+
+
+def test_the_same_assembly_gives_the_same_files_byte_for_byte(review, synthesis, tmp_path):
+    """Built again in a fresh process with another hash seed, so set ordering cannot leak in."""
+    env = {**os.environ, "PYTHONHASHSEED": "4242"}
+    result = subprocess.run(
+        [sys.executable, "-m", "ddb_datapipeline", "review", "--cdk-out", str(synthesis.outdir), "--out", str(tmp_path)],
+        capture_output=True, text=True, env=env, cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "review written to" in result.stdout
+    first = {p.relative_to(review.out): p.read_bytes() for p in review.out.rglob("*") if p.is_file()}
+    second = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert first == second
+
+
+def _baseline(outdir: Path, target: Path) -> Path:
+    target.mkdir()
+    for name in ("manifest.json", "validation-report.json", *(p.name for p in outdir.glob("*.template.json"))):
+        shutil.copy(outdir / name, target / name)
+    return target
+
+
+def test_diff_against_a_baseline_names_each_changed_resource(review, synthesis, tmp_path):
+    base = _baseline(synthesis.outdir, tmp_path / "base")
+    stack = next(s for s in review.assembly.stacks if s.name.endswith("-prod"))
+    template = json.loads((base / stack.template_file).read_text())
+    resources = template["Resources"]
+    bucket_id = next(k for k, v in resources.items() if v["Type"] == "AWS::S3::Bucket" and "VersioningConfiguration" in v["Properties"])
+    resources[bucket_id]["Properties"]["VersioningConfiguration"]["Status"] = "Suspended"
+    pipeline_id = next(k for k, v in resources.items() if v["Type"] == PIPELINE and v["Properties"]["Name"].startswith("ddb-prod-orders-export-"))
+    activity = next(o for o in resources[pipeline_id]["Properties"]["PipelineObjects"] if o["Id"] == "TableBackupActivity")
+    next(f for f in activity["Fields"] if f["Key"] == "maximumRetries")["StringValue"] = "4"
+    resources["RetiredQueue"] = {"Type": "AWS::SQS::Queue", "Properties": {}}
+    topic_policy = next(k for k, v in resources.items() if v["Type"] == "AWS::SNS::TopicPolicy")
+    del resources[topic_policy]
+    (base / stack.template_file).write_text(json.dumps(template))
+
+    files, _ = render(review.assembly, load_assembly(base))
+    diff = files["diff.md"]
+    section = diff.split(f"\n## Stack {stack.name}\n", 1)[1].split("\n## ", 1)[0]
+    assert f"- **changed** `{bucket_id}` (AWS::S3::Bucket)" in section
+    assert "`Properties.VersioningConfiguration.Status`: `Suspended` \u2192 `Enabled`" in section
+    assert f"- **changed** `{pipeline_id}` (AWS::DataPipeline::Pipeline)" in section
+    assert "object `TableBackupActivity` field `maximumRetries`: `4` \u2192 `2`" in section
+    assert "- **removed** `RetiredQueue` (AWS::SQS::Queue)" in section
+    assert f"- **added** `{topic_policy}` (AWS::SNS::TopicPolicy)" in section
+    assert "Resources: 1 added, 1 removed, 2 changed." in diff
+    for other in review.assembly.stacks:
+        if other.name != stack.name:
+            assert "No changes." in diff.split(f"\n## Stack {other.name}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_a_rebuild_without_baseline_drops_the_old_diff_and_stale_definition_files(review, synthesis, tmp_path):
+    out = tmp_path / "review"
+    build_review(synthesis.outdir, out, base=_baseline(synthesis.outdir, tmp_path / "base"))
+    assert (out / "diff.md").exists()
+    stale = next(out.glob("*/")) / "ddb-renamed-00000000.json"
+    stale.write_text("{}")
+    build_review(synthesis.outdir, out)
+    assert not (out / "diff.md").exists() and not stale.exists()
+    assert sorted(p.name for p in out.rglob("*.json")) == sorted(p.name for p in review.out.rglob("*.json"))
+
+
+def test_an_unreadable_assembly_is_a_one_line_error(tmp_path):
+    from ddb_datapipeline.review.assembly import AssemblyError
+
+    with pytest.raises(AssemblyError, match="no stack templates found"):
+        load_assembly(tmp_path)
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(AssemblyError, match="manifest.json: the assembly manifest is not valid JSON"):
+        load_assembly(tmp_path)
+
+
+def test_open_findings_are_shown_with_their_construct_and_resource(review):
+    from ddb_datapipeline.review import lint, nag
+
+    stack = next(s for s in review.assembly.stacks if s.resources_of_type("AWS::S3::Bucket"))
+    bucket_id = next(iter(stack.resources_of_type("AWS::S3::Bucket")))
+    path = f"{stack.path}/ExportBucket/Resource"  # the CLI writes aws:cdk:path metadata; this synthesis does not
+    template = copy.deepcopy(stack.template)
+    template["Resources"][bucket_id]["Metadata"] = {"aws:cdk:path": path}
+    stack = dataclasses.replace(stack, template=template)
+    report = {"pluginReports": [{"pluginName": "AwsSolutions", "conclusion": "failure", "suppressedViolations": [], "violations": [
+        {"ruleName": "AwsSolutions-S1", "severity": "error", "description": "The S3 Bucket has server access logs disabled.",
+         "violatingConstructs": [{"constructPath": path}, {"constructPath": "OtherStack/B/Resource"}]},
+    ]}]}
+    text = nag.section(nag.nag_result(report, stack), 3)
+    assert "AwsSolutions: failure" in text and "1 open finding, 0 acknowledgments" in text
+    assert f"| \u26a0 `AwsSolutions-S1` | error | `{path.partition('/')[2]}` | `{bucket_id}` |" in text
+    finding = lint.LintFinding("E3012", "error", 8, "Resources/Key/Properties/EnableKeyRotation", "'yes' is not of type 'boolean'")
+    text = lint.section(lint.LintResult("1.0", "eu-west-1", (finding,)), "x.template.json", 3)
+    assert "\u26a0 1 findings" in text and "| `E3012` | error | 8 | `Resources/Key/Properties/EnableKeyRotation` |" in text
+    assert "not installed" in lint.section(lint.LintResult("", "eu-west-1", ()), "x.template.json", 3)
