@@ -1,6 +1,6 @@
 """Fixes applied to moto inside the emulator process that ``make deploy-local`` starts.
 
-moto 5.2.5 gets four things wrong that this project's deploy depends on. Each fix makes moto behave as
+moto 5.2.5 gets five things wrong that this project's deploy depends on. Each fix makes moto behave as
 AWS documents, only in the emulator process (never in the app or the tests' own process), and is
 checked against the pinned moto version so an upgrade that changes the patched code fails loudly
 instead of silently testing something else:
@@ -16,6 +16,12 @@ instead of silently testing something else:
    instead reports a ``CREATE_FAILED``/``UPDATE_FAILED`` event naming the resource and leaves the stack
    in ``ROLLBACK_COMPLETE`` (create) or a failed state (update). The fix records the same events, so
    the CDK CLI names the stack and the resource that failed.
+5. ``AWS::S3::BucketPolicy`` is not modelled (skipped with a warning), so no bucket gets its TLS-only
+   policy. The fix stores the policy as PutBucketPolicy does. moto's own bucket-policy enforcement
+   ignores request context and treats a statement whose ``Condition`` does not match as a denial, so
+   the TLS-only deny would refuse every object call (the CDK CLI's template upload first). The fix lets a
+   conditional statement apply only when moto can know its condition holds, i.e. never: conditions
+   are judged by AWS, not by this emulator.
 """
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ FIXES = (
     "Data Pipeline tags, description, parameters, update and delete from CloudFormation",
     "Data Pipeline definition API with parameter objects and values",
     "resource failures reported as CloudFormation events",
+    "S3 bucket policies from CloudFormation",
 )
 
 
@@ -57,6 +64,7 @@ def apply() -> tuple[str, ...]:
     _fix_data_pipeline_resource()
     _fix_data_pipeline_api()
     _fix_resource_failures()
+    _fix_bucket_policies()
     return FIXES
 
 
@@ -214,18 +222,24 @@ def _fix_resource_failures() -> None:
                 self.resource_map.delete()
             except Exception:
                 pass
+            # A rolled-back stack has no resources and no outputs; without this, reading them would create
+            # the resources lazily again, or fail on outputs that name them.
+            self.resource_map._resource_json_map = {}
+            self.output_map = parsing.OutputMap(self.resource_map, {}, self.stack_id)
             self.status = "ROLLBACK_COMPLETE"
             self._add_stack_event("ROLLBACK_COMPLETE")
 
     def update(self, template, role_arn=None, parameters=None, tags=None):  # type: ignore[no-untyped-def]
-        previous = self.template
+        previous, previous_resources = self.template, self.resource_map._resource_json_map
         try:
             original_update(self, template, role_arn=role_arn, parameters=parameters, tags=tags)
         except ResourceFailure as failure:
             resource_event(self, failure, "UPDATE_FAILED")
-            # moto cannot roll an update back; keep the old template so that the next deploy retries.
+            # moto cannot roll an update back; keep the old template so that the next deploy retries, and
+            # the old resource list so that reading the stack does not lazily create the failed resource.
             self.template = previous
             self._parse_template()
+            self.resource_map._resource_json_map = previous_resources
             self.status = "UPDATE_FAILED"
             self._add_stack_event(
                 "UPDATE_FAILED", resource_status_reason=f"The following resource(s) failed to update: [{failure.logical_id}]."
@@ -233,3 +247,84 @@ def _fix_resource_failures() -> None:
 
     Stack.create_resources = create_resources
     Stack.update = update
+
+
+def _fix_bucket_policies() -> None:
+    import json
+
+    from moto.cloudformation import parsing
+    from moto.core.common_models import CloudFormationModel
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3 import models as s3_models
+    from moto.utilities.utils import get_partition
+
+    if "AWS::S3::BucketPolicy" in parsing.get_model_map():
+        raise MotoFixError(f"moto {PINNED_MOTO_VERSION}: AWS::S3::BucketPolicy is modelled already; drop this fix")
+    _require(s3_models.FakeBucket, "get_permission")
+
+    def backend(account_id: str, region_name: str) -> Any:
+        return s3_models.s3_backends[account_id][get_partition(region_name)]
+
+    class BucketPolicy(CloudFormationModel):
+        def __init__(self, bucket_name: str) -> None:
+            self.bucket_name = bucket_name
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.bucket_name
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return ""
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::S3::BucketPolicy"
+
+        @classmethod
+        def has_cfn_attr(cls, attr: str) -> bool:
+            return False
+
+        @classmethod
+        def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):  # type: ignore[no-untyped-def]
+            properties = cloudformation_json["Properties"]
+            bucket = properties["Bucket"]
+            backend(account_id, region_name).put_bucket_policy(bucket, json.dumps(properties["PolicyDocument"]).encode())
+            return cls(bucket)
+
+        @classmethod
+        def update_from_cloudformation_json(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+            if cloudformation_json["Properties"]["Bucket"] != original_resource.bucket_name:
+                original_resource.delete(account_id, region_name)
+            return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+        @classmethod
+        def delete_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name):  # type: ignore[no-untyped-def]
+            cls(cloudformation_json["Properties"]["Bucket"]).delete(account_id, region_name)
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            try:
+                backend(account_id, region_name).delete_bucket_policy(self.bucket_name)
+            except Exception:  # the bucket went first: nothing left to detach
+                pass
+
+        def is_created(self) -> bool:
+            return True
+
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+    if parsing.get_model_map().get("AWS::S3::BucketPolicy") is not BucketPolicy:
+        raise MotoFixError(f"moto {PINNED_MOTO_VERSION}: could not register AWS::S3::BucketPolicy")
+
+    def get_permission(self, action, resource):  # type: ignore[no-untyped-def]
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        document = json.loads(self.policy)
+        statements = document.get("Statement", [])
+        statements = statements if isinstance(statements, list) else [statements]
+        unconditional = [statement for statement in statements if not statement.get("Condition")]
+        if not unconditional:
+            return PermissionResult.NEUTRAL
+        return IAMPolicy(json.dumps({**document, "Statement": unconditional})).is_action_permitted(action, resource)
+
+    s3_models.FakeBucket.get_permission = get_permission

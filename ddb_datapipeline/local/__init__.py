@@ -1,0 +1,10 @@
+"""Deploy every environment to a local AWS emulator (a moto server), check it, tear it down.
+
+``python -m ddb_datapipeline.local deploy|destroy`` (``make deploy-local`` / ``make destroy-local``).
+Nothing here is imported by the app: local settings reach the synthesis only through ``-c local=true``.
+"""
+from __future__ import annotations
+
+
+class LocalDeployError(Exception):
+    """A failure the user can act on; its message is one line, printed without a traceback."""

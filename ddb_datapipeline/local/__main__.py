@@ -1,0 +1,55 @@
+"""``python -m ddb_datapipeline.local deploy|destroy`` (what ``make deploy-local`` and ``make destroy-local`` run).
+
+Exit codes: 0 success, 1 failure (one line on stderr, no traceback; details in .local/deploy-local.log),
+130 interrupted. Whatever happens, an emulator this command started is stopped unless ``--keep``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from typing import Sequence
+
+from . import LocalDeployError
+from .deploy import Options, deploy, destroy
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ddb_datapipeline.local", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    deploy_parser = commands.add_parser("deploy", help="deploy every environment to a local emulator, check it, print a summary")
+    deploy_parser.add_argument("--env", help="only this environment (default: all)")
+    deploy_parser.add_argument("--keep", action="store_true", help="leave the emulator running for later commands (make destroy-local stops it)")
+    deploy_parser.add_argument("--destroy", action="store_true", help="destroy the stacks again after the smoke check")
+    deploy_parser.add_argument("--port", type=int, help="port of the emulator (default: a free one)")
+    deploy_parser.add_argument("--verbose", action="store_true", help="show the CDK CLI's output")
+    destroy_parser = commands.add_parser("destroy", help="destroy the stacks on the kept emulator (or AWS_ENDPOINT_URL) and stop it")
+    destroy_parser.add_argument("--env", help="only this environment (default: all)")
+    destroy_parser.add_argument("--verbose", action="store_true", help="show the CDK CLI's output")
+    args = parser.parse_args(argv)
+    options = Options(env=args.env, verbose=args.verbose)
+    if args.command == "deploy":
+        options.keep, options.destroy, options.port = args.keep, args.destroy, args.port
+    name = f"{args.command}-local"
+    try:
+        if args.command == "deploy":
+            deploy(options)
+        else:
+            destroy(options)
+    except LocalDeployError as error:
+        print(f"{name}: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted; the emulator it started is stopped", file=sys.stderr)
+        return 130
+    except Exception as error:  # a bug, not a user mistake: keep the traceback in the log, one line here
+        options.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(options.log_path, "a", encoding="utf-8") as log:
+            traceback.print_exc(file=log)
+        print(f"{name}: error: unexpected {type(error).__name__}: {error} (traceback in {options.log_path})", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

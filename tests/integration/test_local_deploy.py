@@ -1,0 +1,217 @@
+"""The whole local flow against the session's moto server, with the real CDK CLI:
+bootstrap and deploy every stack, smoke check, a second deploy with a changed configuration (an
+update), the smoke check naming what differs, destroy; and a failed deploy that names its stack and
+resource and stops the server it started.
+
+The tests of this module run in order and share one deployment (a deploy costs seconds).
+"""
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from ddb_datapipeline.local import LocalDeployError, emulator
+from ddb_datapipeline.local.deploy import DeployResult, Options, deploy, destroy, environments, project_context
+from ddb_datapipeline.local.smoke import SmokeCheckFailed, read_assembly, smoke_check
+from tests.integration.conftest import servers_started_by_this_process
+
+LOCAL_ACCOUNT = "123456789012"
+
+
+class Flow:
+    """What the ordered tests share: the endpoint, the local cloud assembly and the first deploy."""
+
+    def __init__(self, endpoint: str, workdir: Path) -> None:
+        self.endpoint = endpoint
+        self.workdir = workdir
+        self.assembly = workdir / "cdk.out.local"
+        self.output: list[str] = []
+        self.first: DeployResult | None = None
+        self.ids_before_update: dict[str, str] = {}
+
+    def options(self, **kwargs: Any) -> Options:
+        return Options(
+            endpoint=self.endpoint, assembly_dir=self.assembly, state_dir=self.workdir / "state", out=self.output.append, **kwargs
+        )
+
+    def client(self, service: str, region: str) -> Any:
+        return boto3.client(
+            service, region_name=region, endpoint_url=self.endpoint, aws_access_key_id="test", aws_secret_access_key="test"
+        )
+
+    def stack_status(self, name: str, region: str) -> str:
+        return self.client("cloudformation", region).describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+
+    def pipeline_ids(self) -> dict[str, str]:
+        return {row.name: row.pipeline_id for row in self.first.report.pipelines} if self.first else {}
+
+
+def changed_context() -> dict[str, Any]:
+    """cdk.json's configuration with a different read ratio and EMR core count in dev."""
+    context = copy.deepcopy(project_context())
+    dev = context["environments"]["dev"]
+    orders = next(t for t in dev["tables"] if t["name"] == "orders")
+    orders.setdefault("export", {})["read_ratio"] = 0.4
+    dev.setdefault("emr", {})["core_instance_count"] = 3
+    return context
+
+
+@pytest.fixture(scope="module")
+def flow(moto_server: emulator.Emulator, tmp_path_factory: pytest.TempPathFactory) -> Flow:
+    flow = Flow(moto_server.endpoint, tmp_path_factory.mktemp("local-deploy"))
+    flow.first = deploy(flow.options())
+    return flow
+
+
+def test_bootstrap_and_deploy_create_every_stack_and_the_smoke_check_passes(flow: Flow):
+    stacks = read_assembly(flow.assembly)
+    names = {stack.name for stack in stacks}
+    assert {f"DdbDataPipeline-{env.name}" for env in environments(Options())} <= names
+    for stack in stacks:
+        assert flow.stack_status(stack.name, stack.region) == "CREATE_COMPLETE"
+        toolkit = flow.client("cloudformation", stack.region).describe_stacks(StackName="CDKToolkit")["Stacks"][0]
+        assert toolkit["StackStatus"] == "CREATE_COMPLETE"
+    report = flow.first.report
+    assert report.ok, report.differences
+    assert report.checks > 100
+    assert {row.name for row in report.stacks} == names
+    # Every configured pipeline was read back: two (or more, with copies) per table.
+    tables = sum(len(env.tables) for env in environments(Options()))
+    assert len(report.pipelines) >= 2 * tables
+    assert {row.state for row in report.pipelines} <= {"SCHEDULED", "PENDING"}
+    assert any(row.state == "referenced, not deployed" for row in report.tables)
+    assert all(bucket.tls_only for bucket in report.buckets)
+
+
+def test_the_summary_names_stacks_tables_buckets_and_pipelines_with_their_state(flow: Flow):
+    text = "\n".join(flow.output)
+    assert "Stacks" in text and "Tables" in text and "Buckets" in text and "Pipelines" in text
+    for row in flow.first.report.pipelines:
+        assert row.pipeline_id in text
+    assert "Smoke check passed" in text
+    assert "Not modelled by the emulator" in text
+
+
+def test_the_local_assembly_targets_moto_and_has_no_bootstrap_version_rule(flow: Flow):
+    for stack in read_assembly(flow.assembly):
+        assert stack.account == LOCAL_ACCOUNT
+        assert "CheckBootstrapVersion" not in stack.template.get("Rules", {})
+        assert "BootstrapVersion" not in stack.template.get("Parameters", {})
+
+
+def test_the_smoke_check_names_what_differs_from_a_modified_configuration(flow: Flow):
+    modified = changed_context()
+    prod_orders = next(t for t in modified["environments"]["prod"]["tables"] if t["name"] == "orders")
+    prod_orders["owned"]["billing_mode"] = "PAY_PER_REQUEST"
+    prod_orders["owned"].pop("read_capacity")
+    prod_orders["owned"].pop("write_capacity")
+    copies = prod_orders.get("copies", [])
+    if copies:
+        copies[0]["write_ratio"] = 0.9
+    report = smoke_check(flow.endpoint, flow.assembly, environments(Options(context=modified)))
+    found = [str(d) for d in report.differences]
+    if copies:
+        assert any("prod/orders copy pipeline" in d and "myDDBWriteThroughputRatio is '0.5', configuration says '0.9'" in d for d in found), found
+    assert any("dev/orders export pipeline" in d and "myDDBReadThroughputRatio is '0.25', configuration says '0.4'" in d for d in found), found
+    assert any("EmrCluster coreInstanceCount is '1', configuration says '3'" in d for d in found), found
+    assert any("prod/table orders" in d and "billing mode is PROVISIONED, configuration says PAY_PER_REQUEST" in d for d in found), found
+    with pytest.raises(SmokeCheckFailed, match=r"^smoke check: config "):
+        report.raise_for_differences()
+
+
+def test_the_smoke_check_names_a_changed_pipeline_field_and_a_missing_bucket_policy(flow: Flow):
+    row = next(r for r in flow.first.report.pipelines if r.name.startswith("ddb-dev-customers-export-"))
+    bucket = next(b for b in flow.first.report.buckets if b.stack == "DdbDataPipeline-dev" and b.encryption == "aws:kms")
+    region = next(s.region for s in flow.first.report.stacks if s.name == "DdbDataPipeline-dev")
+    pipelines, s3 = flow.client("datapipeline", region), flow.client("s3", region)
+    original = pipelines.get_pipeline_definition(pipelineId=row.pipeline_id)
+    policy = s3.get_bucket_policy(Bucket=bucket.name)["Policy"]
+    tampered = copy.deepcopy(original["pipelineObjects"])
+    for obj in tampered:
+        for field in obj["fields"]:
+            if obj["id"] == "Default" and field["key"] == "failureAndRerunMode":
+                field["stringValue"] = "none"
+    try:
+        pipelines.put_pipeline_definition(
+            pipelineId=row.pipeline_id,
+            pipelineObjects=tampered,
+            parameterObjects=original["parameterObjects"],
+            parameterValues=original["parameterValues"],
+        )
+        s3.delete_bucket_policy(Bucket=bucket.name)
+        report = smoke_check(flow.endpoint, flow.assembly, environments(Options()))
+        found = [str(d) for d in report.differences]
+        assert any(
+            row.pipeline_id in d and "object Default field failureAndRerunMode is 'none', expected 'CASCADE'" in d for d in found
+        ), found
+        assert any(bucket.name in d and "has no bucket policy" in d for d in found), found
+    finally:
+        pipelines.put_pipeline_definition(
+            pipelineId=row.pipeline_id,
+            pipelineObjects=original["pipelineObjects"],
+            parameterObjects=original["parameterObjects"],
+            parameterValues=original["parameterValues"],
+        )
+        s3.put_bucket_policy(Bucket=bucket.name, Policy=policy)
+    assert smoke_check(flow.endpoint, flow.assembly, environments(Options())).ok
+
+
+def test_a_second_deploy_with_a_changed_configuration_updates_in_place(flow: Flow):
+    before = flow.pipeline_ids()
+    printed = len(flow.output)
+    result = deploy(flow.options(context=changed_context()))
+    assert result.report.ok, result.report.differences
+    assert "  bootstrap: already done on this emulator" in flow.output[printed:]
+    assert flow.stack_status("DdbDataPipeline-dev", "eu-west-1") == "UPDATE_COMPLETE"
+    after = {row.name: row.pipeline_id for row in result.report.pipelines}
+    assert after == before, "a ratio or a core count is an in-place update, never a replacement"
+    region_client = flow.client("datapipeline", "eu-west-1")
+    export = next(pid for name, pid in after.items() if name.startswith("ddb-dev-orders-export-"))
+    definition = region_client.get_pipeline_definition(pipelineId=export)
+    values = {v["id"]: v["stringValue"] for v in definition["parameterValues"]}
+    assert values["myDDBReadThroughputRatio"] == "0.4"
+    cluster = next(o for o in definition["pipelineObjects"] if o["id"] == "EmrClusterForBackup")
+    assert {"key": "coreInstanceCount", "stringValue": "3"} in cluster["fields"]
+
+
+def test_destroy_removes_every_stack_and_pipeline_and_lists_what_is_retained(flow: Flow):
+    stacks = read_assembly(flow.assembly)
+    destroyed = destroy(flow.options(context=changed_context()))
+    assert sorted(destroyed) == sorted(stack.name for stack in stacks)
+    for stack in stacks:
+        with pytest.raises(Exception, match="does not exist"):
+            flow.stack_status(stack.name, stack.region)
+        assert flow.client("datapipeline", stack.region).list_pipelines()["pipelineIdList"] == []
+    text = "\n".join(flow.output)
+    assert "Kept by DeletionPolicy Retain" in text
+    # prod keeps its data (retain_data: true): its table outlives the stack, as in AWS.
+    assert flow.client("dynamodb", "us-east-1").describe_table(TableName="orders")["Table"]["TableName"] == "orders"
+
+
+def test_a_failed_deploy_names_the_stack_and_the_resource_and_stops_its_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Two environments that both own a table of the same name in one account and region: the second
+    stack cannot create it. The deploy starts its own server (no endpoint given) and must stop it."""
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    context = copy.deepcopy(project_context())
+    base = {key: value for key, value in context.items() if key != "environments"}
+    table = {"name": "clash", "owned": {"partition_key": {"name": "pk", "type": "S"}}, "export": {"schedule": "ondemand"}}
+    env = {"region": "eu-west-1", "retain_data": False, "tables": [table]}
+    clashing = {**base, "environments": {"alpha": env, "beta": copy.deepcopy(env)}}
+    before = servers_started_by_this_process()
+    output: list[str] = []
+    options = Options(context=clashing, assembly_dir=tmp_path / "assembly", state_dir=tmp_path / "state", out=output.append)
+    with pytest.raises(LocalDeployError) as failure:
+        deploy(options)
+    message = str(failure.value)
+    assert "\n" not in message
+    assert message.startswith("deploy failed: stack DdbDataPipeline-"), message
+    assert re.search(r"resource (Table|RestoreTarget)-clash/Table \(\w+, AWS::DynamoDB::Table\) CREATE_FAILED", message), message
+    assert "already exists" in message, message
+    assert servers_started_by_this_process() == before
+    port = int(output[0].split("localhost:")[1].split()[0])
+    assert not emulator.port_in_use(port), f"something still listens on port {port}"
