@@ -11,7 +11,7 @@ from ddb_datapipeline.definition.validator import DefinitionError
 
 def main() -> int:
     app = cdk.App()
-    context = {key: app.node.try_get_context(key) for key in ("environments", "env")}
+    context = {key: app.node.try_get_context(key) for key in ("environments", "env", "delivery")}
     try:
         build(app, plan(context))
     except (ConfigError, DefinitionError) as error:

@@ -1,9 +1,10 @@
-"""Command line: ``python -m ddb_datapipeline validate FILE...`` and ``... review``.
+"""Command line: ``python -m ddb_datapipeline validate FILE...``, ``... review`` and ``... check-deployed``.
 
 ``validate`` lints any Data Pipeline definition in the JSON file format (this project's, a
 hand-written one, or one exported with ``aws datapipeline get-pipeline-definition``) with the same
 validator the stacks use at synth time, so teams can check legacy pipelines before touching them.
-``review`` writes the pull-request report from a synthesized ``cdk.out``.
+``review`` writes the pull-request report from a synthesized ``cdk.out``. ``check-deployed`` reads
+a deployed environment stack back (read-only), as the delivery pipeline does after each stage.
 
 Exit codes: 0 clean, 1 violations found, 2 unusable input (missing file, bad JSON, not a
 definition). User mistakes are one line on stderr, never a traceback.
@@ -88,6 +89,22 @@ def run_review(cdk_out: str, out: str, base: str | None) -> int:
     return EXIT_CLEAN
 
 
+def run_check_deployed(stack: str, region: str, role_arn: str | None) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from .deployed_check import check_stack, session_for
+
+    try:
+        findings = check_stack(session_for(region, role_arn), stack)
+    except (BotoCoreError, ClientError) as error:
+        print(f"error: {stack} in {region}: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    for finding in findings:
+        print(f"{stack}: {finding}")
+    print(f"{stack}: {len(findings)} problem{'s' if len(findings) != 1 else ''}", file=sys.stderr)
+    return EXIT_VIOLATIONS if findings else EXIT_CLEAN
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m ddb_datapipeline", description=__doc__.split("\n\n")[0])
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -101,6 +118,12 @@ def parser() -> argparse.ArgumentParser:
     review.add_argument("--cdk-out", default="cdk.out", help="synthesized cloud assembly (default: cdk.out)")
     review.add_argument("--out", default="review", help="directory to write (default: review)")
     review.add_argument("--base", help="baseline cloud assembly to compare with; writes diff.md")
+    deployed = commands.add_parser("check-deployed", help="read a deployed environment stack back (read-only)",
+                                   description="Checks stack status, bucket encryption and TLS policy, table "
+                                               "status and each pipeline's state. Exit 0 healthy, 1 problems, 2 unreachable.")
+    deployed.add_argument("--stack", required=True, help="stack name, e.g. DdbDataPipeline-prod")
+    deployed.add_argument("--region", required=True)
+    deployed.add_argument("--role-arn", help="role to assume first (e.g. the bootstrap lookup role of the account)")
     return root
 
 
@@ -108,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "validate":
         return run_validate(args.files)
+    if args.command == "check-deployed":
+        return run_check_deployed(args.stack, args.region, args.role_arn)
     return run_review(args.cdk_out, args.out, args.base)
 
 

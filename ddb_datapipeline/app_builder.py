@@ -4,16 +4,18 @@ Kept apart from ``app.py`` so tests build exactly what the CLI builds.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+import functools
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from .config import EnvironmentConfig, load_environments, select_environments
-from .stacks import naming
+from .config.delivery import DeliveryConfig, load_delivery
 from .stacks.backup_stack import BackupStack
-from .stacks.copy_target_stack import CopyTarget, CopyTargetStack, SourceIdentity
+from .stacks.delivery_stack import DeliveryStack
+from .stacks.environment import build_environment
 
 # Deploy to a local emulator (``-c local=true``, set only by ``make deploy-local``): every stack targets
 # moto's one account and is synthesized without the bootstrap-version rule, whose SSM lookup breaks
@@ -22,9 +24,21 @@ LOCAL_CONTEXT_KEY = "local"
 LOCAL_ACCOUNT = "123456789012"
 
 
-def plan(context: Mapping[str, Any]) -> list[EnvironmentConfig]:
-    """The validated environments to synthesize; raises ConfigError before anything is built."""
-    return select_environments(load_environments(context), context.get("env"))
+@dataclass(frozen=True)
+class Plan:
+    environments: list[EnvironmentConfig]
+    delivery: DeliveryConfig | None
+    selected: bool  # one environment chosen with -c env=NAME
+
+
+def plan(context: Mapping[str, Any]) -> Plan:
+    """The validated configuration to synthesize; raises ConfigError before anything is built."""
+    environments = load_environments(context)
+    return Plan(
+        environments=select_environments(environments, context.get("env")),
+        delivery=load_delivery(context, environments),
+        selected=context.get("env") is not None,
+    )
 
 
 def is_local(app: cdk.App) -> bool:
@@ -43,46 +57,19 @@ def _deployment(app: cdk.App, account: str | None, region: str) -> dict[str, Any
     }
 
 
-def build(app: cdk.App, environments: list[EnvironmentConfig]) -> dict[str, BackupStack]:
+def build(app: cdk.App, plan: Plan) -> dict[str, BackupStack]:
+    """The environment stacks (and their copy targets); the delivery stack too when it is configured,
+    unless one environment is selected or the deploy is local (a pipeline is deployed to AWS only)."""
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    stacks = {}
-    for config in environments:
-        stack = BackupStack(
+    deployment = functools.partial(_deployment, app)
+    stacks = {config.name: build_environment(app, config, deployment) for config in plan.environments}
+    if plan.delivery is not None and not plan.selected and not is_local(app):
+        DeliveryStack(
             app,
-            config.stack_name,
-            config=config,
-            **_deployment(app, config.account, config.region),
-            description=f"DynamoDB exports and restores with AWS Data Pipeline ({config.name})",
+            plan.delivery.stack_name,
+            delivery=plan.delivery,
+            build_environment=build_environment,
+            env=cdk.Environment(account=plan.delivery.account, region=plan.delivery.region),
+            description="Delivery pipeline: tests, synthesizes and deploys the DynamoDB Data Pipeline environments",
         )
-        for target_stack in _copy_target_stacks(app, config):
-            stack.add_dependency(target_stack, "copy targets exist before the first copy runs")
-        stacks[config.name] = stack
     return stacks
-
-
-def _copy_target_stacks(app: cdk.App, config: EnvironmentConfig) -> list[CopyTargetStack]:
-    """One stack per other account or region that receives copies of this environment's tables."""
-    groups: dict[str, list[CopyTarget]] = defaultdict(list)
-    for table in config.tables:
-        for copy in table.copies:
-            if naming.needs_target_stack(config, copy):
-                groups[naming.target_stack_name(config, copy)].append(CopyTarget(table.name, table.owned, copy))
-    built = []
-    for stack_name, targets in sorted(groups.items()):
-        first = targets[0].copy
-        cross_account = first.cross_account
-        built.append(
-            CopyTargetStack(
-                app,
-                stack_name,
-                environment=config.name,
-                targets=targets,
-                retain=config.retain_data,
-                log_retention_days=config.bucket.log_retention_days,
-                source=SourceIdentity(config.account, naming.nodes_role_arn(config)) if cross_account and config.account else None,
-                staging_bucket_name=naming.staging_bucket_name(config, first) if cross_account else None,
-                **_deployment(app, first.account or config.account, first.region),
-                description=f"Targets of DynamoDB copies from {config.stack_name}",
-            )
-        )
-    return built

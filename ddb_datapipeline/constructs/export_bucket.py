@@ -6,7 +6,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from .acknowledge import acknowledge
+from .access_logs import access_log_bucket
 
 EXPORTS_PREFIX = "exports"
 LOGS_PREFIX = "logs"
@@ -53,21 +53,7 @@ class ExportBucket(Construct):
             if kms_encrypted
             else None
         )
-        access_logs = s3.Bucket(
-            self,
-            "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,  # the only encryption S3 server access logging accepts
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            removal_policy=removal,
-            lifecycle_rules=[s3.LifecycleRule(id="ExpireAccessLogs", expiration=Duration.days(log_retention_days))],
-        )
-        acknowledge(
-            access_logs,
-            "S1",
-            "This bucket is the access-log destination of the export bucket; logging it to itself would loop.",
-        )
+        access_logs = access_log_bucket(self, "AccessLogs", removal=removal, retention_days=log_retention_days)
         transitions = []
         if transition_after_days is not None:
             transitions.append(

@@ -104,6 +104,17 @@ def test_the_local_assembly_targets_moto_and_has_no_bootstrap_version_rule(flow:
         assert "BootstrapVersion" not in stack.template.get("Parameters", {})
 
 
+def test_the_pipelines_post_deploy_check_finds_each_environment_healthy(flow: Flow, monkeypatch: pytest.MonkeyPatch):
+    """The read-only check the delivery pipeline runs after each stage, against what was deployed."""
+    from ddb_datapipeline.deployed_check import check_stack
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", flow.endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    for name, region in (("DdbDataPipeline-dev", "eu-west-1"), ("DdbDataPipeline-prod", "us-east-1")):
+        assert check_stack(boto3.Session(region_name=region), name) == [], name
+
+
 def test_the_smoke_check_names_what_differs_from_a_modified_configuration(flow: Flow):
     modified = changed_context()
     prod_orders = next(t for t in modified["environments"]["prod"]["tables"] if t["name"] == "orders")
@@ -198,7 +209,7 @@ def test_a_failed_deploy_names_the_stack_and_the_resource_and_stops_its_server(t
     stack cannot create it. The deploy starts its own server (no endpoint given) and must stop it."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     context = copy.deepcopy(project_context())
-    base = {key: value for key, value in context.items() if key != "environments"}
+    base = {key: value for key, value in context.items() if key not in ("environments", "delivery")}
     table = {"name": "clash", "owned": {"partition_key": {"name": "pk", "type": "S"}}, "export": {"schedule": "ondemand"}}
     env = {"region": "eu-west-1", "retain_data": False, "tables": [table]}
     clashing = {**base, "environments": {"alpha": env, "beta": copy.deepcopy(env)}}

@@ -11,6 +11,8 @@ def test_the_real_synthesis_keeps_the_bootstrap_version_rule_and_the_configured_
     stacks = {name: artifact for name, artifact in manifest["artifacts"].items() if artifact["type"] == "aws:cloudformation:stack"}
     assert stacks
     for name in stacks:
+        if name.startswith("cross-region-stack-"):
+            continue  # CDK Pipelines' replication-bucket support stacks, synthesized by CDK its own way
         template = synthesis.template_named(name)
         assert "CheckBootstrapVersion" in template["Rules"], name
         assert "BootstrapVersion" in template["Parameters"], name

@@ -33,7 +33,11 @@ def test_every_acknowledgment_has_a_reason_and_sits_below_the_stack(synthesis):
 def test_cfn_lint_reports_nothing(synthesis):
     templates = sorted(str(p) for p in synthesis.outdir.glob("*.template.json"))
     stacks = [a for a in json.loads((synthesis.outdir / "manifest.json").read_text())["artifacts"].values() if a["type"] == "aws:cloudformation:stack"]
-    assert len(templates) == len(stacks) == 4  # dev, prod, and prod's two copy-target stacks
+    # dev, prod, prod's two copy-target stacks, the delivery stack and its two replication support stacks;
+    # the stages' stacks are nested assemblies, linted too.
+    assert len(templates) == len(stacks) == 7
+    templates += sorted(str(p) for p in synthesis.outdir.glob("assembly-*/*.template.json"))
+    assert len(templates) == 7 + 4  # dev stage: 1 stack, prod stage: 3
     result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), *templates], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -70,3 +74,10 @@ def test_an_unknown_environment_is_refused(tmp_path):
     assert result.returncode == 2
     assert "configuration error: env: 'staging' is not a configured environment; expected one of dev, prod" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_selecting_one_environment_synthesizes_only_its_stacks(tmp_path):
+    """``make synth ENV=dev``: the environment alone, without the delivery pipeline, through app.py."""
+    result = run_app({**cdk_json_context(), "env": "dev"}, tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert sorted(p.name for p in tmp_path.glob("*.template.json")) == ["DdbDataPipeline-dev.template.json"]

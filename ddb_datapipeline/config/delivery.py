@@ -1,0 +1,95 @@
+"""The optional ``delivery`` context: where the CodePipeline lives, its source, and the stage order."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .model import EnvironmentConfig
+from .patterns import ACCOUNT, REGION
+from .reader import ConfigError, Section
+
+SOURCE_KINDS = ("connection", "codecommit", "s3")
+CONNECTION_ARN = r"arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:[0-9]{12}:connection/[A-Za-z0-9-]+"
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    kind: str  # connection, codecommit or s3
+    branch: str | None = None
+    repository: str | None = None  # owner/name for a connection, a name for CodeCommit
+    connection_arn: str | None = None
+    bucket: str | None = None
+    object_key: str | None = None
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    environment: EnvironmentConfig
+    protected: bool  # a manual approval precedes the deployment
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    account: str
+    region: str
+    source: SourceConfig
+    stages: tuple[StageConfig, ...]
+
+    @property
+    def stack_name(self) -> str:
+        return "DdbDataPipeline-delivery"
+
+
+def _source(section: Section) -> SourceConfig:
+    kind = section.string("kind", "connection", choices=SOURCE_KINDS)
+    if kind == "s3":
+        source = SourceConfig(
+            kind=kind,
+            bucket=section.string("bucket", pattern=r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", allowed="an S3 bucket name"),
+            object_key=section.string("object_key", pattern=r".+\.zip", allowed="the key of a zip archive of the repository"),
+        )
+    elif kind == "codecommit":
+        source = SourceConfig(
+            kind=kind,
+            repository=section.string("repository", pattern=r"[\w.-]{1,100}", allowed="a CodeCommit repository name"),
+            branch=section.string("branch", "main"),
+        )
+    else:
+        source = SourceConfig(
+            kind=kind,
+            repository=section.string("repository", pattern=r"[\w.-]+/[\w.-]+", allowed="owner/name of the repository"),
+            branch=section.string("branch", "main"),
+            connection_arn=section.string(
+                "connection_arn", pattern=CONNECTION_ARN, allowed="a CodeConnections (or CodeStar connections) connection ARN"
+            ),
+        )
+    section.finish()
+    return source
+
+
+def load_delivery(context: Mapping[str, Any], environments: Mapping[str, EnvironmentConfig]) -> DeliveryConfig | None:
+    """None when the context has no ``delivery`` object: the app then holds the environments alone."""
+    if context.get("delivery") is None:
+        return None
+    delivery = Section(context["delivery"], "delivery")
+    stages = []
+    seen: set[str] = set()
+    raw_stages = delivery.items("stages")
+    if not raw_stages:
+        raise ConfigError("delivery.stages: 0 stages is not allowed; expected at least one environment to deploy")
+    for index, raw in enumerate(raw_stages):
+        stage = Section(raw, f"delivery.stages[{index}]")
+        name = stage.string("environment", choices=list(environments))
+        if name in seen:
+            raise stage.fail("environment", name, "each environment once")
+        seen.add(name)
+        stages.append(StageConfig(environment=environments[name], protected=stage.boolean("protected", False)))
+        stage.finish()
+    config = DeliveryConfig(
+        account=delivery.string("account", pattern=ACCOUNT, allowed="the 12-digit account id of the pipeline"),
+        region=delivery.string("region", pattern=REGION, allowed="an AWS region such as eu-west-1"),
+        source=_source(delivery.section("source")),
+        stages=tuple(stages),
+    )
+    delivery.finish()
+    return config

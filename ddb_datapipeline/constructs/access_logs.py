@@ -1,0 +1,44 @@
+"""Server access logging for a bucket: one private, TLS-only destination bucket per stack."""
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from .acknowledge import acknowledge
+
+DEFAULT_RETENTION_DAYS = 90
+
+
+def access_log_bucket(scope: Construct, id: str, *, removal: RemovalPolicy, retention_days: int = DEFAULT_RETENTION_DAYS) -> s3.Bucket:
+    bucket = s3.Bucket(
+        scope,
+        id,
+        encryption=s3.BucketEncryption.S3_MANAGED,  # the only encryption S3 server access logging accepts
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        removal_policy=removal,
+        lifecycle_rules=[s3.LifecycleRule(id="ExpireAccessLogs", expiration=Duration.days(retention_days))],
+    )
+    acknowledge(bucket, "S1", "This bucket is an access-log destination itself; logging it to itself would loop.")
+    return bucket
+
+
+def log_access_of(bucket: s3.IBucket, *, destination: s3.Bucket, prefix: str) -> None:
+    """Turns on access logging for a bucket another construct created (e.g. CDK Pipelines' artifact
+    and replication buckets), which offer no option for it."""
+    resource = bucket.node.default_child
+    assert isinstance(resource, s3.CfnBucket), f"{bucket.node.path} is not a bucket this app declares"
+    resource.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
+        destination_bucket_name=destination.bucket_name, log_file_prefix=prefix
+    )
+    destination.add_to_resource_policy(
+        iam.PolicyStatement(
+            actions=["s3:PutObject"],
+            principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+            resources=[destination.arn_for_objects(f"{prefix}*")],
+            conditions={"ArnLike": {"aws:SourceArn": bucket.bucket_arn}},
+        )
+    )

@@ -1,0 +1,97 @@
+"""A read-only check of a deployed environment stack, for the delivery pipeline's post-deploy step.
+
+It reads only what the stack itself reports (its status, outputs and resources), so it needs no
+configuration and no write permission: the CDK bootstrap's read-only lookup role is enough.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+EXPECTED_STATE = {"export": "SCHEDULED", "copy": "SCHEDULED", "restore": "PENDING"}
+ON_DEMAND_STATES = {"SCHEDULED", "FINISHED", "ACTIVE"}  # an on-demand pipeline runs once on activation
+
+
+@dataclass(frozen=True)
+class Finding:
+    resource: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.resource}: {self.problem}"
+
+
+def _tags(description: dict[str, Any]) -> dict[str, str]:
+    return {t["key"]: t["value"] for t in description.get("tags", [])}
+
+
+def _fields(description: dict[str, Any]) -> dict[str, str]:
+    return {f["key"]: f.get("stringValue", "") for f in description.get("fields", [])}
+
+
+def check_pipeline(datapipeline: Any, pipeline_id: str) -> list[Finding]:
+    found = datapipeline.describe_pipelines(pipelineIds=[pipeline_id])["pipelineDescriptionList"]
+    if not found:
+        return [Finding(pipeline_id, "pipeline does not exist")]
+    description = found[0]
+    kind = _tags(description).get("ddb-datapipeline:kind", "")
+    state = _fields(description).get("@pipelineState", "")
+    expected = EXPECTED_STATE.get(kind)
+    allowed = ON_DEMAND_STATES if kind in ("export", "copy") else {expected}
+    if expected is None:
+        return [Finding(pipeline_id, f"tag ddb-datapipeline:kind is '{kind}'; expected export, restore or copy")]
+    if state not in allowed:
+        return [Finding(f"{description['name']} ({pipeline_id})", f"state is '{state}'; expected {' or '.join(sorted(allowed))} for a {kind} pipeline")]
+    return []
+
+
+def check_stack(session: Any, stack_name: str) -> list[Finding]:
+    """Every problem found; an empty list means the stack looks healthy."""
+    cloudformation = session.client("cloudformation")
+    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    findings = []
+    if not stack["StackStatus"].endswith("_COMPLETE") or "ROLLBACK" in stack["StackStatus"]:
+        findings.append(Finding(stack_name, f"status is {stack['StackStatus']}"))
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    bucket = outputs.get("ExportBucketName")
+    if bucket is None:
+        findings.append(Finding(stack_name, "output ExportBucketName is missing"))
+    else:
+        findings.extend(_check_bucket(session.client("s3"), bucket))
+    datapipeline = session.client("datapipeline")
+    for key, value in sorted(outputs.items()):
+        if key.endswith("PipelineId"):
+            findings.extend(check_pipeline(datapipeline, value))
+    dynamodb = session.client("dynamodb")
+    pages = cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name)
+    for resource in (summary for page in pages for summary in page["StackResourceSummaries"]):
+        if resource.get("ResourceType") == "AWS::DynamoDB::Table":
+            table = dynamodb.describe_table(TableName=resource["PhysicalResourceId"])["Table"]
+            if table["TableStatus"] != "ACTIVE":
+                findings.append(Finding(table["TableName"], f"status is {table['TableStatus']}; expected ACTIVE"))
+    return findings
+
+
+def _check_bucket(s3: Any, bucket: str) -> list[Finding]:
+    findings = []
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    if not rules:
+        findings.append(Finding(bucket, "has no default encryption"))
+    policy = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    if "aws:SecureTransport" not in policy:
+        findings.append(Finding(bucket, "bucket policy does not refuse plain HTTP"))
+    return findings
+
+
+def session_for(region: str, role_arn: str | None) -> Any:
+    import boto3
+
+    if role_arn is None:
+        return boto3.Session(region_name=region)
+    credentials = boto3.client("sts", region_name=region).assume_role(RoleArn=role_arn, RoleSessionName="ddb-datapipeline-check")["Credentials"]
+    return boto3.Session(
+        region_name=region,
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )

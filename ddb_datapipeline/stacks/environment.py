@@ -1,0 +1,67 @@
+"""All stacks of one environment: the environment stack and the stacks that receive its copies.
+
+The same function builds them at the top of the app (workstation deploys) and inside a delivery
+pipeline's stage, so both deploy exactly the same thing.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Callable
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from ..config import EnvironmentConfig
+from . import naming
+from .backup_stack import BackupStack
+from .copy_target_stack import CopyTarget, CopyTargetStack, SourceIdentity
+
+# env (and any synthesizer) for a stack of the given account and region.
+Deployment = Callable[[str | None, str], dict[str, Any]]
+
+
+def plain_deployment(account: str | None, region: str) -> dict[str, Any]:
+    return {"env": cdk.Environment(account=account, region=region)}
+
+
+def build_environment(scope: Construct, config: EnvironmentConfig, deployment: Deployment = plain_deployment) -> BackupStack:
+    stack = BackupStack(
+        scope,
+        config.stack_name,
+        config=config,
+        stack_name=config.stack_name,
+        description=f"DynamoDB exports, restores and copies with AWS Data Pipeline ({config.name})",
+        **deployment(config.account, config.region),
+    )
+    for target_stack in _copy_target_stacks(scope, config, deployment):
+        stack.add_stack_dependency(target_stack, "copy targets exist before the first copy runs")
+    return stack
+
+
+def _copy_target_stacks(scope: Construct, config: EnvironmentConfig, deployment: Deployment) -> list[CopyTargetStack]:
+    """One stack per other account or region that receives copies of this environment's tables."""
+    groups: dict[str, list[CopyTarget]] = defaultdict(list)
+    for table in config.tables:
+        for copy in table.copies:
+            if naming.needs_target_stack(config, copy):
+                groups[naming.target_stack_name(config, copy)].append(CopyTarget(table.name, table.owned, copy))
+    built = []
+    for stack_name, targets in sorted(groups.items()):
+        first = targets[0].copy
+        cross_account = first.cross_account
+        built.append(
+            CopyTargetStack(
+                scope,
+                stack_name,
+                stack_name=stack_name,
+                environment=config.name,
+                targets=targets,
+                retain=config.retain_data,
+                log_retention_days=config.bucket.log_retention_days,
+                source=SourceIdentity(config.account, naming.nodes_role_arn(config)) if cross_account and config.account else None,
+                staging_bucket_name=naming.staging_bucket_name(config, first) if cross_account else None,
+                description=f"Targets of DynamoDB copies from {config.stack_name}",
+                **deployment(first.account or config.account, first.region),
+            )
+        )
+    return built

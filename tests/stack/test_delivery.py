@@ -1,0 +1,150 @@
+"""The delivery pipeline: source, test+synth, self-mutation, dev then prod with an approval, checks."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from ddb_datapipeline.app_builder import plan
+from ddb_datapipeline.config import ConfigError
+from ddb_datapipeline.stacks.delivery_stack import CDK_CLI_VERSION
+from tests.conftest import ROOT
+
+DELIVERY = "DdbDataPipeline-delivery"
+
+
+def of_type(template: dict[str, Any], type_name: str) -> dict[str, Any]:
+    return {k: r for k, r in template["Resources"].items() if r["Type"] == type_name}
+
+
+@pytest.fixture(scope="module")
+def delivery(synthesis) -> dict[str, Any]:
+    return synthesis.template_named(DELIVERY)
+
+
+@pytest.fixture(scope="module")
+def stages(delivery) -> dict[str, list[tuple[str, str, int]]]:
+    (pipeline,) = of_type(delivery, "AWS::CodePipeline::Pipeline").values()
+    assert pipeline["Properties"]["PipelineType"] == "V2"
+    return {
+        stage["Name"]: [(a["Name"], a["ActionTypeId"]["Category"], a["RunOrder"]) for a in stage["Actions"]]
+        for stage in pipeline["Properties"]["Stages"]
+    }
+
+
+def buildspec(delivery: dict[str, Any], project_prefix: str) -> dict[str, Any]:
+    (project,) = [r for k, r in of_type(delivery, "AWS::CodeBuild::Project").items() if k.startswith(project_prefix)]
+    return json.loads(project["Properties"]["Source"]["BuildSpec"])
+
+
+def test_stages_run_source_build_self_mutation_then_the_environments_in_order(stages):
+    assert list(stages) == ["Source", "Build", "UpdatePipeline", "dev", "prod"]
+    assert stages["Source"] == [("example-org_ddb-datapipeline", "Source", 1)]
+    assert [a[0] for a in stages["UpdatePipeline"]] == ["SelfMutate"]
+
+
+def test_only_the_protected_environment_waits_for_an_approval(stages):
+    assert all(category != "Approval" for _, category, _ in stages["dev"])
+    first, *rest = sorted(stages["prod"], key=lambda action: action[2])
+    assert first == ("Approve-prod", "Approval", 1)
+    assert all(order > 1 for _, _, order in rest)
+
+
+def test_each_stage_deploys_the_workstation_stacks_then_checks_them(stages):
+    def deployed(stage: str) -> list[str]:
+        return sorted(name.rsplit(".", 1)[0] for name, category, _ in stages[stage] if name.endswith(".Deploy"))
+
+    assert deployed("dev") == ["DdbDataPipeline-dev"]
+    assert deployed("prod") == [
+        "DdbDataPipeline-prod",
+        "DdbDataPipeline-prod-copy-targets-222222222222-us-east-1",
+        "DdbDataPipeline-prod-copy-targets-us-west-2",
+    ]
+    for stage in ("dev", "prod"):
+        last = max(stages[stage], key=lambda action: action[2])
+        assert last[:2] == (f"Check-{stage}", "Build")
+
+
+def test_synth_runs_the_readme_commands(delivery):
+    spec = buildspec(delivery, "PipelineBuildSynth")
+    assert spec["phases"]["build"]["commands"] == ["make test", "make synth"]
+    assert spec["artifacts"]["base-directory"] == "cdk.out"
+    readme = (ROOT / "README.md").read_text()
+    assert "make test" in readme and "make synth" in readme
+
+
+def test_post_deploy_checks_are_read_only_through_the_lookup_role(delivery):
+    for stage, account, region in (("dev", "111111111111", "eu-west-1"), ("prod", "111111111111", "us-east-1")):
+        commands = buildspec(delivery, f"Pipeline{stage}Check")["phases"]["build"]["commands"]
+        role = f"arn:aws:iam::{account}:role/cdk-hnb659fds-lookup-role-{account}-{region}"
+        assert commands[-1] == (
+            f".venv/bin/python -m ddb_datapipeline check-deployed --stack DdbDataPipeline-{stage} --region {region} --role-arn {role}"
+        )
+    assume = [
+        s
+        for p in of_type(delivery, "AWS::IAM::Policy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "sts:AssumeRole" and "lookup-role" in json.dumps(s["Resource"])
+    ]
+    assert len(assume) == 2
+
+
+def test_artifacts_are_encrypted_with_a_rotating_key_and_access_logged(delivery, synthesis):
+    keys = of_type(delivery, "AWS::KMS::Key")
+    assert keys and all(k["Properties"]["EnableKeyRotation"] is True for k in keys.values())
+    buckets = of_type(delivery, "AWS::S3::Bucket")
+    (artifacts,) = [b for k, b in buckets.items() if k.startswith("PipelineArtifactsBucket")]
+    encryption = artifacts["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert encryption["SSEAlgorithm"] == "aws:kms"
+    assert artifacts["Properties"]["LoggingConfiguration"]["LogFilePrefix"] == "artifacts/"
+    for region in ("eu-west-1", "us-west-2"):
+        support = synthesis.template_named(f"cross-region-stack-111111111111_{region}")
+        replication = [b for k, b in of_type(support, "AWS::S3::Bucket").items() if k.startswith("CrossRegionCodePipelineReplicationBucket")]
+        assert replication[0]["Properties"]["LoggingConfiguration"]["LogFilePrefix"] == f"replication-{region}/"
+
+
+def test_self_mutation_uses_the_pinned_cli():
+    pinned = json.loads((ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"]
+    assert CDK_CLI_VERSION == pinned
+
+
+def test_generated_grants_are_acknowledged_on_the_code_pipeline_construct_only(synthesis):
+    (solutions,) = [p for p in synthesis.report()["pluginReports"] if p["pluginName"] == "AwsSolutions"]
+    stage_paths = (f"{DELIVERY}/dev/", f"{DELIVERY}/prod/")  # the environments' own acknowledgments
+    on_delivery = [
+        s for s in solutions["suppressedViolations"] if s["acknowledgedAt"].startswith(DELIVERY) and not s["acknowledgedAt"].startswith(stage_paths)
+    ]
+    assert on_delivery
+    assert {s["acknowledgedAt"] for s in on_delivery} == {f"{DELIVERY}/Pipeline"}
+    assert {s["ruleName"].split("[")[0] for s in on_delivery} == {"AwsSolutions-IAM5"}
+
+
+def delivery_context(context: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    context["delivery"] = {**context["delivery"], **changes}
+    return context
+
+
+def test_the_pipeline_is_planned_only_with_delivery_config_and_no_environment_selected(context):
+    assert plan(context).delivery is not None and plan(context).selected is False
+    assert plan({**context, "env": "dev"}).selected is True  # build() then leaves the pipeline out
+    del context["delivery"]
+    assert plan(context).delivery is None
+
+
+@pytest.mark.parametrize(
+    "changes, expected",
+    [
+        ({"stages": [{"environment": "staging"}]}, "delivery.stages[0].environment: 'staging' is not allowed; expected one of dev, prod"),
+        ({"stages": [{"environment": "dev"}, {"environment": "dev"}]}, "delivery.stages[1].environment: 'dev' is not allowed; expected each environment once"),
+        ({"stages": []}, "delivery.stages: 0 stages is not allowed"),
+        ({"account": "1234"}, "delivery.account: '1234' is not allowed"),
+        ({"source": {"kind": "github"}}, "delivery.source.kind: 'github' is not allowed; expected one of connection, codecommit, s3"),
+        ({"source": {"repository": "org/repo"}}, "delivery.source.connection_arn: missing"),
+        ({"source": {"kind": "s3", "bucket": "my-bucket", "object_key": "repo.tar"}}, "delivery.source.object_key: 'repo.tar' is not allowed"),
+    ],
+)
+def test_delivery_mistakes_are_one_line(context, changes, expected):
+    with pytest.raises(ConfigError) as caught:
+        plan(delivery_context(context, **changes))
+    assert expected in str(caught.value) and "\n" not in str(caught.value)
