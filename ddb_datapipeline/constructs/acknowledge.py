@@ -1,7 +1,7 @@
 """The one way this project acknowledges a cdk-nag finding: on one construct, with a reason."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable, Optional, Union
 
 import jsii
 from aws_cdk import Acknowledgment, Aspects, IAspect, Stack, Validations
@@ -17,7 +17,11 @@ def acknowledge(construct: IConstruct, rule: str, reason: str) -> None:
     Validations.of(construct).acknowledge(Acknowledgment(id=f"AwsSolutions::AwsSolutions-{rule}", reason=reason))
 
 
-def acknowledge_wildcards(scope: IConstruct, reason: str) -> None:
+# One reason, or one per finding (e.g. "Action::s3:List*"); None leaves that finding unacknowledged.
+Reason = Union[str, Callable[[str], Optional[str]]]
+
+
+def acknowledge_wildcards(scope: IConstruct, reason: Reason) -> None:
     """Acknowledges, on ``scope`` itself, each wildcard of the IAM policies beneath it: a policy built
     to hold the unavoidable ones, or a construct whose generated grants we do not write ourselves.
 
@@ -29,7 +33,7 @@ def acknowledge_wildcards(scope: IConstruct, reason: str) -> None:
 
 @jsii.implements(IAspect)
 class _WildcardAcknowledgment:
-    def __init__(self, scope: IConstruct, reason: str) -> None:
+    def __init__(self, scope: IConstruct, reason: Reason) -> None:
         self.scope = scope
         self.reason = reason
 
@@ -37,7 +41,9 @@ class _WildcardAcknowledgment:
         if isinstance(node, iam.CfnPolicy):
             document = Stack.of(node).resolve(node.policy_document)
             for finding in wildcard_findings(document):
-                acknowledge(self.scope, f"{WILDCARD_RULE}[{finding}]", self.reason)
+                reason = self.reason(finding) if callable(self.reason) else self.reason
+                if reason is not None:
+                    acknowledge(self.scope, f"{WILDCARD_RULE}[{finding}]", reason)
 
 
 def wildcard_findings(document: dict[str, Any]) -> list[str]:

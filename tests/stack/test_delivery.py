@@ -8,7 +8,7 @@ import pytest
 
 from ddb_datapipeline.app_builder import plan
 from ddb_datapipeline.config import ConfigError
-from ddb_datapipeline.stacks.delivery_stack import CDK_CLI_VERSION
+from ddb_datapipeline.stacks.delivery_stack import CDK_CLI_VERSION, generated_grant_reason
 from tests.conftest import ROOT
 
 DELIVERY = "DdbDataPipeline-delivery"
@@ -104,6 +104,12 @@ def test_artifacts_are_encrypted_with_a_rotating_key_and_access_logged(delivery,
         assert replication[0]["Properties"]["LoggingConfiguration"]["LogFilePrefix"] == f"replication-{region}/"
 
 
+def test_a_wildcard_of_an_unreviewed_kind_is_not_acknowledged():
+    assert generated_grant_reason("Resource::arn:aws:dynamodb:us-east-1:111111111111:table/*") is None
+    assert generated_grant_reason("Action::dynamodb:*") is None
+    assert generated_grant_reason("Action::s3:List*") is not None
+
+
 def test_self_mutation_uses_the_pinned_cli():
     pinned = json.loads((ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"]
     assert CDK_CLI_VERSION == pinned
@@ -118,6 +124,7 @@ def test_generated_grants_are_acknowledged_on_the_code_pipeline_construct_only(s
     assert on_delivery
     assert {s["acknowledgedAt"] for s in on_delivery} == {f"{DELIVERY}/Pipeline"}
     assert {s["ruleName"].split("[")[0] for s in on_delivery} == {"AwsSolutions-IAM5"}
+    assert len({s["reason"] for s in on_delivery}) == 7  # one reason per kind of generated grant
 
 
 def delivery_context(context: dict[str, Any], **changes: Any) -> dict[str, Any]:
