@@ -76,7 +76,7 @@ def run_validate(files: Sequence[str]) -> int:
 
 
 def run_review(cdk_out: str, out: str, base: str | None) -> int:
-    from .review.assembly import AssemblyError
+    from .assembly import AssemblyError
     from .review.report import build_review
 
     try:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from ..assembly import AssemblyError, StackArtifact, load_assembly
 from . import LocalDeployError
 
 OK_STATUSES = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
@@ -114,29 +115,12 @@ class SmokeReport:
 # ---------------------------------------------------------------- the cloud assembly
 
 
-@dataclass(frozen=True)
-class AssemblyStack:
-    name: str
-    account: str
-    region: str
-    template: dict[str, Any]
-
-
-def read_assembly(assembly_dir: Path) -> list[AssemblyStack]:
-    manifest_path = assembly_dir / "manifest.json"
-    if not manifest_path.exists():
-        raise LocalDeployError(f"no cloud assembly in {assembly_dir}: synthesize first")
-    manifest = json.loads(manifest_path.read_text())
-    stacks = []
-    for artifact_id, artifact in manifest.get("artifacts", {}).items():
-        if artifact.get("type") != "aws:cloudformation:stack":
-            continue
-        _, _, account_region = artifact["environment"].partition("aws://")
-        account, _, region = account_region.partition("/")
-        properties = artifact.get("properties", {})
-        template = json.loads((assembly_dir / properties["templateFile"]).read_text())
-        stacks.append(AssemblyStack(properties.get("stackName", artifact_id), account, region, template))
-    return stacks
+def read_assembly(assembly_dir: Path) -> list[StackArtifact]:
+    """The stacks of the local cloud assembly (every one has an account and region: local mode sets them)."""
+    try:
+        return list(load_assembly(assembly_dir).stacks)
+    except AssemblyError as error:
+        raise LocalDeployError(f"no usable cloud assembly in {assembly_dir}: {error}; synthesize first") from None
 
 
 # ---------------------------------------------------------------- intrinsic functions
@@ -385,7 +369,7 @@ def _describe_table(check: _Check, region: str, name: str, cache: dict[tuple[str
     return cache[(region, name)]
 
 
-def _check_stack(check: _Check, stack: AssemblyStack, tables: dict[tuple[str, str], dict[str, Any]]) -> None:
+def _check_stack(check: _Check, stack: StackArtifact, tables: dict[tuple[str, str], dict[str, Any]]) -> None:
     from botocore.exceptions import ClientError
 
     cloudformation = check.clients("cloudformation", stack.region)
@@ -436,7 +420,7 @@ def _check_stack(check: _Check, stack: AssemblyStack, tables: dict[tuple[str, st
             check.differ(where, f"cannot compare: {problem}")
 
 
-def _check_table(check: _Check, stack: AssemblyStack, where: str, name: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
+def _check_table(check: _Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
     table = _describe_table(check, stack.region, name, tables)
     check.count()
     if table is None:
@@ -465,7 +449,7 @@ def _bucket_policy_of(resources: dict[str, Any], resolve: Resolver, bucket: str)
     return None
 
 
-def _check_bucket(check: _Check, stack: AssemblyStack, where: str, name: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
+def _check_bucket(check: _Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
     from botocore.exceptions import ClientError
 
     s3 = check.clients("s3", stack.region)
@@ -508,7 +492,7 @@ def _check_bucket(check: _Check, stack: AssemblyStack, where: str, name: str, pr
     check.report.buckets.append(BucketRow(stack.name, name, encryption, tls_only))
 
 
-def _check_role(check: _Check, stack: AssemblyStack, where: str, name: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
+def _check_role(check: _Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
     from botocore.exceptions import ClientError
 
     check.count()
@@ -528,7 +512,7 @@ def _check_role(check: _Check, stack: AssemblyStack, where: str, name: str, prop
     check.report.roles.append(f"{name} (trusted by {', '.join(trusted)})")
 
 
-def _check_instance_profile(check: _Check, stack: AssemblyStack, where: str, name: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
+def _check_instance_profile(check: _Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
     from botocore.exceptions import ClientError
 
     check.count()
@@ -545,7 +529,7 @@ def _check_instance_profile(check: _Check, stack: AssemblyStack, where: str, nam
     check.report.instance_profiles.append(f"{name} (role {', '.join(deployed) or 'none'})")
 
 
-def _check_pipeline(check: _Check, stack: AssemblyStack, where: str, pipeline_id: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
+def _check_pipeline(check: _Check, stack: StackArtifact, where: str, pipeline_id: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
     client = check.clients("datapipeline", stack.region)
     descriptions = client.describe_pipelines(pipelineIds=[pipeline_id])["pipelineDescriptionList"]
     check.count()
@@ -789,7 +773,7 @@ def _list_pipelines(client: Any) -> list[dict[str, Any]]:
             return found
 
 
-def _check_stray_pipelines(check: _Check, stacks: list[AssemblyStack], environments: list[Any]) -> None:
+def _check_stray_pipelines(check: _Check, stacks: list[StackArtifact], environments: list[Any]) -> None:
     """A pipeline of a deployed environment that no stack owns was left behind (e.g. by a replacement)."""
     owned = {row.pipeline_id for row in check.report.pipelines}
     prefixes = tuple(f"ddb-{env.name}-" for env in environments)

@@ -14,7 +14,7 @@ from ..definition.model import PipelineDefinition
 from ..definition.render import DefinitionFormatError, from_cloudformation
 from . import intrinsics
 from . import markdown as md
-from .assembly import CloudAssembly, StackArtifact
+from ..assembly import CloudAssembly, StackArtifact
 from .pipelines import PIPELINE_TYPE
 from .resources import SKIPPED_TYPES
 

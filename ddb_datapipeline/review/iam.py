@@ -12,7 +12,7 @@ from typing import Any, Iterable
 
 from . import intrinsics
 from . import markdown as md
-from .assembly import StackArtifact
+from ..assembly import StackArtifact
 
 ROLE = "AWS::IAM::Role"
 POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")

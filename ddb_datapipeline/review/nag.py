@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import markdown as md
-from .assembly import StackArtifact
+from ..assembly import StackArtifact
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from ..definition.render import from_cloudformation, to_definition_file
 from ..definition.validator import Violation, validate
 from . import intrinsics
 from . import markdown as md
-from .assembly import StackArtifact
+from ..assembly import StackArtifact
 from .mermaid import flowchart
 
 PIPELINE_TYPE = "AWS::DataPipeline::Pipeline"

@@ -15,7 +15,7 @@ from typing import Callable
 from . import diff as diff_section
 from . import iam, lint, nag, pipelines, resources
 from . import markdown as md
-from .assembly import CloudAssembly, StackArtifact, load_assembly
+from ..assembly import CloudAssembly, StackArtifact, load_assembly
 
 README = "README.md"
 DIFF = "diff.md"

@@ -12,7 +12,7 @@ from typing import Any, Callable
 from . import iam
 from . import intrinsics
 from . import markdown as md
-from .assembly import StackArtifact
+from ..assembly import StackArtifact
 
 SKIPPED_TYPES = frozenset({"AWS::CDK::Metadata"})  # synthesis bookkeeping, nothing to review
 PUBLIC_ACCESS_BLOCKS = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")

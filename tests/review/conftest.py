@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ddb_datapipeline.review.assembly import CloudAssembly, load_assembly
+from ddb_datapipeline.assembly import CloudAssembly, load_assembly
 from ddb_datapipeline.review.report import ReviewSummary, build_review
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
