@@ -6,6 +6,7 @@ mode, a log location, named least-privilege roles, and an SNS alarm on failure.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .model import Parameter, PipelineObject, Ref
 from .periods import START_AT_FIRST_ACTIVATION
@@ -78,6 +79,13 @@ def scheduling_objects(settings: PipelineSettings, schedule: ScheduleSpec | None
     if schedule:
         objects.append(schedule_object(schedule))
     return objects
+
+
+def s3_folder(object_id: str, *, directory: str, **fields: Any) -> PipelineObject:
+    """An S3 folder node. ``s3EncryptionType`` NONE means "send no encryption header", so the bucket's
+    default encryption decides: the project's KMS key, where the service's default
+    (SERVER_SIDE_ENCRYPTION) would ask S3 for its own keys instead."""
+    return PipelineObject.build(object_id, type="S3DataNode", directoryPath=directory, s3EncryptionType="NONE", **fields)
 
 
 def table_node(object_id: str, *, table: str, ratio_field: str, ratio: str, region: str) -> PipelineObject:

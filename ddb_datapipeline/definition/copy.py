@@ -53,7 +53,7 @@ def build_copy_definition(spec: CopySpec, settings: common.PipelineSettings) -> 
             ratio="#{myDDBReadThroughputRatio}",
             region="#{mySourceRegion}",
         ),
-        PipelineObject.build("StagingFolder", type="S3DataNode", directoryPath=f"#{{myStagingS3Loc}}/{RUN_FOLDER}"),
+        common.s3_folder("StagingFolder", directory=f"#{{myStagingS3Loc}}/{RUN_FOLDER}"),
         common.table_node(
             "TargetTable",
             table="#{myTargetTableName}",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from . import common
 from .emr import EXPORT_CLASS, ClusterSpec, connector_step
-from .model import Parameter, PipelineDefinition, PipelineObject, values_from
+from .model import Parameter, PipelineDefinition, values_from
 
 RUN_FOLDER = "#{format(@scheduledStartTime, 'YYYY-MM-dd-HH-mm-ss')}"
 
@@ -46,11 +46,7 @@ def build_export_definition(spec: ExportSpec, settings: common.PipelineSettings)
             ratio="#{myDDBReadThroughputRatio}",
             region="#{myDDBRegion}",
         ),
-        PipelineObject.build(
-            "S3BackupLocation",
-            type="S3DataNode",
-            directoryPath=f"#{{myOutputS3Loc}}/{RUN_FOLDER}",
-        ),
+        common.s3_folder("S3BackupLocation", directory=f"#{{myOutputS3Loc}}/{RUN_FOLDER}"),
         spec.cluster.to_object("EmrClusterForBackup", region="#{myDDBRegion}"),
         common.connector_activity(
             "TableBackupActivity", input="DDBSourceTable", output="S3BackupLocation", runs_on="EmrClusterForBackup", step=step

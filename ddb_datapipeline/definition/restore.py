@@ -41,12 +41,7 @@ def build_restore_definition(spec: RestoreSpec, settings: common.PipelineSetting
             role=settings.role,
             preconditionTimeout=spec.precondition_timeout,
         ),
-        PipelineObject.build(
-            "S3InputDataNode",
-            type="S3DataNode",
-            directoryPath="#{myInputS3Loc}",
-            precondition=Ref("ExportManifestExists"),
-        ),
+        common.s3_folder("S3InputDataNode", directory="#{myInputS3Loc}", precondition=Ref("ExportManifestExists")),
         common.table_node(
             "DDBDestinationTable",
             table="#{myDDBTableName}",

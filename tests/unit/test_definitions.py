@@ -63,6 +63,8 @@ def test_export_wires_table_to_timestamped_folder_on_a_guarded_cluster(export):
     assert refs == {"input": "DDBSourceTable", "output": "S3BackupLocation", "runsOn": "EmrClusterForBackup", "onFail": "FailureAlarm"}
     assert activity.value("maximumRetries") == "2"
     assert activity.value("resizeClusterBeforeRunning") is None
+    # No encryption header: the bucket's default (the project's KMS key) applies to every export file.
+    assert export.object("S3BackupLocation").value("s3EncryptionType") == "NONE"
     folder = export.object("S3BackupLocation").value("directoryPath")
     assert folder.startswith("#{myOutputS3Loc}/") and "@scheduledStartTime" in folder
     cluster = export.object("EmrClusterForBackup")
