@@ -11,6 +11,7 @@ from typing import Any, Mapping
 from ..definition.emr import ClusterSpec
 from ..definition.periods import PERIOD_UNITS, period_minutes
 from .model import (
+    AlertConfig,
     BucketConfig,
     CopyConfig,
     EnvironmentConfig,
@@ -22,6 +23,9 @@ from .model import (
 )
 from .patterns import (
     ACCOUNT,
+    BUCKET_NAME,
+    KMS_KEY_ARN,
+    SNS_TOPIC_ARN,
     EMAIL,
     ENV_NAME,
     INSTANCE_TYPE,
@@ -35,6 +39,7 @@ from .reader import ConfigError, Section
 from .tables import parse_tables
 
 __all__ = [
+    "AlertConfig",
     "BucketConfig",
     "ConfigError",
     "CopyConfig",
@@ -50,6 +55,15 @@ __all__ = [
 
 
 def _bucket(section: Section) -> BucketConfig:
+    existing = section.string("existing_bucket_name", None, pattern=BUCKET_NAME, allowed="an S3 bucket name")
+    key_arn = section.string("existing_key_arn", None, pattern=KMS_KEY_ARN, allowed="a KMS key ARN")
+    if key_arn and not existing:
+        raise section.fail("existing_key_arn", key_arn, "no key without existing_bucket_name")
+    if existing:
+        # A bucket this project does not own keeps its own lifecycle; settings for ours would be ignored.
+        for key in ("export_retention_days", "transition_after_days", "transition_storage_class", "log_retention_days"):
+            if section.has(key):
+                raise section.fail(key, section.raw[key], "nothing with existing_bucket_name (that bucket keeps its own lifecycle)")
     retention = section.integer("export_retention_days", 35, minimum=1, maximum=36500)
     storage_class = section.string("transition_storage_class", "GLACIER_IR", choices=STORAGE_CLASSES)
     minimum = 30 if storage_class == "STANDARD_IA" else 1
@@ -63,9 +77,24 @@ def _bucket(section: Section) -> BucketConfig:
         transition_after_days=transition,
         transition_storage_class=storage_class,
         log_retention_days=section.integer("log_retention_days", 90, minimum=1, maximum=36500),
+        existing_bucket_name=existing,
+        existing_key_arn=key_arn,
     )
     section.finish()
     return config
+
+
+def _alerts(env: Section) -> AlertConfig:
+    emails = env.items("alarm_emails", [])
+    for index, email in enumerate(emails):
+        Section({"email": email}, env.where(f"alarm_emails[{index}]")).string(
+            "email", pattern=EMAIL, allowed="an email address such as oncall@example.com"
+        )
+    topic = env.string("alarm_topic_arn", None, pattern=SNS_TOPIC_ARN, allowed="an SNS topic ARN")
+    key = env.string("alarm_topic_key_arn", None, pattern=KMS_KEY_ARN, allowed="a KMS key ARN")
+    if key and not topic:
+        raise env.fail("alarm_topic_key_arn", key, "no key without alarm_topic_arn")
+    return AlertConfig(emails=tuple(emails), existing_topic_arn=topic, existing_key_arn=key)
 
 
 def _emr(section: Section) -> ClusterSpec:
@@ -93,11 +122,6 @@ def _emr(section: Section) -> ClusterSpec:
 
 def _environment(name: str, raw: Any) -> EnvironmentConfig:
     env = Section(raw, f"environments.{name}")
-    emails = env.items("alarm_emails", [])
-    for index, email in enumerate(emails):
-        Section({"email": email}, env.where(f"alarm_emails[{index}]")).string(
-            "email", pattern=EMAIL, allowed="an email address such as oncall@example.com"
-        )
     account = env.string("account", None, pattern=ACCOUNT, allowed="a 12-digit AWS account id, or null for any account")
     region = env.string("region", pattern=REGION, allowed="an AWS region such as eu-west-1")
     config = EnvironmentConfig(
@@ -105,7 +129,7 @@ def _environment(name: str, raw: Any) -> EnvironmentConfig:
         account=account,
         region=region,
         retain_data=env.boolean("retain_data", True),
-        alarm_emails=tuple(emails),
+        alerts=_alerts(env),
         bucket=_bucket(env.section("export_bucket")),
         emr=_emr(env.section("emr")),
         tables=parse_tables(env, account=account, region=region),

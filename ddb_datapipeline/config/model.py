@@ -77,6 +77,15 @@ class BucketConfig:
     transition_after_days: int | None
     transition_storage_class: str
     log_retention_days: int
+    existing_bucket_name: str | None = None  # write into a bucket this project does not own
+    existing_key_arn: str | None = None  # that bucket's KMS key, if it has one
+
+
+@dataclass(frozen=True)
+class AlertConfig:
+    emails: tuple[str, ...] = ()
+    existing_topic_arn: str | None = None  # alert through a topic the team already watches
+    existing_key_arn: str | None = None  # that topic's KMS key, if it has one
 
 
 @dataclass(frozen=True)
@@ -85,7 +94,7 @@ class EnvironmentConfig:
     account: str | None
     region: str
     retain_data: bool
-    alarm_emails: tuple[str, ...]
+    alerts: AlertConfig
     bucket: BucketConfig
     emr: ClusterSpec
     tables: tuple[TableConfig, ...]

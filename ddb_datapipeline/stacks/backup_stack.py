@@ -6,7 +6,9 @@ from typing import Any
 
 from aws_cdk import Aws, CfnOutput, Stack, Tags
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ..config import CopyConfig, EnvironmentConfig, OwnedTable, TableConfig
@@ -25,16 +27,26 @@ class BackupStack(Stack):
         Tags.of(self).add("project", "ddb-datapipeline")
         Tags.of(self).add("environment", config.name)
 
+        bucket = config.bucket
         self.bucket = ExportBucket(
             self,
             "ExportBucket",
             retain=config.retain_data,
-            export_retention_days=config.bucket.export_retention_days,
-            transition_after_days=config.bucket.transition_after_days,
-            transition_storage_class=config.bucket.transition_storage_class,
-            log_retention_days=config.bucket.log_retention_days,
+            export_retention_days=bucket.export_retention_days,
+            transition_after_days=bucket.transition_after_days,
+            transition_storage_class=bucket.transition_storage_class,
+            log_retention_days=bucket.log_retention_days,
+            existing_bucket=s3.Bucket.from_bucket_name(self, "ExistingBucket", bucket.existing_bucket_name) if bucket.existing_bucket_name else None,
+            existing_key=kms.Key.from_key_arn(self, "ExistingBucketKey", bucket.existing_key_arn) if bucket.existing_key_arn else None,
         )
-        self.alerts = AlertTopic(self, "Alerts", emails=config.alarm_emails)
+        alerts = config.alerts
+        self.alerts = AlertTopic(
+            self,
+            "Alerts",
+            emails=alerts.emails,
+            existing_topic=sns.Topic.from_topic_arn(self, "ExistingAlerts", alerts.existing_topic_arn) if alerts.existing_topic_arn else None,
+            existing_key=kms.Key.from_key_arn(self, "ExistingAlertsKey", alerts.existing_key_arn) if alerts.existing_key_arn else None,
+        )
         self.roles = PipelineRoles(
             self,
             "Roles",
