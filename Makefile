@@ -58,4 +58,4 @@ destroy-local: setup
 	$(PY) -m ddb_datapipeline.local destroy $(if $(ENV),--env $(ENV))
 
 clean:
-	rm -rf cdk.out .pytest_cache
+	rm -rf cdk.out cdk.out.local review .pytest_cache
