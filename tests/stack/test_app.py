@@ -81,3 +81,10 @@ def test_selecting_one_environment_synthesizes_only_its_stacks(tmp_path):
     result = run_app({**cdk_json_context(), "env": "dev"}, tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert sorted(p.name for p in tmp_path.glob("*.template.json")) == ["DdbDataPipeline-dev.template.json"]
+
+
+def test_the_cli_makes_no_network_calls_of_its_own_during_synth():
+    """No notices fetch and no telemetry: synth stays offline (the app itself does no lookups)."""
+    settings = json.loads((ROOT / "cdk.json").read_text())
+    assert settings["notices"] is False
+    assert settings["context"]["cli-telemetry"] is False
