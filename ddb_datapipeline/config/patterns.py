@@ -12,6 +12,7 @@ SUBNET = r"subnet-([0-9a-f]{8}|[0-9a-f]{17})"
 STORAGE_CLASSES = ("STANDARD_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE")
 MAX_TABLES_PER_ENVIRONMENT = 50  # two pipelines each, against the 100-pipeline account quota
 MIN_TERMINATE_AFTER_MINUTES = 30  # an EMR cluster alone takes 10-20 minutes to start
+MIN_LATE_AFTER_MINUTES = 30  # a run is never done sooner: the cluster alone takes 10-20 minutes
 BUCKET_NAME = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
 KMS_KEY_ARN = r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]{36}"
 SNS_TOPIC_ARN = r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Mapping
 
 from ..definition.common import ScheduleSpec
-from ..definition.periods import DATE_TIME_PATTERN, PERIOD_UNITS, START_AT_FIRST_ACTIVATION, schedule_period_problem
+from ..definition.periods import DATE_TIME_PATTERN, PERIOD_UNITS, START_AT_FIRST_ACTIVATION, period_minutes, schedule_period_problem
 from .model import CopyConfig, ExportConfig, KeyAttribute, OwnedTable, RestoreConfig, TableConfig
-from .patterns import ACCOUNT, MAX_TABLES_PER_ENVIRONMENT, REGION, TABLE_NAME, TABLE_NAME_RULE
+from .patterns import ACCOUNT, MAX_TABLES_PER_ENVIRONMENT, MIN_LATE_AFTER_MINUTES, REGION, TABLE_NAME, TABLE_NAME_RULE
 from .reader import ConfigError, Section
 
 
@@ -58,16 +58,20 @@ def _schedule(section: Section, default: str) -> ScheduleSpec | None:
     """``ondemand`` (None) or a recurring schedule with its start."""
     period = section.string("schedule", default)
     if period == "ondemand":
-        if section.has("start"):
-            raise section.fail("start", section.raw["start"], "no start with schedule 'ondemand'")
-        section.allow("start")
+        for key in ("start", "late_after"):
+            if section.has(key):
+                raise section.fail(key, section.raw[key], f"no {key} with schedule 'ondemand'")
+        section.allow("start", "late_after")
         return None
     if schedule_period_problem(period):
         raise section.fail("schedule", period, f"'ondemand' or a period of at least 15 minutes in {PERIOD_UNITS}")
     start = section.string("start", START_AT_FIRST_ACTIVATION)
     if start != START_AT_FIRST_ACTIVATION and not DATE_TIME_PATTERN.fullmatch(start):
         raise section.fail("start", start, f"{START_AT_FIRST_ACTIVATION} or a UTC time YYYY-MM-DDTHH:MM:SS")
-    return ScheduleSpec(period=period, start=start)
+    late_after = section.string("late_after", None)
+    if late_after is not None and (period_minutes(late_after) or 0) < MIN_LATE_AFTER_MINUTES:
+        raise section.fail("late_after", late_after, f"a period of at least {MIN_LATE_AFTER_MINUTES} minutes in {PERIOD_UNITS}, or null")
+    return ScheduleSpec(period=period, start=start, late_after=late_after)
 
 
 def _ratio(section: Section, key: str, default: float) -> float:

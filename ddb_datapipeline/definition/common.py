@@ -14,6 +14,7 @@ from .periods import START_AT_FIRST_ACTIVATION
 DEFAULT_ID = "Default"
 SCHEDULE_ID = "DefaultSchedule"
 FAILURE_ALARM_ID = "FailureAlarm"
+LATE_ALARM_ID = "LateAlarm"
 MAXIMUM_RETRIES = "2"
 
 
@@ -34,6 +35,7 @@ class ScheduleSpec:
 
     period: str
     start: str = START_AT_FIRST_ACTIVATION
+    late_after: str | None = None  # alert when a run has not finished this long after its scheduled start
 
 
 def default_object(settings: PipelineSettings, schedule: ScheduleSpec | None) -> PipelineObject:
@@ -74,6 +76,25 @@ def failure_alarm(settings: PipelineSettings, *, what: str) -> PipelineObject:
     )
 
 
+def late_alarm(settings: PipelineSettings, *, what: str) -> PipelineObject:
+    return PipelineObject.build(
+        LATE_ALARM_ID,
+        type="SnsAlarm",
+        topicArn=settings.alarm_topic_arn,
+        role=settings.role,
+        subject=f"LATE: {what}",
+        message=f"{what} has not finished in time. Pipeline #{{node.@pipelineId}}, scheduled #{{node.@scheduledStartTime}}",
+    )
+
+
+def alarms(settings: PipelineSettings, schedule: ScheduleSpec | None, *, what: str) -> list[PipelineObject]:
+    """The failure alarm, and the late alarm when the schedule asks for one."""
+    found = [failure_alarm(settings, what=what)]
+    if schedule and schedule.late_after:
+        found.append(late_alarm(settings, what=what))
+    return found
+
+
 def scheduling_objects(settings: PipelineSettings, schedule: ScheduleSpec | None) -> list[PipelineObject]:
     objects = [default_object(settings, schedule)]
     if schedule:
@@ -94,9 +115,17 @@ def table_node(object_id: str, *, table: str, ratio_field: str, ratio: str, regi
 
 
 def connector_activity(
-    object_id: str, *, input: str, output: str, runs_on: str, step: str, depends_on: str | None = None
+    object_id: str,
+    *,
+    input: str,
+    output: str,
+    runs_on: str,
+    step: str,
+    depends_on: str | None = None,
+    late_after: str | None = None,
 ) -> PipelineObject:
-    """An EmrActivity running one connector step: retried, and alarmed when it finally fails."""
+    """An EmrActivity running one connector step: retried, alarmed when it finally fails, and, with
+    ``late_after``, when it has not finished that long after its scheduled start."""
     return PipelineObject.build(
         object_id,
         type="EmrActivity",
@@ -107,6 +136,8 @@ def connector_activity(
         maximumRetries=MAXIMUM_RETRIES,
         step=step,
         onFail=Ref(FAILURE_ALARM_ID),
+        lateAfterTimeout=late_after,
+        onLateAction=Ref(LATE_ALARM_ID) if late_after else None,
     )
 
 

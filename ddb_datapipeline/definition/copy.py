@@ -74,6 +74,7 @@ def build_copy_definition(spec: CopySpec, settings: common.PipelineSettings) -> 
             runs_on="TargetRegionCluster",
             depends_on="ExportActivity",
             step=import_step,
+            late_after=spec.schedule.late_after if spec.schedule else None,
         ),
         PipelineObject.build(
             "CleanupActivity",
@@ -86,8 +87,8 @@ def build_copy_definition(spec: CopySpec, settings: common.PipelineSettings) -> 
             maximumRetries=common.MAXIMUM_RETRIES,
             onFail=Ref(common.FAILURE_ALARM_ID),
         ),
-        common.failure_alarm(
-            settings, what=f"Copy of DynamoDB table {spec.source_table_name} to {spec.target_table} ({spec.target_region})"
+        *common.alarms(
+            settings, spec.schedule, what=f"Copy of DynamoDB table {spec.source_table_name} to {spec.target_table} ({spec.target_region})"
         ),
     ]
     parameters = (

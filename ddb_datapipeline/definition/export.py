@@ -49,9 +49,14 @@ def build_export_definition(spec: ExportSpec, settings: common.PipelineSettings)
         common.s3_folder("S3BackupLocation", directory=f"#{{myOutputS3Loc}}/{RUN_FOLDER}"),
         spec.cluster.to_object("EmrClusterForBackup", region="#{myDDBRegion}"),
         common.connector_activity(
-            "TableBackupActivity", input="DDBSourceTable", output="S3BackupLocation", runs_on="EmrClusterForBackup", step=step
+            "TableBackupActivity",
+            input="DDBSourceTable",
+            output="S3BackupLocation",
+            runs_on="EmrClusterForBackup",
+            step=step,
+            late_after=spec.schedule.late_after if spec.schedule else None,
         ),
-        common.failure_alarm(settings, what=f"Export of DynamoDB table {spec.table_name}"),
+        *common.alarms(settings, spec.schedule, what=f"Export of DynamoDB table {spec.table_name}"),
     ]
     parameters = (
         Parameter.build("myDDBTableName", description="Table to export"),

@@ -30,6 +30,7 @@ def test_example_config_loads_with_the_documented_choices(context):
     assert orders.owned is not None and orders.owned.billing_mode == "PROVISIONED"
     assert (orders.owned.read_capacity, orders.owned.write_capacity) == (200, 100)
     assert orders.export.schedule is not None and orders.export.schedule.period == "1 day"
+    assert orders.export.schedule.late_after == "6 hours"
     assert orders.restore.target_table == "orders-restore" and orders.restore.create_target is True
     customers = prod.tables[1]
     assert customers.owned is None and customers.restore.create_target is False
@@ -64,6 +65,8 @@ def test_defaults_are_the_safe_ones():
         ({"export": {"schedule": "1 day", "start": "2026-13-01T00:00:00"}}, "export.start: '2026-13-01T00:00:00' is not allowed"),
         ({"export": {"schedule": "ondemand", "start": "FIRST_ACTIVATION_DATE_TIME"}}, "export.start: 'FIRST_ACTIVATION_DATE_TIME' is not allowed; expected no start with schedule 'ondemand'"),
         ({"restore": {"target_table": "orders"}}, "restore.target_table: 'orders' is not allowed; expected a table other than the source"),
+        ({"export": {"schedule": "ondemand", "late_after": "2 hours"}}, "export.late_after: '2 hours' is not allowed; expected no late_after with schedule 'ondemand'"),
+        ({"export": {"late_after": "10 minutes"}}, "export.late_after: '10 minutes' is not allowed; expected a period of at least 30 minutes"),
         ({"restore": {"create_target": True}}, "restore.create_target: true is not allowed; expected false for a table this stack does not own"),
         ({"exprot": {}}, "environments.dev.tables[orders].exprot: unknown field"),
         ({"owned": {"partition_key": {"name": "pk", "type": "X"}}}, "owned.partition_key.type: 'X' is not allowed; expected one of S, N, B"),

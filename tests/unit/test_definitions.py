@@ -163,3 +163,16 @@ def test_definition_file_round_trips(export, restore):
         assert from_definition_file(as_file) == definition
     repeated = PipelineDefinition(objects=(PipelineObject.build("A", type="EmrActivity", step=["x", "y"], runsOn=Ref("B")),))
     assert to_definition_file(repeated)["objects"][0] == {"id": "A", "name": "A", "type": "EmrActivity", "step": ["x", "y"], "runsOn": {"ref": "B"}}
+
+
+def test_a_late_run_raises_its_own_alarm_only_when_asked(export):
+    assert "LateAlarm" not in {o.id for o in export.objects}
+    assert export.object("TableBackupActivity").value("lateAfterTimeout") is None
+    late = build_export_definition(replace(EXPORT, schedule=ScheduleSpec("1 day", late_after="6 hours")), SETTINGS)
+    assert validate(late) == ()
+    activity = late.object("TableBackupActivity")
+    assert activity.value("lateAfterTimeout") == "6 hours"
+    assert {f.key: f.value for f in activity.refs()}["onLateAction"] == "LateAlarm"
+    alarm = late.object("LateAlarm")
+    assert alarm.type == "SnsAlarm" and alarm.value("subject").startswith("LATE: ")
+    assert late.fingerprint() != export.fingerprint()  # a new reference: the pipeline is replaced, not edited
