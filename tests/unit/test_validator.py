@@ -7,13 +7,8 @@ import dataclasses
 import pytest
 
 from ddb_datapipeline.definition.model import Parameter, PipelineDefinition, PipelineObject, Ref
-from ddb_datapipeline.definition.validator import (
-    DefinitionError,
-    Violation,
-    ensure_valid,
-    scan_expressions,
-    validate,
-)
+from ddb_datapipeline.definition.expressions import scan_expressions
+from ddb_datapipeline.definition.validator import DefinitionError, Violation, ensure_valid, validate
 
 TOOLS_JAR = (
     "s3://dynamodb-dpl-#{myDDBRegion}/emr-ddb-storage-handler/4.11.0/"
