@@ -17,15 +17,18 @@ first one. Tables the configuration only references (not owned) are listed as "r
 from __future__ import annotations
 
 import json
-import urllib.parse
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import defaultdict
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable
 
 from ..assembly import AssemblyError, StackArtifact, load_assembly
 from . import LocalDeployError
 from .resolver import Resolver, Unresolvable
+from .smoke_common import Check, ClientFactory, compare_fields, describe_table, field_tuples, is_tls_only, key_schema, policy_document, principals
+from .smoke_config import check_configuration, check_stray_pipelines
+from .smoke_report import BucketRow, PipelineRow, SmokeCheckFailed, SmokeReport, StackRow
+
+__all__ = ["ClientFactory", "SmokeCheckFailed", "SmokeReport", "read_assembly", "smoke_check"]
 
 OK_STATUSES = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
 CHECKED_TYPES = (
@@ -36,79 +39,6 @@ CHECKED_TYPES = (
     "AWS::IAM::InstanceProfile",
     "AWS::DataPipeline::Pipeline",
 )
-
-
-class SmokeCheckFailed(LocalDeployError):
-    def __init__(self, report: "SmokeReport") -> None:
-        first = report.differences[0]
-        more = f" (and {len(report.differences) - 1} more)" if len(report.differences) > 1 else ""
-        super().__init__(f"smoke check: {first}{more}")
-        self.report = report
-
-
-@dataclass(frozen=True)
-class Difference:
-    where: str  # stack, or stack/resource
-    what: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.what}"
-
-
-@dataclass
-class TableRow:
-    environment: str
-    region: str
-    name: str
-    keys: str
-    billing: str
-    state: str  # "deployed", "missing", "referenced, not deployed"
-
-
-@dataclass
-class BucketRow:
-    stack: str
-    name: str
-    encryption: str
-    tls_only: bool
-
-
-@dataclass
-class PipelineRow:
-    stack: str
-    name: str
-    pipeline_id: str
-    state: str
-
-
-@dataclass
-class StackRow:
-    name: str
-    region: str
-    status: str
-
-
-@dataclass
-class SmokeReport:
-    endpoint: str
-    stacks: list[StackRow] = field(default_factory=list)
-    tables: list[TableRow] = field(default_factory=list)
-    buckets: list[BucketRow] = field(default_factory=list)
-    pipelines: list[PipelineRow] = field(default_factory=list)
-    roles: list[str] = field(default_factory=list)
-    instance_profiles: list[str] = field(default_factory=list)
-    not_modelled: Counter = field(default_factory=Counter)  # resource type -> resources the emulator skipped
-    differences: list[Difference] = field(default_factory=list)
-    checks: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.differences
-
-    def raise_for_differences(self) -> None:
-        if self.differences:
-            raise SmokeCheckFailed(self)
-
 
 # ---------------------------------------------------------------- the cloud assembly
 
@@ -121,117 +51,6 @@ def read_assembly(assembly_dir: Path) -> list[StackArtifact]:
         raise LocalDeployError(f"no usable cloud assembly in {assembly_dir}: {error}; synthesize first") from None
 
 
-# ---------------------------------------------------------------- comparison helpers
-
-
-def _field_tuples(fields: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, str]]:
-    """(key, kind, value) of each field, whatever the casing (template: Key/StringValue; API: key/stringValue)."""
-    found = []
-    for f in fields:
-        key = f.get("Key", f.get("key"))
-        if "RefValue" in f or "refValue" in f:
-            found.append((key, "ref", str(f.get("RefValue", f.get("refValue")))))
-        else:
-            found.append((key, "string", str(f.get("StringValue", f.get("stringValue")))))
-    return found
-
-
-def _by_key(pairs: Iterable[tuple[str, str, str]]) -> dict[str, list[str]]:
-    grouped: dict[str, list[str]] = defaultdict(list)
-    for key, kind, value in pairs:
-        grouped[key].append(value if kind == "string" else f"ref:{value}")
-    return {key: sorted(values) for key, values in grouped.items()}
-
-
-def _short(values: list[str]) -> str:
-    text = values[0] if len(values) == 1 else json.dumps(values)
-    return text if len(text) <= 160 else text[:157] + "..."
-
-
-def compare_fields(expected: Iterable[tuple[str, str, str]], deployed: Iterable[tuple[str, str, str]]) -> list[str]:
-    """Order-insensitive comparison of two field lists; one message per key that differs."""
-    want, got = _by_key(expected), _by_key(deployed)
-    problems = []
-    for key in sorted(set(want) | set(got)):
-        if key not in got:
-            problems.append(f"field {key} missing (expected {_short(want[key])!r})")
-        elif key not in want:
-            problems.append(f"unexpected field {key} = {_short(got[key])!r}")
-        elif want[key] != got[key]:
-            problems.append(f"field {key} is {_short(got[key])!r}, expected {_short(want[key])!r}")
-    return problems
-
-
-def _principals(document: Mapping[str, Any]) -> set[tuple[str, str, str, str]]:
-    found = set()
-    statements = document.get("Statement", [])
-    for statement in statements if isinstance(statements, list) else [statements]:
-        actions = statement.get("Action", [])
-        principal = statement.get("Principal", {})
-        for kind, values in (principal.items() if isinstance(principal, dict) else [("*", principal)]):
-            for value in values if isinstance(values, list) else [values]:
-                for action in actions if isinstance(actions, list) else [actions]:
-                    found.add((statement.get("Effect", ""), action, kind, str(value)))
-    return found
-
-
-def _policy_document(raw: Any) -> dict[str, Any]:
-    if isinstance(raw, dict):
-        return raw
-    text = urllib.parse.unquote(raw) if isinstance(raw, str) and raw.startswith("%7B") else raw
-    return json.loads(text)
-
-
-def is_tls_only(document: Mapping[str, Any]) -> bool:
-    """A Deny of every principal when ``aws:SecureTransport`` is false."""
-    statements = document.get("Statement", [])
-    for statement in statements if isinstance(statements, list) else [statements]:
-        condition = statement.get("Condition", {}).get("Bool", {})
-        principal = statement.get("Principal")
-        everyone = principal == "*" or (isinstance(principal, dict) and principal.get("AWS") == "*")
-        if statement.get("Effect") == "Deny" and everyone and str(condition.get("aws:SecureTransport")).lower() == "false":
-            return True
-    return False
-
-
-def _key_schema(definitions: Iterable[Mapping[str, str]], schema: Iterable[Mapping[str, str]]) -> str:
-    types = {d["AttributeName"]: d["AttributeType"] for d in definitions}
-    order = {"HASH": 0, "RANGE": 1}
-    parts = sorted(schema, key=lambda k: order.get(k["KeyType"], 2))
-    return " ".join(f"{k['AttributeName']}({types.get(k['AttributeName'], '?')})" for k in parts)
-
-
-# ---------------------------------------------------------------- the check
-
-
-class _Check:
-    def __init__(self, clients: "ClientFactory", report: SmokeReport) -> None:
-        self.clients = clients
-        self.report = report
-
-    def differ(self, where: str, what: str) -> None:
-        self.report.differences.append(Difference(where, what))
-
-    def count(self, n: int = 1) -> None:
-        self.report.checks += n
-
-
-class ClientFactory:
-    def __init__(self, endpoint: str) -> None:
-        import boto3
-        from botocore.config import Config
-
-        self.session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test")
-        self.endpoint = endpoint
-        self.config = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=30)
-        self._cache: dict[tuple[str, str], Any] = {}
-
-    def __call__(self, service: str, region: str) -> Any:
-        key = (service, region)
-        if key not in self._cache:
-            self._cache[key] = self.session.client(service, region_name=region, endpoint_url=self.endpoint, config=self.config)
-        return self._cache[key]
-
 
 def smoke_check(endpoint: str, assembly_dir: Path, environments: list[Any]) -> SmokeReport:
     """Everything that differs, in one report; ``report.raise_for_differences()`` turns it into a failure."""
@@ -239,33 +58,21 @@ def smoke_check(endpoint: str, assembly_dir: Path, environments: list[Any]) -> S
 
     report = SmokeReport(endpoint=endpoint)
     clients = ClientFactory(endpoint)
-    check = _Check(clients, report)
+    check = Check(clients, report)
     stacks = read_assembly(assembly_dir)
     deployed_tables: dict[tuple[str, str], dict[str, Any]] = {}
     try:
         for stack in stacks:
             _check_stack(check, stack, deployed_tables)
-        _check_configuration(check, environments, deployed_tables)
-        _check_stray_pipelines(check, stacks, environments)
+        check_configuration(check, environments, deployed_tables)
+        check_stray_pipelines(check, stacks, environments)
     except (BotoCoreError, ClientError) as error:
         raise LocalDeployError(f"smoke check could not read the deployment at {endpoint}: {error}") from None
     return report
 
 
-def _describe_table(check: _Check, region: str, name: str, cache: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any] | None:
-    from botocore.exceptions import ClientError
 
-    if (region, name) not in cache:
-        try:
-            cache[(region, name)] = check.clients("dynamodb", region).describe_table(TableName=name)["Table"]
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ResourceNotFoundException":
-                raise
-            return None
-    return cache[(region, name)]
-
-
-def _check_stack(check: _Check, stack: StackArtifact, tables: dict[tuple[str, str], dict[str, Any]]) -> None:
+def _check_stack(check: Check, stack: StackArtifact, tables: dict[tuple[str, str], dict[str, Any]]) -> None:
     from botocore.exceptions import ClientError
 
     cloudformation = check.clients("cloudformation", stack.region)
@@ -286,7 +93,7 @@ def _check_stack(check: _Check, stack: StackArtifact, tables: dict[tuple[str, st
 
     def extra_attributes(logical: str, type_: str, attribute: str) -> str | None:
         if type_ == "AWS::DynamoDB::Table" and attribute == "StreamArn":
-            table = _describe_table(check, stack.region, physical[logical], tables)
+            table = describe_table(check, stack.region, physical[logical], tables)
             return table.get("LatestStreamArn") if table else None
         return None
 
@@ -316,14 +123,14 @@ def _check_stack(check: _Check, stack: StackArtifact, tables: dict[tuple[str, st
             check.differ(where, f"cannot compare: {problem}")
 
 
-def _check_table(check: _Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
-    table = _describe_table(check, stack.region, name, tables)
+def _check_table(check: Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
+    table = describe_table(check, stack.region, name, tables)
     check.count()
     if table is None:
         check.differ(where, f"table {name} does not exist in {stack.region}")
         return
-    expected_keys = _key_schema(resolve(properties.get("AttributeDefinitions", [])), resolve(properties.get("KeySchema", [])))
-    deployed_keys = _key_schema(table.get("AttributeDefinitions", []), table.get("KeySchema", []))
+    expected_keys = key_schema(resolve(properties.get("AttributeDefinitions", [])), resolve(properties.get("KeySchema", [])))
+    deployed_keys = key_schema(table.get("AttributeDefinitions", []), table.get("KeySchema", []))
     if expected_keys != deployed_keys:
         check.differ(where, f"table {name} key schema is {deployed_keys}, template says {expected_keys}")
     expected_billing = properties.get("BillingMode", "PROVISIONED")
@@ -345,7 +152,7 @@ def _bucket_policy_of(resources: dict[str, Any], resolve: Resolver, bucket: str)
     return None
 
 
-def _check_bucket(check: _Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
+def _check_bucket(check: Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
     from botocore.exceptions import ClientError
 
     s3 = check.clients("s3", stack.region)
@@ -388,7 +195,7 @@ def _check_bucket(check: _Check, stack: StackArtifact, where: str, name: str, pr
     check.report.buckets.append(BucketRow(stack.name, name, encryption, tls_only))
 
 
-def _check_role(check: _Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
+def _check_role(check: Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
     from botocore.exceptions import ClientError
 
     check.count()
@@ -397,8 +204,8 @@ def _check_role(check: _Check, stack: StackArtifact, where: str, name: str, prop
     except ClientError:
         check.differ(where, f"role {name} does not exist")
         return
-    expected = _principals(resolve(properties.get("AssumeRolePolicyDocument", {})))
-    deployed = _principals(_policy_document(role.get("AssumeRolePolicyDocument", {})))
+    expected = principals(resolve(properties.get("AssumeRolePolicyDocument", {})))
+    deployed = principals(policy_document(role.get("AssumeRolePolicyDocument", {})))
     check.count()
     if expected != deployed:
         missing = sorted(f"{kind}:{value}" for _, _, kind, value in expected - deployed)
@@ -408,7 +215,7 @@ def _check_role(check: _Check, stack: StackArtifact, where: str, name: str, prop
     check.report.roles.append(f"{name} (trusted by {', '.join(trusted)})")
 
 
-def _check_instance_profile(check: _Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
+def _check_instance_profile(check: Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
     from botocore.exceptions import ClientError
 
     check.count()
@@ -425,7 +232,7 @@ def _check_instance_profile(check: _Check, stack: StackArtifact, where: str, nam
     check.report.instance_profiles.append(f"{name} (role {', '.join(deployed) or 'none'})")
 
 
-def _check_pipeline(check: _Check, stack: StackArtifact, where: str, pipeline_id: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
+def _check_pipeline(check: Check, stack: StackArtifact, where: str, pipeline_id: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
     client = check.clients("datapipeline", stack.region)
     descriptions = client.describe_pipelines(pipelineIds=[pipeline_id])["pipelineDescriptionList"]
     check.count()
@@ -471,7 +278,7 @@ def _check_pipeline(check: _Check, stack: StackArtifact, where: str, pipeline_id
         want, got = expected_objects[object_id], deployed_objects[object_id]
         if want.get("Name") != got.get("name"):
             check.differ(where, f"{label}: object {object_id} name is {got.get('name')!r}, expected {want.get('Name')!r}")
-        for problem in compare_fields(_field_tuples(want.get("Fields", [])), _field_tuples(got.get("fields", []))):
+        for problem in compare_fields(field_tuples(want.get("Fields", [])), field_tuples(got.get("fields", []))):
             check.differ(where, f"{label}: object {object_id} {problem}")
     expected_parameters = {p["Id"]: p for p in resolve(properties.get("ParameterObjects", []))}
     deployed_parameters = {p["id"]: p for p in definition.get("parameterObjects", [])}
@@ -482,8 +289,8 @@ def _check_pipeline(check: _Check, stack: StackArtifact, where: str, pipeline_id
         elif parameter_id not in expected_parameters:
             check.differ(where, f"{label}: unexpected parameter {parameter_id} in the deployed definition")
         else:
-            want = _field_tuples(expected_parameters[parameter_id].get("Attributes", []))
-            got = _field_tuples(deployed_parameters[parameter_id].get("attributes", []))
+            want = field_tuples(expected_parameters[parameter_id].get("Attributes", []))
+            got = field_tuples(deployed_parameters[parameter_id].get("attributes", []))
             for problem in compare_fields(want, got):
                 check.differ(where, f"{label}: parameter {parameter_id} {problem.replace('field', 'attribute', 1)}")
     expected_values = [(v["Id"], "string", str(v["StringValue"])) for v in resolve(properties.get("ParameterValues", []))]
@@ -501,180 +308,3 @@ _CHECKERS: dict[str, Callable[..., None]] = {
     "AWS::DataPipeline::Pipeline": _check_pipeline,
 }
 
-
-# ---------------------------------------------------------------- against the configuration
-
-
-@dataclass(frozen=True)
-class ExpectedTable:
-    environment: str
-    region: str
-    name: str
-    owned: Any  # OwnedTable, or None for a table only referenced
-    billing: str
-    role: str  # "table", "restore target", "copy target"
-
-
-def expected_tables(environments: list[Any]) -> list[ExpectedTable]:
-    """Every table the configuration names: owned ones (deployed, with their shape) and referenced ones."""
-    from dataclasses import replace
-
-    found: list[ExpectedTable] = []
-    for env in environments:
-        for table in env.tables:
-            shape = table.owned
-            found.append(ExpectedTable(env.name, env.region, table.name, shape, shape.billing_mode if shape else "-", "table"))
-            restore = table.restore
-            if restore.target_table != table.name:
-                created = restore.create_target and shape is not None
-                on_demand = replace(shape, billing_mode="PAY_PER_REQUEST") if created else None
-                found.append(ExpectedTable(env.name, env.region, restore.target_table, on_demand, "PAY_PER_REQUEST" if created else "-", "restore target"))
-            for copy in getattr(table, "copies", ()):
-                created = copy.owned and shape is not None
-                on_demand = replace(shape, billing_mode="PAY_PER_REQUEST") if created else None
-                found.append(ExpectedTable(env.name, copy.region, copy.target_table, on_demand, "PAY_PER_REQUEST" if created else "-", "copy target"))
-    return found
-
-
-def _config_keys(shape: Any) -> str:
-    keys = [f"{shape.partition_key.name}({shape.partition_key.type})"]
-    if shape.sort_key is not None:
-        keys.append(f"{shape.sort_key.name}({shape.sort_key.type})")
-    return " ".join(keys)
-
-
-def _check_configuration(check: _Check, environments: list[Any], tables: dict[tuple[str, str], dict[str, Any]]) -> None:
-    seen: set[tuple[str, str]] = set()
-    for expected in expected_tables(environments):
-        where = f"config {expected.environment}/{expected.role} {expected.name}"
-        if expected.owned is None:
-            if (expected.region, expected.name) not in seen:
-                check.report.tables.append(TableRow(expected.environment, expected.region, expected.name, "-", "-", "referenced, not deployed"))
-                seen.add((expected.region, expected.name))
-            continue
-        seen.add((expected.region, expected.name))
-        table = _describe_table(check, expected.region, expected.name, tables)
-        check.count()
-        keys = _config_keys(expected.owned)
-        if table is None:
-            check.differ(where, f"table does not exist in {expected.region}")
-            check.report.tables.append(TableRow(expected.environment, expected.region, expected.name, keys, expected.billing, "missing"))
-            continue
-        deployed_keys = _key_schema(table.get("AttributeDefinitions", []), table.get("KeySchema", []))
-        billing = table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
-        check.count(2)
-        if deployed_keys != keys:
-            check.differ(where, f"key schema is {deployed_keys}, configuration says {keys}")
-        if billing != expected.billing:
-            check.differ(where, f"billing mode is {billing}, configuration says {expected.billing}")
-        if expected.billing == "PROVISIONED" and expected.role == "table":
-            throughput = table.get("ProvisionedThroughput", {})
-            for label, key, wanted in (("read", "ReadCapacityUnits", expected.owned.read_capacity), ("write", "WriteCapacityUnits", expected.owned.write_capacity)):
-                check.count()
-                if throughput.get(key) != wanted:
-                    check.differ(where, f"{label} capacity is {throughput.get(key)}, configuration says {wanted}")
-        check.report.tables.append(TableRow(expected.environment, expected.region, expected.name, deployed_keys, billing, "deployed"))
-    _check_pipelines_against_configuration(check, environments)
-
-
-@dataclass(frozen=True)
-class ExpectedPipeline:
-    environment: Any
-    table: str
-    kind: str  # export, restore, copy
-    name_prefix: str
-    values: dict[str, str]  # parameter values the configuration decides
-    schedule: Any  # ScheduleSpec, or None for on demand
-
-
-def expected_pipelines(environments: list[Any]) -> list[ExpectedPipeline]:
-    found = []
-    for env in environments:
-        for table in env.tables:
-            prefix = f"ddb-{env.name}-{table.name}"
-            found.append(
-                ExpectedPipeline(env, table.name, "export", f"{prefix}-export-", {"myDDBTableName": table.name, "myDDBReadThroughputRatio": str(table.export.read_ratio)}, table.export.schedule)
-            )
-            found.append(
-                ExpectedPipeline(env, table.name, "restore", f"{prefix}-restore-", {"myDDBTableName": table.restore.target_table, "myDDBWriteThroughputRatio": str(table.restore.write_ratio)}, None)
-            )
-            for copy in getattr(table, "copies", ()):
-                values = {
-                    "mySourceTableName": table.name,
-                    "myTargetRegion": copy.region,
-                    "myDDBReadThroughputRatio": str(copy.read_ratio),
-                    "myDDBWriteThroughputRatio": str(copy.write_ratio),
-                }
-                found.append(ExpectedPipeline(env, table.name, "copy", f"{prefix}-copy-{copy.label}-", values, copy.schedule))
-    return found
-
-
-def _check_pipelines_against_configuration(check: _Check, environments: list[Any]) -> None:
-    """Each configured pipeline carries the configured table, throughput ratios, schedule and EMR cluster."""
-    tagged: dict[tuple[str, str, str, str], list[tuple[str, str]]] = defaultdict(list)  # (region, env, table, kind) -> (id, name)
-    for region in sorted({env.region for env in environments}):
-        client = check.clients("datapipeline", region)
-        ids = [p["id"] for p in _list_pipelines(client)]
-        for start in range(0, len(ids), 25):
-            for description in client.describe_pipelines(pipelineIds=ids[start : start + 25])["pipelineDescriptionList"]:
-                tags = {t["key"]: t["value"] for t in description.get("tags", [])}
-                key = (region, tags.get("ddb-datapipeline:environment", ""), tags.get("ddb-datapipeline:table", ""), tags.get("ddb-datapipeline:kind", ""))
-                tagged[key].append((description["pipelineId"], description["name"]))
-    for expected in expected_pipelines(environments):
-        env = expected.environment
-        where = f"config {env.name}/{expected.table} {expected.kind} pipeline"
-        found = [p for p in tagged.get((env.region, env.name, expected.table, expected.kind), []) if p[1].startswith(expected.name_prefix)]
-        check.count()
-        if len(found) != 1:
-            check.differ(where, f"expected one pipeline named {expected.name_prefix}<fingerprint> and tagged for it in {env.region}, found {len(found)}")
-            continue
-        pipeline_id, name = found[0]
-        label = f"{name} ({pipeline_id})"
-        definition = check.clients("datapipeline", env.region).get_pipeline_definition(pipelineId=pipeline_id)
-        deployed_values = {v["id"]: v["stringValue"] for v in definition.get("parameterValues", [])}
-        for parameter, value in expected.values.items():
-            check.count()
-            if deployed_values.get(parameter) != value:
-                check.differ(where, f"{label}: parameter value {parameter} is {deployed_values.get(parameter)!r}, configuration says {value!r}")
-        objects = [{f["key"]: f.get("stringValue", f.get("refValue")) for f in o["fields"]} for o in definition.get("pipelineObjects", [])]
-        cluster = {
-            "releaseLabel": env.emr.release_label,
-            "masterInstanceType": env.emr.master_instance_type,
-            "coreInstanceType": env.emr.core_instance_type,
-            "coreInstanceCount": str(env.emr.core_instance_count),
-            "terminateAfter": env.emr.terminate_after,
-        }
-        for fields in objects:
-            if fields.get("type") != "EmrCluster":
-                continue
-            for key, value in cluster.items():
-                check.count()
-                if fields.get(key) != value:
-                    check.differ(where, f"{label}: EmrCluster {key} is {fields.get(key)!r}, configuration says {value!r}")
-        periods = [fields.get("period") for fields in objects if fields.get("type") == "Schedule"]
-        check.count()
-        if expected.schedule is None and periods:
-            check.differ(where, f"{label}: has a Schedule ({periods}), configuration says on demand")
-        elif expected.schedule is not None and periods != [expected.schedule.period]:
-            check.differ(where, f"{label}: schedule period is {periods or 'none (on demand)'}, configuration says {expected.schedule.period!r}")
-
-
-def _list_pipelines(client: Any) -> list[dict[str, Any]]:
-    found, marker = [], None
-    while True:
-        page = client.list_pipelines(**({"marker": marker} if marker else {}))
-        found += page.get("pipelineIdList", [])
-        marker = page.get("marker")
-        if not page.get("hasMoreResults") or not marker:
-            return found
-
-
-def _check_stray_pipelines(check: _Check, stacks: list[StackArtifact], environments: list[Any]) -> None:
-    """A pipeline of a deployed environment that no stack owns was left behind (e.g. by a replacement)."""
-    owned = {row.pipeline_id for row in check.report.pipelines}
-    prefixes = tuple(f"ddb-{env.name}-" for env in environments)
-    for region in sorted({stack.region for stack in stacks}):
-        for pipeline in _list_pipelines(check.clients("datapipeline", region)):
-            check.count()
-            if pipeline["name"].startswith(prefixes) and pipeline["id"] not in owned:
-                check.differ(f"region {region}", f"pipeline {pipeline['name']} ({pipeline['id']}) belongs to no deployed stack")

@@ -1,0 +1,149 @@
+"""What the smoke check's parts share: AWS clients for the emulator, the running tally, and the
+comparisons of fields, principals, policies and key schemas."""
+from __future__ import annotations
+
+import json
+import urllib.parse
+from collections import defaultdict
+from typing import Any, Iterable, Mapping
+
+from .smoke_report import Difference, SmokeReport
+
+
+# ---------------------------------------------------------------- comparison helpers
+
+
+def field_tuples(fields: Iterable[Mapping[str, Any]]) -> list[tuple[str, str, str]]:
+    """(key, kind, value) of each field, whatever the casing (template: Key/StringValue; API: key/stringValue)."""
+    found = []
+    for f in fields:
+        key = f.get("Key", f.get("key"))
+        if "RefValue" in f or "refValue" in f:
+            found.append((key, "ref", str(f.get("RefValue", f.get("refValue")))))
+        else:
+            found.append((key, "string", str(f.get("StringValue", f.get("stringValue")))))
+    return found
+
+
+def by_key(pairs: Iterable[tuple[str, str, str]]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = defaultdict(list)
+    for key, kind, value in pairs:
+        grouped[key].append(value if kind == "string" else f"ref:{value}")
+    return {key: sorted(values) for key, values in grouped.items()}
+
+
+def short(values: list[str]) -> str:
+    text = values[0] if len(values) == 1 else json.dumps(values)
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def compare_fields(expected: Iterable[tuple[str, str, str]], deployed: Iterable[tuple[str, str, str]]) -> list[str]:
+    """Order-insensitive comparison of two field lists; one message per key that differs."""
+    want, got = by_key(expected), by_key(deployed)
+    problems = []
+    for key in sorted(set(want) | set(got)):
+        if key not in got:
+            problems.append(f"field {key} missing (expected {short(want[key])!r})")
+        elif key not in want:
+            problems.append(f"unexpected field {key} = {short(got[key])!r}")
+        elif want[key] != got[key]:
+            problems.append(f"field {key} is {short(got[key])!r}, expected {short(want[key])!r}")
+    return problems
+
+
+def principals(document: Mapping[str, Any]) -> set[tuple[str, str, str, str]]:
+    found = set()
+    statements = document.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        actions = statement.get("Action", [])
+        principal = statement.get("Principal", {})
+        for kind, values in (principal.items() if isinstance(principal, dict) else [("*", principal)]):
+            for value in values if isinstance(values, list) else [values]:
+                for action in actions if isinstance(actions, list) else [actions]:
+                    found.add((statement.get("Effect", ""), action, kind, str(value)))
+    return found
+
+
+def policy_document(raw: Any) -> dict[str, Any]:
+    if isinstance(raw, dict):
+        return raw
+    text = urllib.parse.unquote(raw) if isinstance(raw, str) and raw.startswith("%7B") else raw
+    return json.loads(text)
+
+
+def is_tls_only(document: Mapping[str, Any]) -> bool:
+    """A Deny of every principal when ``aws:SecureTransport`` is false."""
+    statements = document.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        condition = statement.get("Condition", {}).get("Bool", {})
+        principal = statement.get("Principal")
+        everyone = principal == "*" or (isinstance(principal, dict) and principal.get("AWS") == "*")
+        if statement.get("Effect") == "Deny" and everyone and str(condition.get("aws:SecureTransport")).lower() == "false":
+            return True
+    return False
+
+
+def key_schema(definitions: Iterable[Mapping[str, str]], schema: Iterable[Mapping[str, str]]) -> str:
+    types = {d["AttributeName"]: d["AttributeType"] for d in definitions}
+    order = {"HASH": 0, "RANGE": 1}
+    parts = sorted(schema, key=lambda k: order.get(k["KeyType"], 2))
+    return " ".join(f"{k['AttributeName']}({types.get(k['AttributeName'], '?')})" for k in parts)
+
+
+
+# ---------------------------------------------------------------- the check
+
+
+class Check:
+    def __init__(self, clients: "ClientFactory", report: SmokeReport) -> None:
+        self.clients = clients
+        self.report = report
+
+    def differ(self, where: str, what: str) -> None:
+        self.report.differences.append(Difference(where, what))
+
+    def count(self, n: int = 1) -> None:
+        self.report.checks += n
+
+
+class ClientFactory:
+    def __init__(self, endpoint: str) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test")
+        self.endpoint = endpoint
+        self.config = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=30)
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    def __call__(self, service: str, region: str) -> Any:
+        key = (service, region)
+        if key not in self._cache:
+            self._cache[key] = self.session.client(service, region_name=region, endpoint_url=self.endpoint, config=self.config)
+        return self._cache[key]
+
+
+
+def describe_table(check: Check, region: str, name: str, cache: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any] | None:
+    from botocore.exceptions import ClientError
+
+    if (region, name) not in cache:
+        try:
+            cache[(region, name)] = check.clients("dynamodb", region).describe_table(TableName=name)["Table"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            return None
+    return cache[(region, name)]
+
+
+
+def list_pipelines(client: Any) -> list[dict[str, Any]]:
+    found, marker = [], None
+    while True:
+        page = client.list_pipelines(**({"marker": marker} if marker else {}))
+        found += page.get("pipelineIdList", [])
+        marker = page.get("marker")
+        if not page.get("hasMoreResults") or not marker:
+            return found
+

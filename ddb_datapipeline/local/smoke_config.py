@@ -1,0 +1,182 @@
+"""The smoke check against the configuration (``cdk.json``): each table's key schema and billing
+mode, each pipeline's table, throughput, schedule and cluster, and no pipeline that belongs to no stack."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from ..assembly import StackArtifact
+from .smoke_common import Check, describe_table, key_schema, list_pipelines
+from .smoke_report import TableRow
+
+
+# ---------------------------------------------------------------- against the configuration
+
+
+@dataclass(frozen=True)
+class ExpectedTable:
+    environment: str
+    region: str
+    name: str
+    owned: Any  # OwnedTable, or None for a table only referenced
+    billing: str
+    role: str  # "table", "restore target", "copy target"
+
+
+def expected_tables(environments: list[Any]) -> list[ExpectedTable]:
+    """Every table the configuration names: owned ones (deployed, with their shape) and referenced ones."""
+    from dataclasses import replace
+
+    found: list[ExpectedTable] = []
+    for env in environments:
+        for table in env.tables:
+            shape = table.owned
+            found.append(ExpectedTable(env.name, env.region, table.name, shape, shape.billing_mode if shape else "-", "table"))
+            restore = table.restore
+            if restore.target_table != table.name:
+                created = restore.create_target and shape is not None
+                on_demand = replace(shape, billing_mode="PAY_PER_REQUEST") if created else None
+                found.append(ExpectedTable(env.name, env.region, restore.target_table, on_demand, "PAY_PER_REQUEST" if created else "-", "restore target"))
+            for copy in getattr(table, "copies", ()):
+                created = copy.owned and shape is not None
+                on_demand = replace(shape, billing_mode="PAY_PER_REQUEST") if created else None
+                found.append(ExpectedTable(env.name, copy.region, copy.target_table, on_demand, "PAY_PER_REQUEST" if created else "-", "copy target"))
+    return found
+
+
+def _config_keys(shape: Any) -> str:
+    keys = [f"{shape.partition_key.name}({shape.partition_key.type})"]
+    if shape.sort_key is not None:
+        keys.append(f"{shape.sort_key.name}({shape.sort_key.type})")
+    return " ".join(keys)
+
+
+def check_configuration(check: Check, environments: list[Any], tables: dict[tuple[str, str], dict[str, Any]]) -> None:
+    seen: set[tuple[str, str]] = set()
+    for expected in expected_tables(environments):
+        where = f"config {expected.environment}/{expected.role} {expected.name}"
+        if expected.owned is None:
+            if (expected.region, expected.name) not in seen:
+                check.report.tables.append(TableRow(expected.environment, expected.region, expected.name, "-", "-", "referenced, not deployed"))
+                seen.add((expected.region, expected.name))
+            continue
+        seen.add((expected.region, expected.name))
+        table = describe_table(check, expected.region, expected.name, tables)
+        check.count()
+        keys = _config_keys(expected.owned)
+        if table is None:
+            check.differ(where, f"table does not exist in {expected.region}")
+            check.report.tables.append(TableRow(expected.environment, expected.region, expected.name, keys, expected.billing, "missing"))
+            continue
+        deployed_keys = key_schema(table.get("AttributeDefinitions", []), table.get("KeySchema", []))
+        billing = table.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
+        check.count(2)
+        if deployed_keys != keys:
+            check.differ(where, f"key schema is {deployed_keys}, configuration says {keys}")
+        if billing != expected.billing:
+            check.differ(where, f"billing mode is {billing}, configuration says {expected.billing}")
+        if expected.billing == "PROVISIONED" and expected.role == "table":
+            throughput = table.get("ProvisionedThroughput", {})
+            for label, key, wanted in (("read", "ReadCapacityUnits", expected.owned.read_capacity), ("write", "WriteCapacityUnits", expected.owned.write_capacity)):
+                check.count()
+                if throughput.get(key) != wanted:
+                    check.differ(where, f"{label} capacity is {throughput.get(key)}, configuration says {wanted}")
+        check.report.tables.append(TableRow(expected.environment, expected.region, expected.name, deployed_keys, billing, "deployed"))
+    _check_pipelines_against_configuration(check, environments)
+
+
+@dataclass(frozen=True)
+class ExpectedPipeline:
+    environment: Any
+    table: str
+    kind: str  # export, restore, copy
+    name_prefix: str
+    values: dict[str, str]  # parameter values the configuration decides
+    schedule: Any  # ScheduleSpec, or None for on demand
+
+
+def expected_pipelines(environments: list[Any]) -> list[ExpectedPipeline]:
+    found = []
+    for env in environments:
+        for table in env.tables:
+            prefix = f"ddb-{env.name}-{table.name}"
+            found.append(
+                ExpectedPipeline(env, table.name, "export", f"{prefix}-export-", {"myDDBTableName": table.name, "myDDBReadThroughputRatio": str(table.export.read_ratio)}, table.export.schedule)
+            )
+            found.append(
+                ExpectedPipeline(env, table.name, "restore", f"{prefix}-restore-", {"myDDBTableName": table.restore.target_table, "myDDBWriteThroughputRatio": str(table.restore.write_ratio)}, None)
+            )
+            for copy in getattr(table, "copies", ()):
+                values = {
+                    "mySourceTableName": table.name,
+                    "myTargetRegion": copy.region,
+                    "myDDBReadThroughputRatio": str(copy.read_ratio),
+                    "myDDBWriteThroughputRatio": str(copy.write_ratio),
+                }
+                found.append(ExpectedPipeline(env, table.name, "copy", f"{prefix}-copy-{copy.label}-", values, copy.schedule))
+    return found
+
+
+def _check_pipelines_against_configuration(check: Check, environments: list[Any]) -> None:
+    """Each configured pipeline carries the configured table, throughput ratios, schedule and EMR cluster."""
+    tagged: dict[tuple[str, str, str, str], list[tuple[str, str]]] = defaultdict(list)  # (region, env, table, kind) -> (id, name)
+    for region in sorted({env.region for env in environments}):
+        client = check.clients("datapipeline", region)
+        ids = [p["id"] for p in list_pipelines(client)]
+        for start in range(0, len(ids), 25):
+            for description in client.describe_pipelines(pipelineIds=ids[start : start + 25])["pipelineDescriptionList"]:
+                tags = {t["key"]: t["value"] for t in description.get("tags", [])}
+                key = (region, tags.get("ddb-datapipeline:environment", ""), tags.get("ddb-datapipeline:table", ""), tags.get("ddb-datapipeline:kind", ""))
+                tagged[key].append((description["pipelineId"], description["name"]))
+    for expected in expected_pipelines(environments):
+        env = expected.environment
+        where = f"config {env.name}/{expected.table} {expected.kind} pipeline"
+        found = [p for p in tagged.get((env.region, env.name, expected.table, expected.kind), []) if p[1].startswith(expected.name_prefix)]
+        check.count()
+        if len(found) != 1:
+            check.differ(where, f"expected one pipeline named {expected.name_prefix}<fingerprint> and tagged for it in {env.region}, found {len(found)}")
+            continue
+        pipeline_id, name = found[0]
+        label = f"{name} ({pipeline_id})"
+        definition = check.clients("datapipeline", env.region).get_pipeline_definition(pipelineId=pipeline_id)
+        deployed_values = {v["id"]: v["stringValue"] for v in definition.get("parameterValues", [])}
+        for parameter, value in expected.values.items():
+            check.count()
+            if deployed_values.get(parameter) != value:
+                check.differ(where, f"{label}: parameter value {parameter} is {deployed_values.get(parameter)!r}, configuration says {value!r}")
+        objects = [{f["key"]: f.get("stringValue", f.get("refValue")) for f in o["fields"]} for o in definition.get("pipelineObjects", [])]
+        cluster = {
+            "releaseLabel": env.emr.release_label,
+            "masterInstanceType": env.emr.master_instance_type,
+            "coreInstanceType": env.emr.core_instance_type,
+            "coreInstanceCount": str(env.emr.core_instance_count),
+            "terminateAfter": env.emr.terminate_after,
+        }
+        for fields in objects:
+            if fields.get("type") != "EmrCluster":
+                continue
+            for key, value in cluster.items():
+                check.count()
+                if fields.get(key) != value:
+                    check.differ(where, f"{label}: EmrCluster {key} is {fields.get(key)!r}, configuration says {value!r}")
+        periods = [fields.get("period") for fields in objects if fields.get("type") == "Schedule"]
+        check.count()
+        if expected.schedule is None and periods:
+            check.differ(where, f"{label}: has a Schedule ({periods}), configuration says on demand")
+        elif expected.schedule is not None and periods != [expected.schedule.period]:
+            check.differ(where, f"{label}: schedule period is {periods or 'none (on demand)'}, configuration says {expected.schedule.period!r}")
+
+
+
+
+def check_stray_pipelines(check: Check, stacks: list[StackArtifact], environments: list[Any]) -> None:
+    """A pipeline of a deployed environment that no stack owns was left behind (e.g. by a replacement)."""
+    owned = {row.pipeline_id for row in check.report.pipelines}
+    prefixes = tuple(f"ddb-{env.name}-" for env in environments)
+    for region in sorted({stack.region for stack in stacks}):
+        for pipeline in list_pipelines(check.clients("datapipeline", region)):
+            check.count()
+            if pipeline["name"].startswith(prefixes) and pipeline["id"] not in owned:
+                check.differ(f"region {region}", f"pipeline {pipeline['name']} ({pipeline['id']}) belongs to no deployed stack")
+
