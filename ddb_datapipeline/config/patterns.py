@@ -16,3 +16,8 @@ MIN_LATE_AFTER_MINUTES = 30  # a run is never done sooner: the cluster alone tak
 BUCKET_NAME = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
 KMS_KEY_ARN = r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]{36}"
 SNS_TOPIC_ARN = r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}"
+
+
+def output_key(text: str) -> str:
+    """The letters and digits CloudFormation allows in an output's logical id, from a table name."""
+    return "".join(ch for ch in text.title() if ch.isalnum())

@@ -7,7 +7,7 @@ from typing import Mapping
 from ..definition.common import ScheduleSpec
 from ..definition.periods import DATE_TIME_PATTERN, PERIOD_UNITS, START_AT_FIRST_ACTIVATION, period_minutes, schedule_period_problem
 from .model import CopyConfig, ExportConfig, KeyAttribute, OwnedTable, RestoreConfig, TableConfig
-from .patterns import ACCOUNT, MAX_TABLES_PER_ENVIRONMENT, MIN_LATE_AFTER_MINUTES, REGION, TABLE_NAME, TABLE_NAME_RULE
+from .patterns import ACCOUNT, MAX_TABLES_PER_ENVIRONMENT, MIN_LATE_AFTER_MINUTES, REGION, TABLE_NAME, TABLE_NAME_RULE, output_key
 from .reader import ConfigError, Section
 
 
@@ -180,6 +180,15 @@ def parse_tables(env: Section, *, account: str | None, region: str) -> tuple[Tab
                     f"{claimed[name]}; expected each table and created restore target to be unique"
                 )
             claimed[name] = f"{role} of '{table.name}'" if role != "table" else "name of a table"
+    keys: dict[str, str] = {}
+    for table in tables:
+        key = output_key(table.name)
+        if key in keys:
+            raise ConfigError(
+                f"{env.where('tables')}[{table.name}].name: '{table.name}' is not allowed; expected a name that differs "
+                f"from '{keys[key]}' in more than case and punctuation (both would name stack outputs '{key}...')"
+            )
+        keys[key] = table.name
     _check_copy_targets(env, tables, region)
     return tuple(tables)
 
@@ -193,6 +202,7 @@ def _check_copy_targets(env: Section, tables: list[TableConfig], region: str) ->
         for name in ([table.name] if table.owned else []) + ([table.restore.target_table] if table.restore.create_target else [])
     }
     writers: dict[tuple[str | None, str, str], str] = {}
+    copy_keys: dict[str, str] = {}
     for table in tables:
         for index, copy in enumerate(table.copies):
             where = f"{env.where('tables')}[{table.name}].copies[{index}].target_table"
@@ -207,6 +217,13 @@ def _check_copy_targets(env: Section, tables: list[TableConfig], region: str) ->
                     f"{where}: '{copy.target_table}' is already declared in this environment; expected owned: false to copy into it"
                 )
             writers[target] = f"a copy of '{table.name}'"
+            key = output_key(f"{table.name} copy {copy.label}")
+            if key in copy_keys:
+                raise ConfigError(
+                    f"{where}: '{copy.target_table}' is not allowed; expected a target that differs from "
+                    f"'{copy_keys[key]}' in more than case and punctuation (both would name stack outputs '{key}...')"
+                )
+            copy_keys[key] = copy.target_table
     for table in tables:
         restore_target = (None, region, table.restore.target_table)
         if restore_target in writers:

@@ -12,6 +12,7 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ..config import CopyConfig, EnvironmentConfig, OwnedTable, TableConfig
+from ..config.patterns import output_key
 from ..constructs.alert_topic import AlertTopic
 from ..constructs.data_table import DataTable
 from ..constructs.export_bucket import ExportBucket
@@ -117,7 +118,7 @@ class BackupStack(Stack):
         )
         self.pipelines[f"{table.name}-export"] = export
         self.pipelines[f"{table.name}-restore"] = restore_pipeline
-        output_id = "".join(ch for ch in table.name.title() if ch.isalnum())
+        output_id = output_key(table.name)
         CfnOutput(self, f"{output_id}ExportPipelineId", value=export.pipeline.pipeline_id, description=f"Export pipeline of {table.name}")
         CfnOutput(self, f"{output_id}RestorePipelineId", value=restore_pipeline.pipeline.pipeline_id, description=f"Restore pipeline of {table.name} (activate with myInputS3Loc)")
         CfnOutput(self, f"{output_id}RestoreTargetTable", value=restore.target_table)
@@ -150,7 +151,7 @@ class BackupStack(Stack):
             **shared,
         )
         self.pipelines[f"{table.name}-copy-{copy.label}"] = pipeline
-        output_id = "".join(ch for ch in f"{table.name} copy {copy.label}".title() if ch.isalnum())
+        output_id = output_key(f"{table.name} copy {copy.label}")
         CfnOutput(self, f"{output_id}PipelineId", value=pipeline.pipeline.pipeline_id, description=f"Copy of {table.name} into {copy.target_table} ({copy.region})")
 
 

@@ -14,6 +14,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from ..config import CopyConfig, OwnedTable
+from ..config.patterns import output_key
 from ..constructs.data_table import DataTable
 from ..constructs.export_bucket import COPIES_PREFIX, ExportBucket
 from ..constructs.pipeline_roles import BATCH_WRITE, EXPORT_WRITES
@@ -119,7 +120,7 @@ class CopyTargetStack(Stack):
             resource_policy=policy,
             retain=self._retain,
         )
-        CfnOutput(self, f"Target{''.join(ch for ch in name.title() if ch.isalnum())}", value=name)
+        CfnOutput(self, f"Target{output_key(name)}", value=name)
 
 
 def _admit(source: SourceIdentity) -> dict[str, Any]:

@@ -124,6 +124,12 @@ def test_duplicate_tables_are_rejected():
     assert "name 'orders' is already used as the name of a table" in error_of(context)
 
 
+def test_tables_whose_output_names_would_collide_are_rejected():
+    context = minimal()
+    context["environments"]["dev"]["tables"].append({"name": "Orders"})
+    assert "tables[Orders].name: 'Orders' is not allowed; expected a name that differs from 'orders'" in error_of(context)
+
+
 def test_a_created_restore_target_may_not_collide_with_another_table():
     owned = {"partition_key": {"name": "pk", "type": "S"}}
     context = minimal(owned=owned)

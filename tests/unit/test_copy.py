@@ -136,6 +136,7 @@ def test_copy_config_defaults_and_kinds():
         ([{"target_table": "orders-restore", "owned": True}], {}, "'orders-restore' is already declared in this environment"),
         ([{"target_table": "xyz", "schedule": "5 minutes"}], {}, "copies[0].schedule: '5 minutes' is not allowed"),
         ([{"target_table": "xyz", "write_ratio": 2}], {}, "copies[0].write_ratio: 2 is not allowed; expected a number from 0.1 to 1.0"),
+        ([{"target_table": "dr-copy"}, {"target_table": "dr_copy"}], {}, "copies[1].target_table: 'dr_copy' is not allowed; expected a target that differs from 'dr-copy'"),
     ],
 )
 def test_unsafe_copies_are_refused(copies, kwargs, expected):
