@@ -2,6 +2,8 @@
 that span tables (one writer per table)."""
 from __future__ import annotations
 
+import re
+
 from typing import Mapping
 
 from ..definition.common import ScheduleSpec
@@ -90,6 +92,8 @@ def _export(section: Section) -> ExportConfig:
 
 def _restore(section: Section, *, source: str, owned: bool) -> RestoreConfig:
     target = section.string("target_table", f"{source}-restore", pattern=TABLE_NAME, allowed=TABLE_NAME_RULE)
+    if not re.fullmatch(TABLE_NAME, target):  # the default for a source name near the length limit
+        raise section.fail("target_table", target, f"{TABLE_NAME_RULE}; name the restore target explicitly")
     allow = section.boolean("allow_into_source", False)
     if target == source and not allow:
         raise section.fail(

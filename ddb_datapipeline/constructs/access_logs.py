@@ -26,8 +26,9 @@ def access_log_bucket(scope: Construct, id: str, *, removal: RemovalPolicy, rete
 
 
 def log_access_of(bucket: s3.IBucket, *, destination: s3.Bucket, prefix: str) -> None:
-    """Turns on access logging for a bucket another construct created (e.g. CDK Pipelines' artifact
-    and replication buckets), which offer no option for it."""
+    """Turns on access logging through the destination's bucket policy: for buckets another construct
+    created (CDK Pipelines' artifact and replication buckets offer no option for it), and for ours, so
+    the result does not depend on the app's ``serverAccessLogsUseBucketPolicy`` feature flag."""
     resource = bucket.node.default_child
     assert isinstance(resource, s3.CfnBucket), f"{bucket.node.path} is not a bucket this app declares"
     resource.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(

@@ -7,6 +7,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from .acknowledge import acknowledge
+
 _ENCRYPTION = {
     "CUSTOMER_MANAGED": dynamodb.TableEncryption.CUSTOMER_MANAGED,
     "AWS_MANAGED": dynamodb.TableEncryption.AWS_MANAGED,
@@ -65,3 +67,11 @@ class DataTable(Construct):
             deletion_protection=retain,
             removal_policy=removal,
         )
+        if not point_in_time_recovery:
+            # A deliberate, visible choice (it appears in the review report with this reason).
+            acknowledge(
+                self.table,
+                "DDB3",
+                f"Point-in-time recovery of {table_name} is turned off in the configuration "
+                "(owned.point_in_time_recovery: false); this project's exports are its backups.",
+            )

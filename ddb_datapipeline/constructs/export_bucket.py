@@ -6,7 +6,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from .access_logs import access_log_bucket
+from .access_logs import access_log_bucket, log_access_of
 
 EXPORTS_PREFIX = "exports"
 LOGS_PREFIX = "logs"
@@ -73,8 +73,6 @@ class ExportBucket(Construct):
             enforce_ssl=True,
             versioned=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            server_access_logs_bucket=access_logs,
-            server_access_logs_prefix="export-bucket/",
             removal_policy=removal,
             lifecycle_rules=[
                 s3.LifecycleRule(
@@ -98,6 +96,9 @@ class ExportBucket(Construct):
                 ),
             ],
         )
+        # Through a bucket policy, whatever the app's feature flags (the ACL route would clash with
+        # bucket-owner-enforced ownership).
+        log_access_of(self.bucket, destination=access_logs, prefix="export-bucket/")
 
     def exports_prefix(self, table_name: str) -> str:
         return f"{EXPORTS_PREFIX}/{table_name}"

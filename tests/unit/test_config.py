@@ -89,6 +89,11 @@ def test_table_names_dynamodb_would_refuse_are_rejected(name):
     assert f".name: '{name}' is not allowed; expected 3-255 characters of A-Z a-z 0-9 _ . -" in message
 
 
+def test_a_default_restore_target_too_long_for_dynamodb_is_refused():
+    context = {"environments": {"dev": {"region": "eu-west-1", "tables": [{"name": "t" * 250}]}}}
+    assert "restore.target_table: '" + "t" * 250 + "-restore' is not allowed; expected 3-255 characters" in error_of(context)
+
+
 def test_restoring_into_the_source_needs_an_explicit_yes():
     env = load_environments(minimal(restore={"target_table": "orders", "allow_into_source": True}))["dev"]
     assert env.tables[0].restore.target_table == "orders"
