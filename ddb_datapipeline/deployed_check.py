@@ -5,8 +5,11 @@ configuration and no write permission: the CDK bootstrap's read-only lookup role
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
+
+from .policies import is_tls_only
 
 EXPECTED_STATE = {"export": "SCHEDULED", "copy": "SCHEDULED", "restore": "PENDING"}
 ON_DEMAND_STATES = {"SCHEDULED", "FINISHED", "ACTIVE"}  # an on-demand pipeline runs once on activation
@@ -77,8 +80,8 @@ def _check_bucket(s3: Any, bucket: str) -> list[Finding]:
     rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
     if not rules:
         findings.append(Finding(bucket, "has no default encryption"))
-    policy = s3.get_bucket_policy(Bucket=bucket)["Policy"]
-    if "aws:SecureTransport" not in policy:
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    if not is_tls_only(policy):
         findings.append(Finding(bucket, "bucket policy does not refuse plain HTTP"))
     return findings
 

@@ -221,6 +221,10 @@ class PipelineRoles(Construct):
         for policy, prefixes in ((nodes, node_prefixes), (service, service_prefixes)):
             for access in prefixes:
                 _add_prefix_access(policy, access)
+            # One statement per key, however many prefixes of that bucket the policy covers.
+            key_arns = list(dict.fromkeys(access.key.key_arn for access in prefixes if access.key is not None))
+            if key_arns:
+                policy.add_statements(iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=key_arns))
             acknowledge_wildcards(policy, PREFIX_REASON)
         return [nodes, service]
 
@@ -234,5 +238,3 @@ def _add_prefix_access(policy: iam.Policy, access: PrefixAccess) -> None:
             conditions={"StringLike": {"s3:prefix": [f"{access.prefix}/*", access.prefix]}},
         ),
     )
-    if access.key is not None:
-        policy.add_statements(iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[access.key.key_arn]))

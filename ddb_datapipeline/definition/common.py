@@ -62,12 +62,16 @@ def schedule_object(schedule: ScheduleSpec) -> PipelineObject:
     )
 
 
-def failure_alarm(settings: PipelineSettings, *, what: str) -> PipelineObject:
+def _alarm(object_id: str, settings: PipelineSettings, *, subject: str, message: str) -> PipelineObject:
     return PipelineObject.build(
+        object_id, type="SnsAlarm", topicArn=settings.alarm_topic_arn, role=settings.role, subject=subject, message=message
+    )
+
+
+def failure_alarm(settings: PipelineSettings, *, what: str) -> PipelineObject:
+    return _alarm(
         FAILURE_ALARM_ID,
-        type="SnsAlarm",
-        topicArn=settings.alarm_topic_arn,
-        role=settings.role,
+        settings,
         subject=f"FAILED: {what}",
         message=(
             f"{what} failed. Pipeline #{{node.@pipelineId}}, object #{{node.name}}, "
@@ -77,11 +81,9 @@ def failure_alarm(settings: PipelineSettings, *, what: str) -> PipelineObject:
 
 
 def late_alarm(settings: PipelineSettings, *, what: str) -> PipelineObject:
-    return PipelineObject.build(
+    return _alarm(
         LATE_ALARM_ID,
-        type="SnsAlarm",
-        topicArn=settings.alarm_topic_arn,
-        role=settings.role,
+        settings,
         subject=f"LATE: {what}",
         message=f"{what} has not finished in time. Pipeline #{{node.@pipelineId}}, scheduled #{{node.@scheduledStartTime}}",
     )

@@ -71,18 +71,6 @@ def policy_document(raw: Any) -> dict[str, Any]:
     return json.loads(text)
 
 
-def is_tls_only(document: Mapping[str, Any]) -> bool:
-    """A Deny of every principal when ``aws:SecureTransport`` is false."""
-    statements = document.get("Statement", [])
-    for statement in statements if isinstance(statements, list) else [statements]:
-        condition = statement.get("Condition", {}).get("Bool", {})
-        principal = statement.get("Principal")
-        everyone = principal == "*" or (isinstance(principal, dict) and principal.get("AWS") == "*")
-        if statement.get("Effect") == "Deny" and everyone and str(condition.get("aws:SecureTransport")).lower() == "false":
-            return True
-    return False
-
-
 def key_schema(definitions: Iterable[Mapping[str, str]], schema: Iterable[Mapping[str, str]]) -> str:
     types = {d["AttributeName"]: d["AttributeType"] for d in definitions}
     order = {"HASH": 0, "RANGE": 1}

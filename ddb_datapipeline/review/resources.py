@@ -13,6 +13,7 @@ from . import iam
 from . import intrinsics
 from . import markdown as md
 from ..assembly import StackArtifact
+from ..policies import is_tls_only
 
 SKIPPED_TYPES = frozenset({"AWS::CDK::Metadata"})  # synthesis bookkeeping, nothing to review
 PUBLIC_ACCESS_BLOCKS = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")
@@ -46,10 +47,8 @@ def _tls_only(stack: StackArtifact, policy_type: str, target_key: str, logical_i
         targets = [intrinsics.text(t) for t in intrinsics.as_list(properties.get(target_key))]
         if "${" + logical_id + "}" not in targets:
             continue
-        for statement in intrinsics.as_list((properties.get("PolicyDocument") or {}).get("Statement")):
-            condition = (statement.get("Condition") or {}).get("Bool", {}) if isinstance(statement, dict) else {}
-            if statement.get("Effect") == "Deny" and str(condition.get("aws:SecureTransport")).lower() == "false":
-                return True
+        if is_tls_only(properties.get("PolicyDocument") or {}):
+            return True
     return False
 
 
