@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 from ..assembly import AssemblyError, StackArtifact, load_assembly
 from . import LocalDeployError
-from .resolver import Resolver, Unresolvable
+from ..template_resolver import Resolver, Unresolvable
 from ..policies import is_tls_only
 from .smoke_common import Check, ClientFactory, compare_fields, describe_table, field_tuples, key_schema, policy_document, principals
 from .smoke_config import check_configuration, check_stray_pipelines
