@@ -38,7 +38,7 @@ class _WildcardAcknowledgment:
         self.reason = reason
 
     def visit(self, node: IConstruct) -> None:
-        if isinstance(node, iam.CfnPolicy):
+        if isinstance(node, (iam.CfnPolicy, iam.CfnManagedPolicy)):
             document = Stack.of(node).resolve(node.policy_document)
             for finding in wildcard_findings(document):
                 reason = self.reason(finding) if callable(self.reason) else self.reason

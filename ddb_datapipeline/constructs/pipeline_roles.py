@@ -1,11 +1,16 @@
-"""The two identities a DynamoDB pipeline runs as, scoped to what this stack's pipelines touch.
+"""The identities a DynamoDB pipeline runs as, each granted what the runtime model says it calls.
 
 AWS's console setup uses AWSDataPipelineRole and AmazonEC2RoleforDataPipelineRole, which allow
-DynamoDB, S3 and iam:PassRole on everything. Here the pipeline role may only run and manage EMR
-clusters, pass these two roles, read its bucket and publish to its topic; the resource role (the EMR
-nodes' instance profile) may only read the tables it exports, write the tables it restores or copies
-into and use its own prefixes. A pipeline's permissions are added by ``grant_pipeline`` as it is
-declared, in policies of its own so a reviewer sees one pipeline's access in one place.
+DynamoDB, S3 and iam:PassRole on everything, and one resource role for every cluster. Here:
+
+- one pipeline role per stack (Data Pipeline, and EMR's service role), which may run and manage EMR
+  clusters, pass the stack's roles to EMR and EC2, write each pipeline's logs and publish alarms;
+- one node role (and its instance profile) per pipeline, so the cluster of one pipeline can touch
+  only its own table(s), folders and keys: an export's nodes have no write action on any table, a
+  restore's nodes read only their table's exports.
+
+Every statement answers a row of ``permissions/runtime_calls.py``; a test evaluates the model's
+requests against these policies, and fails on a grant no request uses.
 """
 from __future__ import annotations
 
@@ -19,90 +24,85 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from ..permissions import runtime_calls as calls
 from .acknowledge import acknowledge_wildcards
 from .export_bucket import ExportBucket
 
-# What EMR does as its service role while it launches, watches and terminates a cluster's instances
-# (the EC2 part of AmazonEMRServicePolicy, without spot fleets, autoscaling or placement groups).
-EMR_SERVICE_EC2_ACTIONS = [
-    "ec2:AuthorizeSecurityGroupEgress",
-    "ec2:AuthorizeSecurityGroupIngress",
-    "ec2:CancelSpotInstanceRequests",
-    "ec2:CreateNetworkInterface",
-    "ec2:CreateSecurityGroup",
-    "ec2:CreateTags",
-    "ec2:DeleteNetworkInterface",
-    "ec2:DeleteSecurityGroup",
-    "ec2:DeleteTags",
-    "ec2:DescribeAvailabilityZones",
-    "ec2:DescribeAccountAttributes",
-    "ec2:DescribeDhcpOptions",
-    "ec2:DescribeImages",
-    "ec2:DescribeInstanceStatus",
-    "ec2:DescribeInstances",
-    "ec2:DescribeKeyPairs",
-    "ec2:DescribeNetworkAcls",
-    "ec2:DescribeNetworkInterfaces",
-    "ec2:DescribePrefixLists",
-    "ec2:DescribeRouteTables",
-    "ec2:DescribeSecurityGroups",
-    "ec2:DescribeSubnets",
-    "ec2:DescribeVpcAttribute",
-    "ec2:DescribeVpcEndpoints",
-    "ec2:DescribeVpcs",
-    "ec2:DetachNetworkInterface",
-    "ec2:ModifyInstanceAttribute",
-    "ec2:RevokeSecurityGroupEgress",
-    "ec2:RevokeSecurityGroupIngress",
-    "ec2:RunInstances",
-    "ec2:TerminateInstances",
-]
-EMR_CLUSTER_ACTIONS = [
-    "elasticmapreduce:AddJobFlowSteps",
-    "elasticmapreduce:AddTags",
-    "elasticmapreduce:DescribeCluster",
-    "elasticmapreduce:DescribeStep",
-    "elasticmapreduce:ListBootstrapActions",
-    "elasticmapreduce:ListInstanceGroups",
-    "elasticmapreduce:ListInstances",
-    "elasticmapreduce:ListSteps",
-    "elasticmapreduce:TerminateJobFlows",
-]
-TASK_RUNNER_ACTIONS = [
-    "datapipeline:PollForTask",
-    "datapipeline:ReportTaskProgress",
-    "datapipeline:ReportTaskRunnerHeartbeat",
-    "datapipeline:SetTaskStatus",
-]
-
-
-@dataclass(frozen=True)
-class PrefixAccess:
-    """Object actions on one prefix of one bucket (plus listing that prefix and using the bucket's key)."""
-
-    bucket: s3.IBucket
-    key: kms.IKey | None
-    prefix: str
-    actions: tuple[str, ...]
-
+EMR_SERVICE_EC2_ACTIONS = sorted({*calls.EMR_CREATES, *calls.EMR_MODIFIES, *calls.EMR_DESCRIBES})
+EMR_CLUSTER_ACTIONS = list(calls.DP_CLUSTER_CALLS)
+TASK_RUNNER_CLUSTER_ACTIONS = list(calls.TASK_RUNNER_CLUSTER_CALLS)
 
 EXPORT_WRITES = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload")
 READS = ("s3:GetObject",)
 LOG_WRITES = ("s3:PutObject",)
 SCAN = ("dynamodb:DescribeTable", "dynamodb:Scan")
 BATCH_WRITE = ("dynamodb:DescribeTable", "dynamodb:BatchWriteItem")
+# What DynamoDB needs of the caller on a table's customer managed key (runtime_calls: table_cmk rows).
+TABLE_KEY_READ = ("kms:Decrypt", "kms:DescribeKey")
+TABLE_KEY_WRITE = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
+FOLDER_MARKER = "_$folder$"
 PREFIX_REASON = (
     "Object keys under this pipeline's own prefixes: run folders are named at run time, so the grant "
     "is a prefix, never the whole bucket."
 )
+TABLE_KEY_REASON = (
+    "The key of a table declared in another stack, or only referenced, cannot be named here; the grant "
+    "is limited to DynamoDB's use (kms:ViaService) for this one table (encryption context aws:dynamodb:tableName)."
+)
+
+
+@dataclass(frozen=True)
+class PrefixAccess:
+    """Object actions on one prefix of one bucket, with listing that prefix and using the bucket's key.
+
+    ``emrfs_writes``: EMRFS creates the folder's ancestors (it looks for each ancestor's key, writes
+    their ``_$folder$`` markers and lists their prefixes). ``owner_account``: the bucket belongs to
+    another account; every statement then pins ``s3:ResourceAccount`` so a bucket of that name in
+    anyone else's account is never written."""
+
+    bucket: s3.IBucket
+    key: kms.IKey | None
+    prefix: str
+    actions: tuple[str, ...]
+    emrfs: bool = False  # read or written by EMRFS on the cluster (it asks for the bucket's location)
+    emrfs_writes: bool = False
+    owner_account: str | None = None
+
+    def ancestors(self) -> list[str]:
+        parts = self.prefix.split("/")
+        return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A table a pipeline reads or writes, and its key when it may be encrypted with one.
+
+    ``key`` is the table's customer managed key when this stack declares it; ``key_elsewhere`` is set
+    for a table whose key this stack cannot name (only referenced, or declared in another stack)."""
+
+    table_arn: str
+    table_name: str
+    region: str
+    account: str
+    key: kms.IKey | None = None
+    key_elsewhere: bool = False
+
+
+class NodeRole(Construct):
+    """The EC2 role of one pipeline's EMR nodes and its instance profile (of the same name, as EMR
+    expects)."""
+
+    def __init__(self, scope: Construct, id: str, *, description: str, role_name: str | None = None) -> None:
+        super().__init__(scope, id)
+        self.role = iam.Role(self, "Role", role_name=role_name, description=description, assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"))
+        self.instance_profile = iam.InstanceProfile(self, "InstanceProfile", role=self.role, instance_profile_name=self.role.role_name)
 
 
 class PipelineRoles(Construct):
-    """The pipeline role (``role``: Data Pipeline and EMR's service role) and the resource role
-    (``resourceRole``: the EMR nodes, through an instance profile of the same name).
+    """The stack's pipeline role, the policy every node role shares, and a factory of node roles.
 
     ``cluster_regions`` lists every region a pipeline of this stack starts a cluster in (a copy to
-    another region imports there); EMR and EC2 actions are pinned to those regions."""
+    another region imports there); EMR, EC2 and Task Runner actions are pinned to those regions."""
 
     def __init__(
         self,
@@ -119,74 +119,93 @@ class PipelineRoles(Construct):
         self._bucket = bucket
         self.shared_policies: list[Construct] = []  # what every pipeline needs before it activates
         home = Stack.of(self).region
-        regions = sorted({home, *cluster_regions})
+        self._regions = regions = sorted({home, *cluster_regions})
         self.pipeline_role = iam.Role(
             self,
             "PipelineRole",
             role_name=f"{role_name_prefix}-pipeline" if role_name_prefix else None,
             description="AWS Data Pipeline role and EMR service role of the DynamoDB pipelines",
-            assumed_by=iam.CompositePrincipal(
-                iam.ServicePrincipal("datapipeline.amazonaws.com"),
-                iam.ServicePrincipal("elasticmapreduce.amazonaws.com"),
-            ),
+            assumed_by=iam.ServicePrincipal("datapipeline.amazonaws.com"),
         )
-        self.resource_role = iam.Role(
-            self,
-            "ResourceRole",
-            role_name=f"{role_name_prefix}-nodes" if role_name_prefix else None,
-            description="EC2 role of the EMR nodes that run DynamoDB exports, restores and copies",
-            assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
-        )
-        self.instance_profile = iam.InstanceProfile(
-            self, "ResourceInstanceProfile", role=self.resource_role, instance_profile_name=self.resource_role.role_name
-        )
-        for statement in (
+        # EMR assumes the service role for clusters of this account only (confused-deputy guard, as
+        # the EMR Management Guide's service-role trust policy shows).
+        self.pipeline_role.assume_role_policy.add_statements(  # type: ignore[union-attr]
             iam.PolicyStatement(
-                sid="PassOnlyThePipelineRoles",
-                actions=["iam:PassRole", "iam:GetRole"],
-                resources=[self.pipeline_role.role_arn, self.resource_role.role_arn],
-            ),
-            iam.PolicyStatement(
-                sid="ReadTheNodesInstanceProfile",
-                actions=["iam:GetInstanceProfile"],
-                resources=[self.instance_profile.instance_profile_arn],
-            ),
-            iam.PolicyStatement(sid="PublishFailureAlarms", actions=["sns:Publish"], resources=[alert_topic.topic_arn]),
-        ):
-            self.pipeline_role.add_to_policy(statement)
+                actions=["sts:AssumeRole"],
+                principals=[iam.ServicePrincipal("elasticmapreduce.amazonaws.com")],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                    "ArnLike": {"aws:SourceArn": f"arn:{Aws.PARTITION}:elasticmapreduce:*:{Aws.ACCOUNT_ID}:*"},
+                },
+            )
+        )
+        self._passable = [self.pipeline_role.role_arn]
+        self._readable_nodes: list[str] = []
+        self._profiles: list[str] = []
+        self.pipeline_role.add_to_policy(
+            iam.PolicyStatement(sid="PublishFailureAlarms", actions=["sns:Publish"], resources=[alert_topic.topic_arn])
+        )
         if alert_key is not None:
             self.pipeline_role.add_to_policy(
                 iam.PolicyStatement(
-                    sid="EncryptFailureAlarms", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[alert_key.key_arn]
+                    sid="EncryptFailureAlarms",
+                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                    resources=[alert_key.key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"sns.{home}.amazonaws.com"}},
                 )
             )
         self.shared_policies.append(self.pipeline_role.node.find_child("DefaultPolicy"))
         in_regions = {"StringEquals": {"aws:RequestedRegion": regions}}
+        clusters = [f"arn:{Aws.PARTITION}:elasticmapreduce:{r}:{Aws.ACCOUNT_ID}:cluster/*" for r in regions]
         self._shared_policy(
+            iam.Policy,
             "EmrServicePolicy",
             self.pipeline_role,
-            "EMR launches instances, security groups and network interfaces whose ids exist only after "
-            "launch, and RunJobFlow has no resource type; the statements name each action (no service "
-            "wildcard) and are pinned to the pipelines' regions; cluster actions are limited to this account's clusters.",
+            "EMR launches instances, launch templates, security groups and network interfaces whose ids exist "
+            "only after launch, and RunJobFlow and EC2's describes have no resource type; Data Pipeline's "
+            "EmrCluster cannot tag them, so EMR's tag-scoped v2 statements do not apply. Each action is named "
+            "(no service wildcard), pinned to the pipelines' regions; cluster actions are limited to this "
+            "account's clusters; the service-linked role to EMR's cleanup role.",
             iam.PolicyStatement(sid="LaunchClusters", actions=["elasticmapreduce:RunJobFlow"], resources=["*"], conditions=in_regions),
-            iam.PolicyStatement(
-                sid="ManageClustersOfThisAccount",
-                actions=EMR_CLUSTER_ACTIONS,
-                resources=[f"arn:{Aws.PARTITION}:elasticmapreduce:{r}:{Aws.ACCOUNT_ID}:cluster/*" for r in regions],
-            ),
+            iam.PolicyStatement(sid="ManageClustersOfThisAccount", actions=EMR_CLUSTER_ACTIONS, resources=clusters, conditions=in_regions),
             iam.PolicyStatement(sid="RunClusterInstances", actions=EMR_SERVICE_EC2_ACTIONS, resources=["*"], conditions=in_regions),
-        )
-        self._shared_policy(
-            "TaskRunnerPolicy",
-            self.resource_role,
-            "Task Runner's PollForTask, ReportTaskProgress, ReportTaskRunnerHeartbeat and SetTaskStatus "
-            "support no resource-level permissions; the connector jar is read from AWS's own per-region "
-            "bucket, under its fixed folder.",
             iam.PolicyStatement(
-                sid="TaskRunnerOnTheNodes",
-                actions=TASK_RUNNER_ACTIONS,
+                sid="CreateEmrCleanupRoleOnce",
+                actions=["iam:CreateServiceLinkedRole"],
+                resources=[f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/aws-service-role/elasticmapreduce.amazonaws.com/AWSServiceRoleForEMRCleanup"],
+                conditions={"StringEquals": {"iam:AWSServiceName": "elasticmapreduce.amazonaws.com"}},
+            ),
+        )
+        home_only = {"StringEquals": {"aws:RequestedRegion": home}}
+        self.node_policy = self._shared_policy(
+            iam.ManagedPolicy,
+            "NodePolicy",
+            None,
+            "Task Runner's PollForTask and ReportTaskRunnerHeartbeat have no resource type, and a pipeline's id "
+            "exists only after it is created (so reports are scoped to this account's pipelines); a cluster's id "
+            "exists only at launch (so step actions are scoped to this account's clusters in the pipelines' "
+            "regions); Task Runner, EMR's script runner and the connector jar are read from AWS's own per-region "
+            "buckets, under their fixed folders.",
+            iam.PolicyStatement(
+                sid="TaskRunnerPolls",
+                actions=["datapipeline:PollForTask", "datapipeline:ReportTaskRunnerHeartbeat"],
                 resources=["*"],
-                conditions={"StringEquals": {"aws:RequestedRegion": home}},
+                conditions=home_only,
+            ),
+            iam.PolicyStatement(
+                sid="TaskRunnerReports",
+                actions=["datapipeline:ReportTaskProgress", "datapipeline:SetTaskStatus"],
+                resources=[f"arn:{Aws.PARTITION}:datapipeline:{home}:{Aws.ACCOUNT_ID}:pipeline/*"],
+                conditions=home_only,
+            ),
+            iam.PolicyStatement(sid="RunStepsOnTheCluster", actions=TASK_RUNNER_CLUSTER_ACTIONS, resources=clusters, conditions=in_regions),
+            iam.PolicyStatement(
+                sid="InstallTaskRunner",
+                actions=["s3:GetObject"],
+                resources=[
+                    *(f"arn:{Aws.PARTITION}:s3:::datapipeline-{r}/{r}/*" for r in regions),
+                    *(f"arn:{Aws.PARTITION}:s3:::{r}.elasticmapreduce/libs/script-runner/*" for r in regions),
+                ],
             ),
             iam.PolicyStatement(
                 sid="ReadTheConnectorJar",
@@ -195,46 +214,126 @@ class PipelineRoles(Construct):
             ),
         )
 
-    def _shared_policy(self, id: str, role: iam.Role, reason: str, *statements: iam.PolicyStatement) -> None:
-        policy = iam.Policy(self, id, roles=[role], statements=list(statements))
+    def _shared_policy(self, kind: type, id: str, role: iam.Role | None, reason: str, *statements: iam.PolicyStatement) -> Construct:
+        policy = kind(self, id, roles=[role] if role else None, statements=list(statements))
         acknowledge_wildcards(policy, reason)
         self.shared_policies.append(policy)
+        return policy
 
-    def bucket_prefix(self, prefix: str, actions: tuple[str, ...]) -> PrefixAccess:
+    def add_node_role(self, id: str, *, description: str, role_name: str | None = None) -> NodeRole:
+        """A node role for one pipeline: it shares only the node policy, and the pipeline role may pass it."""
+        nodes = NodeRole(self, id, description=description, role_name=role_name)
+        nodes.role.add_managed_policy(self.node_policy)  # type: ignore[arg-type]
+        self._passable.append(nodes.role.role_arn)
+        self._readable_nodes.append(nodes.role.role_arn)
+        self._profiles.append(nodes.instance_profile.instance_profile_arn)
+        return nodes
+
+    def finalize(self) -> None:
+        """Adds the statements that name every node role; called once all pipelines are declared."""
+        self.pipeline_role.add_to_policy(
+            iam.PolicyStatement(
+                sid="PassTheRolesToEmrAndEc2",
+                actions=["iam:PassRole"],
+                resources=self._passable,
+                conditions={"StringEquals": {"iam:PassedToService": ["elasticmapreduce.amazonaws.com", "ec2.amazonaws.com"]}},
+            )
+        )
+        self.pipeline_role.add_to_policy(iam.PolicyStatement(sid="ReadTheRoles", actions=["iam:GetRole"], resources=self._passable))
+        if self._profiles:
+            self.pipeline_role.add_to_policy(
+                iam.PolicyStatement(sid="ReadTheInstanceProfiles", actions=["iam:GetInstanceProfile"], resources=self._profiles)
+            )
+
+    def bucket_prefix(self, prefix: str, actions: tuple[str, ...], *, emrfs: bool = False, emrfs_writes: bool = False) -> PrefixAccess:
         """Access to a prefix of this stack's export bucket."""
-        return PrefixAccess(self._bucket.bucket, self._bucket.key, prefix, actions)
+        return PrefixAccess(self._bucket.bucket, self._bucket.key, prefix, actions, emrfs=emrfs or emrfs_writes, emrfs_writes=emrfs_writes)
 
     def grant_pipeline(
         self,
         id: str,
         *,
-        tables: Sequence[tuple[str, tuple[str, ...]]],
+        nodes: NodeRole,
+        tables: Sequence[tuple[TableRef, tuple[str, ...]]],
         node_prefixes: Sequence[PrefixAccess],
         service_prefixes: Sequence[PrefixAccess],
     ) -> list[iam.Policy]:
-        """One policy per role for one pipeline, so a reviewer sees a pipeline's access in one place:
-        the nodes get the table actions (by table ARN) and their prefixes, the service its prefixes."""
-        nodes = iam.Policy(self, f"{id}Nodes", roles=[self.resource_role])
-        for table_arn, actions in tables:
-            nodes.add_statements(iam.PolicyStatement(actions=list(actions), resources=[table_arn]))
+        """One policy on the pipeline's node role (its tables, keys and prefixes) and one on the
+        pipeline role (its log prefix, and what its preconditions read)."""
+        node_policy = iam.Policy(self, f"{id}Nodes", roles=[nodes.role])
+        for table, actions in tables:
+            node_policy.add_statements(iam.PolicyStatement(actions=list(actions), resources=[table.table_arn]))
+            _add_table_key(node_policy, table, TABLE_KEY_WRITE if "dynamodb:BatchWriteItem" in actions else TABLE_KEY_READ)
         service = iam.Policy(self, f"{id}Service", roles=[self.pipeline_role])
-        for policy, prefixes in ((nodes, node_prefixes), (service, service_prefixes)):
+        for policy, prefixes in ((node_policy, node_prefixes), (service, service_prefixes)):
             for access in prefixes:
                 _add_prefix_access(policy, access)
             # One statement per key, however many prefixes of that bucket the policy covers.
-            key_arns = list(dict.fromkeys(access.key.key_arn for access in prefixes if access.key is not None))
-            if key_arns:
-                policy.add_statements(iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=key_arns))
-            acknowledge_wildcards(policy, PREFIX_REASON)
-        return [nodes, service]
+            for key_arn, actions in _bucket_key_actions(prefixes).items():
+                policy.add_statements(
+                    iam.PolicyStatement(
+                        actions=actions,
+                        resources=[key_arn],
+                        conditions={"StringEquals": {"kms:ViaService": f"s3.{Stack.of(self).region}.amazonaws.com"}},
+                    )
+                )
+            acknowledge_wildcards(policy, lambda finding: TABLE_KEY_REASON if ":key/*" in finding else PREFIX_REASON)
+        return [node_policy, service]
+
+
+def _bucket_key_actions(prefixes: Sequence[PrefixAccess]) -> dict[str, list[str]]:
+    """Per bucket key: GenerateDataKey to write, Decrypt to read back or complete a multipart upload."""
+    found: dict[str, set[str]] = {}
+    for access in prefixes:
+        if access.key is None:
+            continue
+        actions = found.setdefault(access.key.key_arn, set())
+        if "s3:PutObject" in access.actions:
+            actions.add("kms:GenerateDataKey")
+        if "s3:GetObject" in access.actions or "s3:AbortMultipartUpload" in access.actions:
+            actions.add("kms:Decrypt")
+    return {key: sorted(actions) for key, actions in found.items()}
+
+
+def _add_table_key(policy: iam.Policy, table: TableRef, actions: tuple[str, ...]) -> None:
+    if table.key is None and not table.key_elsewhere:
+        return
+    resource = table.key.key_arn if table.key is not None else f"arn:{Aws.PARTITION}:kms:{table.region}:{table.account}:key/*"
+    policy.add_statements(
+        iam.PolicyStatement(
+            actions=list(actions),
+            resources=[resource],
+            conditions={
+                "StringEquals": {
+                    "kms:ViaService": f"dynamodb.{table.region}.amazonaws.com",
+                    "kms:EncryptionContext:aws:dynamodb:tableName": table.table_name,
+                }
+            },
+        )
+    )
 
 
 def _add_prefix_access(policy: iam.Policy, access: PrefixAccess) -> None:
+    owner = {"StringEquals": {"s3:ResourceAccount": access.owner_account}} if access.owner_account else {}
+    bucket = access.bucket
     policy.add_statements(
-        iam.PolicyStatement(actions=list(access.actions), resources=[access.bucket.arn_for_objects(f"{access.prefix}/*")]),
+        iam.PolicyStatement(actions=list(access.actions), resources=[bucket.arn_for_objects(f"{access.prefix}/*")], conditions=owner or None),
         iam.PolicyStatement(
             actions=["s3:ListBucket"],
-            resources=[access.bucket.bucket_arn],
-            conditions={"StringLike": {"s3:prefix": [f"{access.prefix}/*", access.prefix]}},
+            resources=[bucket.bucket_arn],
+            conditions={**owner, "StringLike": {"s3:prefix": [f"{access.prefix}/*", access.prefix, *(f"{a}/" for a in access.ancestors())]
+                                                  if access.emrfs_writes else [f"{access.prefix}/*", access.prefix]}},
         ),
     )
+    if access.emrfs_writes:
+        ancestors = [*access.ancestors(), access.prefix]
+        policy.add_statements(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(a) for a in ancestors], conditions=owner or None),
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                resources=[bucket.arn_for_objects(f"{a}{FOLDER_MARKER}") for a in ancestors],
+                conditions=owner or None,
+            ),
+        )
+    if access.emrfs:
+        policy.add_statements(iam.PolicyStatement(actions=["s3:GetBucketLocation"], resources=[bucket.bucket_arn], conditions=owner or None))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from aws_cdk import Stack
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
@@ -16,9 +15,14 @@ from ..definition.model import PipelineDefinition
 from ..definition.restore import RestoreSpec, build_restore_definition
 from .data_pipeline import DataPipeline
 from .export_bucket import COPIES_PREFIX, ExportBucket
-from .pipeline_roles import BATCH_WRITE, EXPORT_WRITES, LOG_WRITES, READS, SCAN, PipelineRoles, PrefixAccess
+from .pipeline_roles import BATCH_WRITE, EXPORT_WRITES, LOG_WRITES, READS, SCAN, NodeRole, PipelineRoles, PrefixAccess, TableRef
 
 PIPELINE_NAME_PREFIX = "ddb"
+
+
+def copy_staging_prefix(table_name: str, label: str) -> str:
+    """The folder of a copy's staging runs, in this stack's bucket or the target account's."""
+    return f"{COPIES_PREFIX}/{table_name}-to-{label}"
 SERVICE_LOG_ACCESS = ("s3:GetObject", "s3:PutObject")
 
 
@@ -27,17 +31,21 @@ class _TablePipeline(Construct):
 
     kind = ""
 
-    def __init__(self, scope: Construct, id: str, *, table_name: str, environment: str, bucket: ExportBucket, roles: PipelineRoles, alert_topic: sns.ITopic, log_name: str) -> None:
+    def __init__(self, scope: Construct, id: str, *, table_name: str, environment: str, bucket: ExportBucket, roles: PipelineRoles, alert_topic: sns.ITopic, log_name: str, nodes_role_name: str | None = None) -> None:
         super().__init__(scope, id)
         self.table_name = table_name
         self.environment = environment
         self.bucket = bucket
         self.roles = roles
         self.log_prefix = bucket.logs_prefix(log_name)
+        # This pipeline's own cluster identity: nothing another pipeline's nodes may use.
+        self.nodes: NodeRole = roles.add_node_role(
+            f"{id}NodeRole", description=f"EMR nodes of the {self.kind} pipeline {log_name}", role_name=nodes_role_name
+        )
         self.settings = PipelineSettings(
             region=Stack.of(self).region,
             role=roles.pipeline_role.role_name,
-            resource_role=roles.instance_profile.instance_profile_name,
+            resource_role=self.nodes.instance_profile.instance_profile_name,
             log_uri=bucket.uri(self.log_prefix) + "/",
             alarm_topic_arn=alert_topic.topic_arn,
         )
@@ -62,6 +70,7 @@ class _TablePipeline(Construct):
         # Activation uses the roles at once, so their policies must exist first.
         for policy in [*self.roles.shared_policies, *granted]:
             self.pipeline.node.add_dependency(policy)
+        self.pipeline.node.add_dependency(self.nodes)
 
     def _logs(self) -> tuple[PrefixAccess, PrefixAccess]:
         """Node-side and service-side access to this pipeline's log prefix."""
@@ -74,14 +83,15 @@ class ExportPipeline(_TablePipeline):
 
     kind = "export"
 
-    def __init__(self, scope: Construct, id: str, *, table: dynamodb.ITable, table_name: str, environment: str, bucket: ExportBucket, roles: PipelineRoles, alert_topic: sns.ITopic, cluster: ClusterSpec, schedule: ScheduleSpec | None, read_ratio: float, compress: bool) -> None:
+    def __init__(self, scope: Construct, id: str, *, table: TableRef, table_name: str, environment: str, bucket: ExportBucket, roles: PipelineRoles, alert_topic: sns.ITopic, cluster: ClusterSpec, schedule: ScheduleSpec | None, read_ratio: float, compress: bool) -> None:
         super().__init__(scope, id, table_name=table_name, environment=environment, bucket=bucket, roles=roles, alert_topic=alert_topic, log_name=f"{table_name}-export")
         prefix = bucket.exports_prefix(table_name)
         node_logs, service_logs = self._logs()
         granted = roles.grant_pipeline(
             id,
-            tables=[(table.table_arn, SCAN)],
-            node_prefixes=[roles.bucket_prefix(prefix, EXPORT_WRITES), node_logs],
+            nodes=self.nodes,
+            tables=[(table, SCAN)],
+            node_prefixes=[roles.bucket_prefix(prefix, EXPORT_WRITES, emrfs_writes=True), node_logs],
             service_prefixes=[service_logs],
         )
         spec = ExportSpec(table_name=table_name, output_uri=bucket.uri(prefix), read_ratio=read_ratio, cluster=cluster, schedule=schedule, compress=compress)
@@ -99,14 +109,15 @@ class RestorePipeline(_TablePipeline):
 
     kind = "restore"
 
-    def __init__(self, scope: Construct, id: str, *, target: dynamodb.ITable, table_name: str, target_table_name: str, environment: str, bucket: ExportBucket, roles: PipelineRoles, alert_topic: sns.ITopic, cluster: ClusterSpec, write_ratio: float) -> None:
+    def __init__(self, scope: Construct, id: str, *, target: TableRef, table_name: str, target_table_name: str, environment: str, bucket: ExportBucket, roles: PipelineRoles, alert_topic: sns.ITopic, cluster: ClusterSpec, write_ratio: float) -> None:
         super().__init__(scope, id, table_name=table_name, environment=environment, bucket=bucket, roles=roles, alert_topic=alert_topic, log_name=f"{table_name}-restore")
         prefix = bucket.exports_prefix(table_name)
         node_logs, service_logs = self._logs()
         granted = roles.grant_pipeline(
             id,
-            tables=[(target.table_arn, BATCH_WRITE)],
-            node_prefixes=[roles.bucket_prefix(prefix, READS), node_logs],
+            nodes=self.nodes,
+            tables=[(target, BATCH_WRITE)],
+            node_prefixes=[roles.bucket_prefix(prefix, READS, emrfs=True), node_logs],
             # The manifest precondition is evaluated by the service, as the pipeline role.
             service_prefixes=[service_logs, roles.bucket_prefix(prefix, READS)],
         )
@@ -133,9 +144,9 @@ class CopyPipeline(_TablePipeline):
         scope: Construct,
         id: str,
         *,
-        table: dynamodb.ITable,
+        table: TableRef,
         table_name: str,
-        target_table_arn: str,
+        target: TableRef,
         target_table: str,
         target_region: str,
         cross_account: bool,
@@ -149,25 +160,28 @@ class CopyPipeline(_TablePipeline):
         read_ratio: float,
         write_ratio: float,
         label: str,
+        nodes_role_name: str | None = None,
     ) -> None:
-        super().__init__(scope, id, table_name=table_name, environment=environment, bucket=bucket, roles=roles, alert_topic=alert_topic, log_name=f"{table_name}-copy-{label}")
-        prefix = f"{COPIES_PREFIX}/{table_name}-to-{label}"
+        super().__init__(scope, id, table_name=table_name, environment=environment, bucket=bucket, roles=roles, alert_topic=alert_topic, log_name=f"{table_name}-copy-{label}", nodes_role_name=nodes_role_name)
+        prefix = copy_staging_prefix(table_name, label)
         if staging_bucket is None:
-            staging = roles.bucket_prefix(prefix, EXPORT_WRITES)
+            staging = roles.bucket_prefix(prefix, EXPORT_WRITES, emrfs_writes=True)
             staging_uri = bucket.uri(prefix)
         else:
-            staging = PrefixAccess(staging_bucket, None, prefix, EXPORT_WRITES)
+            # Another account's bucket, addressed by name: every statement pins that account.
+            staging = PrefixAccess(staging_bucket, None, prefix, EXPORT_WRITES, emrfs=True, emrfs_writes=True, owner_account=target.account)
             staging_uri = f"s3://{staging_bucket.bucket_name}/{prefix}"
         node_logs, service_logs = self._logs()
         granted = roles.grant_pipeline(
             id,
-            tables=[(table.table_arn, SCAN), (target_table_arn, BATCH_WRITE)],
+            nodes=self.nodes,
+            tables=[(table, SCAN), (target, BATCH_WRITE)],
             node_prefixes=[staging, node_logs],
             service_prefixes=[service_logs],
         )
         spec = CopySpec(
             source_table_name=table_name,
-            target_table=target_table_arn if cross_account else target_table,
+            target_table=target.table_arn if cross_account else target_table,
             target_region=target_region,
             staging_uri=staging_uri,
             read_ratio=read_ratio,

@@ -14,8 +14,6 @@ from .emr import EXPORT_CLASS, IMPORT_CLASS, ClusterSpec, connector_step
 from .export import GZIP_OUTPUT_OPTIONS, RUN_FOLDER
 from .model import Parameter, PipelineDefinition, PipelineObject, Ref, values_from
 
-# Objects written into another account's bucket belong to that bucket's owner.
-BUCKET_OWNER_ACL_OPTION = "-Dfs.s3.canned.acl=BucketOwnerFullControl"
 
 
 @dataclass(frozen=True)
@@ -32,7 +30,9 @@ class CopySpec:
 
 
 def build_copy_definition(spec: CopySpec, settings: common.PipelineSettings) -> PipelineDefinition:
-    export_options = [*([BUCKET_OWNER_ACL_OPTION] if spec.cross_account else []), *GZIP_OUTPUT_OPTIONS]
+    # No canned ACL for another account's bucket: it enforces bucket-owner ownership, so the target
+    # account owns every object already, and an ACL would need s3:PutObjectAcl on both sides.
+    export_options = list(GZIP_OUTPUT_OPTIONS)
     export_step = connector_step(
         settings.region,
         EXPORT_CLASS,

@@ -16,7 +16,7 @@ from ..config.patterns import output_key
 from ..constructs.alert_topic import AlertTopic
 from ..constructs.data_table import DataTable
 from ..constructs.export_bucket import ExportBucket
-from ..constructs.pipeline_roles import PipelineRoles
+from ..constructs.pipeline_roles import PipelineRoles, TableRef
 from ..constructs.table_pipelines import CopyPipeline, ExportPipeline, RestorePipeline
 from . import naming
 
@@ -64,11 +64,15 @@ class BackupStack(Stack):
         self.pipelines: dict[str, ExportPipeline | RestorePipeline | CopyPipeline] = {}
         for table in config.tables:
             self._add_table(table)
+        self.roles.finalize()
 
-    def _declare(self, id: str, name: str, owned: OwnedTable | None) -> dynamodb.ITable:
+    def _declare(self, id: str, name: str, owned: OwnedTable | None) -> TableRef:
         if owned is None:
-            return dynamodb.Table.from_table_name(self, id, name)
-        return DataTable(
+            referenced = dynamodb.Table.from_table_name(self, id, name)
+            self.tables[name] = referenced
+            # Its encryption is unknown here: it may use a customer managed key.
+            return TableRef(referenced.table_arn, name, self.region, Aws.ACCOUNT_ID, key_elsewhere=True)
+        declared = DataTable(
             self,
             id,
             table_name=name,
@@ -81,11 +85,12 @@ class BackupStack(Stack):
             encryption=owned.encryption,
             stream=owned.stream,
             retain=self.config.retain_data,
-        ).table
+        )
+        self.tables[name] = declared.table
+        return TableRef(declared.table.table_arn, name, self.region, Aws.ACCOUNT_ID, key=declared.key)
 
     def _add_table(self, table: TableConfig) -> None:
         source = self._declare(f"Table-{table.name}", table.name, table.owned)
-        self.tables[table.name] = source
         restore = table.restore
         if restore.target_table == table.name:
             target = source
@@ -93,8 +98,7 @@ class BackupStack(Stack):
             # Same key schema as the source: the import requires it.
             target = self._declare(f"RestoreTarget-{table.name}", restore.target_table, _on_demand(table.owned))
         else:
-            target = dynamodb.Table.from_table_name(self, f"RestoreTarget-{table.name}", restore.target_table)
-        self.tables[restore.target_table] = target
+            target = self._declare(f"RestoreTarget-{table.name}", restore.target_table, None)
 
         shared = dict(environment=self.config.name, bucket=self.bucket, roles=self.roles, alert_topic=self.alerts.topic, cluster=self.config.emr)
         export = ExportPipeline(
@@ -125,12 +129,21 @@ class BackupStack(Stack):
         for copy in table.copies:
             self._add_copy(table, source, copy, shared)
 
-    def _add_copy(self, table: TableConfig, source: dynamodb.ITable, copy: CopyConfig, shared: dict[str, Any]) -> None:
+    def _add_copy(self, table: TableConfig, source: TableRef, copy: CopyConfig, shared: dict[str, Any]) -> None:
         account = copy.account or Aws.ACCOUNT_ID
-        target_arn = f"arn:{Aws.PARTITION}:dynamodb:{copy.region}:{account}:table/{copy.target_table}"
         if copy.owned and not naming.needs_target_stack(self.config, copy):
             assert table.owned is not None  # config guarantees an owned source for an owned target
-            target_arn = self._declare(f"CopyTarget-{copy.target_table}", copy.target_table, _on_demand(table.owned)).table_arn
+            target = self._declare(f"CopyTarget-{copy.target_table}", copy.target_table, _on_demand(table.owned))
+        else:
+            # Declared by a copy-target stack, or not by this project: its key cannot be named here.
+            # The cross-account target uses the AWS-owned key (copy_target_stack), so it needs no key grant.
+            target = TableRef(
+                f"arn:{Aws.PARTITION}:dynamodb:{copy.region}:{account}:table/{copy.target_table}",
+                copy.target_table,
+                copy.region,
+                account,
+                key_elsewhere=not copy.cross_account,
+            )
         staging = None
         if copy.cross_account:
             staging = s3.Bucket.from_bucket_name(self, f"Staging-{copy.label}", naming.staging_bucket_name(self.config, copy))
@@ -139,7 +152,7 @@ class BackupStack(Stack):
             f"Copy-{table.name}-{copy.label}",
             table=source,
             table_name=table.name,
-            target_table_arn=target_arn,
+            target=target,
             target_table=copy.target_table,
             target_region=copy.region,
             cross_account=copy.cross_account,
@@ -148,6 +161,7 @@ class BackupStack(Stack):
             read_ratio=copy.read_ratio,
             write_ratio=copy.write_ratio,
             label=copy.label,
+            nodes_role_name=naming.copy_nodes_role_name(self.config, table.name, copy) if copy.cross_account else None,
             **shared,
         )
         self.pipelines[f"{table.name}-copy-{copy.label}"] = pipeline

@@ -1,8 +1,8 @@
 """The receiving side of copies that leave the source stack's account or region.
 
 Declares the target tables this project owns there and, for copies from another account, a staging
-bucket and table policies that admit exactly the source environment's node role, by ARN, never the
-whole source account.
+bucket and table policies that admit exactly each copy's own node role, by ARN, to its own staging
+folder and its own table, never the whole source account.
 """
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from ..config import CopyConfig, OwnedTable
 from ..config.patterns import output_key
 from ..constructs.data_table import DataTable
 from ..constructs.export_bucket import COPIES_PREFIX, ExportBucket
-from ..constructs.pipeline_roles import BATCH_WRITE, EXPORT_WRITES
+from ..constructs.pipeline_roles import BATCH_WRITE, EXPORT_WRITES, FOLDER_MARKER
+from ..constructs.table_pipelines import copy_staging_prefix
 
 
 @dataclass(frozen=True)
@@ -25,14 +26,14 @@ class CopyTarget:
     source_table: str
     source_shape: OwnedTable | None
     copy: CopyConfig
+    nodes_role_arn: str | None = None  # the copy's node role in the source account (cross-account copies)
 
 
 @dataclass(frozen=True)
 class SourceIdentity:
-    """Who writes from the other account: the source account and its node role's ARN."""
+    """The account the copies come from."""
 
     account: str
-    nodes_role_arn: str
 
 
 class CopyTargetStack(Stack):
@@ -53,12 +54,13 @@ class CopyTargetStack(Stack):
         self._retain = retain
         Tags.of(self).add("project", "ddb-datapipeline")
         Tags.of(self).add("environment", environment)
-        admitted = _admit(source) if source else None
         if source is not None:
+            # Retained whatever retain_data says: once it is gone, anyone could create a bucket of
+            # this name in their own account (the source side also pins s3:ResourceAccount).
             self.staging = ExportBucket(
                 self,
                 "StagingBucket",
-                retain=False,
+                retain=True,
                 export_retention_days=14,
                 transition_after_days=None,
                 transition_storage_class="GLACIER_IR",
@@ -66,36 +68,49 @@ class CopyTargetStack(Stack):
                 kms_encrypted=False,
                 bucket_name=staging_bucket_name,
             )
-            bucket = self.staging.bucket
-            bucket.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="SourceNodesWriteStagingFolders",
-                    principals=[iam.AccountPrincipal(source.account)],
-                    actions=list(EXPORT_WRITES),
-                    resources=[bucket.arn_for_objects(f"{COPIES_PREFIX}/*")],
-                    conditions=admitted,
-                )
-            )
-            bucket.add_to_resource_policy(
-                iam.PolicyStatement(
-                    sid="SourceNodesListStagingFolders",
-                    principals=[iam.AccountPrincipal(source.account)],
-                    actions=["s3:ListBucket"],
-                    resources=[bucket.bucket_arn],
-                    conditions={**admitted, "StringLike": {"s3:prefix": [f"{COPIES_PREFIX}/*"]}},
-                )
-            )
-            CfnOutput(self, "StagingBucketName", value=bucket.bucket_name)
+            for target in targets:
+                if target.nodes_role_arn:
+                    self._admit_to_staging(source, target)
+            CfnOutput(self, "StagingBucketName", value=self.staging.bucket.bucket_name)
         for target in targets:
             if not target.copy.owned or target.source_shape is None:
                 continue
-            self._declare(target, admitted, source)
+            self._declare(target, source)
 
-    def _declare(self, target: CopyTarget, admitted: dict[str, Any] | None, source: SourceIdentity | None) -> None:
+    def _admit_to_staging(self, source: SourceIdentity, target: CopyTarget) -> None:
+        """The copy's node role may write, read and delete under its own staging folder, create that
+        folder's ancestors as EMRFS does, and list them; nothing else of the bucket."""
+        bucket = self.staging.bucket
+        prefix = copy_staging_prefix(target.source_table, target.copy.label)
+        parts = prefix.split("/")
+        ancestors = ["/".join(parts[:i]) for i in range(1, len(parts))]
+        admitted = _admit(target.nodes_role_arn or "")
+        sid = output_key(f"{target.source_table} {target.copy.label}")
+        for suffix, actions, resources, extra in (
+            ("Objects", list(EXPORT_WRITES), [bucket.arn_for_objects(f"{prefix}/*")], {}),
+            ("Folders", ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+             [bucket.arn_for_objects(f"{a}{FOLDER_MARKER}") for a in [*ancestors, prefix]], {}),
+            ("Ancestors", ["s3:GetObject"], [bucket.arn_for_objects(a) for a in [*ancestors, prefix]], {}),
+            ("List", ["s3:ListBucket"], [bucket.bucket_arn],
+             {"StringLike": {"s3:prefix": [f"{prefix}/*", prefix, *(f"{a}/" for a in ancestors)]}}),
+            ("Location", ["s3:GetBucketLocation"], [bucket.bucket_arn], {}),
+        ):
+            bucket.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=f"{sid}{suffix}",
+                    principals=[iam.AccountPrincipal(source.account)],
+                    actions=actions,
+                    resources=resources,
+                    conditions={**admitted, **extra},
+                )
+            )
+
+    def _declare(self, target: CopyTarget, source: SourceIdentity | None) -> None:
         shape = target.source_shape
+        assert shape is not None
         name = target.copy.target_table
         policy = None
-        if admitted is not None and source is not None:
+        if source is not None and target.nodes_role_arn:
             table_arn = f"arn:{self.partition}:dynamodb:{self.region}:{self.account}:table/{name}"
             policy = iam.PolicyDocument(
                 statements=[
@@ -104,7 +119,7 @@ class CopyTargetStack(Stack):
                         principals=[iam.AccountPrincipal(source.account)],
                         actions=list(BATCH_WRITE),
                         resources=[table_arn],
-                        conditions=admitted,
+                        conditions=_admit(target.nodes_role_arn),
                     )
                 ]
             )
@@ -123,7 +138,7 @@ class CopyTargetStack(Stack):
         CfnOutput(self, f"Target{output_key(name)}", value=name)
 
 
-def _admit(source: SourceIdentity) -> dict[str, Any]:
+def _admit(nodes_role_arn: str) -> dict[str, Any]:
     """The principal is the source account, narrowed to one role: a role ARN as principal would be
     refused while that role does not exist yet, and the two stacks deploy in either order."""
-    return {"ArnEquals": {"aws:PrincipalArn": source.nodes_role_arn}}
+    return {"ArnEquals": {"aws:PrincipalArn": nodes_role_arn}}

@@ -44,7 +44,8 @@ def _copy_target_stacks(scope: Construct, config: EnvironmentConfig, deployment:
     for table in config.tables:
         for copy in table.copies:
             if naming.needs_target_stack(config, copy):
-                groups[naming.target_stack_name(config, copy)].append(CopyTarget(table.name, table.owned, copy))
+                nodes = naming.copy_nodes_role_arn(config, table.name, copy) if copy.cross_account else None
+                groups[naming.target_stack_name(config, copy)].append(CopyTarget(table.name, table.owned, copy, nodes))
     built = []
     for stack_name, targets in sorted(groups.items()):
         first = targets[0].copy
@@ -58,7 +59,7 @@ def _copy_target_stacks(scope: Construct, config: EnvironmentConfig, deployment:
                 targets=targets,
                 retain=config.retain_data,
                 log_retention_days=config.bucket.log_retention_days,
-                source=SourceIdentity(config.account, naming.nodes_role_arn(config)) if cross_account and config.account else None,
+                source=SourceIdentity(config.account) if cross_account and config.account else None,
                 staging_bucket_name=naming.staging_bucket_name(config, first) if cross_account else None,
                 description=f"Targets of DynamoDB copies from {config.stack_name}",
                 **deployment(first.account or config.account, first.region),

@@ -1,7 +1,11 @@
 """Physical names that two stacks in different accounts must agree on without a shared reference."""
 from __future__ import annotations
 
+import hashlib
+
 from ..config import CopyConfig, EnvironmentConfig
+
+MAX_ROLE_NAME = 64
 
 
 def has_cross_account_copies(config: EnvironmentConfig) -> bool:
@@ -13,8 +17,18 @@ def role_name_prefix(config: EnvironmentConfig) -> str | None:
     return f"ddb-{config.name}-{config.region}" if has_cross_account_copies(config) else None
 
 
-def nodes_role_arn(config: EnvironmentConfig) -> str:
-    return f"arn:aws:iam::{config.account}:role/{role_name_prefix(config)}-nodes"
+def copy_nodes_role_name(config: EnvironmentConfig, table: str, copy: CopyConfig) -> str:
+    """The node role of a copy into another account, which that account's policies name. Readable
+    where it fits IAM's 64 characters, else shortened with a hash of the full name."""
+    name = f"ddb-{config.name}-{table}-to-{copy.label}-nodes"
+    if len(name) <= MAX_ROLE_NAME:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    return f"{name[:MAX_ROLE_NAME - len(digest) - 7]}-{digest}-nodes"
+
+
+def copy_nodes_role_arn(config: EnvironmentConfig, table: str, copy: CopyConfig) -> str:
+    return f"arn:aws:iam::{config.account}:role/{copy_nodes_role_name(config, table, copy)}"
 
 
 def staging_bucket_name(config: EnvironmentConfig, copy: CopyConfig) -> str:

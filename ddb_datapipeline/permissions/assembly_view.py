@@ -1,0 +1,216 @@
+"""The deployed world a cloud assembly describes: roles with their policies, buckets, tables, keys
+and topics with their resource policies, and every pipeline's definition, with intrinsics resolved.
+
+Names CloudFormation would generate are stood in for by stable, readable ones (``<stack>-<logical
+id>``); an environment-agnostic stack gets the placeholder account ``000000000000``. What the
+permission check needs from a name is only that every reference to one resource resolves to the
+same string, which holds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ..assembly import CloudAssembly, StackArtifact
+from ..definition.model import PipelineDefinition
+from ..definition.render import from_cloudformation
+from ..template_resolver import Resolver
+from .evaluator import Policy
+
+AGNOSTIC_ACCOUNT = "000000000000"
+# The resource types whose policies or definitions the check reads; others are left unresolved.
+_READ = {
+    "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::InstanceProfile", "AWS::KMS::Key",
+    "AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy",
+    "AWS::DataPipeline::Pipeline",
+}
+_NAME_PROPERTY = {
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::InstanceProfile": "InstanceProfileName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::SNS::Topic": "TopicName",
+}
+
+
+@dataclass
+class Role:
+    arn: str
+    stack: str
+    logical_id: str
+    trust: Policy
+    policies: list[Policy] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Bucket:
+    name: str
+    account: str
+    region: str
+    key_arn: str | None
+    policy: Policy | None
+
+
+@dataclass(frozen=True)
+class Table:
+    arn: str
+    encryption: str  # CUSTOMER_MANAGED, AWS_MANAGED or AWS_OWNED
+    key_arn: str | None
+    policy: Policy | None
+
+
+@dataclass(frozen=True)
+class Topic:
+    arn: str
+    key_arn: str | None
+    policy: Policy | None
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    stack: str
+    logical_id: str
+    name: str
+    account: str
+    region: str
+    tags: Mapping[str, str]
+    definition: PipelineDefinition
+
+    @property
+    def label(self) -> str:
+        return f"{self.stack}/{self.name}"
+
+
+@dataclass
+class World:
+    roles: dict[str, Role] = field(default_factory=dict)  # by ARN
+    instance_profiles: dict[str, str] = field(default_factory=dict)  # profile ARN -> role ARN
+    buckets: dict[str, Bucket] = field(default_factory=dict)  # by name
+    tables: dict[str, Table] = field(default_factory=dict)  # by ARN
+    keys: dict[str, Policy] = field(default_factory=dict)  # key ARN -> key policy
+    topics: dict[str, Topic] = field(default_factory=dict)  # by ARN
+    pipelines: list[Pipeline] = field(default_factory=list)
+
+
+def _physical(stack: StackArtifact, account: str, region: str) -> tuple[dict[str, str], dict[str, str]]:
+    types = {logical: resource.get("Type", "") for logical, resource in stack.resources.items()}
+    physical: dict[str, str] = {}
+    pending: dict[str, Any] = {}
+    for logical, resource in stack.resources.items():
+        type_ = types[logical]
+        name = (resource.get("Properties") or {}).get(_NAME_PROPERTY.get(type_, ""))
+        if isinstance(name, str):
+            physical[logical] = name
+        elif name is not None:
+            pending[logical] = name
+        elif type_ == "AWS::S3::Bucket":
+            physical[logical] = f"{stack.name}-{logical}".lower()[:63]
+        elif type_ in ("AWS::IAM::Role", "AWS::IAM::InstanceProfile"):
+            physical[logical] = f"{stack.name}-{logical}"[:64]
+        else:
+            physical[logical] = logical
+        if type_ == "AWS::SNS::Topic":
+            physical[logical] = f"arn:aws:sns:{region}:{account}:{physical[logical]}"
+        if type_ == "AWS::IAM::ManagedPolicy":
+            physical[logical] = f"arn:aws:iam::{account}:policy/{physical[logical]}"
+        if type_ == "AWS::DataPipeline::Pipeline":
+            physical[logical] = f"df-{logical}"
+    resolver = Resolver(stack.name, region, account, physical, types)
+    for logical, name in pending.items():  # e.g. an instance profile named after its role
+        physical[logical] = str(resolver(name))
+    return physical, types
+
+
+def load_world(assembly: CloudAssembly) -> World:
+    world = World()
+    for stack in assembly.stacks:
+        if stack.region is None:
+            continue  # the delivery stack's replication stacks carry no region of their own
+        _add_stack(world, stack)
+    return world
+
+
+def _add_stack(world: World, stack: StackArtifact) -> None:
+    account, region = stack.account or AGNOSTIC_ACCOUNT, stack.region or ""
+    physical, types = _physical(stack, account, region)
+    # Attributes of resources the check does not model (a CodeBuild project's ARN in a delivery
+    # policy) resolve to a placeholder that no runtime request ever names.
+    resolve = Resolver(stack.name, region, account, physical, types, lambda logical, type_, attribute: f"<{logical}.{attribute}>")
+    resources = {logical: resolve(resource) for logical, resource in stack.resources.items() if resource.get("Type") in _READ}
+
+    def arn(logical: str) -> str:
+        return str(resolve({"Fn::GetAtt": [logical, "Arn"]}))
+
+    role_arns_by_name = {}
+    for logical, resource in resources.items():
+        if resource.get("Type") == "AWS::IAM::Role":
+            props = resource.get("Properties", {})
+            role = Role(arn(logical), stack.name, logical, Policy(f"{stack.name}/{logical} trust", props["AssumeRolePolicyDocument"]))
+            for inline in props.get("Policies", []) or []:
+                role.policies.append(Policy(f"{stack.name}/{logical}/{inline['PolicyName']}", inline["PolicyDocument"]))
+            world.roles[role.arn] = role
+            role_arns_by_name[physical[logical]] = role.arn
+    managed = {}
+    for logical, resource in resources.items():
+        props = resource.get("Properties", {})
+        type_ = resource.get("Type")
+        if type_ in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            policy = Policy(f"{stack.name}/{logical}", props["PolicyDocument"])
+            if type_ == "AWS::IAM::ManagedPolicy":
+                managed[physical[logical]] = policy
+            for role_name in props.get("Roles", []) or []:
+                world.roles[role_arns_by_name[role_name]].policies.append(policy)
+    for logical, resource in resources.items():
+        props = resource.get("Properties", {})
+        type_ = resource.get("Type")
+        if type_ == "AWS::IAM::Role":
+            for policy_arn in props.get("ManagedPolicyArns", []) or []:
+                if policy_arn not in managed:
+                    raise ValueError(f"{stack.name}/{logical}: managed policy {policy_arn} is not in the assembly; cannot evaluate it")
+                world.roles[arn(logical)].policies.append(managed[policy_arn])
+        elif type_ == "AWS::IAM::InstanceProfile":
+            (role_name,) = props["Roles"]
+            world.instance_profiles[arn(logical)] = role_arns_by_name[role_name]
+        elif type_ == "AWS::KMS::Key":
+            world.keys[arn(logical)] = Policy(f"{stack.name}/{logical} key policy", props["KeyPolicy"])
+        elif type_ == "AWS::DynamoDB::Table":
+            sse = props.get("SSESpecification") or {}
+            encryption = "AWS_OWNED"
+            if str(sse.get("SSEEnabled")).lower() == "true":
+                encryption = "CUSTOMER_MANAGED" if sse.get("KMSMasterKeyId") else "AWS_MANAGED"
+            document = (props.get("ResourcePolicy") or {}).get("PolicyDocument")
+            world.tables[arn(logical)] = Table(
+                arn(logical), encryption, sse.get("KMSMasterKeyId"),
+                Policy(f"{stack.name}/{logical} resource policy", document) if document else None,
+            )
+        elif type_ == "AWS::SNS::Topic":
+            key = props.get("KmsMasterKeyId")
+            world.topics[physical[logical]] = Topic(physical[logical], key, None)
+    for logical, resource in resources.items():
+        props = resource.get("Properties", {})
+        type_ = resource.get("Type")
+        if type_ == "AWS::S3::Bucket":
+            rules = ((props.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration") or [{}])
+            default = rules[0].get("ServerSideEncryptionByDefault") or {}
+            key = default.get("KMSMasterKeyID") if default.get("SSEAlgorithm") == "aws:kms" else None
+            policy = next(
+                (Policy(f"{stack.name}/{other}", r["Properties"]["PolicyDocument"]) for other, r in resources.items()
+                 if r.get("Type") == "AWS::S3::BucketPolicy" and r["Properties"]["Bucket"] == physical[logical]),
+                None,
+            )
+            world.buckets[physical[logical]] = Bucket(physical[logical], account, region, key, policy)
+        elif type_ == "AWS::SNS::TopicPolicy":
+            for topic_arn in props.get("Topics", []):
+                topic = world.topics[topic_arn]
+                world.topics[topic_arn] = Topic(topic.arn, topic.key_arn, Policy(f"{stack.name}/{logical}", props["PolicyDocument"]))
+        elif type_ == "AWS::DataPipeline::Pipeline":
+            tags = {t["Key"]: t["Value"] for t in props.get("PipelineTags", [])}
+            world.pipelines.append(
+                Pipeline(stack.name, logical, props["Name"], account, region, tags, from_cloudformation(_strings(props)))
+            )
+
+
+def _strings(properties: Mapping[str, Any]) -> dict[str, Any]:
+    """The definition part of a resolved pipeline resource."""
+    return {key: properties.get(key, []) for key in ("PipelineObjects", "ParameterObjects", "ParameterValues")}

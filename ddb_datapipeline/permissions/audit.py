@@ -1,0 +1,73 @@
+"""The runtime permission check: every request of every synthesized pipeline, decided against the
+synthesized identity policies and the resource policies that also decide (bucket policies, table
+resource policies, key policies, topic policies, role trust policies).
+
+Buckets the assembly does not declare are AWS's own software buckets (the connector jar, Task
+Runner); they are readable by any account, so only the caller's identity policy decides. A table
+the assembly only references is assumed to be encrypted with a key whose policy delegates to IAM
+(the default key policy), so the caller needs the key grant either way.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..assembly import load_assembly
+from .assembly_view import World, load_world
+from .evaluator import Decision, Policy, evaluate
+from .expand import Expected, expected_requests
+
+DEFAULT_KEY_POLICY = "assumed default key policy (the account delegates to IAM)"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    expected: Expected
+    decision: Decision
+
+    def line(self) -> str:
+        e = self.expected
+        return (f"{e.pipeline.label} ({e.pipeline.tags.get('ddb-datapipeline:kind', '?')}): {e.call.principal} "
+                f"{e.request.principal} may not {e.request.action} on {e.request.resource}: {self.decision.reason} "
+                f"[{e.call.step}]")
+
+
+def decide(world: World, expected: Expected) -> Decision:
+    request = expected.request
+    principal = world.roles.get(request.principal)
+    identity = principal.policies if principal else []
+    service, _, rest = request.resource.partition(":::") if request.resource.startswith("arn:aws:s3:::") else ("", "", "")
+    if request.action == "sts:AssumeRole":
+        role = world.roles.get(request.resource)
+        return evaluate(request, resource_policy=role.trust if role else None, kind="trust")
+    if service:
+        bucket = world.buckets.get(rest.split("/", 1)[0])
+        if bucket is None:
+            return evaluate(request, identity=identity)
+        return evaluate(request, identity=identity, resource_policy=bucket.policy, resource_account=bucket.account)
+    account = request.resource.split(":")[4] if request.resource.count(":") >= 5 else None
+    if request.action.startswith("kms:"):
+        key_policy = world.keys.get(request.resource) or Policy(
+            DEFAULT_KEY_POLICY,
+            {"Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"}]},
+        )
+        return evaluate(request, identity=identity, resource_policy=key_policy, resource_account=account, kind="kms")
+    if request.action.startswith("dynamodb:"):
+        table = world.tables.get(request.resource)
+        return evaluate(request, identity=identity, resource_policy=table.policy if table else None, resource_account=account)
+    if request.action.startswith("sns:"):
+        topic = world.topics.get(request.resource)
+        return evaluate(request, identity=identity, resource_policy=topic.policy if topic else None, resource_account=account)
+    return evaluate(request, identity=identity)
+
+
+def outcomes(world: World) -> list[Outcome]:
+    return [Outcome(e, decide(world, e)) for pipeline in world.pipelines for e in expected_requests(world, pipeline)]
+
+
+def denied(world: World) -> list[Outcome]:
+    return [o for o in outcomes(world) if not o.decision.allowed]
+
+
+def check_assembly(directory: Path) -> list[Outcome]:
+    return denied(load_world(load_assembly(directory)))
