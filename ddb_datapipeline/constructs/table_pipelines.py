@@ -70,7 +70,6 @@ class _TablePipeline(Construct):
         # Activation uses the roles at once, so their policies must exist first.
         for policy in [*self.roles.shared_policies, *granted]:
             self.pipeline.node.add_dependency(policy)
-        self.pipeline.node.add_dependency(self.nodes)
 
     def _logs(self) -> tuple[PrefixAccess, PrefixAccess]:
         """Node-side and service-side access to this pipeline's log prefix."""

@@ -129,16 +129,28 @@ def test_an_existing_table_is_referenced_not_declared(synthesis):
     assert any(":table/customers-restore" in r for r in table_resources)
 
 
-def test_roles_trust_only_their_services_and_use_no_managed_policies(prod):
+def test_roles_trust_only_their_services_and_use_no_aws_managed_policies(prod):
     roles = prod.find_resources("AWS::IAM::Role")
-    principals = sorted(
-        json.dumps(sorted(as_list(s["Principal"]["Service"])))
+    trusts = sorted(
+        json.dumps([s["Principal"]["Service"], s.get("Condition", {})], sort_keys=True)
         for role in roles.values()
         for s in role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     )
-    assert principals == [json.dumps(["datapipeline.amazonaws.com", "elasticmapreduce.amazonaws.com"]), json.dumps(["ec2.amazonaws.com"])]
-    assert all("ManagedPolicyArns" not in role["Properties"] for role in roles.values())
-    prod.resource_count_is("AWS::IAM::InstanceProfile", 1)
+    pipelines = len(prod.find_resources("AWS::DataPipeline::Pipeline"))
+    account = {"Ref": "AWS::AccountId"}
+    emr_guard = {
+        "ArnLike": {"aws:SourceArn": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":elasticmapreduce:*:", account, ":*"]]}},
+        "StringEquals": {"aws:SourceAccount": account},
+    }
+    # One pipeline role (Data Pipeline, and EMR for this account's clusters only); one node role per pipeline.
+    assert trusts == sorted(
+        [json.dumps(["datapipeline.amazonaws.com", {}]), json.dumps(["elasticmapreduce.amazonaws.com", emr_guard], sort_keys=True)]
+        + [json.dumps(["ec2.amazonaws.com", {}])] * pipelines
+    )
+    managed = set(prod.find_resources("AWS::IAM::ManagedPolicy"))
+    for role in roles.values():
+        assert all(arn["Ref"] in managed for arn in role["Properties"].get("ManagedPolicyArns", [])), role
+    prod.resource_count_is("AWS::IAM::InstanceProfile", pipelines)
 
 
 def test_no_pass_role_or_data_access_on_everything(synthesis):
@@ -182,17 +194,25 @@ def test_table_access_is_limited_to_export_reads_and_restore_writes(synthesis):
     }
 
 
+AWS_SOFTWARE_BUCKETS = ("dynamodb-dpl-", "datapipeline-", ".elasticmapreduce/")
+
+
 def test_bucket_object_access_stays_under_the_pipeline_prefixes(synthesis):
     template = synthesis.template("prod")
     object_actions = {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"}
+    # EMRFS looks for, and marks, the ancestors of the folders it writes: exact keys, no data.
+    ancestors = {"/exports", "/copies", "/exports/orders", "/exports/customers", "/copies/orders-to-orders-us-west-2",
+                 "/copies/orders-to-orders-analytics-222222222222-us-east-1"}
     for logical_id, statement in statements(template):
         if not object_actions & set(as_list(statement["Action"])):
             continue
         for resource in as_list(statement["Resource"]):
             joined = json.dumps(resource)
-            if "dynamodb-dpl-" in joined:
+            if any(name in joined for name in AWS_SOFTWARE_BUCKETS):
                 continue
             tail = resource["Fn::Join"][1][-1] if isinstance(resource, dict) else "/" + resource.split("/", 1)[1]
+            if tail.removesuffix("_$folder$") in ancestors:
+                continue
             assert tail.startswith(("/exports/orders/", "/exports/customers/", "/logs/", "/copies/orders-to-")), (logical_id, tail)
 
 
@@ -233,8 +253,8 @@ def test_pipelines_in_the_template_are_the_rendered_definitions(synthesis):
 
 def test_pipelines_wait_for_their_permissions(synthesis):
     template = synthesis.template("prod")
-    policies = set(resources(template, "AWS::IAM::Policy"))
-    shared = {p for p in policies if p.startswith(("RolesEmrServicePolicy", "RolesTaskRunnerPolicy", "RolesPipelineRoleDefaultPolicy"))}
+    policies = set(resources(template, "AWS::IAM::Policy")) | set(resources(template, "AWS::IAM::ManagedPolicy"))
+    shared = {p for p in policies if p.startswith(("RolesEmrServicePolicy", "RolesNodePolicy", "RolesPipelineRoleDefaultPolicy"))}
     assert len(shared) == 3
     for logical_id, pipeline in resources(template, "AWS::DataPipeline::Pipeline").items():
         own_prefix = "Roles" + logical_id.split("Pipeline")[0]  # e.g. RolesExportorders

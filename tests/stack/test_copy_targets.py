@@ -5,7 +5,8 @@ import pytest
 
 CROSS_REGION = "DdbDataPipeline-prod-copy-targets-us-west-2"
 CROSS_ACCOUNT = "DdbDataPipeline-prod-copy-targets-222222222222-us-east-1"
-SOURCE_NODES_ROLE = "arn:aws:iam::111111111111:role/ddb-prod-us-east-1-nodes"
+# The copy's own node role, not a role shared by every cluster of the source environment.
+SOURCE_NODES_ROLE = "arn:aws:iam::111111111111:role/ddb-prod-orders-to-orders-analytics-222222222222-us-east-1-nodes"
 
 
 def of_type(template, type_name):
@@ -56,13 +57,24 @@ def test_cross_account_staging_bucket_admits_exactly_the_source_nodes_role(cross
     assert staging["Properties"]["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
     statements = [s for p in of_type(cross_account, "AWS::S3::BucketPolicy") for s in p["Properties"]["PolicyDocument"]["Statement"]]
     foreign = [s for s in statements if s["Effect"] == "Allow" and "AWS" in s["Principal"]]  # not the log delivery service
-    assert len(foreign) == 2 and all(admits_only_the_source_nodes_role(s) for s in foreign)
+    assert len(foreign) == 5 and all(admits_only_the_source_nodes_role(s) for s in foreign)
+    # Only under the copy's own staging folder, besides the exact keys EMRFS looks for and marks above it.
+    folder = "copies/orders-to-orders-analytics-222222222222-us-east-1"
+    for statement in foreign:
+        for resource in statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]:
+            tail = resource["Fn::Join"][1][-1] if "Fn::Join" in resource else ""
+            assert tail in ("", f"/{folder}/*", f"/{folder}", "/copies", f"/{folder}_$folder$", "/copies_$folder$"), tail
     assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements)
+
+
+def test_the_staging_bucket_outlives_its_stack_so_its_name_cannot_be_taken(cross_account):
+    (staging,) = [r for r in of_type(cross_account, "AWS::S3::Bucket") if r["Properties"].get("BucketName")]
+    assert staging["DeletionPolicy"] == "Retain" and staging["UpdateReplacePolicy"] == "Retain"
 
 
 def test_source_roles_have_the_names_the_target_account_admits(synthesis):
     roles = [r["Properties"].get("RoleName") for r in of_type(synthesis.template("prod"), "AWS::IAM::Role")]
-    assert sorted(roles) == ["ddb-prod-us-east-1-nodes", "ddb-prod-us-east-1-pipeline"]
+    assert sorted(filter(None, roles)) == [SOURCE_NODES_ROLE.rsplit("/", 1)[1], "ddb-prod-us-east-1-pipeline"]
     # dev has no cross-account copy, so its roles keep generated names.
     assert all("RoleName" not in r["Properties"] for r in of_type(synthesis.template("dev"), "AWS::IAM::Role"))
 

@@ -81,3 +81,14 @@ def test_the_choices_reach_the_template(synthesis):
     cluster = next(o for o in export["PipelineObjects"] if o["Id"] == "EmrClusterForBackup")
     assert {"Key": "subnetId", "StringValue": "subnet-0123456789abcdef0"} in cluster["Fields"]
     assert set(pipelines) >= {"ddb-qa-orders.v2-restore", "ddb-qa-legacy_table-copy-legacy_copy-us-east-1"}
+
+
+def test_every_runtime_call_is_allowed(synthesis):
+    """A subnet, a referenced table, AWS-owned keys, a copy to another region: the runtime model still passes."""
+    from ddb_datapipeline.assembly import load_assembly
+    from ddb_datapipeline.permissions.assembly_view import load_world
+    from ddb_datapipeline.permissions.audit import denied
+
+    world = load_world(load_assembly(synthesis.outdir))
+    assert len(world.pipelines) == 7  # two exports, two restores, three copies
+    assert [o.line() for o in denied(world)] == []

@@ -1,0 +1,174 @@
+"""Every pipeline of cdk.json, run against the runtime permission model: each call it makes at run
+time is allowed by the synthesized policies, each grant is used by some call, and no cluster can
+reach another pipeline's tables or folders."""
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+
+import pytest
+
+from ddb_datapipeline.assembly import load_assembly
+from ddb_datapipeline.permissions.assembly_view import World, load_world
+from ddb_datapipeline.permissions.audit import denied, outcomes
+from ddb_datapipeline.permissions.evaluator import Request, evaluate
+from ddb_datapipeline.permissions.expand import expected_requests
+
+KINDS = {"export", "restore", "copy"}
+
+
+@pytest.fixture(scope="module")
+def world(synthesis) -> World:
+    return load_world(load_assembly(synthesis.outdir))
+
+
+def test_every_pipeline_kind_of_every_environment_is_checked(world):
+    seen = {(p.stack, p.tags["ddb-datapipeline:kind"]) for p in world.pipelines}
+    assert {kind for _, kind in seen} == KINDS
+    assert {stack for stack, _ in seen} == {"DdbDataPipeline-dev", "DdbDataPipeline-prod"}
+    names = {p.name.rsplit("-", 1)[0] for p in world.pipelines}
+    # Same region, cross region, cross account.
+    assert {"ddb-dev-orders-copy-orders-staging-eu-west-1", "ddb-prod-orders-copy-orders-us-west-2",
+            "ddb-prod-orders-copy-orders-analytics-222222222222-us-east-1"} <= names
+
+
+def test_every_runtime_call_is_allowed(world):
+    assert [o.line() for o in denied(world)] == []
+
+
+def _without(world: World, policy_suffix: str, predicate) -> World:
+    """A copy of the world with the matching statements removed from every policy (identity, trust
+    or resource) whose name ends with ``policy_suffix``."""
+    changed = copy.deepcopy(world)
+    documents = [p for role in changed.roles.values() for p in [role.trust, *role.policies]]
+    documents += [b.policy for b in changed.buckets.values() if b.policy] + [t.policy for t in changed.tables.values() if t.policy]
+    hits = 0
+    for policy in {id(p): p for p in documents}.values():
+        if not policy.name.endswith(policy_suffix):
+            continue
+        statements = policy.document["Statement"]
+        kept = [s for s in statements if not predicate(s)]
+        hits += len(statements) - len(kept)
+        policy.document["Statement"] = kept  # type: ignore[index]
+    assert hits, f"nothing matched in {policy_suffix}"
+    return changed
+
+
+def _actions(statement) -> list[str]:
+    actions = statement.get("Action", [])
+    return actions if isinstance(actions, list) else [actions]
+
+
+@pytest.mark.parametrize(
+    "policy, predicate, expected",
+    [
+        # The table's customer managed key (the review's F1).
+        ("RolesExportordersNodes63D77AA4", lambda s: "kms:DescribeKey" in _actions(s),
+         "ddb-prod-orders-export-"),
+        ("RolesCopyordersordersuswest2NodesAEFCAF4B", lambda s: "kms:Encrypt" in _actions(s),
+         "kms:Encrypt on arn:aws:kms:us-west-2:111111111111:key/TableordersKeyD6649E76"),
+        # EMR's launch templates (F2) and Task Runner's steps and install (F3).
+        ("RolesEmrServicePolicy4A591D9A", lambda s: s.get("Sid") == "RunClusterInstances", "ec2:CreateLaunchTemplate"),
+        ("RolesNodePolicy1C3C9FEB", lambda s: s.get("Sid") == "RunStepsOnTheCluster", "elasticmapreduce:AddJobFlowSteps"),
+        ("RolesNodePolicy1C3C9FEB", lambda s: s.get("Sid") == "InstallTaskRunner", "install-remote-runner-v2"),
+        ("RolesPipelineRoleDefaultPolicy7F8D6461", lambda s: s.get("Sid") == "PassTheRolesToEmrAndEc2", "iam:PassRole"),
+        # The other account's side of a cross-account copy.
+        ("StagingBucketPolicy30E8DF0E", lambda s: s.get("Sid", "").endswith("Objects"),
+         "the resource policy of the other account does not allow it"),
+        ("resource policy", lambda s: "dynamodb:BatchWriteItem" in _actions(s), "dynamodb:BatchWriteItem on arn:aws:dynamodb:us-east-1:222222222222"),
+        # Who may assume the pipeline role.
+        ("RolesPipelineRole8C550129 trust", lambda s: s["Principal"] == {"Service": "elasticmapreduce.amazonaws.com"}, "sts:AssumeRole"),
+    ],
+)
+def test_removing_a_grant_fails_with_a_line_naming_pipeline_principal_action_and_resource(world, policy, predicate, expected):
+    lines = [o.line() for o in denied(_without(world, policy, predicate))]
+    assert any(expected in line for line in lines), lines[:5]
+    assert all(" may not " in line and line.startswith("DdbDataPipeline-") for line in lines)
+
+
+def test_every_granted_action_is_used_by_a_runtime_call(world):
+    used: dict[str, set[str]] = defaultdict(set)
+    for outcome in outcomes(world):
+        for label in outcome.decision.allowed_by:
+            used[label].add(outcome.expected.request.action.lower())
+    unused = []
+    stacks = {p.stack for p in world.pipelines}
+    for role in (r for r in world.roles.values() if r.stack in stacks):
+        for policy in [role.trust, *role.policies]:
+            for index, statement in enumerate(policy.document["Statement"]):
+                label = f"{policy.name}#{statement.get('Sid') or index}"
+                unused += [f"{label} {a}" for a in _actions(statement) if statement["Effect"] == "Allow" and a.lower() not in used[label]]
+    for bucket in world.buckets.values():
+        if bucket.policy is None or "-copy-targets-" not in bucket.policy.name:
+            continue  # the environment stacks' own buckets admit no other principal
+        for index, statement in enumerate(bucket.policy.document["Statement"] if bucket.policy else []):
+            label = f"{bucket.policy.name}#{statement.get('Sid') or index}"
+            if statement["Effect"] == "Allow" and "AWS" in statement.get("Principal", {}):
+                unused += [f"{label} {a}" for a in _actions(statement) if a.lower() not in used[label]]
+    assert unused == []
+
+
+def _probe(world: World, nodes: str, action: str, resource: str) -> bool:
+    principal = world.roles[nodes]
+    request = Request(nodes, action, resource, {"aws:SecureTransport": "true", "aws:PrincipalArn": nodes,
+                                                "aws:RequestedRegion": resource.split(":")[3] or "us-east-1"})
+    bucket = world.buckets.get(resource.removeprefix("arn:aws:s3:::").split("/")[0]) if ":s3:::" in resource else None
+    table = world.tables.get(resource)
+    policy = bucket.policy if bucket else table.policy if table else None
+    account = bucket.account if bucket else resource.split(":")[4]
+    return evaluate(request, identity=principal.policies, resource_policy=policy, resource_account=account).allowed
+
+
+def test_each_cluster_reaches_only_its_own_tables_and_folders(world):
+    requests = {p.label: expected_requests(world, p) for p in world.pipelines}
+    tables = set(world.tables) | {e.facts["table_arn"] for calls in requests.values() for e in calls if "table_arn" in e.facts}
+    folders = {e.facts["object_arn"] for calls in requests.values() for e in calls if "object_arn" in e.facts}
+    assert len(tables) >= 10 and len(folders) >= 12
+    leaks = []
+    for pipeline in world.pipelines:
+        calls = requests[pipeline.label]
+        nodes = calls[0].facts["nodes_arn"]
+        reads = {e.facts["table_arn"] for e in calls if e.call.trigger == "reads DynamoDBDataNode"}
+        writes = {e.facts["table_arn"] for e in calls if e.call.trigger == "writes DynamoDBDataNode"}
+        # A folder's parent is the pipeline's prefix (exports/<table>, copies/<copy>): runs are its children.
+        own = {e.facts["object_arn"].rsplit("/", 2)[0] + "/" for e in calls if e.call.trigger.endswith("S3DataNode")}
+        if pipeline.tags["ddb-datapipeline:kind"] == "export":
+            assert not writes
+        for table in tables:
+            if table not in reads and _probe(world, nodes, "dynamodb:Scan", table):
+                leaks.append(f"{pipeline.label} scans {table}")
+            for action in ("dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:UpdateItem"):
+                if table not in writes and _probe(world, nodes, action, table):
+                    leaks.append(f"{pipeline.label} {action} {table}")
+        for folder in (f for f in folders if not any(f.startswith(prefix) for prefix in own)):
+            for action in ("s3:DeleteObject", "s3:GetObject", "s3:PutObject"):
+                if _probe(world, nodes, action, folder):
+                    leaks.append(f"{pipeline.label} {action} {folder}")
+    assert leaks == []
+
+
+def test_the_isolation_probe_sees_a_shared_grant(world):
+    """The isolation test above would notice one node role granted another pipeline's table."""
+    changed = copy.deepcopy(world)
+    export = next(p for p in changed.pipelines if p.name.startswith("ddb-prod-customers-export"))
+    nodes = expected_requests(changed, export)[0].facts["nodes_arn"]
+    changed.roles[nodes].policies[0].document["Statement"].append(  # type: ignore[index]
+        {"Effect": "Allow", "Action": "dynamodb:Scan", "Resource": "arn:aws:dynamodb:us-east-1:111111111111:table/orders"}
+    )
+    assert _probe(changed, nodes, "dynamodb:Scan", "arn:aws:dynamodb:us-east-1:111111111111:table/orders")
+    assert not _probe(world, nodes, "dynamodb:Scan", "arn:aws:dynamodb:us-east-1:111111111111:table/orders")
+
+
+def test_every_write_into_another_accounts_bucket_is_pinned_to_that_account(world):
+    foreign = {name: b.account for name, b in world.buckets.items() if b.account == "222222222222"}
+    assert foreign
+    for role in world.roles.values():
+        if not role.arn.startswith("arn:aws:iam::111111111111:"):
+            continue
+        for policy in role.policies:
+            for statement in policy.document["Statement"]:
+                resources = statement.get("Resource", [])
+                resources = resources if isinstance(resources, list) else [resources]
+                if any(r.removeprefix("arn:aws:s3:::").split("/")[0] in foreign for r in resources):
+                    condition = statement.get("Condition", {}).get("StringEquals", {})
+                    assert condition.get("s3:ResourceAccount") == "222222222222", (policy.name, statement)
