@@ -1,4 +1,4 @@
-"""Command line: ``python -m ddb_datapipeline validate FILE...``, ``... review`` and ``... check-deployed``.
+"""Command line: ``python -m ddb_datapipeline validate FILE...``, ``... review``, ``... permissions`` and ``... check-deployed``.
 
 ``validate`` lints any Data Pipeline definition in the JSON file format (this project's, a
 hand-written one, or one exported with ``aws datapipeline get-pipeline-definition``) with the same
@@ -89,6 +89,29 @@ def run_review(cdk_out: str, out: str, base: str | None) -> int:
     return EXIT_CLEAN
 
 
+def run_permissions(cdk_out: str, as_markdown: bool) -> int:
+    from .assembly import AssemblyError, load_assembly
+    from .permissions.assembly_view import load_world
+    from .permissions.audit import outcomes
+    from .permissions.expand import ModelGap
+    from .permissions.report import markdown
+
+    try:
+        world = load_world(load_assembly(Path(cdk_out)))
+        if as_markdown:
+            print(markdown(world))
+            return EXIT_CLEAN
+        results = outcomes(world)
+    except (AssemblyError, DefinitionFormatError, ModelGap, StopIteration) as error:
+        print(f"error: {error or 'the assembly lacks a pipeline the README tables show'}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    denied = [o for o in results if not o.decision.allowed]
+    for outcome in denied:
+        print(outcome.line())
+    print(f"{len(world.pipelines)} pipelines, {len(results)} runtime calls checked, {len(denied)} denied", file=sys.stderr)
+    return EXIT_VIOLATIONS if denied else EXIT_CLEAN
+
+
 def run_check_deployed(stack: str, region: str, role_arn: str | None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -118,6 +141,12 @@ def parser() -> argparse.ArgumentParser:
     review.add_argument("--cdk-out", default="cdk.out", help="synthesized cloud assembly (default: cdk.out)")
     review.add_argument("--out", default="review", help="directory to write (default: review)")
     review.add_argument("--base", help="baseline cloud assembly to compare with; writes diff.md")
+    permissions = commands.add_parser("permissions", help="check every pipeline's runtime calls against the synthesized policies",
+                                      description="Expands the runtime permission model for every pipeline of a synthesized "
+                                                  "cloud assembly and evaluates each call against its identity and resource "
+                                                  "policies. Prints one line per denied call. Exit 0 all allowed, 1 denials, 2 unusable input.")
+    permissions.add_argument("--cdk-out", default="cdk.out", help="synthesized cloud assembly (default: cdk.out)")
+    permissions.add_argument("--markdown", action="store_true", help="print the README's per-kind tables instead")
     deployed = commands.add_parser("check-deployed", help="read a deployed environment stack back (read-only)",
                                    description="Checks stack status, bucket encryption and TLS policy, table "
                                                "status and each pipeline's state. Exit 0 healthy, 1 problems, 2 unreachable.")
@@ -131,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "validate":
         return run_validate(args.files)
+    if args.command == "permissions":
+        return run_permissions(args.cdk_out, args.markdown)
     if args.command == "check-deployed":
         return run_check_deployed(args.stack, args.region, args.role_arn)
     return run_review(args.cdk_out, args.out, args.base)

@@ -56,7 +56,11 @@ def synthesize(context: dict[str, Any], outdir: Path) -> Synthesis:
     from ddb_datapipeline.app_builder import build, plan
 
     # Write the cdk-nag report even if a finding appears, so a test can name it instead of dying in synth.
-    app = cdk.App(context={**context, "@aws-cdk/core:failSynthOnValidationErrors": False}, outdir=str(outdir))
+    # Construct paths on every resource, as the CDK CLI writes them (the permission tables name them).
+    app = cdk.App(
+        context={**context, "@aws-cdk/core:failSynthOnValidationErrors": False, "aws:cdk:enable-path-metadata": True},
+        outdir=str(outdir),
+    )
     stacks = build(app, plan(context))
     app.synth()
     return Synthesis(outdir=outdir, stacks=stacks)

@@ -91,6 +91,7 @@ class World:
     keys: dict[str, Policy] = field(default_factory=dict)  # key ARN -> key policy
     topics: dict[str, Topic] = field(default_factory=dict)  # by ARN
     pipelines: list[Pipeline] = field(default_factory=list)
+    paths: dict[str, str] = field(default_factory=dict)  # "<stack>/<logical id>" -> construct path in the stack
 
 
 def _physical(stack: StackArtifact, account: str, region: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -133,6 +134,8 @@ def load_world(assembly: CloudAssembly) -> World:
 
 def _add_stack(world: World, stack: StackArtifact) -> None:
     account, region = stack.account or AGNOSTIC_ACCOUNT, stack.region or ""
+    for path, logical in stack.construct_paths().items():
+        world.paths[f"{stack.name}/{logical}"] = path.partition("/")[2].removesuffix("/Resource")
     physical, types = _physical(stack, account, region)
     # Attributes of resources the check does not model (a CodeBuild project's ARN in a delivery
     # policy) resolve to a placeholder that no runtime request ever names.

@@ -172,3 +172,16 @@ def test_every_write_into_another_accounts_bucket_is_pinned_to_that_account(worl
                 if any(r.removeprefix("arn:aws:s3:::").split("/")[0] in foreign for r in resources):
                     condition = statement.get("Condition", {}).get("StringEquals", {})
                     assert condition.get("s3:ResourceAccount") == "222222222222", (policy.name, statement)
+
+
+def test_the_readme_tables_are_the_model_on_cdk_json(world):
+    from pathlib import Path
+
+    from ddb_datapipeline.permissions.report import README_END, README_START, markdown
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    shown = readme.split(README_START, 1)[1].split(README_END, 1)[0].strip()
+    assert shown == markdown(world), "README tables are stale: run python -m ddb_datapipeline permissions --markdown"
+    assert "**DENIED**" not in shown
+    for kind in ("Export", "Restore", "Copy in the same region", "Copy to another region", "Copy to another account"):
+        assert f"#### {kind}: `ddb-" in shown
