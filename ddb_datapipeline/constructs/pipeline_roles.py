@@ -69,8 +69,13 @@ class PrefixAccess:
     owner_account: str | None = None
 
     def ancestors(self) -> list[str]:
-        parts = self.prefix.split("/")
-        return ["/".join(parts[:i]) for i in range(1, len(parts))]
+        return folder_ancestors(self.prefix)
+
+
+def folder_ancestors(prefix: str) -> list[str]:
+    """``copies/a-to-b`` -> ``["copies"]``: the folders above a prefix, which EMRFS checks and marks."""
+    parts = prefix.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
 @dataclass(frozen=True)

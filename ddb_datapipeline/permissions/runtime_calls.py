@@ -12,10 +12,12 @@ service assuming a role.
 
 Placeholders in ``resource`` and ``context`` are filled by ``expand.py``: ``{account}`` and
 ``{home}`` (the pipeline's account and region), ``{region}`` (where the call is made: the
-cluster's region for cluster calls), ``{role_arn}``/``{nodes_arn}``, ``{cluster_arn}``,
-``{pipeline_arn}``, ``{table_arn}``, ``{table}``, ``{bucket}``, ``{bucket_arn}``, ``{object_arn}`` (a
-sample object under the data node's folder), ``{folder}`` (the folder key), ``{marker_arn}`` (the
-``_$folder$`` key EMRFS writes beside a folder), ``{key_arn}``, ``{topic_arn}``, ``{jar_arn}``.
+cluster's region for cluster calls), ``{role_arn}``, ``{nodes_arn}``, ``{profile_arn}``,
+``{cluster_arn}``, ``{pipeline_arn}``; for a table ``{table_arn}``, ``{table}``, ``{table_region}``,
+``{key_arn}``; for a folder ``{bucket_arn}``, ``{folder}``, ``{object_arn}`` (a sample file in it),
+``{ancestor_arns}``, ``{marker_arns}`` and ``{ancestor_prefixes}`` (the folder and each folder above
+it: its key, its ``_$folder$`` marker, its listing prefix; one request each), ``{bucket_account}``,
+``{bucket_region}``; the log folder's ``{log_*}``; ``{topic_arn}``, ``{topic_region}``, ``{jar_arn}``.
 
 ``when`` limits a row to a resource that needs it: ``bucket_kms`` (the bucket's default encryption
 is a KMS key), ``table_cmk`` (the table is encrypted with a customer managed key, or is only

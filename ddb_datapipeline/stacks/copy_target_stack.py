@@ -17,7 +17,7 @@ from ..config import CopyConfig, OwnedTable
 from ..config.patterns import output_key
 from ..constructs.data_table import DataTable
 from ..constructs.export_bucket import COPIES_PREFIX, ExportBucket
-from ..constructs.pipeline_roles import BATCH_WRITE, EXPORT_WRITES, FOLDER_MARKER
+from ..constructs.pipeline_roles import BATCH_WRITE, EXPORT_WRITES, FOLDER_MARKER, folder_ancestors
 from ..constructs.table_pipelines import copy_staging_prefix
 
 
@@ -82,8 +82,7 @@ class CopyTargetStack(Stack):
         folder's ancestors as EMRFS does, and list them; nothing else of the bucket."""
         bucket = self.staging.bucket
         prefix = copy_staging_prefix(target.source_table, target.copy.label)
-        parts = prefix.split("/")
-        ancestors = ["/".join(parts[:i]) for i in range(1, len(parts))]
+        ancestors = folder_ancestors(prefix)
         admitted = _admit(target.nodes_role_arn or "")
         sid = output_key(f"{target.source_table} {target.copy.label}")
         for suffix, actions, resources, extra in (
