@@ -16,6 +16,9 @@ from . import diff as diff_section
 from . import iam, lint, nag, pipelines, resources
 from . import markdown as md
 from ..assembly import CloudAssembly, StackArtifact, load_assembly
+from ..permissions.assembly_view import load_world
+from ..permissions.audit import outcomes
+from ..permissions.expand import ModelGap
 
 README = "README.md"
 DIFF = "diff.md"
@@ -60,11 +63,13 @@ class ReviewSummary:
     violations: int  # definition validator, all pipelines
     nag_findings: int
     lint_findings: int
+    denied_calls: int = 0  # runtime calls the synthesized policies would deny
 
     def line(self) -> str:
         return ", ".join([
             _count(self.stacks, "stack"),
-            f"{_count(self.pipelines, 'pipeline')} ({_count(self.violations, 'definition violation')})",
+            f"{_count(self.pipelines, 'pipeline')} ({_count(self.violations, 'definition violation')}, "
+            f"{_count(self.denied_calls, 'denied runtime call')})",
             _count(self.nag_findings, "cdk-nag finding"),
             _count(self.lint_findings, "cfn-lint finding"),
         ])
@@ -111,6 +116,23 @@ def _summary_table(reviews: tuple[StackReview, ...]) -> str:
     )
 
 
+def _permissions_section(assembly: CloudAssembly) -> tuple[str, int]:
+    """Every pipeline's runtime calls against the synthesized policies (``python -m ddb_datapipeline permissions``)."""
+    parts = [md.heading(2, "Runtime permissions"), ""]
+    try:
+        results = outcomes(load_world(assembly))
+    except ModelGap as error:
+        return "\n".join([*parts, f"{md.WARNING} Not checked: {md.text(str(error))}", ""]), 0
+    denied = [o for o in results if not o.decision.allowed]
+    pipelines_checked = len({o.expected.pipeline.label for o in results})
+    parts.append(f"{_count(pipelines_checked, 'pipeline')}, {_count(len(results), 'runtime call')} checked against the "
+                 f"identity, bucket, table, key and trust policies of this assembly: "
+                 + (md.warn(True, f"{len(denied)} denied") if denied else "none denied") + ".")
+    parts.append("")
+    parts += [f"- {md.WARNING} {md.text(o.line())}" for o in denied]
+    return "\n".join(parts + [""]), len(denied)
+
+
 def _stack_section(review: StackReview) -> str:
     stack = review.stack
     parts = [md.heading(2, f"Stack {md.text(stack.name)}"), ""]
@@ -135,7 +157,8 @@ def render(assembly: CloudAssembly, base: CloudAssembly | None = None,
            linter: Linter = lint.lint_template) -> tuple[dict[str, str], ReviewSummary]:
     """Every file of the review (relative path -> text) and its summary; no I/O besides cfn-lint."""
     reviews = review_stacks(assembly, linter)
-    readme = ["# Review: what will ship", "", INTRO, md.heading(2, "Summary"), "", _summary_table(reviews), ""]
+    permissions, denied = _permissions_section(assembly)
+    readme = ["# Review: what will ship", "", INTRO, md.heading(2, "Summary"), "", _summary_table(reviews), "", permissions]
     readme += [_stack_section(r) for r in reviews]
     files = {README: "\n".join(readme).rstrip("\n") + "\n"}
     for review in reviews:
@@ -151,6 +174,7 @@ def render(assembly: CloudAssembly, base: CloudAssembly | None = None,
         violations=sum(len(p.violations) for r in reviews for p in r.pipelines),
         nag_findings=sum(len(r.nag.findings) for r in reviews),
         lint_findings=sum(len(r.lint.findings) for r in reviews),
+        denied_calls=denied,
     )
     return files, summary
 

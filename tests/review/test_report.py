@@ -255,3 +255,27 @@ def test_open_findings_are_shown_with_their_construct_and_resource(review):
     text = lint.section(lint.LintResult("1.0", "eu-west-1", (finding,)), "x.template.json", 3)
     assert "\u26a0 1 findings" in text and "| `E3012` | error | 8 | `Resources/Key/Properties/EnableKeyRotation` |" in text
     assert "not installed" in lint.section(lint.LintResult("", "eu-west-1", ()), "x.template.json", 3)
+
+
+def test_the_report_checks_every_pipelines_runtime_calls(review):
+    section = review.readme.split("\n## Runtime permissions\n", 1)[1].split("\n## ", 1)[0]
+    # dev: 2 exports, 2 restores, 1 copy; prod: 2 exports, 2 restores, 2 copies.
+    assert "11 pipelines, " in section and "none denied." in section
+    assert review.summary.denied_calls == 0 and "0 denied runtime calls" in review.summary.line()
+
+
+def test_a_denied_runtime_call_is_named_in_the_report(review):
+    from ddb_datapipeline.review.report import _permissions_section
+
+    stacks = []
+    for stack in review.assembly.stacks:
+        template = copy.deepcopy(stack.template)
+        for logical_id in [k for k, r in template["Resources"].items() if k.startswith("RolesNodePolicy")]:
+            template["Resources"][logical_id]["Properties"]["PolicyDocument"]["Statement"] = [
+                s for s in template["Resources"][logical_id]["Properties"]["PolicyDocument"]["Statement"] if s["Sid"] != "TaskRunnerPolls"
+            ]
+        stacks.append(dataclasses.replace(stack, template=template))
+    text, denied = _permissions_section(dataclasses.replace(review.assembly, stacks=tuple(stacks)))
+    clusters = 8 + 3 * 2  # exports and restores run one cluster, copies two (source and target region)
+    assert denied == 2 * clusters  # PollForTask and the heartbeat, on every cluster
+    assert "datapipeline:PollForTask" in text and text.count("\u26a0") == denied + 1
