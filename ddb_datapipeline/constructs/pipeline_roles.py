@@ -162,8 +162,10 @@ class PipelineRoles(Construct):
         self.shared_policies.append(self.pipeline_role.node.find_child("DefaultPolicy"))
         in_regions = {"StringEquals": {"aws:RequestedRegion": regions}}
         clusters = [f"arn:{Aws.PARTITION}:elasticmapreduce:{r}:{Aws.ACCOUNT_ID}:cluster/*" for r in regions]
+        # A managed policy: it does not count against the role's 10,240 characters of inline policy,
+        # which the per-pipeline policies share.
         self._shared_policy(
-            iam.Policy,
+            iam.ManagedPolicy,
             "EmrServicePolicy",
             self.pipeline_role,
             "EMR launches instances, launch templates, security groups and network interfaces whose ids exist "

@@ -92,6 +92,7 @@ class World:
     topics: dict[str, Topic] = field(default_factory=dict)  # by ARN
     pipelines: list[Pipeline] = field(default_factory=list)
     paths: dict[str, str] = field(default_factory=dict)  # "<stack>/<logical id>" -> construct path in the stack
+    managed_policies: set[str] = field(default_factory=set)  # logical ids of customer managed policies
 
 
 def _physical(stack: StackArtifact, account: str, region: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -162,6 +163,7 @@ def _add_stack(world: World, stack: StackArtifact) -> None:
             policy = Policy(f"{stack.name}/{logical}", props["PolicyDocument"])
             if type_ == "AWS::IAM::ManagedPolicy":
                 managed[physical[logical]] = policy
+                world.managed_policies.add(logical)
             for role_name in props.get("Roles", []) or []:
                 world.roles[role_arns_by_name[role_name]].policies.append(policy)
     for logical, resource in resources.items():
