@@ -1,7 +1,7 @@
 """Server access logging for a bucket: one private, TLS-only destination bucket per stack."""
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -39,6 +39,8 @@ def log_access_of(bucket: s3.IBucket, *, destination: s3.Bucket, prefix: str) ->
             actions=["s3:PutObject"],
             principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
             resources=[destination.arn_for_objects(f"{prefix}*")],
-            conditions={"ArnLike": {"aws:SourceArn": bucket.bucket_arn}},
+            # Both keys, as the S3 User Guide's log-delivery policy shows: a bucket of that name in
+            # another account cannot write here.
+            conditions={"ArnLike": {"aws:SourceArn": bucket.bucket_arn}, "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
         )
     )

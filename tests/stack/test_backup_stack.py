@@ -269,3 +269,17 @@ def test_outputs_name_bucket_topic_tables_and_pipeline_ids(prod):
     value = Capture()
     prod.has_output("OrdersExportPipelineId", {"Value": value})
     assert "Ref" in value.as_object()
+
+
+def test_log_delivery_is_admitted_only_for_this_accounts_buckets(synthesis):
+    """aws:SourceArn alone matches a bucket of that name in any account; aws:SourceAccount pins ours."""
+    found = 0
+    for template_file in synthesis.outdir.glob("*.template.json"):
+        template = json.loads(template_file.read_text())
+        for policy in resources(template, "AWS::S3::BucketPolicy").values():
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                if statement.get("Principal") == {"Service": "logging.s3.amazonaws.com"}:
+                    found += 1
+                    assert set(statement["Condition"]) == {"ArnLike", "StringEquals"}, template_file.name
+                    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert found >= 6  # dev, prod, the staging bucket, the delivery artifacts and two replication buckets
