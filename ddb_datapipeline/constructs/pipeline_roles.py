@@ -222,7 +222,14 @@ class PipelineRoles(Construct):
         )
 
     def _shared_policy(self, kind: type, id: str, role: iam.Role | None, reason: str, *statements: iam.PolicyStatement) -> Construct:
-        policy = kind(self, id, roles=[role] if role else None, statements=list(statements))
+        if kind is iam.ManagedPolicy:
+            # Attached through the role's ManagedPolicyArns, so a stack deletion removes the role with
+            # its attachment (moto refuses to delete a role a ManagedPolicy's Roles list still names).
+            policy = iam.ManagedPolicy(self, id, statements=list(statements))
+            if role is not None:
+                role.add_managed_policy(policy)
+        else:
+            policy = kind(self, id, roles=[role] if role else None, statements=list(statements))
         acknowledge_wildcards(policy, reason)
         self.shared_policies.append(policy)
         return policy
