@@ -51,11 +51,11 @@ validate: $(VENV)/.installed
 # deploy (an update) or make destroy-local. DESTROY=1: destroy the stacks again before stopping.
 # With AWS_ENDPOINT_URL set, that emulator is used and nothing is started.
 deploy-local: setup
-	$(PY) -m ddb_datapipeline.local deploy $(if $(ENV),--env $(ENV)) $(if $(KEEP),--keep) $(if $(DESTROY),--destroy) $(if $(PORT),--port $(PORT))
+	$(PY) -m local_deploy deploy $(if $(ENV),--env $(ENV)) $(if $(KEEP),--keep) $(if $(DESTROY),--destroy) $(if $(PORT),--port $(PORT))
 
 # Destroys the stacks on the server kept by make deploy-local KEEP=1 (or on AWS_ENDPOINT_URL), then stops it.
 destroy-local: setup
-	$(PY) -m ddb_datapipeline.local destroy $(if $(ENV),--env $(ENV))
+	$(PY) -m local_deploy destroy $(if $(ENV),--env $(ENV))
 
 clean:
 	rm -rf cdk.out cdk.out.local review .pytest_cache

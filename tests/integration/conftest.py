@@ -12,7 +12,7 @@ from typing import Iterator
 
 import pytest
 
-from ddb_datapipeline.local import emulator
+from local_deploy import emulator
 
 MODULE_MARK = emulator.MODULE
 

@@ -15,9 +15,9 @@ from typing import Any
 import boto3
 import pytest
 
-from ddb_datapipeline.local import LocalDeployError, emulator
-from ddb_datapipeline.local.deploy import DeployResult, Options, deploy, destroy, environments, project_context
-from ddb_datapipeline.local.smoke import SmokeCheckFailed, read_assembly, smoke_check
+from local_deploy import LocalDeployError, emulator
+from local_deploy.deploy import DeployResult, Options, deploy, destroy, environments, project_context
+from local_deploy.smoke import SmokeCheckFailed, read_assembly, smoke_check
 from tests.integration.conftest import servers_started_by_this_process
 
 LOCAL_ACCOUNT = "123456789012"

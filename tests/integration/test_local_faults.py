@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ddb_datapipeline.local import LocalDeployError, emulator
-from ddb_datapipeline.local.deploy import Options, deploy, destroy
+from local_deploy import LocalDeployError, emulator
+from local_deploy.deploy import Options, deploy, destroy
 from tests.conftest import ROOT
 from tests.integration.conftest import servers_started_by_this_process
 
@@ -78,13 +78,13 @@ def test_destroy_without_a_kept_server_says_there_is_nothing_to_destroy(tmp_path
 
 
 def test_the_command_line_prints_one_line_without_a_traceback():
-    """An endpoint that does not answer, through ``python -m ddb_datapipeline.local`` as make runs it."""
+    """An endpoint that does not answer, through ``python -m local_deploy`` as make runs it."""
     with socket.socket() as sock:
         sock.bind(("localhost", 0))
         closed = sock.getsockname()[1]
     env = {**os.environ, "AWS_ENDPOINT_URL": f"http://localhost:{closed}"}
     result = subprocess.run(
-        [sys.executable, "-m", "ddb_datapipeline.local", "deploy"], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
+        [sys.executable, "-m", "local_deploy", "deploy"], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
     )
     assert result.returncode == 1
     assert result.stderr.splitlines() == [

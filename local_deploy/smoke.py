@@ -21,10 +21,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Callable
 
-from ..assembly import AssemblyError, StackArtifact, load_assembly
+from ddb_datapipeline.assembly import AssemblyError, StackArtifact, load_assembly
 from . import LocalDeployError
-from ..template_resolver import Resolver, Unresolvable
-from ..policies import is_tls_only
+from ddb_datapipeline.template_resolver import Resolver, Unresolvable
+from ddb_datapipeline.policies import is_tls_only
 from .smoke_common import Check, ClientFactory, compare_fields, describe_table, field_tuples, key_schema, policy_document, principals
 from .smoke_config import check_configuration, check_stray_pipelines
 from .smoke_report import BucketRow, PipelineRow, SmokeCheckFailed, SmokeReport, StackRow

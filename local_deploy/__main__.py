@@ -1,4 +1,4 @@
-"""``python -m ddb_datapipeline.local deploy|destroy`` (what ``make deploy-local`` and ``make destroy-local`` run).
+"""``python -m local_deploy deploy|destroy`` (what ``make deploy-local`` and ``make destroy-local`` run).
 
 Exit codes: 0 success, 1 failure (one line on stderr, no traceback; details in .local/deploy-local.log),
 130 interrupted. Whatever happens, an emulator this command started is stopped unless ``--keep``.
@@ -15,7 +15,7 @@ from .deploy import Options, deploy, destroy
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ddb_datapipeline.local", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m local_deploy", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     deploy_parser = commands.add_parser("deploy", help="deploy every environment to a local emulator, check it, print a summary")
     deploy_parser.add_argument("--env", help="only this environment (default: all)")

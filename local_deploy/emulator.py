@@ -1,6 +1,6 @@
 """The local AWS: a moto server on ``localhost``, started in its own process group and always stopped.
 
-Run as ``python -m ddb_datapipeline.local.emulator --port PORT`` it is the server process itself:
+Run as ``python -m local_deploy.emulator --port PORT`` it is the server process itself:
 moto with the fixes of :mod:`moto_fixes`. Imported, it starts, waits for and stops that process.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Iterator, Sequence
 from . import LocalDeployError
 
 HOST = "localhost"  # moto resolves template URLs by host and only serves localhost path-style URLs
-MODULE = "ddb_datapipeline.local.emulator"
+MODULE = "local_deploy.emulator"
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 5.0
 POLL_SECONDS = 0.1
@@ -111,8 +111,10 @@ def start(
     argv = list(command) if command is not None else server_command(port, parent_pid=os.getpid() if stop_with_parent else None)
     with open(log_path, "wb") as log:
         try:
+            # From the repository root, where ``local_deploy`` is importable (it is not installed).
             process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                cwd=Path(__file__).resolve().parents[1],
             )
         except OSError as error:
             raise LocalDeployError(f"cannot start the emulator ({argv[0]}): {error.strerror or error}") from None

@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 from . import LocalDeployError
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 CLI = ROOT / "node_modules" / ".bin" / "cdk"
 CLI_TIMEOUT_SECONDS = 900
 LOCAL_ACCESS_KEY = "test"

@@ -91,7 +91,7 @@ def project_context() -> dict[str, Any]:
 
 def environments(options: Options) -> list[Any]:
     """The environments to deploy, as ``app_builder.plan`` selects them (without importing the CDK)."""
-    from ..config import ConfigError, load_environments, select_environments
+    from ddb_datapipeline.config import ConfigError, load_environments, select_environments
 
     context = options.context if options.context is not None else project_context()
     try:

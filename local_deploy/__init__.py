@@ -1,6 +1,6 @@
 """Deploy every environment to a local AWS emulator (a moto server), check it, tear it down.
 
-``python -m ddb_datapipeline.local deploy|destroy`` (``make deploy-local`` / ``make destroy-local``).
+``python -m local_deploy deploy|destroy`` (``make deploy-local`` / ``make destroy-local``).
 Nothing here is imported by the app: local settings reach the synthesis only through ``-c local=true``.
 """
 from __future__ import annotations

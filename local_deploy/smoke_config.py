@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from ..assembly import StackArtifact
+from ddb_datapipeline.assembly import StackArtifact
 from .smoke_common import Check, describe_table, key_schema, list_pipelines
 from .smoke_report import TableRow
 
