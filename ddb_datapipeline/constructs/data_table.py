@@ -9,20 +9,11 @@ from constructs import Construct
 
 from .acknowledge import acknowledge
 
-_ENCRYPTION = {
-    "CUSTOMER_MANAGED": dynamodb.TableEncryption.CUSTOMER_MANAGED,
-    "AWS_MANAGED": dynamodb.TableEncryption.AWS_MANAGED,
-    "AWS_OWNED": dynamodb.TableEncryption.DEFAULT,
-}
-
-
-def _attribute(name: str, type_: str) -> dynamodb.Attribute:
-    return dynamodb.Attribute(name=name, type=getattr(dynamodb.AttributeType, {"S": "STRING", "N": "NUMBER", "B": "BINARY"}[type_]))
-
 
 class DataTable(Construct):
-    """With ``retain`` the table survives a stack deletion or a replacement and refuses deletion
-    through the API as well (deletion protection); point-in-time recovery is on unless turned off."""
+    """A table with the project's defaults: a customer managed key with rotation, point-in-time
+    recovery, and with ``retain`` (the default) a table that survives a stack deletion or a
+    replacement and refuses deletion through the API as well (deletion protection)."""
 
     def __init__(
         self,
@@ -30,21 +21,21 @@ class DataTable(Construct):
         id: str,
         *,
         table_name: str,
-        partition_key: tuple[str, str],
-        sort_key: tuple[str, str] | None = None,
-        billing_mode: str = "PAY_PER_REQUEST",
+        partition_key: dynamodb.Attribute,
+        sort_key: dynamodb.Attribute | None = None,
+        billing_mode: dynamodb.BillingMode = dynamodb.BillingMode.PAY_PER_REQUEST,
         read_capacity: int | None = None,
         write_capacity: int | None = None,
         point_in_time_recovery: bool = True,
-        encryption: str = "CUSTOMER_MANAGED",
-        stream: str | None = None,
+        encryption: dynamodb.TableEncryption = dynamodb.TableEncryption.CUSTOMER_MANAGED,
+        stream: dynamodb.StreamViewType | None = None,
         resource_policy: iam.PolicyDocument | None = None,
-        retain: bool,
+        retain: bool = True,
     ) -> None:
         super().__init__(scope, id)
         removal = RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY
         self.key: kms.IKey | None = None
-        if encryption == "CUSTOMER_MANAGED":
+        if encryption == dynamodb.TableEncryption.CUSTOMER_MANAGED:
             self.key = kms.Key(
                 self, "Key", description=f"Encrypts DynamoDB table {table_name}", enable_key_rotation=True, removal_policy=removal
             )
@@ -52,17 +43,17 @@ class DataTable(Construct):
             self,
             "Table",
             table_name=table_name,
-            partition_key=_attribute(*partition_key),
-            sort_key=_attribute(*sort_key) if sort_key else None,
-            billing_mode=getattr(dynamodb.BillingMode, billing_mode),
+            partition_key=partition_key,
+            sort_key=sort_key,
+            billing_mode=billing_mode,
             read_capacity=read_capacity,
             write_capacity=write_capacity,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=point_in_time_recovery
             ),
-            encryption=_ENCRYPTION[encryption],
+            encryption=encryption,
             encryption_key=self.key,
-            stream=getattr(dynamodb.StreamViewType, stream) if stream else None,
+            stream=stream,
             resource_policy=resource_policy,
             deletion_protection=retain,
             removal_policy=removal,

@@ -14,35 +14,41 @@ COPIES_PREFIX = "copies"
 COPY_STAGING_RETENTION_DAYS = 14  # a safety net: a successful copy removes its run folder itself
 
 
+def exports_prefix(table_name: str) -> str:
+    return f"{EXPORTS_PREFIX}/{table_name}"
+
+
+def logs_prefix(pipeline: str) -> str:
+    return f"{LOGS_PREFIX}/{pipeline}"
+
+
+def s3_uri(bucket: s3.IBucket, prefix: str) -> str:
+    return f"s3://{bucket.bucket_name}/{prefix}"
+
+
 class ExportBucket(Construct):
     """KMS-encrypted, versioned, TLS-only, private, access-logged; exports expire after the retention
-    and may move to a colder storage class first. Pass ``existing_bucket`` (and its ``existing_key``)
-    to write into a bucket this stack does not own; it is then used exactly as it is.
-    ``kms_encrypted=False`` (S3-managed keys) is for a bucket that another account writes into, where a
-    customer key would need a key policy across accounts."""
+    and may move to a colder storage class (``transition_storage_class``, the S3 API name) first.
+    Retained on stack deletion unless ``retain=False``. ``kms_encrypted=False`` (S3-managed keys) is
+    for a bucket that another account writes into, where a customer key would need a key policy
+    across accounts."""
 
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
-        retain: bool,
-        export_retention_days: int,
-        transition_after_days: int | None,
-        transition_storage_class: str,
-        log_retention_days: int,
-        existing_bucket: s3.IBucket | None = None,
-        existing_key: kms.IKey | None = None,
+        retain: bool = True,
+        export_retention_days: int = 35,
+        transition_after_days: int | None = None,
+        transition_storage_class: str = "GLACIER_IR",
+        log_retention_days: int = 90,
         kms_encrypted: bool = True,
         bucket_name: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         removal = RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY
-        if existing_bucket is not None:
-            self.bucket: s3.IBucket = existing_bucket
-            self.key: kms.IKey | None = existing_key
-            return
-        self.key = (
+        self.key: kms.IKey | None = (
             kms.Key(
                 self,
                 "Key",
@@ -62,7 +68,7 @@ class ExportBucket(Construct):
                     transition_after=Duration.days(transition_after_days),
                 )
             )
-        self.bucket = s3.Bucket(
+        self.bucket: s3.IBucket = s3.Bucket(
             self,
             "Bucket",
             bucket_name=bucket_name,
@@ -99,12 +105,3 @@ class ExportBucket(Construct):
         # Through a bucket policy, whatever the app's feature flags (the ACL route would clash with
         # bucket-owner-enforced ownership).
         log_access_of(self.bucket, destination=access_logs, prefix="export-bucket/")
-
-    def exports_prefix(self, table_name: str) -> str:
-        return f"{EXPORTS_PREFIX}/{table_name}"
-
-    def logs_prefix(self, pipeline: str) -> str:
-        return f"{LOGS_PREFIX}/{pipeline}"
-
-    def uri(self, prefix: str) -> str:
-        return f"s3://{self.bucket.bucket_name}/{prefix}"

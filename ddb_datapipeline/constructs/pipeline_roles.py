@@ -15,7 +15,7 @@ requests against these policies, and fails on a grant no request uses.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 from aws_cdk import Aws, Stack
 from aws_cdk import aws_iam as iam
@@ -26,7 +26,6 @@ from constructs import Construct
 
 from ..permissions import runtime_calls as calls
 from .acknowledge import acknowledge_wildcards
-from .export_bucket import ExportBucket
 
 EMR_SERVICE_EC2_ACTIONS = sorted({*calls.EMR_CREATES, *calls.EMR_MODIFIES, *calls.EMR_DESCRIBES})
 EMR_CLUSTER_ACTIONS = list(calls.DP_CLUSTER_CALLS)
@@ -104,37 +103,32 @@ class NodeRole(Construct):
 
 
 class PipelineRoles(Construct):
-    """The stack's pipeline role, the policy every node role shares, and a factory of node roles.
+    """The pipeline role every pipeline of a stack shares, and the two managed policies that hold
+    what is the same for all of them: EMR's service permissions (on the pipeline role) and Task
+    Runner's (on every node role).
 
-    ``cluster_regions`` lists every region a pipeline of this stack starts a cluster in (a copy to
-    another region imports there); EMR, EC2 and Task Runner actions are pinned to those regions."""
+    Regions, node roles and alarm topics are added as pipelines are declared (``use_region``,
+    ``admit``, ``grant_alarm``); the statements that name them grow until synthesis. EMR, EC2 and Task
+    Runner actions are pinned to the regions a pipeline starts a cluster in."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        bucket: ExportBucket,
-        alert_topic: sns.ITopic,
-        alert_key: kms.IKey | None,
-        cluster_regions: Sequence[str] = (),
-        role_name_prefix: str | None = None,
-    ) -> None:
+    def __init__(self, scope: Construct, id: str, *, regions: Sequence[str] = (), role_name: str | None = None) -> None:
         super().__init__(scope, id)
-        self._bucket = bucket
-        self.shared_policies: list[Construct] = []  # what every pipeline needs before it activates
-        home = Stack.of(self).region
-        self._regions = regions = sorted({home, *cluster_regions})
+        self.home = Stack.of(self).region
+        self._regions: list[str] = []
+        self._topics: set[str] = set()
         self.pipeline_role = iam.Role(
             self,
             "PipelineRole",
-            role_name=f"{role_name_prefix}-pipeline" if role_name_prefix else None,
+            role_name=role_name,
             description="AWS Data Pipeline role and EMR service role of the DynamoDB pipelines",
             assumed_by=iam.ServicePrincipal("datapipeline.amazonaws.com"),
         )
         # EMR assumes the service role for clusters of this account only (confused-deputy guard, as
         # the EMR Management Guide's service-role trust policy shows).
-        self.pipeline_role.assume_role_policy.add_statements(  # type: ignore[union-attr]
+        trust = self.pipeline_role.assume_role_policy
+        if trust is None:  # never: a role built with assumed_by has a trust document
+            raise RuntimeError("the pipeline role has no trust policy")
+        trust.add_statements(
             iam.PolicyStatement(
                 actions=["sts:AssumeRole"],
                 principals=[iam.ServicePrincipal("elasticmapreduce.amazonaws.com")],
@@ -144,28 +138,35 @@ class PipelineRoles(Construct):
                 },
             )
         )
-        self._passable = [self.pipeline_role.role_arn]
-        self._readable_nodes: list[str] = []
-        self._profiles: list[str] = []
-        self.pipeline_role.add_to_policy(
-            iam.PolicyStatement(sid="PublishFailureAlarms", actions=["sns:Publish"], resources=[alert_topic.topic_arn])
+        self._pass = iam.PolicyStatement(
+            sid="PassTheRolesToEmrAndEc2",
+            actions=["iam:PassRole"],
+            resources=[self.pipeline_role.role_arn],
+            conditions={"StringEquals": {"iam:PassedToService": ["elasticmapreduce.amazonaws.com", "ec2.amazonaws.com"]}},
         )
-        if alert_key is not None:
-            self.pipeline_role.add_to_policy(
-                iam.PolicyStatement(
-                    sid="EncryptFailureAlarms",
-                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                    resources=[alert_key.key_arn],
-                    conditions={"StringEquals": {"kms:ViaService": f"sns.{home}.amazonaws.com"}},
-                )
-            )
-        self.shared_policies.append(self.pipeline_role.node.find_child("DefaultPolicy"))
-        in_regions = {"StringEquals": {"aws:RequestedRegion": regions}}
-        clusters = [f"arn:{Aws.PARTITION}:elasticmapreduce:{r}:{Aws.ACCOUNT_ID}:cluster/*" for r in regions]
+        self._read_roles = iam.PolicyStatement(sid="ReadTheRoles", actions=["iam:GetRole"], resources=[self.pipeline_role.role_arn])
+        self._read_profiles = iam.PolicyStatement(sid="ReadTheInstanceProfiles", actions=["iam:GetInstanceProfile"])
+        self._publish = iam.PolicyStatement(sid="PublishFailureAlarms", actions=["sns:Publish"])
+        self._encrypt_alarms = iam.PolicyStatement(
+            sid="EncryptFailureAlarms",
+            actions=["kms:Decrypt", "kms:GenerateDataKey"],
+            conditions={"StringEquals": {"kms:ViaService": f"sns.{self.home}.amazonaws.com"}},
+        )
+        for statement in (self._pass, self._read_roles):
+            self.pipeline_role.add_to_policy(statement)
+        self.shared_policies: list[Construct] = [self.pipeline_role.node.find_child("DefaultPolicy")]
+
+        # Statements whose region condition or per-region resources grow with use_region.
+        self._in_regions: list[iam.PolicyStatement] = []
+        self._per_region: list[tuple[iam.PolicyStatement, Callable[[str], list[str]]]] = []
+        launch = self._regional(iam.PolicyStatement(sid="LaunchClusters", actions=["elasticmapreduce:RunJobFlow"], resources=["*"]))
+        manage = self._regional(
+            iam.PolicyStatement(sid="ManageClustersOfThisAccount", actions=EMR_CLUSTER_ACTIONS), _cluster_arns
+        )
+        instances = self._regional(iam.PolicyStatement(sid="RunClusterInstances", actions=EMR_SERVICE_EC2_ACTIONS, resources=["*"]))
         # A managed policy: it does not count against the role's 10,240 characters of inline policy,
         # which the per-pipeline policies share.
         self._shared_policy(
-            iam.ManagedPolicy,
             "EmrServicePolicy",
             self.pipeline_role,
             "EMR launches instances, launch templates, security groups and network interfaces whose ids exist "
@@ -173,9 +174,9 @@ class PipelineRoles(Construct):
             "EmrCluster cannot tag them, so EMR's tag-scoped v2 statements do not apply. Each action is named "
             "(no service wildcard), pinned to the pipelines' regions; cluster actions are limited to this "
             "account's clusters; the service-linked role to EMR's cleanup role.",
-            iam.PolicyStatement(sid="LaunchClusters", actions=["elasticmapreduce:RunJobFlow"], resources=["*"], conditions=in_regions),
-            iam.PolicyStatement(sid="ManageClustersOfThisAccount", actions=EMR_CLUSTER_ACTIONS, resources=clusters, conditions=in_regions),
-            iam.PolicyStatement(sid="RunClusterInstances", actions=EMR_SERVICE_EC2_ACTIONS, resources=["*"], conditions=in_regions),
+            launch,
+            manage,
+            instances,
             iam.PolicyStatement(
                 sid="CreateEmrCleanupRoleOnce",
                 actions=["iam:CreateServiceLinkedRole"],
@@ -183,9 +184,8 @@ class PipelineRoles(Construct):
                 conditions={"StringEquals": {"iam:AWSServiceName": "elasticmapreduce.amazonaws.com"}},
             ),
         )
-        home_only = {"StringEquals": {"aws:RequestedRegion": home}}
+        home_only = {"StringEquals": {"aws:RequestedRegion": self.home}}
         self.node_policy = self._shared_policy(
-            iam.ManagedPolicy,
             "NodePolicy",
             None,
             "Task Runner's PollForTask and ReportTaskRunnerHeartbeat have no resource type, and a pipeline's id "
@@ -202,70 +202,73 @@ class PipelineRoles(Construct):
             iam.PolicyStatement(
                 sid="TaskRunnerReports",
                 actions=["datapipeline:ReportTaskProgress", "datapipeline:SetTaskStatus"],
-                resources=[f"arn:{Aws.PARTITION}:datapipeline:{home}:{Aws.ACCOUNT_ID}:pipeline/*"],
+                resources=[f"arn:{Aws.PARTITION}:datapipeline:{self.home}:{Aws.ACCOUNT_ID}:pipeline/*"],
                 conditions=home_only,
             ),
-            iam.PolicyStatement(sid="RunStepsOnTheCluster", actions=TASK_RUNNER_CLUSTER_ACTIONS, resources=clusters, conditions=in_regions),
-            iam.PolicyStatement(
-                sid="InstallTaskRunner",
-                actions=["s3:GetObject"],
-                resources=[
-                    *(f"arn:{Aws.PARTITION}:s3:::datapipeline-{r}/{r}/*" for r in regions),
-                    *(f"arn:{Aws.PARTITION}:s3:::{r}.elasticmapreduce/libs/script-runner/*" for r in regions),
-                ],
-            ),
-            iam.PolicyStatement(
-                sid="ReadTheConnectorJar",
-                actions=["s3:GetObject"],
-                resources=[f"arn:{Aws.PARTITION}:s3:::dynamodb-dpl-{r}/emr-ddb-storage-handler/*" for r in regions],
-            ),
+            self._regional(iam.PolicyStatement(sid="RunStepsOnTheCluster", actions=TASK_RUNNER_CLUSTER_ACTIONS), _cluster_arns),
+            self._regional(iam.PolicyStatement(sid="InstallTaskRunner", actions=["s3:GetObject"]), _task_runner_objects, conditioned=False),
+            self._regional(iam.PolicyStatement(sid="ReadTheConnectorJar", actions=["s3:GetObject"]), _connector_jars, conditioned=False),
         )
+        for region in [self.home, *regions]:
+            self.use_region(region)
 
-    def _shared_policy(self, kind: type, id: str, role: iam.Role | None, reason: str, *statements: iam.PolicyStatement) -> Construct:
-        if kind is iam.ManagedPolicy:
-            # Attached through the role's ManagedPolicyArns, so a stack deletion removes the role with
-            # its attachment (moto refuses to delete a role a ManagedPolicy's Roles list still names).
-            policy = iam.ManagedPolicy(self, id, statements=list(statements))
-            if role is not None:
-                role.add_managed_policy(policy)
-        else:
-            policy = kind(self, id, roles=[role] if role else None, statements=list(statements))
+    def _regional(self, statement: iam.PolicyStatement, resources: Callable[[str], list[str]] | None = None,
+                  *, conditioned: bool = True) -> iam.PolicyStatement:
+        if conditioned:
+            self._in_regions.append(statement)
+        if resources is not None:
+            self._per_region.append((statement, resources))
+        return statement
+
+    def _shared_policy(self, id: str, role: iam.Role | None, reason: str, *statements: iam.PolicyStatement) -> iam.ManagedPolicy:
+        # Attached through the role's ManagedPolicyArns, so a stack deletion removes the role with
+        # its attachment (moto refuses to delete a role a ManagedPolicy's Roles list still names).
+        policy = iam.ManagedPolicy(self, id, statements=list(statements))
+        if role is not None:
+            role.add_managed_policy(policy)
         acknowledge_wildcards(policy, reason)
         self.shared_policies.append(policy)
         return policy
 
-    def add_node_role(self, id: str, *, description: str, role_name: str | None = None) -> NodeRole:
-        """A node role for one pipeline: it shares only the node policy, and the pipeline role may pass it."""
-        nodes = NodeRole(self, id, description=description, role_name=role_name)
-        nodes.role.add_managed_policy(self.node_policy)  # type: ignore[arg-type]
-        self._passable.append(nodes.role.role_arn)
-        self._readable_nodes.append(nodes.role.role_arn)
-        self._profiles.append(nodes.instance_profile.instance_profile_arn)
-        return nodes
+    @property
+    def regions(self) -> list[str]:
+        return list(self._regions)
 
-    def finalize(self) -> None:
-        """Adds the statements that name every node role; called once all pipelines are declared."""
-        self.pipeline_role.add_to_policy(
-            iam.PolicyStatement(
-                sid="PassTheRolesToEmrAndEc2",
-                actions=["iam:PassRole"],
-                resources=self._passable,
-                conditions={"StringEquals": {"iam:PassedToService": ["elasticmapreduce.amazonaws.com", "ec2.amazonaws.com"]}},
-            )
-        )
-        self.pipeline_role.add_to_policy(iam.PolicyStatement(sid="ReadTheRoles", actions=["iam:GetRole"], resources=self._passable))
-        if self._profiles:
-            self.pipeline_role.add_to_policy(
-                iam.PolicyStatement(sid="ReadTheInstanceProfiles", actions=["iam:GetInstanceProfile"], resources=self._profiles)
-            )
+    def use_region(self, region: str) -> None:
+        """Lets EMR, EC2 and Task Runner work in ``region`` (where a pipeline starts a cluster)."""
+        if region in self._regions:
+            return
+        self._regions.append(region)
+        for statement in self._in_regions:
+            statement.add_condition("StringEquals", {"aws:RequestedRegion": sorted(self._regions)})
+        for statement, resources in self._per_region:
+            statement.add_resources(*resources(region))
 
-    def bucket_prefix(self, prefix: str, actions: tuple[str, ...], *, emrfs: bool = False, emrfs_writes: bool = False) -> PrefixAccess:
-        """Access to a prefix of this stack's export bucket."""
-        return PrefixAccess(self._bucket.bucket, self._bucket.key, prefix, actions, emrfs=emrfs or emrfs_writes, emrfs_writes=emrfs_writes)
+    def admit(self, nodes: NodeRole) -> None:
+        """A pipeline's node role: it gets the node policy, and the pipeline role may pass and read it."""
+        nodes.role.add_managed_policy(self.node_policy)
+        self._pass.add_resources(nodes.role.role_arn)
+        self._read_roles.add_resources(nodes.role.role_arn)
+        if not self._read_profiles.has_resource:
+            self.pipeline_role.add_to_policy(self._read_profiles)
+        self._read_profiles.add_resources(nodes.instance_profile.instance_profile_arn)
+
+    def grant_alarm(self, topic: sns.ITopic, key: kms.IKey | None) -> None:
+        """The pipeline role publishes the alarms of a pipeline to ``topic`` (encrypted with ``key``)."""
+        if topic.topic_arn in self._topics:
+            return
+        if not self._topics:
+            self.pipeline_role.add_to_policy(self._publish)
+        self._topics.add(topic.topic_arn)
+        self._publish.add_resources(topic.topic_arn)
+        if key is not None:
+            if not self._encrypt_alarms.has_resource:
+                self.pipeline_role.add_to_policy(self._encrypt_alarms)
+            self._encrypt_alarms.add_resources(key.key_arn)
 
     def grant_pipeline(
         self,
-        id: str,
+        scope: Construct,
         *,
         nodes: NodeRole,
         tables: Sequence[tuple[TableRef, tuple[str, ...]]],
@@ -273,12 +276,12 @@ class PipelineRoles(Construct):
         service_prefixes: Sequence[PrefixAccess],
     ) -> list[iam.Policy]:
         """One policy on the pipeline's node role (its tables, keys and prefixes) and one on the
-        pipeline role (its log prefix, and what its preconditions read)."""
-        node_policy = iam.Policy(self, f"{id}Nodes", roles=[nodes.role])
+        pipeline role (its log prefix, and what its preconditions read), both declared in ``scope``."""
+        node_policy = iam.Policy(scope, "NodePermissions", roles=[nodes.role])
         for table, actions in tables:
             node_policy.add_statements(iam.PolicyStatement(actions=list(actions), resources=[table.table_arn]))
             _add_table_key(node_policy, table, TABLE_KEY_WRITE if "dynamodb:BatchWriteItem" in actions else TABLE_KEY_READ)
-        service = iam.Policy(self, f"{id}Service", roles=[self.pipeline_role])
+        service = iam.Policy(scope, "ServicePermissions", roles=[self.pipeline_role])
         for policy, prefixes in ((node_policy, node_prefixes), (service, service_prefixes)):
             for access in prefixes:
                 _add_prefix_access(policy, access)
@@ -288,11 +291,23 @@ class PipelineRoles(Construct):
                     iam.PolicyStatement(
                         actions=actions,
                         resources=[key_arn],
-                        conditions={"StringEquals": {"kms:ViaService": f"s3.{Stack.of(self).region}.amazonaws.com"}},
+                        conditions={"StringEquals": {"kms:ViaService": f"s3.{self.home}.amazonaws.com"}},
                     )
                 )
             acknowledge_wildcards(policy, lambda finding: TABLE_KEY_REASON if ":key/*" in finding else PREFIX_REASON)
         return [node_policy, service]
+
+
+def _cluster_arns(region: str) -> list[str]:
+    return [f"arn:{Aws.PARTITION}:elasticmapreduce:{region}:{Aws.ACCOUNT_ID}:cluster/*"]
+
+
+def _task_runner_objects(region: str) -> list[str]:
+    return [f"arn:{Aws.PARTITION}:s3:::datapipeline-{region}/{region}/*", f"arn:{Aws.PARTITION}:s3:::{region}.elasticmapreduce/libs/script-runner/*"]
+
+
+def _connector_jars(region: str) -> list[str]:
+    return [f"arn:{Aws.PARTITION}:s3:::dynamodb-dpl-{region}/emr-ddb-storage-handler/*"]
 
 
 def _bucket_key_actions(prefixes: Sequence[PrefixAccess]) -> dict[str, list[str]]:

@@ -1,8 +1,19 @@
-"""The export, restore and copy pipelines of one table, wired to the shared bucket, roles and topic."""
+"""The public pipeline constructs: export a table, restore an export, copy a table into another.
+
+Each takes CDK interfaces (``ITable``, ``IBucket``, ``ITopic``) and derives what it can from them:
+the table's name and key, the bucket's key. What is not given is created: the alarm topic, the
+stack's shared ``PipelineRoles``. Each pipeline gets a node role of its own (its EMR cluster's
+identity), so a cluster reaches only its own table(s), folders and keys.
+"""
 from __future__ import annotations
 
-from aws_cdk import Stack
+from dataclasses import dataclass
+from typing import Sequence
+
+from aws_cdk import Stack, Token
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
@@ -13,43 +24,122 @@ from ..definition.emr import ClusterSpec
 from ..definition.export import ExportSpec, build_export_definition
 from ..definition.model import PipelineDefinition
 from ..definition.restore import RestoreSpec, build_restore_definition
+from .alert_topic import AlertTopic
 from .data_pipeline import DataPipeline
-from .export_bucket import COPIES_PREFIX, ExportBucket
+from .export_bucket import COPIES_PREFIX, exports_prefix, logs_prefix, s3_uri
 from .pipeline_roles import BATCH_WRITE, EXPORT_WRITES, LOG_WRITES, READS, SCAN, NodeRole, PipelineRoles, PrefixAccess, TableRef
 
 PIPELINE_NAME_PREFIX = "ddb"
+SERVICE_LOG_ACCESS = ("s3:GetObject", "s3:PutObject")
+DAILY = ScheduleSpec("1 day")
+ROLES_ID = "DdbPipelineRoles"
+
+
+class PipelineConfigurationError(ValueError):
+    """A construct was given arguments that cannot work together; the message is one line."""
 
 
 def copy_staging_prefix(table_name: str, label: str) -> str:
-    """The folder of a copy's staging runs, in this stack's bucket or the target account's."""
+    """The folder of a copy's staging runs, in the source's bucket or the target account's."""
     return f"{COPIES_PREFIX}/{table_name}-to-{label}"
-SERVICE_LOG_ACCESS = ("s3:GetObject", "s3:PutObject")
+
+
+def physical_table_name(table: dynamodb.ITable) -> str:
+    """The table's name as a plain string: pipelines and their folders are named after it."""
+    name = table.table_name
+    if not Token.is_unresolved(name):
+        return name
+    resource = table.node.default_child
+    declared = getattr(resource, "table_name", None)
+    if isinstance(declared, str) and not Token.is_unresolved(declared):
+        return declared
+    raise PipelineConfigurationError(
+        f"{table.node.path}: the table has no fixed name; give it table_name (pipelines and export folders are named after it)"
+    )
+
+
+def table_ref(table: dynamodb.ITable) -> TableRef:
+    """The table's ARN and key: a table this app declares has its key (or none, for AWS-owned and
+    AWS-managed keys); one it only references may use a key this app cannot name."""
+    declared = isinstance(table, (dynamodb.Table, dynamodb.TableV2))
+    key = table.encryption_key
+    return TableRef(
+        table.table_arn,
+        physical_table_name(table),
+        table.env.region,
+        table.env.account,
+        key=key,
+        key_elsewhere=key is None and not declared,
+    )
+
+
+def default_roles(scope: Construct) -> PipelineRoles:
+    """The stack's one ``PipelineRoles``, created by the first pipeline that is given none."""
+    stack = Stack.of(scope)
+    found = stack.node.try_find_child(ROLES_ID)
+    return found if isinstance(found, PipelineRoles) else PipelineRoles(stack, ROLES_ID)
 
 
 class _TablePipeline(Construct):
-    """What the three kinds share: a log prefix, settings, tags, and waiting for the permissions."""
+    """What the three kinds share: roles, a node role, the log folder, settings, alarms, tags, and
+    waiting for the permissions before activation."""
 
     kind = ""
 
-    def __init__(self, scope: Construct, id: str, *, table_name: str, environment: str, bucket: ExportBucket, roles: PipelineRoles, alert_topic: sns.ITopic, log_name: str, nodes_role_name: str | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        table_name: str,
+        bucket: s3.IBucket,
+        bucket_key: kms.IKey | None,
+        environment: str,
+        roles: PipelineRoles | None,
+        alert_topic: sns.ITopic | None,
+        alert_key: kms.IKey | None,
+        log_name: str,
+        nodes_role_name: str | None = None,
+    ) -> None:
         super().__init__(scope, id)
         self.table_name = table_name
         self.environment = environment
         self.bucket = bucket
-        self.roles = roles
-        self.log_prefix = bucket.logs_prefix(log_name)
+        self.bucket_key = bucket_key if bucket_key is not None else bucket.encryption_key
+        self.roles = roles if roles is not None else default_roles(self)
+        if alert_topic is None:
+            created = AlertTopic(self, "Alerts", emails=[])
+            alert_topic, alert_key = created.topic, created.key
+        self.alert_topic = alert_topic
+        self.roles.grant_alarm(alert_topic, alert_key)
+        self.log_prefix = logs_prefix(log_name)
         # This pipeline's own cluster identity: nothing another pipeline's nodes may use.
-        self.nodes: NodeRole = roles.add_node_role(
-            f"{id}NodeRole", description=f"EMR nodes of the {self.kind} pipeline {log_name}", role_name=nodes_role_name
-        )
+        self.nodes = NodeRole(self, "Nodes", description=f"EMR nodes of the {self.kind} pipeline {log_name}", role_name=nodes_role_name)
+        self.roles.admit(self.nodes)
         self.settings = PipelineSettings(
             region=Stack.of(self).region,
-            role=roles.pipeline_role.role_name,
+            role=self.roles.pipeline_role.role_name,
             resource_role=self.nodes.instance_profile.instance_profile_name,
-            log_uri=bucket.uri(self.log_prefix) + "/",
+            log_uri=s3_uri(bucket, self.log_prefix) + "/",
             alarm_topic_arn=alert_topic.topic_arn,
         )
         self.name_prefix = f"{PIPELINE_NAME_PREFIX}-{environment}-{log_name}"
+
+    def prefix(self, prefix: str, actions: tuple[str, ...], *, emrfs: bool = False, emrfs_writes: bool = False) -> PrefixAccess:
+        """Access to a prefix of this pipeline's bucket."""
+        return PrefixAccess(self.bucket, self.bucket_key, prefix, actions, emrfs=emrfs or emrfs_writes, emrfs_writes=emrfs_writes)
+
+    def _grant(self, *, tables: Sequence[tuple[TableRef, tuple[str, ...]]], node_prefixes: Sequence[PrefixAccess],
+               service_prefixes: Sequence[PrefixAccess] = ()) -> list[iam.Policy]:
+        logs_for_nodes = self.prefix(self.log_prefix, LOG_WRITES)
+        logs_for_service = self.prefix(self.log_prefix, SERVICE_LOG_ACCESS)
+        return self.roles.grant_pipeline(
+            self,
+            nodes=self.nodes,
+            tables=tables,
+            node_prefixes=[*node_prefixes, logs_for_nodes],
+            service_prefixes=[logs_for_service, *service_prefixes],
+        )
 
     def _declare(self, *, description: str, definition: PipelineDefinition, activate: bool, granted: list[iam.Policy]) -> None:
         self.pipeline = DataPipeline(
@@ -67,36 +157,49 @@ class _TablePipeline(Construct):
                 "ddb-datapipeline:environment": self.environment,
             },
         )
+        self.pipeline_id = self.pipeline.pipeline_id
         # Activation uses the roles at once, so their policies must exist first.
         for policy in [*self.roles.shared_policies, *granted]:
             self.pipeline.node.add_dependency(policy)
 
-    def _logs(self) -> tuple[PrefixAccess, PrefixAccess]:
-        """Node-side and service-side access to this pipeline's log prefix."""
-        return self.roles.bucket_prefix(self.log_prefix, LOG_WRITES), self.roles.bucket_prefix(self.log_prefix, SERVICE_LOG_ACCESS)
-
 
 class ExportPipeline(_TablePipeline):
-    """Exports ``table`` into ``exports/<table>/<run time>/`` on a schedule, or on each activation.
-    Activated on deploy: a scheduled export starts at its first period; an on-demand one runs once."""
+    """Exports ``table`` into ``exports/<table>/<run time>/`` of ``bucket`` every day (``schedule``),
+    or once per activation with ``schedule=None``. Activated on deploy: a scheduled export starts at its
+    first period, an on-demand one runs once.
+
+    ``bucket_key`` is needed only for an imported bucket whose KMS key the bucket object does not carry;
+    ``roles`` defaults to the stack's shared roles, ``alert_topic`` to a new encrypted topic."""
 
     kind = "export"
 
-    def __init__(self, scope: Construct, id: str, *, table: TableRef, table_name: str, environment: str, bucket: ExportBucket, roles: PipelineRoles, alert_topic: sns.ITopic, cluster: ClusterSpec, schedule: ScheduleSpec | None, read_ratio: float, compress: bool) -> None:
-        super().__init__(scope, id, table_name=table_name, environment=environment, bucket=bucket, roles=roles, alert_topic=alert_topic, log_name=f"{table_name}-export")
-        prefix = bucket.exports_prefix(table_name)
-        node_logs, service_logs = self._logs()
-        granted = roles.grant_pipeline(
-            id,
-            nodes=self.nodes,
-            tables=[(table, SCAN)],
-            node_prefixes=[roles.bucket_prefix(prefix, EXPORT_WRITES, emrfs_writes=True), node_logs],
-            service_prefixes=[service_logs],
-        )
-        spec = ExportSpec(table_name=table_name, output_uri=bucket.uri(prefix), read_ratio=read_ratio, cluster=cluster, schedule=schedule, compress=compress)
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        table: dynamodb.ITable,
+        bucket: s3.IBucket,
+        bucket_key: kms.IKey | None = None,
+        schedule: ScheduleSpec | None = DAILY,
+        read_ratio: float = 0.25,
+        compress: bool = True,
+        cluster: ClusterSpec = ClusterSpec(),
+        alert_topic: sns.ITopic | None = None,
+        alert_key: kms.IKey | None = None,
+        roles: PipelineRoles | None = None,
+        environment: str = "default",
+    ) -> None:
+        source = table_ref(table)
+        super().__init__(scope, id, table_name=source.table_name, bucket=bucket, bucket_key=bucket_key, environment=environment,
+                         roles=roles, alert_topic=alert_topic, alert_key=alert_key, log_name=f"{source.table_name}-export")
+        prefix = exports_prefix(source.table_name)
+        granted = self._grant(tables=[(source, SCAN)], node_prefixes=[self.prefix(prefix, EXPORT_WRITES, emrfs_writes=True)])
+        spec = ExportSpec(table_name=source.table_name, output_uri=s3_uri(bucket, prefix), read_ratio=read_ratio, cluster=cluster,
+                          schedule=schedule, compress=compress)
         when = f"every {schedule.period}" if schedule else "on demand"
         self._declare(
-            description=f"Exports DynamoDB table {table_name} to S3 {when}",
+            description=f"Exports DynamoDB table {source.table_name} to S3 {when}",
             definition=build_export_definition(spec, self.settings),
             activate=True,
             granted=granted,
@@ -104,37 +207,69 @@ class ExportPipeline(_TablePipeline):
 
 
 class RestorePipeline(_TablePipeline):
-    """Imports one export folder of ``table_name`` into ``target``; never activated on deploy."""
+    """Imports one export folder of ``source`` (chosen at activation) into ``target``; never
+    activated on deploy. ``target`` may be ``source`` itself."""
 
     kind = "restore"
 
-    def __init__(self, scope: Construct, id: str, *, target: TableRef, table_name: str, target_table_name: str, environment: str, bucket: ExportBucket, roles: PipelineRoles, alert_topic: sns.ITopic, cluster: ClusterSpec, write_ratio: float) -> None:
-        super().__init__(scope, id, table_name=table_name, environment=environment, bucket=bucket, roles=roles, alert_topic=alert_topic, log_name=f"{table_name}-restore")
-        prefix = bucket.exports_prefix(table_name)
-        node_logs, service_logs = self._logs()
-        granted = roles.grant_pipeline(
-            id,
-            nodes=self.nodes,
-            tables=[(target, BATCH_WRITE)],
-            node_prefixes=[roles.bucket_prefix(prefix, READS, emrfs=True), node_logs],
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        source: dynamodb.ITable,
+        target: dynamodb.ITable,
+        bucket: s3.IBucket,
+        bucket_key: kms.IKey | None = None,
+        write_ratio: float = 0.5,
+        cluster: ClusterSpec = ClusterSpec(),
+        alert_topic: sns.ITopic | None = None,
+        alert_key: kms.IKey | None = None,
+        roles: PipelineRoles | None = None,
+        environment: str = "default",
+    ) -> None:
+        source_name = physical_table_name(source)
+        written = table_ref(target)
+        super().__init__(scope, id, table_name=source_name, bucket=bucket, bucket_key=bucket_key, environment=environment,
+                         roles=roles, alert_topic=alert_topic, alert_key=alert_key, log_name=f"{source_name}-restore")
+        prefix = exports_prefix(source_name)
+        granted = self._grant(
+            tables=[(written, BATCH_WRITE)],
+            node_prefixes=[self.prefix(prefix, READS, emrfs=True)],
             # The manifest precondition is evaluated by the service, as the pipeline role.
-            service_prefixes=[service_logs, roles.bucket_prefix(prefix, READS)],
+            service_prefixes=[self.prefix(prefix, READS)],
         )
-        spec = RestoreSpec(source_table_name=table_name, target_table_name=target_table_name, exports_uri=bucket.uri(prefix), write_ratio=write_ratio, cluster=cluster)
+        spec = RestoreSpec(source_table_name=source_name, target_table_name=written.table_name, exports_uri=s3_uri(bucket, prefix),
+                           write_ratio=write_ratio, cluster=cluster)
         self._declare(
-            description=f"Restores an export of DynamoDB table {table_name} into {target_table_name}",
+            description=f"Restores an export of DynamoDB table {source_name} into {written.table_name}",
             definition=build_restore_definition(spec, self.settings),
             activate=False,
             granted=granted,
         )
 
 
-class CopyPipeline(_TablePipeline):
-    """Copies ``table`` into a target table through a staging folder; activated on deploy like an
-    export (a scheduled copy starts at its first period, an on-demand one runs once).
+@dataclass(frozen=True)
+class CopyDestination:
+    """Where a copy writes: ``table`` when this app declares it in the source's stack, otherwise
+    ``table_name`` with its ``region`` and ``account`` when they differ from the source's.
 
-    ``staging_bucket`` is this stack's bucket, or the target account's staging bucket for a copy to
-    another account (encrypted with S3-managed keys there, so no key policy has to cross accounts)."""
+    Into another account, the copy stages its files in that account's ``staging_bucket`` (S3-managed
+    encryption, so no key policy crosses accounts), and its node role needs the fixed
+    ``nodes_role_name`` that the other account's bucket and table policies admit."""
+
+    table: dynamodb.ITable | None = None
+    table_name: str | None = None
+    region: str | None = None
+    account: str | None = None
+    staging_bucket: s3.IBucket | None = None
+    nodes_role_name: str | None = None
+
+
+class CopyPipeline(_TablePipeline):
+    """Copies ``source`` into ``destination`` through a staging folder: an export on a cluster in the
+    source's region, an import on a cluster in the destination's, then a cleanup. Activated on deploy
+    like an export (a scheduled copy starts at its first period, an on-demand one runs once)."""
 
     kind = "copy"
 
@@ -143,45 +278,47 @@ class CopyPipeline(_TablePipeline):
         scope: Construct,
         id: str,
         *,
-        table: TableRef,
-        table_name: str,
-        target: TableRef,
-        target_table: str,
-        target_region: str,
-        cross_account: bool,
-        staging_bucket: s3.IBucket | None,
-        environment: str,
-        bucket: ExportBucket,
-        roles: PipelineRoles,
-        alert_topic: sns.ITopic,
-        cluster: ClusterSpec,
-        schedule: ScheduleSpec | None,
-        read_ratio: float,
-        write_ratio: float,
-        label: str,
-        nodes_role_name: str | None = None,
+        source: dynamodb.ITable,
+        destination: CopyDestination,
+        bucket: s3.IBucket,
+        bucket_key: kms.IKey | None = None,
+        schedule: ScheduleSpec | None = None,
+        read_ratio: float = 0.25,
+        write_ratio: float = 0.5,
+        cluster: ClusterSpec = ClusterSpec(),
+        alert_topic: sns.ITopic | None = None,
+        alert_key: kms.IKey | None = None,
+        roles: PipelineRoles | None = None,
+        environment: str = "default",
     ) -> None:
-        super().__init__(scope, id, table_name=table_name, environment=environment, bucket=bucket, roles=roles, alert_topic=alert_topic, log_name=f"{table_name}-copy-{label}", nodes_role_name=nodes_role_name)
-        prefix = copy_staging_prefix(table_name, label)
-        if staging_bucket is None:
-            staging = roles.bucket_prefix(prefix, EXPORT_WRITES, emrfs_writes=True)
-            staging_uri = bucket.uri(prefix)
+        read = table_ref(source)
+        home = Stack.of(scope)
+        target = _destination_ref(destination, home)
+        cross_account = target.account != home.account
+        label = "-".join([target.table_name, *([target.account] if cross_account else []), target.region])
+        if cross_account and (destination.staging_bucket is None or destination.nodes_role_name is None):
+            raise PipelineConfigurationError(
+                f"{id}: a copy into account {target.account} needs destination.staging_bucket (that account's) and "
+                "destination.nodes_role_name (the role its policies admit)"
+            )
+        super().__init__(scope, id, table_name=read.table_name, bucket=bucket, bucket_key=bucket_key, environment=environment,
+                         roles=roles, alert_topic=alert_topic, alert_key=alert_key, log_name=f"{read.table_name}-copy-{label}",
+                         nodes_role_name=destination.nodes_role_name)
+        self.roles.use_region(target.region)
+        prefix = copy_staging_prefix(read.table_name, label)
+        if destination.staging_bucket is None:
+            staging = self.prefix(prefix, EXPORT_WRITES, emrfs_writes=True)
+            staging_uri = s3_uri(bucket, prefix)
         else:
             # Another account's bucket, addressed by name: every statement pins that account.
-            staging = PrefixAccess(staging_bucket, None, prefix, EXPORT_WRITES, emrfs=True, emrfs_writes=True, owner_account=target.account)
-            staging_uri = f"s3://{staging_bucket.bucket_name}/{prefix}"
-        node_logs, service_logs = self._logs()
-        granted = roles.grant_pipeline(
-            id,
-            nodes=self.nodes,
-            tables=[(table, SCAN), (target, BATCH_WRITE)],
-            node_prefixes=[staging, node_logs],
-            service_prefixes=[service_logs],
-        )
+            staging = PrefixAccess(destination.staging_bucket, None, prefix, EXPORT_WRITES, emrfs=True, emrfs_writes=True,
+                                   owner_account=target.account)
+            staging_uri = s3_uri(destination.staging_bucket, prefix)
+        granted = self._grant(tables=[(read, SCAN), (target, BATCH_WRITE)], node_prefixes=[staging])
         spec = CopySpec(
-            source_table_name=table_name,
-            target_table=target.table_arn if cross_account else target_table,
-            target_region=target_region,
+            source_table_name=read.table_name,
+            target_table=target.table_arn if cross_account else target.table_name,
+            target_region=target.region,
             staging_uri=staging_uri,
             read_ratio=read_ratio,
             write_ratio=write_ratio,
@@ -190,9 +327,28 @@ class CopyPipeline(_TablePipeline):
             cross_account=cross_account,
         )
         when = f"every {schedule.period}" if schedule else "on demand"
+        self.label = label
         self._declare(
-            description=f"Copies DynamoDB table {table_name} into {target_table} in {target_region} {when}",
+            description=f"Copies DynamoDB table {read.table_name} into {target.table_name} in {target.region} {when}",
             definition=build_copy_definition(spec, self.settings),
             activate=True,
             granted=granted,
         )
+
+
+def _destination_ref(destination: CopyDestination, home: Stack) -> TableRef:
+    if (destination.table is None) == (destination.table_name is None):
+        raise PipelineConfigurationError("CopyDestination: give exactly one of table (declared here) and table_name")
+    if destination.table is not None:
+        return table_ref(destination.table)
+    region = destination.region or home.region
+    account = destination.account or home.account
+    # Declared in another stack, or not by this app: its key cannot be named here. A table in another
+    # account is reached through its resource policy and uses an AWS-owned key (no key policy crosses).
+    return TableRef(
+        f"arn:{home.partition}:dynamodb:{region}:{account}:table/{destination.table_name}",
+        destination.table_name or "",
+        region,
+        account,
+        key_elsewhere=account == home.account,
+    )

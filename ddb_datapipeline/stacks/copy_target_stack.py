@@ -19,6 +19,7 @@ from ..constructs.data_table import DataTable
 from ..constructs.export_bucket import COPIES_PREFIX, ExportBucket
 from ..constructs.pipeline_roles import BATCH_WRITE, EXPORT_WRITES, FOLDER_MARKER, folder_ancestors
 from ..constructs.table_pipelines import copy_staging_prefix
+from .table_shapes import encryption, table_props
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class CopyTarget:
     source_table: str
     source_shape: OwnedTable | None
     copy: CopyConfig
-    nodes_role_arn: str | None = None  # the copy's node role in the source account (cross-account copies)
+    nodes_role_name: str | None = None  # the copy's node role in the source account (cross-account copies)
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class CopyTargetStack(Stack):
                 bucket_name=staging_bucket_name,
             )
             for target in targets:
-                if target.nodes_role_arn:
+                if target.nodes_role_name:
                     self._admit_to_staging(source, target)
             CfnOutput(self, "StagingBucketName", value=self.staging.bucket.bucket_name)
         for target in targets:
@@ -83,7 +84,7 @@ class CopyTargetStack(Stack):
         bucket = self.staging.bucket
         prefix = copy_staging_prefix(target.source_table, target.copy.label)
         ancestors = folder_ancestors(prefix)
-        admitted = _admit(target.nodes_role_arn or "")
+        admitted = self._admit(source, target)
         sid = output_key(f"{target.source_table} {target.copy.label}")
         for suffix, actions, resources, extra in (
             ("Objects", list(EXPORT_WRITES), [bucket.arn_for_objects(f"{prefix}/*")], {}),
@@ -104,12 +105,18 @@ class CopyTargetStack(Stack):
                 )
             )
 
+    def _admit(self, source: SourceIdentity, target: CopyTarget) -> dict[str, Any]:
+        """The principal is the source account, narrowed to the copy's role: a role ARN as principal
+        would be refused while that role does not exist yet, and the two stacks deploy in either order."""
+        return {"ArnEquals": {"aws:PrincipalArn": f"arn:{self.partition}:iam::{source.account}:role/{target.nodes_role_name}"}}
+
     def _declare(self, target: CopyTarget, source: SourceIdentity | None) -> None:
         shape = target.source_shape
-        assert shape is not None
+        if shape is None:  # the caller declares only owned targets, which take the source's shape
+            raise ValueError(f"{target.copy.target_table}: an owned copy target needs the source table's shape")
         name = target.copy.target_table
         policy = None
-        if source is not None and target.nodes_role_arn:
+        if source is not None and target.nodes_role_name:
             table_arn = f"arn:{self.partition}:dynamodb:{self.region}:{self.account}:table/{name}"
             policy = iam.PolicyDocument(
                 statements=[
@@ -118,26 +125,21 @@ class CopyTargetStack(Stack):
                         principals=[iam.AccountPrincipal(source.account)],
                         actions=list(BATCH_WRITE),
                         resources=[table_arn],
-                        conditions=_admit(target.nodes_role_arn),
+                        conditions=self._admit(source, target),
                     )
                 ]
             )
+        props = table_props(shape)
         DataTable(
             self,
             f"Table-{name}",
             table_name=name,
-            partition_key=(shape.partition_key.name, shape.partition_key.type),
-            sort_key=(shape.sort_key.name, shape.sort_key.type) if shape.sort_key else None,
+            partition_key=props["partition_key"],
+            sort_key=props["sort_key"],
             # Another account reaches the table through its resource policy; a customer key would need its own.
-            encryption="AWS_OWNED" if policy else shape.encryption,
+            encryption=encryption("AWS_OWNED") if policy else props["encryption"],
             point_in_time_recovery=shape.point_in_time_recovery,
             resource_policy=policy,
             retain=self._retain,
         )
         CfnOutput(self, f"Target{output_key(name)}", value=name)
-
-
-def _admit(nodes_role_arn: str) -> dict[str, Any]:
-    """The principal is the source account, narrowed to one role: a role ARN as principal would be
-    refused while that role does not exist yet, and the two stacks deploy in either order."""
-    return {"ArnEquals": {"aws:PrincipalArn": nodes_role_arn}}

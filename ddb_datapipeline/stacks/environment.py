@@ -44,7 +44,7 @@ def _copy_target_stacks(scope: Construct, config: EnvironmentConfig, deployment:
     for table in config.tables:
         for copy in table.copies:
             if naming.needs_target_stack(config, copy):
-                nodes = naming.copy_nodes_role_arn(config, table.name, copy) if copy.cross_account else None
+                nodes = naming.copy_nodes_role_name(config, table.name, copy) if copy.cross_account else None
                 groups[naming.target_stack_name(config, copy)].append(CopyTarget(table.name, table.owned, copy, nodes))
     built = []
     for stack_name, targets in sorted(groups.items()):

@@ -12,9 +12,10 @@ def has_cross_account_copies(config: EnvironmentConfig) -> bool:
     return any(copy.cross_account for table in config.tables for copy in table.copies)
 
 
-def role_name_prefix(config: EnvironmentConfig) -> str | None:
-    """Roles get fixed names only when another account must name them in its policies."""
-    return f"ddb-{config.name}-{config.region}" if has_cross_account_copies(config) else None
+def pipeline_role_name(config: EnvironmentConfig) -> str | None:
+    """A fixed name where an environment has cross-account copies (kept from the shared-role days, so an
+    update does not replace the role); generated otherwise."""
+    return f"ddb-{config.name}-{config.region}-pipeline" if has_cross_account_copies(config) else None
 
 
 def copy_nodes_role_name(config: EnvironmentConfig, table: str, copy: CopyConfig) -> str:
@@ -25,10 +26,6 @@ def copy_nodes_role_name(config: EnvironmentConfig, table: str, copy: CopyConfig
         return name
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]
     return f"{name[:MAX_ROLE_NAME - len(digest) - 7]}-{digest}-nodes"
-
-
-def copy_nodes_role_arn(config: EnvironmentConfig, table: str, copy: CopyConfig) -> str:
-    return f"arn:aws:iam::{config.account}:role/{copy_nodes_role_name(config, table, copy)}"
 
 
 def staging_bucket_name(config: EnvironmentConfig, copy: CopyConfig) -> str:

@@ -257,7 +257,7 @@ def test_pipelines_wait_for_their_permissions(synthesis):
     shared = {p for p in policies if p.startswith(("RolesEmrServicePolicy", "RolesNodePolicy", "RolesPipelineRoleDefaultPolicy"))}
     assert len(shared) == 3
     for logical_id, pipeline in resources(template, "AWS::DataPipeline::Pipeline").items():
-        own_prefix = "Roles" + logical_id.split("Pipeline")[0]  # e.g. RolesExportorders
+        own_prefix = logical_id.split("Pipeline")[0]  # e.g. Exportorders (NodePermissions, ServicePermissions)
         own = {p for p in policies if p.startswith(own_prefix)}
         assert len(own) == 2, (logical_id, own)
         assert shared | own <= set(pipeline["DependsOn"]), logical_id

@@ -63,9 +63,9 @@ def _actions(statement) -> list[str]:
     "policy, predicate, expected",
     [
         # The table's customer managed key (the review's F1).
-        ("RolesExportordersNodes63D77AA4", lambda s: "kms:DescribeKey" in _actions(s),
+        ("ExportordersNodePermissions805FA6CE", lambda s: "kms:DescribeKey" in _actions(s),
          "ddb-prod-orders-export-"),
-        ("RolesCopyordersordersuswest2NodesAEFCAF4B", lambda s: "kms:Encrypt" in _actions(s),
+        ("Copyordersordersuswest2NodePermissions4988B8B2", lambda s: "kms:Encrypt" in _actions(s),
          "kms:Encrypt on arn:aws:kms:us-west-2:111111111111:key/TableordersKeyD6649E76"),
         # EMR's launch templates (F2) and Task Runner's steps and install (F3).
         ("RolesEmrServicePolicy4A591D9A", lambda s: s.get("Sid") == "RunClusterInstances", "ec2:CreateLaunchTemplate"),
