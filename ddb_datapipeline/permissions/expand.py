@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Iterator, Mapping
 
 from ..definition.model import PipelineDefinition, PipelineObject
-from .assembly_view import Pipeline, World
+from .assembly_view import Bucket, Pipeline, World
 from .evaluator import Request
 from .runtime_calls import CALLS, NODES, ROLE, RuntimeCall
 
@@ -179,9 +179,10 @@ class _Expansion:
                               flags={"topic_kms"} if key else set(), principal_field=alarm)
 
     def _bucket_facts(self, bucket: str, prefix: str = "") -> dict[str, str]:
-        if bucket not in self.world.buckets:
-            raise ModelGap(f"bucket {bucket} is not declared in the assembly; its policies and encryption are unknown")
-        declared = self.world.buckets[bucket]
+        # A bucket the assembly only references (a team's existing bucket) is taken to be in the
+        # pipeline's account and region, with no bucket policy and S3-managed encryption: what the
+        # construct was told about it (a bucket key given to it shows up as that grant) is all it knows.
+        declared = self.world.buckets.get(bucket) or Bucket(bucket, self.pipeline.account, self.pipeline.region, None, None)
         return {f"{prefix}bucket": bucket, f"{prefix}bucket_arn": f"arn:aws:s3:::{bucket}", "bucket_account": declared.account,
                 "bucket_region": declared.region, f"{prefix}key_arn": declared.key_arn or ""}
 

@@ -1,0 +1,71 @@
+"""The package as a team installs it: a wheel of the runtime code only, used from outside the repository."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    # A copy of what the build reads, so setuptools' build/ and egg-info land there, not in the checkout.
+    source = out / "source"
+    shutil.copytree(ROOT / "ddb_datapipeline", source / "ddb_datapipeline", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    # Offline: the build backend (setuptools) is the one in this virtualenv.
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "-w", str(out), str(source)],
+        capture_output=True, text=True, cwd=out,
+    )
+    assert result.returncode == 0, result.stderr
+    (built,) = out.glob("ddb_datapipeline-*.whl")
+    return built
+
+
+def test_the_wheel_holds_the_runtime_package_only(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "ddb_datapipeline/__init__.py" in names and "ddb_datapipeline/constructs/table_pipelines.py" in names
+    assert not [n for n in names if n.startswith(("local_deploy/", "tests/")) or "/local/" in n]
+    metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
+    required = sorted(re.findall(r"^Requires-Dist: ([a-z0-9-]+)[^;\n]*$", metadata, flags=re.MULTILINE))
+    assert required == ["aws-cdk-lib", "cdk-nag", "constructs"]
+    assert "Requires-Dist: boto3" in metadata and 'extra == "check"' in metadata
+
+
+def readme_example() -> str:
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("<!-- example: library -->\n```python\n", 1)[1].split("```", 1)[0]
+    assert len(block.strip().splitlines()) <= 15
+    return block
+
+
+def test_the_readmes_library_example_runs_from_the_installed_wheel_with_cdk_nag_clean(wheel, tmp_path):
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), str(wheel)], check=True)
+    app = tmp_path / "team_app.py"
+    app.write_text(readme_example())
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(site),  # the installed package; aws-cdk-lib and cdk-nag come from this interpreter
+        "CDK_OUTDIR": str(tmp_path / "cdk.out"),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    result = subprocess.run([sys.executable, str(app)], cwd=tmp_path, env=env, capture_output=True, text=True)
+    # cdk-nag makes synth fail on any finding, so a clean exit is a clean report.
+    assert result.returncode == 0, result.stderr[-2000:]
+    template = (tmp_path / "cdk.out" / "TeamBackups.template.json").read_text()
+    assert "AWS::DataPipeline::Pipeline" in template
+    # The package came from the wheel, not from this checkout.
+    where = subprocess.run([sys.executable, "-c", "import ddb_datapipeline; print(ddb_datapipeline.__file__)"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True).stdout
+    assert where.startswith(str(site))

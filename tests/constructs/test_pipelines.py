@@ -1,0 +1,156 @@
+"""The public pipeline constructs on a bare Stack, without cdk.json: with a team's existing table and
+bucket, with resources the app declares, and the mistakes they refuse."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Capture, Match, Template
+from cdk_nag import AwsSolutionsChecks
+from constructs import Construct
+
+from ddb_datapipeline import (
+    CopyDestination,
+    CopyPipeline,
+    DataTable,
+    ExportBucket,
+    ExportPipeline,
+    PipelineConfigurationError,
+    RestorePipeline,
+)
+from ddb_datapipeline.assembly import load_assembly
+from ddb_datapipeline.permissions.assembly_view import load_world
+from ddb_datapipeline.permissions.audit import denied, outcomes
+
+ENV = cdk.Environment(account="111111111111", region="eu-west-1")
+KEY = dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING)
+
+
+@dataclass
+class Built:
+    stack: cdk.Stack
+    template: Template
+    outdir: Path
+
+    def nag_violations(self) -> list[str]:
+        report = json.loads((self.outdir / "validation-report.json").read_text())
+        return [v["ruleName"] for p in report["pluginReports"] for v in p["violations"]]
+
+
+def synthesize(tmp_path: Path, build) -> Built:
+    app = cdk.App(outdir=str(tmp_path), context={"@aws-cdk/core:failSynthOnValidationErrors": False, "aws:cdk:enable-path-metadata": True})
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    stack = cdk.Stack(app, "Team", env=ENV)
+    build(stack)
+    app.synth()
+    return Built(stack, Template.from_json(json.loads((tmp_path / "Team.template.json").read_text())), tmp_path)
+
+
+@pytest.fixture(scope="module")
+def existing(tmp_path_factory) -> Built:
+    """One export of a team's existing table into its existing bucket: nothing else given."""
+    def build(stack: cdk.Stack) -> None:
+        table = dynamodb.Table.from_table_name(stack, "Orders", "orders")
+        bucket = s3.Bucket.from_bucket_name(stack, "Backups", "team-backups")
+        ExportPipeline(stack, "Export", table=table, bucket=bucket)
+
+    return synthesize(tmp_path_factory.mktemp("existing"), build)
+
+
+@pytest.fixture(scope="module")
+def declared(tmp_path_factory) -> Built:
+    """Export, restore and copy of a table the app declares, in two parents that share the roles."""
+    def build(stack: cdk.Stack) -> None:
+        orders = DataTable(stack, "Orders", table_name="orders", partition_key=KEY, retain=False).table
+        staging = DataTable(stack, "Staging", table_name="orders-staging", partition_key=KEY, retain=False).table
+        bucket = ExportBucket(stack, "Bucket", retain=False).bucket
+        ExportPipeline(stack, "Export", table=orders, bucket=bucket)
+        RestorePipeline(stack, "Restore", source=orders, target=staging, bucket=bucket)
+        for parent in (Construct(stack, "TeamA"), Construct(stack, "TeamB")):
+            CopyPipeline(parent, "Copy", source=orders, destination=CopyDestination(table_name=f"copy-of-orders-{parent.node.id}"),
+                         bucket=bucket)
+
+    return synthesize(tmp_path_factory.mktemp("declared"), build)
+
+
+def test_an_existing_table_and_bucket_need_nothing_else_and_nag_is_clean(existing):
+    assert existing.nag_violations() == []
+    template = existing.template
+    template.resource_count_is("AWS::DataPipeline::Pipeline", 1)
+    template.resource_count_is("AWS::IAM::Role", 2)  # the shared pipeline role and the export's node role
+    template.resource_count_is("AWS::IAM::InstanceProfile", 1)
+    template.resource_count_is("AWS::SNS::Topic", 1)  # an encrypted alarm topic, created
+    template.has_resource_properties("AWS::DataPipeline::Pipeline", {
+        "Name": Match.string_like_regexp("^ddb-default-orders-export-[0-9a-f]{8}$"),
+        "ParameterValues": Match.array_with([{"Id": "myDDBTableName", "StringValue": "orders"},
+                                             {"Id": "myOutputS3Loc", "StringValue": "s3://team-backups/exports/orders"}]),
+    })
+
+
+def test_an_existing_table_may_use_a_key_so_its_grant_is_limited_to_dynamodb_and_the_table(existing):
+    statement = Capture()
+    existing.template.has_resource_properties("AWS::IAM::Policy", {
+        "PolicyDocument": {"Statement": Match.array_with([Match.object_like({
+            "Action": ["kms:Decrypt", "kms:DescribeKey"],
+            "Condition": {"StringEquals": {"kms:ViaService": "dynamodb.eu-west-1.amazonaws.com",
+                                           "kms:EncryptionContext:aws:dynamodb:tableName": "orders"}},
+            "Resource": statement,
+        })])},
+    })
+    assert "key/*" in json.dumps(statement.as_object())
+
+
+def test_every_runtime_call_is_allowed_for_constructs_used_alone(existing, declared):
+    for built, pipelines in ((existing, 1), (declared, 4)):
+        world = load_world(load_assembly(built.outdir))
+        assert len(world.pipelines) == pipelines
+        assert len(outcomes(world)) > 100 * pipelines
+        assert [o.line() for o in denied(world)] == []
+
+
+def test_pipelines_in_two_parents_share_one_roles_construct_and_keep_their_own_nodes(declared):
+    assert declared.nag_violations() == []
+    roles = declared.template.find_resources("AWS::IAM::Role")
+    assert len(roles) == 1 + 4  # one pipeline role, a node role per pipeline
+    passable = Capture()
+    declared.template.has_resource_properties("AWS::IAM::Policy", {
+        "PolicyDocument": {"Statement": Match.array_with([Match.object_like({"Sid": "PassTheRolesToEmrAndEc2", "Resource": passable})])},
+    })
+    assert len(passable.as_array()) == 5
+
+
+def test_a_declared_tables_key_is_granted_by_its_arn(declared):
+    keys = declared.template.find_resources("AWS::KMS::Key")
+    orders_key = next(k for k, v in keys.items() if "orders" in v["Properties"]["Description"] and "staging" not in v["Properties"]["Description"])
+    declared.template.has_resource_properties("AWS::IAM::Policy", {
+        "PolicyDocument": {"Statement": Match.array_with([Match.object_like({
+            "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": {"Fn::GetAtt": [orders_key, "Arn"]}})])},
+    })
+
+
+def _stack() -> cdk.Stack:
+    return cdk.Stack(cdk.App(), "Mistakes", env=ENV)
+
+
+def test_a_table_without_a_fixed_name_is_refused_in_one_line():
+    stack = _stack()
+    table = dynamodb.Table(stack, "Unnamed", partition_key=KEY)
+    bucket = s3.Bucket.from_bucket_name(stack, "B", "team-backups")
+    with pytest.raises(PipelineConfigurationError, match=r"^Mistakes/Unnamed: the table has no fixed name; give it table_name") as error:
+        ExportPipeline(stack, "Export", table=table, bucket=bucket)
+    assert "\n" not in str(error.value)
+
+
+def test_a_copy_destination_is_one_table():
+    stack = _stack()
+    source = dynamodb.Table.from_table_name(stack, "S", "orders")
+    bucket = s3.Bucket.from_bucket_name(stack, "B", "team-backups")
+    with pytest.raises(PipelineConfigurationError, match="give exactly one of table"):
+        CopyPipeline(stack, "Copy", source=source, destination=CopyDestination(), bucket=bucket)
+    with pytest.raises(PipelineConfigurationError, match="needs destination.staging_bucket"):
+        CopyPipeline(stack, "Cross", source=source, destination=CopyDestination(table_name="x", account="222222222222"), bucket=bucket)
