@@ -25,8 +25,14 @@ synth: setup
 	$(CDK) synth --quiet $(if $(ENV),-c env=$(ENV))
 	@echo "Templates written to cdk.out/"
 
-test: setup
+test: setup lint
 	$(PY) -m pytest -q tests
+
+# ruff on everything; mypy --strict on the code that has no CDK in it (definitions, configuration, the
+# permission model), where a type error is a logic error.
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m mypy --strict ddb_datapipeline/definition ddb_datapipeline/config ddb_datapipeline/permissions
 
 # The pull-request report: synthesizes every environment, then writes review/ from cdk.out alone.
 # --ignore-errors keeps the synth going on cdk-nag findings so the report can show them (the CLI

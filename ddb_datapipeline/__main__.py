@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .definition.render import DefinitionFormatError, from_definition_file
 from .definition.validator import Violation, validate

@@ -2,7 +2,8 @@
 smoke check and the post-deploy check all apply."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 
 def denies_plain_http(statement: Mapping[str, Any]) -> bool:

@@ -7,8 +7,9 @@ deployment has (the review's placeholders, in ``review/intrinsics.py``, serve th
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 PARTITION = "aws"
 URL_SUFFIX = "amazonaws.com"

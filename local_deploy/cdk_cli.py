@@ -10,9 +10,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from . import LocalDeployError
 
@@ -21,7 +22,10 @@ CLI = ROOT / "node_modules" / ".bin" / "cdk"
 CLI_TIMEOUT_SECONDS = 900
 LOCAL_ACCESS_KEY = "test"
 # The caller's AWS settings must not leak into a local deploy (nor a local deploy reach a real account).
-_DROPPED_VARIABLES = re.compile(r"^(AWS_(PROFILE|DEFAULT_PROFILE|SESSION_TOKEN|SECURITY_TOKEN|ROLE_ARN|ROLE_SESSION_NAME|WEB_IDENTITY_TOKEN_FILE|CA_BUNDLE|ENDPOINT_URL_.*|USE_FIPS_ENDPOINT|USE_DUALSTACK_ENDPOINT|CONTAINER_.*))$")
+_DROPPED_VARIABLES = re.compile(
+    r"^(AWS_(PROFILE|DEFAULT_PROFILE|SESSION_TOKEN|SECURITY_TOKEN|ROLE_ARN|ROLE_SESSION_NAME|WEB_IDENTITY_TOKEN_FILE|CA_BUNDLE"
+    r"|ENDPOINT_URL_.*|USE_FIPS_ENDPOINT|USE_DUALSTACK_ENDPOINT|CONTAINER_.*))$"
+)
 
 
 @dataclass

@@ -14,13 +14,14 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 from . import LocalDeployError
 from . import emulator as emulator_module
-from .cdk_cli import ROOT, CLI, CliResult, describe_deploy_failure, run_cli, synth_failure
+from .cdk_cli import CLI, ROOT, CliResult, describe_deploy_failure, run_cli, synth_failure
 from .emulator import Emulator
 from .smoke import ClientFactory, SmokeReport, read_assembly, smoke_check
 
@@ -269,7 +270,7 @@ def retained_resources(assembly_dir: Path) -> list[str]:
     names = {"AWS::DynamoDB::Table": "TableName", "AWS::S3::Bucket": "BucketName"}
     for stack in read_assembly(assembly_dir):
         counts: Counter = Counter()
-        for logical, resource in stack.template.get("Resources", {}).items():
+        for resource in stack.template.get("Resources", {}).values():
             if resource.get("DeletionPolicy") != "Retain":
                 continue
             name = resource.get("Properties", {}).get(names.get(resource["Type"], ""), None)
@@ -367,7 +368,7 @@ def _table(rows: list[list[str]], indent: str = "    ") -> Iterator[str]:
         return
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        yield indent + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+        yield indent + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
 
 
 def summary(result: DeployResult, target: Target | None = None) -> list[str]:

@@ -25,7 +25,8 @@ instead of silently testing something else:
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 PINNED_MOTO_VERSION = "5.2.5"
 

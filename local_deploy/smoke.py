@@ -18,13 +18,15 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ddb_datapipeline.assembly import AssemblyError, StackArtifact, load_assembly
-from . import LocalDeployError
-from ddb_datapipeline.template_resolver import Resolver, Unresolvable
 from ddb_datapipeline.policies import is_tls_only
+from ddb_datapipeline.template_resolver import Resolver, Unresolvable
+
+from . import LocalDeployError
 from .smoke_common import Check, ClientFactory, compare_fields, describe_table, field_tuples, key_schema, policy_document, principals
 from .smoke_config import check_configuration, check_stray_pipelines
 from .smoke_report import BucketRow, PipelineRow, SmokeCheckFailed, SmokeReport, StackRow
@@ -124,7 +126,10 @@ def _check_stack(check: Check, stack: StackArtifact, tables: dict[tuple[str, str
             check.differ(where, f"cannot compare: {problem}")
 
 
-def _check_table(check: Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
+def _check_table(
+    check: Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver,
+    resources: dict[str, Any], tables: dict,
+) -> None:
     table = describe_table(check, stack.region, name, tables)
     check.count()
     if table is None:
@@ -153,7 +158,10 @@ def _bucket_policy_of(resources: dict[str, Any], resolve: Resolver, bucket: str)
     return None
 
 
-def _check_bucket(check: Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
+def _check_bucket(
+    check: Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver,
+    resources: dict[str, Any], tables: dict,
+) -> None:
     from botocore.exceptions import ClientError
 
     s3 = check.clients("s3", stack.region)
@@ -196,7 +204,10 @@ def _check_bucket(check: Check, stack: StackArtifact, where: str, name: str, pro
     check.report.buckets.append(BucketRow(stack.name, name, encryption, tls_only))
 
 
-def _check_role(check: Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
+def _check_role(
+    check: Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver,
+    resources: dict[str, Any], tables: dict,
+) -> None:
     from botocore.exceptions import ClientError
 
     check.count()
@@ -216,7 +227,10 @@ def _check_role(check: Check, stack: StackArtifact, where: str, name: str, prope
     check.report.roles.append(f"{name} (trusted by {', '.join(trusted)})")
 
 
-def _check_instance_profile(check: Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
+def _check_instance_profile(
+    check: Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver,
+    resources: dict[str, Any], tables: dict,
+) -> None:
     from botocore.exceptions import ClientError
 
     check.count()
@@ -233,7 +247,10 @@ def _check_instance_profile(check: Check, stack: StackArtifact, where: str, name
     check.report.instance_profiles.append(f"{name} (role {', '.join(deployed) or 'none'})")
 
 
-def _check_pipeline(check: Check, stack: StackArtifact, where: str, pipeline_id: str, properties: dict[str, Any], resolve: Resolver, resources: dict[str, Any], tables: dict) -> None:
+def _check_pipeline(
+    check: Check, stack: StackArtifact, where: str, pipeline_id: str, properties: dict[str, Any], resolve: Resolver,
+    resources: dict[str, Any], tables: dict,
+) -> None:
     client = check.clients("datapipeline", stack.region)
     descriptions = client.describe_pipelines(pipelineIds=[pipeline_id])["pipelineDescriptionList"]
     check.count()

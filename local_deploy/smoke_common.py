@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import urllib.parse
 from collections import defaultdict
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from .smoke_report import Difference, SmokeReport
-
 
 # ---------------------------------------------------------------- comparison helpers
 
@@ -83,7 +83,7 @@ def key_schema(definitions: Iterable[Mapping[str, str]], schema: Iterable[Mappin
 
 
 class Check:
-    def __init__(self, clients: "ClientFactory", report: SmokeReport) -> None:
+    def __init__(self, clients: ClientFactory, report: SmokeReport) -> None:
         self.clients = clients
         self.report = report
 

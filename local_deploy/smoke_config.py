@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ddb_datapipeline.assembly import StackArtifact
+
 from .smoke_common import Check, describe_table, key_schema, list_pipelines
 from .smoke_report import TableRow
-
 
 # ---------------------------------------------------------------- against the configuration
 
@@ -78,7 +78,8 @@ def check_configuration(check: Check, environments: list[Any], tables: dict[tupl
             check.differ(where, f"billing mode is {billing}, configuration says {expected.billing}")
         if expected.billing == "PROVISIONED" and expected.role == "table":
             throughput = table.get("ProvisionedThroughput", {})
-            for label, key, wanted in (("read", "ReadCapacityUnits", expected.owned.read_capacity), ("write", "WriteCapacityUnits", expected.owned.write_capacity)):
+            capacities = (("read", "ReadCapacityUnits", expected.owned.read_capacity), ("write", "WriteCapacityUnits", expected.owned.write_capacity))
+            for label, key, wanted in capacities:
                 check.count()
                 if throughput.get(key) != wanted:
                     check.differ(where, f"{label} capacity is {throughput.get(key)}, configuration says {wanted}")
@@ -102,10 +103,12 @@ def expected_pipelines(environments: list[Any]) -> list[ExpectedPipeline]:
         for table in env.tables:
             prefix = f"ddb-{env.name}-{table.name}"
             found.append(
-                ExpectedPipeline(env, table.name, "export", f"{prefix}-export-", {"myDDBTableName": table.name, "myDDBReadThroughputRatio": str(table.export.read_ratio)}, table.export.schedule)
+                ExpectedPipeline(env, table.name, "export", f"{prefix}-export-",
+                                 {"myDDBTableName": table.name, "myDDBReadThroughputRatio": str(table.export.read_ratio)}, table.export.schedule)
             )
             found.append(
-                ExpectedPipeline(env, table.name, "restore", f"{prefix}-restore-", {"myDDBTableName": table.restore.target_table, "myDDBWriteThroughputRatio": str(table.restore.write_ratio)}, None)
+                ExpectedPipeline(env, table.name, "restore", f"{prefix}-restore-",
+                                 {"myDDBTableName": table.restore.target_table, "myDDBWriteThroughputRatio": str(table.restore.write_ratio)}, None)
             )
             for copy in getattr(table, "copies", ()):
                 values = {

@@ -8,7 +8,7 @@ from . import LocalDeployError
 
 
 class SmokeCheckFailed(LocalDeployError):
-    def __init__(self, report: "SmokeReport") -> None:
+    def __init__(self, report: SmokeReport) -> None:
         first = report.differences[0]
         more = f" (and {len(report.differences) - 1} more)" if len(report.differences) > 1 else ""
         super().__init__(f"smoke check: {first}{more}")

@@ -6,7 +6,6 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-
 DEFAULT_RETENTION_DAYS = 90
 
 

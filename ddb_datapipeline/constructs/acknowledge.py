@@ -1,7 +1,8 @@
 """The one way this project acknowledges a cdk-nag finding: on one construct, with a reason."""
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Union
+from collections.abc import Callable
+from typing import Any
 
 import jsii
 from aws_cdk import Acknowledgment, Aspects, IAspect, Stack, Validations
@@ -18,7 +19,7 @@ def acknowledge(construct: IConstruct, rule: str, reason: str) -> None:
 
 
 # One reason, or one per finding (e.g. "Action::s3:List*"); None leaves that finding unacknowledged.
-Reason = Union[str, Callable[[str], Optional[str]]]
+Reason = str | Callable[[str], str | None]
 
 
 def acknowledge_wildcards(scope: IConstruct, reason: Reason) -> None:

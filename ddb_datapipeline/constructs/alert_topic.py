@@ -1,7 +1,7 @@
 """Where pipeline failures are announced."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns

@@ -7,7 +7,7 @@ and a rename makes CloudFormation replace the pipeline instead of failing the up
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from aws_cdk import aws_datapipeline as datapipeline
 from constructs import Construct

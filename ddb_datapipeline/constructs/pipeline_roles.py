@@ -14,8 +14,8 @@ requests against these policies, and fails on a grant no request uses.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from aws_cdk import Aws, Stack
 from aws_cdk import aws_iam as iam

@@ -7,8 +7,8 @@ identity), so a cluster reaches only its own table(s), folders and keys.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from aws_cdk import Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb

@@ -15,7 +15,6 @@ from .export import GZIP_OUTPUT_OPTIONS, RUN_FOLDER
 from .model import Parameter, PipelineDefinition, PipelineObject, Ref, values_from
 
 
-
 @dataclass(frozen=True)
 class CopySpec:
     source_table_name: str

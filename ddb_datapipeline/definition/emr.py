@@ -6,8 +6,8 @@ The jar is AWS's build of the open-source emr-dynamodb-connector tools, publishe
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from .model import PipelineObject
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Union
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class Ref:
     target: str
 
 
-FieldValue = Union[str, Ref]
+FieldValue = str | Ref
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class PipelineObject:
     @classmethod
     def build(
         cls, id: str, *, name: str | None = None, **fields: FieldValue | Iterable[FieldValue] | None
-    ) -> "PipelineObject":
+    ) -> PipelineObject:
         """Builds an object from keyword fields: a ``Ref`` becomes a reference field, a list or tuple
         repeats the key, and ``None`` leaves the field out (so optional settings read naturally)."""
         built: list[Field] = []
@@ -49,8 +49,10 @@ class PipelineObject:
                     continue
                 if isinstance(item, Ref):
                     built.append(Field(key, item.target, is_ref=True))
-                else:
+                elif isinstance(item, str):
                     built.append(Field(key, item))
+                else:
+                    raise TypeError(f"{id}.{key}: field values are strings or Refs, got {type(item).__name__}")
         return cls(id=id, name=name or id, fields=tuple(built))
 
     @property
@@ -87,7 +89,7 @@ class Parameter:
         optional: bool = False,
         allowed_values: Iterable[str] = (),
         watermark: str | None = None,
-    ) -> "Parameter":
+    ) -> Parameter:
         attrs: list[tuple[str, str]] = [("type", type)]
         if description:
             attrs.append(("description", description))

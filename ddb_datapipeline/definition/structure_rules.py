@@ -2,7 +2,7 @@
 fields, user-defined fields, and the service's size limits."""
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from . import rules as R
 from .expressions import shorten

@@ -8,7 +8,7 @@ never expressions, and values containing one are not range-checked.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from . import rules as R
 from .model import PipelineDefinition

@@ -3,7 +3,7 @@ scheduling, numeric ranges and periods, and jar/class pairing of connector steps
 from __future__ import annotations
 
 import re
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from . import rules as R
 from .expressions import shorten
@@ -80,9 +80,9 @@ def expressions(ctx: DefinitionView) -> Iterator[Violation]:
                     if is_call and path not in R.FUNCTIONS:
                         yield Violation(obj.id, f.key, f"function '{path}' in '{text}' is not a Data Pipeline "
                                                        f"function; known functions: {listed(sorted(R.FUNCTIONS))}")
-                    problem = None if is_call else _identifier_problem(ctx, obj, path, text)
-                    if problem:
-                        yield Violation(obj.id, f.key, problem)
+                    found_problem = None if is_call else _identifier_problem(ctx, obj, path, text)
+                    if found_problem:
+                        yield Violation(obj.id, f.key, found_problem)
 
 
 def _parameter_used(ctx: DefinitionView, param: Parameter, used_by_objects: set[str]) -> bool:

@@ -8,8 +8,9 @@ same string, which holds.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from ..assembly import CloudAssembly, StackArtifact
 from ..definition.model import PipelineDefinition
@@ -199,12 +200,12 @@ def _add_stack(world: World, stack: StackArtifact) -> None:
             rules = ((props.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration") or [{}])
             default = rules[0].get("ServerSideEncryptionByDefault") or {}
             key = default.get("KMSMasterKeyID") if default.get("SSEAlgorithm") == "aws:kms" else None
-            policy = next(
+            bucket_policy: Policy | None = next(
                 (Policy(f"{stack.name}/{other}", r["Properties"]["PolicyDocument"]) for other, r in resources.items()
                  if r.get("Type") == "AWS::S3::BucketPolicy" and r["Properties"]["Bucket"] == physical[logical]),
                 None,
             )
-            world.buckets[physical[logical]] = Bucket(physical[logical], account, region, key, policy)
+            world.buckets[physical[logical]] = Bucket(physical[logical], account, region, key, bucket_policy)
         elif type_ == "AWS::SNS::TopicPolicy":
             for topic_arn in props.get("Topics", []):
                 topic = world.topics[topic_arn]

@@ -15,8 +15,10 @@ or ``NotPrincipal`` fails the check loudly rather than letting a request through
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
+
 
 @dataclass(frozen=True)
 class Policy:

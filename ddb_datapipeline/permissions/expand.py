@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
-from typing import Iterator, Mapping
 
 from ..definition.model import PipelineDefinition, PipelineObject
 from .assembly_view import Bucket, Pipeline, World
@@ -22,6 +22,9 @@ SAMPLE_PIPELINE_ID = "df-0example"
 SAMPLE_CLUSTER_ID = "j-0example"
 SAMPLE_FILE = "5e1c7a2b-part-00000.gz"
 _CLEANUP = re.compile(r"^aws s3 rm --recursive(?: --only-show-errors)? #\{input\.directoryPath\}$")
+
+
+Fact = str | Sequence[str]  # a placeholder's value; a list gives one request per item
 
 
 class ModelGap(ValueError):
@@ -147,7 +150,7 @@ class _Expansion:
         yield from self._emit(trigger, {**cluster, "table_arn": arn, "table": table, "table_region": table_region,
                                         "table_account": table_account, "key_arn": key_arn or ""}, flags=flags)
 
-    def _folder(self, trigger: str, node: PipelineObject, cluster: Mapping[str, str], flags: set[str] = frozenset()) -> Iterator[Expected]:
+    def _folder(self, trigger: str, node: PipelineObject, cluster: Mapping[str, str], flags: Set[str] = frozenset()) -> Iterator[Expected]:
         bucket, folder = _s3(_field(self.definition, node, "directoryPath") or "")
         parts = folder.split("/")
         ancestors = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
@@ -186,7 +189,7 @@ class _Expansion:
         return {f"{prefix}bucket": bucket, f"{prefix}bucket_arn": f"arn:aws:s3:::{bucket}", "bucket_account": declared.account,
                 "bucket_region": declared.region, f"{prefix}key_arn": declared.key_arn or ""}
 
-    def _emit(self, trigger: str, facts: Mapping[str, object], *, flags: set[str] = frozenset(),
+    def _emit(self, trigger: str, facts: Mapping[str, Fact], *, flags: Set[str] = frozenset(),
               principal_field: PipelineObject | None = None) -> Iterator[Expected]:
         role_arn = self.role_arn
         if principal_field is not None and principal_field.value("role"):
@@ -198,7 +201,7 @@ class _Expansion:
             principal = {ROLE: role_arn, NODES: self.nodes_arn}.get(call.principal, call.principal)
             for action in call.actions:
                 for resource, context in _fill(call, merged):
-                    context = {"aws:SecureTransport": "true", "aws:RequestedRegion": merged["region"], **context}
+                    context = {"aws:SecureTransport": "true", "aws:RequestedRegion": str(merged["region"]), **context}
                     if not principal.startswith("service:"):
                         context |= {"aws:PrincipalArn": principal, "aws:PrincipalAccount": self.pipeline.account}
                     if action.startswith("sts:"):
@@ -206,7 +209,7 @@ class _Expansion:
                     yield Expected(self.pipeline, call, Request(principal, action, resource, context), {k: str(v) for k, v in merged.items()})
 
 
-def _fill(call: RuntimeCall, facts: Mapping[str, object]) -> Iterator[tuple[str, dict[str, str]]]:
+def _fill(call: RuntimeCall, facts: Mapping[str, Fact]) -> Iterator[tuple[str, dict[str, str]]]:
     """The call's resource and context with placeholders filled; a list-valued placeholder gives one
     request per value."""
     templates = {"__resource__": call.resource, **call.context}
@@ -214,12 +217,16 @@ def _fill(call: RuntimeCall, facts: Mapping[str, object]) -> Iterator[tuple[str,
     missing = [n for n in names if n not in facts]
     if missing:
         raise ModelGap(f"model row '{call.step}' needs {', '.join(missing)}, which {call.trigger} does not provide")
-    choices = [facts[n] if isinstance(facts[n], list) else [facts[n]] for n in names]
+    choices: list[Sequence[str]] = [[v] if isinstance(v, str) else v for v in (facts[n] for n in names)]
     for combination in itertools.product(*choices):
-        values = dict(zip(names, combination))
-        filled = {k: re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), t) for k, t in templates.items()}
+        values = dict(zip(names, combination, strict=True))
+        filled = {k: _fill_one(t, values) for k, t in templates.items()}
         resource = filled.pop("__resource__")
         yield resource, filled
+
+
+def _fill_one(template: str, values: Mapping[str, str]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
 
 
 def expected_requests(world: World, pipeline: Pipeline) -> list[Expected]:

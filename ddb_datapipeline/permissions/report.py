@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from typing import Any
 
 from .assembly_view import Pipeline, World
 from .audit import Outcome, decide
@@ -50,7 +51,7 @@ def _readable(label: str, paths: dict[str, str]) -> str:
 
 def pipeline_table(world: World, pipeline: Pipeline) -> str:
     """One row per model row that applies: step, principal, actions, resource, allowing statements, evidence."""
-    grouped: OrderedDict[tuple[int, str], dict] = OrderedDict()
+    grouped: OrderedDict[tuple[int, str], dict[str, Any]] = OrderedDict()
     order = {id(call): index for index, call in enumerate(CALLS)}
     for expected in expected_requests(world, pipeline):
         outcome = Outcome(expected, decide(world, expected))

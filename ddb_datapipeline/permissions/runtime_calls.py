@@ -31,15 +31,16 @@ role grants it and nothing documents less), ``connector`` (the emr-dynamodb-conn
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
 
 ROLE = "role"
 NODES = "resourceRole"
 
 # Sources, named once.
 DP_ROLES = "Data Pipeline Developer Guide, 'IAM Roles for AWS Data Pipeline' (DataPipelineDefaultRole, DataPipelineDefaultResourceRole)"
-DP_TASK_RUNNER = "Data Pipeline Developer Guide, 'Task Runner on AWS Data Pipeline-Managed Resources'; API Reference PollForTask, ReportTaskProgress, ReportTaskRunnerHeartbeat, SetTaskStatus"
+DP_TASK_RUNNER = ("Data Pipeline Developer Guide, 'Task Runner on AWS Data Pipeline-Managed Resources'; "
+                  "API Reference PollForTask, ReportTaskProgress, ReportTaskRunnerHeartbeat, SetTaskStatus")
 DP_RESOURCE_POLICY = "AWS managed policy AmazonEC2RoleforDataPipelineRole (elasticmapreduce:AddJobFlowSteps, Describe*, ListInstance*)"
 DP_ROLE_POLICY = "AWS managed policy AWSDataPipelineRole (elasticmapreduce:*, iam:PassRole, s3 Get/List/Put, sns:Publish)"
 EMR_SERVICE = "AWS managed policy AmazonEMRServicePolicy_v2; EMR Management Guide, 'Service role for Amazon EMR (EMR role)'"
@@ -61,7 +62,8 @@ DP_LOGS = "Data Pipeline Developer Guide, 'pipelineLogUri' (Task Runner uploads 
 TASK_RUNNER_INSTALL = ("public code reproducing Data Pipeline's 'Install TaskRunner' step (script-runner.jar running "
                        "s3://datapipeline-<region>/<region>/bootstrap-actions/latest/TaskRunner/install-remote-runner-v2 with "
                        "--zipFile .../<region>/software/latest/TaskRunner/TaskRunner-1.0.zip); no AWS page describes it")
-EMR_SLR = "AWS managed policy AWSDataPipelineRole v6 (iam:CreateServiceLinkedRole for elasticmapreduce.amazonaws.com); EMR Management Guide, 'Using the service-linked role for Amazon EMR' (AWSServiceRoleForEMRCleanup)"
+EMR_SLR = ("AWS managed policy AWSDataPipelineRole v6 (iam:CreateServiceLinkedRole for elasticmapreduce.amazonaws.com); "
+           "EMR Management Guide, 'Using the service-linked role for Amazon EMR' (AWSServiceRoleForEMRCleanup)")
 IAM_PASSROLE = "IAM User Guide, 'Granting a user permissions to pass a role to an AWS service' (iam:PassedToService)"
 
 

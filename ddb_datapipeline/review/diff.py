@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..assembly import CloudAssembly, StackArtifact
 from ..definition.model import PipelineDefinition
 from ..definition.render import DefinitionFormatError, from_cloudformation
 from . import intrinsics
 from . import markdown as md
-from ..assembly import CloudAssembly, StackArtifact
 from .pipelines import PIPELINE_TYPE
 from .resources import SKIPPED_TYPES
 
@@ -56,7 +56,7 @@ def _changes(path: str, old: Any, new: Any, out: list[str]) -> None:
                 _changes(where, old[key], new[key], out)
     elif isinstance(old, list) and isinstance(new, list):
         if len(old) == len(new) and sorted(map(intrinsics.text, old)) != sorted(map(intrinsics.text, new)):
-            for index, (a, b) in enumerate(zip(old, new)):
+            for index, (a, b) in enumerate(zip(old, new, strict=True)):
                 _changes(f"{path}[{index}]", a, b, out)
             return
         removed = [item for item in old if item not in new]

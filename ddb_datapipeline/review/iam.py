@@ -7,12 +7,13 @@ actions or resources are marked, as are conditions, since those are what a revie
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
+from ..assembly import StackArtifact
 from . import intrinsics
 from . import markdown as md
-from ..assembly import StackArtifact
 
 ROLE = "AWS::IAM::Role"
 POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")

@@ -5,7 +5,7 @@ table or turn into emphasis, so every value goes through ``code`` or ``text``.
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 WARNING = "\u26a0"  # shown next to anything a reviewer should look at twice
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import markdown as md
 from ..assembly import StackArtifact
+from . import markdown as md
 
 
 @dataclass(frozen=True)

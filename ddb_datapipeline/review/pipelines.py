@@ -11,13 +11,13 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..assembly import StackArtifact
 from ..definition import rules as R
 from ..definition.model import PipelineDefinition, PipelineObject
 from ..definition.render import from_cloudformation, to_definition_file
 from ..definition.validator import Violation, validate
 from . import intrinsics
 from . import markdown as md
-from ..assembly import StackArtifact
 from .mermaid import flowchart
 
 PIPELINE_TYPE = "AWS::DataPipeline::Pipeline"
@@ -69,7 +69,7 @@ def pipelines_of(stack: StackArtifact) -> tuple[Pipeline, ...]:
     found.sort(key=lambda p: (p.name, p.logical_id))
     stems = [_file_stem(p.name) for p in found]
     named = []
-    for pipeline, stem in zip(found, stems):
+    for pipeline, stem in zip(found, stems, strict=True):
         if stems.count(stem) > 1:
             stem = f"{stem}-{pipeline.logical_id}"
         named.append(replace(pipeline, file_name=f"{_file_stem(stack.name)}/{stem}.json"))

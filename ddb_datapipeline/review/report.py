@@ -8,17 +8,17 @@ time stamp or an absolute path.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from . import diff as diff_section
-from . import iam, lint, nag, pipelines, resources
-from . import markdown as md
 from ..assembly import CloudAssembly, StackArtifact, load_assembly
 from ..permissions.assembly_view import load_world
 from ..permissions.audit import outcomes
 from ..permissions.expand import ModelGap
+from . import diff as diff_section
+from . import iam, lint, nag, pipelines, resources
+from . import markdown as md
 
 README = "README.md"
 DIFF = "diff.md"

@@ -7,13 +7,13 @@ table answering exactly those; other types are listed with their retention, so n
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from . import iam
-from . import intrinsics
-from . import markdown as md
 from ..assembly import StackArtifact
 from ..policies import is_tls_only
+from . import iam, intrinsics
+from . import markdown as md
 
 SKIPPED_TYPES = frozenset({"AWS::CDK::Metadata"})  # synthesis bookkeeping, nothing to review
 PUBLIC_ACCESS_BLOCKS = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets")

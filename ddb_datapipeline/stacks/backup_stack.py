@@ -114,7 +114,8 @@ class BackupStack(Stack):
         self.pipelines[f"{table.name}-restore"] = restore_pipeline
         output_id = output_key(table.name)
         CfnOutput(self, f"{output_id}ExportPipelineId", value=export.pipeline_id, description=f"Export pipeline of {table.name}")
-        CfnOutput(self, f"{output_id}RestorePipelineId", value=restore_pipeline.pipeline_id, description=f"Restore pipeline of {table.name} (activate with myInputS3Loc)")
+        CfnOutput(self, f"{output_id}RestorePipelineId", value=restore_pipeline.pipeline_id,
+                  description=f"Restore pipeline of {table.name} (activate with myInputS3Loc)")
         CfnOutput(self, f"{output_id}RestoreTargetTable", value=restore.target_table)
         for copy in table.copies:
             self._add_copy(table, source, copy)

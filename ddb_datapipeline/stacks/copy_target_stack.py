@@ -6,8 +6,9 @@ folder and its own table, never the whole source account.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from aws_cdk import CfnOutput, Stack, Tags
 from aws_cdk import aws_iam as iam
@@ -16,7 +17,7 @@ from constructs import Construct
 from ..config import CopyConfig, OwnedTable
 from ..config.patterns import output_key
 from ..constructs.data_table import DataTable
-from ..constructs.export_bucket import COPIES_PREFIX, ExportBucket
+from ..constructs.export_bucket import ExportBucket
 from ..constructs.pipeline_roles import BATCH_WRITE, EXPORT_WRITES, FOLDER_MARKER, folder_ancestors
 from ..constructs.table_pipelines import copy_staging_prefix
 from .table_shapes import encryption, table_props

@@ -5,15 +5,15 @@ approval when the stage is protected, and ends with a read-only check of what it
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from aws_cdk import RemovalPolicy, Stack, Stage
+from aws_cdk import RemovalPolicy, Stack, Stage, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codecommit as codecommit
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
-from aws_cdk import pipelines
 from constructs import Construct
 
 from ..config import EnvironmentConfig
@@ -127,7 +127,8 @@ def generated_grant_reason(finding: str) -> str | None:
     """Why CDK Pipelines' own grants carry each kind of wildcard (findings as cdk-nag's IAM5 names them).
     A wildcard of any other kind stays unacknowledged, so cdk-nag fails the synth until someone reviews it."""
     if finding.startswith("Action::s3:"):
-        return "CDK Pipelines grants its roles read/write on the artifact and replication buckets with S3's action groups (GetObject*, List*, DeleteObject*, Abort*, GetBucket*)."
+        return ("CDK Pipelines grants its roles read/write on the artifact and replication buckets with S3's action groups "
+                "(GetObject*, List*, DeleteObject*, Abort*, GetBucket*).")
     if finding.startswith("Action::kms:"):
         return "CDK Pipelines grants use of the artifact keys with KMS's action groups (GenerateDataKey*, ReEncrypt*)."
     if ":log-group:/aws/codebuild/" in finding:

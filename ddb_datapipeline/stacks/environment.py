@@ -6,7 +6,8 @@ pipeline's stage, so both deploy exactly the same thing.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import aws_cdk as cdk
 from constructs import Construct

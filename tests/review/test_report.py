@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from ddb_datapipeline.assembly import load_assembly
 from ddb_datapipeline.definition.render import from_definition_file
 from ddb_datapipeline.definition.validator import validate
 from ddb_datapipeline.review import intrinsics
-from ddb_datapipeline.assembly import load_assembly
 from ddb_datapipeline.review import markdown as md
 from ddb_datapipeline.review.pipelines import pipelines_of
 from ddb_datapipeline.review.report import build_review, render

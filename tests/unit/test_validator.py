@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from ddb_datapipeline.definition.model import Parameter, PipelineDefinition, PipelineObject, Ref
 from ddb_datapipeline.definition.expressions import scan_expressions
+from ddb_datapipeline.definition.model import Parameter, PipelineDefinition, PipelineObject, Ref
 from ddb_datapipeline.definition.validator import DefinitionError, Violation, ensure_valid, validate
 
 TOOLS_JAR = (
