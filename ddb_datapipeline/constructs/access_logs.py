@@ -29,7 +29,8 @@ def log_access_of(bucket: s3.IBucket, *, destination: s3.Bucket, prefix: str) ->
     created (CDK Pipelines' artifact and replication buckets offer no option for it), and for ours, so
     the result does not depend on the app's ``serverAccessLogsUseBucketPolicy`` feature flag."""
     resource = bucket.node.default_child
-    assert isinstance(resource, s3.CfnBucket), f"{bucket.node.path} is not a bucket this app declares"
+    if not isinstance(resource, s3.CfnBucket):
+        raise TypeError(f"{bucket.node.path}: access logging is set on a bucket this app declares, not an imported one")
     resource.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
         destination_bucket_name=destination.bucket_name, log_file_prefix=prefix
     )

@@ -93,3 +93,17 @@ def test_review_of_a_directory_without_templates_is_one_line(tmp_path, capsys):
     assert main(["review", "--cdk-out", str(tmp_path), "--out", str(tmp_path / "review")]) == 2
     assert capsys.readouterr().err == f"error: {tmp_path}: no stack templates found; run 'make synth' first\n"
     assert not (tmp_path / "review").exists()
+
+
+def test_the_readmes_validate_example_says_what_it_does():
+    """The README's first `make validate` line, run as written: its comment states the result."""
+    import re
+
+    root = ROOT
+    block = (root / "README.md").read_text().split("<!-- example: validate -->\n```sh\n", 1)[1].split("```", 1)[0]
+    command, _, comment = block.splitlines()[0].partition("#")
+    stated = int(re.search(r"(\d+) violations, exit 1", comment).group(1))
+    result = subprocess.run(command.split(), cwd=root, capture_output=True, text=True)
+    violations = [line for line in result.stdout.splitlines() if line.startswith("tests/review/fixtures/legacy_export.json: ")]
+    assert result.returncode == 2 and "Error 1" in result.stderr  # make reports the command's exit 1 as its own 2
+    assert len(violations) == stated
