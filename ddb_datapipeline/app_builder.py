@@ -5,14 +5,17 @@ Kept apart from ``app.py`` so tests build exactly what the CLI builds.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from .config import EnvironmentConfig, load_environments, select_environments
 from .config.delivery import DeliveryConfig, load_delivery
+from .config.reader import refuse
+from .stacks import naming
 from .stacks.backup_stack import BackupStack
 from .stacks.delivery_stack import DeliveryStack
 from .stacks.environment import build_environment
@@ -34,11 +37,33 @@ class Plan:
 def plan(context: Mapping[str, Any]) -> Plan:
     """The validated configuration to synthesize; raises ConfigError before anything is built."""
     environments = load_environments(context)
+    delivery = load_delivery(context, environments)
+    _check_stack_names(environments, delivery)
     return Plan(
         environments=select_environments(environments, context.get("env")),
-        delivery=load_delivery(context, environments),
+        delivery=delivery,
         selected=context.get("env") is not None,
     )
+
+
+def _check_stack_names(environments: Mapping[str, EnvironmentConfig], delivery: DeliveryConfig | None) -> None:
+    """Every stack the app can build has a name of its own: CDK refuses a second construct of one name
+    with a traceback, and CloudFormation would merge two stacks of one name in an account and region.
+    Checked on the whole configuration, whichever environment ``-c env`` selects."""
+    owners: dict[str, str] = {}  # stack name -> the configuration path that makes it
+    if delivery is not None:
+        owners[delivery.stack_name] = "delivery"
+    for env in environments.values():
+        path = f"environments.{env.name}"
+        names = {env.stack_name} | {
+            naming.target_stack_name(env, copy) for table in env.tables for copy in table.copies if naming.needs_target_stack(env, copy)
+        }
+        for name in sorted(names):
+            if name in owners and owners[name] != path:
+                raise refuse(
+                    path, env.name, f"an environment name whose stacks are named apart from the app's other stacks ({owners[name]} makes the stack {name})"
+                )
+        owners.update((name, path) for name in names)
 
 
 def is_local(app: cdk.App) -> bool:

@@ -6,10 +6,13 @@ costs one readable line instead of a half-built app or a failed deployment.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..definition.emr import ClusterSpec
 from ..definition.periods import PERIOD_UNITS, period_minutes
+from .across import check_across_environments
+from .emr_catalog import instance_type_rule, region_release_rule, release_rule
 from .model import (
     AlertConfig,
     BucketConfig,
@@ -21,21 +24,19 @@ from .model import (
     RestoreConfig,
     TableConfig,
 )
+from .names import bucket_name_rule
 from .patterns import (
     ACCOUNT,
-    BUCKET_NAME,
-    KMS_KEY_ARN,
-    SNS_TOPIC_ARN,
     EMAIL,
     ENV_NAME,
-    INSTANCE_TYPE,
+    KMS_KEY_ARN,
     MIN_TERMINATE_AFTER_MINUTES,
-    REGION,
-    RELEASE_LABEL,
+    SNS_TOPIC_ARN,
     STORAGE_CLASSES,
     SUBNET,
 )
-from .reader import ConfigError, Section
+from .reader import ConfigError, Section, printable
+from .regions import region_rule
 from .tables import parse_tables
 
 __all__ = [
@@ -55,7 +56,9 @@ __all__ = [
 
 
 def _bucket(section: Section) -> BucketConfig:
-    existing = section.string("existing_bucket_name", None, pattern=BUCKET_NAME, allowed="an S3 bucket name")
+    existing = section.string("existing_bucket_name", None, allowed="an S3 bucket name")
+    if existing is not None and (rule := bucket_name_rule(existing)):
+        raise section.fail("existing_bucket_name", existing, rule)
     key_arn = section.string("existing_key_arn", None, pattern=KMS_KEY_ARN, allowed="a KMS key ARN")
     if key_arn and not existing:
         raise section.fail("existing_key_arn", key_arn, "no key without existing_bucket_name")
@@ -72,6 +75,9 @@ def _bucket(section: Section) -> BucketConfig:
         raise section.fail(
             "transition_after_days", transition, f"fewer days than export_retention_days ({retention}) or null"
         )
+    if transition is None and section.has("transition_storage_class"):
+        # Nothing would ever move to the class; a silent no-op hides a forgotten transition_after_days.
+        raise section.fail("transition_storage_class", storage_class, "no storage class without transition_after_days")
     config = BucketConfig(
         export_retention_days=retention,
         transition_after_days=transition,
@@ -86,10 +92,15 @@ def _bucket(section: Section) -> BucketConfig:
 
 def _alerts(env: Section) -> AlertConfig:
     emails = env.items("alarm_emails", [])
+    seen: dict[str, int] = {}
     for index, email in enumerate(emails):
         Section({"email": email}, env.where(f"alarm_emails[{index}]")).string(
             "email", pattern=EMAIL, allowed="an email address such as oncall@example.com"
         )
+        # One subscription per address: CDK refuses a second one, and mail servers ignore case.
+        if email.lower() in seen:
+            raise env.fail(f"alarm_emails[{index}]", email, f"each address once (alarm_emails[{seen[email.lower()]}] is the same address)")
+        seen[email.lower()] = index
     topic = env.string("alarm_topic_arn", None, pattern=SNS_TOPIC_ARN, allowed="an SNS topic ARN")
     key = env.string("alarm_topic_key_arn", None, pattern=KMS_KEY_ARN, allowed="a KMS key ARN")
     if key and not topic:
@@ -105,13 +116,18 @@ def _emr(section: Section) -> ClusterSpec:
         raise section.fail(
             "terminate_after", terminate_after, f"a period of at least {MIN_TERMINATE_AFTER_MINUTES} minutes in {PERIOD_UNITS}"
         )
-    instance = dict(pattern=INSTANCE_TYPE, allowed="an EC2 instance type such as m5.xlarge")
+    release = section.string("release_label", defaults.release_label, allowed="an EMR release label such as emr-5.36.2")
+    if rule := release_rule(release):
+        raise section.fail("release_label", release, rule)
+    instance_types = {}
+    for key in ("master_instance_type", "core_instance_type"):
+        instance_types[key] = section.string(key, getattr(defaults, key), allowed="an EC2 instance type such as m5.xlarge")
+        if rule := instance_type_rule(release, instance_types[key]):
+            raise section.fail(key, instance_types[key], rule)
     spec = ClusterSpec(
-        release_label=section.string(
-            "release_label", defaults.release_label, pattern=RELEASE_LABEL, allowed="an EMR release label emr-5.x.y to emr-7.x.y"
-        ),
-        master_instance_type=section.string("master_instance_type", defaults.master_instance_type, **instance),
-        core_instance_type=section.string("core_instance_type", defaults.core_instance_type, **instance),
+        release_label=release,
+        master_instance_type=instance_types["master_instance_type"],
+        core_instance_type=instance_types["core_instance_type"],
         core_instance_count=section.integer("core_instance_count", defaults.core_instance_count, minimum=1, maximum=50),
         terminate_after=terminate_after,
         subnet_id=section.string("subnet_id", None, pattern=SUBNET, allowed="a subnet id such as subnet-0123456789abcdef0"),
@@ -123,7 +139,12 @@ def _emr(section: Section) -> ClusterSpec:
 def _environment(name: str, raw: Any) -> EnvironmentConfig:
     env = Section(raw, f"environments.{name}")
     account = env.string("account", None, pattern=ACCOUNT, allowed="a 12-digit AWS account id, or null for any account")
-    region = env.string("region", pattern=REGION, allowed="an AWS region such as eu-west-1")
+    region = env.string("region", allowed="an AWS region such as eu-west-1")
+    if rule := region_rule(region, pipelines=True):
+        raise env.fail("region", region, rule)
+    emr = _emr(env.section("emr"))
+    if rule := region_release_rule(region, emr.release_label):
+        raise env.fail("region", region, rule)
     config = EnvironmentConfig(
         name=name,
         account=account,
@@ -131,8 +152,8 @@ def _environment(name: str, raw: Any) -> EnvironmentConfig:
         retain_data=env.boolean("retain_data", True),
         alerts=_alerts(env),
         bucket=_bucket(env.section("export_bucket")),
-        emr=_emr(env.section("emr")),
-        tables=parse_tables(env, account=account, region=region),
+        emr=emr,
+        tables=parse_tables(env, account=account, region=region, release=emr.release_label),
     )
     env.finish()
     return config
@@ -146,8 +167,12 @@ def load_environments(context: Mapping[str, Any]) -> dict[str, EnvironmentConfig
     environments = {}
     for name, settings in raw.items():
         if not isinstance(name, str) or not _matches(ENV_NAME, name):
-            raise ConfigError(f"environments.{name}: invalid environment name; expected lower-case letters, digits and -, starting with a letter, at most 20 characters")
+            raise ConfigError(
+                f"environments.{printable(str(name))}: invalid environment name; "
+                "expected lower-case letters, digits and -, starting with a letter, at most 20 characters"
+            )
         environments[name] = _environment(name, settings)
+    check_across_environments(environments)
     return environments
 
 
@@ -155,8 +180,8 @@ def select_environments(environments: Mapping[str, EnvironmentConfig], selected:
     """All environments, or the one named by ``-c env=NAME``."""
     if selected is None:
         return list(environments.values())
-    if selected not in environments:
-        raise ConfigError(f"env: '{selected}' is not a configured environment; expected one of {', '.join(environments)}")
+    if not isinstance(selected, str) or selected not in environments:
+        raise ConfigError(f"env: '{printable(str(selected))}' is not a configured environment; expected one of {', '.join(environments)}")
     return [environments[selected]]
 
 

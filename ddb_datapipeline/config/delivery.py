@@ -1,15 +1,20 @@
 """The optional ``delivery`` context: where the CodePipeline lives, its source, and the stage order."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from .model import EnvironmentConfig
-from .patterns import ACCOUNT, REGION
+from .names import branch_rule, bucket_name_rule
+from .patterns import ACCOUNT
 from .reader import ConfigError, Section
+from .regions import region_rule
 
 SOURCE_KINDS = ("connection", "codecommit", "s3")
 CONNECTION_ARN = r"arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:[0-9]{12}:connection/[A-Za-z0-9-]+"
+# CodeCommit: 1-100 ASCII letters, digits, '.', '_' and '-', not ending in .git (CreateRepository API reference).
+CODECOMMIT_REPOSITORY = r"(?!.*\.git$)(?!\.{1,2}$)[A-Za-z0-9_.-]{1,100}"
 
 
 @dataclass(frozen=True)
@@ -40,31 +45,52 @@ class DeliveryConfig:
         return "DdbDataPipeline-delivery"
 
 
+def _branch(section: Section) -> str:
+    branch: str = section.string("branch", "main", allowed="a git branch name such as main")
+    if rule := branch_rule(branch):
+        raise section.fail("branch", branch, rule)
+    return branch
+
+
+def _bucket(section: Section) -> str:
+    bucket: str = section.string("bucket", allowed="an S3 bucket name")
+    if rule := bucket_name_rule(bucket):
+        raise section.fail("bucket", bucket, rule)
+    return bucket
+
+
 def _source(section: Section) -> SourceConfig:
     kind = section.string("kind", "connection", choices=SOURCE_KINDS)
     if kind == "s3":
         source = SourceConfig(
             kind=kind,
-            bucket=section.string("bucket", pattern=r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", allowed="an S3 bucket name"),
+            bucket=_bucket(section),
             object_key=section.string("object_key", pattern=r".+\.zip", allowed="the key of a zip archive of the repository"),
         )
     elif kind == "codecommit":
         source = SourceConfig(
             kind=kind,
-            repository=section.string("repository", pattern=r"[\w.-]{1,100}", allowed="a CodeCommit repository name"),
-            branch=section.string("branch", "main"),
+            repository=section.string("repository", pattern=CODECOMMIT_REPOSITORY, allowed="a CodeCommit repository name"),
+            branch=_branch(section),
         )
     else:
         source = SourceConfig(
             kind=kind,
-            repository=section.string("repository", pattern=r"[\w.-]+/[\w.-]+", allowed="owner/name of the repository"),
-            branch=section.string("branch", "main"),
+            repository=section.string("repository", pattern=r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", allowed="owner/name of the repository"),
+            branch=_branch(section),
             connection_arn=section.string(
                 "connection_arn", pattern=CONNECTION_ARN, allowed="a CodeConnections (or CodeStar connections) connection ARN"
             ),
         )
     section.finish()
     return source
+
+
+def _region(delivery: Section) -> str:
+    region: str = delivery.string("region", allowed="an AWS region such as eu-west-1")
+    if rule := region_rule(region, pipelines=False):
+        raise delivery.fail("region", region, rule)
+    return region
 
 
 def load_delivery(context: Mapping[str, Any], environments: Mapping[str, EnvironmentConfig]) -> DeliveryConfig | None:
@@ -87,7 +113,7 @@ def load_delivery(context: Mapping[str, Any], environments: Mapping[str, Environ
         stage.finish()
     config = DeliveryConfig(
         account=delivery.string("account", pattern=ACCOUNT, allowed="the 12-digit account id of the pipeline"),
-        region=delivery.string("region", pattern=REGION, allowed="an AWS region such as eu-west-1"),
+        region=_region(delivery),
         source=_source(delivery.section("source")),
         stages=tuple(stages),
     )

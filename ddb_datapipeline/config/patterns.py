@@ -4,16 +4,12 @@ TABLE_NAME = r"[A-Za-z0-9_.-]{3,255}"
 TABLE_NAME_RULE = "3-255 characters of A-Z a-z 0-9 _ . -"
 ENV_NAME = r"[a-z][a-z0-9-]{0,19}"
 ACCOUNT = r"[0-9]{12}"
-REGION = r"[a-z]{2}(-[a-z]+)+-[0-9]"
 EMAIL = r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
-RELEASE_LABEL = r"emr-[5-7]\.[0-9]+\.[0-9]+"
-INSTANCE_TYPE = r"[a-z][a-z0-9-]*\.[a-z0-9]+"
 SUBNET = r"subnet-([0-9a-f]{8}|[0-9a-f]{17})"
 STORAGE_CLASSES = ("STANDARD_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE")
 MAX_TABLES_PER_ENVIRONMENT = 50  # two pipelines each, against the 100-pipeline account quota
 MIN_TERMINATE_AFTER_MINUTES = 30  # an EMR cluster alone takes 10-20 minutes to start
 MIN_LATE_AFTER_MINUTES = 30  # a run is never done sooner: the cluster alone takes 10-20 minutes
-BUCKET_NAME = r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
 KMS_KEY_ARN = r"arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[0-9a-f-]{36}"
 SNS_TOPIC_ARN = r"arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}"
 

@@ -6,11 +6,22 @@ spot in ``cdk.json`` without reading code.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 
 class ConfigError(ValueError):
     """A user's configuration mistake: printed as one line, never as a traceback."""
+
+
+def refuse(path: str, value: Any, allowed: str) -> ConfigError:
+    """The one-line error for a value found at ``path``, for checks that span more than one Section."""
+    return ConfigError(f"{path}: {_show(value)} is not allowed; expected {allowed}")
+
+
+def printable(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped, so a message stays one line."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 _MISSING = object()
@@ -28,10 +39,10 @@ class Section:
         self._read: set[str] = set()
 
     def where(self, key: str) -> str:
-        return f"{self.path}.{key}"
+        return f"{self.path}.{printable(key)}"
 
     def fail(self, key: str, value: Any, allowed: str) -> ConfigError:
-        return ConfigError(f"{self.where(key)}: {_show(value)} is not allowed; expected {allowed}")
+        return refuse(self.where(key), value, allowed)
 
     def allow(self, *keys: str) -> None:
         """Marks optional keys as known when they were not read (absent, or handled by hand)."""
@@ -91,7 +102,7 @@ class Section:
             raise self.fail(key, value, "true or false")
         return value
 
-    def section(self, key: str) -> "Section":
+    def section(self, key: str) -> Section:
         """An optional nested object: absent means all its fields take their defaults."""
         return Section(self._get(key, {}), self.where(key))
 
@@ -110,7 +121,7 @@ class Section:
 
 def _show(value: Any) -> str:
     if isinstance(value, str):
-        return f"'{value}'"
+        return f"'{printable(value)}'"
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:

@@ -3,14 +3,18 @@ that span tables (one writer per table)."""
 from __future__ import annotations
 
 import re
-
-from typing import Mapping
+from collections.abc import Mapping
+from datetime import datetime
 
 from ..definition.common import ScheduleSpec
 from ..definition.periods import DATE_TIME_PATTERN, PERIOD_UNITS, START_AT_FIRST_ACTIVATION, period_minutes, schedule_period_problem
+from .emr_catalog import region_release_rule
 from .model import CopyConfig, ExportConfig, KeyAttribute, OwnedTable, RestoreConfig, TableConfig
-from .patterns import ACCOUNT, MAX_TABLES_PER_ENVIRONMENT, MIN_LATE_AFTER_MINUTES, REGION, TABLE_NAME, TABLE_NAME_RULE, output_key
-from .reader import ConfigError, Section
+from .patterns import ACCOUNT, MAX_TABLES_PER_ENVIRONMENT, MIN_LATE_AFTER_MINUTES, TABLE_NAME, TABLE_NAME_RULE, output_key
+from .reader import ConfigError, Section, printable, refuse
+from .regions import region_rule
+
+START_RULE = f"{START_AT_FIRST_ACTIVATION} or a UTC time YYYY-MM-DDTHH:MM:SS on a date of the calendar"
 
 
 def _key(section: Section, key: str, *, required: bool) -> KeyAttribute | None:
@@ -18,10 +22,10 @@ def _key(section: Section, key: str, *, required: bool) -> KeyAttribute | None:
         section.allow(key)
         return None
     attribute = section.section(key)
-    result = KeyAttribute(
-        name=attribute.string("name", pattern=r".{1,255}", allowed="an attribute name of 1-255 characters"),
-        type=attribute.string("type", choices=("S", "N", "B")),
-    )
+    name = attribute.string("name", allowed="an attribute name of 1-255 bytes")
+    if not 1 <= len(name.encode("utf-8")) <= 255:  # DynamoDB counts a key attribute's name in UTF-8 bytes
+        raise attribute.fail("name", name, "an attribute name of 1-255 bytes")
+    result = KeyAttribute(name=name, type=attribute.string("type", choices=("S", "N", "B")))
     attribute.finish()
     return result
 
@@ -38,9 +42,13 @@ def _owned(section: Section) -> OwnedTable:
         else:
             section.allow(key)
             capacities.append(None)
+    partition_key = _key(section, "partition_key", required=True)
+    sort_key = _key(section, "sort_key", required=False)
+    if partition_key is not None and sort_key is not None and sort_key.name == partition_key.name:
+        raise refuse(f"{section.where('sort_key')}.name", sort_key.name, "a name other than the partition key's")
     owned = OwnedTable(
-        partition_key=_key(section, "partition_key", required=True),  # type: ignore[arg-type]
-        sort_key=_key(section, "sort_key", required=False),
+        partition_key=partition_key,  # type: ignore[arg-type]
+        sort_key=sort_key,
         billing_mode=billing,
         read_capacity=capacities[0],
         write_capacity=capacities[1],
@@ -67,13 +75,23 @@ def _schedule(section: Section, default: str) -> ScheduleSpec | None:
         return None
     if schedule_period_problem(period):
         raise section.fail("schedule", period, f"'ondemand' or a period of at least 15 minutes in {PERIOD_UNITS}")
-    start = section.string("start", START_AT_FIRST_ACTIVATION)
-    if start != START_AT_FIRST_ACTIVATION and not DATE_TIME_PATTERN.fullmatch(start):
-        raise section.fail("start", start, f"{START_AT_FIRST_ACTIVATION} or a UTC time YYYY-MM-DDTHH:MM:SS")
+    start = section.string("start", START_AT_FIRST_ACTIVATION, allowed=START_RULE)
+    if start != START_AT_FIRST_ACTIVATION and not (DATE_TIME_PATTERN.fullmatch(start) and _in_calendar(start)):
+        raise section.fail("start", start, START_RULE)
     late_after = section.string("late_after", None)
     if late_after is not None and (period_minutes(late_after) or 0) < MIN_LATE_AFTER_MINUTES:
         raise section.fail("late_after", late_after, f"a period of at least {MIN_LATE_AFTER_MINUTES} minutes in {PERIOD_UNITS}, or null")
     return ScheduleSpec(period=period, start=start, late_after=late_after)
+
+
+def _in_calendar(start: str) -> bool:
+    """February 30 matches the pattern; the service would refuse the definition at activation. Whether
+    the start is too far in the past is left to the service: synthesis reads no clock."""
+    try:
+        datetime.strptime(start, "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        return False
+    return True
 
 
 def _ratio(section: Section, key: str, default: float) -> float:
@@ -114,9 +132,12 @@ def _restore(section: Section, *, source: str, owned: bool) -> RestoreConfig:
     return config
 
 
-def _copy(section: Section, *, source: str, owned: bool, account: str | None, region: str) -> CopyConfig:
+def _copy(section: Section, *, source: str, owned: bool, account: str | None, region: str, release: str) -> CopyConfig:
     target = section.string("target_table", pattern=TABLE_NAME, allowed=TABLE_NAME_RULE)
-    target_region = section.string("region", region, pattern=REGION, allowed="an AWS region such as eu-west-1")
+    target_region = section.string("region", region, allowed="an AWS region such as eu-west-1")
+    # The import runs on a cluster in the target's region, so that region must offer the release too.
+    if rule := region_rule(target_region, pipelines=False) or region_release_rule(target_region, release):
+        raise section.fail("region", target_region, rule)
     target_account = section.string("account", None, pattern=ACCOUNT, allowed="a 12-digit AWS account id")
     cross_account = target_account is not None and target_account != account
     if cross_account and account is None:
@@ -144,7 +165,7 @@ def _copy(section: Section, *, source: str, owned: bool, account: str | None, re
     return copy
 
 
-def _table(section: Section, *, account: str | None, region: str) -> TableConfig:
+def _table(section: Section, *, account: str | None, region: str, release: str) -> TableConfig:
     name = section.string("name", pattern=TABLE_NAME, allowed=TABLE_NAME_RULE)
     owned = _owned(section.section("owned")) if section.has("owned") else None
     section.allow("owned")
@@ -154,7 +175,10 @@ def _table(section: Section, *, account: str | None, region: str) -> TableConfig
         export=_export(section.section("export")),
         restore=_restore(section.section("restore"), source=name, owned=owned is not None),
         copies=tuple(
-            _copy(Section(raw, f"{section.where('copies')}[{index}]"), source=name, owned=owned is not None, account=account, region=region)
+            _copy(
+                Section(raw, f"{section.where('copies')}[{index}]"),
+                source=name, owned=owned is not None, account=account, region=region, release=release,
+            )
             for index, raw in enumerate(section.items("copies", []))
         ),
     )
@@ -162,7 +186,8 @@ def _table(section: Section, *, account: str | None, region: str) -> TableConfig
     return table
 
 
-def parse_tables(env: Section, *, account: str | None, region: str) -> tuple[TableConfig, ...]:
+def parse_tables(env: Section, *, account: str | None, region: str, release: str) -> tuple[TableConfig, ...]:
+    """The environment's tables; ``release`` is the EMR release its clusters run (copy targets' regions must offer it)."""
     raw_tables = env.items("tables")
     if not 1 <= len(raw_tables) <= MAX_TABLES_PER_ENVIRONMENT:
         raise ConfigError(
@@ -170,8 +195,8 @@ def parse_tables(env: Section, *, account: str | None, region: str) -> tuple[Tab
         )
     tables = []
     for index, raw in enumerate(raw_tables):
-        label = raw.get("name") if isinstance(raw, Mapping) and isinstance(raw.get("name"), str) else index
-        tables.append(_table(Section(raw, f"{env.where('tables')}[{label}]"), account=account, region=region))
+        label = printable(raw["name"]) if isinstance(raw, Mapping) and isinstance(raw.get("name"), str) else index
+        tables.append(_table(Section(raw, f"{env.where('tables')}[{label}]"), account=account, region=region, release=release))
     claimed: dict[str, str] = {}
     for table in tables:
         names = [(table.name, "table")]

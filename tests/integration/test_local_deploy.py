@@ -205,14 +205,15 @@ def test_destroy_removes_every_stack_and_pipeline_and_lists_what_is_retained(flo
 
 
 def test_a_failed_deploy_names_the_stack_and_the_resource_and_stops_its_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Two environments that both own a table of the same name in one account and region: the second
-    stack cannot create it. The deploy starts its own server (no endpoint given) and must stop it."""
+    """Two environments that both own a table of the same name, in two accounts (valid configuration)
+    that the local deploy puts into moto's one account: the second stack cannot create it. The deploy
+    starts its own server (no endpoint given) and must stop it."""
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     context = copy.deepcopy(project_context())
     base = {key: value for key, value in context.items() if key not in ("environments", "delivery")}
     table = {"name": "clash", "owned": {"partition_key": {"name": "pk", "type": "S"}}, "export": {"schedule": "ondemand"}}
     env = {"region": "eu-west-1", "retain_data": False, "tables": [table]}
-    clashing = {**base, "environments": {"alpha": env, "beta": copy.deepcopy(env)}}
+    clashing = {**base, "environments": {"alpha": {**env, "account": "111111111111"}, "beta": {**env, "account": "222222222222"}}}
     before = servers_started_by_this_process()
     output: list[str] = []
     options = Options(context=clashing, assembly_dir=tmp_path / "assembly", state_dir=tmp_path / "state", out=output.append)

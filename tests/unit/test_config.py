@@ -153,3 +153,5 @@ def test_selecting_an_environment(context):
     assert [e.name for e in select_environments(environments, "prod")] == ["prod"]
     with pytest.raises(ConfigError, match=r"^env: 'staging' is not a configured environment; expected one of dev, prod$"):
         select_environments(environments, "staging")
+    with pytest.raises(ConfigError, match=r"^env: '\['dev'\]' is not a configured environment"):
+        select_environments(environments, ["dev"])  # a list in cdk.json's context, never a traceback

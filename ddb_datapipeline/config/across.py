@@ -1,0 +1,93 @@
+"""Rules across environments: one environment per table in any account and region.
+
+Each environment is checked on its own while it is parsed. Two environments can still reach the same
+physical table: both declare it (the second deployment fails, or one stack's deletion takes the other's
+table), one writes into a table the other declares (deploying or destroying one environment changes the
+other's data), or both write into it (two pipelines overwrite each other's items). Reading is free: any
+environment may export a table another one declares.
+
+An environment without an account deploys wherever the credentials point, so it shares a place with every
+environment of its region. The rules read the configuration as written: a local deploy (``-c local=true``)
+moves every stack into one account, which can only add collisions between environments of one region.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .model import EnvironmentConfig
+from .reader import ConfigError, refuse
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An environment's hold on a table: it declares it (``owner``), writes into it (``writer``), or both."""
+
+    environment: str
+    account: str | None  # None: whichever account the credentials point at
+    region: str
+    table: str
+    owner: bool
+    writer: bool
+    path: str  # where the configuration names the table
+    verb: str  # what the environment does to it, for the message
+
+    def shares_place_with(self, other: Claim) -> bool:
+        same_account = self.account is None or other.account is None or self.account == other.account
+        return same_account and self.region == other.region and self.table == other.table
+
+
+def claims(env: EnvironmentConfig) -> list[Claim]:
+    """Every table the environment declares or writes, with the place it lives in."""
+    found = []
+    for table in env.tables:
+        where = f"environments.{env.name}.tables[{table.name}]"
+        if table.owned is not None:
+            found.append(Claim(env.name, env.account, env.region, table.name, True, False, f"{where}.name", "declares"))
+        restore = table.restore
+        created = restore.create_target
+        found.append(
+            Claim(
+                env.name, env.account, env.region, restore.target_table, created, True,
+                f"{where}.restore.target_table", "declares and restores into" if created else "restores into",
+            )
+        )
+        for index, copy in enumerate(table.copies):
+            found.append(
+                Claim(
+                    env.name, copy.account or env.account, copy.region, copy.target_table, copy.owned, True,
+                    f"{where}.copies[{index}].target_table", "declares and copies into" if copy.owned else "copies into",
+                )
+            )
+    return found
+
+
+def _place(earlier: Claim, later: Claim) -> str:
+    """Where the two claims meet, saying why when an environment names no account."""
+    for claim in (earlier, later):
+        if claim.account is None:
+            return f"in {claim.region} ({claim.environment} names no account, so it shares every account there)"
+    return f"in {later.region}, account {later.account}"
+
+
+def _conflict(earlier: Claim, later: Claim) -> ConfigError:
+    if earlier.owner and later.owner:
+        rule = "each table declared by one environment only"
+    elif earlier.writer and later.writer:
+        rule = "one writer per table across environments"
+    else:
+        rule = "a table no other environment declares (another environment may only read it)"
+    return refuse(later.path, later.table, f"{rule}: {earlier.path} already {earlier.verb} it {_place(earlier, later)}")
+
+
+def check_across_environments(environments: Mapping[str, EnvironmentConfig]) -> None:
+    """The first table two environments both hold, as a ConfigError naming both places."""
+    seen: dict[tuple[str, str], list[Claim]] = {}
+    for env in environments.values():
+        mine = claims(env)
+        for claim in mine:
+            for earlier in seen.get((claim.region, claim.table), []):
+                if earlier.environment != claim.environment and earlier.shares_place_with(claim):
+                    raise _conflict(earlier, claim)
+        for claim in mine:
+            seen.setdefault((claim.region, claim.table), []).append(claim)

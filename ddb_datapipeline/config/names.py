@@ -1,0 +1,69 @@
+"""Names that a plain pattern accepts but the service (or CDK, on its behalf) refuses, and the nearest
+valid name to suggest for a mistyped one.
+
+CDK checks a bucket name when it is handed one and raises an exception that would surface as a
+Python traceback; S3 refuses more names than CDK knows of. Checking both here turns each into one
+configuration line.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+
+# Amazon S3 User Guide, "General purpose bucket naming rules"
+# (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html), plus the one rule
+# aws-cdk-lib's Bucket.validateBucketName adds: no period next to a hyphen.
+BUCKET_CHARACTERS = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+IP_ADDRESS = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}")
+BUCKET_RULE = "an S3 bucket name: 3-63 characters of a-z 0-9 . -, starting and ending with a letter or digit"
+
+# Git's ref name rules (git-check-ref-format(1)), which every source provider applies to branch names.
+BRANCH_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|/\.|^[-/.]|[/.]$|\.lock$|\.lock/")
+BRANCH_RULE = "a git branch name such as main (no spaces, no .., not empty)"
+
+
+def bucket_name_rule(name: str) -> str | None:
+    """What to expect instead of ``name``, or None when S3 and CDK accept it as a bucket name."""
+    if not BUCKET_CHARACTERS.fullmatch(name):
+        return BUCKET_RULE
+    if ".." in name or ".-" in name or "-." in name:
+        return f"{BUCKET_RULE}, without '..', '.-' or '-.'"
+    if IP_ADDRESS.fullmatch(name):
+        return f"{BUCKET_RULE}, not an IP address"
+    for prefix in BUCKET_RESERVED_PREFIXES:
+        if name.startswith(prefix):
+            return f"{BUCKET_RULE}, not starting with the prefix S3 reserves '{prefix}'"
+    for suffix in BUCKET_RESERVED_SUFFIXES:
+        if name.endswith(suffix):
+            return f"{BUCKET_RULE}, not ending with the suffix S3 reserves '{suffix}'"
+    return None
+
+
+def branch_rule(name: str) -> str | None:
+    """What to expect instead of ``name``, or None when git accepts it as a branch name."""
+    if not name or len(name) > 255 or BRANCH_FORBIDDEN.search(name) or name == "@":
+        return BRANCH_RULE
+    return None
+
+
+def nearest(value: str, options: tuple[str, ...] | list[str]) -> str | None:
+    """The option closest in spelling to a mistyped value, to offer in the error message. difflib finds
+    the similar options; the fewest typing mistakes (a swapped pair counts as one) picks among them, so
+    'us-esat-1' suggests us-east-1 rather than the equally similar us-west-1."""
+    matches = difflib.get_close_matches(value, options, n=5, cutoff=0.6)
+    return min(matches, key=lambda match: _edits(value, match)) if matches else None
+
+
+def _edits(a: str, b: str) -> int:
+    """Insertions, deletions, substitutions and swaps of neighbours that turn ``a`` into ``b``."""
+    rows = [list(range(len(b) + 1))]
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            row[j] = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], rows[-2][j - 2] + 1)
+        rows.append(row)
+    return rows[-1][-1]
