@@ -26,8 +26,11 @@ SYNTH_COMMANDS = ("make test", "make synth")
 CHECK_MODULE = "ddb_datapipeline"
 CDK_CLI_VERSION = "2.1148.1"  # the CLI package.json pins, for the self-mutation step
 # The bootstrap's lookup role is read-only in every bootstrapped account and trusts the pipeline's
-# account when bootstrapped with --trust: the post-deploy check reads the environment through it.
-LOOKUP_ROLE = "arn:aws:iam::{account}:role/cdk-hnb659fds-lookup-role-{account}-{region}"
+# account when bootstrapped with --trust: the post-deploy check reads the environment through it. Its
+# name carries the bootstrap qualifier, which CDK's synthesizer reads from this context key too.
+LOOKUP_ROLE = "arn:{partition}:iam::{account}:role/cdk-{qualifier}-lookup-role-{account}-{region}"
+QUALIFIER_CONTEXT = "@aws-cdk/core:bootstrapQualifier"
+DEFAULT_QUALIFIER = "hnb659fds"
 
 EnvironmentBuilder = Callable[[Construct, EnvironmentConfig], Stack]
 
@@ -109,7 +112,8 @@ class DeliveryStack(Stack):
             log_access_of(support.replication_bucket, destination=region_logs, prefix=f"replication-{region}/")
 
     def _check(self, env: EnvironmentConfig, account: str) -> pipelines.CodeBuildStep:
-        role = LOOKUP_ROLE.format(account=account, region=env.region)
+        qualifier = self.node.try_get_context(QUALIFIER_CONTEXT) or DEFAULT_QUALIFIER
+        role = LOOKUP_ROLE.format(partition=self.partition, account=account, region=env.region, qualifier=qualifier)
         return pipelines.CodeBuildStep(
             f"Check-{env.name}",
             input=self.source,  # the repository: the check runs the project's own code

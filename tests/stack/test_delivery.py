@@ -155,3 +155,15 @@ def test_delivery_mistakes_are_one_line(context, changes, expected):
     with pytest.raises(ConfigError) as caught:
         plan(delivery_context(context, **changes))
     assert expected in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_the_lookup_role_follows_the_bootstrap_qualifier(context, tmp_path):
+    """Accounts bootstrapped with --qualifier: CDK's context key names their roles, the check's included."""
+    from tests.conftest import synthesize
+
+    context["@aws-cdk/core:bootstrapQualifier"] = "team42"
+    context["environments"] = {"dev": context["environments"]["dev"]}
+    context["delivery"]["stages"] = [{"environment": "dev"}]
+    template = synthesize(context, tmp_path).template_named("DdbDataPipeline-delivery")
+    commands = buildspec(template, "PipelinedevCheck")["phases"]["build"]["commands"]
+    assert commands[-1].endswith("--role-arn arn:aws:iam::111111111111:role/cdk-team42-lookup-role-111111111111-eu-west-1")
