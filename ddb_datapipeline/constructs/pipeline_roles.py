@@ -109,35 +109,19 @@ class PipelineRoles(Construct):
 
     Regions, node roles and alarm topics are added as pipelines are declared (``use_region``,
     ``admit``, ``grant_alarm``); the statements that name them grow until synthesis. EMR, EC2 and Task
-    Runner actions are pinned to the regions a pipeline starts a cluster in."""
+    Runner actions are pinned to the regions a pipeline starts a cluster in.
 
-    def __init__(self, scope: Construct, id: str, *, regions: Sequence[str] = (), role_name: str | None = None) -> None:
+    ``pipeline_role``: a team's own role (imported, e.g. ``Role.from_role_arn(...)``) to use instead of
+    creating one; it must trust ``datapipeline.amazonaws.com`` and ``elasticmapreduce.amazonaws.com``
+    itself, and receives this construct's policies by name."""
+
+    def __init__(self, scope: Construct, id: str, *, regions: Sequence[str] = (), role_name: str | None = None,
+                 pipeline_role: iam.IRole | None = None) -> None:
         super().__init__(scope, id)
         self.home = Stack.of(self).region
         self._regions: list[str] = []
         self._topics: set[str] = set()
-        self.pipeline_role = iam.Role(
-            self,
-            "PipelineRole",
-            role_name=role_name,
-            description="AWS Data Pipeline role and EMR service role of the DynamoDB pipelines",
-            assumed_by=iam.ServicePrincipal("datapipeline.amazonaws.com"),
-        )
-        # EMR assumes the service role for clusters of this account only (confused-deputy guard, as
-        # the EMR Management Guide's service-role trust policy shows).
-        trust = self.pipeline_role.assume_role_policy
-        if trust is None:  # never: a role built with assumed_by has a trust document
-            raise RuntimeError("the pipeline role has no trust policy")
-        trust.add_statements(
-            iam.PolicyStatement(
-                actions=["sts:AssumeRole"],
-                principals=[iam.ServicePrincipal("elasticmapreduce.amazonaws.com")],
-                conditions={
-                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
-                    "ArnLike": {"aws:SourceArn": f"arn:{Aws.PARTITION}:elasticmapreduce:*:{Aws.ACCOUNT_ID}:*"},
-                },
-            )
-        )
+        self.pipeline_role: iam.IRole = pipeline_role if pipeline_role is not None else self._create_role(role_name)
         self._pass = iam.PolicyStatement(
             sid="PassTheRolesToEmrAndEc2",
             actions=["iam:PassRole"],
@@ -152,9 +136,10 @@ class PipelineRoles(Construct):
             actions=["kms:Decrypt", "kms:GenerateDataKey"],
             conditions={"StringEquals": {"kms:ViaService": f"sns.{self.home}.amazonaws.com"}},
         )
-        for statement in (self._pass, self._read_roles):
-            self.pipeline_role.add_to_policy(statement)
-        self.shared_policies: list[Construct] = [self.pipeline_role.node.find_child("DefaultPolicy")]
+        # The statements that grow with the pipelines, in a policy of this construct (an imported
+        # role gets it attached by name).
+        self._policy = iam.Policy(self, "PipelinePolicy", roles=[self.pipeline_role], statements=[self._pass, self._read_roles])
+        self.shared_policies: list[Construct] = [self._policy]
 
         # Statements whose region condition or per-region resources grow with use_region.
         self._in_regions: list[iam.PolicyStatement] = []
@@ -212,6 +197,28 @@ class PipelineRoles(Construct):
         for region in [self.home, *regions]:
             self.use_region(region)
 
+    def _create_role(self, role_name: str | None) -> iam.Role:
+        role = iam.Role(
+            self,
+            "PipelineRole",
+            role_name=role_name,
+            description="AWS Data Pipeline role and EMR service role of the DynamoDB pipelines",
+            assumed_by=iam.ServicePrincipal("datapipeline.amazonaws.com"),
+        )
+        # EMR assumes the service role for clusters of this account only (confused-deputy guard, as
+        # the EMR Management Guide's service-role trust policy shows).
+        role.assume_role_policy.add_statements(  # type: ignore[union-attr]  # a role built with assumed_by has one
+            iam.PolicyStatement(
+                actions=["sts:AssumeRole"],
+                principals=[iam.ServicePrincipal("elasticmapreduce.amazonaws.com")],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                    "ArnLike": {"aws:SourceArn": f"arn:{Aws.PARTITION}:elasticmapreduce:*:{Aws.ACCOUNT_ID}:*"},
+                },
+            )
+        )
+        return role
+
     def _regional(self, statement: iam.PolicyStatement, resources: Callable[[str], list[str]] | None = None,
                   *, conditioned: bool = True) -> iam.PolicyStatement:
         if conditioned:
@@ -220,12 +227,15 @@ class PipelineRoles(Construct):
             self._per_region.append((statement, resources))
         return statement
 
-    def _shared_policy(self, id: str, role: iam.Role | None, reason: str, *statements: iam.PolicyStatement) -> iam.ManagedPolicy:
+    def _shared_policy(self, id: str, role: iam.IRole | None, reason: str, *statements: iam.PolicyStatement) -> iam.ManagedPolicy:
         # Attached through the role's ManagedPolicyArns, so a stack deletion removes the role with
-        # its attachment (moto refuses to delete a role a ManagedPolicy's Roles list still names).
+        # its attachment (moto refuses to delete a role a ManagedPolicy's Roles list still names); an
+        # imported role, which CDK cannot change, through the policy's Roles list.
         policy = iam.ManagedPolicy(self, id, statements=list(statements))
-        if role is not None:
+        if isinstance(role, iam.Role):
             role.add_managed_policy(policy)
+        elif role is not None:
+            policy.attach_to_role(role)
         acknowledge_wildcards(policy, reason)
         self.shared_policies.append(policy)
         return policy
@@ -250,7 +260,7 @@ class PipelineRoles(Construct):
         self._pass.add_resources(nodes.role.role_arn)
         self._read_roles.add_resources(nodes.role.role_arn)
         if not self._read_profiles.has_resource:
-            self.pipeline_role.add_to_policy(self._read_profiles)
+            self._policy.add_statements(self._read_profiles)
         self._read_profiles.add_resources(nodes.instance_profile.instance_profile_arn)
 
     def grant_alarm(self, topic: sns.ITopic, key: kms.IKey | None) -> None:
@@ -258,12 +268,12 @@ class PipelineRoles(Construct):
         if topic.topic_arn in self._topics:
             return
         if not self._topics:
-            self.pipeline_role.add_to_policy(self._publish)
+            self._policy.add_statements(self._publish)
         self._topics.add(topic.topic_arn)
         self._publish.add_resources(topic.topic_arn)
         if key is not None:
             if not self._encrypt_alarms.has_resource:
-                self.pipeline_role.add_to_policy(self._encrypt_alarms)
+                self._policy.add_statements(self._encrypt_alarms)
             self._encrypt_alarms.add_resources(key.key_arn)
 
     def grant_pipeline(

@@ -154,3 +154,26 @@ def test_a_copy_destination_is_one_table():
         CopyPipeline(stack, "Copy", source=source, destination=CopyDestination(), bucket=bucket)
     with pytest.raises(PipelineConfigurationError, match="needs destination.staging_bucket"):
         CopyPipeline(stack, "Cross", source=source, destination=CopyDestination(table_name="x", account="222222222222"), bucket=bucket)
+
+
+def test_a_teams_own_pipeline_role_receives_the_policies_by_name(tmp_path):
+    from aws_cdk import aws_iam as iam
+
+    from ddb_datapipeline import PipelineRoles
+
+    def build(stack: cdk.Stack) -> None:
+        role = iam.Role.from_role_arn(stack, "TeamRole", "arn:aws:iam::111111111111:role/team-datapipeline")
+        roles = PipelineRoles(stack, "Roles", pipeline_role=role)
+        table = dynamodb.Table.from_table_name(stack, "Orders", "orders")
+        ExportPipeline(stack, "Export", table=table, bucket=s3.Bucket.from_bucket_name(stack, "B", "team-backups"), roles=roles)
+
+    built = synthesize(tmp_path, build)
+    assert built.nag_violations() == []
+    built.template.resource_count_is("AWS::IAM::Role", 1)  # only the export's node role is created
+    for policy_type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        attached = [p["Properties"].get("Roles", []) for p in built.template.find_resources(policy_type).values()]
+        assert ["team-datapipeline"] in attached, policy_type
+    built.template.has_resource_properties("AWS::DataPipeline::Pipeline", {
+        "PipelineObjects": Match.array_with([Match.object_like({"Id": "Default", "Fields": Match.array_with([
+            {"Key": "role", "StringValue": "team-datapipeline"}])})]),
+    })

@@ -254,7 +254,7 @@ def test_pipelines_in_the_template_are_the_rendered_definitions(synthesis):
 def test_pipelines_wait_for_their_permissions(synthesis):
     template = synthesis.template("prod")
     policies = set(resources(template, "AWS::IAM::Policy")) | set(resources(template, "AWS::IAM::ManagedPolicy"))
-    shared = {p for p in policies if p.startswith(("RolesEmrServicePolicy", "RolesNodePolicy", "RolesPipelineRoleDefaultPolicy"))}
+    shared = {p for p in policies if p.startswith(("RolesEmrServicePolicy", "RolesNodePolicy", "RolesPipelinePolicy"))}
     assert len(shared) == 3
     for logical_id, pipeline in resources(template, "AWS::DataPipeline::Pipeline").items():
         own_prefix = logical_id.split("Pipeline")[0]  # e.g. Exportorders (NodePermissions, ServicePermissions)

@@ -71,7 +71,7 @@ def _actions(statement) -> list[str]:
         ("RolesEmrServicePolicy4A591D9A", lambda s: s.get("Sid") == "RunClusterInstances", "ec2:CreateLaunchTemplate"),
         ("RolesNodePolicy1C3C9FEB", lambda s: s.get("Sid") == "RunStepsOnTheCluster", "elasticmapreduce:AddJobFlowSteps"),
         ("RolesNodePolicy1C3C9FEB", lambda s: s.get("Sid") == "InstallTaskRunner", "install-remote-runner-v2"),
-        ("RolesPipelineRoleDefaultPolicy7F8D6461", lambda s: s.get("Sid") == "PassTheRolesToEmrAndEc2", "iam:PassRole"),
+        ("RolesPipelinePolicy08DB3F35", lambda s: s.get("Sid") == "PassTheRolesToEmrAndEc2", "iam:PassRole"),
         # The other account's side of a cross-account copy.
         ("StagingBucketPolicy30E8DF0E", lambda s: s.get("Sid", "").endswith("Objects"),
          "the resource policy of the other account does not allow it"),
