@@ -139,6 +139,9 @@ class PipelineRoles(Construct):
         # The statements that grow with the pipelines, in a policy of this construct (an imported
         # role gets it attached by name).
         self._policy = iam.Policy(self, "PipelinePolicy", roles=[self.pipeline_role], statements=[self._pass, self._read_roles])
+        self._service: dict[object, iam.PolicyStatement] = {}
+        acknowledge_wildcards(self._policy, "Data Pipeline writes every pipeline's logs and reads a restore's export as the one "
+                              "pipeline role the stack's pipelines share: folders of this stack's bucket, named at run time.")
         self.shared_policies: list[Construct] = [self._policy]
 
         # Statements whose region condition or per-region resources grow with use_region.
@@ -285,27 +288,52 @@ class PipelineRoles(Construct):
         node_prefixes: Sequence[PrefixAccess],
         service_prefixes: Sequence[PrefixAccess],
     ) -> list[iam.Policy]:
-        """One policy on the pipeline's node role (its tables, keys and prefixes) and one on the
-        pipeline role (its log prefix, and what its preconditions read), both declared in ``scope``."""
+        """A policy, declared in ``scope``, on the pipeline's node role: its tables, keys and prefixes.
+        What Data Pipeline itself does in the bucket goes to the shared pipeline role (``_grant_service``)."""
         node_policy = iam.Policy(scope, "NodePermissions", roles=[nodes.role])
         for table, actions in tables:
             node_policy.add_statements(iam.PolicyStatement(actions=list(actions), resources=[table.table_arn]))
             _add_table_key(node_policy, table, TABLE_KEY_WRITE if "dynamodb:BatchWriteItem" in actions else TABLE_KEY_READ)
-        service = iam.Policy(scope, "ServicePermissions", roles=[self.pipeline_role])
-        for policy, prefixes in ((node_policy, node_prefixes), (service, service_prefixes)):
-            for access in prefixes:
-                _add_prefix_access(policy, access)
-            # One statement per key, however many prefixes of that bucket the policy covers.
-            for key_arn, actions in _bucket_key_actions(prefixes).items():
-                policy.add_statements(
-                    iam.PolicyStatement(
-                        actions=actions,
-                        resources=[key_arn],
-                        conditions={"StringEquals": {"kms:ViaService": f"s3.{self.home}.amazonaws.com"}},
-                    )
+        for access in node_prefixes:
+            _add_prefix_access(node_policy, access)
+        # One statement per key, however many prefixes of that bucket the policy covers.
+        for key_arn, actions in _bucket_key_actions(node_prefixes).items():
+            node_policy.add_statements(
+                iam.PolicyStatement(
+                    actions=actions,
+                    resources=[key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"s3.{self.home}.amazonaws.com"}},
                 )
-            acknowledge_wildcards(policy, lambda finding: TABLE_KEY_REASON if ":key/*" in finding else PREFIX_REASON)
-        return [node_policy, service]
+            )
+        acknowledge_wildcards(node_policy, lambda finding: TABLE_KEY_REASON if ":key/*" in finding else PREFIX_REASON)
+        for access in service_prefixes:
+            self._grant_service(access)
+        return [node_policy]
+
+    def _grant_service(self, access: PrefixAccess) -> None:
+        """Data Pipeline's own access to a pipeline's bucket (its logs, a restore's manifest), as the
+        pipeline role. That role is shared by every pipeline of the stack, so a per-pipeline prefix
+        would isolate nothing: the grant is per bucket and top folder (``logs/*``, ``exports/*``), and
+        the role's inline policy keeps one size however many pipelines the stack has."""
+        bucket, top = access.bucket, access.prefix.split("/")[0]
+        for key, actions, resource, conditions in (
+            ((bucket.bucket_arn, top), access.actions, bucket.arn_for_objects(f"{top}/*"), None),
+            ((bucket.bucket_arn, top, "list"), ("s3:ListBucket",), bucket.bucket_arn, {"StringLike": {"s3:prefix": [f"{top}/*"]}}),
+        ):
+            statement = self._service.get(key)
+            if statement is None:
+                statement = self._service[key] = iam.PolicyStatement(resources=[resource], conditions=conditions)
+                self._policy.add_statements(statement)
+            statement.add_actions(*(a for a in actions if a not in statement.actions))
+        if access.key is not None:
+            key_actions = _bucket_key_actions([access])[access.key.key_arn]
+            statement = self._service.get(access.key.key_arn)
+            if statement is None:
+                statement = self._service[access.key.key_arn] = iam.PolicyStatement(
+                    resources=[access.key.key_arn], conditions={"StringEquals": {"kms:ViaService": f"s3.{self.home}.amazonaws.com"}}
+                )
+                self._policy.add_statements(statement)
+            statement.add_actions(*(a for a in key_actions if a not in statement.actions))
 
 
 def _cluster_arns(region: str) -> list[str]:
