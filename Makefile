@@ -20,9 +20,12 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# cdk-nag runs inside the synth; the runtime permission check then reads cdk.out: a pipeline whose
+# runtime calls the synthesized policies would deny stops here, as a cdk-nag finding does.
 synth: setup
 	rm -rf cdk.out
 	$(CDK) synth --quiet $(if $(ENV),-c env=$(ENV))
+	$(PY) -m ddb_datapipeline permissions --cdk-out cdk.out
 	@echo "Templates written to cdk.out/"
 
 test: setup lint
