@@ -12,7 +12,7 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-from .config import EnvironmentConfig, load_environments, select_environments
+from .config import ConfigError, EnvironmentConfig, load_environments, select_environments
 from .config.delivery import DeliveryConfig, load_delivery
 from .config.reader import refuse
 from .stacks import naming
@@ -82,12 +82,31 @@ def _deployment(app: cdk.App, account: str | None, region: str) -> dict[str, Any
     }
 
 
+# CloudFormation's quota of resources per stack (AWS CloudFormation User Guide, "Understand CloudFormation
+# quotas"). CDK refuses more at synth with a long traceback; this says it in one line first.
+MAX_RESOURCES_PER_STACK = 500
+
+
+def check_resource_counts(stacks: dict[str, BackupStack], limit: int | None = None) -> None:
+    """Each environment's stacks (its own and its copy targets') within the resource quota."""
+    limit = limit or MAX_RESOURCES_PER_STACK
+    for name, stack in stacks.items():
+        for owner in [stack, *(d for d in stack.dependencies if isinstance(d, cdk.Stack))]:
+            count = sum(1 for c in owner.node.find_all() if isinstance(c, cdk.CfnResource) and cdk.Stack.of(c) is owner)
+            if count > limit:
+                raise ConfigError(
+                    f"environments.{name}.tables: {len(stack.config.tables)} tables make stack {owner.stack_name} hold {count} "
+                    f"resources; expected at most {limit} per stack (CloudFormation's quota): move tables into another environment"
+                )
+
+
 def build(app: cdk.App, plan: Plan) -> dict[str, BackupStack]:
     """The environment stacks (and their copy targets); the delivery stack too when it is configured,
     unless one environment is selected or the deploy is local (a pipeline is deployed to AWS only)."""
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     deployment = functools.partial(_deployment, app)
     stacks = {config.name: build_environment(app, config, deployment) for config in plan.environments}
+    check_resource_counts(stacks)
     if plan.delivery is not None and not plan.selected and not is_local(app):
         DeliveryStack(
             app,
