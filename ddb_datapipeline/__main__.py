@@ -7,18 +7,21 @@ validator the stacks use at synth time, so teams can check legacy pipelines befo
 a deployed environment stack back (read-only), as the delivery pipeline does after each stage.
 
 Exit codes: 0 clean, 1 violations found, 2 unusable input (missing file, bad JSON, not a
-definition). User mistakes are one line on stderr, never a traceback.
+definition). For ``validate``, only errors make exit 1: warnings are printed and exit 0. User
+mistakes are one line on stderr, never a traceback.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .definition.render import DefinitionFormatError, from_definition_file
-from .definition.validator import Violation, validate
+from .definition.model import Parameter, PipelineDefinition
+from .definition.render import DefinitionFormatError, from_definition_file, parameters_from_file, values_from_file
+from .definition.validator import Violation, errors, validate
 
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_UNUSABLE = 0, 1, 2
 
@@ -44,35 +47,122 @@ def _load(file_name: str) -> object:
         raise InputError(f"{file_name}: not valid JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
 
 
-def check_file(file_name: str) -> tuple[Violation, ...]:
+@dataclasses.dataclass(frozen=True)
+class Supplied:
+    """Parameters and values given beside the definition, as to ``aws datapipeline
+    put-pipeline-definition``: when given, they replace the definition file's own."""
+
+    parameters: tuple[Parameter, ...] | None = None
+    values: tuple[tuple[str, str], ...] | None = None
+
+
+def _read_parameters(file_name: str) -> tuple[Parameter, ...]:
+    data = _load(file_name)
+    try:
+        return parameters_from_file(data)
+    except DefinitionFormatError as error:
+        raise InputError(f"{file_name}: not a parameter objects file: {error}") from None
+
+
+def _read_values(file_name: str) -> tuple[tuple[str, str], ...]:
+    data = _load(file_name)
+    try:
+        return values_from_file(data)
+    except DefinitionFormatError as error:
+        raise InputError(f"{file_name}: not a parameter values file: {error}") from None
+
+
+def supplied_inputs(parameter_objects: str | None, values_uri: str | None, values: Sequence[str] | None) -> Supplied:
+    """Reads --parameter-objects, --parameter-values-uri and --parameter-values (``id=value``, the
+    AWS CLI's syntax; an id given twice is an array value). Raises InputError on a user mistake."""
+    if values_uri is not None and values is not None:
+        raise InputError("--parameter-values and --parameter-values-uri exclude each other (as in the AWS CLI)")
+    supplied_values: tuple[tuple[str, str], ...] | None = None
+    if values is not None:
+        pairs = []
+        for item in values:
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise InputError(f"--parameter-values: '{item}' is not id=value (e.g. myDDBTableName=Orders); "
+                                 "FILE arguments go before the options")
+            pairs.append((key.strip(), value))
+        supplied_values = tuple(pairs)
+    elif values_uri is not None:
+        supplied_values = _read_values(_file_of(values_uri))
+    parameters = None if parameter_objects is None else _read_parameters(_file_of(parameter_objects))
+    return Supplied(parameters, supplied_values)
+
+
+def _file_of(uri: str) -> str:
+    """The AWS CLI spells local files file://PATH; a plain path is accepted too."""
+    return uri.removeprefix("file://")
+
+
+def check_file(file_name: str, supplied: Supplied = Supplied(), *, require_values: bool = False) -> tuple[Violation, ...]:
     """The violations of one definition file; raises InputError when it is not a definition."""
     data = _load(file_name)
     try:
-        definition = from_definition_file(data)
+        definition: PipelineDefinition = from_definition_file(data)
     except DefinitionFormatError as error:
         raise InputError(f"{file_name}: not a pipeline definition: {error}") from None
-    return validate(definition)
+    if supplied.parameters is not None:
+        definition = dataclasses.replace(definition, parameters=supplied.parameters)
+    if supplied.values is not None:
+        definition = dataclasses.replace(definition, values=supplied.values)
+    return validate(definition, require_values=require_values)
 
 
-def run_validate(files: Sequence[str]) -> int:
-    worst, total = EXIT_CLEAN, 0
+def _as_json(found: list[tuple[str, Violation]]) -> str:
+    """One object per finding, in the order printed as text (files as given, then definition order)."""
+    return json.dumps(
+        [
+            {"file": name, "object": v.object_id, "field": v.field, "rule": v.check, "severity": v.severity,
+             "message": v.rule}
+            for name, v in found
+        ],
+        indent=2,
+    )
+
+
+def run_validate(files: Sequence[str], supplied: Supplied = Supplied(), *, require_values: bool = False,
+                 output_format: str = "text") -> int:
+    worst = EXIT_CLEAN
+    found: list[tuple[str, Violation]] = []
     for file_name in files:
         try:
-            violations = check_file(file_name)
+            violations = check_file(file_name, supplied, require_values=require_values)
         except InputError as error:
             print(f"error: {error}", file=sys.stderr)
             worst = EXIT_UNUSABLE
             continue
-        for violation in violations:
-            print(f"{file_name}: {violation}")
-        total += len(violations)
-        if violations and worst == EXIT_CLEAN:
+        found += [(file_name, v) for v in violations]
+        if output_format == "text":
+            for violation in violations:
+                print(f"{file_name}: {violation}")
+        if errors(violations) and worst == EXIT_CLEAN:
             worst = EXIT_VIOLATIONS
+    if output_format == "json":
+        print(_as_json(found))
     if worst != EXIT_UNUSABLE:  # an unusable file gets its one line and nothing more
-        checked = len(files)
-        print(f"{checked} file{'s' if checked != 1 else ''} checked, {total} violation{'s' if total != 1 else ''}",
-              file=sys.stderr)
+        failing = len(errors(v for _, v in found))
+        detail = f" ({_count(failing, 'error')}, {_count(len(found) - failing, 'warning')})" if len(found) > failing else ""
+        print(f"{_count(len(files), 'file')} checked, {_count(len(found), 'violation')}{detail}", file=sys.stderr)
     return worst
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _validate_command(args: argparse.Namespace) -> int:
+    try:
+        if not args.files:
+            raise InputError("validate needs at least one FILE (FILE arguments go before the options)")
+        supplied = supplied_inputs(args.parameter_objects, args.parameter_values_uri, args.parameter_values)
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    return run_validate(args.files, supplied, require_values=args.require_values, output_format=args.format)
 
 
 def run_review(cdk_out: str, out: str, base: str | None) -> int:
@@ -132,9 +222,20 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m ddb_datapipeline", description=__doc__.split("\n\n")[0])
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check = commands.add_parser("validate", help="check Data Pipeline definition files (JSON file format)",
-                                description="Prints every violation as 'FILE: object.field: rule'. "
-                                            "Exit 0 when clean, 1 with violations, 2 when a file is not a definition.")
-    check.add_argument("files", nargs="+", metavar="FILE")
+                                description="Prints every finding as 'FILE: object.field: rule' (warnings as "
+                                            "'FILE: object.field: warning: rule'). Exit 0 when there is no error "
+                                            "(warnings allowed), 1 with an error, 2 when a file is not a definition.")
+    check.add_argument("files", nargs="*", metavar="FILE", help="definition files (put them before the options)")
+    check.add_argument("--parameter-objects", metavar="FILE",
+                       help='parameters in a separate file ({"parameters": [...]}); replace the definition\'s')
+    check.add_argument("--parameter-values-uri", metavar="FILE",
+                       help='values in a separate file ({"values": {...}}); replace the definition\'s')
+    check.add_argument("--parameter-values", nargs="+", metavar="ID=VALUE",
+                       help="values as the AWS CLI takes them; replace the definition's")
+    check.add_argument("--require-values", action="store_true",
+                       help="report parameters without value or default (as the synth-time check does)")
+    check.add_argument("--format", choices=("text", "json"), default="text",
+                       help="json: one array of {file, object, field, rule, severity, message} on stdout")
     review = commands.add_parser("review", help="write the review report of a synthesized cloud assembly",
                                  description="Writes README.md, one JSON definition per pipeline and, with "
                                              "--base, diff.md.")
@@ -159,7 +260,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "validate":
-        return run_validate(args.files)
+        return _validate_command(args)
     if args.command == "permissions":
         return run_permissions(args.cdk_out, args.markdown)
     if args.command == "check-deployed":

@@ -16,6 +16,7 @@ import functools
 import re
 
 from ..definition.emr import ClusterSpec
+from ..definition.flow_rules import current_counterpart
 from .names import nearest
 
 # Release lines this app accepts, and the newest patch of each minor release that exists: emr-5.36.0,
@@ -231,7 +232,13 @@ def offered_types(release: str) -> tuple[str, ...]:
 
 
 def instance_type_rule(release: str, instance_type: str) -> str | None:
-    """What to expect instead of ``instance_type`` on ``release`` (an existing release), or None."""
+    """What to expect instead of ``instance_type`` on ``release`` (an existing release), or None.
+    Previous-generation types are refused even where EMR still offers them: the definition validator
+    warns about them, and the definitions this project deploys are held lint-clean."""
+    counterpart = current_counterpart(instance_type)
+    if counterpart is not None:
+        family = instance_type.partition(".")[0]
+        return f"a current-generation instance type ({family} is a previous generation), such as '{counterpart}'"
     offered = offered_types(release)
     if instance_type in offered:
         return None

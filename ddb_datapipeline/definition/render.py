@@ -71,14 +71,19 @@ def _strings(where: str, key: str, raw: Any) -> list[Any]:
     return items
 
 
+# Console templates carry a "metadata" key (template name, description); the AWS CLI reads only
+# objects, parameters and values, so the rest of such a file is ignored rather than refused.
+IGNORED_TOP_LEVEL_KEYS = frozenset({"metadata"})
+
+
 def from_definition_file(data: Any) -> PipelineDefinition:
     """Reads the JSON file format (as written by ``get-pipeline-definition`` or by hand)."""
     if not isinstance(data, dict) or not isinstance(data.get("objects"), list):
         raise DefinitionFormatError('expected a JSON object with an "objects" list')
-    unknown = set(data) - {"objects", "parameters", "values"}
+    unknown = set(data) - {"objects", "parameters", "values"} - IGNORED_TOP_LEVEL_KEYS
     if unknown:
         raise DefinitionFormatError(
-            f"unknown top-level keys {sorted(unknown)}; allowed: objects, parameters, values"
+            f"unknown top-level keys {sorted(unknown)}; allowed: objects, parameters, values, metadata"
         )
     objects = []
     for index, raw in enumerate(data["objects"]):
@@ -97,6 +102,16 @@ def from_definition_file(data: Any) -> PipelineDefinition:
         if not isinstance(name, str):
             raise DefinitionFormatError(f"{raw['id']}.name: expected a string, got {name!r}")
         objects.append(PipelineObject(id=raw["id"], name=name, fields=tuple(fields)))
+    return PipelineDefinition(
+        objects=tuple(objects), parameters=parameters_from_file(data), values=values_from_file(data)
+    )
+
+
+def parameters_from_file(data: Any) -> tuple[Parameter, ...]:
+    """The ``parameters`` list of a definition file, or of a ``--parameter-objects`` file (which the
+    AWS CLI reads in the same shape: ``{"parameters": [...]}``)."""
+    if not isinstance(data, dict):
+        raise DefinitionFormatError('expected a JSON object with a "parameters" list')
     parameters = []
     raw_parameters = data.get("parameters", [])
     if not isinstance(raw_parameters, list):
@@ -113,6 +128,14 @@ def from_definition_file(data: Any) -> PipelineDefinition:
                     raise DefinitionFormatError(f"{raw['id']}.{key}: parameter attributes are strings")
                 attrs.append((key, item))
         parameters.append(Parameter(id=raw["id"], attributes=tuple(attrs)))
+    return tuple(parameters)
+
+
+def values_from_file(data: Any) -> tuple[tuple[str, str], ...]:
+    """The ``values`` object of a definition file, or of a ``--parameter-values-uri`` file
+    (``{"values": {"myX": "v", "myList": ["a", "b"]}}``)."""
+    if not isinstance(data, dict):
+        raise DefinitionFormatError('expected a JSON object with a "values" object')
     raw_values = data.get("values", {})
     if not isinstance(raw_values, dict):
         raise DefinitionFormatError('"values" must be an object of parameter id -> value')
@@ -122,7 +145,7 @@ def from_definition_file(data: Any) -> PipelineDefinition:
             if not isinstance(item, str):
                 raise DefinitionFormatError(f"values.{key}: values are strings")
             values.append((key, item))
-    return PipelineDefinition(objects=tuple(objects), parameters=tuple(parameters), values=tuple(values))
+    return tuple(values)
 
 
 def _cfn_string(where: str, value: Any) -> str:

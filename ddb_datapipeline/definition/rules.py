@@ -35,17 +35,33 @@ PRECONDITION_TYPES = frozenset({
     "S3PrefixNotEmpty", "S3KeyExists", "DynamoDBTableExists", "DynamoDBDataExists", "Exists",
     "ShellCommandPrecondition",
 })
-ACTION_TYPES = frozenset({"SnsAlarm", "TerminateAction"})
+ACTION_TYPES = frozenset({"SnsAlarm", "Terminate"})  # "Terminate" page: the type is Terminate
 DATA_FORMAT_TYPES = frozenset({
     "CSV", "TSV", "Custom", "DynamoDBDataFormat", "DynamoDBExportDataFormat", "RegEx",
 })
 DATABASE_TYPES = frozenset({"JdbcDatabase", "RdsDatabase", "RedshiftDatabase"})
 # Helper objects the guide documents for EMR configuration, proxies and task scripts.
 SUPPORT_TYPES = frozenset({"EmrConfiguration", "Property", "HttpProxy", "ShellScriptConfig"})
+# EBS volumes of an EmrCluster's instance groups (masterEbsConfiguration and friends refer to them).
+EBS_TYPES = frozenset({"EbsConfiguration", "EbsBlockDeviceConfig", "VolumeSpecification"})
 KNOWN_TYPES = (
     frozenset({"Default", "Schedule"}) | ACTIVITY_TYPES | DATA_NODE_TYPES | RESOURCE_TYPES
-    | PRECONDITION_TYPES | ACTION_TYPES | DATA_FORMAT_TYPES | DATABASE_TYPES | SUPPORT_TYPES
+    | PRECONDITION_TYPES | ACTION_TYPES | DATA_FORMAT_TYPES | DATABASE_TYPES | SUPPORT_TYPES | EBS_TYPES
 )
+
+# The Developer Guide page documenting each object type (its fields and their value rules).
+GUIDE = "https://docs.aws.amazon.com/datapipeline/latest/DeveloperGuide/"
+_PAGE_SLUGS: dict[str, str] = {
+    "Default": "dp-object-default.html",
+    "Schedule": "dp-object-schedule.html",
+    # EBS objects: "EmrCluster" page, example "Launch an Amazon EMR cluster with EBS volumes".
+    "EbsConfiguration": "dp-object-emrcluster.html",
+    "EbsBlockDeviceConfig": "dp-object-emrcluster.html",
+    "VolumeSpecification": "dp-object-emrcluster.html",
+}
+OBJECT_PAGES: dict[str, str] = {
+    name: GUIDE + _PAGE_SLUGS.get(name, f"dp-object-{name.lower()}.html") for name in sorted(KNOWN_TYPES)
+}
 SCHEDULED_TYPES = ACTIVITY_TYPES | DATA_NODE_TYPES | RESOURCE_TYPES  # must get a schedule unless ondemand
 NODE_TYPES = ACTION_TYPES | PRECONDITION_TYPES  # where #{node.X} exists
 
@@ -71,8 +87,12 @@ EXACTLY_ONE_OF: dict[str, tuple[tuple[str, ...], ...]] = {
     "ShellCommandActivity": (("command", "scriptUri"), RUNS_ON_GROUP),
     "ShellCommandPrecondition": (("command", "scriptUri"),),
     "S3DataNode": (("directoryPath", "filePath"),),
-    "EmrCluster": (("releaseLabel", "amiVersion"),),
     "Schedule": (("startAt", "startDateTime"),),
+}
+# At most one field of each group may be set. EmrCluster page: both are optional (without either
+# the service picks its default AMI), but they exclude each other.
+AT_MOST_ONE_OF: dict[str, tuple[tuple[str, ...], ...]] = {
+    "EmrCluster": (("releaseLabel", "amiVersion"),),
 }
 FORBIDDEN_FIELDS: dict[str, tuple[str, ...]] = {
     "EmrCluster": ("runsOn", "workerGroup"),
@@ -84,6 +104,8 @@ REF_FIELDS = frozenset({
     "schedule", "runsOn", "input", "output", "onFail", "onSuccess", "onLateAction", "dependsOn",
     "precondition", "parent", "dataFormat", "database", "httpProxy", "configuration", "property",
     "preActivityTaskConfig", "postActivityTaskConfig",
+    "masterEbsConfiguration", "coreEbsConfiguration", "taskEbsConfiguration", "ebsBlockDeviceConfig",
+    "volumeSpecification",
 })
 REF_TARGET_TYPES: dict[str, frozenset[str]] = {
     "schedule": frozenset({"Schedule"}),
@@ -96,6 +118,11 @@ REF_TARGET_TYPES: dict[str, frozenset[str]] = {
     "onLateAction": ACTION_TYPES,
     "dataFormat": DATA_FORMAT_TYPES,
     "database": DATABASE_TYPES,
+    "masterEbsConfiguration": frozenset({"EbsConfiguration"}),
+    "coreEbsConfiguration": frozenset({"EbsConfiguration"}),
+    "taskEbsConfiguration": frozenset({"EbsConfiguration"}),
+    "ebsBlockDeviceConfig": frozenset({"EbsBlockDeviceConfig"}),
+    "volumeSpecification": frozenset({"VolumeSpecification"}),
 }
 
 # --- Scheduling and enumerations ----------------------------------------------------------------
@@ -105,7 +132,7 @@ SERVICE_DEFAULT_SCHEDULE_TYPE = "timeseries"
 RERUN_MODES = ("none", "cascade")
 S3_ENCRYPTION_TYPES = ("SERVER_SIDE_ENCRYPTION", "NONE")
 THROUGHPUT_FIELDS = ("readThroughputPercent", "writeThroughputPercent")
-INSTANCE_COUNT_FIELDS = ("coreInstanceCount", "taskInstanceCount")
+WHOLE_NUMBER_FIELDS = ("coreInstanceCount", "taskInstanceCount", "volumesPerInstance", "iops", "sizeInGB")
 # Period-typed fields without a minimum (retryDelay and Schedule.period have their own checks).
 PERIOD_FIELDS = (
     "terminateAfter", "attemptTimeout", "preconditionTimeout", "lateAfterTimeout",
@@ -114,6 +141,7 @@ PERIOD_FIELDS = (
 
 # --- Parameters ---------------------------------------------------------------------------------
 PARAMETER_PREFIX = "my"
+MASKED_PREFIX = "*"  # "*myPassword": the service masks the value (guide: "Creating a Pipeline Using Parametrized Templates")
 PARAMETER_TYPES = ("String", "Integer", "Double", "AWS::S3::ObjectKey")
 PARAMETER_ATTRIBUTES = (
     "type", "description", "default", "optional", "allowedValues", "isArray", "watermark",
@@ -180,7 +208,10 @@ KNOWN_FIELDS = frozenset({
     "masterEbsConfiguration", "coreEbsConfiguration", "taskEbsConfiguration",
     "masterGroupConfiguration", "coreGroupConfiguration", "taskGroupConfiguration",
     "instanceType", "imageId", "securityGroups", "securityGroupIds", "associatePublicIpAddress",
-    "instanceCount", "minInstanceCount", "runAsUser", "spotBidPrice", "logUri",
+    "instanceCount", "minInstanceCount", "runAsUser", "spotBidPrice", "logUri", "emrLogUri",
+    # EBS objects (EmrCluster page): EbsConfiguration, EbsBlockDeviceConfig, VolumeSpecification
+    "ebsOptimized", "ebsBlockDeviceConfig", "volumesPerInstance", "volumeSpecification", "iops",
+    "sizeInGB", "volumeType",
     # schedule
     "period", "startAt", "startDateTime", "endDateTime", "occurrences",
     # actions and preconditions
@@ -222,3 +253,45 @@ JAR_RULES = (
         ("org.apache.hadoop.dynamodb.tools.DynamoDbExport", "org.apache.hadoop.dynamodb.tools.DynamoDbImport"),
     ),
 )
+
+
+# --- Connector tool signatures ------------------------------------------------------------------
+# Positional arguments of the emr-dynamodb-tools main classes (awslabs/emr-dynamodb-connector,
+# emr-dynamodb-tools: DynamoDBExport and DynamoDBImport usage lines), after any Hadoop generic options.
+DIRECTORY, TABLE, RATIO, COUNT = "S3 directory", "table name", "throughput ratio", "segment count"
+RATIO_LITERAL_MAX = 1.5  # a ratio literal is at most this; a larger number is something else (a numeric table name)
+
+
+@dataclass(frozen=True)
+class ToolSignature:
+    main_class: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+
+
+TOOL_SIGNATURES = (
+    ToolSignature("org.apache.hadoop.dynamodb.tools.DynamoDBExport", (DIRECTORY, TABLE, RATIO), (COUNT,)),
+    ToolSignature("org.apache.hadoop.dynamodb.tools.DynamoDBImport", (DIRECTORY, TABLE, RATIO)),
+)
+# Hadoop GenericOptionsParser options that take the next argument as their value ("-D k=v" too).
+HADOOP_OPTIONS_WITH_VALUE = frozenset({"-D", "-conf", "-fs", "-jt", "-files", "-libjars", "-archives"})
+# What a data node field holds, for #{input.X} / #{output.X} arguments.
+NODE_FIELD_KINDS: dict[tuple[str, str], str] = {
+    ("S3DataNode", "directoryPath"): DIRECTORY,
+    ("S3DataNode", "filePath"): DIRECTORY,
+    ("DynamoDBDataNode", "tableName"): TABLE,
+    ("DynamoDBDataNode", "readThroughputPercent"): RATIO,
+    ("DynamoDBDataNode", "writeThroughputPercent"): RATIO,
+}
+
+# --- Previous-generation instance types ---------------------------------------------------------
+# Families the EC2 "Previous generation instances" page lists; Amazon EMR's "Supported instance types"
+# page marks them previous generation, and many regions no longer offer them. Value: the current family
+# of the same kind to suggest instead.
+EMR_INSTANCE_FIELDS = ("masterInstanceType", "coreInstanceType", "taskInstanceType")
+PREVIOUS_GENERATION: dict[str, str] = {
+    "m1": "m5", "m2": "r5", "m3": "m5", "c1": "c5", "c3": "c5", "cc2": "c5", "cg1": "g4dn",
+    "cr1": "r5", "g2": "g4dn", "hi1": "i3", "hs1": "d3", "i2": "i3", "r3": "r5", "t1": "t3",
+}
+# Sizes the suggested families do not have, mapped to their smallest size.
+SMALLEST_CURRENT_SIZE: dict[str, str] = {"micro": "large", "small": "large", "medium": "large"}

@@ -103,6 +103,10 @@ def types_and_required_fields(ctx: DefinitionView) -> Iterator[Violation]:
             if not ctx.lookup(obj, key):
                 yield Violation(obj.id, key, f"{obj_type} requires {key}, which is not set "
                                              "(directly, by a parent or by Default)")
+        for group in R.AT_MOST_ONE_OF.get(obj_type, ()):
+            own = [key for key in group if obj.value(key) is not None]
+            if len(own) > 1:
+                yield Violation(obj.id, "", f"{obj_type} sets {' and '.join(own)}; set at most one of {listed(group)}")
         for group in R.EXACTLY_ONE_OF.get(obj_type, ()):
             own = [key for key in group if obj.value(key) is not None]
             if len(own) > 1:

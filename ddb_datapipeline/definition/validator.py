@@ -2,21 +2,25 @@
 and activation, so a broken definition fails at synth time with every problem listed at once.
 
 Each rule family is one small function that yields Violations, in ``structure_rules.py`` (shape:
-ids, references, types, limits) or ``value_rules.py`` (expressions, parameters, schedules, ranges,
-jars); ``RULES`` lists them. The tables they check against live in ``rules.py``. CDK token strings (``${Token[...]}``) are opaque text: they are
+ids, references, types, limits), ``value_rules.py`` (expressions, parameters, schedules, ranges,
+jars) or ``flow_rules.py`` (dependsOn cycles, connector step arguments, instance generations);
+``RULES`` lists them. A finding is an error (the service refuses it, or the run certainly fails) or
+a warning (lint). The tables they check against live in ``rules.py``. CDK token strings (``${Token[...]}``) are opaque text: they are
 never expressions, and values containing one are not range-checked.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 
 from . import rules as R
+from .flow_rules import connector_arguments, depends_on_cycles, instance_generations
 from .model import PipelineDefinition
 from .structure_rules import ids_and_names, limits, references, types_and_required_fields, user_defined_fields
 from .value_rules import expressions, jar_class_pairing, parameters, scheduling, value_ranges
 from .view import DefinitionView, Violation
 
-__all__ = ["DefinitionError", "Violation", "ensure_valid", "validate"]
+__all__ = ["DefinitionError", "Violation", "ensure_valid", "errors", "validate"]
 
 
 class DefinitionError(ValueError):
@@ -39,6 +43,9 @@ RULES: tuple[Callable[[DefinitionView], Iterable[Violation]], ...] = (
     scheduling,
     value_ranges,
     jar_class_pairing,
+    connector_arguments,
+    depends_on_cycles,
+    instance_generations,
     expressions,
     parameters,
 )
@@ -67,17 +74,28 @@ def _in_definition_order(definition: PipelineDefinition, found: list[Violation])
         field_rank = -1 if not v.field else positions.get(v.object_id, {}).get(v.field, 10**6)
         return owners.get(v.object_id, len(owners)), field_rank
 
-    return tuple(sorted(dict.fromkeys(found), key=rank))
+    unique: dict[tuple[str, str, str, str], Violation] = {}
+    for v in found:
+        unique.setdefault((v.object_id, v.field, v.rule, v.severity), v)
+    return tuple(sorted(unique.values(), key=rank))
 
 
-def validate(definition: PipelineDefinition) -> tuple[Violation, ...]:
-    """Every violation at once, in a deterministic order (definition order of objects, then fields)."""
-    ctx = DefinitionView(definition)
-    return _in_definition_order(definition, [v for rule in RULES for v in rule(ctx)])
+def validate(definition: PipelineDefinition, *, require_values: bool = True) -> tuple[Violation, ...]:
+    """Every error and warning at once, in a deterministic order (definition order of objects, then
+    fields). ``require_values=False`` is for templates linted on their own: their parameters receive
+    values at put or activation time, so a parameter without value or default is not a finding."""
+    ctx = DefinitionView(definition, require_values=require_values)
+    found = [dataclasses.replace(v, check=v.check or rule.__name__) for rule in RULES for v in rule(ctx)]
+    return _in_definition_order(definition, found)
+
+
+def errors(violations: Iterable[Violation]) -> tuple[Violation, ...]:
+    return tuple(v for v in violations if v.is_error)
 
 
 def ensure_valid(definition: PipelineDefinition, *, label: str = "pipeline definition") -> PipelineDefinition:
-    """Returns the definition unchanged when valid, raises DefinitionError otherwise."""
+    """Returns the definition unchanged when valid, raises DefinitionError otherwise. Warnings count
+    too, and every parameter must have a value: what this project deploys is held to lint-clean."""
     violations = validate(definition)
     if violations:
         raise DefinitionError(violations, label)

@@ -15,7 +15,7 @@ from .periods import (
     START_AT_FIRST_ACTIVATION,
     period_minutes,
 )
-from .view import DefinitionView, Violation, is_opaque, listed, string_fields
+from .view import WARNING, DefinitionView, Violation, is_opaque, listed, string_fields
 
 
 def _has_slot(ctx: DefinitionView, obj: PipelineObject, name: str) -> bool:
@@ -47,8 +47,8 @@ def _identifier_problem(ctx: DefinitionView, obj: PipelineObject, path: str, exp
             return None
         return (f"runtime field '{head}' in '{expr}' does not exist; runtime fields include "
                 "@scheduledStartTime, @scheduledEndTime, @actualStartTime, @pipelineId, @id, @status")
-    if len(segments) == 1 and head in ctx.parameters:
-        return None
+    if len(segments) == 1 and (head in ctx.parameters or R.MASKED_PREFIX + head in ctx.parameters):
+        return None  # masked "*myPassword" is read as "#{*myPassword}", and as "#{myPassword}" in AWS's samples
     if head == "node":
         obj_type = ctx.type_of(obj)
         if obj_type in R.NODE_TYPES or ctx.is_template(obj):
@@ -86,8 +86,9 @@ def expressions(ctx: DefinitionView) -> Iterator[Violation]:
 
 
 def _parameter_used(ctx: DefinitionView, param: Parameter, used_by_objects: set[str]) -> bool:
-    return param.id in used_by_objects or any(
-        param.id in ctx.names_in(value)
+    bare = param.id.removeprefix(R.MASKED_PREFIX)
+    return bool({param.id, bare} & used_by_objects) or any(
+        param.id in ctx.names_in(value) or bare in ctx.names_in(value)
         for other in ctx.definition.parameters
         if other.id != param.id
         for _, value in other.attributes
@@ -115,11 +116,12 @@ def parameters(ctx: DefinitionView) -> Iterator[Violation]:
         name for obj in ctx.definition.objects for f in string_fields(obj) for name in ctx.names_in(f.value)
     }
     for param in ctx.parameters.values():
-        if not param.id.startswith(R.PARAMETER_PREFIX):
+        bare = param.id.removeprefix(R.MASKED_PREFIX)  # "*myPassword": a masked parameter
+        if not bare.startswith(R.PARAMETER_PREFIX):
             yield Violation(param.id, "", f"parameter id '{param.id}' must start with 'my' "
-                                          f"(e.g. 'my{param.id[:1].upper()}{param.id[1:]}')")
+                                          f"(e.g. 'my{bare[:1].upper()}{bare[1:]}')")
         for key, _ in param.attributes:
-            if key not in R.PARAMETER_ATTRIBUTES:
+            if key not in R.PARAMETER_ATTRIBUTES and not R.USER_FIELD.match(key):
                 yield Violation(param.id, key, f"attribute '{key}' is not a parameter attribute; "
                                                f"allowed: {listed(R.PARAMETER_ATTRIBUTES)}")
         kind = param.attribute("type") or "String"
@@ -128,9 +130,9 @@ def parameters(ctx: DefinitionView) -> Iterator[Violation]:
                                               f"allowed: {listed(R.PARAMETER_TYPES)}")
         if not _parameter_used(ctx, param, used_by_objects):
             yield Violation(param.id, "", f"parameter {param.id} is declared but never used; "
-                                          f"reference it as #{{{param.id}}} or remove it")
+                                          f"reference it as #{{{param.id}}} or remove it", WARNING)
         optional = (param.attribute("optional") or "").lower() == "true"
-        if not optional and ctx.definition.value_of(param.id) is None:
+        if ctx.require_values and not optional and ctx.definition.value_of(param.id) is None:
             yield Violation(param.id, "", f"parameter {param.id} is not optional and has neither a default "
                                           "nor a value; the service refuses activation")
         yield from _parameter_values(ctx, param)
@@ -228,7 +230,7 @@ def _range_problem(key: str, text: str, shown: str) -> str | None:
             return f"maximumRetries {shown} is not a whole number between 0 and {R.MAX_RETRIES}"
     elif key == "retryDelay":
         return _period_problem(key, shown, text, R.MIN_RETRY_DELAY_MINUTES)
-    elif key in R.INSTANCE_COUNT_FIELDS:
+    elif key in R.WHOLE_NUMBER_FIELDS:
         if not R.INTEGER.match(text) or int(text) < 0:
             return f"{key} {shown} is not a whole number of 0 or more"
     elif key in R.PERIOD_FIELDS:

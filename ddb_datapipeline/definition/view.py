@@ -11,23 +11,34 @@ from .expressions import Expression, scan_expressions
 from .model import Field, Parameter, PipelineDefinition, PipelineObject
 
 CDK_TOKEN = "${Token["
+ERROR, WARNING = "error", "warning"
 
 
 @dataclass(frozen=True)
 class Violation:
+    """One finding. An error is what the service refuses at put or activation time, or what would
+    certainly fail at run time; a warning is lint (it still runs), so its line says ``warning``."""
+
     object_id: str  # object id, or parameter id, or "<definition>" for whole-definition rules
     field: str  # field key, or "" when the rule is about the object as a whole
     rule: str  # one sentence naming the value and what is allowed
+    severity: str = ERROR
+    check: str = ""  # the rule family that found it (for machine-readable output); set by validate
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
 
     def __str__(self) -> str:
         where = f"{self.object_id}.{self.field}" if self.field else self.object_id
-        return f"{where}: {self.rule}"
-
+        marker = "" if self.is_error else f"{self.severity}: "
+        return f"{where}: {marker}{self.rule}"
 
 
 class DefinitionView:
-    def __init__(self, definition: PipelineDefinition) -> None:
+    def __init__(self, definition: PipelineDefinition, *, require_values: bool = True) -> None:
         self.definition = definition
+        self.require_values = require_values  # synth time: every parameter must resolve
         self.objects: dict[str, PipelineObject] = {}
         for obj in definition.objects:
             self.objects.setdefault(obj.id, obj)

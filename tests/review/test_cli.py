@@ -16,9 +16,14 @@ from .conftest import FIXTURES
 from .test_parts import definitions
 
 LEGACY = FIXTURES / "legacy_export.json"
+CORPUS = FIXTURES / "corpus"
 LEGACY_VIOLATIONS = [
     "DefaultSchedule.startDateTime: startDateTime '2019-06-01 00:00:00' is not allowed; the format is YYYY-MM-DDTHH:MM:SS (UTC)",
     "DDBSourceTable.readThroughputPercent: readThroughputPercent '#{myDDBReadThroughputRatio}' (resolves to '1.25') is outside 0.1-1.0",
+    "EmrClusterForBackup.masterInstanceType: warning: masterInstanceType 'm3.xlarge' is a previous-generation instance type "
+    "that many regions and EMR releases no longer offer; use m5.xlarge, its current counterpart",
+    "EmrClusterForBackup.coreInstanceType: warning: coreInstanceType 'm3.xlarge' is a previous-generation instance type "
+    "that many regions and EMR releases no longer offer; use m5.xlarge, its current counterpart",
     "TableBackupActivity.maximumRetries: maximumRetries '8' is not a whole number between 0 and 5",
     "TableBackupActivity.step: step jar 'emr-dynamodb-tools-4.11.0-SNAPSHOT-jar-with-dependencies.jar' is run with class "
     "'org.apache.hadoop.dynamodb.tools.DynamoDbExport'; the emr-dynamodb-tools jar needs org.apache.hadoop.dynamodb.tools.DynamoDBExport",
@@ -107,3 +112,102 @@ def test_the_readmes_validate_example_says_what_it_does():
     violations = [line for line in result.stdout.splitlines() if line.startswith("tests/review/fixtures/legacy_export.json: ")]
     assert result.returncode == 2 and "Error 1" in result.stderr  # make reports the command's exit 1 as its own 2
     assert len(violations) == stated
+
+
+# --- issue 13: errors and warnings, AWS CLI inputs, JSON output, public definitions ----------------
+def _corpus_cases():
+    expected = json.loads((CORPUS / "expected.json").read_text())
+    return [pytest.param(name, case, id=name) for name, case in expected.items()]
+
+
+@pytest.mark.parametrize("name, case", _corpus_cases())
+def test_public_definitions_give_the_expected_findings(name, case, capsys):
+    """The corpus README says why each finding is right; valid files exit 0 (warnings only)."""
+    options = [str(CORPUS / o) if o.endswith(".json") else o for o in case["options"]]
+    assert main(["validate", str(CORPUS / name), *options, "--format", "json"]) == case["exit"]
+    found = json.loads(capsys.readouterr().out)
+    shown = [f"{f['severity']} {f['rule']} {f['object']}.{f['field']}" if f["field"] else
+             f"{f['severity']} {f['rule']} {f['object']}" for f in found]
+    assert shown == case["findings"]
+
+
+def test_only_warnings_exit_0_and_say_warning(capsys):
+    path = CORPUS / "dynamo-db-export.json"
+    assert main(["validate", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [
+        f"{path}: EmrClusterForBackup.masterInstanceType: warning: masterInstanceType 'm1.medium' is a previous-generation "
+        "instance type that many regions and EMR releases no longer offer; use m5.large, its current counterpart"
+    ]
+    assert captured.err == "1 file checked, 1 violation (0 errors, 1 warning)\n"
+
+
+def test_json_format_is_one_object_per_finding_in_text_order(capsys):
+    assert main(["validate", str(LEGACY), "--format", "json"]) == 1
+    found = json.loads(capsys.readouterr().out)
+    assert [f"{f['object']}.{f['field']}: {'warning: ' if f['severity'] == 'warning' else ''}{f['message']}"
+            if f["field"] else f"{f['object']}: {f['message']}" for f in found] == LEGACY_VIOLATIONS
+    assert set(found[0]) == {"file", "object", "field", "rule", "severity", "message"}
+    assert found[0]["file"] == str(LEGACY) and found[0]["rule"] == "scheduling"
+
+
+def test_a_template_parameter_without_value_is_fine_unless_values_are_required(tmp_path, capsys):
+    """Issue 13 false alarm: templates receive values at put or activation time."""
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps({**json.loads(LEGACY.read_text()), "values": {}}))
+    main(["validate", str(path)])
+    assert "neither a default nor a value" not in capsys.readouterr().out
+    main(["validate", str(path), "--require-values"])
+    out = capsys.readouterr().out
+    assert "myDDBTableName: parameter myDDBTableName is not optional and has neither a default nor a value" in out
+
+
+def test_parameter_objects_and_values_replace_the_definitions_own(tmp_path, capsys):
+    definition = tmp_path / "bare.json"
+    definition.write_text(json.dumps({"objects": json.loads(LEGACY.read_text())["objects"]}))
+    parameters = tmp_path / "parameters.json"
+    parameters.write_text(json.dumps({"parameters": json.loads(LEGACY.read_text())["parameters"]}))
+    values = tmp_path / "values.json"
+    values.write_text(json.dumps({"values": {"myDDBReadThroughputRatio": "0.5"}}))
+    main(["validate", str(definition), "--parameter-objects", str(parameters), "--require-values",
+          "--parameter-values-uri", f"file://{values}"])
+    out = capsys.readouterr().out
+    assert "resolves to '1.25'" not in out and "DDBRegion: parameter id 'DDBRegion'" in out
+    assert "myDDBTableName: parameter myDDBTableName is not optional" in out
+    main(["validate", str(definition), "--parameter-objects", str(parameters), "--require-values",
+          "--parameter-values", "myDDBTableName=orders", "myOutputS3Loc=s3://b/x", "myDDBReadThroughputRatio=0.3"])
+    out = capsys.readouterr().out
+    assert "is not optional" not in out and "resolves to '1.25'" not in out
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--parameter-values", "myDDBTableName"], "error: --parameter-values: 'myDDBTableName' is not id=value"),
+        (["--parameter-values", "a=1", "--parameter-values-uri", "v.json"], "error: --parameter-values and "
+                                                                           "--parameter-values-uri exclude each other"),
+        (["--parameter-objects", "nope.json"], "error: nope.json: no such file"),
+        (["--parameter-values-uri", "LEGACY"], "not a parameter values file: \"values\" must be an object"),
+    ],
+)
+def test_bad_parameter_inputs_are_one_line_and_exit_2(options, message, tmp_path, capsys):
+    bad_values = tmp_path / "values.json"
+    bad_values.write_text('{"values": []}')
+    options = [str(bad_values) if o == "LEGACY" else o for o in options]
+    assert main(["validate", str(LEGACY), *options]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1 and message in captured.err
+
+
+def test_files_after_parameter_values_are_one_line_not_a_usage_dump(capsys):
+    assert main(["validate", "--parameter-values", "myDDBTableName=orders", str(LEGACY)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == "error: validate needs at least one FILE (FILE arguments go before the options)\n"
+
+
+def test_a_console_template_with_metadata_is_a_definition(tmp_path, capsys):
+    """Issue 13 false alarm: console templates carry a top-level "metadata" key the AWS CLI ignores."""
+    path = tmp_path / "template.json"
+    path.write_text(json.dumps({"metadata": {"templateName": "x"}, **json.loads(LEGACY.read_text())}))
+    assert main(["validate", str(path)]) == 1
+    assert len(capsys.readouterr().out.splitlines()) == len(LEGACY_VIOLATIONS)

@@ -208,3 +208,17 @@ def test_control_characters_never_break_the_line():
     context = environment()
     context["environments"]["dev"]["colour\n"] = "blue"
     assert error_of(context).startswith("environments.dev.colour\\n: unknown field")
+
+
+def test_a_previous_generation_instance_type_is_refused_with_its_current_counterpart():
+    """EMR may still offer m3, but the validator warns about it and the deployed definitions are kept
+    lint-clean: the configuration says so in one line instead of synth failing later."""
+    from ddb_datapipeline.app_builder import plan
+    from ddb_datapipeline.config import ConfigError
+    from tests.conftest import cdk_json_context
+
+    context = cdk_json_context()
+    context["environments"]["prod"]["emr"]["core_instance_type"] = "m3.xlarge"
+    with pytest.raises(ConfigError, match=r"^environments\.prod\.emr\.core_instance_type: 'm3\.xlarge' is not allowed; "
+                                          r"expected a current-generation instance type \(m3 is a previous generation\), such as 'm5\.xlarge'$"):
+        plan(context)

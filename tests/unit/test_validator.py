@@ -478,16 +478,14 @@ def test_emr_cluster_must_not_have_runs_on():
     assert_violation(definition, "EmrClusterForBackup", "runsOn", "runsOn 'EmrClusterForBackup' is not allowed on EmrCluster")
 
 
-@pytest.mark.parametrize(
-    "fields, fragment",
-    [
-        ({"amiVersion": "3.11.0"}, "EmrCluster sets releaseLabel and amiVersion; set exactly one"),
-        ({"releaseLabel": None}, "EmrCluster needs exactly one of releaseLabel, amiVersion; none is set"),
-    ],
-)
-def test_emr_cluster_release_label_xor_ami_version(fields, fragment):
-    definition = edit(export_definition(), "EmrClusterForBackup", **fields)
-    assert_violation(definition, "EmrClusterForBackup", "", fragment)
+def test_emr_cluster_release_label_and_ami_version_exclude_each_other():
+    definition = edit(export_definition(), "EmrClusterForBackup", amiVersion="3.11.0")
+    assert_violation(definition, "EmrClusterForBackup", "", "EmrCluster sets releaseLabel and amiVersion; set at most one")
+
+
+def test_emr_cluster_without_release_label_or_ami_version_is_fine():
+    """Issue 13 false alarm: the EmrCluster page documents both as optional (the service's default AMI)."""
+    assert_no_violation(edit(export_definition(), "EmrClusterForBackup", releaseLabel=None), "EmrClusterForBackup")
 
 
 @pytest.mark.parametrize(
@@ -723,7 +721,7 @@ def test_tools_jar_with_another_class_lists_both_choices():
 
 def test_escaped_commas_and_other_jars_are_fine():
     steps = [
-        f"{TOOLS_JAR},{EXPORT_CLASS},-Dfs.s3.canned.acl=BucketOwnerFullControl,#{{output.directoryPath}},a\\,b",
+        f"{TOOLS_JAR},{EXPORT_CLASS},-Dfs.s3.canned.acl=BucketOwnerFullControl,#{{output.directoryPath}},#{{input.tableName}},a\\,b",
         "command-runner.jar,org.apache.hadoop.dynamodb.tools.DynamoDbExport,x",
     ]
     assert_no_violation(edit(export_definition(), "TableBackupActivity", step=steps), "TableBackupActivity")
