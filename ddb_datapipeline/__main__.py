@@ -1,9 +1,10 @@
-"""Command line: ``python -m ddb_datapipeline validate FILE...``, ``... review``, ``... permissions`` and ``... check-deployed``.
+"""Command line: ``python -m ddb_datapipeline validate FILE...``, ``... review``, ``... permissions``, ``... check-deployed`` and ``... estimate``.
 
 ``validate`` lints any Data Pipeline definition in the JSON file format (this project's, a
 hand-written one, or one exported with ``aws datapipeline get-pipeline-definition``) with the same
 validator the stacks use at synth time, so teams can check legacy pipelines before touching them.
-``review`` writes the pull-request report from a synthesized ``cdk.out``. ``check-deployed`` reads
+``review`` writes the pull-request report from a synthesized ``cdk.out``. ``estimate`` prints each
+configured pipeline's duration, capacity and estimated cost from ``cdk.json``. ``check-deployed`` reads
 a deployed environment stack back (read-only), as the delivery pipeline does after each stage.
 
 Exit codes: 0 clean, 1 violations found, 2 unusable input (missing file, bad JSON, not a
@@ -218,6 +219,25 @@ def run_check_deployed(stack: str, region: str, role_arn: str | None) -> int:
     return EXIT_VIOLATIONS if findings else EXIT_CLEAN
 
 
+def run_estimate(cdk_json: str, output: str, env: str | None) -> int:
+    from .config import ConfigError, load_environments, select_environments
+    from .estimate_report import as_text, read_context, records
+
+    try:
+        context = read_context(Path(cdk_json))
+        environments = select_environments(load_environments(context), env)
+    except FileNotFoundError:
+        print(f"error: {cdk_json}: no such file", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except (ValueError, OSError) as error:  # ConfigError and JSONDecodeError are ValueErrors
+        prefix = "configuration error" if isinstance(error, ConfigError) else "error"
+        print(f"{prefix}: {error}".splitlines()[0], file=sys.stderr)
+        return EXIT_UNUSABLE
+    rows = records(environments)
+    print(json.dumps(rows, indent=2) if output == "json" else as_text(rows))
+    return EXIT_CLEAN
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m ddb_datapipeline", description=__doc__.split("\n\n")[0])
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -254,6 +274,14 @@ def parser() -> argparse.ArgumentParser:
     deployed.add_argument("--stack", required=True, help="stack name, e.g. DdbDataPipeline-prod")
     deployed.add_argument("--region", required=True)
     deployed.add_argument("--role-arn", help="role to assume first (e.g. the bootstrap lookup role of the account)")
+    estimate = commands.add_parser("estimate", help="duration, capacity and estimated cost of every configured pipeline",
+                                   description="Reads the environments of cdk.json (no synthesis, no AWS call) and prints, per "
+                                               "pipeline, the capacity units per second it may use, bytes and items per second, "
+                                               "hours including EMR start-up, useful core nodes, instance-hours and an estimated "
+                                               "cost. Tables without size_gib show rates only. Exit 0, or 2 on unusable input.")
+    estimate.add_argument("--cdk-json", default="cdk.json", help="file whose context to read (default: cdk.json)")
+    estimate.add_argument("--env", help="one environment only")
+    estimate.add_argument("--format", choices=("text", "json"), default="text", help="json: one array of pipeline objects")
     return root
 
 
@@ -263,6 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _validate_command(args)
     if args.command == "permissions":
         return run_permissions(args.cdk_out, args.markdown)
+    if args.command == "estimate":
+        return run_estimate(args.cdk_json, args.format, args.env)
     if args.command == "check-deployed":
         return run_check_deployed(args.stack, args.region, args.role_arn)
     return run_review(args.cdk_out, args.out, args.base)

@@ -14,6 +14,7 @@ from cdk_nag import AwsSolutionsChecks
 
 from .config import ConfigError, EnvironmentConfig, load_environments, select_environments
 from .config.delivery import DeliveryConfig, load_delivery
+from .config.estimates import check_durations
 from .config.reader import refuse
 from .stacks import naming
 from .stacks.backup_stack import BackupStack
@@ -39,6 +40,7 @@ def plan(context: Mapping[str, Any]) -> Plan:
     environments = load_environments(context)
     delivery = load_delivery(context, environments)
     _check_stack_names(environments, delivery)
+    check_durations(environments.values())
     return Plan(
         environments=select_environments(environments, context.get("env")),
         delivery=delivery,

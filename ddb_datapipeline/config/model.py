@@ -69,6 +69,9 @@ class TableConfig:
     export: ExportConfig
     restore: RestoreConfig
     copies: tuple[CopyConfig, ...] = ()
+    # Facts the user states for estimates (README "Estimate duration and cost"); synthesis never needs them.
+    size_gib: float | None = None
+    item_count: int | None = None
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 that span tables (one writer per table)."""
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -14,6 +15,10 @@ from .patterns import ACCOUNT, MAX_TABLES_PER_ENVIRONMENT, MIN_LATE_AFTER_MINUTE
 from .reader import ConfigError, Section, printable, refuse
 from .regions import region_rule
 
+GIB = 1024**3
+MAX_ITEM_BYTES = 400 * 1024  # DynamoDB's item size limit
+MAX_SIZE_GIB = 1_000_000.0  # a petabyte-scale table: beyond that a number is a typo, not a table
+MAX_ITEM_COUNT = 10**15
 START_RULE = f"{START_AT_FIRST_ACTIVATION} or a UTC time YYYY-MM-DDTHH:MM:SS on a date of the calendar"
 
 
@@ -181,9 +186,30 @@ def _table(section: Section, *, account: str | None, region: str, release: str) 
             )
             for index, raw in enumerate(section.items("copies", []))
         ),
+        size_gib=_size_gib(section),
+        item_count=section.integer("item_count", None, minimum=1, maximum=MAX_ITEM_COUNT),
     )
+    if table.size_gib is not None and table.item_count is not None:
+        # DynamoDB's item limit is 400 KB: more bytes per item means one of the two facts is wrong.
+        if table.size_gib * GIB / table.item_count > MAX_ITEM_BYTES:
+            raise section.fail(
+                "item_count", table.item_count, f"at least {math.ceil(table.size_gib * GIB / MAX_ITEM_BYTES)} items for "
+                f"size_gib {table.size_gib:g} (DynamoDB items are at most 400 KB)"
+            )
     section.finish()
     return table
+
+
+def _size_gib(section: Section) -> float | None:
+    """The table's size in GiB as DescribeTable reports it (TableSizeBytes / 2**30); optional."""
+    if not section.has("size_gib"):
+        section.allow("size_gib")
+        return None
+    size = section.raw["size_gib"]
+    if isinstance(size, bool) or not isinstance(size, (int, float)) or not 0 < size <= MAX_SIZE_GIB:
+        raise section.fail("size_gib", size, f"a number of GiB above 0 and at most {MAX_SIZE_GIB:,.0f}")
+    section.allow("size_gib")
+    return float(size)
 
 
 def parse_tables(env: Section, *, account: str | None, region: str, release: str) -> tuple[TableConfig, ...]:
