@@ -22,6 +22,9 @@ from .definition.prices import CURRENCY, PRICES_AS_OF
 MIB = 1024 * 1024
 
 
+# Where the app writes a pipeline's estimate into its template resource, for the review report.
+ESTIMATE_METADATA = "ddb-datapipeline:estimate"
+
 def read_context(cdk_json: Path) -> dict[str, Any]:
     """The ``context`` object of a ``cdk.json`` file."""
     data = json.loads(cdk_json.read_text(encoding="utf-8"))

@@ -18,6 +18,7 @@ from ..definition.render import from_cloudformation, to_definition_file
 from ..definition.validator import Violation, validate
 from . import intrinsics
 from . import markdown as md
+from ..estimate_report import ESTIMATE_METADATA
 from .mermaid import flowchart
 
 PIPELINE_TYPE = "AWS::DataPipeline::Pipeline"
@@ -35,6 +36,7 @@ class Pipeline:
     definition: PipelineDefinition
     violations: tuple[Violation, ...]
     file_name: str  # of its JSON definition file, relative to the review directory
+    estimate: dict[str, Any] | None = None  # the synth-time estimate, when the table states size_gib
 
 
 def _file_stem(name: str) -> str:
@@ -64,6 +66,7 @@ def pipelines_of(stack: StackArtifact) -> tuple[Pipeline, ...]:
                 definition=definition,
                 violations=validate(definition),
                 file_name="",
+                estimate=(resource.get("Metadata") or {}).get(ESTIMATE_METADATA),
             )
         )
     found.sort(key=lambda p: (p.name, p.logical_id))
@@ -266,6 +269,25 @@ def _fields_cell(obj: PipelineObject) -> str:
     return "<br>".join(cells)
 
 
+def estimate_words(pipeline: Pipeline) -> list[str]:
+    """The estimate the app wrote beside the pipeline (from the table's size_gib), in words."""
+    e = pipeline.estimate
+    if not e:
+        return []
+    fits = e.get("fits_terminate_after")
+    cost = e.get("estimated_cost_per_run")
+    words = [
+        f"{e['hours']} h per run for {e['size_gib']} GiB (longest cluster {e['longest_cluster_hours']} h, "
+        f"limit {md.code(str(e['terminate_after']))}: {'fits with the 1.5 margin' if fits else md.warn(True, 'does not fit')})",
+        f"{e['useful_core_nodes']} useful core nodes (configured {e['core_instance_count']}), {e['instance_hours']} instance-hours",
+    ]
+    if cost is not None:
+        words.append(f"about {cost} {e['currency']} per run (an estimate, prices of {e['prices_as_of']})")
+    if e.get("capacity_assumed"):
+        words.append("capacity of a table this stack does not declare: on-demand assumed")
+    return words
+
+
 def section(pipeline: Pipeline, level: int) -> str:
     d = pipeline.definition
     parts = [md.heading(level, md.text(pipeline.name)), ""]
@@ -282,6 +304,7 @@ def section(pipeline: Pipeline, level: int) -> str:
         ("Cluster", cluster_words(pipeline)),
         ("Work", work_words(pipeline)),
         ("On failure", failure_words(pipeline)),
+        ("Estimate", estimate_words(pipeline)),
         ("Tags", [", ".join(f"{md.code(k)}={md.code(v)}" for k, v in pipeline.tags)] if pipeline.tags else []),
     ]
     for title, lines in bullets:

@@ -12,12 +12,14 @@ from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from ..config import CopyConfig, EnvironmentConfig, OwnedTable, TableConfig
+from ..config.estimates import estimate_environment
 from ..config.patterns import output_key
 from ..constructs.alert_topic import AlertTopic
 from ..constructs.data_table import DataTable
 from ..constructs.export_bucket import ExportBucket
 from ..constructs.pipeline_roles import PipelineRoles
 from ..constructs.table_pipelines import CopyDestination, CopyPipeline, ExportPipeline, RestorePipeline
+from ..estimate_report import ESTIMATE_METADATA, as_record
 from . import naming
 from .table_shapes import table_props
 
@@ -68,6 +70,15 @@ class BackupStack(Stack):
         self.pipelines: dict[str, ExportPipeline | RestorePipeline | CopyPipeline] = {}
         for table in config.tables:
             self._add_table(table)
+        self._write_estimates()
+
+    def _write_estimates(self) -> None:
+        """Each pipeline's estimate, for tables that state size_gib, as metadata of its resource: the
+        review report reads only the cloud assembly, and shows it from there."""
+        for found in estimate_environment(self.config):
+            estimate = found.estimate
+            key = f"{estimate.table}-{estimate.pipeline.replace('copy:', 'copy-', 1)}"  # as self.pipelines names them
+            self.pipelines[key].pipeline.resource.add_metadata(ESTIMATE_METADATA, as_record(self.config, found))
 
     def _declare(self, id: str, name: str, owned: OwnedTable | None) -> dynamodb.ITable:
         if owned is None:

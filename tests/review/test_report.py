@@ -279,3 +279,23 @@ def test_a_denied_runtime_call_is_named_in_the_report(review):
     clusters = 8 + 3 * 2  # exports and restores run one cluster, copies two (source and target region)
     assert denied == 2 * clusters  # PollForTask and the heartbeat, on every cluster
     assert "datapipeline:PollForTask" in text and text.count("\u26a0") == denied + 1
+
+
+def test_a_tables_stated_size_shows_as_an_estimate_beside_its_pipelines(context, tmp_path):
+    """size_gib goes into each pipeline's template metadata, so the report (from cdk.out alone) shows it."""
+    from ddb_datapipeline.review.pipelines import pipelines_of, section
+    from tests.conftest import synthesize
+
+    context.pop("delivery")
+    context["environments"] = {"prod": context["environments"]["prod"]}
+    context["environments"]["prod"]["tables"][1]["size_gib"] = 10  # customers: referenced, exported every 12 hours
+    synthesis = synthesize(context, tmp_path)
+    stack = next(s for s in load_assembly(synthesis.outdir).stacks if s.name == "DdbDataPipeline-prod")
+    by_name = {p.name.rsplit("-", 1)[0]: p for p in pipelines_of(stack)}
+    export = by_name["ddb-prod-customers-export"]
+    assert export.estimate is not None and export.estimate["size_gib"] == 10
+    # 10 GiB at the connector's on-demand 40,000 RCU x 0.2 = 8,000 RCU/s x 8 KiB: 0.18 h + 0.25 h start-up.
+    assert export.estimate["hours"] == pytest.approx(10 * 2**30 / (8000 * 8192) / 3600 + 0.25, abs=1e-3)
+    text = section(export, 4)
+    assert "- **Estimate**:" in text and "per run for 10 GiB" in text and "on-demand assumed" in text
+    assert by_name["ddb-prod-orders-export"].estimate is None  # orders states no size
