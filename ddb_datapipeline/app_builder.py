@@ -7,9 +7,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import cx_api as cxapi
 from cdk_nag import AwsSolutionsChecks
 
 from .config import ConfigError, EnvironmentConfig, load_environments, select_environments
@@ -100,6 +102,26 @@ def check_resource_counts(stacks: dict[str, BackupStack], limit: int | None = No
                     f"environments.{name}.tables: {len(stack.config.tables)} tables make stack {owner.stack_name} hold {count} "
                     f"resources; expected at most {limit} per stack (CloudFormation's quota): move tables into another environment"
                 )
+
+
+# CloudFormation accepts a template of at most 1 MB from S3, where the CDK CLI uploads it ("Understand
+# CloudFormation quotas"); CDK does not check it, so a deploy would fail. Counted as 10^6 bytes, the
+# smaller reading of "1 MB".
+MAX_TEMPLATE_BYTES = 1_000_000
+
+
+def check_template_sizes(assembly: cxapi.CloudAssembly, stacks: dict[str, BackupStack], limit: int | None = None) -> None:
+    """Each environment's templates, as synthesized, within CloudFormation's size quota."""
+    limit = limit or MAX_TEMPLATE_BYTES
+    owners = {s.stack_name: name for name, stack in stacks.items() for s in [stack, *stack.dependencies] if isinstance(s, cdk.Stack)}
+    for artifact in assembly.stacks:
+        size = Path(artifact.template_full_path).stat().st_size
+        if artifact.stack_name in owners and size > limit:
+            environment = owners[artifact.stack_name]
+            raise ConfigError(
+                f"environments.{environment}.tables: {len(stacks[environment].config.tables)} tables make the template of "
+                f"{artifact.stack_name} {size} bytes; expected at most {limit} (CloudFormation's quota): move tables into another environment"
+            )
 
 
 def build(app: cdk.App, plan: Plan) -> dict[str, BackupStack]:

@@ -30,3 +30,33 @@ def test_building_the_app_checks_the_quota(context, monkeypatch):
     monkeypatch.setattr(app_builder, "MAX_RESOURCES_PER_STACK", 10)
     with pytest.raises(ConfigError, match=r"^environments\.dev\.tables: 2 tables make stack DdbDataPipeline-dev hold \d+ resources; expected at most 10"):
         build(cdk.App(context=context), plan(context))
+
+
+def test_a_template_over_the_size_quota_is_one_configuration_line(context, tmp_path):
+    from ddb_datapipeline.app_builder import MAX_TEMPLATE_BYTES, check_template_sizes
+
+    assert MAX_TEMPLATE_BYTES == 1_000_000
+    app = cdk.App(context=context, outdir=str(tmp_path))
+    stacks = build(app, plan(context))
+    assembly = app.synth()
+    size = (tmp_path / "DdbDataPipeline-dev.template.json").stat().st_size
+    check_template_sizes(assembly, {"dev": stacks["dev"]}, limit=size)  # exactly at the limit: allowed
+    with pytest.raises(ConfigError) as error:
+        check_template_sizes(assembly, {"dev": stacks["dev"]}, limit=size - 1)
+    assert str(error.value) == (
+        f"environments.dev.tables: 2 tables make the template of DdbDataPipeline-dev {size} bytes; "
+        f"expected at most {size - 1} (CloudFormation's quota): move tables into another environment"
+    )
+
+
+def test_the_app_checks_template_sizes_after_its_synth(context, tmp_path, monkeypatch, capsys):
+    import app as entry  # app.py at the repository root, as the CDK CLI runs it
+
+    from ddb_datapipeline import app_builder
+
+    monkeypatch.setattr(app_builder, "MAX_TEMPLATE_BYTES", 1000)
+    context.pop("delivery")
+    assert entry.main(cdk.App(context=context, outdir=str(tmp_path))) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()[-1:]
+    assert line.startswith("configuration error: environments.dev.tables: 2 tables make the template of DdbDataPipeline-dev ")
+    assert line.endswith("expected at most 1000 (CloudFormation's quota): move tables into another environment")
