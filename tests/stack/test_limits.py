@@ -51,7 +51,6 @@ def test_a_template_over_the_size_quota_is_one_configuration_line(context, tmp_p
 
 def test_the_app_checks_template_sizes_after_its_synth(context, tmp_path, monkeypatch, capsys):
     import app as entry  # app.py at the repository root, as the CDK CLI runs it
-
     from ddb_datapipeline import app_builder
 
     monkeypatch.setattr(app_builder, "MAX_TEMPLATE_BYTES", 1000)
