@@ -26,6 +26,17 @@ def cdk_json_context() -> dict[str, Any]:
     return json.loads((ROOT / "cdk.json").read_text())["context"]
 
 
+def config_error(parse: Any, context: dict[str, Any]) -> str:
+    """The one-line ConfigError ``parse`` (load_environments, plan) raises for ``context``."""
+    from ddb_datapipeline.config import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        parse(context)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
 @pytest.fixture
 def context() -> dict[str, Any]:
     """A fresh deep copy of the real context, for tests that mutate it."""

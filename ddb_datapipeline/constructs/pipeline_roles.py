@@ -68,13 +68,7 @@ class PrefixAccess:
     owner_account: str | None = None
 
     def ancestors(self) -> list[str]:
-        return folder_ancestors(self.prefix)
-
-
-def folder_ancestors(prefix: str) -> list[str]:
-    """``copies/a-to-b`` -> ``["copies"]``: the folders above a prefix, which EMRFS checks and marks."""
-    parts = prefix.split("/")
-    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+        return calls.folder_ancestors(self.prefix)
 
 
 @dataclass(frozen=True)
@@ -242,10 +236,6 @@ class PipelineRoles(Construct):
         acknowledge_wildcards(policy, reason)
         self.shared_policies.append(policy)
         return policy
-
-    @property
-    def regions(self) -> list[str]:
-        return list(self._regions)
 
     def use_region(self, region: str) -> None:
         """Lets EMR, EC2 and Task Runner work in ``region`` (where a pipeline starts a cluster)."""

@@ -10,10 +10,8 @@ the assembly only references is assumed to be encrypted with a key whose policy 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from ..assembly import load_assembly
-from .assembly_view import World, load_world
+from .assembly_view import World
 from .evaluator import Decision, Policy, evaluate
 from .expand import Expected, expected_requests
 
@@ -67,7 +65,3 @@ def outcomes(world: World) -> list[Outcome]:
 
 def denied(world: World) -> list[Outcome]:
     return [o for o in outcomes(world) if not o.decision.allowed]
-
-
-def check_assembly(directory: Path) -> list[Outcome]:
-    return denied(load_world(load_assembly(directory)))

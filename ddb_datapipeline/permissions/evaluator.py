@@ -249,9 +249,4 @@ def _condition_holds(operator: str, key: str, expected: list[str], context: Mapp
     return any(one(value) for value in actual)
 
 
-def matches_pattern(pattern: str, value: str) -> bool:
-    """IAM's resource wildcard match, for callers that compare ARNs outside a policy."""
-    return _glob(pattern, value)
-
-
-__all__ = ["Decision", "Policy", "Request", "Unsupported", "evaluate", "conditions_hold", "matches_pattern"]
+__all__ = ["Decision", "Policy", "Request", "Unsupported", "evaluate", "conditions_hold"]

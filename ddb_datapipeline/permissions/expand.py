@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ..definition.model import PipelineDefinition, PipelineObject
 from .assembly_view import Bucket, Pipeline, World
 from .evaluator import Request
-from .runtime_calls import CALLS, NODES, ROLE, RuntimeCall
+from .runtime_calls import CALLS, NODES, ROLE, RuntimeCall, folder_ancestors
 
 SAMPLE_RUN = "2026-01-31-00-00-00"
 SAMPLE_PIPELINE_ID = "df-0example"
@@ -39,9 +39,6 @@ class Expected:
     call: RuntimeCall
     request: Request
     facts: Mapping[str, str]
-
-    def describe(self) -> str:
-        return f"{self.pipeline.label}: {self.call.principal} {self.request.action} on {self.request.resource}"
 
 
 def _substitute(definition: PipelineDefinition, value: str) -> str:
@@ -152,8 +149,7 @@ class _Expansion:
 
     def _folder(self, trigger: str, node: PipelineObject, cluster: Mapping[str, str], flags: Set[str] = frozenset()) -> Iterator[Expected]:
         bucket, folder = _s3(_field(self.definition, node, "directoryPath") or "")
-        parts = folder.split("/")
-        ancestors = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+        ancestors = [*folder_ancestors(folder), folder]
         facts = {
             **cluster,
             **self._bucket_facts(bucket),

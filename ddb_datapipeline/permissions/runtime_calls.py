@@ -236,3 +236,10 @@ CALLS: tuple[RuntimeCall, ...] = (
 
 def calls_for(trigger: str) -> tuple[RuntimeCall, ...]:
     return tuple(call for call in CALLS if call.trigger == trigger)
+
+
+def folder_ancestors(prefix: str) -> list[str]:
+    """``copies/a-to-b`` -> ``["copies"]``: the folders above a prefix, which EMRFS checks and marks
+    (the model's ancestor requests and the grants that answer them both come from here)."""
+    parts = prefix.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]

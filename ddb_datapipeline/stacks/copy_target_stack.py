@@ -18,8 +18,9 @@ from ..config import CopyConfig, OwnedTable
 from ..config.patterns import output_key
 from ..constructs.data_table import DataTable
 from ..constructs.export_bucket import ExportBucket
-from ..constructs.pipeline_roles import BATCH_WRITE, EXPORT_WRITES, FOLDER_MARKER, folder_ancestors
+from ..constructs.pipeline_roles import BATCH_WRITE, EXPORT_WRITES, FOLDER_MARKER
 from ..constructs.table_pipelines import copy_staging_prefix
+from ..permissions.runtime_calls import folder_ancestors
 from .table_shapes import encryption, table_props
 
 

@@ -12,8 +12,9 @@ def test_the_quota_is_cloudformations():
     assert MAX_RESOURCES_PER_STACK == 500
 
 
-def test_an_environment_over_the_quota_is_one_configuration_line(context, synthesis):
-    stacks = build(cdk.App(context=context), plan(context))
+def test_an_environment_over_the_quota_is_one_configuration_line(synthesis):
+    """On the session's synthesis: the stacks keep their construct tree after the synth."""
+    stacks = synthesis.stacks
     template = synthesis.template("prod")
     declared = sum(1 for r in template["Resources"].values() if r["Type"] != "AWS::CDK::Metadata")
     check_resource_counts(stacks, limit=declared)  # exactly at the limit: allowed
@@ -32,14 +33,15 @@ def test_building_the_app_checks_the_quota(context, monkeypatch):
         build(cdk.App(context=context), plan(context))
 
 
-def test_a_template_over_the_size_quota_is_one_configuration_line(context, tmp_path):
+def test_a_template_over_the_size_quota_is_one_configuration_line(synthesis):
+    from aws_cdk import cx_api
+
     from ddb_datapipeline.app_builder import MAX_TEMPLATE_BYTES, check_template_sizes
 
     assert MAX_TEMPLATE_BYTES == 1_000_000
-    app = cdk.App(context=context, outdir=str(tmp_path))
-    stacks = build(app, plan(context))
-    assembly = app.synth()
-    size = (tmp_path / "DdbDataPipeline-dev.template.json").stat().st_size
+    stacks = synthesis.stacks
+    assembly = cx_api.CloudAssembly(str(synthesis.outdir))
+    size = (synthesis.outdir / "DdbDataPipeline-dev.template.json").stat().st_size
     check_template_sizes(assembly, {"dev": stacks["dev"]}, limit=size)  # exactly at the limit: allowed
     with pytest.raises(ConfigError) as error:
         check_template_sizes(assembly, {"dev": stacks["dev"]}, limit=size - 1)

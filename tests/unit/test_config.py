@@ -7,6 +7,7 @@ import pytest
 
 from ddb_datapipeline.config import ConfigError, load_environments, select_environments
 from ddb_datapipeline.definition.periods import START_AT_FIRST_ACTIVATION
+from tests.conftest import config_error
 
 
 def minimal(**table: Any) -> dict[str, Any]:
@@ -14,11 +15,7 @@ def minimal(**table: Any) -> dict[str, Any]:
 
 
 def error_of(context: dict[str, Any]) -> str:
-    with pytest.raises(ConfigError) as caught:
-        load_environments(context)
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
+    return config_error(load_environments, context)
 
 
 def test_example_config_loads_with_the_documented_choices(context):

@@ -13,6 +13,7 @@ from ddb_datapipeline.config import ConfigError, load_environments
 from ddb_datapipeline.config.emr_catalog import INSTANCE_FAMILIES, RELEASES, offered_types
 from ddb_datapipeline.config.names import branch_rule, bucket_name_rule
 from ddb_datapipeline.config.regions import AWS_REGIONS, DATA_PIPELINE_REGIONS
+from tests.conftest import config_error
 
 OWNED = {"partition_key": {"name": "pk", "type": "S"}}
 
@@ -23,11 +24,7 @@ def environment(**settings: Any) -> dict[str, Any]:
 
 
 def error_of(context: dict[str, Any]) -> str:
-    with pytest.raises(ConfigError) as caught:
-        plan(context)
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
+    return config_error(plan, context)
 
 
 @pytest.mark.parametrize(
@@ -214,7 +211,6 @@ def test_a_previous_generation_instance_type_is_refused_with_its_current_counter
     """EMR may still offer m3, but the validator warns about it and the deployed definitions are kept
     lint-clean: the configuration says so in one line instead of synth failing later."""
     from ddb_datapipeline.app_builder import plan
-    from ddb_datapipeline.config import ConfigError
     from tests.conftest import cdk_json_context
 
     context = cdk_json_context()

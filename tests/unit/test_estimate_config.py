@@ -11,6 +11,7 @@ from ddb_datapipeline.__main__ import main
 from ddb_datapipeline.app_builder import plan
 from ddb_datapipeline.config import ConfigError, load_environments
 from ddb_datapipeline.config.estimates import MARGIN, check_durations, estimate_environment
+from tests.conftest import config_error
 
 
 def single(table: dict[str, Any], **env: Any) -> dict[str, Any]:
@@ -18,11 +19,7 @@ def single(table: dict[str, Any], **env: Any) -> dict[str, Any]:
 
 
 def refusal(context: dict[str, Any]) -> str:
-    with pytest.raises(ConfigError) as caught:
-        plan(context)
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
+    return config_error(plan, context)
 
 
 PROVISIONED = {"billing_mode": "PROVISIONED", "read_capacity": 1000, "write_capacity": 100,
