@@ -17,11 +17,12 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    # A copy of what the build reads, so setuptools' build/ and egg-info land there, not in the checkout.
+    # A copy of the checkout (its sources, not its environments or outputs), so the build sees every
+    # package a wrong find rule could pick up, and setuptools' build/ and egg-info land there.
     source = out / "source"
-    shutil.copytree(ROOT / "ddb_datapipeline", source / "ddb_datapipeline", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "node_modules", "cdk.out*", "review", ".local", "build", "*.egg-info", "__pycache__", ".*_cache",
+    ))
     # Offline: the build backend (setuptools) is the one in this virtualenv.
     result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "-w", str(out), str(source)],
