@@ -11,7 +11,7 @@ from typing import Any
 
 from ..definition.emr import ClusterSpec
 from ..definition.periods import PERIOD_UNITS, period_minutes
-from .across import check_across_environments
+from .across import check_across_environments, check_node_role_prefixes
 from .emr_catalog import instance_type_rule, region_release_rule, release_rule
 from .model import (
     AlertConfig,
@@ -173,6 +173,7 @@ def load_environments(context: Mapping[str, Any]) -> dict[str, EnvironmentConfig
             )
         environments[name] = _environment(name, settings)
     check_across_environments(environments)
+    check_node_role_prefixes(environments)
     return environments
 
 

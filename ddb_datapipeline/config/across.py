@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .model import EnvironmentConfig
+from .names import node_role_prefix
 from .reader import ConfigError, refuse
 
 
@@ -91,3 +92,20 @@ def check_across_environments(environments: Mapping[str, EnvironmentConfig]) -> 
                     raise _conflict(earlier, claim)
         for claim in mine:
             seen.setdefault((claim.region, claim.table), []).append(claim)
+
+
+def check_node_role_prefixes(environments: Mapping[str, EnvironmentConfig]) -> None:
+    """Each environment's pipeline role passes the node roles of its own name prefix; in one account (IAM
+    names are global to it) no prefix may start another's, or one environment could pass the other's roles."""
+    seen: list[EnvironmentConfig] = []
+    for env in environments.values():
+        mine = node_role_prefix(env.name, env.region)
+        for other in seen:
+            theirs = node_role_prefix(other.name, other.region)
+            same_account = env.account is None or other.account is None or env.account == other.account
+            if same_account and (mine.startswith(theirs) or theirs.startswith(mine)):
+                raise refuse(
+                    f"environments.{env.name}", env.name,
+                    f"an environment name whose node roles ({mine}*) are apart from environments.{other.name}'s ({theirs}*) in one account",
+                )
+        seen.append(env)

@@ -24,6 +24,12 @@ BRANCH_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|/\.|^[-/.]|
 BRANCH_RULE = "a git branch name such as main (no spaces, no .., not empty)"
 
 
+def node_role_prefix(environment: str, region: str) -> str:
+    """The start of the names of an environment's node roles (IAM names are global to an account, so the
+    region is in it). The environment's pipeline role may pass roles of this prefix only."""
+    return f"ddb-{environment}-{region}-nodes-"
+
+
 def bucket_name_rule(name: str) -> str | None:
     """What to expect instead of ``name``, or None when S3 and CDK accept it as a bucket name."""
     if not BUCKET_CHARACTERS.fullmatch(name):

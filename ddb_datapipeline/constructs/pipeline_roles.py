@@ -14,10 +14,12 @@ requests against these policies, and fails on a grant no request uses.
 """
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Aws, Stack
+from aws_cdk import Aws, Stack, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -40,6 +42,12 @@ BATCH_WRITE = ("dynamodb:DescribeTable", "dynamodb:BatchWriteItem")
 TABLE_KEY_READ = ("kms:Decrypt", "kms:DescribeKey")
 TABLE_KEY_WRITE = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
 FOLDER_MARKER = "_$folder$"
+MAX_ROLE_NAME = 64  # IAM's limit on a role (and instance profile) name
+MAX_NODE_ROLE_PREFIX = 44  # leaves 20 characters for the pipeline's own part
+NODE_ROLES_REASON = (
+    "The node roles of this stack's pipelines, by the name prefix they all share (one statement whatever "
+    "the number of pipelines, so the shared role's policy stays within IAM's size limit)."
+)
 PREFIX_REASON = (
     "Object keys under this pipeline's own prefixes: run folders are named at run time, so the grant "
     "is a prefix, never the whole bucket."
@@ -86,12 +94,28 @@ class TableRef:
     key_elsewhere: bool = False
 
 
+def shortened(name: str, limit: int, *, keep: int = 8) -> str:
+    """``name`` when it fits ``limit`` characters, else its start and a hash of the whole, so two long
+    names that share a start stay apart."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:keep]
+    return f"{name[:limit - keep - 1]}-{digest}"
+
+
+def node_role_name(prefix: str, pipeline: str) -> str:
+    """A pipeline's node role: the stack's node-role prefix and the pipeline's name, readable where it
+    fits IAM's 64 characters."""
+    return prefix + shortened(pipeline, MAX_ROLE_NAME - len(prefix))
+
+
 class NodeRole(Construct):
     """The EC2 role of one pipeline's EMR nodes and its instance profile (of the same name, as EMR
     expects)."""
 
     def __init__(self, scope: Construct, id: str, *, description: str, role_name: str | None = None) -> None:
         super().__init__(scope, id)
+        self.name = role_name  # as given: the role's own name is a reference to the deployed role
         self.role = iam.Role(self, "Role", role_name=role_name, description=description, assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"))
         self.instance_profile = iam.InstanceProfile(self, "InstanceProfile", role=self.role, instance_profile_name=self.role.role_name)
 
@@ -107,23 +131,37 @@ class PipelineRoles(Construct):
 
     ``pipeline_role``: a team's own role (imported, e.g. ``Role.from_role_arn(...)``) to use instead of
     creating one; it must trust ``datapipeline.amazonaws.com`` and ``elasticmapreduce.amazonaws.com``
-    itself, and receives this construct's policies by name."""
+    itself, and receives this construct's policies by name.
+
+    ``node_role_prefix``: the start of every node role's name (default: the stack's name and region).
+    The pipeline role may pass and read roles and instance profiles of that prefix only, in one
+    statement: a statement naming each node role would grow with every pipeline and cross IAM's
+    10,240 characters of inline policy per role at a few dozen pipelines."""
 
     def __init__(self, scope: Construct, id: str, *, regions: Sequence[str] = (), role_name: str | None = None,
-                 pipeline_role: iam.IRole | None = None) -> None:
+                 pipeline_role: iam.IRole | None = None, node_role_prefix: str | None = None) -> None:
         super().__init__(scope, id)
-        self.home = Stack.of(self).region
+        stack = Stack.of(self)
+        self.home = stack.region
+        self.node_role_prefix = node_role_prefix if node_role_prefix is not None else _default_prefix(stack)
+        if not 1 <= len(self.node_role_prefix) <= MAX_NODE_ROLE_PREFIX or not _ROLE_NAME.fullmatch(self.node_role_prefix):
+            raise ValueError(
+                f"PipelineRoles.node_role_prefix: {self.node_role_prefix!r} is not allowed; expected 1-{MAX_NODE_ROLE_PREFIX} "
+                "characters of A-Z a-z 0-9 + = , . @ _ -"
+            )
+        node_roles = f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/{self.node_role_prefix}*"
+        node_profiles = f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:instance-profile/{self.node_role_prefix}*"
         self._regions: list[str] = []
         self._topics: set[str] = set()
         self.pipeline_role: iam.IRole = pipeline_role if pipeline_role is not None else self._create_role(role_name)
         self._pass = iam.PolicyStatement(
             sid="PassTheRolesToEmrAndEc2",
             actions=["iam:PassRole"],
-            resources=[self.pipeline_role.role_arn],
+            resources=[self.pipeline_role.role_arn, node_roles],
             conditions={"StringEquals": {"iam:PassedToService": ["elasticmapreduce.amazonaws.com", "ec2.amazonaws.com"]}},
         )
-        self._read_roles = iam.PolicyStatement(sid="ReadTheRoles", actions=["iam:GetRole"], resources=[self.pipeline_role.role_arn])
-        self._read_profiles = iam.PolicyStatement(sid="ReadTheInstanceProfiles", actions=["iam:GetInstanceProfile"])
+        self._read_roles = iam.PolicyStatement(sid="ReadTheRoles", actions=["iam:GetRole"], resources=[self.pipeline_role.role_arn, node_roles])
+        self._read_profiles = iam.PolicyStatement(sid="ReadTheInstanceProfiles", actions=["iam:GetInstanceProfile"], resources=[node_profiles])
         self._publish = iam.PolicyStatement(sid="PublishFailureAlarms", actions=["sns:Publish"])
         self._encrypt_alarms = iam.PolicyStatement(
             sid="EncryptFailureAlarms",
@@ -132,10 +170,15 @@ class PipelineRoles(Construct):
         )
         # The statements that grow with the pipelines, in a policy of this construct (an imported
         # role gets it attached by name).
-        self._policy = iam.Policy(self, "PipelinePolicy", roles=[self.pipeline_role], statements=[self._pass, self._read_roles])
+        self._policy = iam.Policy(self, "PipelinePolicy", roles=[self.pipeline_role],
+                                  statements=[self._pass, self._read_roles, self._read_profiles])
         self._service: dict[object, iam.PolicyStatement] = {}
-        acknowledge_wildcards(self._policy, "Data Pipeline writes every pipeline's logs and reads a restore's export as the one "
-                              "pipeline role the stack's pipelines share: folders of this stack's bucket, named at run time.")
+        acknowledge_wildcards(
+            self._policy,
+            lambda finding: NODE_ROLES_REASON if self.node_role_prefix in finding else (
+                "Data Pipeline writes every pipeline's logs and reads a restore's export as the one pipeline role "
+                "the stack's pipelines share: folders of this stack's bucket, named at run time."),
+        )
         self.shared_policies: list[Construct] = [self._policy]
 
         # Statements whose region condition or per-region resources grow with use_region.
@@ -247,14 +290,17 @@ class PipelineRoles(Construct):
         for statement, resources in self._per_region:
             statement.add_resources(*resources(region))
 
+    def node_role_name(self, pipeline: str) -> str:
+        """The name of ``pipeline``'s node role, which the pipeline role may pass."""
+        return node_role_name(self.node_role_prefix, pipeline)
+
     def admit(self, nodes: NodeRole) -> None:
-        """A pipeline's node role: it gets the node policy, and the pipeline role may pass and read it."""
+        """A pipeline's node role gets the node policy; the pipeline role may pass and read it by its prefix."""
+        name = nodes.name
+        if name is None or not name.startswith(self.node_role_prefix):
+            raise ValueError(f"{nodes.node.path}: the node role's name {name!r} must start with {self.node_role_prefix!r}, "
+                             "the prefix the pipeline role may pass")
         nodes.role.add_managed_policy(self.node_policy)
-        self._pass.add_resources(nodes.role.role_arn)
-        self._read_roles.add_resources(nodes.role.role_arn)
-        if not self._read_profiles.has_resource:
-            self._policy.add_statements(self._read_profiles)
-        self._read_profiles.add_resources(nodes.instance_profile.instance_profile_arn)
 
     def grant_alarm(self, topic: sns.ITopic, key: kms.IKey | None) -> None:
         """The pipeline role publishes the alarms of a pipeline to ``topic`` (encrypted with ``key``)."""
@@ -324,6 +370,15 @@ class PipelineRoles(Construct):
                 )
                 self._policy.add_statements(statement)
             statement.add_actions(*(a for a in key_actions if a not in statement.actions))
+
+
+_ROLE_NAME = re.compile(r"[A-Za-z0-9+=,.@_-]+")
+
+
+def _default_prefix(stack: Stack) -> str:
+    """The stack's name and region (IAM names are global to the account, stack names per region)."""
+    parts = [stack.stack_name, *([] if Token.is_unresolved(stack.region) else [stack.region])]
+    return shortened("-".join(parts), MAX_NODE_ROLE_PREFIX - 1) + "-"
 
 
 def _cluster_arns(region: str) -> list[str]:

@@ -114,7 +114,8 @@ class _TablePipeline(Construct):
         self.roles.grant_alarm(alert_topic, alert_key)
         self.log_prefix = logs_prefix(log_name)
         # This pipeline's own cluster identity: nothing another pipeline's nodes may use.
-        self.nodes = NodeRole(self, "Nodes", description=f"EMR nodes of the {self.kind} pipeline {log_name}", role_name=nodes_role_name)
+        self.nodes = NodeRole(self, "Nodes", description=f"EMR nodes of the {self.kind} pipeline {log_name}",
+                              role_name=nodes_role_name or self.roles.node_role_name(log_name))
         self.roles.admit(self.nodes)
         self.settings = PipelineSettings(
             region=Stack.of(self).region,

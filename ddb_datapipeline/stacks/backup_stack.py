@@ -62,6 +62,7 @@ class BackupStack(Stack):
             "Roles",
             regions=[copy.region for table in config.tables for copy in table.copies],
             role_name=naming.pipeline_role_name(config),
+            node_role_prefix=naming.nodes_prefix(config),
         )
         CfnOutput(self, "ExportBucketName", value=self.bucket.bucket_name)
         CfnOutput(self, "AlertTopicArn", value=self.alerts.topic.topic_arn)

@@ -1,11 +1,9 @@
 """Physical names that two stacks in different accounts must agree on without a shared reference."""
 from __future__ import annotations
 
-import hashlib
-
 from ..config import CopyConfig, EnvironmentConfig
-
-MAX_ROLE_NAME = 64
+from ..config.names import node_role_prefix
+from ..constructs.pipeline_roles import node_role_name
 
 
 def has_cross_account_copies(config: EnvironmentConfig) -> bool:
@@ -18,14 +16,15 @@ def pipeline_role_name(config: EnvironmentConfig) -> str | None:
     return f"ddb-{config.name}-{config.region}-pipeline" if has_cross_account_copies(config) else None
 
 
+def nodes_prefix(config: EnvironmentConfig) -> str:
+    """The start of every node role's name in the environment: the pipeline role may pass these only."""
+    return node_role_prefix(config.name, config.region)
+
+
 def copy_nodes_role_name(config: EnvironmentConfig, table: str, copy: CopyConfig) -> str:
-    """The node role of a copy into another account, which that account's policies name. Readable
-    where it fits IAM's 64 characters, else shortened with a hash of the full name."""
-    name = f"ddb-{config.name}-{table}-to-{copy.label}-nodes"
-    if len(name) <= MAX_ROLE_NAME:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{name[:MAX_ROLE_NAME - len(digest) - 7]}-{digest}-nodes"
+    """The node role of a copy into another account, which that account's policies name: the name the
+    copy pipeline would give its node role anyway (its log name after the environment's prefix)."""
+    return node_role_name(nodes_prefix(config), f"{table}-copy-{copy.label}")
 
 
 def staging_bucket_name(config: EnvironmentConfig, copy: CopyConfig) -> str:

@@ -121,7 +121,26 @@ def test_pipelines_in_two_parents_share_one_roles_construct_and_keep_their_own_n
     declared.template.has_resource_properties("AWS::IAM::Policy", {
         "PolicyDocument": {"Statement": Match.array_with([Match.object_like({"Sid": "PassTheRolesToEmrAndEc2", "Resource": passable})])},
     })
-    assert len(passable.as_array()) == 5
+    # The pipeline role and, by their shared name prefix (the stack's name and region), the node roles:
+    # one statement however many pipelines the stack has.
+    pipeline_role, node_roles = passable.as_array()
+    assert node_roles["Fn::Join"][1][-1] == ":role/Team-eu-west-1-*"
+    names = [r["Properties"]["RoleName"] for r in roles.values() if "RoleName" in r["Properties"]]
+    assert len(names) == 4 and all(n.startswith("Team-eu-west-1-") for n in names), names
+
+
+def test_a_node_role_outside_the_prefix_is_refused():
+    from aws_cdk import App, Stack
+
+    from ddb_datapipeline.constructs.pipeline_roles import NodeRole, PipelineRoles
+
+    stack = Stack(App(), "Team")
+    roles = PipelineRoles(stack, "Roles", node_role_prefix="team-nodes-")
+    roles.admit(NodeRole(stack, "Good", description="d", role_name="team-nodes-orders-export"))
+    with pytest.raises(ValueError, match=r"^Team/Bad: the node role's name 'other-orders' must start with 'team-nodes-'"):
+        roles.admit(NodeRole(stack, "Bad", description="d", role_name="other-orders"))
+    with pytest.raises(ValueError, match=r"node_role_prefix: 'a b' is not allowed"):
+        PipelineRoles(stack, "Roles2", node_role_prefix="a b")
 
 
 def test_a_declared_tables_key_is_granted_by_its_arn(declared):

@@ -5,8 +5,7 @@ import pytest
 
 CROSS_REGION = "DdbDataPipeline-prod-copy-targets-us-west-2"
 CROSS_ACCOUNT = "DdbDataPipeline-prod-copy-targets-222222222222-us-east-1"
-# The copy's own node role, not a role shared by every cluster of the source environment.
-SOURCE_NODES_ROLE = "arn:aws:iam::111111111111:role/ddb-prod-orders-to-orders-analytics-222222222222-us-east-1-nodes"
+NODES_PREFIX = "ddb-prod-us-east-1-nodes-"  # every node role of prod, and only those, starts with it
 
 
 def of_type(template, type_name):
@@ -16,6 +15,23 @@ def of_type(template, type_name):
 @pytest.fixture(scope="module")
 def cross_account(synthesis):
     return synthesis.template_named(CROSS_ACCOUNT)
+
+
+def node_role_names(template):
+    """Node role names by the construct path of their pipeline."""
+    return {
+        r["Metadata"]["aws:cdk:path"].split("/")[1]: r["Properties"]["RoleName"]
+        for r in of_type(template, "AWS::IAM::Role")
+        if r["Metadata"]["aws:cdk:path"].endswith("/Nodes/Role/Resource")
+    }
+
+
+@pytest.fixture(scope="module")
+def source_nodes_role(synthesis):
+    """The ARN of the cross-account copy's own node role in the source stack, not a role shared by
+    every cluster of the source environment."""
+    names = node_role_names(synthesis.template("prod"))
+    return f"arn:aws:iam::111111111111:role/{names['Copy-orders-orders-analytics-222222222222-us-east-1']}"
 
 
 def test_target_stacks_deploy_in_the_target_environments_before_the_source(synthesis):
@@ -36,28 +52,28 @@ def test_owned_targets_are_declared_with_the_source_key_schema_and_retained(synt
     assert "ResourcePolicy" not in table["Properties"]  # same account: the source's identity policy suffices
 
 
-def admits_only_the_source_nodes_role(statement):
+def admits_only(role_arn, statement):
     return statement["Principal"] == {"AWS": "arn:aws:iam::111111111111:root"} and statement["Condition"]["ArnEquals"] == {
-        "aws:PrincipalArn": SOURCE_NODES_ROLE
+        "aws:PrincipalArn": role_arn
     }
 
 
-def test_cross_account_table_admits_exactly_the_source_nodes_role(cross_account):
+def test_cross_account_table_admits_exactly_the_source_nodes_role(cross_account, source_nodes_role):
     (table,) = of_type(cross_account, "AWS::DynamoDB::Table")
     assert table["Properties"]["TableName"] == "orders-analytics"
     (statement,) = table["Properties"]["ResourcePolicy"]["PolicyDocument"]["Statement"]
-    assert admits_only_the_source_nodes_role(statement)
+    assert admits_only(source_nodes_role, statement)
     assert sorted(statement["Action"]) == ["dynamodb:BatchWriteItem", "dynamodb:DescribeTable"]
 
 
-def test_cross_account_staging_bucket_admits_exactly_the_source_nodes_role(cross_account):
+def test_cross_account_staging_bucket_admits_exactly_the_source_nodes_role(cross_account, source_nodes_role):
     buckets = {r["Properties"].get("BucketName"): r for r in of_type(cross_account, "AWS::S3::Bucket")}
     staging = buckets["ddb-prod-copies-222222222222-us-east-1"]
     assert staging["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
     assert staging["Properties"]["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
     statements = [s for p in of_type(cross_account, "AWS::S3::BucketPolicy") for s in p["Properties"]["PolicyDocument"]["Statement"]]
     foreign = [s for s in statements if s["Effect"] == "Allow" and "AWS" in s["Principal"]]  # not the log delivery service
-    assert len(foreign) == 5 and all(admits_only_the_source_nodes_role(s) for s in foreign)
+    assert len(foreign) == 5 and all(admits_only(source_nodes_role, s) for s in foreign)
     # Only under the copy's own staging folder, besides the exact keys EMRFS looks for and marks above it.
     folder = "copies/orders-to-orders-analytics-222222222222-us-east-1"
     for statement in foreign:
@@ -72,11 +88,16 @@ def test_the_staging_bucket_outlives_its_stack_so_its_name_cannot_be_taken(cross
     assert staging["DeletionPolicy"] == "Retain" and staging["UpdateReplacePolicy"] == "Retain"
 
 
-def test_source_roles_have_the_names_the_target_account_admits(synthesis):
-    roles = [r["Properties"].get("RoleName") for r in of_type(synthesis.template("prod"), "AWS::IAM::Role")]
-    assert sorted(filter(None, roles)) == [SOURCE_NODES_ROLE.rsplit("/", 1)[1], "ddb-prod-us-east-1-pipeline"]
-    # dev has no cross-account copy, so its roles keep generated names.
-    assert all("RoleName" not in r["Properties"] for r in of_type(synthesis.template("dev"), "AWS::IAM::Role"))
+def test_every_node_role_is_named_by_its_environments_prefix_and_fits_iam(synthesis):
+    """The pipeline role may pass roles of the prefix only; a node role outside it could never start."""
+    for environment, prefix in (("prod", NODES_PREFIX), ("dev", "ddb-dev-eu-west-1-nodes-")):
+        names = node_role_names(synthesis.template(environment))
+        assert len(names) == len(set(names.values())) == {"prod": 6, "dev": 5}[environment]
+        assert all(name.startswith(prefix) and len(name) <= 64 for name in names.values()), names
+    assert node_role_names(synthesis.template("prod"))["Export-orders"] == NODES_PREFIX + "orders-export"
+    pipeline_roles = [r["Properties"].get("RoleName") for r in of_type(synthesis.template("prod"), "AWS::IAM::Role")
+                      if "Nodes" not in r["Metadata"]["aws:cdk:path"]]
+    assert pipeline_roles == ["ddb-prod-us-east-1-pipeline"]  # fixed, as the target account's key policies name it
 
 
 def test_emr_may_run_in_every_copy_region(synthesis):

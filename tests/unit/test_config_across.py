@@ -127,3 +127,15 @@ def test_an_environment_named_like_another_stack_is_refused(context):
     )
     # Without a delivery pipeline the name is free.
     assert [e.name for e in plan({"environments": context["environments"]}).environments] == ["prod", "delivery"]
+
+
+def test_one_environments_node_roles_may_not_fall_under_anothers_prefix():
+    """prod's pipeline role may pass ddb-prod-us-east-1-nodes-*: a second environment's node roles may not
+    start that way in the same account, and may in another account."""
+    tricky = "prod-us-east-1-nodes"  # its node roles: ddb-prod-us-east-1-nodes-us-east-1-nodes-...
+    message = error_of({"prod": env(), tricky: env(region="eu-west-1")})
+    assert message == (
+        f"environments.{tricky}: '{tricky}' is not allowed; expected an environment name whose node roles "
+        f"(ddb-{tricky}-eu-west-1-nodes-*) are apart from environments.prod's (ddb-prod-us-east-1-nodes-*) in one account"
+    )
+    plan({"environments": {"prod": env(), tricky: env(region="eu-west-1", account="222222222222")}})
