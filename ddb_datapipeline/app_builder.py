@@ -14,10 +14,13 @@ import aws_cdk as cdk
 from aws_cdk import cx_api as cxapi
 from cdk_nag import AwsSolutionsChecks
 
-from .config import ConfigError, EnvironmentConfig, load_environments, select_environments
+from . import limits
+from .config import EnvironmentConfig, load_environments, select_environments
 from .config.delivery import DeliveryConfig, load_delivery
 from .config.estimates import check_durations
+from .config.quotas import check_pipeline_quotas
 from .config.reader import refuse
+from .config.stack_groups import group_stack_name
 from .stacks import naming
 from .stacks.backup_stack import BackupStack
 from .stacks.delivery_stack import DeliveryStack
@@ -43,6 +46,7 @@ def plan(context: Mapping[str, Any]) -> Plan:
     delivery = load_delivery(context, environments)
     _check_stack_names(environments, delivery)
     check_durations(environments.values())
+    check_pipeline_quotas(environments.values())
     return Plan(
         environments=select_environments(environments, context.get("env")),
         delivery=delivery,
@@ -59,8 +63,9 @@ def _check_stack_names(environments: Mapping[str, EnvironmentConfig], delivery: 
         owners[delivery.stack_name] = "delivery"
     for env in environments.values():
         path = f"environments.{env.name}"
-        names = {env.stack_name} | {
-            naming.target_stack_name(env, copy) for table in env.tables for copy in table.copies if naming.needs_target_stack(env, copy)
+        names = {group_stack_name(env.stack_name, table.stack_group) for table in env.tables} | {env.stack_name} | {
+            naming.target_stack_name(env, copy, table.stack_group)
+            for table in env.tables for copy in table.copies if naming.needs_target_stack(env, copy)
         }
         for name in sorted(names):
             if name in owners and owners[name] != path:
@@ -86,42 +91,36 @@ def _deployment(app: cdk.App, account: str | None, region: str) -> dict[str, Any
     }
 
 
-# CloudFormation's quota of resources per stack (AWS CloudFormation User Guide, "Understand CloudFormation
-# quotas"). CDK refuses more at synth with a long traceback; this says it in one line first.
-MAX_RESOURCES_PER_STACK = 500
+def advice(config: EnvironmentConfig) -> str:
+    """What a team changes when a stack of the environment is over a limit."""
+    return (
+        f"raise table_stacks (now {config.table_stacks}; a change moves tables between stacks, see the README's "
+        "\"Large environments\") or give tables a stack_group of their own"
+    )
+
+
+def stack_owners(stacks: dict[str, BackupStack]) -> dict[str, limits.StackOwner]:
+    return {
+        stack.stack_name: limits.StackOwner(name, tables, advice(backup.config))
+        for name, backup in stacks.items()
+        for stack, tables in backup.stacks().items()
+    }
 
 
 def check_resource_counts(stacks: dict[str, BackupStack], limit: int | None = None) -> None:
-    """Each environment's stacks (its own and its copy targets') within the resource quota."""
-    limit = limit or MAX_RESOURCES_PER_STACK
-    for name, stack in stacks.items():
-        for owner in [stack, *(d for d in stack.dependencies if isinstance(d, cdk.Stack))]:
-            count = sum(1 for c in owner.node.find_all() if isinstance(c, cdk.CfnResource) and cdk.Stack.of(c) is owner)
-            if count > limit:
-                raise ConfigError(
-                    f"environments.{name}.tables: {len(stack.config.tables)} tables make stack {owner.stack_name} hold {count} "
-                    f"resources; expected at most {limit} per stack (CloudFormation's quota): move tables into another environment"
-                )
+    """Before the synth, on the construct tree: CDK itself stops a stack over 500 resources with a
+    traceback while synthesizing it."""
+    owners = stack_owners(stacks)
+    for backup in stacks.values():
+        for stack in backup.stacks():
+            count = sum(1 for c in stack.node.find_all() if isinstance(c, cdk.CfnResource) and cdk.Stack.of(c) is stack)
+            limits.check_resource_count(stack.stack_name, {"Resources": {str(i): {} for i in range(count)}},
+                                        owners[stack.stack_name], limit or limits.MAX_RESOURCES_PER_STACK)
 
 
-# CloudFormation accepts a template of at most 1 MB from S3, where the CDK CLI uploads it ("Understand
-# CloudFormation quotas"); CDK does not check it, so a deploy would fail. Counted as 10^6 bytes, the
-# smaller reading of "1 MB".
-MAX_TEMPLATE_BYTES = 1_000_000
-
-
-def check_template_sizes(assembly: cxapi.CloudAssembly, stacks: dict[str, BackupStack], limit: int | None = None) -> None:
-    """Each environment's templates, as synthesized, within CloudFormation's size quota."""
-    limit = limit or MAX_TEMPLATE_BYTES
-    owners = {s.stack_name: name for name, stack in stacks.items() for s in [stack, *stack.dependencies] if isinstance(s, cdk.Stack)}
-    for artifact in assembly.stacks:
-        size = Path(artifact.template_full_path).stat().st_size
-        if artifact.stack_name in owners and size > limit:
-            environment = owners[artifact.stack_name]
-            raise ConfigError(
-                f"environments.{environment}.tables: {len(stacks[environment].config.tables)} tables make the template of "
-                f"{artifact.stack_name} {size} bytes; expected at most {limit} (CloudFormation's quota): move tables into another environment"
-            )
+def check_synthesized(assembly: cxapi.CloudAssembly, stacks: dict[str, BackupStack]) -> None:
+    """After the synth: template sizes and IAM policy sizes, which only the written templates show."""
+    limits.check_stacks(Path(assembly.directory), stack_owners(stacks))
 
 
 def build(app: cdk.App, plan: Plan) -> dict[str, BackupStack]:

@@ -38,6 +38,11 @@ class Resolver:
     physical: Mapping[str, str]  # logical id -> physical id
     types: Mapping[str, str]  # logical id -> resource type
     extra_attributes: Callable[[str, str, str], str | None] = lambda logical, type_, attribute: None
+    # Another stack's output, resolved against that stack: (stack name, output name) -> value. A table
+    # stack reads the environment stack's bucket, key, topic and roles this way (Fn::GetStackOutput).
+    stack_output: Callable[[str, str], Any] | None = None
+    # The same through an export (Fn::ImportValue, where "@aws-cdk/core:defaultCrossStackReferences" is strong).
+    exported: Callable[[str], Any] | None = None
 
     def __call__(self, node: Any) -> Any:
         if isinstance(node, list):
@@ -62,6 +67,11 @@ class Resolver:
             if key == "Fn::Split":
                 delimiter, source = value
                 return str(self(source)).split(delimiter)
+            if key == "Fn::GetStackOutput" and self.stack_output is not None:
+                arguments = self(value)
+                return self.stack_output(arguments["StackName"], arguments["OutputName"])
+            if key == "Fn::ImportValue" and self.exported is not None:
+                return self.exported(str(self(value)))
             if key.startswith("Fn::"):
                 raise Unresolvable(f"{key} is not supported by the smoke check")
         return {key: self(value) for key, value in node.items()}

@@ -35,8 +35,10 @@ from .patterns import (
     STORAGE_CLASSES,
     SUBNET,
 )
+from .quotas import DEFAULT_PIPELINE_QUOTA, MAX_PIPELINE_QUOTA
 from .reader import ConfigError, Section, printable
 from .regions import region_rule
+from .stack_groups import MAX_TABLE_STACKS
 from .tables import parse_tables
 
 __all__ = [
@@ -145,6 +147,7 @@ def _environment(name: str, raw: Any) -> EnvironmentConfig:
     emr = _emr(env.section("emr"))
     if rule := region_release_rule(region, emr.release_label):
         raise env.fail("region", region, rule)
+    table_stacks = env.integer("table_stacks", 1, minimum=1, maximum=MAX_TABLE_STACKS)
     config = EnvironmentConfig(
         name=name,
         account=account,
@@ -153,7 +156,9 @@ def _environment(name: str, raw: Any) -> EnvironmentConfig:
         alerts=_alerts(env),
         bucket=_bucket(env.section("export_bucket")),
         emr=emr,
-        tables=parse_tables(env, account=account, region=region, release=emr.release_label),
+        tables=parse_tables(env, account=account, region=region, release=emr.release_label, table_stacks=table_stacks),
+        table_stacks=table_stacks,
+        pipeline_quota=env.integer("pipeline_quota", DEFAULT_PIPELINE_QUOTA, minimum=1, maximum=MAX_PIPELINE_QUOTA),
     )
     env.finish()
     return config

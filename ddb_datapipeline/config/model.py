@@ -72,6 +72,7 @@ class TableConfig:
     # Facts the user states for estimates (README "Estimate duration and cost"); synthesis never needs them.
     size_gib: float | None = None
     item_count: int | None = None
+    stack_group: str = "main"  # the stack it lives in (config/stack_groups.py): main is the environment's own
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,17 @@ class EnvironmentConfig:
     bucket: BucketConfig
     emr: ClusterSpec
     tables: tuple[TableConfig, ...]
+    table_stacks: int = 1  # stacks the tables are spread over when they state no stack_group
+    pipeline_quota: int = 100  # Data Pipeline's pipelines per account and region, as raised for this account
 
     @property
     def stack_name(self) -> str:
         return f"DdbDataPipeline-{self.name}"
+
+    def groups(self) -> dict[str, tuple[TableConfig, ...]]:
+        """The tables of each stack group, main first, then by name."""
+        found: dict[str, list[TableConfig]] = {}
+        for table in self.tables:
+            found.setdefault(table.stack_group, []).append(table)
+        order = sorted(found, key=lambda group: (group != "main", group))
+        return {group: tuple(found[group]) for group in order}

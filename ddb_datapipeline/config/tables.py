@@ -14,6 +14,7 @@ from .model import CopyConfig, ExportConfig, KeyAttribute, OwnedTable, RestoreCo
 from .patterns import ACCOUNT, MAX_TABLES_PER_ENVIRONMENT, MIN_LATE_AFTER_MINUTES, TABLE_NAME, TABLE_NAME_RULE, output_key
 from .reader import ConfigError, Section, printable, refuse
 from .regions import region_rule
+from .stack_groups import GROUP_NAME, GROUP_NAME_RULE, automatic_group
 
 GIB = 1024**3
 MAX_ITEM_BYTES = 400 * 1024  # DynamoDB's item size limit
@@ -170,8 +171,9 @@ def _copy(section: Section, *, source: str, owned: bool, account: str | None, re
     return copy
 
 
-def _table(section: Section, *, account: str | None, region: str, release: str) -> TableConfig:
+def _table(section: Section, *, account: str | None, region: str, release: str, table_stacks: int) -> TableConfig:
     name = section.string("name", pattern=TABLE_NAME, allowed=TABLE_NAME_RULE)
+    group = section.string("stack_group", None, pattern=GROUP_NAME, allowed=GROUP_NAME_RULE) or automatic_group(name, table_stacks)
     owned = _owned(section.section("owned")) if section.has("owned") else None
     section.allow("owned")
     table = TableConfig(
@@ -188,6 +190,7 @@ def _table(section: Section, *, account: str | None, region: str, release: str) 
         ),
         size_gib=_size_gib(section),
         item_count=section.integer("item_count", None, minimum=1, maximum=MAX_ITEM_COUNT),
+        stack_group=group,
     )
     if table.size_gib is not None and table.item_count is not None:
         # DynamoDB's item limit is 400 KB: more bytes per item means one of the two facts is wrong.
@@ -212,7 +215,7 @@ def _size_gib(section: Section) -> float | None:
     return float(size)
 
 
-def parse_tables(env: Section, *, account: str | None, region: str, release: str) -> tuple[TableConfig, ...]:
+def parse_tables(env: Section, *, account: str | None, region: str, release: str, table_stacks: int = 1) -> tuple[TableConfig, ...]:
     """The environment's tables; ``release`` is the EMR release its clusters run (copy targets' regions must offer it)."""
     raw_tables = env.items("tables")
     if not 1 <= len(raw_tables) <= MAX_TABLES_PER_ENVIRONMENT:
@@ -222,7 +225,8 @@ def parse_tables(env: Section, *, account: str | None, region: str, release: str
     tables = []
     for index, raw in enumerate(raw_tables):
         label = printable(raw["name"]) if isinstance(raw, Mapping) and isinstance(raw.get("name"), str) else index
-        tables.append(_table(Section(raw, f"{env.where('tables')}[{label}]"), account=account, region=region, release=release))
+        tables.append(_table(Section(raw, f"{env.where('tables')}[{label}]"), account=account, region=region, release=release,
+                             table_stacks=table_stacks))
     claimed: dict[str, str] = {}
     for table in tables:
         names = [(table.name, "table")]

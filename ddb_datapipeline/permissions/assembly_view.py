@@ -8,7 +8,7 @@ same string, which holds.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +94,8 @@ class World:
     pipelines: list[Pipeline] = field(default_factory=list)
     paths: dict[str, str] = field(default_factory=dict)  # "<stack>/<logical id>" -> construct path in the stack
     managed_policies: set[str] = field(default_factory=set)  # logical ids of customer managed policies
+    managed_by_arn: dict[str, Policy] = field(default_factory=dict)  # customer managed policies of every stack
+    attachments: list[tuple[str, str, str]] = field(default_factory=list)  # role ARN, managed policy ARN, where
 
 
 def _physical(stack: StackArtifact, account: str, region: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -127,21 +129,47 @@ def _physical(stack: StackArtifact, account: str, region: str) -> tuple[dict[str
 
 def load_world(assembly: CloudAssembly) -> World:
     world = World()
-    for stack in assembly.stacks:
-        if stack.region is None:
-            continue  # the delivery stack's replication stacks carry no region of their own
-        _add_stack(world, stack)
+    stacks = [stack for stack in assembly.stacks if stack.region is not None]  # the delivery stack's replication stacks carry none
+    by_name = {stack.name: stack for stack in stacks}
+    physical = {stack.name: _physical(stack, *_place(stack)) for stack in stacks}
+
+    def stack_output(stack_name: str, output: str) -> Any:
+        """A value another stack of the assembly exports (Fn::GetStackOutput), resolved in that stack."""
+        producer = by_name[stack_name]
+        names, types = physical[stack_name]
+        value = producer.template["Outputs"][output]["Value"]
+        return Resolver(producer.name, producer.region or "", producer.account or AGNOSTIC_ACCOUNT, names, types,
+                        stack_output=stack_output, exported=exported)(value)
+
+    exports = {str(output["Export"]["Name"]): (stack.name, key) for stack in stacks
+               for key, output in (stack.template.get("Outputs") or {}).items() if isinstance((output.get("Export") or {}).get("Name"), str)}
+
+    def exported(name: str) -> Any:
+        return stack_output(*exports[name])
+
+    for stack in stacks:
+        _add_stack(world, stack, physical[stack.name], stack_output, exported)
+    for role_arn, policy_arn, where in world.attachments:
+        if policy_arn not in world.managed_by_arn:
+            raise ValueError(f"{where}: managed policy {policy_arn} is not in the assembly; cannot evaluate it")
+        world.roles[role_arn].policies.append(world.managed_by_arn[policy_arn])
     return world
 
 
-def _add_stack(world: World, stack: StackArtifact) -> None:
-    account, region = stack.account or AGNOSTIC_ACCOUNT, stack.region or ""
+def _place(stack: StackArtifact) -> tuple[str, str]:
+    return stack.account or AGNOSTIC_ACCOUNT, stack.region or ""
+
+
+def _add_stack(world: World, stack: StackArtifact, names: tuple[dict[str, str], dict[str, str]],
+               stack_output: Callable[[str, str], Any], exported: Callable[[str], Any]) -> None:
+    account, region = _place(stack)
     for path, logical in stack.construct_paths().items():
         world.paths[f"{stack.name}/{logical}"] = path.partition("/")[2].removesuffix("/Resource")
-    physical, types = _physical(stack, account, region)
+    physical, types = names
     # Attributes of resources the check does not model (a CodeBuild project's ARN in a delivery
     # policy) resolve to a placeholder that no runtime request ever names.
-    resolve = Resolver(stack.name, region, account, physical, types, lambda logical, type_, attribute: f"<{logical}.{attribute}>")
+    resolve = Resolver(stack.name, region, account, physical, types, lambda logical, type_, attribute: f"<{logical}.{attribute}>",
+                       stack_output=stack_output, exported=exported)
     resources = {logical: resolve(resource) for logical, resource in stack.resources.items() if resource.get("Type") in _READ}
 
     def arn(logical: str) -> str:
@@ -156,14 +184,13 @@ def _add_stack(world: World, stack: StackArtifact) -> None:
                 role.policies.append(Policy(f"{stack.name}/{logical}/{inline['PolicyName']}", inline["PolicyDocument"]))
             world.roles[role.arn] = role
             role_arns_by_name[physical[logical]] = role.arn
-    managed = {}
     for logical, resource in resources.items():
         props = resource.get("Properties", {})
         type_ = resource.get("Type")
         if type_ in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             policy = Policy(f"{stack.name}/{logical}", props["PolicyDocument"])
             if type_ == "AWS::IAM::ManagedPolicy":
-                managed[physical[logical]] = policy
+                world.managed_by_arn[physical[logical]] = policy
                 world.managed_policies.add(logical)
             for role_name in props.get("Roles", []) or []:
                 world.roles[role_arns_by_name[role_name]].policies.append(policy)
@@ -171,10 +198,8 @@ def _add_stack(world: World, stack: StackArtifact) -> None:
         props = resource.get("Properties", {})
         type_ = resource.get("Type")
         if type_ == "AWS::IAM::Role":
-            for policy_arn in props.get("ManagedPolicyArns", []) or []:
-                if policy_arn not in managed:
-                    raise ValueError(f"{stack.name}/{logical}: managed policy {policy_arn} is not in the assembly; cannot evaluate it")
-                world.roles[arn(logical)].policies.append(managed[policy_arn])
+            for policy_arn in props.get("ManagedPolicyArns", []) or []:  # attached once every stack is read
+                world.attachments.append((arn(logical), policy_arn, f"{stack.name}/{logical}"))
         elif type_ == "AWS::IAM::InstanceProfile":
             (role_name,) = props["Roles"]
             world.instance_profiles[arn(logical)] = role_arns_by_name[role_name]

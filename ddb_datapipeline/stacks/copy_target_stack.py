@@ -55,6 +55,7 @@ class CopyTargetStack(Stack):
     ) -> None:
         super().__init__(scope, id, **kwargs)
         self._retain = retain
+        self.source_tables = sorted({target.source_table for target in targets})
         Tags.of(self).add("project", "ddb-datapipeline")
         Tags.of(self).add("environment", environment)
         if source is not None:

@@ -1,4 +1,5 @@
-"""All stacks of one environment: the environment stack and the stacks that receive its copies.
+"""All stacks of one environment: the environment stack, its table stacks, and the stacks that receive
+their copies.
 
 The same function builds them at the top of the app (workstation deploys) and inside a delivery
 pipeline's stage, so both deploy exactly the same thing.
@@ -13,8 +14,9 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from ..config import EnvironmentConfig
+from ..config.stack_groups import MAIN_GROUP, group_stack_name
 from . import naming
-from .backup_stack import BackupStack
+from .backup_stack import BackupStack, TableStack
 from .copy_target_stack import CopyTarget, CopyTargetStack, SourceIdentity
 
 # env (and any synthesizer) for a stack of the given account and region.
@@ -34,19 +36,29 @@ def build_environment(scope: Construct, config: EnvironmentConfig, deployment: D
         description=f"DynamoDB exports, restores and copies with AWS Data Pipeline ({config.name})",
         **deployment(config.account, config.region),
     )
-    for target_stack in _copy_target_stacks(scope, config, deployment):
-        stack.add_stack_dependency(target_stack, "copy targets exist before the first copy runs")
+    for group in config.groups():
+        holder: BackupStack | TableStack = stack
+        if group != MAIN_GROUP:
+            name = group_stack_name(config.stack_name, group)
+            holder = TableStack(
+                scope, name, environment=stack, group=group, stack_name=name,
+                description=f"DynamoDB exports, restores and copies with AWS Data Pipeline ({config.name}, tables of {group})",
+                **deployment(config.account, config.region),
+            )
+            stack.add_table_stack(holder)
+        for target_stack in _copy_target_stacks(scope, config, group, deployment):
+            holder.add_stack_dependency(target_stack, "copy targets exist before the first copy runs")
     return stack
 
 
-def _copy_target_stacks(scope: Construct, config: EnvironmentConfig, deployment: Deployment) -> list[CopyTargetStack]:
-    """One stack per other account or region that receives copies of this environment's tables."""
+def _copy_target_stacks(scope: Construct, config: EnvironmentConfig, group: str, deployment: Deployment) -> list[CopyTargetStack]:
+    """One stack per other account or region that receives copies of one stack group's tables."""
     groups: dict[str, list[CopyTarget]] = defaultdict(list)
-    for table in config.tables:
+    for table in config.groups()[group]:
         for copy in table.copies:
             if naming.needs_target_stack(config, copy):
                 nodes = naming.copy_nodes_role_name(config, table.name, copy) if copy.cross_account else None
-                groups[naming.target_stack_name(config, copy)].append(CopyTarget(table.name, table.owned, copy, nodes))
+                groups[naming.target_stack_name(config, copy, group)].append(CopyTarget(table.name, table.owned, copy, nodes))
     built = []
     for stack_name, targets in sorted(groups.items()):
         first = targets[0].copy
@@ -61,7 +73,7 @@ def _copy_target_stacks(scope: Construct, config: EnvironmentConfig, deployment:
                 retain=config.retain_data,
                 log_retention_days=config.bucket.log_retention_days,
                 source=SourceIdentity(config.account) if cross_account and config.account else None,
-                staging_bucket_name=naming.staging_bucket_name(config, first) if cross_account else None,
+                staging_bucket_name=naming.staging_bucket_name(config, first, group) if cross_account else None,
                 description=f"Targets of DynamoDB copies from {config.stack_name}",
                 **deployment(first.account or config.account, first.region),
             )

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from ..config import CopyConfig, EnvironmentConfig
 from ..config.names import node_role_prefix
-from ..constructs.pipeline_roles import node_role_name
+from ..config.stack_groups import MAIN_GROUP, group_stack_name
+from ..constructs.pipeline_roles import node_role_name, shortened
+
+MAX_BUCKET_NAME = 63
 
 
 def has_cross_account_copies(config: EnvironmentConfig) -> bool:
@@ -27,13 +30,16 @@ def copy_nodes_role_name(config: EnvironmentConfig, table: str, copy: CopyConfig
     return node_role_name(nodes_prefix(config), f"{table}-copy-{copy.label}")
 
 
-def staging_bucket_name(config: EnvironmentConfig, copy: CopyConfig) -> str:
-    return f"ddb-{config.name}-copies-{copy.account}-{copy.region}"
+def staging_bucket_name(config: EnvironmentConfig, copy: CopyConfig, group: str = MAIN_GROUP) -> str:
+    """One staging bucket per target stack: per stack group of the source, account and region."""
+    owner = config.name if group == MAIN_GROUP else f"{config.name}-{group}"
+    return shortened(f"ddb-{owner}-copies-{copy.account}-{copy.region}", MAX_BUCKET_NAME)
 
 
-def target_stack_name(config: EnvironmentConfig, copy: CopyConfig) -> str:
+def target_stack_name(config: EnvironmentConfig, copy: CopyConfig, group: str = MAIN_GROUP) -> str:
+    """The copy targets follow their source table's stack group: a group's copies land in its own stacks."""
     suffix = f"{copy.account}-{copy.region}" if copy.cross_account else copy.region
-    return f"{config.stack_name}-copy-targets-{suffix}"
+    return f"{group_stack_name(config.stack_name, group)}-copy-targets-{suffix}"
 
 
 def needs_target_stack(config: EnvironmentConfig, copy: CopyConfig) -> bool:

@@ -1,63 +1,122 @@
-"""CloudFormation's per-stack resource quota, said in one line before CDK fails with a traceback."""
+"""AWS's per-stack limits, each said in one configuration line before a deploy would fail on it.
+
+Each test crosses one limit on the session's synthesis by lowering the limit to just under what the
+real templates hold (the same code path as a real crossing, without a second synth of a huge app).
+"""
 from __future__ import annotations
 
 import aws_cdk as cdk
 import pytest
 
-from ddb_datapipeline.app_builder import MAX_RESOURCES_PER_STACK, build, check_resource_counts, plan
+from ddb_datapipeline import limits
+from ddb_datapipeline.app_builder import build, check_resource_counts, plan, stack_owners
 from ddb_datapipeline.config import ConfigError
 
-
-def test_the_quota_is_cloudformations():
-    assert MAX_RESOURCES_PER_STACK == 500
+ADVICE = 'raise table_stacks (now 1; a change moves tables between stacks, see the README\'s "Large environments") or give tables a stack_group of their own'
 
 
-def test_an_environment_over_the_quota_is_one_configuration_line(synthesis):
+def test_the_limits_are_awss():
+    assert limits.MAX_RESOURCES_PER_STACK == 500
+    assert limits.MAX_TEMPLATE_BYTES == 1_000_000
+    assert (limits.MAX_INLINE_POLICY_CHARACTERS, limits.MAX_MANAGED_POLICY_CHARACTERS, limits.MAX_MANAGED_POLICIES_PER_ROLE) == (10_240, 6_144, 10)
+
+
+def one_line(raises) -> str:
+    with pytest.raises(ConfigError) as error:
+        raises()
+    message = str(error.value)
+    assert "\n" not in message
+    return message
+
+
+def test_an_environment_over_the_resource_quota_is_one_configuration_line(synthesis):
     """On the session's synthesis: the stacks keep their construct tree after the synth."""
     stacks = synthesis.stacks
     template = synthesis.template("prod")
     declared = sum(1 for r in template["Resources"].values() if r["Type"] != "AWS::CDK::Metadata")
     check_resource_counts(stacks, limit=declared)  # exactly at the limit: allowed
-    with pytest.raises(ConfigError) as error:
-        check_resource_counts(stacks, limit=declared - 1)
-    message = str(error.value)
-    assert "\n" not in message
-    assert message.startswith(f"environments.prod.tables: 2 tables make stack DdbDataPipeline-prod hold {declared} resources; expected at most {declared - 1}")
+    message = one_line(lambda: check_resource_counts(stacks, limit=declared - 1))
+    assert message == (
+        f"environments.prod.tables: 2 tables make stack DdbDataPipeline-prod hold {declared} resources; expected at most "
+        f"{declared - 1} (CloudFormation's quota of resources per stack): {ADVICE}"
+    )
 
 
-def test_building_the_app_checks_the_quota(context, monkeypatch):
-    from ddb_datapipeline import app_builder
-
-    monkeypatch.setattr(app_builder, "MAX_RESOURCES_PER_STACK", 10)
-    with pytest.raises(ConfigError, match=r"^environments\.dev\.tables: 2 tables make stack DdbDataPipeline-dev hold \d+ resources; expected at most 10"):
+def test_building_the_app_checks_the_resource_quota(context, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_RESOURCES_PER_STACK", 10)
+    with pytest.raises(ConfigError, match=r"^environments\.dev\.tables: 2 tables make stack DdbDataPipeline-dev hold \d+ resources; expected at most 10 "):
         build(cdk.App(context=context), plan(context))
 
 
-def test_a_template_over_the_size_quota_is_one_configuration_line(synthesis):
-    from aws_cdk import cx_api
+def owner_of(synthesis, stack_name):
+    return stack_owners(synthesis.stacks)[stack_name]
 
-    from ddb_datapipeline.app_builder import MAX_TEMPLATE_BYTES, check_template_sizes
 
-    assert MAX_TEMPLATE_BYTES == 1_000_000
-    stacks = synthesis.stacks
-    assembly = cx_api.CloudAssembly(str(synthesis.outdir))
+def test_a_template_over_the_size_quota_less_its_margin_is_one_configuration_line(synthesis):
     size = (synthesis.outdir / "DdbDataPipeline-dev.template.json").stat().st_size
-    check_template_sizes(assembly, {"dev": stacks["dev"]}, limit=size)  # exactly at the limit: allowed
-    with pytest.raises(ConfigError) as error:
-        check_template_sizes(assembly, {"dev": stacks["dev"]}, limit=size - 1)
-    assert str(error.value) == (
-        f"environments.dev.tables: 2 tables make the template of DdbDataPipeline-dev {size} bytes; "
-        f"expected at most {size - 1} (CloudFormation's quota): move tables into another environment"
+    owner = owner_of(synthesis, "DdbDataPipeline-dev")
+    at_limit = -(-size * 100 // 95)  # the quota whose 95% is just the template's size
+    limits.check_template_size("DdbDataPipeline-dev", size, owner, limit=at_limit)
+    message = one_line(lambda: limits.check_template_size("DdbDataPipeline-dev", size, owner, limit=at_limit - 100))
+    allowed = int((at_limit - 100) * 0.95)
+    assert message == (
+        f"environments.dev.tables: 2 tables make stack DdbDataPipeline-dev a template of {size:,} bytes; expected at most "
+        f"{allowed:,} (CloudFormation's quota of {at_limit - 100:,} bytes, less a 5% margin): {ADVICE}"
     )
 
 
 def test_the_app_checks_template_sizes_after_its_synth(context, tmp_path, monkeypatch, capsys):
     import app as entry  # app.py at the repository root, as the CDK CLI runs it
-    from ddb_datapipeline import app_builder
 
-    monkeypatch.setattr(app_builder, "MAX_TEMPLATE_BYTES", 1000)
+    monkeypatch.setattr(limits, "MAX_TEMPLATE_BYTES", 1000)
     context.pop("delivery")
     assert entry.main(cdk.App(context=context, outdir=str(tmp_path))) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()[-1:]
-    assert line.startswith("configuration error: environments.dev.tables: 2 tables make the template of DdbDataPipeline-dev ")
-    assert line.endswith("expected at most 1000 (CloudFormation's quota): move tables into another environment")
+    assert line.startswith("configuration error: environments.dev.tables: 2 tables make stack DdbDataPipeline-dev a template of ")
+    assert line.endswith(f"expected at most 950 (CloudFormation's quota of 1,000 bytes, less a 5% margin): {ADVICE}")
+
+
+def measured(synthesis, stack_name):
+    template = synthesis.template_named(stack_name)
+    outputs = limits.Outputs(limits.stack_templates(synthesis.outdir), {})
+    return template, outputs
+
+
+def test_a_roles_inline_policies_over_iams_limit_are_one_configuration_line(synthesis):
+    template, outputs = measured(synthesis, "DdbDataPipeline-prod")
+    owner = owner_of(synthesis, "DdbDataPipeline-prod")
+    sizes = limits.role_sizes("DdbDataPipeline-prod", template, outputs)
+    role, size = max(((role, s.inline) for role, s in sizes.items()), key=lambda found: found[1])
+    assert sizes["RolesPipelineRole8C550129"].inline > 1000  # the pipeline role's policy is measured too
+    limits.check_policy_sizes("DdbDataPipeline-prod", template, owner, outputs, inline_limit=size)
+    message = one_line(lambda: limits.check_policy_sizes("DdbDataPipeline-prod", template, owner, outputs, inline_limit=size - 1))
+    assert message == (
+        f"environments.prod.tables: 2 tables make stack DdbDataPipeline-prod give role {role} {size:,} characters "
+        f"of inline policy; expected at most {size - 1:,} (IAM's size of a role's inline policies together): {ADVICE}"
+    )
+
+
+def test_a_managed_policy_over_iams_limit_and_too_many_per_role_are_one_configuration_line(synthesis):
+    template, outputs = measured(synthesis, "DdbDataPipeline-prod")
+    owner = owner_of(synthesis, "DdbDataPipeline-prod")
+    message = one_line(lambda: limits.check_policy_sizes("DdbDataPipeline-prod", template, owner, outputs, managed_limit=100))
+    assert message.startswith("environments.prod.tables: 2 tables make stack DdbDataPipeline-prod write managed policy Roles")
+    assert "characters; expected at most 100 (IAM's size of a managed policy)" in message
+    message = one_line(lambda: limits.check_policy_sizes("DdbDataPipeline-prod", template, owner, outputs, attached_limit=0))
+    assert "attach 1 managed policies to role " in message and "expected at most 0 (IAM's quota of managed policies per role)" in message
+
+
+def test_policy_sizes_count_references_at_their_longest(synthesis):
+    """A generated role name is counted at IAM's 64 characters, not at the template's short reference."""
+    template, outputs = measured(synthesis, "DdbDataPipeline-dev")
+    resolve = limits.longest_values("DdbDataPipeline-dev", template["Resources"], outputs)
+    role = next(k for k, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Role" and "RoleName" not in r["Properties"])
+    assert resolve({"Fn::GetAtt": [role, "Arn"]}) == "arn:aws:iam::000000000000:role/" + "x" * 64
+
+
+def test_every_stack_of_the_real_configuration_is_within_every_limit(synthesis, monkeypatch):
+    limits.check_stacks(synthesis.outdir, stack_owners(synthesis.stacks))
+    # and the app's check after its synth covers policy sizes:
+    monkeypatch.setattr(limits, "MAX_INLINE_POLICY_CHARACTERS", 100)
+    assert "characters of inline policy; expected at most 100" in one_line(
+        lambda: limits.check_stacks(synthesis.outdir, stack_owners(synthesis.stacks)))

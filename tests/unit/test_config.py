@@ -110,7 +110,7 @@ def test_restoring_into_the_source_needs_an_explicit_yes():
         ({"emr": {"subnet_id": "subnet-xyz"}}, "environments.dev.emr.subnet_id: 'subnet-xyz' is not allowed"),
         ({"export_bucket": {"export_retention_days": 30, "transition_after_days": 30}}, "export_bucket.transition_after_days: 30 is not allowed; expected fewer days than export_retention_days (30)"),
         ({"export_bucket": {"transition_storage_class": "STANDARD_IA", "transition_after_days": 7}}, "export_bucket.transition_after_days: 7 is not allowed; expected a whole number from 30"),
-        ({"tables": []}, "environments.dev.tables: 0 tables is not allowed; expected 1 to 50 tables"),
+        ({"tables": []}, "environments.dev.tables: 0 tables is not allowed; expected 1 to 500 tables"),
         ({"colour": "blue"}, "environments.dev.colour: unknown field"),
     ],
 )

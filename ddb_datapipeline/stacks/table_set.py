@@ -1,0 +1,147 @@
+"""The tables of one stack group and their pipelines, declared into a given stack.
+
+The environment's stack (group ``main``) and each table stack compose the same way; what they share
+(bucket, alert topic, roles) comes from the environment stack, by reference when they are apart.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+
+from ..config import CopyConfig, EnvironmentConfig, OwnedTable, TableConfig
+from ..config.estimates import estimate_environment
+from ..config.patterns import output_key
+from ..constructs.data_table import DataTable
+from ..constructs.pipeline_roles import PipelineRoles
+from ..constructs.table_pipelines import CopyDestination, CopyPipeline, ExportPipeline, RestorePipeline
+from ..estimate_report import ESTIMATE_METADATA, as_record
+from . import naming
+from .table_shapes import table_props
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every pipeline of an environment uses, declared once in the environment's stack."""
+
+    bucket: s3.IBucket
+    alert_topic: sns.ITopic
+    alert_key: kms.IKey | None
+    roles: PipelineRoles
+
+
+class TableSet:
+    """Declares ``tables`` and their export, restore and copy pipelines into ``stack``."""
+
+    def __init__(self, stack: Stack, *, config: EnvironmentConfig, group: str, tables: tuple[TableConfig, ...], shared: Shared) -> None:
+        self.stack = stack
+        self.config = config
+        self.group = group
+        self.shared = shared
+        self.tables: dict[str, dynamodb.ITable] = {}
+        self.pipelines: dict[str, ExportPipeline | RestorePipeline | CopyPipeline] = {}
+        for table in tables:
+            self._add_table(table)
+        self._write_estimates({table.name for table in tables})
+
+    def _write_estimates(self, names: set[str]) -> None:
+        """Each pipeline's estimate, for tables that state size_gib, as metadata of its resource: the
+        review report reads only the cloud assembly, and shows it from there."""
+        for found in estimate_environment(self.config):
+            estimate = found.estimate
+            if estimate.table not in names:
+                continue
+            key = f"{estimate.table}-{estimate.pipeline.replace('copy:', 'copy-', 1)}"  # as self.pipelines names them
+            self.pipelines[key].pipeline.resource.add_metadata(ESTIMATE_METADATA, as_record(self.config, found))
+
+    def _declare(self, id: str, name: str, owned: OwnedTable | None) -> dynamodb.ITable:
+        if owned is None:
+            declared: dynamodb.ITable = dynamodb.Table.from_table_name(self.stack, id, name)
+        else:
+            declared = DataTable(self.stack, id, table_name=name, retain=self.config.retain_data, **table_props(owned)).table
+        self.tables[name] = declared
+        return declared
+
+    def _shared(self) -> dict[str, Any]:
+        return dict(
+            environment=self.config.name,
+            bucket=self.shared.bucket,
+            roles=self.shared.roles,
+            alert_topic=self.shared.alert_topic,
+            alert_key=self.shared.alert_key,
+            cluster=self.config.emr,
+        )
+
+    def _add_table(self, table: TableConfig) -> None:
+        source = self._declare(f"Table-{table.name}", table.name, table.owned)
+        restore = table.restore
+        if restore.target_table == table.name:
+            target = source
+        elif restore.create_target and table.owned is not None:
+            # Same key schema as the source: the import requires it.
+            target = self._declare(f"RestoreTarget-{table.name}", restore.target_table, on_demand(table.owned))
+        else:
+            target = self._declare(f"RestoreTarget-{table.name}", restore.target_table, None)
+
+        export = ExportPipeline(
+            self.stack,
+            f"Export-{table.name}",
+            table=source,
+            schedule=table.export.schedule,
+            read_ratio=table.export.read_ratio,
+            compress=table.export.compress,
+            **self._shared(),
+        )
+        restore_pipeline = RestorePipeline(
+            self.stack, f"Restore-{table.name}", source=source, target=target, write_ratio=restore.write_ratio, **self._shared()
+        )
+        self.pipelines[f"{table.name}-export"] = export
+        self.pipelines[f"{table.name}-restore"] = restore_pipeline
+        output_id = output_key(table.name)
+        CfnOutput(self.stack, f"{output_id}ExportPipelineId", value=export.pipeline_id, description=f"Export pipeline of {table.name}")
+        CfnOutput(self.stack, f"{output_id}RestorePipelineId", value=restore_pipeline.pipeline_id,
+                  description=f"Restore pipeline of {table.name} (activate with myInputS3Loc)")
+        CfnOutput(self.stack, f"{output_id}RestoreTargetTable", value=restore.target_table)
+        for copy in table.copies:
+            self._add_copy(table, source, copy)
+
+    def _add_copy(self, table: TableConfig, source: dynamodb.ITable, copy: CopyConfig) -> None:
+        if copy.owned and not naming.needs_target_stack(self.config, copy):
+            if table.owned is None:  # the configuration refuses an owned target of a referenced source
+                raise ValueError(f"{table.name}: an owned copy target needs an owned source")
+            destination = CopyDestination(table=self._declare(f"CopyTarget-{copy.target_table}", copy.target_table, on_demand(table.owned)))
+        else:
+            destination = CopyDestination(
+                table_name=copy.target_table,
+                region=copy.region,
+                account=copy.account,
+                staging_bucket=(
+                    s3.Bucket.from_bucket_name(self.stack, f"Staging-{copy.label}", naming.staging_bucket_name(self.config, copy, self.group))
+                    if copy.cross_account else None
+                ),
+                nodes_role_name=naming.copy_nodes_role_name(self.config, table.name, copy) if copy.cross_account else None,
+            )
+        pipeline = CopyPipeline(
+            self.stack,
+            f"Copy-{table.name}-{copy.label}",
+            source=source,
+            destination=destination,
+            schedule=copy.schedule,
+            read_ratio=copy.read_ratio,
+            write_ratio=copy.write_ratio,
+            **self._shared(),
+        )
+        self.pipelines[f"{table.name}-copy-{copy.label}"] = pipeline
+        output_id = output_key(f"{table.name} copy {copy.label}")
+        CfnOutput(self.stack, f"{output_id}PipelineId", value=pipeline.pipeline_id,
+                  description=f"Copy of {table.name} into {copy.target_table} ({copy.region})")
+
+
+def on_demand(shape: OwnedTable) -> OwnedTable:
+    """A table with the source's key schema, billed per request so it costs nothing while idle."""
+    return replace(shape, billing_mode="PAY_PER_REQUEST", read_capacity=None, write_capacity=None, stream=None)
