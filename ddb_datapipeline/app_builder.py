@@ -5,7 +5,7 @@ Kept apart from ``app.py`` so tests build exactly what the CLI builds.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from .config.delivery import DeliveryConfig, load_delivery
 from .config.estimates import check_durations
 from .config.quotas import check_pipeline_quotas
 from .config.reader import refuse
-from .config.stack_groups import group_stack_name
+from .config.stack_groups import MAIN_GROUP, automatic_group, group_stack_name, table_stacks_needed
 from .stacks import naming
 from .stacks.backup_stack import BackupStack
 from .stacks.delivery_stack import DeliveryStack
@@ -91,17 +91,26 @@ def _deployment(app: cdk.App, account: str | None, region: str) -> dict[str, Any
     }
 
 
-def advice(config: EnvironmentConfig) -> str:
-    """What a team changes when a stack of the environment is over a limit."""
-    return (
-        f"raise table_stacks (now {config.table_stacks}; a change moves tables between stacks, see the README's "
-        "\"Large environments\") or give tables a stack_group of their own"
-    )
+def advice(config: EnvironmentConfig, group: str | None) -> Callable[[int | None], str]:
+    """What a team changes when a stack of the environment is over a limit: for a stack of hashed
+    tables, the table_stacks that would fit them (computed from the table names)."""
+    hashed = [table.name for table in config.tables if table.stack_group == automatic_group(table.name, config.table_stacks)]
+    moving = f"now {config.table_stacks}; a change moves tables between stacks, see the README's \"Large environments\""
+
+    def say(fits: int | None) -> str:
+        if group is not None and group != MAIN_GROUP and not group.startswith("tables-"):
+            return f"move tables out of stack_group {group}"
+        needed = table_stacks_needed(hashed, fits, config.table_stacks) if fits is not None else None
+        if needed is not None:
+            return f"set table_stacks to {needed} or more ({moving}) or give tables a stack_group of their own"
+        return f"raise table_stacks ({moving}) or give tables a stack_group of their own"
+
+    return say
 
 
 def stack_owners(stacks: dict[str, BackupStack]) -> dict[str, limits.StackOwner]:
     return {
-        stack.stack_name: limits.StackOwner(name, tables, advice(backup.config))
+        stack.stack_name: limits.StackOwner(name, tables, advice(backup.config, getattr(stack, "group", MAIN_GROUP)))
         for name, backup in stacks.items()
         for stack, tables in backup.stacks().items()
     }

@@ -16,7 +16,7 @@ passes here cannot fail on a longer name in a real account.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,17 +55,22 @@ _LONGEST_REGION = "ap-southeast-5"
 
 @dataclass(frozen=True)
 class StackOwner:
-    """Who to blame for a stack, and what to tell them: the environment field and the change that helps."""
+    """Who to blame for a stack, and what to tell them: the environment field and the change that helps,
+    given how many of these tables one stack could hold (None where the table count is not the cause)."""
 
     environment: str
     tables: int  # the environment's tables in this stack
-    advice: str
+    advice: Callable[[int | None], str]
 
-    def refuse(self, stack: str, limit: str, found: str, allowed: str) -> ConfigError:
+    def refuse(self, stack: str, limit: str, found: str, allowed: str, fits: int | None = None) -> ConfigError:
         return ConfigError(
             f"environments.{self.environment}.tables: {self.tables} tables make stack {stack} {found}; "
-            f"expected at most {allowed} ({limit}): {self.advice}"
+            f"expected at most {allowed} ({limit}): {self.advice(fits)}"
         )
+
+    def fits(self, found: int, allowed: int) -> int:
+        """Tables of this stack's average size that stay within ``allowed``."""
+        return allowed * self.tables // found if self.tables else 0
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,8 @@ def check_resource_count(name: str, template: Mapping[str, Any], owner: StackOwn
     limit = limit or MAX_RESOURCES_PER_STACK
     count = sum(1 for resource in template.get("Resources", {}).values() if resource.get("Type") != "AWS::CDK::Metadata")
     if count > limit:
-        raise owner.refuse(name, "CloudFormation's quota of resources per stack", f"hold {count} resources", str(limit))
+        raise owner.refuse(name, "CloudFormation's quota of resources per stack", f"hold {count} resources", str(limit),
+                           owner.fits(count, limit))
 
 
 def check_template_size(name: str, size: int, owner: StackOwner, limit: int | None = None) -> None:
@@ -126,7 +132,7 @@ def check_template_size(name: str, size: int, owner: StackOwner, limit: int | No
     if size > allowed:
         raise owner.refuse(
             name, f"CloudFormation's quota of {limit:,} bytes, less a {100 - TEMPLATE_MARGIN * 100:.0f}% margin",
-            f"a template of {size:,} bytes", f"{allowed:,}",
+            f"a template of {size:,} bytes", f"{allowed:,}", owner.fits(size, allowed),
         )
 
 
@@ -229,8 +235,3 @@ class Outputs:
                 if (output.get("Export") or {}).get("Name") == name:
                     return self.read(stack, key)
         raise KeyError(f"no stack of the assembly exports {name}")
-
-
-def owners_of(environments: Iterable[tuple[str, Mapping[str, int], str]]) -> dict[str, StackOwner]:
-    """(environment, tables per stack name, advice) -> the owner of each stack."""
-    return {stack: StackOwner(env, count, advice) for env, stacks, advice in environments for stack, count in stacks.items()}

@@ -28,3 +28,16 @@ def automatic_group(table: str, table_stacks: int) -> str:
 
 def group_stack_name(environment_stack: str, group: str) -> str:
     return environment_stack if group == MAIN_GROUP else f"{environment_stack}-{group}"
+
+
+def table_stacks_needed(tables: list[str], fits: int, now: int) -> int | None:
+    """The fewest table stacks, more than ``now``, whose hashed groups each hold at most ``fits`` of
+    ``tables`` (those that state no stack_group); None if even the most allowed do not."""
+    for count in range(max(now + 1, 2), MAX_TABLE_STACKS + 1):
+        groups: dict[str, int] = {}
+        for table in tables:
+            group = automatic_group(table, count)
+            groups[group] = groups.get(group, 0) + 1
+        if max(groups.values(), default=0) <= fits:
+            return count
+    return None
