@@ -5,15 +5,14 @@ real templates hold (the same code path as a real crossing, without a second syn
 """
 from __future__ import annotations
 
+import re
+
 import aws_cdk as cdk
 import pytest
 
 from ddb_datapipeline import limits
 from ddb_datapipeline.app_builder import build, check_resource_counts, plan, stack_owners
 from ddb_datapipeline.config import ConfigError
-
-import re
-
 from ddb_datapipeline.config.stack_groups import automatic_group
 
 MOVES = 'now 1; a change moves tables between stacks, see the README\'s "Large environments"'
