@@ -58,9 +58,10 @@ validate: $(VENV)/.installed
 # Deploys every environment to a local moto server (no AWS account needed), smoke-checks it, prints a
 # summary and stops the server. ENV=dev: one environment. KEEP=1: leave the server running for another
 # deploy (an update) or make destroy-local. DESTROY=1: destroy the stacks again before stopping.
+# TABLES=100: a generated environment of that many tables (local_deploy/generated.py) instead of cdk.json's.
 # With AWS_ENDPOINT_URL set, that emulator is used and nothing is started.
 deploy-local: setup
-	$(PY) -m local_deploy deploy $(if $(ENV),--env $(ENV)) $(if $(KEEP),--keep) $(if $(DESTROY),--destroy) $(if $(PORT),--port $(PORT))
+	$(PY) -m local_deploy deploy $(if $(ENV),--env $(ENV)) $(if $(KEEP),--keep) $(if $(DESTROY),--destroy) $(if $(PORT),--port $(PORT)) $(if $(TABLES),--tables $(TABLES))
 
 # Destroys the stacks on the server kept by make deploy-local KEEP=1 (or on AWS_ENDPOINT_URL), then stops it.
 destroy-local: setup

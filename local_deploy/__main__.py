@@ -11,7 +11,8 @@ import traceback
 from collections.abc import Sequence
 
 from . import LocalDeployError
-from .deploy import Options, deploy, destroy
+from .deploy import Options, deploy, destroy, project_context
+from .generated import generated_context
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -23,6 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     deploy_parser.add_argument("--destroy", action="store_true", help="destroy the stacks again after the smoke check")
     deploy_parser.add_argument("--port", type=int, help="port of the emulator (default: a free one)")
     deploy_parser.add_argument("--verbose", action="store_true", help="show the CDK CLI's output")
+    deploy_parser.add_argument("--tables", type=int, help="deploy a generated environment of this many tables instead of cdk.json's")
     destroy_parser = commands.add_parser("destroy", help="destroy the stacks on the kept emulator (or AWS_ENDPOINT_URL) and stop it")
     destroy_parser.add_argument("--env", help="only this environment (default: all)")
     destroy_parser.add_argument("--verbose", action="store_true", help="show the CDK CLI's output")
@@ -30,6 +32,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = Options(env=args.env, verbose=args.verbose)
     if args.command == "deploy":
         options.keep, options.destroy, options.port = args.keep, args.destroy, args.port
+        if args.tables is not None:
+            if not 1 <= args.tables <= 500:
+                print(f"deploy-local: error: --tables {args.tables} is not allowed; expected 1 to 500", file=sys.stderr)
+                return 2
+            options.context = generated_context(args.tables, project_context())
     name = f"{args.command}-local"
     try:
         if args.command == "deploy":

@@ -1,6 +1,6 @@
 """Fixes applied to moto inside the emulator process that ``make deploy-local`` starts.
 
-moto 5.2.5 gets five things wrong that this project's deploy depends on. Each fix makes moto behave as
+moto 5.2.5 gets six things wrong that this project's deploy depends on. Each fix makes moto behave as
 AWS documents, only in the emulator process (never in the app or the tests' own process), and is
 checked against the pinned moto version so an upgrade that changes the patched code fails loudly
 instead of silently testing something else:
@@ -22,6 +22,11 @@ instead of silently testing something else:
    the TLS-only deny would refuse every object call (the CDK CLI's template upload first). The fix lets a
    conditional statement apply only when moto can know its condition holds, i.e. never: conditions
    are judged by AWS, not by this emulator.
+6. ``Fn::GetStackOutput`` (what CDK writes for a reference between two stacks of one account and region
+   with ``"@aws-cdk/core:defaultCrossStackReferences": "weak"``) is unknown to moto, which passes the
+   object through unresolved: a table stack's pipeline would name ``{"Fn::GetStackOutput": ...}`` as its
+   bucket. The fix reads the named output of the named stack, as CloudFormation does, and fails the
+   resource when that stack or output does not exist.
 """
 from __future__ import annotations
 
@@ -36,6 +41,7 @@ FIXES = (
     "Data Pipeline definition API with parameter objects and values",
     "resource failures reported as CloudFormation events",
     "S3 bucket policies from CloudFormation",
+    "Fn::GetStackOutput between stacks",
 )
 
 
@@ -66,6 +72,7 @@ def apply() -> tuple[str, ...]:
     _fix_data_pipeline_api()
     _fix_resource_failures()
     _fix_bucket_policies()
+    _fix_stack_outputs()
     return FIXES
 
 
@@ -329,3 +336,25 @@ def _fix_bucket_policies() -> None:
         return IAMPolicy(json.dumps({**document, "Statement": unconditional})).is_action_permitted(action, resource)
 
     s3_models.FakeBucket.get_permission = get_permission
+
+
+def _fix_stack_outputs() -> None:
+    from moto.cloudformation import parsing
+    from moto.cloudformation.models import cloudformation_backends
+
+    original = _require(parsing, "clean_json")
+
+    def clean_json(resource_json: Any, resources_map: Any) -> Any:
+        if isinstance(resource_json, dict) and list(resource_json) == ["Fn::GetStackOutput"]:
+            arguments = original(resource_json["Fn::GetStackOutput"], resources_map)
+            region = arguments.get("Region") or resources_map._region_name
+            backend = cloudformation_backends[resources_map._account_id][region]
+            for stack in backend.stacks.values():
+                if stack.name == arguments["StackName"] and stack.status != "DELETE_COMPLETE":
+                    for output in stack.output_map.values():
+                        if output is not None and output.key == arguments["OutputName"]:
+                            return output.value
+            raise ValueError(f"Fn::GetStackOutput: stack {arguments['StackName']} in {region} has no output {arguments['OutputName']}")
+        return original(resource_json, resources_map)
+
+    parsing.clean_json = clean_json

@@ -100,7 +100,15 @@ def _check_stack(check: Check, stack: StackArtifact, tables: dict[tuple[str, str
             return table.get("LatestStreamArn") if table else None
         return None
 
-    resolve = Resolver(stack.name, stack.region, account, physical, types, extra_attributes)
+    def stack_output(name: str, output: str) -> str:
+        """What another deployed stack reports as its output (a table stack reads the environment stack's)."""
+        described = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+        for found in described.get("Outputs", []):
+            if found["OutputKey"] == output:
+                return str(found["OutputValue"])
+        raise Unresolvable(f"Fn::GetStackOutput: stack {name} has no output {output}")
+
+    resolve = Resolver(stack.name, stack.region, account, physical, types, extra_attributes, stack_output=stack_output)
 
     missing_by_type: dict[str, list[str]] = defaultdict(list)
     present_types: set[str] = set()

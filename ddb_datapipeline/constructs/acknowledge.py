@@ -1,13 +1,14 @@
 """The one way this project acknowledges a cdk-nag finding: on one construct, with a reason."""
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import jsii
 from aws_cdk import Acknowledgment, Aspects, IAspect, Stack, Validations
 from aws_cdk import aws_iam as iam
-from constructs import IConstruct
+from constructs import IConstruct, IValidation
 
 WILDCARD_RULE = "IAM5"
 
@@ -40,11 +41,29 @@ class _WildcardAcknowledgment:
 
     def visit(self, node: IConstruct) -> None:
         if isinstance(node, (iam.CfnPolicy, iam.CfnManagedPolicy)):
-            document = Stack.of(node).resolve(node.policy_document)
-            for finding in wildcard_findings(document):
-                reason = self.reason(finding) if callable(self.reason) else self.reason
-                if reason is not None:
-                    acknowledge(self.scope, f"{WILDCARD_RULE}[{finding}]", reason)
+            self.acknowledge(node)
+            # A reference to another stack becomes Fn::GetStackOutput (or Fn::ImportValue) only after the
+            # aspects ran, and cdk-nag names the finding by that form: acknowledge again once it is known,
+            # in the construct validation that runs between that step and the validation plugins.
+            node.node.add_validation(_AfterReferences(self, node))
+
+    def acknowledge(self, node: iam.CfnPolicy | iam.CfnManagedPolicy) -> None:
+        document = Stack.of(node).resolve(node.policy_document)
+        for finding in wildcard_findings(document):
+            reason = self.reason(finding) if callable(self.reason) else self.reason
+            if reason is not None:
+                acknowledge(self.scope, f"{WILDCARD_RULE}[{finding}]", reason)
+
+
+@jsii.implements(IValidation)
+class _AfterReferences:
+    def __init__(self, owner: _WildcardAcknowledgment, node: iam.CfnPolicy | iam.CfnManagedPolicy) -> None:
+        self.owner = owner
+        self.node = node
+
+    def validate(self) -> list[str]:
+        self.owner.acknowledge(self.node)
+        return []
 
 
 def wildcard_findings(document: dict[str, Any]) -> list[str]:
@@ -83,4 +102,7 @@ def _flatten(node: Any) -> str:
             return f"<{_flatten(node['Ref'])}>"
         if "Fn::Sub" in node:
             return _flatten(node["Fn::Sub"])
+        # Any other intrinsic (Fn::GetStackOutput, Fn::ImportValue: a reference to another stack), as cdk-nag
+        # writes it: compact JSON.
+        return json.dumps(node, separators=(",", ":"))
     return str(node)
