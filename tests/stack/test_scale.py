@@ -1,0 +1,108 @@
+"""A large environment as the app builds it: generated environments of 1 and 50 tables, one synth each.
+
+200 and 500 tables take 30-80 s to synthesize here, too long for ``make test``; they are checked by
+``make scale TABLES="200 500"`` (README "Large environments"), and here by what the 50-table synth
+measures: no stack of their generated configurations may hold more tables than that measurement allows.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from ddb_datapipeline import limits
+from ddb_datapipeline.app_builder import stack_owners
+from ddb_datapipeline.assembly import load_assembly
+from ddb_datapipeline.config.stack_groups import automatic_group
+from ddb_datapipeline.permissions.assembly_view import load_world
+from ddb_datapipeline.permissions.audit import denied, outcomes
+from local_deploy.deploy import project_context
+from local_deploy.generated import ENVIRONMENT, generated_context, generated_environment, table_names
+from tests.conftest import Synthesis, synthesize
+
+
+@pytest.fixture(scope="module")
+def fifty(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
+    return synthesize(generated_context(50, project_context()), tmp_path_factory.mktemp("scale-50"))
+
+
+@pytest.fixture(scope="module")
+def one(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
+    return synthesize(generated_context(1, project_context()), tmp_path_factory.mktemp("scale-1"))
+
+
+def stack_names(synthesis: Synthesis) -> list[str]:
+    return sorted(stack.stack_name for stack in synthesis.stacks[ENVIRONMENT].stacks())
+
+
+def test_one_table_is_one_stack_that_holds_everything(one):
+    assert stack_names(one) == ["DdbDataPipeline-scale"]
+    limits.check_stacks(one.outdir, stack_owners(one.stacks))
+
+
+def test_fifty_tables_spread_over_table_stacks_that_share_the_environment_stack(fifty):
+    names = stack_names(fifty)
+    table_stacks = generated_environment(50)["table_stacks"]
+    assert names == ["DdbDataPipeline-scale", *(f"DdbDataPipeline-scale-tables-{i:02d}" for i in range(1, table_stacks + 1))]
+    shared = fifty.template_named("DdbDataPipeline-scale")
+    assert not any(r["Type"] in ("AWS::DynamoDB::Table", "AWS::DataPipeline::Pipeline") for r in shared["Resources"].values())
+    for name in names[1:]:
+        resources = fifty.template_named(name)["Resources"].values()
+        kinds = Counter(r["Type"] for r in resources)
+        assert not kinds["AWS::S3::Bucket"] and not kinds["AWS::SNS::Topic"] and not kinds["AWS::IAM::ManagedPolicy"]
+        assert kinds["AWS::DataPipeline::Pipeline"] >= 2
+        # The bucket, topic and roles are the environment stack's, read from its outputs.
+        assert '"Fn::GetStackOutput": {"StackName": "DdbDataPipeline-scale"' in json.dumps(list(resources))
+
+
+def test_each_table_lives_in_the_stack_its_name_hashes_to(fifty):
+    count = generated_environment(50)["table_stacks"]
+    for name in table_names(50):
+        group = automatic_group(name, count)
+        template = fifty.template_named(f"DdbDataPipeline-scale-{group}")
+        assert any(r["Type"] == "AWS::DynamoDB::Table" and r["Properties"]["TableName"] == name for r in template["Resources"].values())
+
+
+def test_every_stack_is_within_every_limit(fifty):
+    limits.check_stacks(fifty.outdir, stack_owners(fifty.stacks))
+
+
+def test_cdk_nag_is_clean_across_stacks(fifty):
+    """Acknowledgments of wildcards on the environment stack's bucket follow the reference into its
+    Fn::GetStackOutput form, which is how cdk-nag names them."""
+    (solutions,) = [p for p in fifty.report()["pluginReports"] if p["pluginName"] == "AwsSolutions"]
+    assert [v["ruleName"] for v in solutions["violations"]] == []
+
+
+def test_every_runtime_call_is_allowed_across_stacks(fifty):
+    """The permission model follows references between stacks (the node roles' managed policy and the
+    bucket live in the environment stack): 125 pipelines, every call allowed."""
+    world = load_world(load_assembly(fifty.outdir))
+    assert len(world.pipelines) == 50 * 2 + 25
+    assert len(outcomes(world)) > 100 * len(world.pipelines)
+    assert [o.line() for o in denied(world)] == []
+
+
+def per_table(fifty: Synthesis) -> tuple[float, float]:
+    """The most template bytes and resources one table costs in the 50-table synth (a stack's whole
+    size over its tables: the stack's own overhead counts against the tables, so this is an upper bound)."""
+    counts = Counter(automatic_group(name, generated_environment(50)["table_stacks"]) for name in table_names(50))
+    size = resources = 0.0
+    for group, tables in counts.items():
+        path = Path(fifty.outdir) / f"DdbDataPipeline-scale-{group}.template.json"
+        template = json.loads(path.read_text())
+        size = max(size, path.stat().st_size / tables)
+        resources = max(resources, len(template["Resources"]) / tables)
+    return size, resources
+
+
+@pytest.mark.parametrize("tables", [200, 500])
+def test_larger_environments_fit_by_the_measured_cost_per_table(fifty, tables):
+    size, resources = per_table(fifty)
+    settings = generated_environment(tables)
+    fullest = max(Counter(automatic_group(name, settings["table_stacks"]) for name in table_names(tables)).values())
+    assert fullest * size <= limits.MAX_TEMPLATE_BYTES * limits.TEMPLATE_MARGIN
+    assert fullest * resources <= limits.MAX_RESOURCES_PER_STACK
+    assert settings["pipeline_quota"] >= tables * 2 + tables // 2
