@@ -29,7 +29,7 @@ synth: setup
 	@echo "Templates written to cdk.out/"
 
 test: setup lint
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n 2 --dist loadfile tests
 
 # ruff on everything; mypy --strict on the code that has no CDK in it (definitions, configuration, the
 # permission model), where a type error is a logic error.
