@@ -203,20 +203,24 @@ def run_permissions(cdk_out: str, as_markdown: bool) -> int:
     return EXIT_VIOLATIONS if denied else EXIT_CLEAN
 
 
-def run_check_deployed(stack: str, region: str, role_arn: str | None) -> int:
+def run_check_deployed(stack: str, region: str, role_arn: str | None, table_stacks: list[str] | None = None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from .deployed_check import check_stack, session_for
 
-    try:
-        findings = check_stack(session_for(region, role_arn), stack)
-    except (BotoCoreError, ClientError) as error:
-        print(f"error: {stack} in {region}: {error}", file=sys.stderr)
-        return EXIT_UNUSABLE
-    for finding in findings:
-        print(f"{stack}: {finding}")
-    print(f"{stack}: {len(findings)} problem{'s' if len(findings) != 1 else ''}", file=sys.stderr)
-    return EXIT_VIOLATIONS if findings else EXIT_CLEAN
+    found = 0
+    session = session_for(region, role_arn)
+    for name, is_table_stack in [(stack, False), *((t, True) for t in table_stacks or [])]:
+        try:
+            findings = check_stack(session, name, table_stack=is_table_stack)
+        except (BotoCoreError, ClientError) as error:
+            print(f"error: {name} in {region}: {error}", file=sys.stderr)
+            return EXIT_UNUSABLE
+        for finding in findings:
+            print(f"{name}: {finding}")
+        print(f"{name}: {len(findings)} problem{'s' if len(findings) != 1 else ''}", file=sys.stderr)
+        found += len(findings)
+    return EXIT_VIOLATIONS if found else EXIT_CLEAN
 
 
 def run_estimate(cdk_json: str, output: str, env: str | None) -> int:
@@ -274,6 +278,7 @@ def parser() -> argparse.ArgumentParser:
     deployed.add_argument("--stack", required=True, help="stack name, e.g. DdbDataPipeline-prod")
     deployed.add_argument("--region", required=True)
     deployed.add_argument("--role-arn", help="role to assume first (e.g. the bootstrap lookup role of the account)")
+    deployed.add_argument("--table-stack", action="append", default=[], help="a table stack of the environment (repeatable)")
     estimate = commands.add_parser("estimate", help="duration, capacity and estimated cost of every configured pipeline",
                                    description="Reads the environments of cdk.json (no synthesis, no AWS call) and prints, per "
                                                "pipeline, the capacity units per second it may use, bytes and items per second, "
@@ -294,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "estimate":
         return run_estimate(args.cdk_json, args.format, args.env)
     if args.command == "check-deployed":
-        return run_check_deployed(args.stack, args.region, args.role_arn)
+        return run_check_deployed(args.stack, args.region, args.role_arn, args.table_stack)
     return run_review(args.cdk_out, args.out, args.base)
 
 

@@ -48,8 +48,9 @@ def check_pipeline(datapipeline: Any, pipeline_id: str) -> list[Finding]:
     return []
 
 
-def check_stack(session: Any, stack_name: str) -> list[Finding]:
-    """Every problem found; an empty list means the stack looks healthy."""
+def check_stack(session: Any, stack_name: str, *, table_stack: bool = False) -> list[Finding]:
+    """Every problem found; an empty list means the stack looks healthy. A table stack (a large
+    environment's) holds tables and pipelines only: the bucket is its environment stack's."""
     cloudformation = session.client("cloudformation")
     stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
     findings = []
@@ -57,9 +58,9 @@ def check_stack(session: Any, stack_name: str) -> list[Finding]:
         findings.append(Finding(stack_name, f"status is {stack['StackStatus']}"))
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     bucket = outputs.get("ExportBucketName")
-    if bucket is None:
+    if not table_stack and bucket is None:
         findings.append(Finding(stack_name, "output ExportBucketName is missing"))
-    else:
+    elif bucket is not None:
         findings.extend(_check_bucket(session.client("s3"), bucket))
     datapipeline = session.client("datapipeline")
     for key, value in sorted(outputs.items()):

@@ -21,7 +21,7 @@ _FUNCTIONS = {
     "Fn::Base64", "Fn::Cidr", "Fn::FindInMap", "Fn::GetAtt", "Fn::GetAZs", "Fn::If", "Fn::ImportValue",
     "Fn::Join", "Fn::Length", "Fn::Select", "Fn::Split", "Fn::Sub", "Fn::ToJsonString", "Fn::Transform",
     "Fn::And", "Fn::Equals", "Fn::Not", "Fn::Or", "Fn::Contains", "Fn::EachMemberEquals",
-    "Fn::EachMemberIn", "Fn::RefAll", "Fn::ValueOf", "Fn::ValueOfAll",
+    "Fn::EachMemberIn", "Fn::RefAll", "Fn::ValueOf", "Fn::ValueOfAll", "Fn::GetStackOutput",
 }
 
 
@@ -73,6 +73,9 @@ def _intrinsic(node: dict[str, Any]) -> str:
             return text(args[1][int(index)])
     if name == "Fn::ImportValue":
         return "${Import:" + text(args) + "}"
+    if name == "Fn::GetStackOutput" and isinstance(args, dict) and {"StackName", "OutputName"} <= set(args):
+        # Another stack's output (a table stack reading its environment stack's bucket or role).
+        return "${" + text(args["StackName"]) + "." + text(args["OutputName"]) + "}"
     short = name.removeprefix("Fn::")
     return "${" + short + "(" + json.dumps(resolve(args), sort_keys=True, separators=(",", ":")) + ")}"
 

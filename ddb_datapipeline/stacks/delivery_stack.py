@@ -18,6 +18,7 @@ from constructs import Construct
 
 from ..config import EnvironmentConfig
 from ..config.delivery import DeliveryConfig, SourceConfig
+from ..config.stack_groups import MAIN_GROUP, group_stack_name
 from ..constructs.access_logs import access_log_bucket, log_access_of
 from ..constructs.acknowledge import acknowledge_wildcards
 
@@ -41,6 +42,12 @@ class EnvironmentStage(Stage):
     def __init__(self, scope: Construct, id: str, *, config: EnvironmentConfig, build_environment: EnvironmentBuilder, **kwargs: Any) -> None:
         super().__init__(scope, id, **kwargs)
         self.backup_stack = build_environment(self, config)
+
+
+def check_command(env: EnvironmentConfig, role: str) -> str:
+    """The post-deploy check of an environment: its own stack and every table stack it has."""
+    tables = "".join(f" --table-stack {group_stack_name(env.stack_name, group)}" for group in env.groups() if group != MAIN_GROUP)
+    return f".venv/bin/python -m {CHECK_MODULE} check-deployed --stack {env.stack_name} --region {env.region} --role-arn {role}{tables}"
 
 
 def _source(config: SourceConfig, scope: Construct) -> pipelines.CodePipelineSource:
@@ -117,10 +124,7 @@ class DeliveryStack(Stack):
         return pipelines.CodeBuildStep(
             f"Check-{env.name}",
             input=self.source,  # the repository: the check runs the project's own code
-            commands=[
-                "make setup",
-                f".venv/bin/python -m {CHECK_MODULE} check-deployed --stack {env.stack_name} --region {env.region} --role-arn {role}",
-            ],
+            commands=["make setup", check_command(env, role)],
             role_policy_statements=[iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[role])],
         )
 

@@ -102,3 +102,13 @@ def test_awkward_object_ids_still_give_a_valid_diagram():
 def test_the_subset_parser_rejects_what_mermaid_would_not_take(source):
     with pytest.raises(MermaidError):
         parse(source)
+
+
+def test_another_stacks_output_reads_as_that_stack_and_output():
+    """A table stack names its environment stack's bucket through Fn::GetStackOutput; the report shows
+    which stack and output, and a definition that uses it stays text the validator can read."""
+    from ddb_datapipeline.review.intrinsics import text
+
+    reference = {"Fn::GetStackOutput": {"StackName": "DdbDataPipeline-big", "Region": "us-east-1", "OutputName": "PublishOutputRefExportBucket"}}
+    assert text(reference) == "${DdbDataPipeline-big.PublishOutputRefExportBucket}"
+    assert text({"Fn::Join": ["", ["s3://", reference, "/exports/orders"]]}) == "s3://${DdbDataPipeline-big.PublishOutputRefExportBucket}/exports/orders"

@@ -38,3 +38,45 @@ def test_expected_states_pass(kind, state):
 def test_unexpected_states_are_named(kind, state, expected):
     (finding,) = check_pipeline(DataPipelineAnswering(kind, state), "df-1")
     assert expected in str(finding)
+
+
+class Answering:
+    """A session whose stack reports the given outputs and holds no resources."""
+
+    def __init__(self, outputs: dict[str, str]) -> None:
+        self.outputs = outputs
+
+    def client(self, service: str) -> Any:
+        return self
+
+    def describe_stacks(self, StackName: str) -> dict[str, Any]:
+        outputs = [{"OutputKey": k, "OutputValue": v} for k, v in self.outputs.items()]
+        return {"Stacks": [{"StackStatus": "CREATE_COMPLETE", "Outputs": outputs}]}
+
+    def get_paginator(self, name: str) -> Any:
+        return self
+
+    def paginate(self, StackName: str) -> list[dict[str, Any]]:
+        return [{"StackResourceSummaries": []}]
+
+
+def test_a_table_stack_needs_no_bucket_of_its_own_and_an_environment_stack_does():
+    from ddb_datapipeline.deployed_check import check_stack
+
+    assert check_stack(Answering({}), "DdbDataPipeline-big-tables-01", table_stack=True) == []
+    (finding,) = check_stack(Answering({}), "DdbDataPipeline-big")
+    assert str(finding) == "DdbDataPipeline-big: output ExportBucketName is missing"
+
+
+def test_the_delivery_check_reads_every_table_stack_of_an_environment():
+    from ddb_datapipeline.config import load_environments
+    from ddb_datapipeline.stacks.delivery_stack import check_command
+
+    owned = {"partition_key": {"name": "pk", "type": "S"}}
+    tables = [{"name": f"t-{i}", "owned": owned} for i in range(6)]
+    env = load_environments({"environments": {"big": {"region": "us-east-1", "table_stacks": 2, "tables": tables}}})["big"]
+    command = check_command(env, "arn:aws:iam::1:role/lookup")
+    assert command.endswith(
+        "check-deployed --stack DdbDataPipeline-big --region us-east-1 --role-arn arn:aws:iam::1:role/lookup "
+        "--table-stack DdbDataPipeline-big-tables-01 --table-stack DdbDataPipeline-big-tables-02"
+    )
