@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 
 from . import rules as R
 from .flow_rules import connector_arguments, depends_on_cycles, instance_generations
+from .guide_rules import guide_fields
 from .model import PipelineDefinition
 from .structure_rules import ids_and_names, limits, references, types_and_required_fields, user_defined_fields
 from .value_rules import expressions, jar_class_pairing, parameters, scheduling, value_ranges
@@ -40,6 +41,7 @@ RULES: tuple[Callable[[DefinitionView], Iterable[Violation]], ...] = (
     references,
     types_and_required_fields,
     user_defined_fields,
+    guide_fields,
     scheduling,
     value_ranges,
     jar_class_pairing,

@@ -734,9 +734,18 @@ def test_unknown_field(key):
     assert_violation(definition, "DDBSourceTable", key, f"unknown field '{key}'")
 
 
-@pytest.mark.parametrize("key", ["myOwner", "my_owner", "*myPassword", "*password"])
+@pytest.mark.parametrize("key", ["myOwner", "my_owner", "*myPassword"])
 def test_user_defined_and_secure_fields_are_fine(key):
     assert_no_violation(edit(export_definition(), "DDBSourceTable", **{key: "x"}), "DDBSourceTable")
+
+
+def test_a_masked_field_is_the_field_its_type_documents():
+    """*password is JdbcDatabase's (Developer Guide); on a DynamoDBDataNode it is no field of that type."""
+    database = PipelineObject.build("Db", type="JdbcDatabase", connectionString="jdbc:mysql://h/db", jdbcDriverClass="com.mysql.Driver",
+                                    username="u", **{"*password": "x"})
+    assert_no_violation(add(export_definition(), database), "Db")
+    definition = edit(export_definition(), "DDBSourceTable", **{"*password": "x"})
+    assert_violation(definition, "DDBSourceTable", "*password", "*password is not listed for DynamoDBDataNode in the Developer Guide")
 
 
 # --- 10. limits ---------------------------------------------------------------------------------
@@ -805,3 +814,50 @@ def test_validate_order_is_deterministic_and_follows_the_definition():
     ]
     reordered = dataclasses.replace(broken, objects=tuple(reversed(broken.objects)))
     assert [v.object_id for v in validate(reordered)][:2] == ["EmrClusterForBackup", "EmrClusterForBackup"]
+
+
+# --- issue 13 item 3: the Developer Guide's per-type field tables ---------------------------------
+def test_every_documented_type_has_its_page_and_fields():
+    from ddb_datapipeline.definition import rules as R
+    from ddb_datapipeline.definition.guide_rules import DOCUMENTED
+
+    assert set(DOCUMENTED) == R.KNOWN_TYPES - {"Default"}
+    assert all(t.page.endswith(".html") and t.all() for t in DOCUMENTED.values())
+    assert DOCUMENTED["S3KeyExists"].required == {"role": "String", "s3Key": "String"}
+    assert ("runsOn", "workerGroup") in DOCUMENTED["ShellCommandActivity"].groups
+
+
+def test_a_field_the_guide_requires_is_an_error_when_nothing_sets_it():
+    proxy = PipelineObject.build("Proxy", type="HttpProxy", hostname="proxy.example.com")
+    assert_violation(add(export_definition(), proxy), "Proxy", "port", "HttpProxy requires port (https://docs.aws.amazon.com/datapipeline/")
+    complete = PipelineObject.build("Proxy", type="HttpProxy", hostname="proxy.example.com", port="3128")
+    assert_no_violation(add(export_definition(), complete), "Proxy")
+
+
+def test_a_required_group_of_the_guide_needs_one_of_its_fields():
+    hive = PipelineObject.build("Hive", type="HiveActivity", runsOn=Ref("EmrClusterForBackup"))
+    assert_violation(add(export_definition(), hive), "Hive", "", "HiveActivity needs one of hiveScript, scriptUri (https://docs.aws.amazon.com/datapipeline/latest/DeveloperGuide/dp-object-hiveactivity.html); none is set")
+
+
+def test_deprecated_fields_and_types_are_warnings():
+    ec2 = PipelineObject.build("Ec2", type="Ec2Resource", role="r", resourceRole="rr", instanceCount="2")
+    assert not assert_violation(add(export_definition(), ec2), "Ec2", "instanceCount", "instanceCount is deprecated on Ec2Resource").is_error
+    mysql = PipelineObject.build("Mysql", type="MySqlDataNode", table="t", connectionString="jdbc:mysql://h/db", username="u",
+                                 **{"*password": "p"})
+    assert not assert_violation(add(export_definition(), mysql), "Mysql", "type", "MySqlDataNode is deprecated").is_error
+
+
+def test_ebs_objects_are_checked_against_the_guides_example():
+    volume = PipelineObject.build("Volume", type="VolumeSpecification", sizeInGB="500", volumeType="io1", iops="1000")
+    assert_no_violation(add(export_definition(), volume), "Volume")
+    wrong = PipelineObject.build("Volume", type="VolumeSpecification", sizeInGB="500", volumesPerInstance="2")
+    assert_violation(add(export_definition(), wrong), "Volume", "volumesPerInstance", "is not listed for VolumeSpecification")
+
+
+def test_guide_slot_types_references_and_booleans():
+    cluster = "EmrClusterForBackup"
+    definition = edit(export_definition(), cluster, coreGroupConfiguration="CoreGroup", resizeClusterBeforeRunning="yes")
+    assert_violation(definition, cluster, "coreGroupConfiguration", "coreGroupConfiguration must be a reference to an object id")
+    activity = edit(export_definition(), "TableBackupActivity", resizeClusterBeforeRunning="maybe")
+    assert_violation(activity, "TableBackupActivity", "resizeClusterBeforeRunning", "resizeClusterBeforeRunning 'maybe' is not true or false")
+    assert_no_violation(edit(export_definition(), "TableBackupActivity", resizeClusterBeforeRunning="False"), "TableBackupActivity")
