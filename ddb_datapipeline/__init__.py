@@ -19,6 +19,7 @@ _EXPORTS = {
     "AlertTopic": "constructs.alert_topic",
     "DataTable": "constructs.data_table",
     "DataPipeline": "constructs.data_pipeline",
+    "NativeExport": "constructs.native_export",
     "ClusterSpec": "definition.emr",
     "ScheduleSpec": "definition.common",
 }

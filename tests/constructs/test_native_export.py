@@ -1,0 +1,92 @@
+"""NativeExport on a bare Stack: the state machine's steps, the role's grants, the schedule, cdk-nag."""
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_s3 as s3
+
+from ddb_datapipeline import DataTable, ExportBucket, NativeExport, PipelineConfigurationError
+from ddb_datapipeline.constructs.native_export import schedule_expression
+from ddb_datapipeline.definition.common import ScheduleSpec
+from tests.constructs.test_pipelines import KEY, Built, synthesize
+
+
+@pytest.fixture(scope="module")
+def native(tmp_path_factory) -> Built:
+    def build(stack: cdk.Stack) -> None:
+        orders = DataTable(stack, "Orders", table_name="orders", partition_key=KEY, retain=False).table
+        bucket = ExportBucket(stack, "Bucket", retain=False, export_retention_days=30, transition_after_days=None,
+                              transition_storage_class="GLACIER_IR", log_retention_days=30).bucket
+        NativeExport(stack, "Export", table=orders, bucket=bucket, environment="dev",
+                     schedule=ScheduleSpec("12 hours", start="2027-01-01T02:00:00", late_after="6 hours"))
+
+    return synthesize(tmp_path_factory.mktemp("native"), build)
+
+
+def asl(built: Built) -> dict:
+    (machine,) = built.template.find_resources("AWS::StepFunctions::StateMachine").values()
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    return json.loads("".join(p if isinstance(p, str) else json.dumps(json.dumps(p))[1:-1] for p in parts))
+
+
+def statements(built: Built) -> list[dict]:
+    return [s for p in built.template.find_resources("AWS::IAM::Policy").values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
+
+
+def test_cdk_nag_is_clean_with_a_reason_for_each_wildcard(native):
+    assert native.nag_violations() == []
+
+
+def test_the_state_machine_exports_waits_and_alarms(native):
+    states = asl(native)["States"]
+    export = states["Export"]
+    assert export["Resource"].endswith(":states:::aws-sdk:dynamodb:exportTableToPointInTime")
+    assert export["Parameters"]["S3Prefix"] == "exports/orders" and export["Parameters"]["ExportFormat"] == "DYNAMODB_JSON"
+    assert export["Parameters"]["S3SseAlgorithm"] == "KMS"  # the bucket's own key
+    assert states["DescribeExport"]["Resource"].endswith(":states:::aws-sdk:dynamodb:describeExport")
+    choices = {c["Next"]: c for c in states["Finished?"]["Choices"]}
+    assert choices["Exported"]["StringEquals"] == "COMPLETED"
+    assert choices["Late"]["NumericEquals"] == 72  # 6 hours of checks 5 minutes apart
+    assert choices["GaveUp"]["NumericGreaterThanEquals"] == 288  # a day
+    for alarm in ("Failed", "Late", "GaveUp"):
+        assert states[alarm]["Resource"].endswith(":states:::sns:publish")
+    assert export["Catch"][0]["Next"] == "Failed" and states["DescribeExport"]["Catch"][0]["Next"] == "Failed"
+    assert not any(s["Type"] == "Task" and ":lambda:" in s["Resource"] for s in states.values())
+
+
+def test_the_role_may_export_only_this_table_into_its_prefix_with_the_buckets_key(native):
+    found = {tuple(sorted(s["Action"])) if isinstance(s["Action"], list) else (s["Action"],): s for s in statements(native)}
+    assert found[("dynamodb:ExportTableToPointInTime",)]["Resource"] == {"Fn::GetAtt": [next(
+        k for k, v in native.template.find_resources("AWS::DynamoDB::Table").items() if v["Properties"]["TableName"] == "orders"), "Arn"]}
+    writes = found[("s3:AbortMultipartUpload", "s3:PutObject", "s3:PutObjectAcl")]
+    assert writes["Resource"]["Fn::Join"][1][-1] == "/exports/orders/*"
+    keys = [s for s in statements(native) if s["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]]
+    assert {s["Condition"]["StringEquals"]["kms:ViaService"] for s in keys} == {"s3.eu-west-1.amazonaws.com", "sns.eu-west-1.amazonaws.com"}
+    assert not any(a in ("dynamodb:*", "s3:*") for s in statements(native) for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]))
+
+
+def test_the_schedule_starts_the_state_machine_at_the_stated_time(native):
+    (schedule,) = native.template.find_resources("AWS::Scheduler::Schedule").values()
+    props = schedule["Properties"]
+    assert props["ScheduleExpression"] == "rate(12 hours)" and props["StartDate"] == "2027-01-01T02:00:00.000Z"
+    assert props["Target"]["Arn"]["Ref"].startswith("ExportStateMachine")
+    grants = [s for s in statements(native) if s["Action"] == "states:StartExecution"]
+    assert len(grants) == 1 and grants[0]["Resource"]["Ref"].startswith("ExportStateMachine")
+
+
+@pytest.mark.parametrize("period, expected", [("15 minutes", "rate(15 minutes)"), ("1 hour", "rate(1 hour)"), ("2 weeks", "rate(14 days)")])
+def test_periods_become_rates(period, expected):
+    stack = cdk.Stack()
+    assert stack.resolve(schedule_expression(ScheduleSpec(period)).expression_string) == expected
+
+
+def test_a_monthly_period_and_a_table_without_point_in_time_recovery_are_refused():
+    with pytest.raises(PipelineConfigurationError, match="the native engine takes a period in minutes, hours, days or weeks"):
+        schedule_expression(ScheduleSpec("1 month"))
+    stack = cdk.Stack(cdk.App(), "S")
+    table = dynamodb.Table(stack, "T", table_name="t", partition_key=KEY)
+    with pytest.raises(PipelineConfigurationError, match="^S/T: a native export reads point-in-time recovery; enable it on the table$"):
+        NativeExport(stack, "E", table=table, bucket=s3.Bucket(stack, "B"))
