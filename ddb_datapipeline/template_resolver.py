@@ -25,6 +25,7 @@ _ARN_FORMATS = {
     "AWS::IAM::InstanceProfile": "arn:{partition}:iam::{account}:instance-profile/{id}",
     "AWS::DynamoDB::Table": "arn:{partition}:dynamodb:{region}:{account}:table/{id}",
     "AWS::SNS::Topic": "{id}",  # Ref of a topic is its ARN already
+    "AWS::StepFunctions::StateMachine": "{id}",  # and so is Ref of a state machine
 }
 
 

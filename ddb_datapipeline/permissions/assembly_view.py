@@ -8,6 +8,7 @@ same string, which holds.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +24,7 @@ AGNOSTIC_ACCOUNT = "000000000000"
 _READ = {
     "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::InstanceProfile", "AWS::KMS::Key",
     "AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy",
-    "AWS::DataPipeline::Pipeline",
+    "AWS::DataPipeline::Pipeline", "AWS::StepFunctions::StateMachine", "AWS::Scheduler::Schedule",
 }
 _NAME_PROPERTY = {
     "AWS::IAM::Role": "RoleName",
@@ -32,6 +33,7 @@ _NAME_PROPERTY = {
     "AWS::S3::Bucket": "BucketName",
     "AWS::DynamoDB::Table": "TableName",
     "AWS::SNS::Topic": "TopicName",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
 }
 
 
@@ -83,6 +85,36 @@ class Pipeline:
         return f"{self.stack}/{self.name}"
 
 
+@dataclass(frozen=True)
+class StateMachine:
+    """A native-engine state machine, with its definition (Amazon States Language) resolved."""
+
+    stack: str
+    logical_id: str
+    name: str
+    arn: str
+    account: str
+    region: str
+    role_arn: str
+    definition: Mapping[str, Any]
+    logging: bool
+    tracing: bool
+    tags: Mapping[str, str] = field(default_factory=lambda: {"ddb-datapipeline:kind": "native"})
+
+    @property
+    def label(self) -> str:
+        return f"{self.stack}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """An EventBridge Scheduler schedule: the role it assumes and what it starts."""
+
+    role_arn: str
+    target_arn: str
+    group_arn: str
+
+
 @dataclass
 class World:
     roles: dict[str, Role] = field(default_factory=dict)  # by ARN
@@ -95,6 +127,8 @@ class World:
     paths: dict[str, str] = field(default_factory=dict)  # "<stack>/<logical id>" -> construct path in the stack
     managed_policies: set[str] = field(default_factory=set)  # logical ids of customer managed policies
     managed_by_arn: dict[str, Policy] = field(default_factory=dict)  # customer managed policies of every stack
+    state_machines: list[StateMachine] = field(default_factory=list)
+    schedules: list[Schedule] = field(default_factory=list)
     attachments: list[tuple[str, str, str]] = field(default_factory=list)  # role ARN, managed policy ARN, where
 
 
@@ -121,6 +155,8 @@ def _physical(stack: StackArtifact, account: str, region: str) -> tuple[dict[str
             physical[logical] = f"arn:aws:iam::{account}:policy/{physical[logical]}"
         if type_ == "AWS::DataPipeline::Pipeline":
             physical[logical] = f"df-{logical}"
+        if type_ == "AWS::StepFunctions::StateMachine":  # Ref of a state machine is its ARN
+            physical[logical] = f"arn:aws:states:{region}:{account}:stateMachine:{physical[logical]}"
     resolver = Resolver(stack.name, region, account, physical, types)
     for logical, name in pending.items():  # e.g. an instance profile named after its role
         physical[logical] = str(resolver(name))
@@ -235,6 +271,17 @@ def _add_stack(world: World, stack: StackArtifact, names: tuple[dict[str, str], 
             for topic_arn in props.get("Topics", []):
                 topic = world.topics[topic_arn]
                 world.topics[topic_arn] = Topic(topic.arn, topic.key_arn, Policy(f"{stack.name}/{logical}", props["PolicyDocument"]))
+        elif type_ == "AWS::StepFunctions::StateMachine":
+            world.state_machines.append(StateMachine(
+                stack.name, logical, physical[logical].rsplit(":", 1)[1], physical[logical], account, region, str(props["RoleArn"]),
+                json.loads(str(props["DefinitionString"])), "LoggingConfiguration" in props,
+                bool((props.get("TracingConfiguration") or {}).get("Enabled")),
+            ))
+        elif type_ == "AWS::Scheduler::Schedule":
+            target = props["Target"]
+            group = props.get("GroupName") or "default"
+            world.schedules.append(Schedule(str(target["RoleArn"]), str(target["Arn"]),
+                                            f"arn:aws:scheduler:{region}:{account}:schedule-group/{group}"))
         elif type_ == "AWS::DataPipeline::Pipeline":
             tags = {t["Key"]: t["Value"] for t in props.get("PipelineTags", [])}
             world.pipelines.append(

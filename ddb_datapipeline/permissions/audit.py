@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .assembly_view import World
 from .evaluator import Decision, Policy, evaluate
 from .expand import Expected, expected_requests
+from .native_expand import native_requests
 
 DEFAULT_KEY_POLICY = "assumed default key policy (the account delegates to IAM)"
 
@@ -60,7 +61,10 @@ def decide(world: World, expected: Expected) -> Decision:
 
 
 def outcomes(world: World) -> list[Outcome]:
-    return [Outcome(e, decide(world, e)) for pipeline in world.pipelines for e in expected_requests(world, pipeline)]
+    """Every request of every pipeline and every native-engine state machine, decided."""
+    expected = [e for pipeline in world.pipelines for e in expected_requests(world, pipeline)]
+    expected += [e for machine in world.state_machines for e in native_requests(world, machine)]
+    return [Outcome(e, decide(world, e)) for e in expected]
 
 
 def denied(world: World) -> list[Outcome]:

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 
 from ..definition.model import PipelineDefinition, PipelineObject
-from .assembly_view import Bucket, Pipeline, World
+from .assembly_view import Bucket, Pipeline, StateMachine, World
 from .evaluator import Request
 from .runtime_calls import CALLS, NODES, ROLE, RuntimeCall, folder_ancestors
 
@@ -33,9 +33,9 @@ class ModelGap(ValueError):
 
 @dataclass(frozen=True)
 class Expected:
-    """One request a pipeline makes, with the model row it comes from."""
+    """One request a pipeline (or a native-engine state machine) makes, with the model row it comes from."""
 
-    pipeline: Pipeline
+    pipeline: Pipeline | StateMachine
     call: RuntimeCall
     request: Request
     facts: Mapping[str, str]

@@ -90,3 +90,59 @@ def test_a_monthly_period_and_a_table_without_point_in_time_recovery_are_refused
     table = dynamodb.Table(stack, "T", table_name="t", partition_key=KEY)
     with pytest.raises(PipelineConfigurationError, match="^S/T: a native export reads point-in-time recovery; enable it on the table$"):
         NativeExport(stack, "E", table=table, bucket=s3.Bucket(stack, "B"))
+
+
+def test_every_runtime_call_of_the_state_machine_and_its_schedule_is_allowed(native):
+    """The native rows of the permission model (permissions/native_calls.py) against the synthesized
+    policies and trusts: the export, its files and key, the alarms and their key, logs, traces, the
+    schedule's start."""
+    from ddb_datapipeline.assembly import load_assembly
+    from ddb_datapipeline.permissions.assembly_view import load_world
+    from ddb_datapipeline.permissions.audit import outcomes
+
+    world = load_world(load_assembly(native.outdir))
+    (machine,) = world.state_machines
+    found = outcomes(world)
+    actions = {o.expected.request.action for o in found if o.expected.pipeline is machine}
+    assert {"dynamodb:ExportTableToPointInTime", "dynamodb:DescribeExport", "s3:PutObject", "s3:AbortMultipartUpload",
+            "kms:GenerateDataKey", "sns:Publish", "states:StartExecution", "sts:AssumeRole", "logs:CreateLogDelivery",
+            "xray:PutTraceSegments"} <= actions
+    assert [o.line() for o in found if not o.decision.allowed] == []
+
+
+def test_a_missing_grant_is_named(native, tmp_path):
+    """Take the S3 write statement away: the export's file writes are denied, by name."""
+    import shutil
+
+    from ddb_datapipeline.assembly import load_assembly
+    from ddb_datapipeline.permissions.assembly_view import load_world
+    from ddb_datapipeline.permissions.audit import denied
+
+    copy = tmp_path / "out"
+    shutil.copytree(native.outdir, copy)
+    path = copy / "Team.template.json"
+    template = json.loads(path.read_text())
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::IAM::Policy":
+            statements = resource["Properties"]["PolicyDocument"]["Statement"]
+            statements[:] = [s for s in statements if "s3:PutObject" not in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
+    path.write_text(json.dumps(template))
+    lines = [o.line() for o in denied(load_world(load_assembly(copy)))]
+    assert lines and all("DynamoDB writes the export's files as the caller" in line for line in lines)
+    assert {line.split(" may not ")[1].split(" on ")[0] for line in lines} == {"s3:PutObject", "s3:AbortMultipartUpload", "s3:PutObjectAcl"}
+
+
+def test_every_granted_action_is_used_by_a_runtime_call(native):
+    """The other direction: nothing the roles of the state machine and the schedule hold goes unused."""
+    from ddb_datapipeline.assembly import load_assembly
+    from ddb_datapipeline.permissions.assembly_view import load_world
+    from ddb_datapipeline.permissions.audit import outcomes
+
+    world = load_world(load_assembly(native.outdir))
+    (machine,) = world.state_machines
+    used = {(o.expected.request.principal, o.expected.request.action) for o in outcomes(world)}
+    for role_arn in {machine.role_arn, *(s.role_arn for s in world.schedules)}:
+        for policy in world.roles[role_arn].policies:
+            for statement in policy.document["Statement"]:
+                for action in statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]:
+                    assert (role_arn, action) in used, f"{action} granted to {role_arn} but no runtime call uses it"

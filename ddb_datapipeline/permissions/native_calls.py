@@ -1,0 +1,66 @@
+"""What the native engine calls at run time, and as whom: rows like ``runtime_calls.py``'s, for the
+Step Functions state machines and EventBridge Scheduler schedules that replace Data Pipeline.
+
+A row's ``trigger`` is what in a synthesized state machine makes the call: a Task state's ``Resource``
+(``aws-sdk:dynamodb:exportTableToPointInTime``, ``sns:publish``), ``logging`` (the machine logs to
+CloudWatch Logs), ``tracing`` (X-Ray), ``machine`` (every machine), or ``schedule`` (a schedule whose
+target is the machine). Principals: ``machine`` is the state machine's role, ``scheduler`` the
+schedule's role, ``service:<host>`` a service assuming a role.
+
+Placeholders filled by ``native_expand.py``: ``{account}``, ``{region}``, ``{machine_arn}``,
+``{machine_role}``, ``{scheduler_role}``, ``{schedule_group_arn}``; from a Task's parameters
+``{table_arn}``, ``{bucket_arn}``, ``{object_arn}`` (a sample file under the prefix), ``{key_arn}``,
+``{topic_arn}``, ``{topic_key_arn}``; ``{export_arn}`` (a sample export of the table).
+"""
+from __future__ import annotations
+
+from .runtime_calls import S3_KMS, SNS_KMS, RuntimeCall
+
+MACHINE = "machine"
+SCHEDULER = "scheduler"
+
+DDB_EXPORT = ("DynamoDB Developer Guide, 'Requesting a table export in DynamoDB' (dynamodb:ExportTableToPointInTime on the table; "
+              "s3:AbortMultipartUpload, s3:PutObject, s3:PutObjectAcl on the destination); DynamoDB writes the files as the caller")
+DDB_DESCRIBE_EXPORT = "Service Authorization Reference, Amazon DynamoDB: DescribeExport, resource type export (table/<name>/export/<id>)"
+SFN_SDK = "Step Functions Developer Guide, 'AWS SDK service integrations': the execution role needs the IAM action of the called API"
+SFN_ROLE = "Step Functions Developer Guide, 'Creating an IAM role for your state machine' (trust states.amazonaws.com)"
+SFN_LOGS = ("Step Functions Developer Guide, 'Logging using CloudWatch Logs': logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, "
+            "DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups on '*'")
+SFN_XRAY = "Step Functions Developer Guide, 'AWS X-Ray and Step Functions': xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets"
+SFN_SNS = "Step Functions Developer Guide, 'Publish messages to an Amazon SNS topic' (sns:Publish on the topic)"
+SCHEDULER_ROLE = ("EventBridge Scheduler User Guide, 'Set up the execution role' (trust scheduler.amazonaws.com with aws:SourceAccount; "
+                  "states:StartExecution on the state machine for a Step Functions target)")
+
+LOG_DELIVERY = ("logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeLogGroups", "logs:DescribeResourcePolicies",
+                "logs:GetLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:UpdateLogDelivery")
+TRACING = ("xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetryRecords", "xray:PutTraceSegments")
+EXPORT_TASK = "aws-sdk:dynamodb:exportTableToPointInTime"
+DESCRIBE_EXPORT_TASK = "aws-sdk:dynamodb:describeExport"
+PUBLISH_TASK = "sns:publish"
+S3_CONTEXT = {"s3:ResourceAccount": "{account}"}
+
+CALLS: tuple[RuntimeCall, ...] = (
+    RuntimeCall("machine", "Step Functions assumes the state machine's role", "service:states.amazonaws.com",
+                ("sts:AssumeRole",), "{machine_role}", SFN_ROLE, "doc",
+                {"aws:SourceAccount": "{account}", "aws:SourceArn": "{machine_arn}"}),
+    RuntimeCall("logging", "Step Functions sets up the machine's log delivery", MACHINE, LOG_DELIVERY, "*", SFN_LOGS, "doc"),
+    RuntimeCall("tracing", "Step Functions sends the machine's traces to X-Ray", MACHINE, TRACING, "*", SFN_XRAY, "doc"),
+    RuntimeCall(EXPORT_TASK, "the machine starts the export", MACHINE,
+                ("dynamodb:ExportTableToPointInTime",), "{table_arn}", DDB_EXPORT + "; " + SFN_SDK, "doc"),
+    RuntimeCall(EXPORT_TASK, "DynamoDB writes the export's files as the caller", MACHINE,
+                ("s3:PutObject", "s3:AbortMultipartUpload", "s3:PutObjectAcl"), "{object_arn}", DDB_EXPORT, "doc", S3_CONTEXT),
+    RuntimeCall(EXPORT_TASK, "the files are encrypted with the key the export names", MACHINE,
+                ("kms:GenerateDataKey", "kms:Decrypt"), "{key_arn}", S3_KMS, "doc",
+                {"kms:ViaService": "s3.{region}.amazonaws.com"}, "export_kms"),
+    RuntimeCall(DESCRIBE_EXPORT_TASK, "the machine follows the export", MACHINE,
+                ("dynamodb:DescribeExport",), "{export_arn}", DDB_DESCRIBE_EXPORT + "; " + SFN_SDK, "doc"),
+    RuntimeCall(PUBLISH_TASK, "the machine publishes an alarm", MACHINE, ("sns:Publish",), "{topic_arn}", SFN_SNS, "doc"),
+    RuntimeCall(PUBLISH_TASK, "SNS encrypts the alarm with the topic's key", MACHINE,
+                ("kms:GenerateDataKey", "kms:Decrypt"), "{topic_key_arn}", SNS_KMS, "doc",
+                {"kms:ViaService": "sns.{region}.amazonaws.com"}, "topic_kms"),
+    RuntimeCall("schedule", "EventBridge Scheduler assumes the schedule's role", "service:scheduler.amazonaws.com",
+                ("sts:AssumeRole",), "{scheduler_role}", SCHEDULER_ROLE, "doc",
+                {"aws:SourceAccount": "{account}", "aws:SourceArn": "{schedule_group_arn}"}),
+    RuntimeCall("schedule", "the schedule starts the machine", SCHEDULER,
+                ("states:StartExecution",), "{machine_arn}", SCHEDULER_ROLE, "doc"),
+)

@@ -1,0 +1,84 @@
+"""One synthesized state machine (and the schedules that start it) -> the requests it makes at run time,
+from the rows of ``native_calls.py``. Like ``expand.py`` for pipelines: a Task this model has no rows
+for raises ``ModelGap`` rather than being skipped."""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from .assembly_view import StateMachine, World
+from .evaluator import Request
+from .expand import Expected, ModelGap, _fill
+from .native_calls import CALLS, DESCRIBE_EXPORT_TASK, EXPORT_TASK, MACHINE, PUBLISH_TASK, SCHEDULER
+
+SAMPLE_EXPORT = "01700000000000-a1b2c3d4"
+SAMPLE_FILE = "AWSDynamoDB/01700000000000-a1b2c3d4/data/example.json.gz"
+
+
+def _tasks(definition: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    for state in (definition.get("States") or {}).values():
+        if state.get("Type") == "Task":
+            yield state
+        for branch in state.get("Branches", []) or []:
+            yield from _tasks(branch)
+        if "ItemProcessor" in state or "Iterator" in state:
+            yield from _tasks(state.get("ItemProcessor") or state["Iterator"])
+
+
+def _task_facts(world: World, machine: StateMachine, state: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    resource = str(state["Resource"])
+    service = resource.split(":::", 1)[1] if ":::" in resource else ""
+    parameters = state.get("Parameters") or {}
+    if service == EXPORT_TASK:
+        bucket, prefix = parameters["S3Bucket"], parameters.get("S3Prefix", "")
+        facts: dict[str, Any] = {"table_arn": parameters["TableArn"], "object_arn": f"arn:aws:s3:::{bucket}/{prefix}/{SAMPLE_FILE}"}
+        if parameters.get("S3SseAlgorithm") == "KMS":
+            facts["key_arn"] = parameters["S3SseKmsKeyId"]
+        return service, facts
+    if service == DESCRIBE_EXPORT_TASK:
+        exports = [t["Parameters"]["TableArn"] for t in _tasks(machine.definition) if str(t["Resource"]).endswith(EXPORT_TASK)]
+        if not exports:
+            raise ModelGap(f"{machine.label}: DescribeExport without an export task: which table's exports is unknown")
+        return service, {"export_arn": f"{exports[0]}/export/{SAMPLE_EXPORT}"}
+    if service == PUBLISH_TASK:
+        topic_arn = parameters["TopicArn"]
+        topic = world.topics.get(topic_arn)
+        return service, {"topic_arn": topic_arn, **({"topic_key_arn": topic.key_arn} if topic and topic.key_arn else {})}
+    raise ModelGap(f"{machine.label}: a Task calling {resource} is not in the native runtime model")
+
+
+def _requests(machine: StateMachine, trigger: str, facts: Mapping[str, Any], principals: Mapping[str, str]) -> Iterator[Expected]:
+    for call in CALLS:
+        if call.trigger != trigger:
+            continue
+        if call.when == "export_kms" and "key_arn" not in facts:
+            continue
+        if call.when == "topic_kms" and "topic_key_arn" not in facts:
+            continue
+        principal = principals.get(call.principal, call.principal)
+        for resource, context in _fill(call, facts):
+            for action in call.actions:
+                request_context: dict[str, str] = {"aws:SecureTransport": "true", "aws:RequestedRegion": machine.region, **context}
+                if not principal.startswith("service:"):
+                    request_context |= {"aws:PrincipalArn": principal, "aws:PrincipalAccount": machine.account}
+                if action.startswith("sts:"):
+                    request_context = {k: v for k, v in request_context.items() if k.startswith("aws:Source")}
+                yield Expected(machine, call, Request(principal, action, resource, request_context), {k: str(v) for k, v in facts.items()})
+
+
+def native_requests(world: World, machine: StateMachine) -> list[Expected]:
+    base = {"account": machine.account, "region": machine.region, "machine_arn": machine.arn, "machine_role": machine.role_arn}
+    principals = {MACHINE: machine.role_arn}
+    found = list(_requests(machine, "machine", base, principals))
+    if machine.logging:
+        found += _requests(machine, "logging", base, principals)
+    if machine.tracing:
+        found += _requests(machine, "tracing", base, principals)
+    for state in _tasks(machine.definition):
+        trigger, facts = _task_facts(world, machine, state)
+        found += _requests(machine, trigger, {**base, **facts}, principals)
+    for schedule in world.schedules:
+        if schedule.target_arn == machine.arn:
+            facts = {**base, "scheduler_role": schedule.role_arn, "schedule_group_arn": schedule.group_arn}
+            found += _requests(machine, "schedule", facts, {SCHEDULER: schedule.role_arn})
+    return found
