@@ -14,6 +14,9 @@ from ..definition.periods import PERIOD_UNITS, period_minutes
 from .across import check_across_environments, check_node_role_prefixes
 from .emr_catalog import instance_type_rule, region_release_rule, release_rule
 from .model import (
+    DATAPIPELINE,
+    ENGINES,
+    NATIVE,
     AlertConfig,
     BucketConfig,
     CopyConfig,
@@ -144,6 +147,9 @@ def _environment(name: str, raw: Any) -> EnvironmentConfig:
     region = env.string("region", allowed="an AWS region such as eu-west-1")
     if rule := region_rule(region, pipelines=True):
         raise env.fail("region", region, rule)
+    engine = env.string("engine", DATAPIPELINE, choices=ENGINES)
+    if engine == NATIVE and env.has("emr"):
+        raise env.fail("emr", env.raw["emr"], "no emr section on the native engine (it runs no EMR cluster)")
     emr = _emr(env.section("emr"))
     if rule := region_release_rule(region, emr.release_label):
         raise env.fail("region", region, rule)
@@ -156,7 +162,7 @@ def _environment(name: str, raw: Any) -> EnvironmentConfig:
         alerts=_alerts(env),
         bucket=_bucket(env.section("export_bucket")),
         emr=emr,
-        tables=parse_tables(env, account=account, region=region, release=emr.release_label, table_stacks=table_stacks),
+        tables=parse_tables(env, account=account, region=region, release=emr.release_label, table_stacks=table_stacks, engine=engine),
         table_stacks=table_stacks,
         pipeline_quota=env.integer("pipeline_quota", DEFAULT_PIPELINE_QUOTA, minimum=1, maximum=MAX_PIPELINE_QUOTA),
     )

@@ -47,6 +47,8 @@ def claims(env: EnvironmentConfig) -> list[Claim]:
             found.append(Claim(env.name, env.account, env.region, table.name, True, False, f"{where}.name", "declares"))
         restore = table.restore
         created = restore.create_target
+        if table.native:
+            continue  # no restore or copy on the native engine yet: it writes into no table
         found.append(
             Claim(
                 env.name, env.account, env.region, restore.target_table, created, True,

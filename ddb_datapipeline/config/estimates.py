@@ -59,6 +59,8 @@ def estimate_environment(env: EnvironmentConfig, *, include_unsized: bool = Fals
     those per GiB), in configuration order."""
     found: list[Estimated] = []
     for table in env.tables:
+        if table.native:
+            continue  # the estimates model EMR clusters; a native export uses none
         facts = _facts(table, include_unsized)
         if facts is None:
             continue

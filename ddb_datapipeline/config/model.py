@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from ..definition.common import ScheduleSpec
 from ..definition.emr import ClusterSpec
 
+DATAPIPELINE, NATIVE = "datapipeline", "native"
+ENGINES = (DATAPIPELINE, NATIVE)
+
 
 @dataclass(frozen=True)
 class KeyAttribute:
@@ -73,6 +76,11 @@ class TableConfig:
     size_gib: float | None = None
     item_count: int | None = None
     stack_group: str = "main"  # the stack it lives in (config/stack_groups.py): main is the environment's own
+    engine: str = "datapipeline"  # or "native": DynamoDB's own export, Step Functions, EventBridge Scheduler
+
+    @property
+    def native(self) -> bool:
+        return self.engine == NATIVE
 
 
 @dataclass(frozen=True)

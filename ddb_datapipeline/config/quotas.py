@@ -18,7 +18,8 @@ UNKNOWN_ACCOUNT = "the deploying account"  # an environment without an account
 
 
 def pipeline_count(env: EnvironmentConfig) -> int:
-    return sum(2 + len(table.copies) for table in env.tables)
+    """Data Pipeline pipelines only: a table on the native engine makes none."""
+    return sum(2 + len(table.copies) for table in env.tables if not table.native)
 
 
 def check_pipeline_quotas(environments: Iterable[EnvironmentConfig]) -> None:

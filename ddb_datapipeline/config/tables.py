@@ -10,7 +10,7 @@ from datetime import datetime
 from ..definition.common import ScheduleSpec
 from ..definition.periods import DATE_TIME_PATTERN, PERIOD_UNITS, START_AT_FIRST_ACTIVATION, period_minutes, schedule_period_problem
 from .emr_catalog import region_release_rule
-from .model import CopyConfig, ExportConfig, KeyAttribute, OwnedTable, RestoreConfig, TableConfig
+from .model import DATAPIPELINE, ENGINES, NATIVE, CopyConfig, ExportConfig, KeyAttribute, OwnedTable, RestoreConfig, TableConfig
 from .patterns import ACCOUNT, MAX_TABLES_PER_ENVIRONMENT, MIN_LATE_AFTER_MINUTES, TABLE_NAME, TABLE_NAME_RULE, output_key
 from .reader import ConfigError, Section, printable, refuse
 from .regions import region_rule
@@ -171,8 +171,11 @@ def _copy(section: Section, *, source: str, owned: bool, account: str | None, re
     return copy
 
 
-def _table(section: Section, *, account: str | None, region: str, release: str, table_stacks: int) -> TableConfig:
+def _table(section: Section, *, account: str | None, region: str, release: str, table_stacks: int, engine: str = DATAPIPELINE) -> TableConfig:
     name = section.string("name", pattern=TABLE_NAME, allowed=TABLE_NAME_RULE)
+    engine = section.string("engine", engine, choices=ENGINES)
+    if engine == NATIVE:
+        _check_native(section)
     group = section.string("stack_group", None, pattern=GROUP_NAME, allowed=GROUP_NAME_RULE) or automatic_group(name, table_stacks)
     owned = _owned(section.section("owned")) if section.has("owned") else None
     section.allow("owned")
@@ -180,7 +183,8 @@ def _table(section: Section, *, account: str | None, region: str, release: str, 
         name=name,
         owned=owned,
         export=_export(section.section("export")),
-        restore=_restore(section.section("restore"), source=name, owned=owned is not None),
+        # A native table has no restore pipeline yet, so it creates no restore target either.
+        restore=_restore(section.section("restore"), source=name, owned=owned is not None and engine != NATIVE),
         copies=tuple(
             _copy(
                 Section(raw, f"{section.where('copies')}[{index}]"),
@@ -191,6 +195,7 @@ def _table(section: Section, *, account: str | None, region: str, release: str, 
         size_gib=_size_gib(section),
         item_count=section.integer("item_count", None, minimum=1, maximum=MAX_ITEM_COUNT),
         stack_group=group,
+        engine=engine,
     )
     if table.size_gib is not None and table.item_count is not None:
         # DynamoDB's item limit is 400 KB: more bytes per item means one of the two facts is wrong.
@@ -201,6 +206,35 @@ def _table(section: Section, *, account: str | None, region: str, release: str, 
             )
     section.finish()
     return table
+
+
+# What the native engine cannot do yet, or what means nothing to it, each refused in one line.
+NATIVE_REFUSED = {
+    "copies": "no copies on the native engine yet (a copy needs ImportTable, still to come); engine: datapipeline for this table",
+    "restore": "no restore section on the native engine yet: restore a native export with aws dynamodb import-table (README)",
+}
+
+
+def _check_native(section: Section) -> None:
+    """Before the table's sections are read: the fields a native table may not have."""
+    for key, rule in NATIVE_REFUSED.items():
+        if section.has(key) and section.raw[key] not in ([], None):
+            raise section.fail(key, section.raw[key], rule)
+    raw_export = section.raw.get("export")
+    export: Mapping[str, object] = raw_export if isinstance(raw_export, Mapping) else {}
+    where = section.where("export")
+    if "read_ratio" in export:
+        raise refuse(f"{where}.read_ratio", export["read_ratio"],
+                     "no read_ratio on the native engine (an export from point-in-time recovery reads no capacity)")
+    if export.get("compress") is False:
+        raise refuse(f"{where}.compress", False, "true on the native engine (DynamoDB's export always writes gzip)")
+    schedule = export.get("schedule")
+    if isinstance(schedule, str) and schedule.strip().lower().split(" ")[-1] in ("month", "months"):
+        raise refuse(f"{where}.schedule", schedule, "a period in minutes, hours, days or weeks on the native engine (EventBridge Scheduler's rate())")
+    raw_owned = section.raw.get("owned")
+    owned: Mapping[str, object] = raw_owned if isinstance(raw_owned, Mapping) else {}
+    if owned.get("point_in_time_recovery") is False:
+        raise refuse(f"{section.where('owned')}.point_in_time_recovery", False, "true on the native engine (it exports from point-in-time recovery)")
 
 
 def _size_gib(section: Section) -> float | None:
@@ -215,7 +249,8 @@ def _size_gib(section: Section) -> float | None:
     return float(size)
 
 
-def parse_tables(env: Section, *, account: str | None, region: str, release: str, table_stacks: int = 1) -> tuple[TableConfig, ...]:
+def parse_tables(env: Section, *, account: str | None, region: str, release: str, table_stacks: int = 1,
+                 engine: str = DATAPIPELINE) -> tuple[TableConfig, ...]:
     """The environment's tables; ``release`` is the EMR release its clusters run (copy targets' regions must offer it)."""
     raw_tables = env.items("tables")
     if not 1 <= len(raw_tables) <= MAX_TABLES_PER_ENVIRONMENT:
@@ -226,7 +261,7 @@ def parse_tables(env: Section, *, account: str | None, region: str, release: str
     for index, raw in enumerate(raw_tables):
         label = printable(raw["name"]) if isinstance(raw, Mapping) and isinstance(raw.get("name"), str) else index
         tables.append(_table(Section(raw, f"{env.where('tables')}[{label}]"), account=account, region=region, release=release,
-                             table_stacks=table_stacks))
+                             table_stacks=table_stacks, engine=engine))
     claimed: dict[str, str] = {}
     for table in tables:
         names = [(table.name, "table")]

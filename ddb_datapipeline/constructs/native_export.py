@@ -29,6 +29,7 @@ from ..definition.periods import period_minutes
 from .acknowledge import acknowledge_wildcards
 from .alert_topic import AlertTopic
 from .export_bucket import exports_prefix
+from .pipeline_roles import TableRef
 from .table_pipelines import PipelineConfigurationError, table_ref
 
 POLL_EVERY = Duration.minutes(5)
@@ -48,6 +49,9 @@ def _wildcard_reason(finding: str) -> str | None:
         return "DescribeExport of this table's exports only: an export's ARN exists once the export has started."
     if "/exports/" in finding and finding.endswith("/*"):
         return "DynamoDB writes the export's files under this table's own prefix, in folders it names at run time."
+    if finding.endswith(":key/*"):
+        return ("The key of a table only referenced cannot be named here; the grant is limited to DynamoDB's use "
+                "(kms:ViaService) for this one table (encryption context aws:dynamodb:tableName).")
     return None
 
 
@@ -161,6 +165,7 @@ class NativeExport(Construct):
         )
         region = Stack.of(self).region
         self._grant_writes(bucket, key, region)
+        self._grant_table_key(source, region)
         if alert_key is not None:  # SNS encrypts the alarm with the topic's key, as the publisher
             self.state_machine.add_to_role_policy(iam.PolicyStatement(
                 actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[alert_key.key_arn],
@@ -187,6 +192,20 @@ class NativeExport(Construct):
             message=sfn.TaskInput.from_json_path_at(f"States.Format('{template}', {', '.join(paths)})"),
             result_path=result_path if result_path is not None else "$.alarm",
         )
+
+    def _grant_table_key(self, source: TableRef, region: str) -> None:
+        """A table on a customer managed key: DynamoDB reads it for the export on behalf of the caller, so
+        the caller may decrypt through DynamoDB, for this table only (inferred: the DynamoDB guide says the
+        key policy must let DynamoDB use the key for the role that starts the export, without naming the
+        actions; these are the reading actions it names elsewhere)."""
+        if source.key is None and not source.key_elsewhere:
+            return
+        resource = source.key.key_arn if source.key is not None else f"arn:{Stack.of(self).partition}:kms:{source.region}:{source.account}:key/*"
+        self.state_machine.add_to_role_policy(iam.PolicyStatement(
+            actions=["kms:Decrypt", "kms:DescribeKey"], resources=[resource],
+            conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{region}.amazonaws.com",
+                                         "kms:EncryptionContext:aws:dynamodb:tableName": source.table_name}},
+        ))
 
     def _grant_writes(self, bucket: s3.IBucket, key: kms.IKey | None, region: str) -> None:
         role = self.state_machine.role

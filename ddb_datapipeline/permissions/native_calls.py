@@ -9,7 +9,8 @@ schedule's role, ``service:<host>`` a service assuming a role.
 
 Placeholders filled by ``native_expand.py``: ``{account}``, ``{region}``, ``{machine_arn}``,
 ``{machine_role}``, ``{scheduler_role}``, ``{schedule_group_arn}``; from a Task's parameters
-``{table_arn}``, ``{bucket_arn}``, ``{object_arn}`` (a sample file under the prefix), ``{key_arn}``,
+``{table_arn}``, ``{table}``, ``{table_key_arn}`` (when the table has a customer managed key),
+``{bucket_arn}``, ``{object_arn}`` (a sample file under the prefix), ``{key_arn}``,
 ``{topic_arn}``, ``{topic_key_arn}``; ``{export_arn}`` (a sample export of the table).
 """
 from __future__ import annotations
@@ -21,6 +22,9 @@ SCHEDULER = "scheduler"
 
 DDB_EXPORT = ("DynamoDB Developer Guide, 'Requesting a table export in DynamoDB' (dynamodb:ExportTableToPointInTime on the table; "
               "s3:AbortMultipartUpload, s3:PutObject, s3:PutObjectAcl on the destination); DynamoDB writes the files as the caller")
+DDB_EXPORT_KMS = ("DynamoDB Developer Guide (2023 revision), export to S3: the table key's policy must let DynamoDB use it for the "
+                  "role that starts the export; the actions are not named, so the reading actions of 'How Amazon DynamoDB uses "
+                  "AWS KMS' are assumed")
 DDB_DESCRIBE_EXPORT = "Service Authorization Reference, Amazon DynamoDB: DescribeExport, resource type export (table/<name>/export/<id>)"
 SFN_SDK = "Step Functions Developer Guide, 'AWS SDK service integrations': the execution role needs the IAM action of the called API"
 SFN_ROLE = "Step Functions Developer Guide, 'Creating an IAM role for your state machine' (trust states.amazonaws.com)"
@@ -52,6 +56,9 @@ CALLS: tuple[RuntimeCall, ...] = (
     RuntimeCall(EXPORT_TASK, "the files are encrypted with the key the export names", MACHINE,
                 ("kms:GenerateDataKey", "kms:Decrypt"), "{key_arn}", S3_KMS, "doc",
                 {"kms:ViaService": "s3.{region}.amazonaws.com"}, "export_kms"),
+    RuntimeCall(EXPORT_TASK, "DynamoDB reads the table's customer managed key for the export, on the caller's behalf", MACHINE,
+                ("kms:Decrypt", "kms:DescribeKey"), "{table_key_arn}", DDB_EXPORT_KMS, "inferred",
+                {"kms:ViaService": "dynamodb.{region}.amazonaws.com", "kms:EncryptionContext:aws:dynamodb:tableName": "{table}"}, "table_cmk"),
     RuntimeCall(DESCRIBE_EXPORT_TASK, "the machine follows the export", MACHINE,
                 ("dynamodb:DescribeExport",), "{export_arn}", DDB_DESCRIBE_EXPORT + "; " + SFN_SDK, "doc"),
     RuntimeCall(PUBLISH_TASK, "the machine publishes an alarm", MACHINE, ("sns:Publish",), "{topic_arn}", SFN_SNS, "doc"),

@@ -31,7 +31,12 @@ def _task_facts(world: World, machine: StateMachine, state: Mapping[str, Any]) -
     parameters = state.get("Parameters") or {}
     if service == EXPORT_TASK:
         bucket, prefix = parameters["S3Bucket"], parameters.get("S3Prefix", "")
-        facts: dict[str, Any] = {"table_arn": parameters["TableArn"], "object_arn": f"arn:aws:s3:::{bucket}/{prefix}/{SAMPLE_FILE}"}
+        table_arn = parameters["TableArn"]
+        facts: dict[str, Any] = {"table_arn": table_arn, "table": table_arn.rsplit("/", 1)[1],
+                                 "object_arn": f"arn:aws:s3:::{bucket}/{prefix}/{SAMPLE_FILE}"}
+        table = world.tables.get(table_arn)
+        if table is not None and table.encryption == "CUSTOMER_MANAGED" and table.key_arn:
+            facts["table_key_arn"] = table.key_arn
         if parameters.get("S3SseAlgorithm") == "KMS":
             facts["key_arn"] = parameters["S3SseKmsKeyId"]
         return service, facts
@@ -54,6 +59,8 @@ def _requests(machine: StateMachine, trigger: str, facts: Mapping[str, Any], pri
         if call.when == "export_kms" and "key_arn" not in facts:
             continue
         if call.when == "topic_kms" and "topic_key_arn" not in facts:
+            continue
+        if call.when == "table_cmk" and "table_key_arn" not in facts:
             continue
         principal = principals.get(call.principal, call.principal)
         for resource, context in _fill(call, facts):
