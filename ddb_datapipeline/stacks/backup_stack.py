@@ -58,13 +58,14 @@ class BackupStack(Stack):
             existing_topic=sns.Topic.from_topic_arn(self, "ExistingAlerts", alerts.existing_topic_arn) if alerts.existing_topic_arn else None,
             existing_key=kms.Key.from_key_arn(self, "ExistingAlertsKey", alerts.existing_key_arn) if alerts.existing_key_arn else None,
         )
+        # Data Pipeline's roles only where a table uses it: a native-only environment has no pipeline role.
         self.roles = PipelineRoles(
             self,
             "Roles",
             regions=[copy.region for table in config.tables for copy in table.copies],
             role_name=naming.pipeline_role_name(config),
             node_role_prefix=naming.nodes_prefix(config),
-        )
+        ) if any(not table.native for table in config.tables) else None
         CfnOutput(self, "ExportBucketName", value=self.bucket.bucket_name)
         CfnOutput(self, "AlertTopicArn", value=self.alerts.topic.topic_arn)
 

@@ -18,6 +18,7 @@ from ..config import CopyConfig, EnvironmentConfig, OwnedTable, TableConfig
 from ..config.estimates import estimate_environment
 from ..config.patterns import output_key
 from ..constructs.data_table import DataTable
+from ..constructs.native_export import NativeExport
 from ..constructs.pipeline_roles import PipelineRoles
 from ..constructs.table_pipelines import CopyDestination, CopyPipeline, ExportPipeline, RestorePipeline
 from ..estimate_report import ESTIMATE_METADATA, as_record
@@ -32,7 +33,7 @@ class Shared:
     bucket: s3.IBucket
     alert_topic: sns.ITopic
     alert_key: kms.IKey | None
-    roles: PipelineRoles
+    roles: PipelineRoles | None  # None when no table of the environment uses Data Pipeline
 
 
 class TableSet:
@@ -45,6 +46,7 @@ class TableSet:
         self.shared = shared
         self.tables: dict[str, dynamodb.ITable] = {}
         self.pipelines: dict[str, ExportPipeline | RestorePipeline | CopyPipeline] = {}
+        self.native_exports: dict[str, NativeExport] = {}
         for table in tables:
             self._add_table(table)
         self._write_estimates({table.name for table in tables})
@@ -79,6 +81,9 @@ class TableSet:
 
     def _add_table(self, table: TableConfig) -> None:
         source = self._declare(f"Table-{table.name}", table.name, table.owned)
+        if table.native:
+            self._add_native(table, source)
+            return
         restore = table.restore
         if restore.target_table == table.name:
             target = source
@@ -109,6 +114,22 @@ class TableSet:
         CfnOutput(self.stack, f"{output_id}RestoreTargetTable", value=restore.target_table)
         for copy in table.copies:
             self._add_copy(table, source, copy)
+
+    def _add_native(self, table: TableConfig, source: dynamodb.ITable) -> None:
+        """DynamoDB's own export, run by Step Functions on an EventBridge Scheduler schedule."""
+        export = NativeExport(
+            self.stack,
+            f"NativeExport-{table.name}",
+            table=source,
+            bucket=self.shared.bucket,
+            schedule=table.export.schedule,
+            alert_topic=self.shared.alert_topic,
+            alert_key=self.shared.alert_key,
+            environment=self.config.name,
+        )
+        self.native_exports[table.name] = export
+        CfnOutput(self.stack, f"{output_key(table.name)}ExportStateMachineArn", value=export.state_machine.state_machine_arn,
+                  description=f"Native export of {table.name} (start an execution to export now)")
 
     def _add_copy(self, table: TableConfig, source: dynamodb.ITable, copy: CopyConfig) -> None:
         if copy.owned and not naming.needs_target_stack(self.config, copy):

@@ -1,0 +1,63 @@
+"""engine: native in the configuration: a native environment has no Data Pipeline, no EMR, no Lambda and
+no pipeline role, a schedule and a state machine per table; a mixed one has both kinds side by side."""
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from ddb_datapipeline.assembly import load_assembly
+from ddb_datapipeline.permissions.assembly_view import load_world
+from ddb_datapipeline.permissions.audit import denied, outcomes
+from local_deploy.deploy import project_context
+from tests.conftest import Synthesis, synthesize
+
+OWNED = {"partition_key": {"name": "pk", "type": "S"}}
+
+
+@pytest.fixture(scope="module")
+def native(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
+    base = {k: v for k, v in project_context().items() if k not in ("environments", "delivery")}
+    environments = {
+        "nat": {"account": "111111111111", "region": "eu-west-1", "engine": "native", "tables": [
+            {"name": "orders", "owned": OWNED, "export": {"schedule": "6 hours", "late_after": "2 hours"}},
+            {"name": "customers", "export": {"schedule": "1 day"}},  # referenced: its key may be a customer managed one
+        ]},
+        "mix": {"account": "111111111111", "region": "us-east-1", "tables": [
+            {"name": "ledger", "owned": OWNED},
+            {"name": "events", "owned": OWNED, "engine": "native"},
+        ]},
+    }
+    return synthesize({**base, "environments": environments}, tmp_path_factory.mktemp("native"))
+
+
+def kinds(synthesis: Synthesis, environment: str) -> Counter[str]:
+    return Counter(r["Type"] for r in synthesis.template(environment)["Resources"].values())
+
+
+def test_a_native_environment_has_no_data_pipeline_emr_lambda_or_pipeline_role(native):
+    found = kinds(native, "nat")
+    assert found["AWS::StepFunctions::StateMachine"] == 2 and found["AWS::Scheduler::Schedule"] == 2
+    assert not any(t.startswith(("AWS::DataPipeline::", "AWS::EMR::", "AWS::Lambda::")) for t in found)
+    assert found["AWS::IAM::InstanceProfile"] == 0 and found["AWS::IAM::ManagedPolicy"] == 0
+    outputs = native.template("nat")["Outputs"]
+    assert {"OrdersExportStateMachineArn", "CustomersExportStateMachineArn"} <= set(outputs)
+
+
+def test_a_mixed_environment_has_both_engines_side_by_side(native):
+    found = kinds(native, "mix")
+    assert found["AWS::DataPipeline::Pipeline"] == 2  # ledger: export and restore
+    assert found["AWS::StepFunctions::StateMachine"] == 1  # events
+
+
+def test_cdk_nag_is_clean(native):
+    (solutions,) = [p for p in native.report()["pluginReports"] if p["pluginName"] == "AwsSolutions"]
+    assert [v["ruleName"] for v in solutions["violations"]] == []
+
+
+def test_every_runtime_call_is_allowed_on_both_engines(native):
+    world = load_world(load_assembly(native.outdir))
+    assert len(world.state_machines) == 3 and len(world.pipelines) == 2
+    actions = {o.expected.request.action for o in outcomes(world)}
+    assert {"dynamodb:ExportTableToPointInTime", "states:StartExecution", "elasticmapreduce:RunJobFlow"} <= actions
+    assert [o.line() for o in denied(world)] == []

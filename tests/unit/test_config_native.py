@@ -1,0 +1,56 @@
+"""engine: native in cdk.json: what it accepts and what it refuses, one line each."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ddb_datapipeline.app_builder import plan
+from ddb_datapipeline.config import load_environments
+from tests.conftest import config_error
+
+OWNED = {"partition_key": {"name": "pk", "type": "S"}}
+
+
+def env(environment_engine: str | None = "native", **table: Any) -> dict[str, Any]:
+    settings: dict[str, Any] = {"region": "eu-west-1", "tables": [{"name": "orders", "owned": OWNED, **table}]}
+    if environment_engine:
+        settings["engine"] = environment_engine
+    return {"environments": {"dev": settings}}
+
+
+def test_the_default_engine_is_data_pipeline_and_a_table_may_override_it():
+    assert load_environments(env(None))["dev"].tables[0].engine == "datapipeline"
+    assert load_environments(env(None, engine="native"))["dev"].tables[0].native
+    assert not load_environments(env("native", engine="datapipeline"))["dev"].tables[0].native
+
+
+def test_a_native_table_creates_no_restore_target_and_makes_no_pipelines():
+    (table,) = load_environments(env())["dev"].tables
+    assert table.restore.create_target is False
+    many = {"environments": {"dev": {"region": "eu-west-1", "engine": "native", "pipeline_quota": 1,
+                                     "tables": [{"name": f"t-{i:03d}", "owned": OWNED} for i in range(60)]}}}
+    plan(many)  # 60 native tables, a quota of 1 Data Pipeline pipeline: nothing counts against it
+
+
+@pytest.mark.parametrize(
+    "table, expected",
+    [
+        ({"copies": [{"target_table": "orders-copy", "owned": True}]}, "environments.dev.tables[orders].copies: a list is not allowed; expected no copies on the native engine yet"),
+        ({"restore": {"write_ratio": 0.5}}, "environments.dev.tables[orders].restore: an object is not allowed; expected no restore section on the native engine yet"),
+        ({"export": {"read_ratio": 0.5}}, "environments.dev.tables[orders].export.read_ratio: 0.5 is not allowed; expected no read_ratio on the native engine"),
+        ({"export": {"compress": False}}, "environments.dev.tables[orders].export.compress: false is not allowed; expected true on the native engine"),
+        ({"export": {"schedule": "1 month"}}, "environments.dev.tables[orders].export.schedule: '1 month' is not allowed; expected a period in minutes, hours, days or weeks on the native engine"),
+        ({"owned": {**OWNED, "point_in_time_recovery": False}}, "environments.dev.tables[orders].owned.point_in_time_recovery: false is not allowed; expected true on the native engine"),
+        ({"engine": "glue"}, "environments.dev.tables[orders].engine: 'glue' is not allowed; expected one of datapipeline, native"),
+    ],
+)
+def test_what_a_native_table_refuses(table, expected):
+    assert config_error(load_environments, env(**table)).startswith(expected)
+
+
+def test_a_native_environment_refuses_emr_settings():
+    context = env()
+    context["environments"]["dev"]["emr"] = {"core_instance_count": 2}
+    assert config_error(load_environments, context).startswith(
+        "environments.dev.emr: an object is not allowed; expected no emr section on the native engine")
