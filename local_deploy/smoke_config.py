@@ -34,7 +34,7 @@ def expected_tables(environments: list[Any]) -> list[ExpectedTable]:
             shape = table.owned
             found.append(ExpectedTable(env.name, env.region, table.name, shape, shape.billing_mode if shape else "-", "table"))
             restore = table.restore
-            if restore.target_table != table.name:
+            if restore.target_table != table.name and not table.native:
                 created = restore.create_target and shape is not None
                 on_demand = replace(shape, billing_mode="PAY_PER_REQUEST") if created else None
                 found.append(ExpectedTable(env.name, env.region, restore.target_table, on_demand, "PAY_PER_REQUEST" if created else "-", "restore target"))
@@ -85,6 +85,30 @@ def check_configuration(check: Check, environments: list[Any], tables: dict[tupl
                     check.differ(where, f"{label} capacity is {throughput.get(key)}, configuration says {wanted}")
         check.report.tables.append(TableRow(expected.environment, expected.region, expected.name, deployed_keys, billing, "deployed"))
     _check_pipelines_against_configuration(check, environments)
+    _check_native_against_configuration(check, environments)
+
+
+def _check_native_against_configuration(check: Check, environments: list[Any]) -> None:
+    """Each native table's state machine exists and exports that table into its own prefix."""
+    import json
+
+    for env in environments:
+        for table in (t for t in env.tables if t.native):
+            name = f"ddb-{env.name}-{table.name}-native-export"
+            where = f"config {env.name}/{table.name} native export"
+            client = check.clients("stepfunctions", env.region)
+            machines = [m for m in client.list_state_machines()["stateMachines"] if m["name"] == name]
+            check.count()
+            if len(machines) != 1:
+                check.differ(where, f"expected one state machine named {name} in {env.region}, found {len(machines)}")
+                continue
+            definition = json.loads(client.describe_state_machine(stateMachineArn=machines[0]["stateMachineArn"])["definition"])
+            export = definition["States"]["Export"]["Parameters"]
+            check.count(2)
+            if not str(export.get("TableArn", "")).endswith(f":table/{table.name}"):
+                check.differ(where, f"exports {export.get('TableArn')}, configuration says table {table.name}")
+            if export.get("S3Prefix") != f"exports/{table.name}":
+                check.differ(where, f"writes under {export.get('S3Prefix')}, expected exports/{table.name}")
 
 
 @dataclass(frozen=True)
@@ -101,6 +125,8 @@ def expected_pipelines(environments: list[Any]) -> list[ExpectedPipeline]:
     found = []
     for env in environments:
         for table in env.tables:
+            if table.native:
+                continue  # a state machine, not a pipeline: _check_native_against_configuration
             prefix = f"ddb-{env.name}-{table.name}"
             found.append(
                 ExpectedPipeline(env, table.name, "export", f"{prefix}-export-",
