@@ -1,0 +1,98 @@
+"""The synthesized export state machine, run by moto's Step Functions interpreter against moto's DynamoDB,
+S3 and SNS: the export's file lands under the table's prefix, and a table without point-in-time recovery
+fails the run and raises the alarm.
+
+The definition runs as synthesized, references resolved to the emulator's resources, except that its
+5-minute wait is shortened to 1 second. The test waits for the run by joining moto's execution thread.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core.config import default_user_config
+
+from ddb_datapipeline import DataTable, ExportBucket, NativeExport
+from ddb_datapipeline.definition.common import ScheduleSpec
+from ddb_datapipeline.template_resolver import Resolver
+from tests.constructs.test_pipelines import KEY
+
+REGION, ACCOUNT = "eu-west-1", "123456789012"
+TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"
+
+
+@pytest.fixture(scope="module")
+def definition(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    outdir: Path = tmp_path_factory.mktemp("native-machine")
+    app = cdk.App(outdir=str(outdir))
+    stack = cdk.Stack(app, "Team", env=cdk.Environment(account=ACCOUNT, region=REGION))
+    table = DataTable(stack, "Orders", table_name="orders", partition_key=KEY, retain=False).table
+    bucket = ExportBucket(stack, "Bucket", retain=False, export_retention_days=30, transition_after_days=None,
+                          transition_storage_class="GLACIER_IR", log_retention_days=30).bucket
+    NativeExport(stack, "Export", table=table, bucket=bucket, schedule=ScheduleSpec("1 day"))
+    app.synth()
+    resources = json.loads((outdir / "Team.template.json").read_text())["Resources"]
+    types = {logical: r["Type"] for logical, r in resources.items()}
+    physical = {logical: {"AWS::DynamoDB::Table": "orders", "AWS::S3::Bucket": "exports", "AWS::KMS::Key": "key-id",
+                          "AWS::SNS::Topic": TOPIC}.get(kind, logical) for logical, kind in types.items()}
+    (machine,) = [r for r in resources.values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+    resolved = json.loads(Resolver("Team", REGION, ACCOUNT, physical, types)(machine["Properties"]["DefinitionString"]))
+    resolved["States"]["WaitForExport"]["Seconds"] = 1
+    return dict(resolved)
+
+
+def run(definition: dict[str, Any], *, point_in_time_recovery: bool, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": True})
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name=REGION)
+        dynamodb.create_table(TableName="orders", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+        if point_in_time_recovery:
+            dynamodb.update_continuous_backups(TableName="orders", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        for index in range(7):
+            dynamodb.put_item(TableName="orders", Item={"pk": {"S": f"order-{index}"}, "total": {"N": str(index * 10)}})
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket="exports", CreateBucketConfiguration={"LocationConstraint": REGION})
+        sns, sqs = boto3.client("sns", region_name=REGION), boto3.client("sqs", region_name=REGION)
+        sns.create_topic(Name="alerts")
+        queue = sqs.create_queue(QueueName="alarms")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=TOPIC, Protocol="sqs", Endpoint=queue_arn)
+        stepfunctions = boto3.client("stepfunctions", region_name=REGION)
+        machine = stepfunctions.create_state_machine(name="export", definition=json.dumps(definition),
+                                                     roleArn=f"arn:aws:iam::{ACCOUNT}:role/export")["stateMachineArn"]
+        execution = stepfunctions.start_execution(stateMachineArn=machine)["executionArn"]
+        from moto.stepfunctions.parser.utils import TMP_THREADS
+
+        for thread in list(TMP_THREADS):
+            thread.join(timeout=120)
+        described = stepfunctions.describe_execution(executionArn=execution)
+        files = {o["Key"]: s3.get_object(Bucket="exports", Key=o["Key"])["Body"].read()
+                 for o in s3.list_objects_v2(Bucket="exports").get("Contents", [])}
+        alarms = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])]
+        return {"execution": described, "files": files, "alarms": alarms}
+
+
+def test_an_export_run_writes_the_tables_items_under_its_prefix(definition, monkeypatch):
+    result = run(definition, point_in_time_recovery=True, monkeypatch=monkeypatch)
+    assert result["execution"]["status"] == "SUCCEEDED", result["execution"]
+    (key, body), = result["files"].items()
+    assert key.startswith("exports/orders/AWSDynamoDB/") and key.endswith(".gz")
+    lines = [json.loads(line) for line in gzip.decompress(body).decode().splitlines() if line.strip()]
+    assert sorted(line["Item"]["pk"]["S"] for line in lines) == [f"order-{index}" for index in range(7)]
+    assert result["alarms"] == []
+
+
+def test_a_table_without_point_in_time_recovery_fails_the_run_and_raises_the_alarm(definition, monkeypatch):
+    result = run(definition, point_in_time_recovery=False, monkeypatch=monkeypatch)
+    assert result["execution"]["status"] == "FAILED" and result["execution"]["error"] == "ExportFailed"
+    assert result["files"] == {}
+    (alarm,) = result["alarms"]
+    assert alarm["Subject"] == "FAILED: ddb-default-orders-native-export"
+    assert alarm["Message"].startswith("The export of orders failed: ")
