@@ -199,7 +199,8 @@ def run_permissions(cdk_out: str, as_markdown: bool) -> int:
     denied = [o for o in results if not o.decision.allowed]
     for outcome in denied:
         print(outcome.line())
-    print(f"{len(world.pipelines)} pipelines, {len(results)} runtime calls checked, {len(denied)} denied", file=sys.stderr)
+    machines = f"{len(world.state_machines)} state machines, " if world.state_machines else ""
+    print(f"{len(world.pipelines)} pipelines, {machines}{len(results)} runtime calls checked, {len(denied)} denied", file=sys.stderr)
     return EXIT_VIOLATIONS if denied else EXIT_CLEAN
 
 

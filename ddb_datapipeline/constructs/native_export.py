@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import CfnResource, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -172,6 +172,7 @@ class NativeExport(Construct):
                 conditions={"StringEquals": {"kms:ViaService": f"sns.{region}.amazonaws.com"}},
             ))
         acknowledge_wildcards(self.state_machine, _wildcard_reason)
+        self._depend_on_policy_only()
         self.schedule = None
         if schedule is not None:
             start_date = None
@@ -184,6 +185,14 @@ class NativeExport(Construct):
                 description=f"Starts the export of {source.table_name} every {schedule.period}",
                 start=start_date,
             )
+
+    def _depend_on_policy_only(self) -> None:
+        """CDK makes the machine depend on its role and the role's policy; the role is already a reference
+        of RoleArn (cfn-lint W3005), so only the policy stays (the machine must not start before it)."""
+        machine = self.state_machine.node.default_child
+        policy = self.state_machine.role.node.try_find_child("DefaultPolicy")
+        if isinstance(machine, CfnResource) and policy is not None and isinstance(policy.node.default_child, CfnResource):
+            machine.add_override("DependsOn", [Stack.of(self).get_logical_id(policy.node.default_child)])
 
     def _alarm(self, id: str, topic: sns.ITopic, subject: str, template: str, *paths: str,
                result_path: str | None = None) -> tasks.SnsPublish:

@@ -61,3 +61,20 @@ def test_every_runtime_call_is_allowed_on_both_engines(native):
     actions = {o.expected.request.action for o in outcomes(world)}
     assert {"dynamodb:ExportTableToPointInTime", "states:StartExecution", "elasticmapreduce:RunJobFlow"} <= actions
     assert [o.line() for o in denied(world)] == []
+
+
+def test_cfn_lint_reports_nothing(native):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    templates = sorted(str(p) for p in native.outdir.glob("*.template.json"))
+    result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), *templates], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_permission_check_counts_the_state_machines(native, capsys):
+    from ddb_datapipeline.__main__ import main
+
+    assert main(["permissions", "--cdk-out", str(native.outdir)]) == 0
+    assert capsys.readouterr().err.startswith("2 pipelines, 3 state machines, ")
