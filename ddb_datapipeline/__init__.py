@@ -20,6 +20,7 @@ _EXPORTS = {
     "DataTable": "constructs.data_table",
     "DataPipeline": "constructs.data_pipeline",
     "NativeExport": "constructs.native_export",
+    "NativeRestore": "constructs.native_restore",
     "ClusterSpec": "definition.emr",
     "ScheduleSpec": "definition.common",
 }

@@ -106,7 +106,7 @@ class NativeExport(Construct):
 
         if isinstance(table, dynamodb.Table) and not _has_pitr(table):
             raise PipelineConfigurationError(f"{table.node.path}: a native export reads point-in-time recovery; enable it on the table")
-        failed = self._alarm("Failed", alert_topic, f"FAILED: {name}", "The export of {} failed: {}",
+        failed = alarm(self, "Failed", alert_topic, f"FAILED: {name}", "The export of {} failed: {}",
                              "$.table", "$.error.Cause").next(sfn.Fail(self, "ExportFailed", error="ExportFailed"))
         export = tasks.CallAwsService(
             self, "Export", service="dynamodb", action="exportTableToPointInTime",
@@ -136,7 +136,7 @@ class NativeExport(Construct):
         wait = sfn.Wait(self, "WaitForExport", time=sfn.WaitTime.duration(POLL_EVERY))
         polls_late = -(-late_minutes // 5) if late_minutes else None
         polls_max = GIVE_UP_AFTER_MINUTES // 5
-        gave_up = self._alarm("GaveUp", alert_topic, f"STUCK: {name}", "The export of {} has not finished after {} polls",
+        gave_up = alarm(self, "GaveUp", alert_topic, f"STUCK: {name}", "The export of {} has not finished after {} polls",
                               "$.table", "$.polls.value").next(sfn.Fail(self, "ExportStuck", error="ExportStuck"))
         failed_status = sfn.Pass(self, "ExportReportedFailure", parameters={"Cause.$": "$.progress.status"}, result_path="$.error").next(failed)
         decide = (
@@ -146,7 +146,7 @@ class NativeExport(Construct):
             .when(sfn.Condition.number_greater_than_equals("$.polls.value", polls_max), gave_up)
         )
         if polls_late is not None:
-            late = self._alarm("Late", alert_topic, f"LATE: {name}", "The export of {} has not finished after {} polls",
+            late = alarm(self, "Late", alert_topic, f"LATE: {name}", "The export of {} has not finished after {} polls",
                                "$.table", "$.polls.value", result_path=sfn.JsonPath.DISCARD).next(wait)
             decide = decide.when(sfn.Condition.number_equals("$.polls.value", polls_late), late)
         decide.otherwise(wait)
@@ -172,7 +172,7 @@ class NativeExport(Construct):
                 conditions={"StringEquals": {"kms:ViaService": f"sns.{region}.amazonaws.com"}},
             ))
         acknowledge_wildcards(self.state_machine, _wildcard_reason)
-        self._depend_on_policy_only()
+        depend_on_policy_only(self.state_machine)
         self.schedule = None
         if schedule is not None:
             start_date = None
@@ -185,22 +185,6 @@ class NativeExport(Construct):
                 description=f"Starts the export of {source.table_name} every {schedule.period}",
                 start=start_date,
             )
-
-    def _depend_on_policy_only(self) -> None:
-        """CDK makes the machine depend on its role and the role's policy; the role is already a reference
-        of RoleArn (cfn-lint W3005), so only the policy stays (the machine must not start before it)."""
-        machine = self.state_machine.node.default_child
-        policy = self.state_machine.role.node.try_find_child("DefaultPolicy")
-        if isinstance(machine, CfnResource) and policy is not None and isinstance(policy.node.default_child, CfnResource):
-            machine.add_override("DependsOn", [Stack.of(self).get_logical_id(policy.node.default_child)])
-
-    def _alarm(self, id: str, topic: sns.ITopic, subject: str, template: str, *paths: str,
-               result_path: str | None = None) -> tasks.SnsPublish:
-        return tasks.SnsPublish(
-            self, id, topic=topic, subject=subject[:100],
-            message=sfn.TaskInput.from_json_path_at(f"States.Format('{template}', {', '.join(paths)})"),
-            result_path=result_path if result_path is not None else "$.alarm",
-        )
 
     def _grant_table_key(self, source: TableRef, region: str) -> None:
         """A table on a customer managed key: DynamoDB reads it for the export on behalf of the caller, so
@@ -224,3 +208,22 @@ class NativeExport(Construct):
                 actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn],
                 conditions={"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
             ))
+
+
+def depend_on_policy_only(machine: sfn.StateMachine) -> None:
+    """CDK makes a machine depend on its role and the role's policy; the role is already a reference of
+    RoleArn (cfn-lint W3005), so only the policy stays (the machine must not start before it)."""
+    resource = machine.node.default_child
+    policy = machine.role.node.try_find_child("DefaultPolicy")
+    if isinstance(resource, CfnResource) and policy is not None and isinstance(policy.node.default_child, CfnResource):
+        resource.add_override("DependsOn", [Stack.of(machine).get_logical_id(policy.node.default_child)])
+
+
+def alarm(scope: Construct, id: str, topic: sns.ITopic, subject: str, template: str, *paths: str,
+          result_path: str | None = None) -> tasks.SnsPublish:
+    """A Task that publishes ``template`` (States.Format with ``paths``) to the alert topic."""
+    return tasks.SnsPublish(
+        scope, id, topic=topic, subject=subject[:100],
+        message=sfn.TaskInput.from_json_path_at(f"States.Format('{template}', {', '.join(paths)})"),
+        result_path=result_path if result_path is not None else "$.alarm",
+    )

@@ -41,6 +41,16 @@ TRACING = ("xray:GetSamplingRules", "xray:GetSamplingTargets", "xray:PutTelemetr
 EXPORT_TASK = "aws-sdk:dynamodb:exportTableToPointInTime"
 DESCRIBE_EXPORT_TASK = "aws-sdk:dynamodb:describeExport"
 PUBLISH_TASK = "sns:publish"
+IMPORT_TASK = "aws-sdk:dynamodb:importTable"
+DESCRIBE_IMPORT_TASK = "aws-sdk:dynamodb:describeImport"
+DDB_IMPORT = ("DynamoDB Developer Guide, 'Requesting a table import in DynamoDB' (dynamodb:ImportTable, DescribeImport on the new "
+              "table; s3:GetObject, s3:ListBucket on the source; logs:CreateLogGroup, CreateLogStream, DescribeLogGroups, "
+              "DescribeLogStreams, PutLogEvents, PutRetentionPolicy on /aws-dynamodb/*)")
+DDB_IMPORT_KMS = ("DynamoDB Developer Guide, import from S3: kms:Decrypt for SSE-KMS source objects, and for a new table on a "
+                  "customer managed key the key actions DynamoDB uses on the caller's behalf (Encrypt, Decrypt, ReEncrypt*, "
+                  "GenerateDataKey*, DescribeKey, CreateGrant)")
+IMPORT_LOGS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
+               "logs:PutLogEvents", "logs:PutRetentionPolicy")
 S3_CONTEXT = {"s3:ResourceAccount": "{account}"}
 
 CALLS: tuple[RuntimeCall, ...] = (
@@ -65,6 +75,21 @@ CALLS: tuple[RuntimeCall, ...] = (
     RuntimeCall(PUBLISH_TASK, "SNS encrypts the alarm with the topic's key", MACHINE,
                 ("kms:GenerateDataKey", "kms:Decrypt"), "{topic_key_arn}", SNS_KMS, "doc",
                 {"kms:ViaService": "sns.{region}.amazonaws.com"}, "topic_kms"),
+    RuntimeCall(IMPORT_TASK, "the machine starts the import into a new table", MACHINE,
+                ("dynamodb:ImportTable",), "{import_table_arn}", DDB_IMPORT + "; " + SFN_SDK, "doc"),
+    RuntimeCall(IMPORT_TASK, "DynamoDB reads the export's files as the caller", MACHINE,
+                ("s3:GetObject",), "{object_arn}", DDB_IMPORT, "doc", S3_CONTEXT),
+    RuntimeCall(IMPORT_TASK, "DynamoDB lists the export's folder as the caller", MACHINE,
+                ("s3:ListBucket",), "{bucket_arn}", DDB_IMPORT, "doc", {**S3_CONTEXT, "s3:prefix": "{folder}"}),
+    RuntimeCall(IMPORT_TASK, "the files were encrypted with the bucket's key", MACHINE,
+                ("kms:Decrypt",), "{key_arn}", DDB_IMPORT_KMS, "doc", {"kms:ViaService": "s3.{region}.amazonaws.com"}, "export_kms"),
+    RuntimeCall(IMPORT_TASK, "the import writes its log stream", MACHINE, IMPORT_LOGS, "{import_log_arn}", DDB_IMPORT, "doc"),
+    RuntimeCall(IMPORT_TASK, "DynamoDB creates the new table on its customer managed key", MACHINE,
+                ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom",
+                 "kms:ReEncryptTo"), "{table_key_arn}", DDB_IMPORT_KMS, "doc", {"kms:ViaService": "dynamodb.{region}.amazonaws.com"},
+                "table_cmk"),
+    RuntimeCall(DESCRIBE_IMPORT_TASK, "the machine follows the import", MACHINE,
+                ("dynamodb:DescribeImport",), "{import_arn}", DDB_IMPORT + "; " + SFN_SDK, "doc"),
     RuntimeCall("schedule", "EventBridge Scheduler assumes the schedule's role", "service:scheduler.amazonaws.com",
                 ("sts:AssumeRole",), "{scheduler_role}", SCHEDULER_ROLE, "doc",
                 {"aws:SourceAccount": "{account}", "aws:SourceArn": "{schedule_group_arn}"}),

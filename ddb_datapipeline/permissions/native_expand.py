@@ -9,7 +9,7 @@ from typing import Any
 from .assembly_view import StateMachine, World
 from .evaluator import Request
 from .expand import Expected, ModelGap, _fill
-from .native_calls import CALLS, DESCRIBE_EXPORT_TASK, EXPORT_TASK, MACHINE, PUBLISH_TASK, SCHEDULER
+from .native_calls import CALLS, DESCRIBE_EXPORT_TASK, DESCRIBE_IMPORT_TASK, EXPORT_TASK, IMPORT_TASK, MACHINE, PUBLISH_TASK, SCHEDULER
 
 SAMPLE_EXPORT = "01700000000000-a1b2c3d4"
 SAMPLE_FILE = "AWSDynamoDB/01700000000000-a1b2c3d4/data/example.json.gz"
@@ -49,7 +49,44 @@ def _task_facts(world: World, machine: StateMachine, state: Mapping[str, Any]) -
         topic_arn = parameters["TopicArn"]
         topic = world.topics.get(topic_arn)
         return service, {"topic_arn": topic_arn, **({"topic_key_arn": topic.key_arn} if topic and topic.key_arn else {})}
+    if service == IMPORT_TASK:
+        return service, _import_facts(world, machine, parameters)
+    if service == DESCRIBE_IMPORT_TASK:
+        target = _sample(machine, "$.table")
+        return service, {"import_arn": f"arn:aws:dynamodb:{machine.region}:{machine.account}:table/{target}/import/{SAMPLE_EXPORT}"}
     raise ModelGap(f"{machine.label}: a Task calling {resource} is not in the native runtime model")
+
+
+def _sample(machine: StateMachine, variable: str) -> str:
+    """A value the machine's input check accepts for ``variable`` (its StringMatches pattern, the wildcard
+    filled in): a run-time name, as a restore's new table or export folder is."""
+    for state in (machine.definition.get("States") or {}).values():
+        for choice in state.get("Choices", []) or []:
+            for condition in [choice, *(choice.get("And") or [])]:
+                if condition.get("Variable") == variable and "StringMatches" in condition:
+                    return str(condition["StringMatches"]).replace("*", "example")
+    raise ModelGap(f"{machine.label}: {variable} is named at run time and the machine does not check it: no request can be modelled")
+
+
+def _import_facts(world: World, machine: StateMachine, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    source = parameters["S3BucketSource"]
+    bucket_name = source["S3Bucket"]
+    folder = _sample(machine, "$.export")
+    table = _sample(machine, "$.table")
+    facts: dict[str, Any] = {
+        "import_table_arn": f"arn:aws:dynamodb:{machine.region}:{machine.account}:table/{table}",
+        "object_arn": f"arn:aws:s3:::{bucket_name}/{folder.rstrip('/')}/example.json.gz",
+        "bucket_arn": f"arn:aws:s3:::{bucket_name}",
+        "folder": folder,
+        "import_log_arn": f"arn:aws:logs:{machine.region}:{machine.account}:log-group:/aws-dynamodb/imports:log-stream:example",
+    }
+    bucket = world.buckets.get(bucket_name)
+    if bucket is not None and bucket.key_arn:
+        facts["key_arn"] = bucket.key_arn
+    sse = (parameters.get("TableCreationParameters") or {}).get("SSESpecification") or {}
+    if sse.get("KMSMasterKeyId"):
+        facts["table_key_arn"] = sse["KMSMasterKeyId"]
+    return facts
 
 
 def _requests(machine: StateMachine, trigger: str, facts: Mapping[str, Any], principals: Mapping[str, str]) -> Iterator[Expected]:

@@ -146,3 +146,56 @@ def test_every_granted_action_is_used_by_a_runtime_call(native):
             for statement in policy.document["Statement"]:
                 for action in statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]:
                     assert (role_arn, action) in used, f"{action} granted to {role_arn} but no runtime call uses it"
+
+
+# --- NativeRestore ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def restore(tmp_path_factory) -> Built:
+    from ddb_datapipeline import NativeRestore
+
+    def build(stack: cdk.Stack) -> None:
+        orders = DataTable(stack, "Orders", table_name="orders", partition_key=KEY, retain=False).table
+        bucket = ExportBucket(stack, "Bucket", retain=False, export_retention_days=30, transition_after_days=None,
+                              transition_storage_class="GLACIER_IR", log_retention_days=30).bucket
+        NativeRestore(stack, "Restore", source=orders, bucket=bucket, table_key=orders.encryption_key, environment="dev")
+
+    return synthesize(tmp_path_factory.mktemp("restore"), build)
+
+
+def test_a_restore_is_cdk_nag_clean_and_creates_only_tables_of_its_prefix(restore):
+    assert restore.nag_violations() == []
+    states = asl(restore)["States"]
+    checks = states["OwnExportAndNewTable?"]["Choices"][0]["And"]
+    assert {c["Variable"]: c["StringMatches"] for c in checks} == {"$.export": "exports/orders/AWSDynamoDB/*", "$.table": "orders-restore*"}
+    imports = next(s for s in statements(restore) if s["Action"] == "dynamodb:ImportTable")
+    assert imports["Resource"]["Fn::Join"][1][-1] == ":dynamodb:eu-west-1:111111111111:table/orders-restore*"
+    params = states["Import"]["Parameters"]["TableCreationParameters"]
+    assert params["AttributeDefinitions"] == [{"AttributeName": "pk", "AttributeType": "S"}] and params["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_every_runtime_call_of_a_restore_is_allowed_and_every_grant_used(restore):
+    from ddb_datapipeline.assembly import load_assembly
+    from ddb_datapipeline.permissions.assembly_view import load_world
+    from ddb_datapipeline.permissions.audit import outcomes
+
+    world = load_world(load_assembly(restore.outdir))
+    (machine,) = world.state_machines
+    found = outcomes(world)
+    assert [o.line() for o in found if not o.decision.allowed] == []
+    used = {(o.expected.request.principal, o.expected.request.action) for o in found}
+    assert {"dynamodb:ImportTable", "dynamodb:DescribeImport", "s3:GetObject", "s3:ListBucket", "logs:PutLogEvents",
+            "kms:CreateGrant"} <= {action for _, action in used}
+    for policy in world.roles[machine.role_arn].policies:
+        for statement in policy.document["Statement"]:
+            for action in statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]:
+                assert (machine.role_arn, action) in used, f"{action} granted but no runtime call uses it"
+
+
+def test_a_referenced_source_needs_its_key_schema():
+    from ddb_datapipeline import NativeRestore
+
+    stack = cdk.Stack(cdk.App(), "S")
+    table = dynamodb.Table.from_table_name(stack, "T", "orders")
+    with pytest.raises(PipelineConfigurationError, match="a restore creates a table with the source's key schema; give partition_key"):
+        NativeRestore(stack, "R", source=table, bucket=s3.Bucket(stack, "B"))
+    NativeRestore(stack, "R2", source=table, bucket=s3.Bucket(stack, "B2"), partition_key=KEY)

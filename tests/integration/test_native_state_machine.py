@@ -18,7 +18,7 @@ import pytest
 from moto import mock_aws
 from moto.core.config import default_user_config
 
-from ddb_datapipeline import DataTable, ExportBucket, NativeExport
+from ddb_datapipeline import DataTable, ExportBucket, NativeExport, NativeRestore
 from ddb_datapipeline.definition.common import ScheduleSpec
 from ddb_datapipeline.template_resolver import Resolver
 from tests.constructs.test_pipelines import KEY
@@ -28,7 +28,7 @@ TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"
 
 
 @pytest.fixture(scope="module")
-def definition(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def definitions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     outdir: Path = tmp_path_factory.mktemp("native-machine")
     app = cdk.App(outdir=str(outdir))
     stack = cdk.Stack(app, "Team", env=cdk.Environment(account=ACCOUNT, region=REGION))
@@ -36,18 +36,29 @@ def definition(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     bucket = ExportBucket(stack, "Bucket", retain=False, export_retention_days=30, transition_after_days=None,
                           transition_storage_class="GLACIER_IR", log_retention_days=30).bucket
     NativeExport(stack, "Export", table=table, bucket=bucket, schedule=ScheduleSpec("1 day"))
+    NativeRestore(stack, "Restore", source=table, bucket=bucket)
     app.synth()
     resources = json.loads((outdir / "Team.template.json").read_text())["Resources"]
     types = {logical: r["Type"] for logical, r in resources.items()}
     physical = {logical: {"AWS::DynamoDB::Table": "orders", "AWS::S3::Bucket": "exports", "AWS::KMS::Key": "key-id",
                           "AWS::SNS::Topic": TOPIC}.get(kind, logical) for logical, kind in types.items()}
-    (machine,) = [r for r in resources.values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
-    resolved = json.loads(Resolver("Team", REGION, ACCOUNT, physical, types)(machine["Properties"]["DefinitionString"]))
-    resolved["States"]["WaitForExport"]["Seconds"] = 1
-    return dict(resolved)
+    found = {}
+    for machine in (r for r in resources.values() if r["Type"] == "AWS::StepFunctions::StateMachine"):
+        resolved = json.loads(Resolver("Team", REGION, ACCOUNT, physical, types)(machine["Properties"]["DefinitionString"]))
+        for state in resolved["States"].values():
+            if state["Type"] == "Wait":
+                state["Seconds"] = 1
+        found["restore" if "Import" in resolved["States"] else "export"] = resolved
+    return found
 
 
-def run(definition: dict[str, Any], *, point_in_time_recovery: bool, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+@pytest.fixture
+def definition(definitions):
+    return definitions["export"]
+
+
+def run(definition: dict[str, Any], *, point_in_time_recovery: bool, monkeypatch: pytest.MonkeyPatch,
+        restore: dict[str, Any] | None = None, restore_inputs: tuple[Any, ...] = ()) -> dict[str, Any]:
     monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": True})
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
@@ -64,19 +75,30 @@ def run(definition: dict[str, Any], *, point_in_time_recovery: bool, monkeypatch
         queue = sqs.create_queue(QueueName="alarms")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=TOPIC, Protocol="sqs", Endpoint=queue_arn)
-        stepfunctions = boto3.client("stepfunctions", region_name=REGION)
-        machine = stepfunctions.create_state_machine(name="export", definition=json.dumps(definition),
-                                                     roleArn=f"arn:aws:iam::{ACCOUNT}:role/export")["stateMachineArn"]
-        execution = stepfunctions.start_execution(stateMachineArn=machine)["executionArn"]
-        from moto.stepfunctions.parser.utils import TMP_THREADS
-
-        for thread in list(TMP_THREADS):
-            thread.join(timeout=120)
-        described = stepfunctions.describe_execution(executionArn=execution)
+        described = execute("export", definition, {})
         files = {o["Key"]: s3.get_object(Bucket="exports", Key=o["Key"])["Body"].read()
                  for o in s3.list_objects_v2(Bucket="exports").get("Contents", [])}
         alarms = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])]
-        return {"execution": described, "files": files, "alarms": alarms}
+        result = {"execution": described, "files": files, "alarms": alarms}
+        if restore is not None:
+            result["restores"] = [execute(f"restore-{i}", restore, request(files)) for i, request in enumerate(restore_inputs)]
+            tables = boto3.client("dynamodb", region_name=REGION)
+            result["tables"] = {name: sorted(item["pk"]["S"] for item in tables.scan(TableName=name)["Items"])
+                                for name in tables.list_tables()["TableNames"]}
+        return result
+
+
+def execute(name: str, definition: dict[str, Any], execution_input: dict[str, Any]) -> dict[str, Any]:
+    """Runs one execution to its end: moto runs it on a thread of its own, which the test joins."""
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    stepfunctions = boto3.client("stepfunctions", region_name=REGION)
+    machine = stepfunctions.create_state_machine(name=name, definition=json.dumps(definition),
+                                                 roleArn=f"arn:aws:iam::{ACCOUNT}:role/{name}")["stateMachineArn"]
+    execution = stepfunctions.start_execution(stateMachineArn=machine, input=json.dumps(execution_input))["executionArn"]
+    for thread in list(TMP_THREADS):
+        thread.join(timeout=120)
+    return dict(stepfunctions.describe_execution(executionArn=execution))
 
 
 def test_an_export_run_writes_the_tables_items_under_its_prefix(definition, monkeypatch):
@@ -96,3 +118,23 @@ def test_a_table_without_point_in_time_recovery_fails_the_run_and_raises_the_ala
     (alarm,) = result["alarms"]
     assert alarm["Subject"] == "FAILED: ddb-default-orders-native-export"
     assert alarm["Message"].startswith("The export of orders failed: ")
+
+
+def data_folder(files: dict[str, bytes]) -> str:
+    (key,) = files
+    return key.rsplit("/", 1)[0] + "/"
+
+
+def test_a_restore_creates_a_new_table_with_every_exported_item(definitions, monkeypatch):
+    """Export, then restore that export into a new table: the new table holds exactly the source's items.
+    An export of another table or a target outside the restore prefix is refused before anything runs."""
+    result = run(definitions["export"], point_in_time_recovery=True, monkeypatch=monkeypatch, restore=definitions["restore"],
+                 restore_inputs=(lambda files: {"export": data_folder(files), "table": "orders-restore-1"},
+                                 lambda files: {"export": data_folder(files), "table": "orders"},
+                                 lambda files: {"export": "exports/invoices/AWSDynamoDB/x/data/", "table": "orders-restore-2"}))
+    restored, into_source, other_export = result["restores"]
+    assert restored["status"] == "SUCCEEDED", restored
+    assert result["tables"]["orders-restore-1"] == result["tables"]["orders"] == [f"order-{index}" for index in range(7)]
+    for refused in (into_source, other_export):
+        assert refused["status"] == "FAILED" and refused["error"] == "InvalidInput"
+    assert "orders-restore-2" not in result["tables"]
