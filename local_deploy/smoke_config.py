@@ -109,6 +109,20 @@ def _check_native_against_configuration(check: Check, environments: list[Any]) -
                 check.differ(where, f"exports {export.get('TableArn')}, configuration says table {table.name}")
             if export.get("S3Prefix") != f"exports/{table.name}":
                 check.differ(where, f"writes under {export.get('S3Prefix')}, expected exports/{table.name}")
+            if table.owned is not None:  # and its restore, into new tables of the configured prefix
+                restore = f"ddb-{env.name}-{table.name}-native-restore"
+                found = [m for m in client.list_state_machines()["stateMachines"] if m["name"] == restore]
+                check.count()
+                if len(found) != 1:
+                    check.differ(f"config {env.name}/{table.name} native restore", f"expected one state machine named {restore}, found {len(found)}")
+                    continue
+                checked = json.loads(client.describe_state_machine(stateMachineArn=found[0]["stateMachineArn"])["definition"])
+                condition = checked["States"]["OwnExportAndNewTable?"]["Choices"][0]["And"]
+                prefixes = {c["Variable"]: c["StringMatches"] for c in condition}
+                check.count()
+                if prefixes.get("$.table") != f"{table.restore.target_prefix}*":
+                    check.differ(f"config {env.name}/{table.name} native restore",
+                                 f"creates tables {prefixes.get('$.table')}, configuration says {table.restore.target_prefix}*")
 
 
 @dataclass(frozen=True)

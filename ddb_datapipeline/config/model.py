@@ -43,6 +43,7 @@ class RestoreConfig:
     write_ratio: float
     allow_into_source: bool
     create_target: bool
+    target_prefix: str | None = None  # native engine: new tables are named <target_prefix>..., default <table>-restore
 
 
 @dataclass(frozen=True)

@@ -184,7 +184,8 @@ def _table(section: Section, *, account: str | None, region: str, release: str, 
         owned=owned,
         export=_export(section.section("export")),
         # A native table has no restore pipeline yet, so it creates no restore target either.
-        restore=_restore(section.section("restore"), source=name, owned=owned is not None and engine != NATIVE),
+        restore=(_native_restore(section.section("restore"), source=name) if engine == NATIVE
+                 else _restore(section.section("restore"), source=name, owned=owned is not None)),
         copies=tuple(
             _copy(
                 Section(raw, f"{section.where('copies')}[{index}]"),
@@ -211,8 +212,23 @@ def _table(section: Section, *, account: str | None, region: str, release: str, 
 # What the native engine cannot do yet, or what means nothing to it, each refused in one line.
 NATIVE_REFUSED = {
     "copies": "no copies on the native engine yet (a copy needs ImportTable, still to come); engine: datapipeline for this table",
-    "restore": "no restore section on the native engine yet: restore a native export with aws dynamodb import-table (README)",
 }
+
+
+NATIVE_RESTORE_RULE = ("only target_prefix on the native engine: a native restore always creates a new table, "
+                       "named <target_prefix><suffix> when it is started")
+
+
+def _native_restore(section: Section, *, source: str) -> RestoreConfig:
+    """A native restore is started by hand into a new table: only the prefix of its name is configured."""
+    for key in ("target_table", "write_ratio", "allow_into_source", "create_target"):
+        if section.has(key):
+            raise section.fail(key, section.raw[key], NATIVE_RESTORE_RULE)
+    prefix = section.string("target_prefix", f"{source}-restore", pattern=TABLE_NAME, allowed=TABLE_NAME_RULE)
+    if prefix == source or source.startswith(prefix):
+        raise section.fail("target_prefix", prefix, f"a prefix that no name of the source table '{source}' starts with")
+    section.finish()
+    return RestoreConfig(target_table=prefix, write_ratio=0.5, allow_into_source=False, create_target=False, target_prefix=prefix)
 
 
 def _check_native(section: Section) -> None:

@@ -19,6 +19,7 @@ from ..config.estimates import estimate_environment
 from ..config.patterns import output_key
 from ..constructs.data_table import DataTable
 from ..constructs.native_export import NativeExport
+from ..constructs.native_restore import NativeRestore
 from ..constructs.pipeline_roles import PipelineRoles
 from ..constructs.table_pipelines import CopyDestination, CopyPipeline, ExportPipeline, RestorePipeline
 from ..estimate_report import ESTIMATE_METADATA, as_record
@@ -130,6 +131,21 @@ class TableSet:
         self.native_exports[table.name] = export
         CfnOutput(self.stack, f"{output_key(table.name)}ExportStateMachineArn", value=export.state_machine.state_machine_arn,
                   description=f"Native export of {table.name} (start an execution to export now)")
+        if table.owned is None:
+            return  # a referenced table's key schema is unknown, and an import must repeat it (README)
+        restore = NativeRestore(
+            self.stack,
+            f"NativeRestore-{table.name}",
+            source=source,
+            bucket=self.shared.bucket,
+            target_prefix=table.restore.target_prefix,
+            table_key=source.encryption_key,
+            alert_topic=self.shared.alert_topic,
+            alert_key=self.shared.alert_key,
+            environment=self.config.name,
+        )
+        CfnOutput(self.stack, f"{output_key(table.name)}RestoreStateMachineArn", value=restore.state_machine.state_machine_arn,
+                  description=f"Native restore of {table.name} (start with an export folder and a new table name)")
 
     def _add_copy(self, table: TableConfig, source: dynamodb.ITable, copy: CopyConfig) -> None:
         if copy.owned and not naming.needs_target_stack(self.config, copy):

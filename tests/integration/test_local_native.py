@@ -36,7 +36,7 @@ def test_a_native_environment_deploys_with_its_state_machine(deployed, moto_serv
     client = boto3.client("stepfunctions", region_name="eu-west-1", endpoint_url=moto_server.endpoint,
                           aws_access_key_id="test", aws_secret_access_key="test")
     names = [m["name"] for m in client.list_state_machines()["stateMachines"]]
-    assert "ddb-nat-orders-native-export" in names
+    assert {"ddb-nat-orders-native-export", "ddb-nat-orders-native-restore"} <= set(names)
     assert not [row for row in result.report.pipelines]  # no Data Pipeline at all
 
 
@@ -49,3 +49,14 @@ def test_the_smoke_check_names_a_state_machine_for_another_table(deployed, moto_
     environments = select_environments(load_environments(context), None)
     report = smoke_check(moto_server.endpoint, Path(options.assembly_dir), environments)
     assert any("expected one state machine named ddb-nat-invoices-native-export in eu-west-1, found 0" in str(d) for d in report.differences)
+
+
+def test_the_smoke_check_names_a_restore_prefix_other_than_configured(deployed, moto_server):
+    from ddb_datapipeline.config import load_environments, select_environments
+
+    options, _ = deployed
+    context = native_context()
+    context["environments"]["nat"]["tables"][0]["restore"] = {"target_prefix": "orders-recovered-"}
+    environments = select_environments(load_environments(context), None)
+    report = smoke_check(moto_server.endpoint, Path(options.assembly_dir), environments)
+    assert any("creates tables orders-restore*, configuration says orders-recovered-*" in str(d) for d in report.differences)

@@ -37,7 +37,8 @@ def test_a_native_table_creates_no_restore_target_and_makes_no_pipelines():
     "table, expected",
     [
         ({"copies": [{"target_table": "orders-copy", "owned": True}]}, "environments.dev.tables[orders].copies: a list is not allowed; expected no copies on the native engine yet"),
-        ({"restore": {"write_ratio": 0.5}}, "environments.dev.tables[orders].restore: an object is not allowed; expected no restore section on the native engine yet"),
+        ({"restore": {"write_ratio": 0.5}}, "environments.dev.tables[orders].restore.write_ratio: 0.5 is not allowed; expected only target_prefix on the native engine"),
+        ({"restore": {"target_prefix": "ord"}}, "environments.dev.tables[orders].restore.target_prefix: 'ord' is not allowed; expected a prefix that no name of the source table 'orders' starts with"),
         ({"export": {"read_ratio": 0.5}}, "environments.dev.tables[orders].export.read_ratio: 0.5 is not allowed; expected no read_ratio on the native engine"),
         ({"export": {"compress": False}}, "environments.dev.tables[orders].export.compress: false is not allowed; expected true on the native engine"),
         ({"export": {"schedule": "1 month"}}, "environments.dev.tables[orders].export.schedule: '1 month' is not allowed; expected a period in minutes, hours, days or weeks on the native engine"),
@@ -54,3 +55,10 @@ def test_a_native_environment_refuses_emr_settings():
     context["environments"]["dev"]["emr"] = {"core_instance_count": 2}
     assert config_error(load_environments, context).startswith(
         "environments.dev.emr: an object is not allowed; expected no emr section on the native engine")
+
+
+def test_a_native_restore_names_new_tables_by_a_prefix():
+    (table,) = load_environments(env())["dev"].tables
+    assert table.restore.target_prefix == "orders-restore"
+    (table,) = load_environments(env(restore={"target_prefix": "orders-recovered-"}))["dev"].tables
+    assert table.restore.target_prefix == "orders-recovered-"
