@@ -62,3 +62,14 @@ def test_a_native_restore_names_new_tables_by_a_prefix():
     assert table.restore.target_prefix == "orders-restore"
     (table,) = load_environments(env(restore={"target_prefix": "orders-recovered-"}))["dev"].tables
     assert table.restore.target_prefix == "orders-recovered-"
+
+
+def test_the_readmes_migration_configurations_are_accepted():
+    """README "Moving an environment from Data Pipeline to the native engine": side by side, then a legacy
+    environment that keeps old exports restorable."""
+    side_by_side = {"prod": {"account": "111111111111", "region": "us-east-1", "tables": [{"name": "orders", "owned": OWNED}]},
+                    "prod-native": {"account": "111111111111", "region": "us-east-1", "engine": "native", "tables": [{"name": "orders"}]}}
+    plan({"environments": side_by_side})
+    legacy = {"prod": {"account": "111111111111", "region": "us-east-1", "engine": "native", "tables": [{"name": "orders", "owned": OWNED}]},
+              "legacy": {"account": "111111111111", "region": "us-east-1", "tables": [{"name": "orders", "export": {"schedule": "ondemand"}}]}}
+    plan({"environments": legacy})
