@@ -64,12 +64,15 @@ class ReviewSummary:
     nag_findings: int
     lint_findings: int
     denied_calls: int = 0  # runtime calls the synthesized policies would deny
+    state_machines: int = 0  # the native engine's
 
     def line(self) -> str:
+        machines = [_count(self.state_machines, "state machine")] if self.state_machines else []
         return ", ".join([
             _count(self.stacks, "stack"),
             f"{_count(self.pipelines, 'pipeline')} ({_count(self.violations, 'definition violation')}, "
             f"{_count(self.denied_calls, 'denied runtime call')})",
+            *machines,
             _count(self.nag_findings, "cdk-nag finding"),
             _count(self.lint_findings, "cfn-lint finding"),
         ])
@@ -175,6 +178,7 @@ def render(assembly: CloudAssembly, base: CloudAssembly | None = None,
         nag_findings=sum(len(r.nag.findings) for r in reviews),
         lint_findings=sum(len(r.lint.findings) for r in reviews),
         denied_calls=denied,
+        state_machines=sum(len(r.stack.resources_of_type("AWS::StepFunctions::StateMachine")) for r in reviews),
     )
     return files, summary
 

@@ -112,3 +112,12 @@ def test_another_stacks_output_reads_as_that_stack_and_output():
     reference = {"Fn::GetStackOutput": {"StackName": "DdbDataPipeline-big", "Region": "us-east-1", "OutputName": "PublishOutputRefExportBucket"}}
     assert text(reference) == "${DdbDataPipeline-big.PublishOutputRefExportBucket}"
     assert text({"Fn::Join": ["", ["s3://", reference, "/exports/orders"]]}) == "s3://${DdbDataPipeline-big.PublishOutputRefExportBucket}/exports/orders"
+
+
+def test_the_summary_counts_state_machines_only_where_there_are_some():
+    from ddb_datapipeline.review.report import ReviewSummary
+
+    plain = ReviewSummary(files=(), stacks=2, pipelines=4, violations=0, nag_findings=0, lint_findings=0)
+    assert plain.line() == "2 stacks, 4 pipelines (0 definition violations, 0 denied runtime calls), 0 cdk-nag findings, 0 cfn-lint findings"
+    native = ReviewSummary(files=(), stacks=1, pipelines=0, violations=0, nag_findings=0, lint_findings=0, state_machines=1)
+    assert "0 denied runtime calls), 1 state machine, 0 cdk-nag" in native.line()
