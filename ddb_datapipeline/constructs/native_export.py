@@ -153,16 +153,8 @@ class NativeExport(Construct):
         start = sfn.Pass(self, "Start", parameters={"table": source.table_name, "polls": {"value": 0}})
         definition = start.next(export).next(wait).next(describe).next(count).next(decide)
 
-        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
-        self.state_machine = sfn.StateMachine(
-            self, "StateMachine",
-            definition_body=sfn.DefinitionBody.from_chainable(definition),
-            state_machine_name=name,
-            comment=f"Exports DynamoDB table {source.table_name} from point-in-time recovery to S3",
-            tracing_enabled=True,
-            logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
-            timeout=Duration.minutes(GIVE_UP_AFTER_MINUTES + 60),
-        )
+        self.log_group, self.state_machine = state_machine(
+            self, definition, name, f"Exports DynamoDB table {source.table_name} from point-in-time recovery to S3", log_retention)
         region = Stack.of(self).region
         self._grant_writes(bucket, key, region)
         self._grant_table_key(source, region)
@@ -227,3 +219,20 @@ def alarm(scope: Construct, id: str, topic: sns.ITopic, subject: str, template: 
         message=sfn.TaskInput.from_json_path_at(f"States.Format('{template}', {', '.join(paths)})"),
         result_path=result_path if result_path is not None else "$.alarm",
     )
+
+
+def state_machine(scope: Construct, definition: sfn.IChainable, name: str, comment: str,
+                  log_retention: logs.RetentionDays) -> tuple[logs.LogGroup, sfn.StateMachine]:
+    """A native-engine state machine: logged (level ALL, no execution data) and traced, and stopped an
+    hour after its wait loop would give up."""
+    log_group = logs.LogGroup(scope, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
+    machine = sfn.StateMachine(
+        scope, "StateMachine",
+        definition_body=sfn.DefinitionBody.from_chainable(definition),
+        state_machine_name=name,
+        comment=comment,
+        tracing_enabled=True,
+        logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        timeout=Duration.minutes(GIVE_UP_AFTER_MINUTES + 60),
+    )
+    return log_group, machine

@@ -9,7 +9,7 @@ Start it with ``{"export": "exports/orders/AWSDynamoDB/<export id>/data/", "tabl
 """
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -23,7 +23,7 @@ from constructs import Construct
 from .acknowledge import acknowledge_wildcards
 from .alert_topic import AlertTopic
 from .export_bucket import exports_prefix
-from .native_export import GIVE_UP_AFTER_MINUTES, POLL_EVERY, alarm, depend_on_policy_only
+from .native_export import GIVE_UP_AFTER_MINUTES, POLL_EVERY, alarm, depend_on_policy_only, state_machine
 from .table_pipelines import PipelineConfigurationError, physical_table_name
 
 # The DynamoDB guide's import policy: the import writes its own log stream under /aws-dynamodb/.
@@ -150,13 +150,8 @@ class NativeRestore(Construct):
                   importing.next(wait).next(describe).next(count).next(decide))
             .otherwise(refused)
         )
-        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
-        self.state_machine = sfn.StateMachine(
-            self, "StateMachine", definition_body=sfn.DefinitionBody.from_chainable(start.next(check)), state_machine_name=machine_name,
-            comment=f"Restores a native export of DynamoDB table {name} into a new table", tracing_enabled=True,
-            logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
-            timeout=Duration.minutes(GIVE_UP_AFTER_MINUTES + 60),
-        )
+        self.log_group, self.state_machine = state_machine(
+            self, start.next(check), machine_name, f"Restores a native export of DynamoDB table {name} into a new table", log_retention)
         role = self.state_machine
         role.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{self.prefix}/*")]))
         role.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
