@@ -17,7 +17,7 @@ from ..permissions.assembly_view import load_world
 from ..permissions.audit import outcomes
 from ..permissions.expand import ModelGap
 from . import diff as diff_section
-from . import iam, lint, nag, pipelines, resources
+from . import iam, lint, nag, pipelines, resources, state_machines
 from . import markdown as md
 
 README = "README.md"
@@ -150,6 +150,7 @@ def _stack_section(review: StackReview) -> str:
         parts += ["No pipelines.", ""]
     for pipeline in review.pipelines:
         parts.append(pipelines.section(pipeline, 4))
+    parts.append(state_machines.section(stack, 3))
     parts.append(iam.section(stack, 3))
     parts.append(nag.section(review.nag, 3))
     parts.append(lint.section(review.lint, stack.template_file, 3))

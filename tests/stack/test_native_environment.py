@@ -80,3 +80,18 @@ def test_the_permission_check_counts_the_state_machines(native, capsys):
 
     assert main(["permissions", "--cdk-out", str(native.outdir)]) == 0
     assert capsys.readouterr().err.startswith("2 pipelines, 5 state machines, ")
+
+
+def test_the_review_draws_each_state_machine_and_names_its_schedule(native):
+    from ddb_datapipeline.assembly import load_assembly
+    from ddb_datapipeline.review import state_machines
+    from tests.review.mermaid_subset import parse
+
+    stack = load_assembly(native.outdir).stack("DdbDataPipeline-nat")
+    text = state_machines.section(stack, 3)
+    assert "#### ddb-nat-orders-native-export" in text and "started by EventBridge Scheduler, `rate(6 hours)`" in text
+    assert "#### ddb-nat-orders-native-restore" in text and "started by hand" in text
+    diagrams = [block.split("```", 1)[0] for block in text.split("```mermaid\n")[1:]]
+    assert len(diagrams) == 3
+    chart = parse(diagrams[0])
+    assert ("n_Export", "error", "n_Failed") in chart.edges and ("n_Finished_", "rule 1", "n_Exported") in chart.edges
