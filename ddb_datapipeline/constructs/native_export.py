@@ -40,8 +40,8 @@ RATE_UNITS = {"minute": "minutes", "minutes": "minutes", "hour": "hours", "hours
 EXPORT_WRITES = ("s3:AbortMultipartUpload", "s3:PutObject", "s3:PutObjectAcl")
 
 
-def _wildcard_reason(finding: str) -> str | None:
-    """Why each wildcard of the state machine's role cannot be narrower (cdk-nag IAM5)."""
+def wildcard_reason(finding: str) -> str | None:
+    """Why each wildcard of a native state machine's role cannot be narrower (cdk-nag IAM5)."""
     if finding == "Resource::*":
         return ("CloudWatch Logs log delivery and X-Ray tracing of the state machine: these actions have no "
                 "resource type (Service Authorization Reference), so they are granted on '*'.")
@@ -163,7 +163,7 @@ class NativeExport(Construct):
                 actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[alert_key.key_arn],
                 conditions={"StringEquals": {"kms:ViaService": f"sns.{region}.amazonaws.com"}},
             ))
-        acknowledge_wildcards(self.state_machine, _wildcard_reason)
+        acknowledge_wildcards(self.state_machine, wildcard_reason)
         depend_on_policy_only(self.state_machine)
         self.schedule = None
         if schedule is not None:

@@ -23,7 +23,7 @@ from constructs import Construct
 from .acknowledge import acknowledge_wildcards
 from .alert_topic import AlertTopic
 from .export_bucket import exports_prefix
-from .native_export import GIVE_UP_AFTER_MINUTES, POLL_EVERY, alarm, depend_on_policy_only, state_machine
+from .native_export import GIVE_UP_AFTER_MINUTES, POLL_EVERY, alarm, depend_on_policy_only, state_machine, wildcard_reason
 from .table_pipelines import PipelineConfigurationError, physical_table_name
 
 # The DynamoDB guide's import policy: the import writes its own log stream under /aws-dynamodb/.
@@ -50,8 +50,7 @@ def _key_schema(table: dynamodb.ITable, partition_key: dynamodb.Attribute | None
 
 def _wildcard_reason(finding: str) -> str | None:
     if finding == "Resource::*":
-        return ("CloudWatch Logs log delivery and X-Ray tracing of the state machine: these actions have no "
-                "resource type (Service Authorization Reference), so they are granted on '*'.")
+        return wildcard_reason(finding)
     if "/import/*" in finding:
         return "DescribeImport of this machine's imports only: an import's ARN exists once the import has started."
     if ":table/" in finding and finding.endswith("*"):
