@@ -27,6 +27,11 @@ def native(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
             {"name": "ledger", "owned": OWNED},
             {"name": "events", "owned": OWNED, "engine": "native"},
         ]},
+        # native tables in table stacks: the bucket, topic and keys are the environment stack's
+        "spread": {"account": "111111111111", "region": "us-west-2", "engine": "native", "table_stacks": 2, "tables": [
+            {"name": "alpha", "stack_group": "tables-01", "owned": OWNED},
+            {"name": "beta", "stack_group": "tables-02", "owned": OWNED},
+        ]},
     }
     return synthesize({**base, "environments": environments}, tmp_path_factory.mktemp("native"))
 
@@ -59,7 +64,8 @@ def test_cdk_nag_is_clean(native):
 
 def test_every_runtime_call_is_allowed_on_both_engines(native):
     world = load_world(load_assembly(native.outdir))
-    assert len(world.state_machines) == 5 and len(world.pipelines) == 2
+    assert len(world.state_machines) == 5 + 4 and len(world.pipelines) == 2
+    assert {m.stack for m in world.state_machines if "spread" in m.stack} == {"DdbDataPipeline-spread-tables-01", "DdbDataPipeline-spread-tables-02"}
     actions = {o.expected.request.action for o in outcomes(world)}
     assert {"dynamodb:ExportTableToPointInTime", "dynamodb:ImportTable", "states:StartExecution", "elasticmapreduce:RunJobFlow"} <= actions
     assert [o.line() for o in denied(world)] == []
@@ -79,7 +85,7 @@ def test_the_permission_check_counts_the_state_machines(native, capsys):
     from ddb_datapipeline.__main__ import main
 
     assert main(["permissions", "--cdk-out", str(native.outdir)]) == 0
-    assert capsys.readouterr().err.startswith("2 pipelines, 5 state machines, ")
+    assert capsys.readouterr().err.startswith("2 pipelines, 9 state machines, ")
 
 
 def test_the_review_draws_each_state_machine_and_names_its_schedule(native):
