@@ -123,8 +123,7 @@ def check_resource_counts(stacks: dict[str, BackupStack], limit: int | None = No
     for backup in stacks.values():
         for stack in backup.stacks():
             count = sum(1 for c in stack.node.find_all() if isinstance(c, cdk.CfnResource) and cdk.Stack.of(c) is stack)
-            limits.check_resource_count(stack.stack_name, {"Resources": {str(i): {} for i in range(count)}},
-                                        owners[stack.stack_name], limit or limits.MAX_RESOURCES_PER_STACK)
+            limits.check_resource_count(stack.stack_name, count, owners[stack.stack_name], limit)
 
 
 def check_synthesized(assembly: cxapi.CloudAssembly, stacks: dict[str, BackupStack]) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import ConfigError
-from .template_resolver import Resolver
+from .template_resolver import NAME_PROPERTY, Resolver
 
 MAX_RESOURCES_PER_STACK = 500
 MAX_TEMPLATE_BYTES = 1_000_000  # 1 MB, read as 10^6 bytes (the smaller reading)
@@ -40,14 +40,6 @@ _LONGEST_NAME = {
     "AWS::SNS::Topic": 256,
     "AWS::KMS::Key": 36,  # a key id is a UUID
     "AWS::DataPipeline::Pipeline": 24,
-}
-_NAME_PROPERTY = {
-    "AWS::IAM::Role": "RoleName",
-    "AWS::IAM::InstanceProfile": "InstanceProfileName",
-    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
-    "AWS::S3::Bucket": "BucketName",
-    "AWS::DynamoDB::Table": "TableName",
-    "AWS::SNS::Topic": "TopicName",
 }
 _LONGEST_ACCOUNT = "0" * 12
 _LONGEST_REGION = "ap-southeast-5"
@@ -113,14 +105,18 @@ def check_stacks(outdir: Path, owners: Mapping[str, StackOwner]) -> None:
         if name not in templates:
             continue
         template = loaded[name]
-        check_resource_count(name, template, owner)
+        check_resource_count(name, resource_count(template), owner)
         check_template_size(name, templates[name].path.stat().st_size, owner)
         check_policy_sizes(name, template, owner, Outputs(templates, loaded))
 
 
-def check_resource_count(name: str, template: Mapping[str, Any], owner: StackOwner, limit: int | None = None) -> None:
+def resource_count(template: Mapping[str, Any]) -> int:
+    """What CloudFormation counts: every resource but CDK's metadata."""
+    return sum(1 for resource in template.get("Resources", {}).values() if resource.get("Type") != "AWS::CDK::Metadata")
+
+
+def check_resource_count(name: str, count: int, owner: StackOwner, limit: int | None = None) -> None:
     limit = limit or MAX_RESOURCES_PER_STACK
-    count = sum(1 for resource in template.get("Resources", {}).values() if resource.get("Type") != "AWS::CDK::Metadata")
     if count > limit:
         raise owner.refuse(name, "CloudFormation's quota of resources per stack", f"hold {count} resources", str(limit),
                            owner.fits(count, limit))
@@ -204,7 +200,7 @@ def longest_values(stack: str, resources: Mapping[str, Any], outputs: Outputs | 
     for logical, resource in resources.items():
         type_ = resource.get("Type", "")
         types[logical] = type_
-        name = (resource.get("Properties") or {}).get(_NAME_PROPERTY.get(type_, ""))
+        name = (resource.get("Properties") or {}).get(NAME_PROPERTY.get(type_, ""))
         physical[logical] = name if isinstance(name, str) else "x" * _LONGEST_NAME.get(type_, 64)
         if type_ == "AWS::SNS::Topic":
             physical[logical] = f"arn:aws-us-gov:sns:{_LONGEST_REGION}:{_LONGEST_ACCOUNT}:{physical[logical]}"

@@ -14,6 +14,18 @@ from typing import Any
 PARTITION = "aws"
 URL_SUFFIX = "amazonaws.com"
 
+# The property that fixes a resource's physical name, where the template sets one.
+NAME_PROPERTY = {
+    "AWS::IAM::Role": "RoleName",
+    "AWS::IAM::InstanceProfile": "InstanceProfileName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
+}
+
+
 class Unresolvable(Exception):
     pass
 

@@ -209,12 +209,6 @@ def _table(section: Section, *, account: str | None, region: str, release: str, 
     return table
 
 
-# What the native engine cannot do yet, or what means nothing to it, each refused in one line.
-NATIVE_REFUSED = {
-    "copies": "no copies on the native engine yet (a copy needs ImportTable, still to come); engine: datapipeline for this table",
-}
-
-
 NATIVE_RESTORE_RULE = ("only target_prefix on the native engine: a native restore always creates a new table, "
                        "named <target_prefix><suffix> when it is started")
 
@@ -232,10 +226,11 @@ def _native_restore(section: Section, *, source: str) -> RestoreConfig:
 
 
 def _check_native(section: Section) -> None:
-    """Before the table's sections are read: the fields a native table may not have."""
-    for key, rule in NATIVE_REFUSED.items():
-        if section.has(key) and section.raw[key] not in ([], None):
-            raise section.fail(key, section.raw[key], rule)
+    """Before the table's sections are read: what the native engine cannot do yet, or what means nothing
+    to it, each refused in one line."""
+    if section.has("copies") and section.raw["copies"] not in ([], None):
+        raise section.fail("copies", section.raw["copies"],
+                           "no copies on the native engine yet (a copy needs ImportTable, still to come); engine: datapipeline for this table")
     raw_export = section.raw.get("export")
     export: Mapping[str, object] = raw_export if isinstance(raw_export, Mapping) else {}
     where = section.where("export")

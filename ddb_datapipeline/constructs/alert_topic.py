@@ -34,3 +34,11 @@ class AlertTopic(Construct):
             )
         for email in emails:
             self.topic.add_subscription(subscriptions.EmailSubscription(email))
+
+
+def alerts_or_new(scope: Construct, topic: sns.ITopic | None, key: kms.IKey | None) -> tuple[sns.ITopic, kms.IKey | None]:
+    """The alert topic a construct was given (and its key), or a new encrypted one without subscribers."""
+    if topic is not None:
+        return topic, key
+    created = AlertTopic(scope, "Alerts", emails=[])
+    return created.topic, created.key

@@ -9,6 +9,7 @@ files as the caller, so the state machine's role is the one that needs the bucke
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from aws_cdk import CfnResource, Duration, RemovalPolicy, Stack
@@ -27,7 +28,7 @@ from constructs import Construct
 from ..definition.common import START_AT_FIRST_ACTIVATION, ScheduleSpec
 from ..definition.periods import period_minutes
 from .acknowledge import acknowledge_wildcards
-from .alert_topic import AlertTopic
+from .alert_topic import alerts_or_new
 from .export_bucket import exports_prefix
 from .pipeline_roles import TableRef
 from .table_pipelines import PipelineConfigurationError, table_ref
@@ -97,9 +98,7 @@ class NativeExport(Construct):
         super().__init__(scope, id)
         source = table_ref(table)
         key = bucket_key if bucket_key is not None else bucket.encryption_key
-        if alert_topic is None:
-            created = AlertTopic(self, "Alerts", emails=[])
-            alert_topic, alert_key = created.topic, created.key
+        alert_topic, alert_key = alerts_or_new(self, alert_topic, alert_key)
         self.prefix = exports_prefix(source.table_name)
         late_minutes = period_minutes(schedule.late_after) if schedule is not None and schedule.late_after else None
         name = f"ddb-{environment}-{source.table_name}-native-export"
@@ -154,17 +153,11 @@ class NativeExport(Construct):
         definition = start.next(export).next(wait).next(describe).next(count).next(decide)
 
         self.log_group, self.state_machine = state_machine(
-            self, definition, name, f"Exports DynamoDB table {source.table_name} from point-in-time recovery to S3", log_retention)
+            self, definition, name, f"Exports DynamoDB table {source.table_name} from point-in-time recovery to S3", log_retention,
+            alert_key=alert_key, wildcard_reason=wildcard_reason)
         region = Stack.of(self).region
         self._grant_writes(bucket, key, region)
         self._grant_table_key(source, region)
-        if alert_key is not None:  # SNS encrypts the alarm with the topic's key, as the publisher
-            self.state_machine.add_to_role_policy(iam.PolicyStatement(
-                actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[alert_key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"sns.{region}.amazonaws.com"}},
-            ))
-        acknowledge_wildcards(self.state_machine, wildcard_reason)
-        depend_on_policy_only(self.state_machine)
         self.schedule = None
         if schedule is not None:
             start_date = None
@@ -221,10 +214,11 @@ def alarm(scope: Construct, id: str, topic: sns.ITopic, subject: str, template: 
     )
 
 
-def state_machine(scope: Construct, definition: sfn.IChainable, name: str, comment: str,
-                  log_retention: logs.RetentionDays) -> tuple[logs.LogGroup, sfn.StateMachine]:
-    """A native-engine state machine: logged (level ALL, no execution data) and traced, and stopped an
-    hour after its wait loop would give up."""
+def state_machine(scope: Construct, definition: sfn.IChainable, name: str, comment: str, log_retention: logs.RetentionDays, *,
+                  alert_key: kms.IKey | None, wildcard_reason: Callable[[str], str | None]) -> tuple[logs.LogGroup, sfn.StateMachine]:
+    """A native-engine state machine: logged (level ALL, no execution data) and traced, stopped an hour
+    after its wait loop would give up, allowed to encrypt alarms with the topic's key (SNS does so as
+    the publisher), its wildcards acknowledged with ``wildcard_reason``."""
     log_group = logs.LogGroup(scope, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
     machine = sfn.StateMachine(
         scope, "StateMachine",
@@ -235,4 +229,11 @@ def state_machine(scope: Construct, definition: sfn.IChainable, name: str, comme
         logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         timeout=Duration.minutes(GIVE_UP_AFTER_MINUTES + 60),
     )
+    if alert_key is not None:
+        machine.add_to_role_policy(iam.PolicyStatement(
+            actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[alert_key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"sns.{Stack.of(scope).region}.amazonaws.com"}},
+        ))
+    depend_on_policy_only(machine)
+    acknowledge_wildcards(machine, wildcard_reason)
     return log_group, machine

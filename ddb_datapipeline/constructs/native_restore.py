@@ -20,10 +20,9 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from .acknowledge import acknowledge_wildcards
-from .alert_topic import AlertTopic
+from .alert_topic import alerts_or_new
 from .export_bucket import exports_prefix
-from .native_export import GIVE_UP_AFTER_MINUTES, POLL_EVERY, alarm, depend_on_policy_only, state_machine, wildcard_reason
+from .native_export import GIVE_UP_AFTER_MINUTES, POLL_EVERY, alarm, state_machine, wildcard_reason
 from .table_pipelines import PipelineConfigurationError, physical_table_name
 
 # The DynamoDB guide's import policy: the import writes its own log stream under /aws-dynamodb/.
@@ -91,9 +90,7 @@ class NativeRestore(Construct):
         partition, sort = _key_schema(source, partition_key, sort_key)
         self.target_prefix = target_prefix or f"{name}-restore"
         key = bucket_key if bucket_key is not None else bucket.encryption_key
-        if alert_topic is None:
-            created = AlertTopic(self, "Alerts", emails=[])
-            alert_topic, alert_key = created.topic, created.key
+        alert_topic, alert_key = alerts_or_new(self, alert_topic, alert_key)
         self.prefix = exports_prefix(name)
         machine_name = f"ddb-{environment}-{name}-native-restore"
         targets = f"arn:{stack.partition}:dynamodb:{stack.region}:{stack.account}:table/{self.target_prefix}"
@@ -150,21 +147,17 @@ class NativeRestore(Construct):
             .otherwise(refused)
         )
         self.log_group, self.state_machine = state_machine(
-            self, start.next(check), machine_name, f"Restores a native export of DynamoDB table {name} into a new table", log_retention)
-        role = self.state_machine
-        role.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{self.prefix}/*")]))
-        role.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
+            self, start.next(check), machine_name, f"Restores a native export of DynamoDB table {name} into a new table", log_retention,
+            alert_key=alert_key, wildcard_reason=_wildcard_reason)
+        machine = self.state_machine
+        machine.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{self.prefix}/*")]))
+        machine.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
                                                     conditions={"StringLike": {"s3:prefix": [f"{self.prefix}/*"]}}))
         if key is not None:
-            role.add_to_role_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn],
+            machine.add_to_role_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn],
                                                         conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}}))
-        role.add_to_role_policy(iam.PolicyStatement(
+        machine.add_to_role_policy(iam.PolicyStatement(
             actions=list(IMPORT_LOGS), resources=[f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:/aws-dynamodb/*"]))
         if table_key is not None:
-            role.add_to_role_policy(iam.PolicyStatement(actions=list(NEW_TABLE_KEY), resources=[table_key.key_arn],
+            machine.add_to_role_policy(iam.PolicyStatement(actions=list(NEW_TABLE_KEY), resources=[table_key.key_arn],
                                                         conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{stack.region}.amazonaws.com"}}))
-        if alert_key is not None:
-            role.add_to_role_policy(iam.PolicyStatement(actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[alert_key.key_arn],
-                                                        conditions={"StringEquals": {"kms:ViaService": f"sns.{stack.region}.amazonaws.com"}}))
-        depend_on_policy_only(self.state_machine)
-        acknowledge_wildcards(self.state_machine, _wildcard_reason)

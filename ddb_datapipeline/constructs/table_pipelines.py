@@ -24,7 +24,7 @@ from ..definition.emr import ClusterSpec
 from ..definition.export import ExportSpec, build_export_definition
 from ..definition.model import PipelineDefinition
 from ..definition.restore import RestoreSpec, build_restore_definition
-from .alert_topic import AlertTopic
+from .alert_topic import alerts_or_new
 from .data_pipeline import DataPipeline
 from .export_bucket import COPIES_PREFIX, exports_prefix, logs_prefix, s3_uri
 from .pipeline_roles import BATCH_WRITE, EXPORT_WRITES, LOG_WRITES, READS, SCAN, NodeRole, PipelineRoles, PrefixAccess, TableRef
@@ -107,9 +107,7 @@ class _TablePipeline(Construct):
         self.bucket = bucket
         self.bucket_key = bucket_key if bucket_key is not None else bucket.encryption_key
         self.roles = roles if roles is not None else default_roles(self)
-        if alert_topic is None:
-            created = AlertTopic(self, "Alerts", emails=[])
-            alert_topic, alert_key = created.topic, created.key
+        alert_topic, alert_key = alerts_or_new(self, alert_topic, alert_key)
         self.alert_topic = alert_topic
         self.roles.grant_alarm(alert_topic, alert_key)
         self.log_prefix = logs_prefix(log_name)

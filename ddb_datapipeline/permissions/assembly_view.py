@@ -16,7 +16,7 @@ from typing import Any
 from ..assembly import CloudAssembly, StackArtifact
 from ..definition.model import PipelineDefinition
 from ..definition.render import from_cloudformation
-from ..template_resolver import Resolver
+from ..template_resolver import NAME_PROPERTY, Resolver
 from .evaluator import Policy
 
 AGNOSTIC_ACCOUNT = "000000000000"
@@ -25,15 +25,6 @@ _READ = {
     "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::InstanceProfile", "AWS::KMS::Key",
     "AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy",
     "AWS::DataPipeline::Pipeline", "AWS::StepFunctions::StateMachine", "AWS::Scheduler::Schedule",
-}
-_NAME_PROPERTY = {
-    "AWS::IAM::Role": "RoleName",
-    "AWS::IAM::InstanceProfile": "InstanceProfileName",
-    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
-    "AWS::S3::Bucket": "BucketName",
-    "AWS::DynamoDB::Table": "TableName",
-    "AWS::SNS::Topic": "TopicName",
-    "AWS::StepFunctions::StateMachine": "StateMachineName",
 }
 
 
@@ -138,7 +129,7 @@ def _physical(stack: StackArtifact, account: str, region: str) -> tuple[dict[str
     pending: dict[str, Any] = {}
     for logical, resource in stack.resources.items():
         type_ = types[logical]
-        name = (resource.get("Properties") or {}).get(_NAME_PROPERTY.get(type_, ""))
+        name = (resource.get("Properties") or {}).get(NAME_PROPERTY.get(type_, ""))
         if isinstance(name, str):
             physical[logical] = name
         elif name is not None:

@@ -195,17 +195,23 @@ class _Expansion:
             if call.trigger != trigger or (call.when is not None and call.when not in flags):
                 continue
             principal = {ROLE: role_arn, NODES: self.nodes_arn}.get(call.principal, call.principal)
-            for action in call.actions:
-                for resource, context in _fill(call, merged):
-                    context = {"aws:SecureTransport": "true", "aws:RequestedRegion": str(merged["region"]), **context}
-                    if not principal.startswith("service:"):
-                        context |= {"aws:PrincipalArn": principal, "aws:PrincipalAccount": self.pipeline.account}
-                    if action.startswith("sts:"):
-                        context = {k: v for k, v in context.items() if k.startswith("aws:Source")}
-                    yield Expected(self.pipeline, call, Request(principal, action, resource, context), {k: str(v) for k, v in merged.items()})
+            yield from requests_of(self.pipeline, call, principal, merged)
 
 
-def _fill(call: RuntimeCall, facts: Mapping[str, Fact]) -> Iterator[tuple[str, dict[str, str]]]:
+def requests_of(subject: Pipeline | StateMachine, call: RuntimeCall, principal: str, facts: Mapping[str, Fact]) -> Iterator[Expected]:
+    """The requests one model row makes as ``principal``, with the context every request carries (TLS,
+    the region, the caller's ARN and account; only the source keys for a service assuming a role)."""
+    for action in call.actions:
+        for resource, context in fill(call, facts):
+            context = {"aws:SecureTransport": "true", "aws:RequestedRegion": str(facts["region"]), **context}
+            if not principal.startswith("service:"):
+                context |= {"aws:PrincipalArn": principal, "aws:PrincipalAccount": subject.account}
+            if action.startswith("sts:"):
+                context = {k: v for k, v in context.items() if k.startswith("aws:Source")}
+            yield Expected(subject, call, Request(principal, action, resource, context), {k: str(v) for k, v in facts.items()})
+
+
+def fill(call: RuntimeCall, facts: Mapping[str, Fact]) -> Iterator[tuple[str, dict[str, str]]]:
     """The call's resource and context with placeholders filled; a list-valued placeholder gives one
     request per value."""
     templates = {"__resource__": call.resource, **call.context}

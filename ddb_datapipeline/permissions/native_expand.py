@@ -7,8 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .assembly_view import StateMachine, World
-from .evaluator import Request
-from .expand import Expected, ModelGap, _fill
+from .expand import Expected, ModelGap, requests_of
 from .native_calls import CALLS, DESCRIBE_EXPORT_TASK, DESCRIBE_IMPORT_TASK, EXPORT_TASK, IMPORT_TASK, MACHINE, PUBLISH_TASK, SCHEDULER
 
 SAMPLE_EXPORT = "01700000000000-a1b2c3d4"
@@ -35,7 +34,10 @@ def _task_facts(world: World, machine: StateMachine, state: Mapping[str, Any]) -
         facts: dict[str, Any] = {"table_arn": table_arn, "table": table_arn.rsplit("/", 1)[1],
                                  "object_arn": f"arn:aws:s3:::{bucket}/{prefix}/{SAMPLE_FILE}"}
         table = world.tables.get(table_arn)
-        if table is not None and table.encryption == "CUSTOMER_MANAGED" and table.key_arn:
+        if table is None:  # only referenced: it may be encrypted with a customer managed key of its account (as expand.py)
+            region, account = table_arn.split(":")[3:5]
+            facts["table_key_arn"] = f"arn:aws:kms:{region}:{account}:key/referenced-{facts['table']}"
+        elif table.encryption == "CUSTOMER_MANAGED" and table.key_arn:
             facts["table_key_arn"] = table.key_arn
         if parameters.get("S3SseAlgorithm") == "KMS":
             facts["key_arn"] = parameters["S3SseKmsKeyId"]
@@ -89,25 +91,14 @@ def _import_facts(world: World, machine: StateMachine, parameters: Mapping[str, 
     return facts
 
 
+# A row's ``when`` holds where the fact it needs is known: the key it names exists.
+WHEN_FACT = {"export_kms": "key_arn", "topic_kms": "topic_key_arn", "table_cmk": "table_key_arn"}
+
+
 def _requests(machine: StateMachine, trigger: str, facts: Mapping[str, Any], principals: Mapping[str, str]) -> Iterator[Expected]:
     for call in CALLS:
-        if call.trigger != trigger:
-            continue
-        if call.when == "export_kms" and "key_arn" not in facts:
-            continue
-        if call.when == "topic_kms" and "topic_key_arn" not in facts:
-            continue
-        if call.when == "table_cmk" and "table_key_arn" not in facts:
-            continue
-        principal = principals.get(call.principal, call.principal)
-        for resource, context in _fill(call, facts):
-            for action in call.actions:
-                request_context: dict[str, str] = {"aws:SecureTransport": "true", "aws:RequestedRegion": machine.region, **context}
-                if not principal.startswith("service:"):
-                    request_context |= {"aws:PrincipalArn": principal, "aws:PrincipalAccount": machine.account}
-                if action.startswith("sts:"):
-                    request_context = {k: v for k, v in request_context.items() if k.startswith("aws:Source")}
-                yield Expected(machine, call, Request(principal, action, resource, request_context), {k: str(v) for k, v in facts.items()})
+        if call.trigger == trigger and (call.when is None or WHEN_FACT[call.when] in facts):
+            yield from requests_of(machine, call, principals.get(call.principal, call.principal), facts)
 
 
 def native_requests(world: World, machine: StateMachine) -> list[Expected]:
