@@ -80,3 +80,26 @@ def synthesize(context: dict[str, Any], outdir: Path) -> Synthesis:
 @pytest.fixture(scope="session")
 def synthesis(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
     return synthesize(cdk_json_context(), tmp_path_factory.mktemp("cdk.out"))
+
+
+@pytest.fixture(scope="session")
+def native_machines(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One bare stack with a NativeExport (12-hour schedule with a start and late_after) and a NativeRestore
+    (onto the table's own key) of one declared table, synthesized once for the construct tests and the
+    run on moto's Step Functions interpreter."""
+    import aws_cdk as cdk
+
+    from ddb_datapipeline import DataTable, ExportBucket, NativeExport, NativeRestore
+    from ddb_datapipeline.definition.common import ScheduleSpec
+    from tests.constructs.test_pipelines import KEY
+    from tests.constructs.test_pipelines import synthesize as synthesize_stack
+
+    def build(stack: cdk.Stack) -> None:
+        orders = DataTable(stack, "Orders", table_name="orders", partition_key=KEY, retain=False).table
+        bucket = ExportBucket(stack, "Bucket", retain=False, export_retention_days=30, transition_after_days=None,
+                              transition_storage_class="GLACIER_IR", log_retention_days=30).bucket
+        NativeExport(stack, "Export", table=orders, bucket=bucket, environment="dev",
+                     schedule=ScheduleSpec("12 hours", start="2027-01-01T02:00:00", late_after="6 hours"))
+        NativeRestore(stack, "Restore", source=orders, bucket=bucket, table_key=orders.encryption_key, environment="dev")
+
+    return synthesize_stack(tmp_path_factory.mktemp("native-machines"), build)

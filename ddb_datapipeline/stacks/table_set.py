@@ -70,15 +70,14 @@ class TableSet:
         self.tables[name] = declared
         return declared
 
+    def _common(self) -> dict[str, Any]:
+        """What every construct of either engine takes from the environment."""
+        return dict(environment=self.config.name, bucket=self.shared.bucket, alert_topic=self.shared.alert_topic,
+                    alert_key=self.shared.alert_key)
+
     def _shared(self) -> dict[str, Any]:
-        return dict(
-            environment=self.config.name,
-            bucket=self.shared.bucket,
-            roles=self.shared.roles,
-            alert_topic=self.shared.alert_topic,
-            alert_key=self.shared.alert_key,
-            cluster=self.config.emr,
-        )
+        """And what a Data Pipeline construct takes besides: the roles and the cluster."""
+        return dict(**self._common(), roles=self.shared.roles, cluster=self.config.emr)
 
     def _add_table(self, table: TableConfig) -> None:
         source = self._declare(f"Table-{table.name}", table.name, table.owned)
@@ -122,11 +121,8 @@ class TableSet:
             self.stack,
             f"NativeExport-{table.name}",
             table=source,
-            bucket=self.shared.bucket,
             schedule=table.export.schedule,
-            alert_topic=self.shared.alert_topic,
-            alert_key=self.shared.alert_key,
-            environment=self.config.name,
+            **self._common(),
         )
         self.native_exports[table.name] = export
         CfnOutput(self.stack, f"{output_key(table.name)}ExportStateMachineArn", value=export.state_machine.state_machine_arn,
@@ -137,12 +133,9 @@ class TableSet:
             self.stack,
             f"NativeRestore-{table.name}",
             source=source,
-            bucket=self.shared.bucket,
             target_prefix=table.restore.target_prefix,
             table_key=source.encryption_key,
-            alert_topic=self.shared.alert_topic,
-            alert_key=self.shared.alert_key,
-            environment=self.config.name,
+            **self._common(),
         )
         CfnOutput(self.stack, f"{output_key(table.name)}RestoreStateMachineArn", value=restore.state_machine.state_machine_arn,
                   description=f"Native restore of {table.name} (start with an export folder and a new table name)")

@@ -8,26 +8,20 @@ import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 
-from ddb_datapipeline import DataTable, ExportBucket, NativeExport, PipelineConfigurationError
+from ddb_datapipeline import NativeExport, PipelineConfigurationError
 from ddb_datapipeline.constructs.native_export import schedule_expression
 from ddb_datapipeline.definition.common import ScheduleSpec
-from tests.constructs.test_pipelines import KEY, Built, synthesize
+from tests.constructs.test_pipelines import KEY, Built
 
 
 @pytest.fixture(scope="module")
-def native(tmp_path_factory) -> Built:
-    def build(stack: cdk.Stack) -> None:
-        orders = DataTable(stack, "Orders", table_name="orders", partition_key=KEY, retain=False).table
-        bucket = ExportBucket(stack, "Bucket", retain=False, export_retention_days=30, transition_after_days=None,
-                              transition_storage_class="GLACIER_IR", log_retention_days=30).bucket
-        NativeExport(stack, "Export", table=orders, bucket=bucket, environment="dev",
-                     schedule=ScheduleSpec("12 hours", start="2027-01-01T02:00:00", late_after="6 hours"))
-
-    return synthesize(tmp_path_factory.mktemp("native"), build)
+def native(native_machines) -> Built:
+    return native_machines
 
 
-def asl(built: Built) -> dict:
-    (machine,) = built.template.find_resources("AWS::StepFunctions::StateMachine").values()
+def asl(built: Built, construct: str = "Export") -> dict:
+    """The definition of the state machine of construct ``Export`` or ``Restore``."""
+    (machine,) = [m for logical, m in built.template.find_resources("AWS::StepFunctions::StateMachine").items() if logical.startswith(construct)]
     parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
     return json.loads("".join(p if isinstance(p, str) else json.dumps(json.dumps(p))[1:-1] for p in parts))
 
@@ -101,7 +95,7 @@ def test_every_runtime_call_of_the_state_machine_and_its_schedule_is_allowed(nat
     from ddb_datapipeline.permissions.audit import outcomes
 
     world = load_world(load_assembly(native.outdir))
-    (machine,) = world.state_machines
+    (machine,) = [m for m in world.state_machines if m.name.endswith("-native-export")]
     found = outcomes(world)
     actions = {o.expected.request.action for o in found if o.expected.pipeline is machine}
     assert {"dynamodb:ExportTableToPointInTime", "dynamodb:DescribeExport", "s3:PutObject", "s3:AbortMultipartUpload",
@@ -139,7 +133,7 @@ def test_every_granted_action_is_used_by_a_runtime_call(native):
     from ddb_datapipeline.permissions.audit import outcomes
 
     world = load_world(load_assembly(native.outdir))
-    (machine,) = world.state_machines
+    (machine,) = [m for m in world.state_machines if m.name.endswith("-native-export")]
     used = {(o.expected.request.principal, o.expected.request.action) for o in outcomes(world)}
     for role_arn in {machine.role_arn, *(s.role_arn for s in world.schedules)}:
         for policy in world.roles[role_arn].policies:
@@ -150,21 +144,13 @@ def test_every_granted_action_is_used_by_a_runtime_call(native):
 
 # --- NativeRestore ---------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def restore(tmp_path_factory) -> Built:
-    from ddb_datapipeline import NativeRestore
-
-    def build(stack: cdk.Stack) -> None:
-        orders = DataTable(stack, "Orders", table_name="orders", partition_key=KEY, retain=False).table
-        bucket = ExportBucket(stack, "Bucket", retain=False, export_retention_days=30, transition_after_days=None,
-                              transition_storage_class="GLACIER_IR", log_retention_days=30).bucket
-        NativeRestore(stack, "Restore", source=orders, bucket=bucket, table_key=orders.encryption_key, environment="dev")
-
-    return synthesize(tmp_path_factory.mktemp("restore"), build)
+def restore(native_machines) -> Built:
+    return native_machines
 
 
 def test_a_restore_is_cdk_nag_clean_and_creates_only_tables_of_its_prefix(restore):
     assert restore.nag_violations() == []
-    states = asl(restore)["States"]
+    states = asl(restore, "Restore")["States"]
     checks = states["OwnExportAndNewTable?"]["Choices"][0]["And"]
     assert {c["Variable"]: c["StringMatches"] for c in checks} == {"$.export": "exports/orders/AWSDynamoDB/*", "$.table": "orders-restore*"}
     imports = next(s for s in statements(restore) if s["Action"] == "dynamodb:ImportTable")
@@ -179,7 +165,7 @@ def test_every_runtime_call_of_a_restore_is_allowed_and_every_grant_used(restore
     from ddb_datapipeline.permissions.audit import outcomes
 
     world = load_world(load_assembly(restore.outdir))
-    (machine,) = world.state_machines
+    (machine,) = [m for m in world.state_machines if m.name.endswith("-native-restore")]
     found = outcomes(world)
     assert [o.line() for o in found if not o.decision.allowed] == []
     used = {(o.expected.request.principal, o.expected.request.action) for o in found}

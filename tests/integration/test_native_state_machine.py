@@ -9,36 +9,22 @@ from __future__ import annotations
 
 import gzip
 import json
-from pathlib import Path
 from typing import Any
 
-import aws_cdk as cdk
 import boto3
 import pytest
 from moto import mock_aws
 from moto.core.config import default_user_config
 
-from ddb_datapipeline import DataTable, ExportBucket, NativeExport, NativeRestore
-from ddb_datapipeline.definition.common import ScheduleSpec
 from ddb_datapipeline.template_resolver import Resolver
-from tests.constructs.test_pipelines import KEY
 
 REGION, ACCOUNT = "eu-west-1", "123456789012"
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"
 
 
 @pytest.fixture(scope="module")
-def definitions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    outdir: Path = tmp_path_factory.mktemp("native-machine")
-    app = cdk.App(outdir=str(outdir))
-    stack = cdk.Stack(app, "Team", env=cdk.Environment(account=ACCOUNT, region=REGION))
-    table = DataTable(stack, "Orders", table_name="orders", partition_key=KEY, retain=False).table
-    bucket = ExportBucket(stack, "Bucket", retain=False, export_retention_days=30, transition_after_days=None,
-                          transition_storage_class="GLACIER_IR", log_retention_days=30).bucket
-    NativeExport(stack, "Export", table=table, bucket=bucket, schedule=ScheduleSpec("1 day"))
-    NativeRestore(stack, "Restore", source=table, bucket=bucket)
-    app.synth()
-    resources = json.loads((outdir / "Team.template.json").read_text())["Resources"]
+def definitions(native_machines) -> dict[str, dict[str, Any]]:
+    resources = json.loads((native_machines.outdir / "Team.template.json").read_text())["Resources"]
     types = {logical: r["Type"] for logical, r in resources.items()}
     physical = {logical: {"AWS::DynamoDB::Table": "orders", "AWS::S3::Bucket": "exports", "AWS::KMS::Key": "key-id",
                           "AWS::SNS::Topic": TOPIC}.get(kind, logical) for logical, kind in types.items()}
@@ -116,7 +102,7 @@ def test_a_table_without_point_in_time_recovery_fails_the_run_and_raises_the_ala
     assert result["execution"]["status"] == "FAILED" and result["execution"]["error"] == "ExportFailed"
     assert result["files"] == {}
     (alarm,) = result["alarms"]
-    assert alarm["Subject"] == "FAILED: ddb-default-orders-native-export"
+    assert alarm["Subject"] == "FAILED: ddb-dev-orders-native-export"
     assert alarm["Message"].startswith("The export of orders failed: ")
 
 

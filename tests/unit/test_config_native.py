@@ -73,3 +73,13 @@ def test_the_readmes_migration_configurations_are_accepted():
     legacy = {"prod": {"account": "111111111111", "region": "us-east-1", "engine": "native", "tables": [{"name": "orders", "owned": OWNED}]},
               "legacy": {"account": "111111111111", "region": "us-east-1", "tables": [{"name": "orders", "export": {"schedule": "ondemand"}}]}}
     plan({"environments": legacy})
+
+
+def test_a_native_table_has_no_emr_estimate():
+    """Estimates model EMR clusters: a native table stating its size gets none (and no cost-guard check)."""
+    from ddb_datapipeline.config.estimates import estimate_environment
+
+    environments = load_environments(env(size_gib=5000))
+    assert estimate_environment(environments["dev"]) == []
+    environments = load_environments(env(None, size_gib=5000))
+    assert [e.estimate.pipeline for e in estimate_environment(environments["dev"])] == ["export", "restore"]
