@@ -37,6 +37,21 @@ def config_error(parse: Any, context: dict[str, Any]) -> str:
     return message
 
 
+def cfn_lint_findings(*assembly_dirs: Path) -> list[str]:
+    """cfn-lint on every stack of these cloud assemblies, each in its stack's region, in this process
+    (the rules load once per region and worker, not once per template or per call)."""
+    from ddb_datapipeline.assembly import load_assembly
+    from ddb_datapipeline.review.lint import lint_template
+
+    found = []
+    for directory in assembly_dirs:
+        for stack in load_assembly(directory).stacks:
+            result = lint_template(stack.template_text, stack.region)
+            assert result.version, "cfn-lint is not installed"
+            found += [f"{stack.name}: {f.rule} {f.path}: {f.message}" for f in result.findings]
+    return found
+
+
 @pytest.fixture
 def context() -> dict[str, Any]:
     """A fresh deep copy of the real context, for tests that mutate it."""
