@@ -3,6 +3,9 @@ bootstrap and deploy every stack, smoke check, a second deploy with a changed co
 update), the smoke check naming what differs, destroy; and a failed deploy that names its stack and
 resource and stops the server it started.
 
+The deployed configuration is cdk.json's plus one native-engine environment, so that both engines go
+through one synth, one bootstrap and one deploy.
+
 The tests of this module run in order and share one deployment (a deploy costs seconds).
 """
 from __future__ import annotations
@@ -35,6 +38,7 @@ class Flow:
         self.ids_before_update: dict[str, str] = {}
 
     def options(self, **kwargs: Any) -> Options:
+        kwargs.setdefault("context", flow_context())
         return Options(
             endpoint=self.endpoint, assembly_dir=self.assembly, state_dir=self.workdir / "state", out=self.output.append, **kwargs
         )
@@ -51,9 +55,21 @@ class Flow:
         return {row.name: row.pipeline_id for row in self.first.report.pipelines} if self.first else {}
 
 
-def changed_context() -> dict[str, Any]:
-    """cdk.json's configuration with a different read ratio and EMR core count in dev."""
+OWNED = {"partition_key": {"name": "pk", "type": "S"}}
+
+
+def flow_context() -> dict[str, Any]:
+    """cdk.json's configuration and a native environment ``nat`` of one owned table."""
     context = copy.deepcopy(project_context())
+    tables = [{"name": "events", "owned": OWNED, "export": {"schedule": "6 hours", "late_after": "2 hours"}}]
+    context["environments"]["nat"] = {"account": "111111111111", "region": "eu-west-1", "engine": "native",
+                                      "retain_data": False, "tables": tables}
+    return context
+
+
+def changed_context() -> dict[str, Any]:
+    """The flow's configuration with a different read ratio and EMR core count in dev."""
+    context = flow_context()
     dev = context["environments"]["dev"]
     orders = next(t for t in dev["tables"] if t["name"] == "orders")
     orders.setdefault("export", {})["read_ratio"] = 0.4
@@ -71,7 +87,7 @@ def flow(moto_server: emulator.Emulator, tmp_path_factory: pytest.TempPathFactor
 def test_bootstrap_and_deploy_create_every_stack_and_the_smoke_check_passes(flow: Flow):
     stacks = read_assembly(flow.assembly)
     names = {stack.name for stack in stacks}
-    assert {f"DdbDataPipeline-{env.name}" for env in environments(Options())} <= names
+    assert {f"DdbDataPipeline-{env.name}" for env in environments(flow.options())} <= names
     for stack in stacks:
         assert flow.stack_status(stack.name, stack.region) == "CREATE_COMPLETE"
         toolkit = flow.client("cloudformation", stack.region).describe_stacks(StackName="CDKToolkit")["Stacks"][0]
@@ -81,7 +97,7 @@ def test_bootstrap_and_deploy_create_every_stack_and_the_smoke_check_passes(flow
     assert report.checks > 100
     assert {row.name for row in report.stacks} == names
     # Every configured pipeline was read back: two (or more, with copies) per table.
-    tables = sum(len(env.tables) for env in environments(Options()))
+    tables = sum(len(env.tables) for env in environments(flow.options()) if env.name != "nat")
     assert len(report.pipelines) >= 2 * tables
     assert {row.state for row in report.pipelines} <= {"SCHEDULED", "PENDING"}
     assert any(row.state == "referenced, not deployed" for row in report.tables)
@@ -115,6 +131,27 @@ def test_the_pipelines_post_deploy_check_finds_each_environment_healthy(flow: Fl
         assert check_stack(boto3.Session(region_name=region), name) == [], name
 
 
+def test_a_native_environment_deploys_with_its_state_machines_and_no_pipeline(flow: Flow):
+    names = [m["name"] for m in flow.client("stepfunctions", "eu-west-1").list_state_machines()["stateMachines"]]
+    assert {"ddb-nat-events-native-export", "ddb-nat-events-native-restore"} <= set(names)
+    assert not [row for row in flow.first.report.pipelines if row.name.startswith("ddb-nat-")]
+    assert flow.stack_status("DdbDataPipeline-nat", "eu-west-1") == "CREATE_COMPLETE"
+
+
+def test_the_smoke_check_names_a_state_machine_for_another_table(flow: Flow):
+    context = flow_context()
+    context["environments"]["nat"]["tables"][0]["name"] = "invoices"
+    report = smoke_check(flow.endpoint, flow.assembly, environments(flow.options(context=context, env="nat")))
+    assert any("expected one state machine named ddb-nat-invoices-native-export in eu-west-1, found 0" in str(d) for d in report.differences)
+
+
+def test_the_smoke_check_names_a_restore_prefix_other_than_configured(flow: Flow):
+    context = flow_context()
+    context["environments"]["nat"]["tables"][0]["restore"] = {"target_prefix": "events-recovered-"}
+    report = smoke_check(flow.endpoint, flow.assembly, environments(flow.options(context=context, env="nat")))
+    assert any("creates tables events-restore*, configuration says events-recovered-*" in str(d) for d in report.differences)
+
+
 def test_the_smoke_check_names_what_differs_from_a_modified_configuration(flow: Flow):
     modified = changed_context()
     prod_orders = next(t for t in modified["environments"]["prod"]["tables"] if t["name"] == "orders")
@@ -124,7 +161,7 @@ def test_the_smoke_check_names_what_differs_from_a_modified_configuration(flow: 
     copies = prod_orders.get("copies", [])
     if copies:
         copies[0]["write_ratio"] = 0.9
-    report = smoke_check(flow.endpoint, flow.assembly, environments(Options(context=modified)))
+    report = smoke_check(flow.endpoint, flow.assembly, environments(flow.options(context=modified)))
     found = [str(d) for d in report.differences]
     if copies:
         assert any("prod/orders copy pipeline" in d and "myDDBWriteThroughputRatio is '0.5', configuration says '0.9'" in d for d in found), found
@@ -155,7 +192,7 @@ def test_the_smoke_check_names_a_changed_pipeline_field_and_a_missing_bucket_pol
             parameterValues=original["parameterValues"],
         )
         s3.delete_bucket_policy(Bucket=bucket.name)
-        report = smoke_check(flow.endpoint, flow.assembly, environments(Options()))
+        report = smoke_check(flow.endpoint, flow.assembly, environments(flow.options()))
         found = [str(d) for d in report.differences]
         assert any(
             row.pipeline_id in d and "object Default field failureAndRerunMode is 'none', expected 'CASCADE'" in d for d in found
@@ -169,7 +206,7 @@ def test_the_smoke_check_names_a_changed_pipeline_field_and_a_missing_bucket_pol
             parameterValues=original["parameterValues"],
         )
         s3.put_bucket_policy(Bucket=bucket.name, Policy=policy)
-    assert smoke_check(flow.endpoint, flow.assembly, environments(Options())).ok
+    assert smoke_check(flow.endpoint, flow.assembly, environments(flow.options())).ok
 
 
 def test_a_second_deploy_with_a_changed_configuration_updates_in_place(flow: Flow):
