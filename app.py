@@ -5,7 +5,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
-from ddb_datapipeline.app_builder import build, check_synthesized, plan
+from ddb_datapipeline.app_builder import synthesize
 from ddb_datapipeline.config import ConfigError
 from ddb_datapipeline.config.cdk_json import check_cdk_json
 from ddb_datapipeline.definition.validator import DefinitionError
@@ -24,9 +24,7 @@ def main(app: cdk.App | None = None) -> int:
     context = {key: app.node.try_get_context(key) for key in ("environments", "env", "delivery")}
     try:
         check_cdk_json(cdk_json_path())
-        stacks = build(app, plan(context))
-        # The sizes of templates and policies are known only once they are written.
-        check_synthesized(app.synth(), stacks)
+        synthesize(app, context)
     except (ConfigError, DefinitionError) as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2

@@ -148,3 +148,12 @@ def build(app: cdk.App, plan: Plan) -> dict[str, BackupStack]:
             description="Delivery pipeline: tests, synthesizes and deploys the DynamoDB Data Pipeline environments",
         )
     return stacks
+
+
+def synthesize(app: cdk.App, context: Mapping[str, Any]) -> tuple[cxapi.CloudAssembly, dict[str, BackupStack]]:
+    """What ``app.py`` does under ``cdk synth``: plan, build, synthesize into the app's outdir, then the
+    checks only written templates allow. Raises ConfigError (one line) on a configuration mistake."""
+    stacks = build(app, plan(context))
+    assembly = app.synth()
+    check_synthesized(assembly, stacks)
+    return assembly, stacks

@@ -137,7 +137,6 @@ def run_cli(
 
 _FAILED_STACK = re.compile(r"❌\s+(?:Deployment failed: .*?)?(\S+?)(?::)?\s+failed")
 _FAILED_RESOURCE = re.compile(r"\|\s*((?:CREATE|UPDATE|DELETE)_FAILED)\s*\|\s*(AWS::\S+|Custom::\S+)\s*\|\s*(\S+)\s*(.*)$")
-_CONFIG_ERROR = re.compile(r"^configuration error: .*$", re.MULTILINE)
 
 
 def _clean(text: str) -> str:
@@ -150,13 +149,6 @@ def last_error_line(output: str) -> str:
         if line.startswith("‣") or "Error" in line or "error" in line or line.startswith("❌"):
             return line.lstrip("‣ ").strip()
     return lines[-1] if lines else "no output"
-
-
-def synth_failure(result: CliResult) -> str:
-    found = _CONFIG_ERROR.search(_clean(result.output))
-    if found:
-        return found.group(0)
-    return f"cdk synth failed: {last_error_line(result.output)}"
 
 
 def failed_stack(output: str) -> str | None:

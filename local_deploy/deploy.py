@@ -1,8 +1,8 @@
 """``make deploy-local`` / ``make destroy-local``: the whole deploy flow against a local AWS.
 
 deploy: pick the target (``AWS_ENDPOINT_URL`` if set, else the server kept by an earlier
-``KEEP=1`` run, else a new moto server on a free localhost port), synthesize with ``-c local=true`` into
-``cdk.out.local/``, ``cdk bootstrap`` every (account, region) the stacks target, ``cdk deploy --all``,
+``KEEP=1`` run, else a new moto server on a free localhost port), synthesize with ``local=true`` into
+``cdk.out.local/`` (in this process: ``synth.py``), ``cdk bootstrap`` every (account, region) the stacks target, ``cdk deploy --all``,
 run the smoke check, print the summary, and stop the server it started (unless kept).
 destroy: ``cdk destroy --all`` on the kept server (or ``AWS_ENDPOINT_URL``), then stop the kept server.
 """
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -21,15 +19,15 @@ from typing import Any
 
 from . import LocalDeployError
 from . import emulator as emulator_module
-from .cdk_cli import CLI, ROOT, CliResult, describe_deploy_failure, run_cli, synth_failure
+from .cdk_cli import CLI, ROOT, CliResult, cli_path, describe_deploy_failure, run_cli
 from .emulator import Emulator
 from .smoke import ClientFactory, SmokeReport, read_assembly, smoke_check
+from .synth import synthesize_local
 
 ASSEMBLY_DIR = ROOT / "cdk.out.local"
 STATE_DIR = ROOT / ".local"
 BOOTSTRAP_STACK = "CDKToolkit"
 HEALTHY = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
-LOCAL_CONTEXT = ["-c", "local=true"]
 
 # What a local deploy to moto cannot prove: shown with every summary.
 NOT_PROVED = (
@@ -163,12 +161,6 @@ class _Steps:
         self.target = target
         self.timings: dict[str, float] = {}
         self.clients = ClientFactory(target.endpoint)
-        self.project_dir = ROOT
-        self._tmp: tempfile.TemporaryDirectory | None = None
-
-    def close(self) -> None:
-        if self._tmp is not None:
-            self._tmp.cleanup()
 
     def cli(self, step: str, arguments: list[str], region: str) -> CliResult:
         self.options.out(f"  {step}...")
@@ -176,7 +168,7 @@ class _Steps:
             arguments,
             endpoint=self.target.endpoint,
             region=region,
-            cwd=self.project_dir,
+            cwd=ROOT,
             log_path=self.options.log_path,
             echo=self.options.verbose,
             cli=self.options.cli,
@@ -185,19 +177,11 @@ class _Steps:
         return result
 
     def synth(self) -> None:
-        if self.options.context is not None:
-            # A configuration other than cdk.json's: a project directory of its own with that context.
-            self._tmp = tempfile.TemporaryDirectory(prefix="ddb-local-")
-            self.project_dir = Path(self._tmp.name)
-            (self.project_dir / "cdk.json").write_text(
-                json.dumps({"app": f"{sys.executable} {ROOT / 'app.py'}", "context": dict(self.options.context)})
-            )
-        env_arguments = ["-c", f"env={self.options.env}"] if self.options.env else []
-        result = self.cli(
-            "synth", ["synth", "--quiet", *LOCAL_CONTEXT, *env_arguments, "--output", str(self.options.assembly_dir)], region="us-east-1"
-        )
-        if result.returncode != 0:
-            raise LocalDeployError(synth_failure(result))
+        self.options.out("  synth...")
+        started = time.monotonic()
+        context = self.options.context if self.options.context is not None else project_context()
+        synthesize_local(context, self.options.env, self.options.assembly_dir)
+        self.timings["synth"] = time.monotonic() - started
 
     def stack_regions(self) -> dict[str, str]:
         return {stack.name: stack.region for stack in read_assembly(self.options.assembly_dir)}
@@ -289,6 +273,7 @@ def deploy(options: Options) -> DeployResult:
     """The whole flow; raises LocalDeployError (one line) on any failure, after stopping what it started."""
     started = time.monotonic()
     configured = environments(options)  # a configuration mistake stops before anything starts
+    cli_path(options.cli)  # so does a missing CDK CLI, before seconds of synth
     target = acquire_target(options)
     steps = _Steps(options, target)
     options.out(f"Local deploy to {target.endpoint} ({_origin(target)})")
@@ -313,7 +298,6 @@ def deploy(options: Options) -> DeployResult:
         options.out(f"Done in {result.timings['total']:.1f} s.{_after(target)}")
         return result
     finally:
-        steps.close()
         release_target(target)
 
 
@@ -336,7 +320,6 @@ def destroy(options: Options) -> list[str]:
             options.out(line)
         return destroyed
     finally:
-        steps.close()
         if target.origin == "kept":
             emulator_module.stop(target.emulator)
             options.state_file.unlink(missing_ok=True)

@@ -35,7 +35,7 @@ def measure(tables: int, outdir: Path) -> ScaleRow:
     import aws_cdk as cdk
 
     from ddb_datapipeline import limits
-    from ddb_datapipeline.app_builder import build, check_synthesized, plan
+    from ddb_datapipeline.app_builder import synthesize
     from ddb_datapipeline.assembly import load_assembly
     from ddb_datapipeline.permissions.assembly_view import load_world
     from ddb_datapipeline.permissions.audit import outcomes as audit
@@ -43,8 +43,7 @@ def measure(tables: int, outdir: Path) -> ScaleRow:
     context = generated_context(tables, project_context())
     started = time.monotonic()
     app = cdk.App(context=context, outdir=str(outdir))
-    stacks = build(app, plan(context))
-    check_synthesized(app.synth(), stacks)  # raises the one-line ConfigError of any limit crossed
+    _, stacks = synthesize(app, context)  # raises the one-line ConfigError of any limit crossed
     seconds = time.monotonic() - started
     templates = limits.stack_templates(outdir)
     outputs = limits.Outputs(templates, {})

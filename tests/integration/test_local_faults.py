@@ -7,11 +7,13 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from local_deploy import LocalDeployError, emulator
-from local_deploy.deploy import Options, deploy, destroy
+from local_deploy.deploy import Options, deploy, destroy, project_context
+from local_deploy.synth import synthesize_local
 from tests.conftest import ROOT
 from tests.integration.conftest import servers_started_by_this_process
 
@@ -69,6 +71,51 @@ def test_a_missing_cdk_cli_is_one_line_and_the_server_is_left_alone(tmp_path: Pa
     with pytest.raises(LocalDeployError, match=r"^the CDK CLI is missing \(.*node_modules/.bin/cdk not found\): run make setup$"):
         deploy(options)
     assert emulator.answers(moto_server.endpoint)
+
+
+TINY = {"region": "eu-west-1", "retain_data": False,
+        "tables": [{"name": "tiny", "owned": {"partition_key": {"name": "pk", "type": "S"}}, "export": {"schedule": "ondemand"}}]}
+
+
+def tiny_context(**environment: Any) -> dict[str, Any]:
+    base = {key: value for key, value in project_context().items() if key not in ("environments", "delivery")}
+    return {**base, "environments": {"tiny": {**TINY, **environment}}}
+
+
+@pytest.mark.parametrize("fail_on_validation", [True, False])
+def test_the_in_process_synth_refuses_an_assembly_with_an_error_annotation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_on_validation: bool
+):
+    """As ``cdk synth`` refuses one: by the CDK's own validation (the default, which also stops on an
+    unacknowledged cdk-nag finding), or, with that turned off in cdk.json, by the annotations written."""
+    import aws_cdk as cdk
+
+    from ddb_datapipeline import app_builder
+
+    build = app_builder.build
+
+    def build_with_an_error(app: Any, plan: Any) -> Any:
+        stacks = build(app, plan)
+        cdk.Annotations.of(stacks["tiny"]).add_error("a finding nobody acknowledged")
+        return stacks
+
+    monkeypatch.setattr(app_builder, "build", build_with_an_error)
+    context = {**tiny_context(), "@aws-cdk/core:failSynthOnValidationErrors": fail_on_validation}
+    with pytest.raises(LocalDeployError) as failure:
+        synthesize_local(context, None, tmp_path / "assembly")
+    message = str(failure.value)
+    assert "\n" not in message
+    if fail_on_validation:
+        assert message == f"synth failed: ValidationFailed: ERROR a finding nobody acknowledged (Annotation) (report: {tmp_path / 'assembly' / 'validation-report.json'})"
+    else:
+        assert message == "synth failed: /DdbDataPipeline-tiny: a finding nobody acknowledged"
+
+
+def test_the_in_process_synth_names_a_configuration_mistake_in_one_line(tmp_path: Path):
+    """The synth's own configuration errors (its plan, and the size checks after the synth) reach the
+    deploy as one line, as app.py prints them under ``cdk synth``."""
+    with pytest.raises(LocalDeployError, match=r"^configuration error: environments\.tiny\.pipeline_quota: 0 "):
+        synthesize_local(tiny_context(pipeline_quota=0), None, tmp_path / "assembly")
 
 
 def test_destroy_without_a_kept_server_says_there_is_nothing_to_destroy(tmp_path: Path, no_endpoint):
