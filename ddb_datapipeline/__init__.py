@@ -21,6 +21,7 @@ _EXPORTS = {
     "DataPipeline": "constructs.data_pipeline",
     "NativeExport": "constructs.native_export",
     "NativeRestore": "constructs.native_restore",
+    "NativeCopy": "constructs.native_copy",
     "ClusterSpec": "definition.emr",
     "ScheduleSpec": "definition.common",
 }

@@ -1,9 +1,10 @@
 """Fixes applied to moto inside the emulator process that ``make deploy-local`` starts.
 
-moto 5.2.5 gets six things wrong that this project's deploy depends on. Each fix makes moto behave as
-AWS documents, only in the emulator process (never in the app or the tests' own process), and is
-checked against the pinned moto version so an upgrade that changes the patched code fails loudly
-instead of silently testing something else:
+moto 5.2.5 gets seven things wrong that this project's deploy depends on. Each fix makes moto behave as
+AWS documents, only in the emulator process (never in the app; in the tests' own process only fix 7, by
+the tests that run the native state machines on moto's interpreter), and is checked against the pinned
+moto version so an upgrade that changes the patched code fails loudly instead of silently testing
+something else:
 
 1. ``AWS::KMS::Key`` with ``Tags``: moto passes CloudFormation's ``{Key, Value}`` tags to the KMS API's
    tagger, which expects ``{TagKey, TagValue}``, and crashes (HTTP 500). The SDK then retries the
@@ -27,6 +28,12 @@ instead of silently testing something else:
    object through unresolved: a table stack's pipeline would name ``{"Fn::GetStackOutput": ...}`` as its
    bucket. The fix reads the named output of the named stack, as CloudFormation does, and fails the
    resource when that stack or output does not exist.
+7. ``ExportTableToPointInTime``: moto names an export ``table/<the table's whole ARN>/import/<id>`` and
+   writes its file under a folder of another, random id, with no manifest. DynamoDB names it
+   ``table/<table>/export/<export id>`` and writes ``<prefix>/AWSDynamoDB/<export id>/`` with
+   ``manifest-summary.json``, ``manifest-files.json`` and ``data/<file>.json.gz`` (DynamoDB Developer
+   Guide, "DynamoDB table export output format"), so a state machine that finds the export's folder from
+   its ARN, as a native copy does, fails on moto alone. The fix names and lays out the export as DynamoDB does.
 """
 from __future__ import annotations
 
@@ -42,6 +49,7 @@ FIXES = (
     "resource failures reported as CloudFormation events",
     "S3 bucket policies from CloudFormation",
     "Fn::GetStackOutput between stacks",
+    "DynamoDB export ARNs, folders and manifests",
 )
 
 
@@ -73,6 +81,7 @@ def apply() -> tuple[str, ...]:
     _fix_resource_failures()
     _fix_bucket_policies()
     _fix_stack_outputs()
+    fix_table_exports()
     return FIXES
 
 
@@ -358,3 +367,50 @@ def _fix_stack_outputs() -> None:
         return original(resource_json, resources_map)
 
     parsing.clean_json = clean_json
+
+
+def fix_table_exports() -> None:
+    """Fix 7; also called by the tests that run native state machines on moto in their own process."""
+    import gzip
+    import hashlib
+    import json
+    import secrets
+    import time
+    import uuid
+
+    from moto.dynamodb.models import table_export
+    from moto.dynamodb.models.utilities import dynamo_json_dump
+
+    export_class = table_export.TableExport
+    original_init = _require(export_class, "__init__")
+    _require(export_class, "_backup_to_s3_file")
+    if getattr(export_class, "_ddb_datapipeline_fixed", False):
+        return
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original_init(self, *args, **kwargs)
+        # As DynamoDB's: the export's start in milliseconds, then 8 hex digits.
+        self.export_id = f"{time.time_ns() // 1_000_000:014d}-{secrets.token_hex(4)}"
+        self.arn = f"arn:{self.partition}:dynamodb:{self.region_name}:{self.account_id}:table/{self.table.name}/export/{self.export_id}"
+
+    def backup_to_s3_file(self, s3_backend):  # type: ignore[no-untyped-def]
+        folder = f"{self.s3_prefix}/AWSDynamoDB/{self.export_id}"
+        lines = []
+        for item in self.table.all_items():
+            lines.append(dynamo_json_dump(item.to_json(root_attr_name="Item")))
+            self.processed_bytes += len(lines[-1])
+            self.item_count += 1
+        body = gzip.compress(("\n".join(lines) + "\n" if lines else "").encode())
+        data_key = f"{folder}/data/{uuid.uuid4().hex}.json.gz"
+        s3_backend.put_object(bucket_name=self.s3_bucket, key_name=data_key, value=body)
+        listing = {"itemCount": self.item_count, "md5Checksum": hashlib.md5(body).hexdigest(), "dataFileS3Key": data_key}
+        s3_backend.put_object(bucket_name=self.s3_bucket, key_name=f"{folder}/manifest-files.json", value=(json.dumps(listing) + "\n").encode())
+        summary = {"version": "2020-06-30", "exportArn": self.arn, "tableArn": self.table.table_arn, "s3Bucket": self.s3_bucket,
+                   "s3Prefix": self.s3_prefix, "manifestFilesS3Key": f"{folder}/manifest-files.json", "itemCount": self.item_count,
+                   "outputFormat": "DYNAMODB_JSON", "exportType": "FULL_EXPORT"}
+        s3_backend.put_object(bucket_name=self.s3_bucket, key_name=f"{folder}/manifest-summary.json", value=json.dumps(summary).encode())
+        self.status = "COMPLETED"
+
+    export_class.__init__ = __init__  # type: ignore[method-assign]
+    export_class._backup_to_s3_file = backup_to_s3_file  # type: ignore[method-assign]
+    export_class._ddb_datapipeline_fixed = True  # type: ignore[attr-defined]

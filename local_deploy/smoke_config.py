@@ -92,9 +92,11 @@ def _check_native_against_configuration(check: Check, environments: list[Any]) -
     """Each native table's state machine exists and exports that table into its own prefix."""
     import json
 
+    from ddb_datapipeline.constructs.native_steps import machine_name
+
     for env in environments:
         for table in (t for t in env.tables if t.native):
-            name = f"ddb-{env.name}-{table.name}-native-export"
+            name = machine_name(env.name, table.name, "export")
             where = f"config {env.name}/{table.name} native export"
             client = check.clients("stepfunctions", env.region)
             machines = [m for m in client.list_state_machines()["stateMachines"] if m["name"] == name]
@@ -110,7 +112,7 @@ def _check_native_against_configuration(check: Check, environments: list[Any]) -
             if export.get("S3Prefix") != f"exports/{table.name}":
                 check.differ(where, f"writes under {export.get('S3Prefix')}, expected exports/{table.name}")
             if table.owned is not None:  # and its restore, into new tables of the configured prefix
-                restore = f"ddb-{env.name}-{table.name}-native-restore"
+                restore = machine_name(env.name, table.name, "restore")
                 found = [m for m in client.list_state_machines()["stateMachines"] if m["name"] == restore]
                 check.count()
                 if len(found) != 1:

@@ -99,12 +99,12 @@ def synthesis(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
 
 @pytest.fixture(scope="session")
 def native_machines(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """One bare stack with a NativeExport (12-hour schedule with a start and late_after) and a NativeRestore
-    (onto the table's own key) of one declared table, synthesized once for the construct tests and the
-    run on moto's Step Functions interpreter."""
+    """One bare stack with a NativeExport (12-hour schedule with a start and late_after), a NativeRestore
+    (onto the table's own key) and a NativeCopy (daily) of one declared table, synthesized once for the
+    construct tests and the runs on moto's Step Functions interpreter."""
     import aws_cdk as cdk
 
-    from ddb_datapipeline import DataTable, ExportBucket, NativeExport, NativeRestore
+    from ddb_datapipeline import DataTable, ExportBucket, NativeCopy, NativeExport, NativeRestore
     from ddb_datapipeline.definition.common import ScheduleSpec
     from tests.constructs.test_pipelines import KEY
     from tests.constructs.test_pipelines import synthesize as synthesize_stack
@@ -116,5 +116,7 @@ def native_machines(tmp_path_factory: pytest.TempPathFactory) -> Any:
         NativeExport(stack, "Export", table=orders, bucket=bucket, environment="dev",
                      schedule=ScheduleSpec("12 hours", start="2027-01-01T02:00:00", late_after="6 hours"))
         NativeRestore(stack, "Restore", source=orders, bucket=bucket, table_key=orders.encryption_key, environment="dev")
+        NativeCopy(stack, "Copy", source=orders, bucket=bucket, target_prefix="orders-copy", table_key=orders.encryption_key,
+                   environment="dev", schedule=ScheduleSpec("1 day"))
 
     return synthesize_stack(tmp_path_factory.mktemp("native-machines"), build)

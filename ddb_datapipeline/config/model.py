@@ -58,6 +58,7 @@ class CopyConfig:
     write_ratio: float
     owned: bool  # the target table is declared by this project (in the target's environment)
     cross_account: bool
+    target_prefix: str | None = None  # native engine: each run creates a new table <target_prefix>-<export id>
 
     @property
     def label(self) -> str:

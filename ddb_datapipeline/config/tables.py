@@ -187,6 +187,8 @@ def _table(section: Section, *, account: str | None, region: str, release: str, 
         restore=(_native_restore(section.section("restore"), source=name) if engine == NATIVE
                  else _restore(section.section("restore"), source=name, owned=owned is not None)),
         copies=tuple(
+            _native_copy(Section(raw, f"{section.where('copies')}[{index}]"), source=name, owned=owned is not None, region=region)
+            if engine == NATIVE else
             _copy(
                 Section(raw, f"{section.where('copies')}[{index}]"),
                 source=name, owned=owned is not None, account=account, region=region, release=release,
@@ -225,12 +227,47 @@ def _native_restore(section: Section, *, source: str) -> RestoreConfig:
     return RestoreConfig(target_table=prefix, write_ratio=0.5, allow_into_source=False, create_target=False, target_prefix=prefix)
 
 
+NATIVE_COPY_RULE = "target_prefix on the native engine: each copy run creates a new table <target_prefix>-<export id>"
+NATIVE_COPY_NOT_HERE = {
+    "target_table": NATIVE_COPY_RULE,
+    "owned": NATIVE_COPY_RULE + ", created by the import, not declared by a stack",
+    "read_ratio": "no read_ratio on the native engine (an export from point-in-time recovery reads no capacity)",
+    "write_ratio": "no write_ratio on the native engine (an import writes a new table at the service's own pace)",
+}
+
+
+def _native_copy(section: Section, *, source: str, owned: bool, region: str) -> CopyConfig:
+    """A native copy exports and imports into a new table on each run, in the source's account and region:
+    Step Functions calls DynamoDB in its own region and account only, without a Lambda function."""
+    for key, rule in NATIVE_COPY_NOT_HERE.items():
+        if section.has(key):
+            raise section.fail(key, section.raw[key], rule)
+    if not owned:
+        raise section.fail("target_prefix", section.raw.get("target_prefix"),
+                           "a copy of an owned table on the native engine (the import repeats the source's key schema, "
+                           "which this project knows for the tables it declares)")
+    prefix = section.string("target_prefix", pattern=TABLE_NAME, allowed=TABLE_NAME_RULE)
+    if source.startswith(prefix):
+        raise section.fail("target_prefix", prefix, f"a prefix that the source table's name '{source}' does not start with")
+    target_region = section.string("region", region, allowed="an AWS region such as eu-west-1")
+    if target_region != region:
+        raise section.fail("region", target_region, f"the source's region {region} on the native engine (Step Functions calls "
+                           "DynamoDB in its own region only; a copy to another region stays on engine: datapipeline for now)")
+    if section.has("account"):
+        raise section.fail("account", section.raw["account"], "no account on the native engine (a copy into another account "
+                           "stays on engine: datapipeline for now)")
+    schedule = _schedule(section, "ondemand")
+    if schedule is not None and schedule.period.strip().lower().split(" ")[-1] in ("month", "months"):
+        raise section.fail("schedule", schedule.period, "a period in minutes, hours, days or weeks on the native engine (EventBridge Scheduler's rate())")
+    copy = CopyConfig(target_table=prefix, region=region, account=None, schedule=schedule, read_ratio=0.25, write_ratio=0.5,
+                      owned=False, cross_account=False, target_prefix=prefix)
+    section.finish()
+    return copy
+
+
 def _check_native(section: Section) -> None:
     """Before the table's sections are read: what the native engine cannot do yet, or what means nothing
     to it, each refused in one line."""
-    if section.has("copies") and section.raw["copies"] not in ([], None):
-        raise section.fail("copies", section.raw["copies"],
-                           "no copies on the native engine yet (a copy needs ImportTable, still to come); engine: datapipeline for this table")
     raw_export = section.raw.get("export")
     export: Mapping[str, object] = raw_export if isinstance(raw_export, Mapping) else {}
     where = section.where("export")

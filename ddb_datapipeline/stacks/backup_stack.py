@@ -62,7 +62,7 @@ class BackupStack(Stack):
         self.roles = PipelineRoles(
             self,
             "Roles",
-            regions=[copy.region for table in config.tables for copy in table.copies],
+            regions=[copy.region for table in config.tables if not table.native for copy in table.copies],
             role_name=naming.pipeline_role_name(config),
             node_role_prefix=naming.nodes_prefix(config),
         ) if any(not table.native for table in config.tables) else None

@@ -18,6 +18,7 @@ from ..config import CopyConfig, EnvironmentConfig, OwnedTable, TableConfig
 from ..config.estimates import estimate_environment
 from ..config.patterns import output_key
 from ..constructs.data_table import DataTable
+from ..constructs.native_copy import NativeCopy
 from ..constructs.native_export import NativeExport
 from ..constructs.native_restore import NativeRestore
 from ..constructs.pipeline_roles import PipelineRoles
@@ -139,6 +140,20 @@ class TableSet:
         )
         CfnOutput(self.stack, f"{output_key(table.name)}RestoreStateMachineArn", value=restore.state_machine.state_machine_arn,
                   description=f"Native restore of {table.name} (start with an export folder and a new table name)")
+        for copy in table.copies:
+            assert copy.target_prefix is not None  # the configuration gives every native copy its prefix
+            native_copy = NativeCopy(
+                self.stack,
+                f"NativeCopy-{table.name}-{copy.target_prefix}",
+                source=source,
+                target_prefix=copy.target_prefix,
+                table_key=source.encryption_key,
+                schedule=copy.schedule,
+                **self._common(),
+            )
+            CfnOutput(self.stack, f"{output_key(f'{table.name} copy {copy.target_prefix}')}StateMachineArn",
+                      value=native_copy.state_machine.state_machine_arn,
+                      description=f"Native copy of {table.name} into a new table {copy.target_prefix}-... (start an execution to copy now)")
 
     def _add_copy(self, table: TableConfig, source: dynamodb.ITable, copy: CopyConfig) -> None:
         if copy.owned and not naming.needs_target_stack(self.config, copy):

@@ -63,12 +63,13 @@ def test_the_role_may_export_only_this_table_into_its_prefix_with_the_buckets_ke
 
 
 def test_the_schedule_starts_the_state_machine_at_the_stated_time(native):
-    (schedule,) = native.template.find_resources("AWS::Scheduler::Schedule").values()
+    (schedule,) = [s for logical, s in native.template.find_resources("AWS::Scheduler::Schedule").items() if logical.startswith("Export")]
     props = schedule["Properties"]
     assert props["ScheduleExpression"] == "rate(12 hours)" and props["StartDate"] == "2027-01-01T02:00:00.000Z"
     assert props["Target"]["Arn"]["Ref"].startswith("ExportStateMachine")
     grants = [s for s in statements(native) if s["Action"] == "states:StartExecution"]
-    assert len(grants) == 1 and grants[0]["Resource"]["Ref"].startswith("ExportStateMachine")
+    # the export's schedule starts the export, the copy's the copy: each role one machine
+    assert sorted(g["Resource"]["Ref"].split("StateMachine")[0] for g in grants) == ["Copy", "Export"]
 
 
 @pytest.mark.parametrize("period, expected", [("15 minutes", "rate(15 minutes)"), ("1 hour", "rate(1 hour)"), ("2 weeks", "rate(14 days)")])
@@ -182,6 +183,40 @@ def test_a_referenced_source_needs_its_key_schema():
 
     stack = cdk.Stack(cdk.App(), "S")
     table = dynamodb.Table.from_table_name(stack, "T", "orders")
-    with pytest.raises(PipelineConfigurationError, match="a restore creates a table with the source's key schema; give partition_key"):
+    with pytest.raises(PipelineConfigurationError, match="an import creates a table with the source's key schema; give partition_key"):
         NativeRestore(stack, "R", source=table, bucket=s3.Bucket(stack, "B"))
     NativeRestore(stack, "R2", source=table, bucket=s3.Bucket(stack, "B2"), partition_key=KEY)
+
+
+def test_a_copy_exports_names_the_new_table_after_the_export_then_imports_it(native):
+    states = asl(native, "Copy")["States"]
+    assert states["Export"]["Parameters"]["S3Prefix"] == "exports/orders"
+    assert states["Finished?"]["Choices"][0] == {"Variable": "$.progress.status", "StringEquals": "COMPLETED", "Next": "NameNewTable"}
+    names = states["NameNewTable"]["Parameters"]
+    assert names["table.$"] == "States.Format('orders-copy-{}', States.ArrayGetItem(States.StringSplit($.export.arn, '/'), 3))"
+    assert names["export.$"] == "States.Format('exports/orders/AWSDynamoDB/{}/data/', States.ArrayGetItem(States.StringSplit($.export.arn, '/'), 3))"
+    check = states["OwnExportAndNewTable?"]["Choices"][0]["And"]
+    assert [c["StringMatches"] for c in check] == ["exports/orders/AWSDynamoDB/*", "orders-copy-*"]
+    assert states["Import"]["Parameters"]["TableCreationParameters"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert states["Imported?"]["Choices"][0]["Next"] == "Copied"
+    assert not any(s["Type"] == "Task" and ":lambda:" in s["Resource"] for s in states.values())
+
+
+def test_a_copy_may_create_only_tables_of_its_prefix(native):
+    (machine,) = [logical for logical in native.template.find_resources("AWS::StepFunctions::StateMachine") if logical.startswith("Copy")]
+    role = native.template.find_resources("AWS::StepFunctions::StateMachine")[machine]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    policies = [p for p in native.template.find_resources("AWS::IAM::Policy").values() if {"Ref": role} in p["Properties"]["Roles"]]
+    found = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "dynamodb:ImportTable"]
+    (imports,) = found
+    assert imports["Resource"]["Fn::Join"][1][-1].endswith(":table/orders-copy-*")
+
+
+def test_a_copy_prefix_that_the_source_could_match_is_refused():
+    from ddb_datapipeline import DataTable, ExportBucket, NativeCopy
+
+    stack = cdk.Stack(cdk.App(), "S")
+    orders = DataTable(stack, "Orders", table_name="orders", partition_key=KEY, retain=False).table
+    bucket = ExportBucket(stack, "Bucket", retain=False, export_retention_days=30, transition_after_days=None,
+                          transition_storage_class="GLACIER_IR", log_retention_days=30).bucket
+    with pytest.raises(PipelineConfigurationError, match="target_prefix 'ord' would name copies that the source table 'orders' could match"):
+        NativeCopy(stack, "Copy", source=orders, bucket=bucket, target_prefix="ord")

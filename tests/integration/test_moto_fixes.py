@@ -1,5 +1,6 @@
-"""The emulator's fix 6 (local_deploy/moto_fixes.py): Fn::GetStackOutput reads another stack's output,
-as CloudFormation does, and a missing output fails the stack instead of passing the object through."""
+"""The emulator's fixes 6 and 7 (local_deploy/moto_fixes.py): Fn::GetStackOutput reads another stack's
+output, as CloudFormation does, and a missing output fails the stack instead of passing the object through;
+a table export is named and laid out as DynamoDB's."""
 from __future__ import annotations
 
 import json
@@ -55,3 +56,28 @@ def test_a_missing_output_fails_the_stack(moto_server, producer):
         return  # refused outright
     status = client.describe_stacks(StackName="Fix6Missing")["Stacks"][0]["StackStatus"]
     assert status in ("CREATE_FAILED", "ROLLBACK_COMPLETE"), status
+
+
+def test_an_export_is_named_and_laid_out_as_dynamodbs(moto_server):
+    def client(service: str):
+        return boto3.client(service, region_name="eu-west-1", endpoint_url=moto_server.endpoint,
+                            aws_access_key_id="test", aws_secret_access_key="test")
+
+    dynamodb, s3 = client("dynamodb"), client("s3")
+    table = dynamodb.create_table(TableName="fix7", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                                  AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                                  BillingMode="PAY_PER_REQUEST")["TableDescription"]["TableArn"]
+    dynamodb.update_continuous_backups(TableName="fix7", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    dynamodb.put_item(TableName="fix7", Item={"pk": {"S": "one"}})
+    s3.create_bucket(Bucket="fix7-exports", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    arn = dynamodb.export_table_to_point_in_time(TableArn=table, S3Bucket="fix7-exports", S3Prefix="exports/fix7")["ExportDescription"]["ExportArn"]
+    assert arn.startswith(f"{table}/export/")
+    export_id = arn.rsplit("/", 1)[1]
+    for _ in range(500):  # moto exports on a thread of its own: follow it as a client would, with DescribeExport
+        if dynamodb.describe_export(ExportArn=arn)["ExportDescription"]["ExportStatus"] != "IN_PROGRESS":
+            break
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="fix7-exports").get("Contents", [])]
+    folder = f"exports/fix7/AWSDynamoDB/{export_id}"
+    assert sorted(k.removeprefix(folder + "/").split("/")[0] for k in keys) == ["data", "manifest-files.json", "manifest-summary.json"]
+    summary = json.loads(s3.get_object(Bucket="fix7-exports", Key=f"{folder}/manifest-summary.json")["Body"].read())
+    assert summary["exportArn"] == arn and summary["itemCount"] == 1

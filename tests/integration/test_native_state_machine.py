@@ -4,6 +4,7 @@ fails the run and raises the alarm.
 
 The definition runs as synthesized, references resolved to the emulator's resources, except that its
 5-minute wait is shortened to 1 second. The test waits for the run by joining moto's execution thread.
+moto's exports are named and laid out as DynamoDB's (moto fix 7 of ``local_deploy/moto_fixes.py``).
 """
 from __future__ import annotations
 
@@ -17,9 +18,22 @@ from moto import mock_aws
 from moto.core.config import default_user_config
 
 from ddb_datapipeline.template_resolver import Resolver
+from local_deploy.moto_fixes import fix_table_exports
 
 REGION, ACCOUNT = "eu-west-1", "123456789012"
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def exports_as_dynamodb_writes_them():
+    from moto.dynamodb.models.table_export import TableExport
+
+    saved = {name: TableExport.__dict__[name] for name in ("__init__", "_backup_to_s3_file")}
+    fix_table_exports()
+    yield
+    for name, value in saved.items():
+        setattr(TableExport, name, value)
+    del TableExport._ddb_datapipeline_fixed
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +48,7 @@ def definitions(native_machines) -> dict[str, dict[str, Any]]:
         for state in resolved["States"].values():
             if state["Type"] == "Wait":
                 state["Seconds"] = 1
-        found["restore" if "Import" in resolved["States"] else "export"] = resolved
+        found[machine["Properties"]["StateMachineName"].rsplit("-native-", 1)[1]] = resolved  # export, restore, copy-orders-copy
     return found
 
 
@@ -44,7 +58,9 @@ def definition(definitions):
 
 
 def run(definition: dict[str, Any], *, point_in_time_recovery: bool, monkeypatch: pytest.MonkeyPatch,
-        restore: dict[str, Any] | None = None, restore_inputs: tuple[Any, ...] = ()) -> dict[str, Any]:
+        restore: dict[str, Any] | None = None, restore_inputs: tuple[Any, ...] = (), name: str = "export") -> dict[str, Any]:
+    """Runs ``definition`` (named ``name``) against a table of 7 items, then each restore input, and returns
+    the executions, the bucket's files, the alarms published and every table's keys."""
     monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": True})
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
@@ -61,16 +77,16 @@ def run(definition: dict[str, Any], *, point_in_time_recovery: bool, monkeypatch
         queue = sqs.create_queue(QueueName="alarms")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=TOPIC, Protocol="sqs", Endpoint=queue_arn)
-        described = execute("export", definition, {})
+        described = execute(name, definition, {})
         files = {o["Key"]: s3.get_object(Bucket="exports", Key=o["Key"])["Body"].read()
                  for o in s3.list_objects_v2(Bucket="exports").get("Contents", [])}
         alarms = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])]
         result = {"execution": described, "files": files, "alarms": alarms}
         if restore is not None:
             result["restores"] = [execute(f"restore-{i}", restore, request(files)) for i, request in enumerate(restore_inputs)]
-            tables = boto3.client("dynamodb", region_name=REGION)
-            result["tables"] = {name: sorted(item["pk"]["S"] for item in tables.scan(TableName=name)["Items"])
-                                for name in tables.list_tables()["TableNames"]}
+        tables = boto3.client("dynamodb", region_name=REGION)
+        result["tables"] = {table: sorted(item["pk"]["S"] for item in tables.scan(TableName=table)["Items"])
+                            for table in tables.list_tables()["TableNames"]}
         return result
 
 
@@ -90,8 +106,8 @@ def execute(name: str, definition: dict[str, Any], execution_input: dict[str, An
 def test_an_export_run_writes_the_tables_items_under_its_prefix(definition, monkeypatch):
     result = run(definition, point_in_time_recovery=True, monkeypatch=monkeypatch)
     assert result["execution"]["status"] == "SUCCEEDED", result["execution"]
-    (key, body), = result["files"].items()
-    assert key.startswith("exports/orders/AWSDynamoDB/") and key.endswith(".gz")
+    (key, body), = ((k, v) for k, v in result["files"].items() if "/data/" in k)
+    assert key.startswith("exports/orders/AWSDynamoDB/") and key.endswith(".json.gz")
     lines = [json.loads(line) for line in gzip.decompress(body).decode().splitlines() if line.strip()]
     assert sorted(line["Item"]["pk"]["S"] for line in lines) == [f"order-{index}" for index in range(7)]
     assert result["alarms"] == []
@@ -107,7 +123,7 @@ def test_a_table_without_point_in_time_recovery_fails_the_run_and_raises_the_ala
 
 
 def data_folder(files: dict[str, bytes]) -> str:
-    (key,) = files
+    (key,) = (k for k in files if "/data/" in k)
     return key.rsplit("/", 1)[0] + "/"
 
 
@@ -124,3 +140,24 @@ def test_a_restore_creates_a_new_table_with_every_exported_item(definitions, mon
     for refused in (into_source, other_export):
         assert refused["status"] == "FAILED" and refused["error"] == "InvalidInput"
     assert "orders-restore-2" not in result["tables"]
+
+
+def test_a_copy_run_exports_then_imports_into_a_new_table_of_its_prefix(definitions, monkeypatch):
+    result = run(definitions["copy-orders-copy"], point_in_time_recovery=True, monkeypatch=monkeypatch, name="copy")
+    execution = result["execution"]
+    assert execution["status"] == "SUCCEEDED", execution
+    (copy,) = [name for name in result["tables"] if name != "orders"]
+    (summary,) = [json.loads(body) for key, body in result["files"].items() if key.endswith("/manifest-summary.json")]
+    export_id = summary["exportArn"].rsplit("/", 1)[1]
+    assert copy == f"orders-copy-{export_id}"
+    assert result["tables"][copy] == result["tables"]["orders"] == [f"order-{index}" for index in range(7)]
+    assert [key for key in result["files"] if key.startswith("exports/orders/AWSDynamoDB/")]  # the export it imported
+    assert result["alarms"] == []
+
+
+def test_a_failed_copy_export_raises_the_alarm_and_creates_no_table(definitions, monkeypatch):
+    result = run(definitions["copy-orders-copy"], point_in_time_recovery=False, monkeypatch=monkeypatch, name="copy")
+    assert result["execution"]["status"] == "FAILED" and result["execution"]["error"] == "ExportFailed"
+    assert list(result["tables"]) == ["orders"]
+    (alarm,) = result["alarms"]
+    assert alarm["Subject"] == "FAILED: ddb-dev-orders-native-copy-orders-copy"

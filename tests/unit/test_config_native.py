@@ -36,7 +36,16 @@ def test_a_native_table_creates_no_restore_target_and_makes_no_pipelines():
 @pytest.mark.parametrize(
     "table, expected",
     [
-        ({"copies": [{"target_table": "orders-copy", "owned": True}]}, "environments.dev.tables[orders].copies: a list is not allowed; expected no copies on the native engine yet"),
+        ({"copies": [{"target_table": "orders-copy", "owned": True}]}, "environments.dev.tables[orders].copies[0].target_table: 'orders-copy' is not allowed; expected target_prefix on the native engine: each copy run creates a new table <target_prefix>-<export id>"),
+        ({"copies": [{"target_prefix": "orders-copy", "owned": True}]}, "environments.dev.tables[orders].copies[0].owned: true is not allowed; expected target_prefix on the native engine"),
+        ({"copies": [{"target_prefix": "orders-copy", "read_ratio": 0.5}]}, "environments.dev.tables[orders].copies[0].read_ratio: 0.5 is not allowed; expected no read_ratio on the native engine"),
+        ({"copies": [{"target_prefix": "orders-copy", "write_ratio": 0.5}]}, "environments.dev.tables[orders].copies[0].write_ratio: 0.5 is not allowed; expected no write_ratio on the native engine"),
+        ({"copies": [{"target_prefix": "orders-copy", "region": "us-west-2"}]}, "environments.dev.tables[orders].copies[0].region: 'us-west-2' is not allowed; expected the source's region eu-west-1 on the native engine"),
+        ({"copies": [{"target_prefix": "orders-copy", "account": "222222222222"}]}, "environments.dev.tables[orders].copies[0].account: '222222222222' is not allowed; expected no account on the native engine"),
+        ({"copies": [{"target_prefix": "orders-copy", "schedule": "1 month"}]}, "environments.dev.tables[orders].copies[0].schedule: '1 month' is not allowed; expected a period in minutes, hours, days or weeks on the native engine"),
+        ({"copies": [{"target_prefix": "ord"}]}, "environments.dev.tables[orders].copies[0].target_prefix: 'ord' is not allowed; expected a prefix that the source table's name 'orders' does not start with"),
+        ({"copies": [{"target_prefix": "orders copy"}]}, "environments.dev.tables[orders].copies[0].target_prefix: 'orders copy' is not allowed; expected "),
+        ({"copies": [{}]}, "environments.dev.tables[orders].copies[0].target_prefix: "),
         ({"restore": {"write_ratio": 0.5}}, "environments.dev.tables[orders].restore.write_ratio: 0.5 is not allowed; expected only target_prefix on the native engine"),
         ({"restore": {"target_prefix": "ord"}}, "environments.dev.tables[orders].restore.target_prefix: 'ord' is not allowed; expected a prefix that no name of the source table 'orders' starts with"),
         ({"export": {"read_ratio": 0.5}}, "environments.dev.tables[orders].export.read_ratio: 0.5 is not allowed; expected no read_ratio on the native engine"),
@@ -48,6 +57,22 @@ def test_a_native_table_creates_no_restore_target_and_makes_no_pipelines():
 )
 def test_what_a_native_table_refuses(table, expected):
     assert config_error(load_environments, env(**table)).startswith(expected)
+
+
+def test_a_native_copy_of_a_referenced_table_is_refused():
+    context = env()
+    context["environments"]["dev"]["tables"][0] = {"name": "orders", "copies": [{"target_prefix": "orders-copy"}]}
+    assert config_error(load_environments, context).startswith(
+        "environments.dev.tables[orders].copies[0].target_prefix: 'orders-copy' is not allowed; expected a copy of an owned table")
+
+
+def test_a_native_copy_is_read_with_its_prefix_and_schedule():
+    (table,) = load_environments(env(copies=[{"target_prefix": "orders-staging", "schedule": "1 day"}]))["dev"].tables
+    (copy,) = table.copies
+    assert (copy.target_prefix, copy.region, copy.cross_account, copy.owned) == ("orders-staging", "eu-west-1", False, False)
+    assert copy.schedule is not None and copy.schedule.period == "1 day"
+    (table,) = load_environments(env(copies=[{"target_prefix": "orders-staging"}]))["dev"].tables
+    assert table.copies[0].schedule is None  # on demand: started by hand
 
 
 def test_a_native_environment_refuses_emr_settings():

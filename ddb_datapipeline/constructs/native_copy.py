@@ -1,0 +1,93 @@
+"""A copy without Data Pipeline: each run exports the table from point-in-time recovery and imports that
+export into a new table, in one Step Functions state machine (no Lambda, no EMR, no capacity read).
+
+ImportTable always creates its table, so every run makes a table of its own, named
+``<target_prefix>-<export id>`` after the export it imports: the copy never writes into an existing table, and the
+previous copies stay until the team deletes them (README, "The native engine"). The machine checks the
+name and the folder it computed before importing, as a restore checks its input, and its role may create
+only tables of the prefix, in the source's account and region.
+"""
+from __future__ import annotations
+
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from ..definition.common import ScheduleSpec
+from .alert_topic import alerts_or_new
+from .export_bucket import exports_prefix
+from .native_export import schedule_machine, wildcard_reason
+from .native_restore import import_wildcard_reason, key_schema
+from .native_steps import NewTable, export_steps, grant_export, grant_import, import_check, import_steps, machine_name, state_machine
+from .table_pipelines import PipelineConfigurationError, table_ref
+
+
+def copy_wildcard_reason(finding: str) -> str | None:
+    """The export's reasons and the import's: the machine does both."""
+    return import_wildcard_reason(finding) or wildcard_reason(finding)
+
+
+class NativeCopy(Construct):
+    """Copies ``source`` into a new table ``<target_prefix>-<export id>`` on ``schedule`` (None: only when
+    started by hand), through a full export into ``exports/<table>/`` of ``bucket``. The new table has the
+    source's key schema (``partition_key``/``sort_key`` for a table this app only references), is billed
+    per request and encrypted with ``table_key`` (default: an AWS owned key)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        source: dynamodb.ITable,
+        bucket: s3.IBucket,
+        target_prefix: str,
+        bucket_key: kms.IKey | None = None,
+        partition_key: dynamodb.Attribute | None = None,
+        sort_key: dynamodb.Attribute | None = None,
+        table_key: kms.IKey | None = None,
+        schedule: ScheduleSpec | None = None,
+        alert_topic: sns.ITopic | None = None,
+        alert_key: kms.IKey | None = None,
+        environment: str = "default",
+        log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
+    ) -> None:
+        super().__init__(scope, id)
+        ref = table_ref(source)
+        name = ref.table_name
+        if name.startswith(target_prefix):
+            raise PipelineConfigurationError(f"{self.node.path}: target_prefix '{target_prefix}' would name copies that the source "
+                                             f"table '{name}' could match; choose a prefix that '{name}' does not start with")
+        partition, sort = key_schema(source, partition_key, sort_key)
+        key = bucket_key if bucket_key is not None else bucket.encryption_key
+        alert_topic, alert_key = alerts_or_new(self, alert_topic, alert_key)
+        self.prefix = exports_prefix(name)
+        self.target_prefix = target_prefix
+        machine = machine_name(environment, name, f"copy-{target_prefix}")
+        new_table = NewTable(f"{target_prefix}-", partition, sort, table_key)
+
+        imported = import_steps(self, bucket=bucket, table=new_table, alert_topic=alert_topic, name=machine, what="copy",
+                                then=sfn.Succeed(self, "Copied"))
+        check = import_check(self, prefix=self.prefix, table=new_table, then=imported,
+                             refusal=f"the copy computed a folder outside {self.prefix}/AWSDynamoDB/ or a table outside {target_prefix}-*")
+        # The new table is named after the export it imports (arn:...:table/<table>/export/<export id>, an id
+        # that starts with the export's time), so each run's table says where its items came from.
+        export_id = "States.ArrayGetItem(States.StringSplit($.export.arn, '/'), 3)"
+        names = sfn.Pass(self, "NameNewTable", parameters={
+            "source": name,
+            "table.$": f"States.Format('{target_prefix}-{{}}', {export_id})",
+            "export.$": f"States.Format('{self.prefix}/AWSDynamoDB/{{}}/data/', {export_id})",
+            "polls": {"value": 0},
+        })
+        exported = export_steps(self, source=ref, bucket=bucket, key=key, prefix=self.prefix, alert_topic=alert_topic, name=machine,
+                                late_minutes=None, then=names.next(check))
+        start = sfn.Pass(self, "Start", parameters={"table": name, "polls": {"value": 0}})
+        self.log_group, self.state_machine = state_machine(
+            self, start.next(exported), machine, f"Copies DynamoDB table {name} into a new table {target_prefix}-... on each run",
+            log_retention, alert_key=alert_key, wildcard_reason=copy_wildcard_reason, wait_loops=2)
+        grant_export(self.state_machine, source=ref, bucket=bucket, key=key, prefix=self.prefix)
+        grant_import(self.state_machine, bucket=bucket, key=key, prefix=self.prefix, table=new_table)
+        self.schedule = schedule_machine(self, self.state_machine, schedule, f"Starts the copy of {name} into {target_prefix}-...")

@@ -1,0 +1,261 @@
+"""The parts the native engine's state machines share: the export and the import, each a call followed by
+a bounded wait loop with alarms, the grants each needs, and the machine around them (logged, traced,
+its wildcards acknowledged).
+
+An export (``ExportTableToPointInTime``) and an import (``ImportTable``) both return at once and finish
+later, and AWS SDK integrations have no ``.sync`` form for them, so each is polled every five minutes
+with its Describe call and given up after a day. An export and an import may follow each other in one
+machine (a copy), so their states have names of their own.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aws_cdk import CfnResource, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from .acknowledge import acknowledge_wildcards
+from .pipeline_roles import TableRef, shortened
+
+POLL_EVERY = Duration.minutes(5)
+GIVE_UP_AFTER_MINUTES = 24 * 60  # an export of a large table takes hours; one that runs a day is stuck
+MAX_POLLS = GIVE_UP_AFTER_MINUTES // 5
+# DynamoDB's export writes objects (multipart for large files) with the caller's permissions.
+EXPORT_WRITES = ("s3:AbortMultipartUpload", "s3:PutObject", "s3:PutObjectAcl")
+# The DynamoDB guide's import policy: the import writes its own log stream under /aws-dynamodb/.
+IMPORT_LOGS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
+               "logs:PutLogEvents", "logs:PutRetentionPolicy")
+# The API's names of the key types (CDK's AttributeType says STRING where DynamoDB says S).
+SCALAR_TYPES = {"STRING": "S", "NUMBER": "N", "BINARY": "B"}
+# What DynamoDB needs of the caller to create a table on a customer managed key.
+NEW_TABLE_KEY = ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom",
+                 "kms:ReEncryptTo")
+MAX_MACHINE_NAME = 80  # Step Functions' limit on a state machine's name
+
+
+def machine_name(environment: str, table: str, kind: str) -> str:
+    """``ddb-<environment>-<table>-native-<kind>``, shortened with a hash where a long table name would
+    pass Step Functions' 80 characters (a name CloudFormation would refuse only at deploy)."""
+    return shortened(f"ddb-{environment}-{table}-native-{kind}", MAX_MACHINE_NAME)
+
+
+def alarm(scope: Construct, id: str, topic: sns.ITopic, subject: str, template: str, *paths: str,
+          result_path: str | None = None) -> tasks.SnsPublish:
+    """A Task that publishes ``template`` (States.Format with ``paths``) to the alert topic."""
+    return tasks.SnsPublish(
+        scope, id, topic=topic, subject=subject[:100],
+        message=sfn.TaskInput.from_json_path_at(f"States.Format('{template}', {', '.join(paths)})"),
+        result_path=result_path if result_path is not None else "$.alarm",
+    )
+
+
+def export_steps(scope: Construct, *, source: TableRef, bucket: s3.IBucket, key: kms.IKey | None, prefix: str,
+                 alert_topic: sns.ITopic, name: str, late_minutes: int | None, then: sfn.IChainable) -> sfn.IChainable:
+    """Export ``source`` (named by ``$.table``) under ``prefix``, wait for it (``$.polls.value`` counts the
+    checks), alarm when it fails, is late or is stuck, and go on to ``then`` with ``$.export.arn`` set."""
+    failed = alarm(scope, "Failed", alert_topic, f"FAILED: {name}", "The export of {} failed: {}",
+                   "$.table", "$.error.Cause").next(sfn.Fail(scope, "ExportFailed", error="ExportFailed"))
+    export = tasks.CallAwsService(
+        scope, "Export", service="dynamodb", action="exportTableToPointInTime",
+        iam_action="dynamodb:ExportTableToPointInTime", iam_resources=[source.table_arn],
+        parameters={
+            "TableArn": source.table_arn,
+            "S3Bucket": bucket.bucket_name,
+            "S3Prefix": prefix,
+            "ExportFormat": "DYNAMODB_JSON",
+            **({"S3SseAlgorithm": "KMS", "S3SseKmsKeyId": key.key_arn} if key is not None else {"S3SseAlgorithm": "AES256"}),
+        },
+        result_selector={"arn.$": "$.ExportDescription.ExportArn"},
+        result_path="$.export",
+    )
+    export.add_retry(errors=["DynamoDb.LimitExceededException"], interval=Duration.minutes(5), max_attempts=6, backoff_rate=1.5)
+    export.add_catch(failed, result_path="$.error")
+    describe = tasks.CallAwsService(
+        scope, "DescribeExport", service="dynamodb", action="describeExport",
+        iam_action="dynamodb:DescribeExport", iam_resources=[f"{source.table_arn}/export/*"],
+        parameters={"ExportArn.$": "$.export.arn"},
+        result_selector={"status.$": "$.ExportDescription.ExportStatus"},
+        result_path="$.progress",
+    )
+    describe.add_retry(errors=["DynamoDb.LimitExceededException", "DynamoDb.InternalServerErrorException"])
+    describe.add_catch(failed, result_path="$.error")
+    count = sfn.Pass(scope, "CountPolls", parameters={"value.$": "States.MathAdd($.polls.value, 1)"}, result_path="$.polls")
+    wait = sfn.Wait(scope, "WaitForExport", time=sfn.WaitTime.duration(POLL_EVERY))
+    gave_up = alarm(scope, "GaveUp", alert_topic, f"STUCK: {name}", "The export of {} has not finished after {} polls",
+                    "$.table", "$.polls.value").next(sfn.Fail(scope, "ExportStuck", error="ExportStuck"))
+    failed_status = sfn.Pass(scope, "ExportReportedFailure", parameters={"Cause.$": "$.progress.status"}, result_path="$.error").next(failed)
+    decide = (
+        sfn.Choice(scope, "Finished?")
+        .when(sfn.Condition.string_equals("$.progress.status", "COMPLETED"), then)
+        .when(sfn.Condition.string_equals("$.progress.status", "FAILED"), failed_status)
+        .when(sfn.Condition.number_greater_than_equals("$.polls.value", MAX_POLLS), gave_up)
+    )
+    if late_minutes:
+        late = alarm(scope, "Late", alert_topic, f"LATE: {name}", "The export of {} has not finished after {} polls",
+                     "$.table", "$.polls.value", result_path=sfn.JsonPath.DISCARD).next(wait)
+        decide = decide.when(sfn.Condition.number_equals("$.polls.value", -(-late_minutes // 5)), late)
+    decide.otherwise(wait)
+    return export.next(wait).next(describe).next(count).next(decide)
+
+
+def grant_export(machine: sfn.StateMachine, *, source: TableRef, bucket: s3.IBucket, key: kms.IKey | None, prefix: str) -> None:
+    """DynamoDB writes the files as the caller, so the machine's role needs the bucket (its prefix only) and
+    its key; and, for a table on a customer managed key, that key through DynamoDB (inferred: the DynamoDB
+    guide says the key policy must let DynamoDB use the key for the role that starts the export, without
+    naming the actions; these are the reading actions it names elsewhere)."""
+    stack = Stack.of(machine)
+    machine.add_to_role_policy(iam.PolicyStatement(actions=list(EXPORT_WRITES), resources=[bucket.arn_for_objects(f"{prefix}/*")]))
+    if key is not None:
+        machine.add_to_role_policy(iam.PolicyStatement(
+            actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}},
+        ))
+    if source.key is None and not source.key_elsewhere:
+        return
+    resource = source.key.key_arn if source.key is not None else f"arn:{stack.partition}:kms:{source.region}:{source.account}:key/*"
+    machine.add_to_role_policy(iam.PolicyStatement(
+        actions=["kms:Decrypt", "kms:DescribeKey"], resources=[resource],
+        conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{stack.region}.amazonaws.com",
+                                     "kms:EncryptionContext:aws:dynamodb:tableName": source.table_name}},
+    ))
+
+
+@dataclass(frozen=True)
+class NewTable:
+    """The table an import creates: its key schema (the export's), named ``<prefix>...`` at run time by
+    ``$.table``, billed per request, on ``key`` (None: an AWS owned key)."""
+
+    prefix: str
+    partition: dynamodb.Attribute
+    sort: dynamodb.Attribute | None
+    key: kms.IKey | None
+
+    def arn_pattern(self, stack: Stack) -> str:
+        return f"arn:{stack.partition}:dynamodb:{stack.region}:{stack.account}:table/{self.prefix}*"
+
+    def creation_parameters(self) -> dict[str, object]:
+        attributes = [self.partition, *([self.sort] if self.sort else [])]
+        return {
+            "TableName.$": "$.table",
+            "KeySchema": [{"AttributeName": self.partition.name, "KeyType": "HASH"},
+                          *([{"AttributeName": self.sort.name, "KeyType": "RANGE"}] if self.sort else [])],
+            "AttributeDefinitions": [{"AttributeName": a.name, "AttributeType": SCALAR_TYPES[a.type.name]} for a in attributes],
+            "BillingMode": "PAY_PER_REQUEST",
+            **({"SSESpecification": {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": self.key.key_arn}} if self.key else {}),
+        }
+
+
+def import_steps(scope: Construct, *, bucket: s3.IBucket, table: NewTable, alert_topic: sns.ITopic, name: str, what: str,
+                 then: sfn.IChainable) -> sfn.IChainable:
+    """Import the export folder ``$.export`` of ``bucket`` into the new table ``$.table``, wait for it
+    (``$.polls.value`` counts the checks from 0), alarm when it fails or is stuck, then go on to ``then``.
+    ``what`` names the run in alarms ("restore", "copy")."""
+    stack = Stack.of(scope)
+    failed = alarm(scope, "ImportFailedAlarm", alert_topic, f"FAILED: {name}", f"The {what} of {{}} into {{}} failed: {{}}",
+                   "$.export", "$.table", "$.error.Cause").next(sfn.Fail(scope, "ImportFailed", error="ImportFailed"))
+    importing = tasks.CallAwsService(
+        scope, "Import", service="dynamodb", action="importTable", iam_action="dynamodb:ImportTable",
+        iam_resources=[table.arn_pattern(stack)],
+        parameters={
+            "S3BucketSource": {"S3Bucket": bucket.bucket_name, "S3KeyPrefix.$": "$.export"},
+            "InputFormat": "DYNAMODB_JSON",
+            "InputCompressionType": "GZIP",
+            "TableCreationParameters": table.creation_parameters(),
+        },
+        result_selector={"arn.$": "$.ImportTableDescription.ImportArn"},
+        result_path="$.import",
+    )
+    importing.add_catch(failed, result_path="$.error")
+    wait = sfn.Wait(scope, "WaitForImport", time=sfn.WaitTime.duration(POLL_EVERY))
+    describe = tasks.CallAwsService(
+        scope, "DescribeImport", service="dynamodb", action="describeImport", iam_action="dynamodb:DescribeImport",
+        iam_resources=[f"{table.arn_pattern(stack)}/import/*"], parameters={"ImportArn.$": "$.import.arn"},
+        result_selector={"status.$": "$.ImportTableDescription.ImportStatus"}, result_path="$.progress",
+    )
+    describe.add_retry(errors=["DynamoDb.LimitExceededException", "DynamoDb.InternalServerErrorException"])
+    describe.add_catch(failed, result_path="$.error")
+    count = sfn.Pass(scope, "CountImportPolls", parameters={"value.$": "States.MathAdd($.polls.value, 1)"}, result_path="$.polls")
+    gave_up = alarm(scope, "ImportGaveUp", alert_topic, f"STUCK: {name}", f"The {what} into {{}} has not finished after {{}} polls",
+                    "$.table", "$.polls.value").next(sfn.Fail(scope, "ImportStuck", error="ImportStuck"))
+    reported = sfn.Pass(scope, "ImportReportedFailure", parameters={"Cause.$": "$.progress.status"}, result_path="$.error").next(failed)
+    decide = (
+        sfn.Choice(scope, "Imported?")
+        .when(sfn.Condition.string_equals("$.progress.status", "COMPLETED"), then)
+        .when(sfn.Condition.or_(*(sfn.Condition.string_equals("$.progress.status", s) for s in ("FAILED", "CANCELLED"))), reported)
+        .when(sfn.Condition.number_greater_than_equals("$.polls.value", MAX_POLLS), gave_up)
+        .otherwise(wait)
+    )
+    reset = sfn.Pass(scope, "StartImportPolls", result=sfn.Result.from_object({"value": 0}), result_path="$.polls")
+    return reset.next(importing).next(wait).next(describe).next(count).next(decide)
+
+
+def import_check(scope: Construct, *, prefix: str, table: NewTable, refusal: str, then: sfn.IChainable) -> sfn.Choice:
+    """Go on to ``then`` only for an export of this table (``$.export`` under ``prefix``) and a new table
+    of the prefix (``$.table``); fail otherwise. The permission model reads the two patterns."""
+    return (
+        sfn.Choice(scope, "OwnExportAndNewTable?")
+        .when(sfn.Condition.and_(sfn.Condition.string_matches("$.export", f"{prefix}/AWSDynamoDB/*"),
+                                 sfn.Condition.string_matches("$.table", f"{table.prefix}*")), then)
+        .otherwise(sfn.Fail(scope, "Refused", error="InvalidInput", cause=refusal))
+    )
+
+
+def grant_import(machine: sfn.StateMachine, *, bucket: s3.IBucket, key: kms.IKey | None, prefix: str, table: NewTable) -> None:
+    """DynamoDB reads the files and writes its log as the caller: read of the export prefix, the bucket's
+    key through S3, the import's log group, and the new table's key through DynamoDB."""
+    stack = Stack.of(machine)
+    machine.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{prefix}/*")]))
+    machine.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
+                                                   conditions={"StringLike": {"s3:prefix": [f"{prefix}/*"]}}))
+    if key is not None:
+        machine.add_to_role_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn],
+                                                       conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}}))
+    machine.add_to_role_policy(iam.PolicyStatement(
+        actions=list(IMPORT_LOGS), resources=[f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:/aws-dynamodb/*"]))
+    if table.key is not None:
+        machine.add_to_role_policy(iam.PolicyStatement(actions=list(NEW_TABLE_KEY), resources=[table.key.key_arn],
+                                                       conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{stack.region}.amazonaws.com"}}))
+
+
+def depend_on_policy_only(machine: sfn.StateMachine) -> None:
+    """CDK makes a machine depend on its role and the role's policy; the role is already a reference of
+    RoleArn (cfn-lint W3005), so only the policy stays (the machine must not start before it)."""
+    resource = machine.node.default_child
+    policy = machine.role.node.try_find_child("DefaultPolicy")
+    if isinstance(resource, CfnResource) and policy is not None and isinstance(policy.node.default_child, CfnResource):
+        resource.add_override("DependsOn", [Stack.of(machine).get_logical_id(policy.node.default_child)])
+
+
+def state_machine(scope: Construct, definition: sfn.IChainable, name: str, comment: str, log_retention: logs.RetentionDays, *,
+                  alert_key: kms.IKey | None, wildcard_reason: Callable[[str], str | None],
+                  wait_loops: int = 1) -> tuple[logs.LogGroup, sfn.StateMachine]:
+    """A native-engine state machine: logged (level ALL, no execution data) and traced, stopped an hour
+    after its ``wait_loops`` wait loops would have given up, allowed to encrypt alarms with the topic's key (SNS does so as
+    the publisher), its wildcards acknowledged with ``wildcard_reason``."""
+    log_group = logs.LogGroup(scope, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
+    machine = sfn.StateMachine(
+        scope, "StateMachine",
+        definition_body=sfn.DefinitionBody.from_chainable(definition),
+        state_machine_name=name,
+        comment=comment,
+        tracing_enabled=True,
+        logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        timeout=Duration.minutes(wait_loops * GIVE_UP_AFTER_MINUTES + 60),
+    )
+    if alert_key is not None:
+        machine.add_to_role_policy(iam.PolicyStatement(
+            actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[alert_key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"sns.{Stack.of(scope).region}.amazonaws.com"}},
+        ))
+    depend_on_policy_only(machine)
+    acknowledge_wildcards(machine, wildcard_reason)
+    return log_group, machine
