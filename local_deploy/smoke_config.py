@@ -88,43 +88,58 @@ def check_configuration(check: Check, environments: list[Any], tables: dict[tupl
     _check_native_against_configuration(check, environments)
 
 
-def _check_native_against_configuration(check: Check, environments: list[Any]) -> None:
-    """Each native table's state machine exists and exports that table into its own prefix."""
+def _deployed_definition(check: Check, client: Any, name: str, where: str, region: str) -> dict[str, Any] | None:
+    """The definition of the one state machine named ``name``; a difference (and None) when there is not
+    exactly one."""
     import json
 
+    machines = [m for m in client.list_state_machines()["stateMachines"] if m["name"] == name]
+    check.count()
+    if len(machines) != 1:
+        check.differ(where, f"expected one state machine named {name} in {region}, found {len(machines)}")
+        return None
+    return dict(json.loads(client.describe_state_machine(stateMachineArn=machines[0]["stateMachineArn"])["definition"]))
+
+
+def _check_native_against_configuration(check: Check, environments: list[Any]) -> None:
+    """Each native table's state machines exist: its export into its own prefix, its restore and copies
+    into new tables of the configured prefixes."""
     from ddb_datapipeline.constructs.native_steps import machine_name
 
     for env in environments:
         for table in (t for t in env.tables if t.native):
-            name = machine_name(env.name, table.name, "export")
-            where = f"config {env.name}/{table.name} native export"
             client = check.clients("stepfunctions", env.region)
-            machines = [m for m in client.list_state_machines()["stateMachines"] if m["name"] == name]
-            check.count()
-            if len(machines) != 1:
-                check.differ(where, f"expected one state machine named {name} in {env.region}, found {len(machines)}")
+            where = f"config {env.name}/{table.name} native export"
+            definition = _deployed_definition(check, client, machine_name(env.name, table.name, "export"), where, env.region)
+            if definition is None:
                 continue
-            definition = json.loads(client.describe_state_machine(stateMachineArn=machines[0]["stateMachineArn"])["definition"])
             export = definition["States"]["Export"]["Parameters"]
             check.count(2)
             if not str(export.get("TableArn", "")).endswith(f":table/{table.name}"):
                 check.differ(where, f"exports {export.get('TableArn')}, configuration says table {table.name}")
             if export.get("S3Prefix") != f"exports/{table.name}":
                 check.differ(where, f"writes under {export.get('S3Prefix')}, expected exports/{table.name}")
-            if table.owned is not None:  # and its restore, into new tables of the configured prefix
-                restore = machine_name(env.name, table.name, "restore")
-                found = [m for m in client.list_state_machines()["stateMachines"] if m["name"] == restore]
-                check.count()
-                if len(found) != 1:
-                    check.differ(f"config {env.name}/{table.name} native restore", f"expected one state machine named {restore}, found {len(found)}")
-                    continue
-                checked = json.loads(client.describe_state_machine(stateMachineArn=found[0]["stateMachineArn"])["definition"])
+            where = f"config {env.name}/{table.name} native restore"
+            if table.owned is not None and (
+                checked := _deployed_definition(check, client, machine_name(env.name, table.name, "restore"), where, env.region)
+            ):
                 condition = checked["States"]["OwnExportAndNewTable?"]["Choices"][0]["And"]
                 prefixes = {c["Variable"]: c["StringMatches"] for c in condition}
                 check.count()
                 if prefixes.get("$.table") != f"{table.restore.target_prefix}*":
-                    check.differ(f"config {env.name}/{table.name} native restore",
-                                 f"creates tables {prefixes.get('$.table')}, configuration says {table.restore.target_prefix}*")
+                    check.differ(where, f"creates tables {prefixes.get('$.table')}, configuration says {table.restore.target_prefix}*")
+            for copy in table.copies:
+                where = f"config {env.name}/{table.name} native copy {copy.target_prefix}"
+                name = machine_name(env.name, table.name, f"copy-{copy.target_prefix}")
+                if not (copied := _deployed_definition(check, client, name, where, env.region)):
+                    continue
+                exported = copied["States"]["Export"]["Parameters"]
+                naming = str(copied["States"]["NameNewTable"]["Parameters"].get("table.$", ""))
+                check.count(2)
+                if not str(exported.get("TableArn", "")).endswith(f":table/{table.name}"):
+                    check.differ(where, f"exports {exported.get('TableArn')}, configuration says table {table.name}")
+                if not naming.startswith(f"States.Format('{copy.target_prefix}-"):
+                    check.differ(where, f"names new tables {naming}, configuration says {copy.target_prefix}-<export id>")
 
 
 @dataclass(frozen=True)
