@@ -1,10 +1,10 @@
 """Fixes applied to moto inside the emulator process that ``make deploy-local`` starts.
 
-moto 5.2.5 gets seven things wrong that this project's deploy depends on. Each fix makes moto behave as
-AWS documents, only in the emulator process (never in the app; in the tests' own process only fix 7, by
-the tests that run the native state machines on moto's interpreter), and is checked against the pinned
-moto version so an upgrade that changes the patched code fails loudly instead of silently testing
-something else:
+moto 5.2.5 gets nine things wrong that this project's deploy depends on. Each fix makes moto behave as
+AWS documents, only in the emulator process (never in the app; in the tests' own process only fixes 7
+to 9, by the tests that run the native state machines on moto's interpreter), and is checked against
+the pinned moto version so an upgrade that changes the patched code fails loudly instead of silently
+testing something else:
 
 1. ``AWS::KMS::Key`` with ``Tags``: moto passes CloudFormation's ``{Key, Value}`` tags to the KMS API's
    tagger, which expects ``{TagKey, TagValue}``, and crashes (HTTP 500). The SDK then retries the
@@ -34,6 +34,18 @@ something else:
    ``manifest-summary.json``, ``manifest-files.json`` and ``data/<file>.json.gz`` (DynamoDB Developer
    Guide, "DynamoDB table export output format"), so a state machine that finds the export's folder from
    its ARN, as a native copy does, fails on moto alone. The fix names and lays out the export as DynamoDB does.
+8. JSONata: moto's Step Functions interpreter parses ``QueryLanguage: JSONata`` states but ships without
+   an evaluator (its ``_eval_jsonata`` stays ``None``, a TypeError on the first expression). The fix plugs
+   in jsonata-python, a port of the JSONata reference implementation, so the native engine's date
+   arithmetic (an incremental export's window) runs as Step Functions runs it.
+9. AWS SDK integrations of services whose API names members in camelCase (Step Functions' own, for one):
+   Step Functions takes and returns them in PascalCase ("StateMachineArn", "Executions"; Step Functions
+   Developer Guide, "AWS SDK service integrations", API naming conventions). moto hands the task's
+   parameters to boto3 as they are, which refuses them. The fix renames the members of the request and
+   of the response along the operation's shapes (map keys, which are data, are left alone). moto also
+   names S3's errors ``s3.NoSuchKeyException`` where Step Functions says ``S3.NoSuchKeyException``
+   (the same guide's error names: service and error in PascalCase), and returns an object's ``Body`` as
+   the stream's Python name rather than its text; the fix names the errors and reads the text.
 """
 from __future__ import annotations
 
@@ -50,6 +62,8 @@ FIXES = (
     "S3 bucket policies from CloudFormation",
     "Fn::GetStackOutput between stacks",
     "DynamoDB export ARNs, folders and manifests",
+    "JSONata in Step Functions states",
+    "PascalCase members in AWS SDK integrations",
 )
 
 
@@ -82,6 +96,8 @@ def apply() -> tuple[str, ...]:
     _fix_bucket_policies()
     _fix_stack_outputs()
     fix_table_exports()
+    fix_jsonata()
+    fix_sdk_member_names()
     return FIXES
 
 
@@ -414,3 +430,73 @@ def fix_table_exports() -> None:
     export_class.__init__ = __init__  # type: ignore[method-assign]
     export_class._backup_to_s3_file = backup_to_s3_file  # type: ignore[method-assign]
     export_class._ddb_datapipeline_fixed = True  # type: ignore[attr-defined]
+
+
+def fix_jsonata() -> None:
+    """Fix 8; also called by the tests that run native state machines on moto in their own process."""
+    from jsonata import Jsonata
+    from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
+
+    _require(moto_jsonata, "eval_jsonata_expression")
+    _require(moto_jsonata, "_eval_jsonata")
+
+    def evaluate(expression: str) -> Any:
+        return Jsonata(expression).evaluate(None)
+
+    moto_jsonata._eval_jsonata = evaluate
+
+
+def _renamed(value: Any, shape: Any, name_of: Callable[[str, Any], str]) -> Any:
+    """``value`` with every structure member renamed by ``name_of(key, structure shape)``, along ``shape``
+    (a streamed body read as text)."""
+    from botocore.response import StreamingBody
+
+    if isinstance(value, StreamingBody):
+        return value.read().decode("utf-8", errors="replace")
+    if shape is None:
+        return value
+    if shape.type_name == "structure" and isinstance(value, dict):
+        renamed = {}
+        for key, item in value.items():
+            member = name_of(key, shape)
+            renamed[member] = _renamed(item, shape.members.get(member) or shape.members.get(key), name_of)
+        return renamed
+    if shape.type_name == "list" and isinstance(value, list):
+        return [_renamed(item, shape.member, name_of) for item in value]
+    if shape.type_name == "map" and isinstance(value, dict):
+        return {key: _renamed(item, shape.value, name_of) for key, item in value.items()}
+    return value
+
+
+def _api_member(key: str, shape: Any) -> str:
+    """The operation's own member name for a PascalCase key (``StateMachineArn`` -> ``stateMachineArn``)."""
+    if key in shape.members:
+        return key
+    return next((member for member in shape.members if member.lower() == key.lower()), key)
+
+
+def _pascal_member(key: str, shape: Any) -> str:
+    return key[:1].upper() + key[1:]
+
+
+def fix_sdk_member_names() -> None:
+    """Fix 9; also called by the tests that run native state machines on moto in their own process."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_aws_sdk as sdk
+    from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
+
+    task = sdk.StateTaskServiceAwsSdk
+    _require(task, "_eval_service_task")
+    _require(sdk, "boto_client_for")
+
+    def _eval_service_task(self, env, resource_runtime_part, normalised_parameters, state_credentials):  # type: ignore[no-untyped-def]
+        api_action = self._get_boto_service_action()
+        client = boto_client_for(service=self._get_boto_service_name(), region=resource_runtime_part.region,
+                                 state_credentials=state_credentials)
+        operation = client.meta.service_model.operation_model(client.meta.method_to_api_mapping[api_action])
+        parameters = _renamed(normalised_parameters, operation.input_shape, _api_member)
+        response = getattr(client, api_action)(**parameters) or {}
+        response.pop("ResponseMetadata", None)
+        env.stack.append(_renamed(response, operation.output_shape, _pascal_member) if response else response)
+
+    task._eval_service_task = _eval_service_task
+    _require(sdk, "_SERVICE_ERROR_NAMES")["s3"] = "S3"

@@ -105,6 +105,7 @@ def _check_native_against_configuration(check: Check, environments: list[Any]) -
     """Each native table's state machines exist: its export into its own prefix, its restore and copies
     into new tables of the configured prefixes."""
     from ddb_datapipeline.constructs.native_steps import machine_name
+    from ddb_datapipeline.definition.periods import period_minutes
 
     for env in environments:
         for table in (t for t in env.tables if t.native):
@@ -119,6 +120,12 @@ def _check_native_against_configuration(check: Check, environments: list[Any]) -
                 check.differ(where, f"exports {export.get('TableArn')}, configuration says table {table.name}")
             if export.get("S3Prefix") != f"exports/{table.name}":
                 check.differ(where, f"writes under {export.get('S3Prefix')}, expected exports/{table.name}")
+            where = f"config {env.name}/{table.name} native incremental export"
+            name = machine_name(env.name, table.name, "incremental")
+            if table.export.incremental is not None and (incremental := _deployed_definition(check, client, name, where, env.region)):
+                check.count()
+                if f"$latest - {period_minutes(table.export.incremental)} * $minute" not in incremental["States"]["Window"]["Output"]:
+                    check.differ(where, f"starts a first window otherwise than one period ({table.export.incremental}) back")
             where = f"config {env.name}/{table.name} native restore"
             if table.owned is not None and (
                 checked := _deployed_definition(check, client, machine_name(env.name, table.name, "restore"), where, env.region)

@@ -100,11 +100,11 @@ def synthesis(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
 @pytest.fixture(scope="session")
 def native_machines(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One bare stack with a NativeExport (12-hour schedule with a start and late_after), a NativeRestore
-    (onto the table's own key) and a NativeCopy (daily) of one declared table, synthesized once for the
+    (onto the table's own key), a NativeCopy (daily) and a NativeIncrementalExport (hourly) of one declared table, synthesized once for the
     construct tests and the runs on moto's Step Functions interpreter."""
     import aws_cdk as cdk
 
-    from ddb_datapipeline import DataTable, ExportBucket, NativeCopy, NativeExport, NativeRestore
+    from ddb_datapipeline import DataTable, ExportBucket, NativeCopy, NativeExport, NativeIncrementalExport, NativeRestore
     from ddb_datapipeline.definition.common import ScheduleSpec
     from tests.constructs.test_pipelines import KEY
     from tests.constructs.test_pipelines import synthesize as synthesize_stack
@@ -118,5 +118,6 @@ def native_machines(tmp_path_factory: pytest.TempPathFactory) -> Any:
         NativeRestore(stack, "Restore", source=orders, bucket=bucket, table_key=orders.encryption_key, environment="dev")
         NativeCopy(stack, "Copy", source=orders, bucket=bucket, target_prefix="orders-copy", table_key=orders.encryption_key,
                    environment="dev", schedule=ScheduleSpec("1 day"))
+        NativeIncrementalExport(stack, "Incremental", table=orders, bucket=bucket, period="1 hour", environment="dev")
 
     return synthesize_stack(tmp_path_factory.mktemp("native-machines"), build)

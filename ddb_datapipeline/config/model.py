@@ -35,6 +35,7 @@ class ExportConfig:
     schedule: ScheduleSpec | None  # None: on demand
     read_ratio: float
     compress: bool
+    incremental: str | None = None  # native engine: a period of incremental exports between the full ones
 
 
 @dataclass(frozen=True)

@@ -104,14 +104,31 @@ def _ratio(section: Section, key: str, default: float) -> float:
     return section.number(key, default, minimum=0.1, maximum=1.0)
 
 
-def _export(section: Section) -> ExportConfig:
+INCREMENTAL_RULE = "a period from 15 minutes to 24 hours (DynamoDB's incremental export window), or null"
+
+
+def _export(section: Section, engine: str) -> ExportConfig:
     config = ExportConfig(
         schedule=_schedule(section, "1 day"),
         read_ratio=_ratio(section, "read_ratio", 0.25),
         compress=section.boolean("compress", True),
+        incremental=_incremental(section, engine),
     )
     section.finish()
     return config
+
+
+def _incremental(section: Section, engine: str) -> str | None:
+    period = section.string("incremental", None, allowed=INCREMENTAL_RULE)
+    if period is None:
+        return None
+    if engine != NATIVE:
+        raise section.fail("incremental", period, "no incremental on the datapipeline engine (DynamoDB's incremental "
+                                                  "export is the native engine's; set engine: native on the table)")
+    minutes = period_minutes(period)
+    if minutes is None or not 15 <= minutes <= 24 * 60:
+        raise section.fail("incremental", period, INCREMENTAL_RULE)
+    return period
 
 
 def _restore(section: Section, *, source: str, owned: bool) -> RestoreConfig:
@@ -182,7 +199,7 @@ def _table(section: Section, *, account: str | None, region: str, release: str, 
     table = TableConfig(
         name=name,
         owned=owned,
-        export=_export(section.section("export")),
+        export=_export(section.section("export"), engine),
         # A native table has no restore pipeline yet, so it creates no restore target either.
         restore=(_native_restore(section.section("restore"), source=name) if engine == NATIVE
                  else _restore(section.section("restore"), source=name, owned=owned is not None)),

@@ -59,9 +59,11 @@ def alarm(scope: Construct, id: str, topic: sns.ITopic, subject: str, template: 
 
 
 def export_steps(scope: Construct, *, source: TableRef, bucket: s3.IBucket, key: kms.IKey | None, prefix: str,
-                 alert_topic: sns.ITopic, name: str, late_minutes: int | None, then: sfn.IChainable) -> sfn.IChainable:
+                 alert_topic: sns.ITopic, name: str, late_minutes: int | None, then: sfn.IChainable,
+                 request: dict[str, object] | None = None) -> sfn.IChainable:
     """Export ``source`` (named by ``$.table``) under ``prefix``, wait for it (``$.polls.value`` counts the
-    checks), alarm when it fails, is late or is stuck, and go on to ``then`` with ``$.export.arn`` set."""
+    checks), alarm when it fails, is late or is stuck, and go on to ``then`` with ``$.export.arn`` set.
+    ``request``: more parameters of the export (an incremental export's type and window)."""
     failed = alarm(scope, "Failed", alert_topic, f"FAILED: {name}", "The export of {} failed: {}",
                    "$.table", "$.error.Cause").next(sfn.Fail(scope, "ExportFailed", error="ExportFailed"))
     export = tasks.CallAwsService(
@@ -73,6 +75,7 @@ def export_steps(scope: Construct, *, source: TableRef, bucket: s3.IBucket, key:
             "S3Prefix": prefix,
             "ExportFormat": "DYNAMODB_JSON",
             **({"S3SseAlgorithm": "KMS", "S3SseKmsKeyId": key.key_arn} if key is not None else {"S3SseAlgorithm": "AES256"}),
+            **(request or {}),
         },
         result_selector={"arn.$": "$.ExportDescription.ExportArn"},
         result_path="$.export",

@@ -11,7 +11,8 @@ Placeholders filled by ``native_expand.py``: ``{account}``, ``{region}``, ``{mac
 ``{machine_role}``, ``{scheduler_role}``, ``{schedule_group_arn}``; from a Task's parameters
 ``{table_arn}``, ``{table}``, ``{table_key_arn}`` (when the table has a customer managed key),
 ``{bucket_arn}``, ``{object_arn}`` (a sample file under the prefix), ``{key_arn}``,
-``{topic_arn}``, ``{topic_key_arn}``; ``{export_arn}`` (a sample export of the table).
+``{topic_arn}``, ``{topic_key_arn}``; ``{export_arn}`` (a sample export of the table); ``{listed_machine_arn}``
+(the machine whose runs a ListExecutions task lists).
 """
 from __future__ import annotations
 
@@ -49,6 +50,12 @@ DDB_IMPORT = ("DynamoDB Developer Guide, 'Requesting a table import in DynamoDB'
 DDB_IMPORT_KMS = ("DynamoDB Developer Guide, import from S3: kms:Decrypt for SSE-KMS source objects, and for a new table on a "
                   "customer managed key the key actions DynamoDB uses on the caller's behalf (Encrypt, Decrypt, ReEncrypt*, "
                   "GenerateDataKey*, DescribeKey, CreateGrant)")
+WATERMARK_READ_TASK = "aws-sdk:s3:getObject"
+WATERMARK_WRITE_TASK = "aws-sdk:s3:putObject"
+RUNS_TASK = "aws-sdk:sfn:listExecutions"
+S3_OBJECTS = ("Service Authorization Reference, Amazon S3: GetObject and PutObject on the object; a bucket with default "
+              "SSE-KMS encryption needs kms:GenerateDataKey to write and kms:Decrypt to read (S3 User Guide, 'Using SSE-KMS')")
+SFN_LIST = "Service Authorization Reference, AWS Step Functions: ListExecutions, resource type statemachine"
 IMPORT_LOGS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
                "logs:PutLogEvents", "logs:PutRetentionPolicy")
 S3_CONTEXT = {"s3:ResourceAccount": "{account}"}
@@ -90,6 +97,16 @@ CALLS: tuple[RuntimeCall, ...] = (
                 "table_cmk"),
     RuntimeCall(DESCRIBE_IMPORT_TASK, "the machine follows the import", MACHINE,
                 ("dynamodb:DescribeImport",), "{import_arn}", DDB_IMPORT + "; " + SFN_SDK, "doc"),
+    RuntimeCall(WATERMARK_READ_TASK, "the machine reads its watermark", MACHINE, ("s3:GetObject",), "{object_arn}",
+                S3_OBJECTS + "; " + SFN_SDK, "doc", S3_CONTEXT),
+    RuntimeCall(WATERMARK_READ_TASK, "the watermark was encrypted with the bucket's key", MACHINE, ("kms:Decrypt",), "{key_arn}",
+                S3_OBJECTS, "doc", {"kms:ViaService": "s3.{region}.amazonaws.com"}, "export_kms"),
+    RuntimeCall(WATERMARK_WRITE_TASK, "the machine moves its watermark", MACHINE, ("s3:PutObject",), "{object_arn}",
+                S3_OBJECTS + "; " + SFN_SDK, "doc", S3_CONTEXT),
+    RuntimeCall(WATERMARK_WRITE_TASK, "S3 encrypts the watermark with the bucket's key", MACHINE, ("kms:GenerateDataKey",), "{key_arn}",
+                S3_OBJECTS, "doc", {"kms:ViaService": "s3.{region}.amazonaws.com"}, "export_kms"),
+    RuntimeCall(RUNS_TASK, "the machine looks for another run of itself", MACHINE, ("states:ListExecutions",), "{listed_machine_arn}",
+                SFN_LIST + "; " + SFN_SDK, "doc"),
     RuntimeCall("schedule", "EventBridge Scheduler assumes the schedule's role", "service:scheduler.amazonaws.com",
                 ("sts:AssumeRole",), "{scheduler_role}", SCHEDULER_ROLE, "doc",
                 {"aws:SourceAccount": "{account}", "aws:SourceArn": "{schedule_group_arn}"}),

@@ -8,7 +8,19 @@ from typing import Any
 
 from .assembly_view import StateMachine, World
 from .expand import Expected, ModelGap, requests_of
-from .native_calls import CALLS, DESCRIBE_EXPORT_TASK, DESCRIBE_IMPORT_TASK, EXPORT_TASK, IMPORT_TASK, MACHINE, PUBLISH_TASK, SCHEDULER
+from .native_calls import (
+    CALLS,
+    DESCRIBE_EXPORT_TASK,
+    DESCRIBE_IMPORT_TASK,
+    EXPORT_TASK,
+    IMPORT_TASK,
+    MACHINE,
+    PUBLISH_TASK,
+    RUNS_TASK,
+    SCHEDULER,
+    WATERMARK_READ_TASK,
+    WATERMARK_WRITE_TASK,
+)
 
 SAMPLE_EXPORT = "01700000000000-a1b2c3d4"
 SAMPLE_FILE = "AWSDynamoDB/01700000000000-a1b2c3d4/data/example.json.gz"
@@ -56,6 +68,15 @@ def _task_facts(world: World, machine: StateMachine, state: Mapping[str, Any]) -
     if service == DESCRIBE_IMPORT_TASK:
         target = _sample(machine, "$.table")
         return service, {"import_arn": f"arn:aws:dynamodb:{machine.region}:{machine.account}:table/{target}/import/{SAMPLE_EXPORT}"}
+    if service in (WATERMARK_READ_TASK, WATERMARK_WRITE_TASK):
+        bucket_name = parameters["Bucket"]
+        facts = {"object_arn": f"arn:aws:s3:::{bucket_name}/{parameters['Key']}"}
+        bucket = world.buckets.get(bucket_name)
+        if bucket is not None and bucket.key_arn:
+            facts["key_arn"] = bucket.key_arn
+        return service, facts
+    if service == RUNS_TASK:
+        return service, {"listed_machine_arn": parameters["StateMachineArn"]}
     raise ModelGap(f"{machine.label}: a Task calling {resource} is not in the native runtime model")
 
 

@@ -20,6 +20,7 @@ from ..config.patterns import output_key
 from ..constructs.data_table import DataTable
 from ..constructs.native_copy import NativeCopy
 from ..constructs.native_export import NativeExport
+from ..constructs.native_incremental import NativeIncrementalExport
 from ..constructs.native_restore import NativeRestore
 from ..constructs.pipeline_roles import PipelineRoles
 from ..constructs.table_pipelines import CopyDestination, CopyPipeline, ExportPipeline, RestorePipeline
@@ -128,6 +129,11 @@ class TableSet:
         self.native_exports[table.name] = export
         CfnOutput(self.stack, f"{output_key(table.name)}ExportStateMachineArn", value=export.state_machine.state_machine_arn,
                   description=f"Native export of {table.name} (start an execution to export now)")
+        if table.export.incremental is not None:
+            incremental = NativeIncrementalExport(self.stack, f"NativeIncremental-{table.name}", table=source,
+                                                  period=table.export.incremental, **self._common())
+            CfnOutput(self.stack, f"{output_key(table.name)}IncrementalStateMachineArn", value=incremental.state_machine.state_machine_arn,
+                      description=f"Incremental exports of {table.name}, every {table.export.incremental}")
         if table.owned is None:
             return  # a referenced table's key schema is unknown, and an import must repeat it (README)
         restore = NativeRestore(

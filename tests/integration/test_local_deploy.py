@@ -61,7 +61,7 @@ OWNED = {"partition_key": {"name": "pk", "type": "S"}}
 def flow_context() -> dict[str, Any]:
     """cdk.json's configuration and a native environment ``nat`` of one owned table."""
     context = copy.deepcopy(project_context())
-    tables = [{"name": "events", "owned": OWNED, "export": {"schedule": "6 hours", "late_after": "2 hours"},
+    tables = [{"name": "events", "owned": OWNED, "export": {"schedule": "6 hours", "late_after": "2 hours", "incremental": "30 minutes"},
                "copies": [{"target_prefix": "events-staging", "schedule": "1 day"}]}]
     context["environments"]["nat"] = {"account": "111111111111", "region": "eu-west-1", "engine": "native",
                                       "retain_data": False, "tables": tables}
@@ -134,7 +134,8 @@ def test_the_pipelines_post_deploy_check_finds_each_environment_healthy(flow: Fl
 
 def test_a_native_environment_deploys_with_its_state_machines_and_no_pipeline(flow: Flow):
     names = [m["name"] for m in flow.client("stepfunctions", "eu-west-1").list_state_machines()["stateMachines"]]
-    assert {"ddb-nat-events-native-export", "ddb-nat-events-native-restore", "ddb-nat-events-native-copy-events-staging"} <= set(names)
+    assert {"ddb-nat-events-native-export", "ddb-nat-events-native-restore", "ddb-nat-events-native-copy-events-staging",
+            "ddb-nat-events-native-incremental"} <= set(names)
     assert not [row for row in flow.first.report.pipelines if row.name.startswith("ddb-nat-")]
     assert flow.stack_status("DdbDataPipeline-nat", "eu-west-1") == "CREATE_COMPLETE"
 
@@ -151,6 +152,13 @@ def test_the_smoke_check_names_a_copy_prefix_other_than_configured(flow: Flow):
     context["environments"]["nat"]["tables"][0]["copies"] = [{"target_prefix": "events-preview"}]
     report = smoke_check(flow.endpoint, flow.assembly, environments(flow.options(context=context, env="nat")))
     assert any("expected one state machine named ddb-nat-events-native-copy-events-preview in eu-west-1, found 0" in str(d) for d in report.differences)
+
+
+def test_the_smoke_check_names_an_incremental_period_other_than_configured(flow: Flow):
+    context = flow_context()
+    context["environments"]["nat"]["tables"][0]["export"]["incremental"] = "2 hours"
+    report = smoke_check(flow.endpoint, flow.assembly, environments(flow.options(context=context, env="nat")))
+    assert any("native incremental export" in str(d) and "one period (2 hours) back" in str(d) for d in report.differences)
 
 
 def test_the_smoke_check_names_a_restore_prefix_other_than_configured(flow: Flow):

@@ -4,12 +4,18 @@ fails the run and raises the alarm.
 
 The definition runs as synthesized, references resolved to the emulator's resources, except that its
 5-minute wait is shortened to 1 second. The test waits for the run by joining moto's execution thread.
-moto's exports are named and laid out as DynamoDB's (moto fix 7 of ``local_deploy/moto_fixes.py``).
+moto's exports are named and laid out as DynamoDB's, its interpreter evaluates JSONata and passes AWS SDK
+members in PascalCase (moto fixes 7 to 9 of ``local_deploy/moto_fixes.py``, applied for this module only).
 """
 from __future__ import annotations
 
 import gzip
 import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
@@ -18,7 +24,7 @@ from moto import mock_aws
 from moto.core.config import default_user_config
 
 from ddb_datapipeline.template_resolver import Resolver
-from local_deploy.moto_fixes import fix_table_exports
+from local_deploy.moto_fixes import fix_jsonata, fix_sdk_member_names, fix_table_exports
 
 REGION, ACCOUNT = "eu-west-1", "123456789012"
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"
@@ -27,13 +33,23 @@ TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"
 @pytest.fixture(scope="module", autouse=True)
 def exports_as_dynamodb_writes_them():
     from moto.dynamodb.models.table_export import TableExport
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk import StateTaskServiceAwsSdk
+    from moto.stepfunctions.parser.asl.jsonata import jsonata
 
     saved = {name: TableExport.__dict__[name] for name in ("__init__", "_backup_to_s3_file")}
+    sdk_task = StateTaskServiceAwsSdk.__dict__["_eval_service_task"]
     fix_table_exports()
+    fix_jsonata()
+    fix_sdk_member_names()
     yield
     for name, value in saved.items():
         setattr(TableExport, name, value)
     del TableExport._ddb_datapipeline_fixed
+    jsonata._eval_jsonata = None
+    StateTaskServiceAwsSdk._eval_service_task = sdk_task
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_aws_sdk
+
+    state_task_service_aws_sdk._SERVICE_ERROR_NAMES.pop("s3")
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +60,8 @@ def definitions(native_machines) -> dict[str, dict[str, Any]]:
                           "AWS::SNS::Topic": TOPIC}.get(kind, logical) for logical, kind in types.items()}
     found = {}
     for machine in (r for r in resources.values() if r["Type"] == "AWS::StepFunctions::StateMachine"):
-        resolved = json.loads(Resolver("Team", REGION, ACCOUNT, physical, types)(machine["Properties"]["DefinitionString"]))
+        text = Resolver("Team", REGION, ACCOUNT, physical, types)(machine["Properties"]["DefinitionString"])
+        resolved = json.loads(text.replace(":111111111111:", f":{ACCOUNT}:"))  # the stack's account is moto's one account
         for state in resolved["States"].values():
             if state["Type"] == "Wait":
                 state["Seconds"] = 1
@@ -57,10 +74,10 @@ def definition(definitions):
     return definitions["export"]
 
 
-def run(definition: dict[str, Any], *, point_in_time_recovery: bool, monkeypatch: pytest.MonkeyPatch,
-        restore: dict[str, Any] | None = None, restore_inputs: tuple[Any, ...] = (), name: str = "export") -> dict[str, Any]:
-    """Runs ``definition`` (named ``name``) against a table of 7 items, then each restore input, and returns
-    the executions, the bucket's files, the alarms published and every table's keys."""
+@contextmanager
+def emulated(*, point_in_time_recovery: bool, monkeypatch: pytest.MonkeyPatch) -> Iterator[SimpleNamespace]:
+    """moto with a table ``orders`` of 7 items, the bucket ``exports`` and the alert topic, whose messages
+    land in a queue."""
     monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": True})
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name=REGION)
@@ -77,27 +94,46 @@ def run(definition: dict[str, Any], *, point_in_time_recovery: bool, monkeypatch
         queue = sqs.create_queue(QueueName="alarms")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=TOPIC, Protocol="sqs", Endpoint=queue_arn)
+
+        def files() -> dict[str, bytes]:
+            return {o["Key"]: s3.get_object(Bucket="exports", Key=o["Key"])["Body"].read()
+                    for o in s3.list_objects_v2(Bucket="exports").get("Contents", [])}
+
+        def alarms() -> list[dict[str, Any]]:
+            received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+            for message in received:
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
+            return [json.loads(m["Body"]) for m in received]
+
+        yield SimpleNamespace(dynamodb=dynamodb, s3=s3, files=files, alarms=alarms)
+
+
+def run(definition: dict[str, Any], *, point_in_time_recovery: bool, monkeypatch: pytest.MonkeyPatch,
+        restore: dict[str, Any] | None = None, restore_inputs: tuple[Any, ...] = (), name: str = "export") -> dict[str, Any]:
+    """Runs ``definition`` (named ``name``), then each restore input, and returns the executions, the
+    bucket's files, the alarms published and every table's keys."""
+    with emulated(point_in_time_recovery=point_in_time_recovery, monkeypatch=monkeypatch) as aws:
         described = execute(name, definition, {})
-        files = {o["Key"]: s3.get_object(Bucket="exports", Key=o["Key"])["Body"].read()
-                 for o in s3.list_objects_v2(Bucket="exports").get("Contents", [])}
-        alarms = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])]
-        result = {"execution": described, "files": files, "alarms": alarms}
+        files = aws.files()
+        result = {"execution": described, "files": files, "alarms": aws.alarms()}
         if restore is not None:
             result["restores"] = [execute(f"restore-{i}", restore, request(files)) for i, request in enumerate(restore_inputs)]
-        tables = boto3.client("dynamodb", region_name=REGION)
-        result["tables"] = {table: sorted(item["pk"]["S"] for item in tables.scan(TableName=table)["Items"])
-                            for table in tables.list_tables()["TableNames"]}
+        result["tables"] = {table: sorted(item["pk"]["S"] for item in aws.dynamodb.scan(TableName=table)["Items"])
+                            for table in aws.dynamodb.list_tables()["TableNames"]}
         return result
 
 
 def execute(name: str, definition: dict[str, Any], execution_input: dict[str, Any]) -> dict[str, Any]:
-    """Runs one execution to its end: moto runs it on a thread of its own, which the test joins."""
+    """Runs one execution to its end: moto runs it on a thread of its own, which the test joins. The
+    machine is created on the first run of ``name``."""
     from moto.stepfunctions.parser.utils import TMP_THREADS
 
     stepfunctions = boto3.client("stepfunctions", region_name=REGION)
-    machine = stepfunctions.create_state_machine(name=name, definition=json.dumps(definition),
-                                                 roleArn=f"arn:aws:iam::{ACCOUNT}:role/{name}")["stateMachineArn"]
-    execution = stepfunctions.start_execution(stateMachineArn=machine, input=json.dumps(execution_input))["executionArn"]
+    existing = [m["stateMachineArn"] for m in stepfunctions.list_state_machines()["stateMachines"] if m["name"] == name]
+    machine = existing[0] if existing else stepfunctions.create_state_machine(
+        name=name, definition=json.dumps(definition), roleArn=f"arn:aws:iam::{ACCOUNT}:role/{name}")["stateMachineArn"]
+    # A name of its own, as AWS gives one when none is passed (moto would name every execution "None")
+    execution = stepfunctions.start_execution(stateMachineArn=machine, name=uuid.uuid4().hex, input=json.dumps(execution_input))["executionArn"]
     for thread in list(TMP_THREADS):
         thread.join(timeout=120)
     return dict(stepfunctions.describe_execution(executionArn=execution))
@@ -161,3 +197,35 @@ def test_a_failed_copy_export_raises_the_alarm_and_creates_no_table(definitions,
     assert list(result["tables"]) == ["orders"]
     (alarm,) = result["alarms"]
     assert alarm["Subject"] == "FAILED: ddb-dev-orders-native-copy-orders-copy"
+
+
+def test_incremental_runs_start_without_a_watermark_then_continue_from_it(definitions, monkeypatch):
+    """First run: no watermark, so one period back, said on the alert topic. Then a watermark two hours
+    back: the next run exports from it and moves it. A run right after finds too short a window."""
+    machine = definitions["incremental"]
+    with emulated(point_in_time_recovery=True, monkeypatch=monkeypatch) as aws:
+        first = execute("ddb-dev-orders-native-incremental", machine, {})
+        assert first["status"] == "SUCCEEDED", first
+        (started,) = aws.alarms()
+        assert started["Subject"] == "STARTED: ddb-dev-orders-native-incremental"
+        watermark = aws.s3.get_object(Bucket="exports", Key="exports/orders/incremental/watermark")["Body"].read().decode()
+        latest = datetime.now(UTC) - timedelta(minutes=5)
+        assert timedelta(0) <= latest - datetime.fromisoformat(watermark.replace("Z", "+00:00")) < timedelta(minutes=2)
+        assert [k for k in aws.files() if k.startswith("exports/orders/incremental/AWSDynamoDB/") and "/data/" in k]
+
+        earlier = (datetime.now(UTC) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:00.000Z")
+        aws.s3.put_object(Bucket="exports", Key="exports/orders/incremental/watermark", Body=earlier.encode())
+        second = execute("ddb-dev-orders-native-incremental", machine, {})
+        assert second["status"] == "SUCCEEDED" and aws.alarms() == []
+        history = boto3.client("stepfunctions", region_name=REGION).get_execution_history(executionArn=second["executionArn"])["events"]
+        (request,) = [json.loads(e["taskScheduledEventDetails"]["parameters"]) for e in history
+                      if e.get("taskScheduledEventDetails", {}).get("resource") == "exportTableToPointInTime"]
+        window = request["IncrementalExportSpecification"]
+        assert request["ExportType"] == "INCREMENTAL_EXPORT" and window["ExportFromTime"] == earlier
+        moved = aws.s3.get_object(Bucket="exports", Key="exports/orders/incremental/watermark")["Body"].read().decode()
+        assert moved == window["ExportToTime"] and moved > earlier
+
+        exports_before = len(aws.files())
+        third = execute("ddb-dev-orders-native-incremental", machine, {})
+        assert third["status"] == "SUCCEEDED" and json.loads(third["output"])["window"]["milliseconds"] < 15 * 60_000
+        assert len(aws.files()) == exports_before  # nothing exported, the watermark left where it was

@@ -20,7 +20,7 @@ def native(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
     base = {k: v for k, v in project_context().items() if k not in ("environments", "delivery")}
     environments = {
         "nat": {"account": "111111111111", "region": "eu-west-1", "engine": "native", "tables": [
-            {"name": "orders", "owned": OWNED, "export": {"schedule": "6 hours", "late_after": "2 hours"},
+            {"name": "orders", "owned": OWNED, "export": {"schedule": "6 hours", "late_after": "2 hours", "incremental": "1 hour"},
              "copies": [{"target_prefix": "orders-staging", "schedule": "1 day"}]},
             {"name": "customers", "export": {"schedule": "1 day"}},  # referenced: its key may be a customer managed one
         ]},
@@ -43,13 +43,13 @@ def kinds(synthesis: Synthesis, environment: str) -> Counter[str]:
 
 def test_a_native_environment_has_no_data_pipeline_emr_lambda_or_pipeline_role(native):
     found = kinds(native, "nat")
-    # an export per table, a restore and a copy for the owned one (a referenced table's key schema is unknown)
-    assert found["AWS::StepFunctions::StateMachine"] == 4 and found["AWS::Scheduler::Schedule"] == 3
+    # an export per table, incremental exports, a restore and a copy for the owned one (a referenced table's key schema is unknown)
+    assert found["AWS::StepFunctions::StateMachine"] == 5 and found["AWS::Scheduler::Schedule"] == 4
     assert not any(t.startswith(("AWS::DataPipeline::", "AWS::EMR::", "AWS::Lambda::")) for t in found)
     assert found["AWS::IAM::InstanceProfile"] == 0 and found["AWS::IAM::ManagedPolicy"] == 0
     outputs = native.template("nat")["Outputs"]
     assert {"OrdersExportStateMachineArn", "CustomersExportStateMachineArn", "OrdersRestoreStateMachineArn",
-            "OrdersCopyOrdersStagingStateMachineArn"} <= set(outputs)
+            "OrdersCopyOrdersStagingStateMachineArn", "OrdersIncrementalStateMachineArn"} <= set(outputs)
     assert "CustomersRestoreStateMachineArn" not in outputs
 
 
@@ -66,7 +66,7 @@ def test_cdk_nag_is_clean(native):
 
 def test_every_runtime_call_is_allowed_on_both_engines(native):
     world = load_world(load_assembly(native.outdir))
-    assert len(world.state_machines) == 6 + 4 and len(world.pipelines) == 2
+    assert len(world.state_machines) == 7 + 4 and len(world.pipelines) == 2
     assert {m.stack for m in world.state_machines if "spread" in m.stack} == {"DdbDataPipeline-spread-tables-01", "DdbDataPipeline-spread-tables-02"}
     actions = {o.expected.request.action for o in outcomes(world)}
     assert {"dynamodb:ExportTableToPointInTime", "dynamodb:ImportTable", "states:StartExecution", "elasticmapreduce:RunJobFlow"} <= actions
@@ -81,7 +81,7 @@ def test_the_permission_check_counts_the_state_machines(native, capsys):
     from ddb_datapipeline.__main__ import main
 
     assert main(["permissions", "--cdk-out", str(native.outdir)]) == 0
-    assert capsys.readouterr().err.startswith("2 pipelines, 10 state machines, ")
+    assert capsys.readouterr().err.startswith("2 pipelines, 11 state machines, ")
 
 
 def test_the_review_draws_each_state_machine_and_names_its_schedule(native):
@@ -95,7 +95,8 @@ def test_the_review_draws_each_state_machine_and_names_its_schedule(native):
     assert "#### ddb-nat-orders-native-restore" in text and "started by hand" in text
     assert "#### ddb-nat-orders-native-copy-orders-staging" in text and "`rate(1 day)`" in text
     diagrams = [block.split("```", 1)[0] for block in text.split("```mermaid\n")[1:]]
-    assert len(diagrams) == 4
+    assert "#### ddb-nat-orders-native-incremental" in text and "`rate(1 hour)`" in text
+    assert len(diagrams) == 5
     export = text.split("#### ddb-nat-orders-native-export", 1)[1].split("```mermaid\n", 1)[1].split("```", 1)[0]
     chart = parse(export)
     assert ("n_Export", "error", "n_Failed") in chart.edges and ("n_Finished_", "rule 1", "n_Exported") in chart.edges

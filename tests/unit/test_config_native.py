@@ -53,10 +53,22 @@ def test_a_native_table_creates_no_restore_target_and_makes_no_pipelines():
         ({"export": {"schedule": "1 month"}}, "environments.dev.tables[orders].export.schedule: '1 month' is not allowed; expected a period in minutes, hours, days or weeks on the native engine"),
         ({"owned": {**OWNED, "point_in_time_recovery": False}}, "environments.dev.tables[orders].owned.point_in_time_recovery: false is not allowed; expected true on the native engine"),
         ({"engine": "glue"}, "environments.dev.tables[orders].engine: 'glue' is not allowed; expected one of datapipeline, native"),
+        ({"export": {"incremental": "10 minutes"}}, "environments.dev.tables[orders].export.incremental: '10 minutes' is not allowed; expected a period from 15 minutes to 24 hours"),
+        ({"export": {"incremental": "2 days"}}, "environments.dev.tables[orders].export.incremental: '2 days' is not allowed; expected a period from 15 minutes to 24 hours"),
+        ({"export": {"incremental": "soon"}}, "environments.dev.tables[orders].export.incremental: 'soon' is not allowed; expected a period from 15 minutes to 24 hours"),
+        ({"engine": "datapipeline", "export": {"incremental": "1 hour"}}, "environments.dev.tables[orders].export.incremental: '1 hour' is not allowed; expected no incremental on the datapipeline engine"),
     ],
 )
 def test_what_a_native_table_refuses(table, expected):
     assert config_error(load_environments, env(**table)).startswith(expected)
+
+
+def test_incremental_exports_take_a_period_of_15_minutes_to_a_day():
+    for period in ("15 minutes", "1 hour", "24 hours", "1 day"):
+        (table,) = load_environments(env(export={"incremental": period}))["dev"].tables
+        assert table.export.incremental == period
+    (table,) = load_environments(env())["dev"].tables
+    assert table.export.incremental is None
 
 
 def test_a_native_copy_of_a_referenced_table_is_refused():

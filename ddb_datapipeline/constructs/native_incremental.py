@@ -1,0 +1,141 @@
+"""Incremental exports between full exports: DynamoDB's ``INCREMENTAL_EXPORT`` of what changed in a time
+window, every period, with the window worked out in the state machine (JSONata), not in a Lambda.
+
+Each run exports ``[from, to)``: ``from`` is where the last completed run stopped (the watermark, a
+one-line object ``exports/<table>/incremental/watermark`` in the bucket, so it survives redeploys and
+stack replacements), ``to`` is the latest whole minute five minutes before now (DynamoDB refuses an
+``ExportToTime`` in the future), at most 24 hours after ``from`` (the service's longest window). The
+watermark moves only after the export completed, so a failed run leaves no gap (the next run exports the
+window again, with what came after), and consecutive windows share their bound, so nothing is exported
+twice. After missed runs the next ones catch up, 24 hours a run. Without a watermark (the first run, or
+one deleted by hand), the run starts one period back and says so on the alert topic: earlier changes are
+in the full exports. A run that finds another run of its machine still going does nothing.
+"""
+from __future__ import annotations
+
+from aws_cdk import Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from ..definition.common import ScheduleSpec
+from ..definition.periods import period_minutes
+from .alert_topic import alerts_or_new
+from .export_bucket import exports_prefix
+from .native_export import schedule_machine, wildcard_reason
+from .native_steps import alarm, export_steps, grant_export, machine_name, state_machine
+from .table_pipelines import PipelineConfigurationError, table_ref
+
+SETTLE_MINUTES = 5  # how far behind now a window ends: DynamoDB refuses an ExportToTime in the future
+MIN_WINDOW_MINUTES = 15  # DynamoDB's shortest incremental export window
+MAX_WINDOW_MINUTES = 24 * 60  # and its longest
+
+
+def window_expression(period: int, now: str = "$millis()") -> str:
+    """The JSONata that adds ``window`` (``from``, ``to``, ``milliseconds``, ``resumed``) to the state's
+    input; ``now`` is the clock in epoch milliseconds (a test gives a fixed one). Whole minutes come from
+    ``%``, not ``/``: moto's interpreter mistakes a division for the start of a regular expression."""
+    return (
+        "{% ("
+        "$minute := 60000; "
+        f"$clock := {now}; "
+        f"$latest := $clock - {SETTLE_MINUTES} * $minute - $clock % $minute; "
+        "$mark := $states.input.watermark.body; "
+        f"$from := $mark ? $toMillis($trim($mark)) : $latest - {period} * $minute; "
+        f"$to := $min([$from + {MAX_WINDOW_MINUTES} * $minute, $latest]); "
+        "$merge([$states.input, {'window': {'from': $fromMillis($from), 'to': $fromMillis($to), "
+        "'milliseconds': $to - $from, 'resumed': $mark ? true : false}}])"
+        ") %}"
+    )
+
+
+def incremental_wildcard_reason(finding: str) -> str | None:
+    return wildcard_reason(finding)
+
+
+class NativeIncrementalExport(Construct):
+    """Exports what changed in ``table`` every ``period`` (15 minutes to 24 hours) into
+    ``exports/<table>/incremental/`` of ``bucket``, each window starting where the last completed one
+    ended. The table must have point-in-time recovery enabled (as for a full export)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        table: dynamodb.ITable,
+        bucket: s3.IBucket,
+        period: str,
+        bucket_key: kms.IKey | None = None,
+        alert_topic: sns.ITopic | None = None,
+        alert_key: kms.IKey | None = None,
+        environment: str = "default",
+        log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
+    ) -> None:
+        super().__init__(scope, id)
+        minutes = period_minutes(period)
+        if minutes is None or not MIN_WINDOW_MINUTES <= minutes <= MAX_WINDOW_MINUTES:
+            raise PipelineConfigurationError(f"{self.node.path}: incremental period '{period}': expected 15 minutes to 24 hours "
+                                             "(DynamoDB's incremental export window)")
+        source = table_ref(table)
+        stack = Stack.of(self)
+        key = bucket_key if bucket_key is not None else bucket.encryption_key
+        alert_topic, alert_key = alerts_or_new(self, alert_topic, alert_key)
+        self.prefix = f"{exports_prefix(source.table_name)}/incremental"
+        self.watermark_key = f"{self.prefix}/watermark"
+        name = machine_name(environment, source.table_name, "incremental")
+        own_arn = f"arn:{stack.partition}:states:{stack.region}:{stack.account}:stateMachine:{name}"
+
+        save = tasks.CallAwsService(
+            self, "SaveWatermark", service="s3", action="putObject", iam_action="s3:PutObject",
+            iam_resources=[bucket.arn_for_objects(self.watermark_key)],
+            parameters={"Bucket": bucket.bucket_name, "Key": self.watermark_key, "Body.$": "$.window.to"},
+            result_path=sfn.JsonPath.DISCARD,
+        ).next(sfn.Succeed(self, "Exported"))
+        exported = export_steps(self, source=source, bucket=bucket, key=key, prefix=self.prefix, alert_topic=alert_topic, name=name,
+                                late_minutes=None, then=save, request={
+                                    "ExportType": "INCREMENTAL_EXPORT",
+                                    "IncrementalExportSpecification": {"ExportFromTime.$": "$.window.from", "ExportToTime.$": "$.window.to",
+                                                                       "ExportViewType": "NEW_AND_OLD_IMAGES"},
+                                })
+        started = alarm(self, "StartedWithoutWatermark", alert_topic, f"STARTED: {name}",
+                        "Incremental exports of {} start at {}: there was no watermark; earlier changes are in the full exports",
+                        "$.table", "$.window.from", result_path=sfn.JsonPath.DISCARD).next(exported)
+        decide = (
+            sfn.Choice(self, "WindowLongEnough?")
+            .when(sfn.Condition.number_less_than("$.window.milliseconds", MIN_WINDOW_MINUTES * 60_000), sfn.Succeed(self, "NothingToExportYet"))
+            .when(sfn.Condition.boolean_equals("$.window.resumed", False), started)
+            .otherwise(exported)
+        )
+        window = sfn.Pass.jsonata(self, "Window", outputs=window_expression(minutes)).next(decide)
+        read = tasks.CallAwsService(
+            self, "ReadWatermark", service="s3", action="getObject", iam_action="s3:GetObject",
+            iam_resources=[bucket.arn_for_objects(self.watermark_key)],
+            parameters={"Bucket": bucket.bucket_name, "Key": self.watermark_key},
+            result_selector={"body.$": "$.Body"}, result_path="$.watermark",
+        )
+        read.add_catch(sfn.Pass(self, "NoWatermark", result=sfn.Result.from_object({"body": ""}), result_path="$.watermark").next(window),
+                       errors=["S3.NoSuchKeyException"], result_path=sfn.JsonPath.DISCARD)
+        running = tasks.CallAwsService(
+            self, "OtherRuns", service="sfn", action="listExecutions", iam_action="states:ListExecutions", iam_resources=[own_arn],
+            parameters={"StateMachineArn": own_arn, "StatusFilter": "RUNNING"},
+            result_selector={"count.$": "States.ArrayLength($.Executions)"}, result_path="$.running",
+        )
+        alone = (
+            sfn.Choice(self, "Alone?")
+            .when(sfn.Condition.number_greater_than("$.running.count", 1), sfn.Succeed(self, "AnotherRunIsGoing"))
+            .otherwise(read.next(window))
+        )
+        start = sfn.Pass(self, "Start", parameters={"table": source.table_name, "polls": {"value": 0}})
+        self.log_group, self.state_machine = state_machine(
+            self, start.next(running).next(alone), name,
+            f"Exports the changes of DynamoDB table {source.table_name} since the last incremental export, every {period}",
+            log_retention, alert_key=alert_key, wildcard_reason=incremental_wildcard_reason)
+        grant_export(self.state_machine, source=source, bucket=bucket, key=key, prefix=self.prefix)
+        self.schedule = schedule_machine(self, self.state_machine, ScheduleSpec(period),
+                                         f"Starts the incremental export of {source.table_name}")
