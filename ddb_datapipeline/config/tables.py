@@ -128,7 +128,7 @@ def _incremental(section: Section, engine: str) -> str | None:
     minutes = period_minutes(period)
     if minutes is None or not 15 <= minutes <= 24 * 60:
         raise section.fail("incremental", period, INCREMENTAL_RULE)
-    return period
+    return str(period)
 
 
 def _restore(section: Section, *, source: str, owned: bool) -> RestoreConfig:

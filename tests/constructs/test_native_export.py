@@ -26,8 +26,14 @@ def asl(built: Built, construct: str = "Export") -> dict:
     return json.loads("".join(p if isinstance(p, str) else json.dumps(json.dumps(p))[1:-1] for p in parts))
 
 
-def statements(built: Built) -> list[dict]:
-    return [s for p in built.template.find_resources("AWS::IAM::Policy").values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
+def statements(built: Built, construct: str | None = None) -> list[dict]:
+    """Every policy statement of the stack, or those of the role of construct ``construct``'s state machine."""
+    policies = built.template.find_resources("AWS::IAM::Policy").values()
+    if construct is not None:
+        machines = built.template.find_resources("AWS::StepFunctions::StateMachine")
+        (role,) = [m["Properties"]["RoleArn"]["Fn::GetAtt"][0] for logical, m in machines.items() if logical.startswith(construct)]
+        policies = [p for p in policies if {"Ref": role} in p["Properties"]["Roles"]]
+    return [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
 
 
 def test_cdk_nag_is_clean_with_a_reason_for_each_wildcard(native):
@@ -52,12 +58,12 @@ def test_the_state_machine_exports_waits_and_alarms(native):
 
 
 def test_the_role_may_export_only_this_table_into_its_prefix_with_the_buckets_key(native):
-    found = {tuple(sorted(s["Action"])) if isinstance(s["Action"], list) else (s["Action"],): s for s in statements(native)}
+    found = {tuple(sorted(s["Action"])) if isinstance(s["Action"], list) else (s["Action"],): s for s in statements(native, "Export")}
     assert found[("dynamodb:ExportTableToPointInTime",)]["Resource"] == {"Fn::GetAtt": [next(
         k for k, v in native.template.find_resources("AWS::DynamoDB::Table").items() if v["Properties"]["TableName"] == "orders"), "Arn"]}
     writes = found[("s3:AbortMultipartUpload", "s3:PutObject", "s3:PutObjectAcl")]
     assert writes["Resource"]["Fn::Join"][1][-1] == "/exports/orders/*"
-    keys = [s for s in statements(native) if s["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]]
+    keys = [s for s in statements(native, "Export") if s["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]]
     assert {s["Condition"]["StringEquals"]["kms:ViaService"] for s in keys} == {"s3.eu-west-1.amazonaws.com", "sns.eu-west-1.amazonaws.com"}
     assert not any(a in ("dynamodb:*", "s3:*") for s in statements(native) for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]))
 
@@ -120,7 +126,8 @@ def test_a_missing_grant_is_named(native, tmp_path):
     for resource in template["Resources"].values():
         if resource["Type"] == "AWS::IAM::Policy":
             statements = resource["Properties"]["PolicyDocument"]["Statement"]
-            statements[:] = [s for s in statements if "s3:PutObject" not in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
+            # the export's write statement (the watermark's own PutObject stays)
+            statements[:] = [s for s in statements if "s3:AbortMultipartUpload" not in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
     path.write_text(json.dumps(template))
     lines = [o.line() for o in denied(load_world(load_assembly(copy)))]
     assert lines and all("DynamoDB writes the export's files as the caller" in line for line in lines)
@@ -203,11 +210,7 @@ def test_a_copy_exports_names_the_new_table_after_the_export_then_imports_it(nat
 
 
 def test_a_copy_may_create_only_tables_of_its_prefix(native):
-    (machine,) = [logical for logical in native.template.find_resources("AWS::StepFunctions::StateMachine") if logical.startswith("Copy")]
-    role = native.template.find_resources("AWS::StepFunctions::StateMachine")[machine]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
-    policies = [p for p in native.template.find_resources("AWS::IAM::Policy").values() if {"Ref": role} in p["Properties"]["Roles"]]
-    found = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "dynamodb:ImportTable"]
-    (imports,) = found
+    (imports,) = [s for s in statements(native, "Copy") if s["Action"] == "dynamodb:ImportTable"]
     assert imports["Resource"]["Fn::Join"][1][-1].endswith(":table/orders-copy-*")
 
 
@@ -220,3 +223,38 @@ def test_a_copy_prefix_that_the_source_could_match_is_refused():
                           transition_storage_class="GLACIER_IR", log_retention_days=30).bucket
     with pytest.raises(PipelineConfigurationError, match="target_prefix 'ord' would name copies that the source table 'orders' could match"):
         NativeCopy(stack, "Copy", source=orders, bucket=bucket, target_prefix="ord")
+
+
+def test_incremental_exports_export_the_window_then_move_the_watermark(native):
+    states = asl(native, "Incremental")["States"]
+    assert states["Window"]["QueryLanguage"] == "JSONata" and states["Window"]["Output"].startswith("{% (")
+    export = states["Export"]["Parameters"]
+    assert export["S3Prefix"] == "exports/orders/incremental" and export["ExportType"] == "INCREMENTAL_EXPORT"
+    assert export["IncrementalExportSpecification"] == {"ExportFromTime.$": "$.window.from", "ExportToTime.$": "$.window.to",
+                                                        "ExportViewType": "NEW_AND_OLD_IMAGES"}
+    assert states["Finished?"]["Choices"][0]["Next"] == "SaveWatermark"
+    assert states["SaveWatermark"]["Parameters"]["Body.$"] == "$.window.to"
+    assert states["ReadWatermark"]["Catch"][0]["ErrorEquals"] == ["S3.NoSuchKeyException"]
+    assert states["Alone?"]["Choices"][0] == {"Variable": "$.running.count", "NumericGreaterThan": 1, "Next": "AnotherRunIsGoing"}
+
+
+def test_incremental_exports_may_touch_only_their_watermark_and_prefix(native):
+    found = statements(native, "Incremental")
+    watermark = [s for s in found if s["Action"] in ("s3:GetObject", "s3:PutObject")]
+    assert {s["Resource"]["Fn::Join"][1][-1] for s in watermark} == {"/exports/orders/incremental/watermark"}
+    writes = [s for s in found if isinstance(s["Action"], list) and "s3:AbortMultipartUpload" in s["Action"]]
+    assert [s["Resource"]["Fn::Join"][1][-1] for s in writes] == ["/exports/orders/incremental/*"]
+    (runs,) = [s for s in found if s["Action"] == "states:ListExecutions"]
+    assert runs["Resource"]["Fn::Join"][1][-1].endswith(":stateMachine:ddb-dev-orders-native-incremental")
+
+
+@pytest.mark.parametrize("period", ["10 minutes", "2 days", "1 month"])
+def test_an_incremental_period_outside_15_minutes_to_a_day_is_refused(period):
+    from ddb_datapipeline import DataTable, ExportBucket, NativeIncrementalExport
+
+    stack = cdk.Stack(cdk.App(), "S")
+    orders = DataTable(stack, "Orders", table_name="orders", partition_key=KEY, retain=False).table
+    bucket = ExportBucket(stack, "Bucket", retain=False, export_retention_days=30, transition_after_days=None,
+                          transition_storage_class="GLACIER_IR", log_retention_days=30).bucket
+    with pytest.raises(PipelineConfigurationError, match=f"incremental period '{period}': expected 15 minutes to 24 hours"):
+        NativeIncrementalExport(stack, "Incremental", table=orders, bucket=bucket, period=period)
