@@ -3,7 +3,7 @@ S3 and SNS: the export's file lands under the table's prefix, and a table withou
 fails the run and raises the alarm.
 
 The definition runs as synthesized, references resolved to the emulator's resources, except that its
-5-minute wait is shortened to 1 second. The test waits for the run by joining moto's execution thread.
+5-minute wait is shortened to none. The test waits for the run by joining moto's execution thread.
 moto's exports are named and laid out as DynamoDB's, its interpreter evaluates JSONata and passes AWS SDK
 members in PascalCase (moto fixes 7 to 9 of ``local_deploy/moto_fixes.py``, applied for this module only).
 """
@@ -64,7 +64,7 @@ def definitions(native_machines) -> dict[str, dict[str, Any]]:
         resolved = json.loads(text.replace(":111111111111:", f":{ACCOUNT}:"))  # the stack's account is moto's one account
         for state in resolved["States"].values():
             if state["Type"] == "Wait":
-                state["Seconds"] = 1
+                state["Seconds"] = 0
         found[machine["Properties"]["StateMachineName"].rsplit("-native-", 1)[1]] = resolved  # export, restore, copy-orders-copy
     return found
 
