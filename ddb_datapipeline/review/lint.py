@@ -30,14 +30,14 @@ class LintResult:
     findings: tuple[LintFinding, ...]
 
 
-@functools.lru_cache(maxsize=8)
-def _runner(region: str) -> Any:
-    """cfn-lint's runner for one region. Building it loads every rule (about half a second); the runner
-    checks any number of templates, as its own CLI does with several files."""
+@functools.lru_cache(maxsize=1)
+def _rules() -> Any:
+    """cfn-lint's rules, loaded once (about half a second): they are the same for every template and
+    region, as cfn-lint's own CLI uses one set for all the files it is given."""
     from cfnlint.config import ConfigMixIn
     from cfnlint.runner import Runner
 
-    return Runner(ConfigMixIn(regions=[region]))
+    return Runner(ConfigMixIn(regions=[DEFAULT_REGION])).rules
 
 
 @functools.lru_cache(maxsize=32)
@@ -49,8 +49,11 @@ def lint_template(template_text: str, region: str | None) -> LintResult:
         from cfnlint.version import __version__
     except ImportError:  # a runtime-only install (requirements.txt): say so rather than fail
         return LintResult("", shown_region, ())
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner import run_template_by_data
+
     template, errors = decode_str(template_text)
-    matches = errors or (list(_runner(shown_region).validate_template(template)) if template is not None else [])
+    matches = errors or (list(run_template_by_data(template, ConfigMixIn(regions=[shown_region]), _rules())) if template is not None else [])
     findings = {
         LintFinding(
             rule=m.rule.id,
