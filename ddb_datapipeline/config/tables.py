@@ -364,8 +364,14 @@ def _check_copy_targets(env: Section, tables: list[TableConfig], region: str) ->
     copy_keys: dict[str, str] = {}
     for table in tables:
         for index, copy in enumerate(table.copies):
-            where = f"{env.where('tables')}[{table.name}].copies[{index}].target_table"
+            field = "target_prefix" if copy.target_prefix is not None else "target_table"
+            where = f"{env.where('tables')}[{table.name}].copies[{index}].{field}"
             target = (copy.account, copy.region, copy.target_table)
+            if copy.target_prefix is not None and (target in writers or copy.target_prefix == table.restore.target_prefix):
+                raise ConfigError(
+                    f"{where}: '{copy.target_prefix}' is not allowed; expected a prefix that no other copy or the restore "
+                    f"of '{table.name}' names new tables with"
+                )
             if target in writers:
                 raise ConfigError(
                     f"{where}: '{copy.target_table}' in {copy.region} is already the target of {writers[target]}; "

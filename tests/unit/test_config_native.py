@@ -63,6 +63,17 @@ def test_what_a_native_table_refuses(table, expected):
     assert config_error(load_environments, env(**table)).startswith(expected)
 
 
+@pytest.mark.parametrize("copies, restore", [
+    ([{"target_prefix": "orders-copy"}, {"target_prefix": "orders-copy"}], {}),
+    ([{"target_prefix": "orders-restore"}], {}),
+    ([{"target_prefix": "orders-new"}], {"target_prefix": "orders-new"}),
+])
+def test_two_copies_or_a_copy_and_the_restore_never_share_a_prefix(copies, restore):
+    message = config_error(load_environments, env(copies=copies, restore=restore))
+    assert message.startswith(f"environments.dev.tables[orders].copies[{len(copies) - 1}].target_prefix: '{copies[-1]['target_prefix']}' "
+                              "is not allowed; expected a prefix that no other copy or the restore of 'orders' names new tables with")
+
+
 def test_incremental_exports_take_a_period_of_15_minutes_to_a_day():
     for period in ("15 minutes", "1 hour", "24 hours", "1 day"):
         (table,) = load_environments(env(export={"incremental": period}))["dev"].tables
