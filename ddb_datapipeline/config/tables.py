@@ -204,7 +204,8 @@ def _table(section: Section, *, account: str | None, region: str, release: str, 
         restore=(_native_restore(section.section("restore"), source=name) if engine == NATIVE
                  else _restore(section.section("restore"), source=name, owned=owned is not None)),
         copies=tuple(
-            _native_copy(Section(raw, f"{section.where('copies')}[{index}]"), source=name, owned=owned is not None, region=region)
+            _native_copy(Section(raw, f"{section.where('copies')}[{index}]"), source=name, owned=owned is not None, region=region,
+                         account=account)
             if engine == NATIVE else
             _copy(
                 Section(raw, f"{section.where('copies')}[{index}]"),
@@ -253,9 +254,10 @@ NATIVE_COPY_NOT_HERE = {
 }
 
 
-def _native_copy(section: Section, *, source: str, owned: bool, region: str) -> CopyConfig:
-    """A native copy exports and imports into a new table on each run, in the source's account and region:
-    Step Functions calls DynamoDB in its own region and account only, without a Lambda function."""
+def _native_copy(section: Section, *, source: str, owned: bool, region: str, account: str | None) -> CopyConfig:
+    """A native copy exports and imports into a new table on each run, in the source's region (Step
+    Functions calls DynamoDB in its own region only, without a Lambda function), in the source's account or
+    another one (the import then runs as a role there)."""
     for key, rule in NATIVE_COPY_NOT_HERE.items():
         if section.has(key):
             raise section.fail(key, section.raw[key], rule)
@@ -270,14 +272,15 @@ def _native_copy(section: Section, *, source: str, owned: bool, region: str) -> 
     if target_region != region:
         raise section.fail("region", target_region, f"the source's region {region} on the native engine (Step Functions calls "
                            "DynamoDB in its own region only; a copy to another region stays on engine: datapipeline for now)")
-    if section.has("account"):
-        raise section.fail("account", section.raw["account"], "no account on the native engine (a copy into another account "
-                           "stays on engine: datapipeline for now)")
+    target_account = section.string("account", None, pattern=ACCOUNT, allowed="a 12-digit AWS account id")
+    cross_account = target_account is not None and target_account != account
+    if cross_account and account is None:
+        raise section.fail("account", target_account, "no account for a copy from an environment without an account (set environments.<env>.account)")
     schedule = _schedule(section, "ondemand")
     if schedule is not None and schedule.period.strip().lower().split(" ")[-1] in ("month", "months"):
         raise section.fail("schedule", schedule.period, "a period in minutes, hours, days or weeks on the native engine (EventBridge Scheduler's rate())")
-    copy = CopyConfig(target_table=prefix, region=region, account=None, schedule=schedule, read_ratio=0.25, write_ratio=0.5,
-                      owned=False, cross_account=False, target_prefix=prefix)
+    copy = CopyConfig(target_table=prefix, region=region, account=target_account if cross_account else None, schedule=schedule,
+                      read_ratio=0.25, write_ratio=0.5, owned=False, cross_account=cross_account, target_prefix=prefix)
     section.finish()
     return copy
 

@@ -9,7 +9,10 @@ only tables of the prefix, in the source's account and region.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -31,11 +34,28 @@ def copy_wildcard_reason(finding: str) -> str | None:
     return import_wildcard_reason(finding) or wildcard_reason(finding)
 
 
+@dataclass(frozen=True)
+class OtherAccount:
+    """Where a copy into another account stages and imports: the target account's staging ``bucket``
+    (``prefix`` its folder for this copy), written by the export with S3BucketOwner, and the role there that
+    the import runs as (``import_role_arn``, which trusts this machine's role, named ``machine_role_name``)."""
+
+    account: str
+    bucket: s3.IBucket
+    prefix: str
+    import_role_arn: str
+    machine_role_name: str
+
+
 class NativeCopy(Construct):
     """Copies ``source`` into a new table ``<target_prefix>-<export id>`` on ``schedule`` (None: only when
     started by hand), through a full export into ``exports/<table>/`` of ``bucket``. The new table has the
     source's key schema (``partition_key``/``sort_key`` for a table this app only references), is billed
-    per request and encrypted with ``table_key`` (default: an AWS owned key)."""
+    per request and encrypted with ``table_key`` (default: an AWS owned key).
+
+    ``other_account``: a copy into another account: the export goes to that account's staging bucket
+    (S3BucketOwner) and the import runs there as its role (the Task's Credentials); the new table is on an
+    AWS owned key."""
 
     def __init__(
         self,
@@ -54,6 +74,7 @@ class NativeCopy(Construct):
         alert_key: kms.IKey | None = None,
         environment: str = "default",
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
+        other_account: OtherAccount | None = None,
     ) -> None:
         super().__init__(scope, id)
         ref = table_ref(source)
@@ -62,15 +83,22 @@ class NativeCopy(Construct):
             raise PipelineConfigurationError(f"{self.node.path}: target_prefix '{target_prefix}' would name copies that the source "
                                              f"table '{name}' could match; choose a prefix that '{name}' does not start with")
         partition, sort = key_schema(source, partition_key, sort_key)
-        key = bucket_key if bucket_key is not None else bucket.encryption_key
         alert_topic, alert_key = alerts_or_new(self, alert_topic, alert_key)
-        self.prefix = exports_prefix(name)
         self.target_prefix = target_prefix
         machine = machine_name(environment, name, f"copy-{target_prefix}")
+        if other_account is None:
+            key = bucket_key if bucket_key is not None else bucket.encryption_key
+            self.prefix = exports_prefix(name)
+            staging, owner = bucket, {}
+        else:  # the staging bucket is S3-managed: its account's key would need a key policy of its own
+            key, self.prefix, table_key = None, other_account.prefix, None
+            staging, owner = other_account.bucket, {"S3BucketOwner": other_account.account}
         new_table = NewTable(f"{target_prefix}-", partition, sort, table_key)
 
-        imported = import_steps(self, bucket=bucket, table=new_table, alert_topic=alert_topic, name=machine, what="copy",
-                                then=sfn.Succeed(self, "Copied"))
+        assume = other_account.import_role_arn if other_account else None
+        imported = import_steps(self, bucket=staging, table=new_table, alert_topic=alert_topic, name=machine, what="copy",
+                                then=sfn.Succeed(self, "Copied"), assume_role_arn=assume,
+                                account=other_account.account if other_account else None)
         check = import_check(self, prefix=self.prefix, table=new_table, then=imported,
                              refusal=f"the copy computed a folder outside {self.prefix}/AWSDynamoDB/ or a table outside {target_prefix}-*")
         # The new table is named after the export it imports (arn:...:table/<table>/export/<export id>, an id
@@ -82,12 +110,16 @@ class NativeCopy(Construct):
             "export.$": f"States.Format('{self.prefix}/AWSDynamoDB/{{}}/data/', {export_id})",
             "polls": {"value": 0},
         })
-        exported = export_steps(self, source=ref, bucket=bucket, key=key, prefix=self.prefix, alert_topic=alert_topic, name=machine,
-                                late_minutes=None, then=names.next(check))
+        exported = export_steps(self, source=ref, bucket=staging, key=key, prefix=self.prefix, alert_topic=alert_topic, name=machine,
+                                late_minutes=None, then=names.next(check), request=owner or None)
         start = sfn.Pass(self, "Start", parameters={"table": name, "polls": {"value": 0}})
         self.log_group, self.state_machine = state_machine(
             self, start.next(exported), machine, f"Copies DynamoDB table {name} into a new table {target_prefix}-... on each run",
-            log_retention, alert_key=alert_key, wildcard_reason=copy_wildcard_reason, wait_loops=2)
-        grant_export(self.state_machine, source=ref, bucket=bucket, key=key, prefix=self.prefix)
-        grant_import(self.state_machine, bucket=bucket, key=key, prefix=self.prefix, table=new_table)
+            log_retention, alert_key=alert_key, wildcard_reason=copy_wildcard_reason, wait_loops=2,
+            role_name=other_account.machine_role_name if other_account else None)
+        grant_export(self.state_machine, source=ref, bucket=staging, key=key, prefix=self.prefix)
+        if other_account is None:
+            grant_import(self.state_machine, bucket=bucket, key=key, prefix=self.prefix, table=new_table)
+        else:
+            self.state_machine.add_to_role_policy(iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[other_account.import_role_arn]))
         self.schedule = schedule_machine(self, self.state_machine, schedule, f"Starts the copy of {name} into {target_prefix}-...")

@@ -45,6 +45,8 @@ def import_wildcard_reason(finding: str) -> str | None:
         return "ImportTable creates a table named at run time; the grant is limited to the prefix of the tables this machine creates."
     if "/exports/" in finding and finding.endswith("/*"):
         return "Reads this table's own exports, in folders DynamoDB named at export time."
+    if "/copies/" in finding and finding.endswith("/*"):
+        return "Reads and writes the copy's own staging folder, in folders DynamoDB names at export time."
     if "/aws-dynamodb/" in finding:
         return "The import writes its own log stream under the /aws-dynamodb/ log group, named by the service."
     return None

@@ -142,8 +142,8 @@ class NewTable:
     sort: dynamodb.Attribute | None
     key: kms.IKey | None
 
-    def arn_pattern(self, stack: Stack) -> str:
-        return f"arn:{stack.partition}:dynamodb:{stack.region}:{stack.account}:table/{self.prefix}*"
+    def arn_pattern(self, stack: Stack, account: str | None = None) -> str:
+        return f"arn:{stack.partition}:dynamodb:{stack.region}:{account or stack.account}:table/{self.prefix}*"
 
     def creation_parameters(self) -> dict[str, object]:
         attributes = [self.partition, *([self.sort] if self.sort else [])]
@@ -157,17 +157,37 @@ class NewTable:
         }
 
 
+def _dynamodb_task(scope: Construct, id: str, *, action: str, resource: str, parameters: dict[str, object],
+                   result_selector: dict[str, str], result_path: str, assume_role_arn: str | None) -> sfn.TaskStateBase | sfn.CustomState:
+    """An AWS SDK call to DynamoDB by the machine's role (CDK grants it ``resource``), or, with
+    ``assume_role_arn``, as that role: a Task with ``Credentials``, whose grants belong to that role (in its
+    own account), so none is added to the machine's."""
+    if assume_role_arn is None:
+        return tasks.CallAwsService(scope, id, service="dynamodb", action=action, iam_action=f"dynamodb:{action[0].upper()}{action[1:]}",
+                                    iam_resources=[resource], parameters=parameters, result_selector=result_selector,
+                                    result_path=result_path)
+    return sfn.CustomState(scope, id, state_json={
+        "Type": "Task",
+        "Resource": f"arn:{Stack.of(scope).partition}:states:::aws-sdk:dynamodb:{action}",
+        "Credentials": {"RoleArn": assume_role_arn},
+        "Parameters": parameters,
+        "ResultSelector": result_selector,
+        "ResultPath": result_path,
+    })
+
+
 def import_steps(scope: Construct, *, bucket: s3.IBucket, table: NewTable, alert_topic: sns.ITopic, name: str, what: str,
-                 then: sfn.IChainable) -> sfn.IChainable:
+                 then: sfn.IChainable, assume_role_arn: str | None = None, account: str | None = None) -> sfn.IChainable:
     """Import the export folder ``$.export`` of ``bucket`` into the new table ``$.table``, wait for it
     (``$.polls.value`` counts the checks from 0), alarm when it fails or is stuck, then go on to ``then``.
-    ``what`` names the run in alarms ("restore", "copy")."""
+    ``what`` names the run in alarms ("restore", "copy"). ``assume_role_arn``: import as that role, into
+    its ``account`` (a copy into another account)."""
     stack = Stack.of(scope)
+    tables = table.arn_pattern(stack, account)
     failed = alarm(scope, "ImportFailedAlarm", alert_topic, f"FAILED: {name}", f"The {what} of {{}} into {{}} failed: {{}}",
                    "$.export", "$.table", "$.error.Cause").next(sfn.Fail(scope, "ImportFailed", error="ImportFailed"))
-    importing = tasks.CallAwsService(
-        scope, "Import", service="dynamodb", action="importTable", iam_action="dynamodb:ImportTable",
-        iam_resources=[table.arn_pattern(stack)],
+    importing = _dynamodb_task(
+        scope, "Import", action="importTable", resource=tables, assume_role_arn=assume_role_arn,
         parameters={
             "S3BucketSource": {"S3Bucket": bucket.bucket_name, "S3KeyPrefix.$": "$.export"},
             "InputFormat": "DYNAMODB_JSON",
@@ -179,9 +199,9 @@ def import_steps(scope: Construct, *, bucket: s3.IBucket, table: NewTable, alert
     )
     importing.add_catch(failed, result_path="$.error")
     wait = sfn.Wait(scope, "WaitForImport", time=sfn.WaitTime.duration(POLL_EVERY))
-    describe = tasks.CallAwsService(
-        scope, "DescribeImport", service="dynamodb", action="describeImport", iam_action="dynamodb:DescribeImport",
-        iam_resources=[f"{table.arn_pattern(stack)}/import/*"], parameters={"ImportArn.$": "$.import.arn"},
+    describe = _dynamodb_task(
+        scope, "DescribeImport", action="describeImport", resource=f"{tables}/import/*", assume_role_arn=assume_role_arn,
+        parameters={"ImportArn.$": "$.import.arn"},
         result_selector={"status.$": "$.ImportTableDescription.ImportStatus"}, result_path="$.progress",
     )
     describe.add_retry(errors=["DynamoDb.LimitExceededException", "DynamoDb.InternalServerErrorException"])
@@ -212,21 +232,25 @@ def import_check(scope: Construct, *, prefix: str, table: NewTable, refusal: str
     )
 
 
-def grant_import(machine: sfn.StateMachine, *, bucket: s3.IBucket, key: kms.IKey | None, prefix: str, table: NewTable) -> None:
-    """DynamoDB reads the files and writes its log as the caller: read of the export prefix, the bucket's
-    key through S3, the import's log group, and the new table's key through DynamoDB."""
-    stack = Stack.of(machine)
-    machine.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{prefix}/*")]))
-    machine.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
-                                                   conditions={"StringLike": {"s3:prefix": [f"{prefix}/*"]}}))
+def grant_import(grantee: iam.IGrantable, *, bucket: s3.IBucket, key: kms.IKey | None, prefix: str, table: NewTable) -> None:
+    """DynamoDB reads the files and writes its log as the caller (the machine's role, or the role a copy
+    into another account imports as): read of the export prefix, the bucket's key through S3, the
+    import's log group, and the new table's key through DynamoDB."""
+    stack = Stack.of(grantee) if isinstance(grantee, Construct) else Stack.of(bucket)
+
+    def grant(statement: iam.PolicyStatement) -> None:
+        grantee.grant_principal.add_to_principal_policy(statement)
+
+    grant(iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{prefix}/*")]))
+    grant(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn], conditions={"StringLike": {"s3:prefix": [f"{prefix}/*"]}}))
     if key is not None:
-        machine.add_to_role_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn],
-                                                       conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}}))
-    machine.add_to_role_policy(iam.PolicyStatement(
+        grant(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn],
+                                  conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}}))
+    grant(iam.PolicyStatement(
         actions=list(IMPORT_LOGS), resources=[f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:/aws-dynamodb/*"]))
     if table.key is not None:
-        machine.add_to_role_policy(iam.PolicyStatement(actions=list(NEW_TABLE_KEY), resources=[table.key.key_arn],
-                                                       conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{stack.region}.amazonaws.com"}}))
+        grant(iam.PolicyStatement(actions=list(NEW_TABLE_KEY), resources=[table.key.key_arn],
+                                  conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{stack.region}.amazonaws.com"}}))
 
 
 def depend_on_policy_only(machine: sfn.StateMachine) -> None:
@@ -240,13 +264,16 @@ def depend_on_policy_only(machine: sfn.StateMachine) -> None:
 
 def state_machine(scope: Construct, definition: sfn.IChainable, name: str, comment: str, log_retention: logs.RetentionDays, *,
                   alert_key: kms.IKey | None, wildcard_reason: Callable[[str], str | None],
-                  wait_loops: int = 1) -> tuple[logs.LogGroup, sfn.StateMachine]:
+                  wait_loops: int = 1, role_name: str | None = None) -> tuple[logs.LogGroup, sfn.StateMachine]:
     """A native-engine state machine: logged (level ALL, no execution data) and traced, stopped an hour
     after its ``wait_loops`` wait loops would have given up, allowed to encrypt alarms with the topic's key (SNS does so as
     the publisher), its wildcards acknowledged with ``wildcard_reason``."""
     log_group = logs.LogGroup(scope, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
+    # A name of its own where another account's policies must name the role (``role_name``).
+    role = iam.Role(scope, "Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"), role_name=role_name) if role_name else None
     machine = sfn.StateMachine(
         scope, "StateMachine",
+        role=role,
         definition_body=sfn.DefinitionBody.from_chainable(definition),
         state_machine_name=name,
         comment=comment,
@@ -260,5 +287,5 @@ def state_machine(scope: Construct, definition: sfn.IChainable, name: str, comme
             conditions={"StringEquals": {"kms:ViaService": f"sns.{Stack.of(scope).region}.amazonaws.com"}},
         ))
     depend_on_policy_only(machine)
-    acknowledge_wildcards(machine, wildcard_reason)
+    acknowledge_wildcards(role if role is not None else machine, wildcard_reason)
     return log_group, machine

@@ -38,7 +38,8 @@ def decide(world: World, expected: Expected) -> Decision:
     service, _, rest = request.resource.partition(":::") if request.resource.startswith("arn:aws:s3:::") else ("", "", "")
     if request.action == "sts:AssumeRole":
         role = world.roles.get(request.resource)
-        return evaluate(request, resource_policy=role.trust if role else None, kind="trust")
+        return evaluate(request, identity=identity, resource_policy=role.trust if role else None,
+                        resource_account=request.resource.split(":")[4], kind="trust")
     if service:
         bucket = world.buckets.get(rest.split("/", 1)[0])
         if bucket is None:

@@ -78,7 +78,16 @@ def evaluate(
         if resource_policy is None:
             return Decision(False, "the role has no trust policy")
         allows = _matches(resource_policy, request, "Allow", True)
-        return Decision(bool(allows), "trust policy allows" if allows else "trust policy does not allow this principal", tuple(allows))
+        if not allows:
+            return Decision(False, "trust policy does not allow this principal")
+        if identity and resource_account is not None and resource_account != request.principal_account:
+            # A role of another account: its own account must let it assume the role too (IAM User Guide,
+            # "Cross account resource access": both the identity policy and the trust policy).
+            by_identity = [m for p in identity for m in _matches(p, request, "Allow", False)]
+            if not by_identity:
+                return Decision(False, "cross-account: the trust policy allows, but no identity policy of the caller allows sts:AssumeRole")
+            return Decision(True, "trust policy and the caller's identity policy allow", tuple(allows + by_identity))
+        return Decision(True, "trust policy allows", tuple(allows))
 
     by_identity = [m for p in identity for m in _matches(p, request, "Allow", False)]
     direct, delegated = [], []

@@ -205,9 +205,10 @@ def requests_of(subject: Pipeline | StateMachine, call: RuntimeCall, principal: 
         for resource, context in fill(call, facts):
             context = {"aws:SecureTransport": "true", "aws:RequestedRegion": str(facts["region"]), **context}
             if not principal.startswith("service:"):
-                context |= {"aws:PrincipalArn": principal, "aws:PrincipalAccount": subject.account}
-            if action.startswith("sts:"):
-                context = {k: v for k, v in context.items() if k.startswith("aws:Source")}
+                account = principal.split(":")[4] if principal.startswith("arn:") else subject.account
+                context |= {"aws:PrincipalArn": principal, "aws:PrincipalAccount": account}
+            if action.startswith("sts:"):  # a role assuming a role is still named by its ARN; a service is not
+                context = {k: v for k, v in context.items() if k.startswith(("aws:Source", "aws:Principal"))}
             yield Expected(subject, call, Request(principal, action, resource, context), {k: str(v) for k, v in facts.items()})
 
 

@@ -12,7 +12,8 @@ Placeholders filled by ``native_expand.py``: ``{account}``, ``{region}``, ``{mac
 ``{table_arn}``, ``{table}``, ``{table_key_arn}`` (when the table has a customer managed key),
 ``{bucket_arn}``, ``{object_arn}`` (a sample file under the prefix), ``{key_arn}``,
 ``{topic_arn}``, ``{topic_key_arn}``; ``{export_arn}`` (a sample export of the table); ``{listed_machine_arn}``
-(the machine whose runs a ListExecutions task lists).
+(the machine whose runs a ListExecutions task lists); ``{assumed_role}`` (a Task's Credentials role, whose
+rows that Task's calls are then made as, in that role's account).
 """
 from __future__ import annotations
 
@@ -56,6 +57,9 @@ RUNS_TASK = "aws-sdk:sfn:listExecutions"
 S3_OBJECTS = ("Service Authorization Reference, Amazon S3: GetObject and PutObject on the object; a bucket with default "
               "SSE-KMS encryption needs kms:GenerateDataKey to write and kms:Decrypt to read (S3 User Guide, 'Using SSE-KMS')")
 SFN_LIST = "Service Authorization Reference, AWS Step Functions: ListExecutions, resource type statemachine"
+SFN_CREDENTIALS = ("Step Functions Developer Guide, 'Accessing resources in other AWS accounts': a Task's Credentials role is "
+                   "assumed by the execution role, which needs sts:AssumeRole on it, and whose trust policy must name the execution role")
+CREDENTIALS = "credentials"
 IMPORT_LOGS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
                "logs:PutLogEvents", "logs:PutRetentionPolicy")
 S3_CONTEXT = {"s3:ResourceAccount": "{account}"}
@@ -107,6 +111,8 @@ CALLS: tuple[RuntimeCall, ...] = (
                 S3_OBJECTS, "doc", {"kms:ViaService": "s3.{region}.amazonaws.com"}, "export_kms"),
     RuntimeCall(RUNS_TASK, "the machine looks for another run of itself", MACHINE, ("states:ListExecutions",), "{listed_machine_arn}",
                 SFN_LIST + "; " + SFN_SDK, "doc"),
+    RuntimeCall(CREDENTIALS, "the machine assumes the role a Task runs as", MACHINE, ("sts:AssumeRole",), "{assumed_role}",
+                SFN_CREDENTIALS, "doc"),
     RuntimeCall("schedule", "EventBridge Scheduler assumes the schedule's role", "service:scheduler.amazonaws.com",
                 ("sts:AssumeRole",), "{scheduler_role}", SCHEDULER_ROLE, "doc",
                 {"aws:SourceAccount": "{account}", "aws:SourceArn": "{schedule_group_arn}"}),

@@ -10,6 +10,7 @@ from .assembly_view import StateMachine, World
 from .expand import Expected, ModelGap, requests_of
 from .native_calls import (
     CALLS,
+    CREDENTIALS,
     DESCRIBE_EXPORT_TASK,
     DESCRIBE_IMPORT_TASK,
     EXPORT_TASK,
@@ -36,7 +37,9 @@ def _tasks(definition: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
             yield from _tasks(state.get("ItemProcessor") or state["Iterator"])
 
 
-def _task_facts(world: World, machine: StateMachine, state: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+def _task_facts(world: World, machine: StateMachine, state: Mapping[str, Any], account: str) -> tuple[str, dict[str, Any]]:
+    """The Task's trigger and the facts its rows need; ``account`` is where it calls (the machine's, or its
+    Credentials role's)."""
     resource = str(state["Resource"])
     service = resource.split(":::", 1)[1] if ":::" in resource else ""
     parameters = state.get("Parameters") or {}
@@ -64,10 +67,10 @@ def _task_facts(world: World, machine: StateMachine, state: Mapping[str, Any]) -
         topic = world.topics.get(topic_arn)
         return service, {"topic_arn": topic_arn, **({"topic_key_arn": topic.key_arn} if topic and topic.key_arn else {})}
     if service == IMPORT_TASK:
-        return service, _import_facts(world, machine, parameters)
+        return service, _import_facts(world, machine, parameters, account)
     if service == DESCRIBE_IMPORT_TASK:
         target = _sample(machine, "$.table")
-        return service, {"import_arn": f"arn:aws:dynamodb:{machine.region}:{machine.account}:table/{target}/import/{SAMPLE_EXPORT}"}
+        return service, {"import_arn": f"arn:aws:dynamodb:{machine.region}:{account}:table/{target}/import/{SAMPLE_EXPORT}"}
     if service in (WATERMARK_READ_TASK, WATERMARK_WRITE_TASK):
         bucket_name = parameters["Bucket"]
         facts = {"object_arn": f"arn:aws:s3:::{bucket_name}/{parameters['Key']}"}
@@ -91,17 +94,18 @@ def _sample(machine: StateMachine, variable: str) -> str:
     raise ModelGap(f"{machine.label}: {variable} is named at run time and the machine does not check it: no request can be modelled")
 
 
-def _import_facts(world: World, machine: StateMachine, parameters: Mapping[str, Any]) -> dict[str, Any]:
+def _import_facts(world: World, machine: StateMachine, parameters: Mapping[str, Any], account: str) -> dict[str, Any]:
     source = parameters["S3BucketSource"]
     bucket_name = source["S3Bucket"]
     folder = _sample(machine, "$.export")
     table = _sample(machine, "$.table")
     facts: dict[str, Any] = {
-        "import_table_arn": f"arn:aws:dynamodb:{machine.region}:{machine.account}:table/{table}",
+        "account": account,
+        "import_table_arn": f"arn:aws:dynamodb:{machine.region}:{account}:table/{table}",
         "object_arn": f"arn:aws:s3:::{bucket_name}/{folder.rstrip('/')}/example.json.gz",
         "bucket_arn": f"arn:aws:s3:::{bucket_name}",
         "folder": folder,
-        "import_log_arn": f"arn:aws:logs:{machine.region}:{machine.account}:log-group:/aws-dynamodb/imports:log-stream:example",
+        "import_log_arn": f"arn:aws:logs:{machine.region}:{account}:log-group:/aws-dynamodb/imports:log-stream:example",
     }
     bucket = world.buckets.get(bucket_name)
     if bucket is not None and bucket.key_arn:
@@ -130,9 +134,14 @@ def native_requests(world: World, machine: StateMachine) -> list[Expected]:
         found += _requests(machine, "logging", base, principals)
     if machine.tracing:
         found += _requests(machine, "tracing", base, principals)
+    assumed: set[str] = set()
     for state in _tasks(machine.definition):
-        trigger, facts = _task_facts(world, machine, state)
-        found += _requests(machine, trigger, {**base, **facts}, principals)
+        role = str((state.get("Credentials") or {}).get("RoleArn") or "")
+        trigger, facts = _task_facts(world, machine, state, role.split(":")[4] if role else machine.account)
+        if role and role not in assumed:
+            assumed.add(role)
+            found += _requests(machine, CREDENTIALS, {**base, "assumed_role": role}, principals)
+        found += _requests(machine, trigger, {**base, **facts}, {MACHINE: role} if role else principals)
     for schedule in world.schedules:
         if schedule.target_arn == machine.arn:
             facts = {**base, "scheduler_role": schedule.role_arn, "schedule_group_arn": schedule.group_arn}

@@ -11,17 +11,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from ..config import CopyConfig, OwnedTable
 from ..config.patterns import output_key
+from ..constructs.acknowledge import acknowledge_wildcards
 from ..constructs.data_table import DataTable
 from ..constructs.export_bucket import ExportBucket
+from ..constructs.native_restore import import_wildcard_reason
+from ..constructs.native_steps import EXPORT_WRITES as NATIVE_EXPORT_WRITES
+from ..constructs.native_steps import NewTable, grant_import
 from ..constructs.pipeline_roles import BATCH_WRITE, EXPORT_WRITES, FOLDER_MARKER
 from ..constructs.table_pipelines import copy_staging_prefix
 from ..permissions.runtime_calls import folder_ancestors
 from .table_shapes import encryption, table_props
+
+# grant_import reads only the new table's prefix and key from NewTable; the key schema is the import's, in the source account.
+IMPORT_KEY = dynamodb.Attribute(name="unused", type=dynamodb.AttributeType.STRING)
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,7 @@ class CopyTarget:
     source_shape: OwnedTable | None
     copy: CopyConfig
     nodes_role_name: str | None = None  # the copy's node role in the source account (cross-account copies)
+    native_roles: tuple[str, str] | None = None  # a native copy's machine role (source account) and import role (here)
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,8 @@ class CopyTargetStack(Stack):
             for target in targets:
                 if target.nodes_role_name:
                     self._admit_to_staging(source, target)
+                if target.native_roles:
+                    self._native_import(source, target)
             CfnOutput(self, "StagingBucketName", value=self.staging.bucket.bucket_name)
         for target in targets:
             if not target.copy.owned or target.source_shape is None:
@@ -111,7 +122,33 @@ class CopyTargetStack(Stack):
     def _admit(self, source: SourceIdentity, target: CopyTarget) -> dict[str, Any]:
         """The principal is the source account, narrowed to the copy's role: a role ARN as principal
         would be refused while that role does not exist yet, and the two stacks deploy in either order."""
-        return {"ArnEquals": {"aws:PrincipalArn": f"arn:{self.partition}:iam::{source.account}:role/{target.nodes_role_name}"}}
+        role = target.native_roles[0] if target.native_roles else target.nodes_role_name
+        return {"ArnEquals": {"aws:PrincipalArn": f"arn:{self.partition}:iam::{source.account}:role/{role}"}}
+
+    def _native_import(self, source: SourceIdentity, target: CopyTarget) -> None:
+        """A native copy from another account: its export writes into the copy's staging folder (as its
+        machine's role, admitted by the bucket policy), and its import runs here, as a role that trusts
+        that machine's role only and may create only tables of the copy's prefix, from that folder."""
+        assert target.native_roles is not None and target.copy.target_prefix is not None
+        bucket = self.staging.bucket
+        prefix = copy_staging_prefix(target.source_table, target.copy.label)
+        admitted = self._admit(source, target)
+        bucket.add_to_resource_policy(iam.PolicyStatement(
+            sid=f"{output_key(f'{target.source_table} {target.copy.label}')}Export",
+            principals=[iam.AccountPrincipal(source.account)], actions=list(NATIVE_EXPORT_WRITES),
+            resources=[bucket.arn_for_objects(f"{prefix}/*")], conditions=admitted,
+        ))
+        role = iam.Role(
+            self, f"NativeImport-{target.source_table}-{target.copy.target_prefix}",
+            role_name=target.native_roles[1],
+            assumed_by=iam.AccountPrincipal(source.account).with_conditions(admitted),
+            description=f"Imports native copies of {target.source_table} from account {source.account} into new tables {target.copy.target_prefix}-*",
+        )
+        tables = f"arn:{self.partition}:dynamodb:{self.region}:{self.account}:table/{target.copy.target_prefix}-*"
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["dynamodb:ImportTable"], resources=[tables]))
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["dynamodb:DescribeImport"], resources=[f"{tables}/import/*"]))
+        grant_import(role, bucket=bucket, key=None, prefix=prefix, table=NewTable(f"{target.copy.target_prefix}-", IMPORT_KEY, None, None))
+        acknowledge_wildcards(role, import_wildcard_reason)
 
     def _declare(self, target: CopyTarget, source: SourceIdentity | None) -> None:
         shape = target.source_shape

@@ -57,8 +57,9 @@ def _copy_target_stacks(scope: Construct, config: EnvironmentConfig, group: str,
     for table in config.groups()[group]:
         for copy in table.copies:
             if naming.needs_target_stack(config, copy):
-                nodes = naming.copy_nodes_role_name(config, table.name, copy) if copy.cross_account else None
-                groups[naming.target_stack_name(config, copy, group)].append(CopyTarget(table.name, table.owned, copy, nodes))
+                native = naming.native_copy_role_names(config, table.name, copy) if copy.target_prefix is not None else None
+                nodes = naming.copy_nodes_role_name(config, table.name, copy) if copy.cross_account and not native else None
+                groups[naming.target_stack_name(config, copy, group)].append(CopyTarget(table.name, table.owned, copy, nodes, native))
     built = []
     for stack_name, targets in sorted(groups.items()):
         first = targets[0].copy

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..config import CopyConfig, EnvironmentConfig
 from ..config.names import node_role_prefix
 from ..config.stack_groups import MAIN_GROUP, group_stack_name
-from ..constructs.pipeline_roles import node_role_name, shortened
+from ..constructs.pipeline_roles import MAX_ROLE_NAME, node_role_name, shortened
 
 MAX_BUCKET_NAME = 63
 
@@ -28,6 +28,13 @@ def copy_nodes_role_name(config: EnvironmentConfig, table: str, copy: CopyConfig
     """The node role of a copy into another account, which that account's policies name: the name the
     copy pipeline would give its node role anyway (its log name after the environment's prefix)."""
     return node_role_name(nodes_prefix(config), f"{table}-copy-{copy.label}")
+
+
+def native_copy_role_names(config: EnvironmentConfig, table: str, copy: CopyConfig) -> tuple[str, str]:
+    """A native copy into another account: its state machine's role (which the target account's trust
+    names) and the role there that the import runs as (which the machine's Task assumes)."""
+    base = f"ddb-{config.name}-{table}-copy-{copy.target_prefix}"
+    return shortened(f"{base}-machine", MAX_ROLE_NAME), shortened(f"{base}-import", MAX_ROLE_NAME)
 
 
 def staging_bucket_name(config: EnvironmentConfig, copy: CopyConfig, group: str = MAIN_GROUP) -> str:

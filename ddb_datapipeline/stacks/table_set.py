@@ -18,12 +18,12 @@ from ..config import CopyConfig, EnvironmentConfig, OwnedTable, TableConfig
 from ..config.estimates import estimate_environment
 from ..config.patterns import output_key
 from ..constructs.data_table import DataTable
-from ..constructs.native_copy import NativeCopy
+from ..constructs.native_copy import NativeCopy, OtherAccount
 from ..constructs.native_export import NativeExport
 from ..constructs.native_incremental import NativeIncrementalExport
 from ..constructs.native_restore import NativeRestore
 from ..constructs.pipeline_roles import PipelineRoles
-from ..constructs.table_pipelines import CopyDestination, CopyPipeline, ExportPipeline, RestorePipeline
+from ..constructs.table_pipelines import CopyDestination, CopyPipeline, ExportPipeline, RestorePipeline, copy_staging_prefix
 from ..estimate_report import ESTIMATE_METADATA, as_record
 from . import naming
 from .table_shapes import table_props
@@ -155,11 +155,26 @@ class TableSet:
                 target_prefix=copy.target_prefix,
                 table_key=source.encryption_key,
                 schedule=copy.schedule,
+                other_account=self._other_account(table, copy),
                 **self._common(),
             )
             CfnOutput(self.stack, f"{output_key(f'{table.name} copy {copy.target_prefix}')}StateMachineArn",
                       value=native_copy.state_machine.state_machine_arn,
                       description=f"Native copy of {table.name} into a new table {copy.target_prefix}-... (start an execution to copy now)")
+
+    def _other_account(self, table: TableConfig, copy: CopyConfig) -> OtherAccount | None:
+        """Where a native copy into another account stages and imports: its copy-target stack's staging
+        bucket and import role, both named (the two stacks live in two accounts)."""
+        if not copy.cross_account or copy.account is None:
+            return None
+        machine_role, import_role = naming.native_copy_role_names(self.config, table.name, copy)
+        return OtherAccount(
+            account=copy.account,
+            bucket=s3.Bucket.from_bucket_name(self.stack, f"Staging-{copy.label}", naming.staging_bucket_name(self.config, copy, self.group)),
+            prefix=copy_staging_prefix(table.name, copy.label),
+            import_role_arn=f"arn:{self.stack.partition}:iam::{copy.account}:role/{import_role}",
+            machine_role_name=machine_role,
+        )
 
     def _add_copy(self, table: TableConfig, source: dynamodb.ITable, copy: CopyConfig) -> None:
         if copy.owned and not naming.needs_target_stack(self.config, copy):

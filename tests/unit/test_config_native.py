@@ -41,7 +41,7 @@ def test_a_native_table_creates_no_restore_target_and_makes_no_pipelines():
         ({"copies": [{"target_prefix": "orders-copy", "read_ratio": 0.5}]}, "environments.dev.tables[orders].copies[0].read_ratio: 0.5 is not allowed; expected no read_ratio on the native engine"),
         ({"copies": [{"target_prefix": "orders-copy", "write_ratio": 0.5}]}, "environments.dev.tables[orders].copies[0].write_ratio: 0.5 is not allowed; expected no write_ratio on the native engine"),
         ({"copies": [{"target_prefix": "orders-copy", "region": "us-west-2"}]}, "environments.dev.tables[orders].copies[0].region: 'us-west-2' is not allowed; expected the source's region eu-west-1 on the native engine"),
-        ({"copies": [{"target_prefix": "orders-copy", "account": "222222222222"}]}, "environments.dev.tables[orders].copies[0].account: '222222222222' is not allowed; expected no account on the native engine"),
+        ({"copies": [{"target_prefix": "orders-copy", "account": "222222222222"}]}, "environments.dev.tables[orders].copies[0].account: '222222222222' is not allowed; expected no account for a copy from an environment without an account"),
         ({"copies": [{"target_prefix": "orders-copy", "schedule": "1 month"}]}, "environments.dev.tables[orders].copies[0].schedule: '1 month' is not allowed; expected a period in minutes, hours, days or weeks on the native engine"),
         ({"copies": [{"target_prefix": "ord"}]}, "environments.dev.tables[orders].copies[0].target_prefix: 'ord' is not allowed; expected a prefix that the source table's name 'orders' does not start with"),
         ({"copies": [{"target_prefix": "orders copy"}]}, "environments.dev.tables[orders].copies[0].target_prefix: 'orders copy' is not allowed; expected "),
