@@ -2,6 +2,7 @@
 no pipeline role, a schedule and a state machine per table; a mixed one has both kinds side by side."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
@@ -21,7 +22,8 @@ def native(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
     environments = {
         "nat": {"account": "111111111111", "region": "eu-west-1", "engine": "native", "tables": [
             {"name": "orders", "owned": OWNED, "export": {"schedule": "6 hours", "late_after": "2 hours", "incremental": "1 hour"},
-             "copies": [{"target_prefix": "orders-staging", "schedule": "1 day"}]},
+             "copies": [{"target_prefix": "orders-staging", "schedule": "1 day"},
+                        {"target_prefix": "orders-analytics", "account": "222222222222"}]},
             {"name": "customers", "export": {"schedule": "1 day"}},  # referenced: its key may be a customer managed one
         ]},
         "mix": {"account": "111111111111", "region": "us-east-1", "tables": [
@@ -44,7 +46,7 @@ def kinds(synthesis: Synthesis, environment: str) -> Counter[str]:
 def test_a_native_environment_has_no_data_pipeline_emr_lambda_or_pipeline_role(native):
     found = kinds(native, "nat")
     # an export per table, incremental exports, a restore and a copy for the owned one (a referenced table's key schema is unknown)
-    assert found["AWS::StepFunctions::StateMachine"] == 5 and found["AWS::Scheduler::Schedule"] == 4
+    assert found["AWS::StepFunctions::StateMachine"] == 6 and found["AWS::Scheduler::Schedule"] == 4
     assert not any(t.startswith(("AWS::DataPipeline::", "AWS::EMR::", "AWS::Lambda::")) for t in found)
     assert found["AWS::IAM::InstanceProfile"] == 0 and found["AWS::IAM::ManagedPolicy"] == 0
     outputs = native.template("nat")["Outputs"]
@@ -66,7 +68,7 @@ def test_cdk_nag_is_clean(native):
 
 def test_every_runtime_call_is_allowed_on_both_engines(native):
     world = load_world(load_assembly(native.outdir))
-    assert len(world.state_machines) == 7 + 4 and len(world.pipelines) == 2
+    assert len(world.state_machines) == 8 + 4 and len(world.pipelines) == 2
     assert {m.stack for m in world.state_machines if "spread" in m.stack} == {"DdbDataPipeline-spread-tables-01", "DdbDataPipeline-spread-tables-02"}
     actions = {o.expected.request.action for o in outcomes(world)}
     assert {"dynamodb:ExportTableToPointInTime", "dynamodb:ImportTable", "states:StartExecution", "elasticmapreduce:RunJobFlow"} <= actions
@@ -81,7 +83,7 @@ def test_the_permission_check_counts_the_state_machines(native, capsys):
     from ddb_datapipeline.__main__ import main
 
     assert main(["permissions", "--cdk-out", str(native.outdir)]) == 0
-    assert capsys.readouterr().err.startswith("2 pipelines, 11 state machines, ")
+    assert capsys.readouterr().err.startswith("2 pipelines, 12 state machines, ")
 
 
 def test_the_review_draws_each_state_machine_and_names_its_schedule(native):
@@ -96,7 +98,56 @@ def test_the_review_draws_each_state_machine_and_names_its_schedule(native):
     assert "#### ddb-nat-orders-native-copy-orders-staging" in text and "`rate(1 day)`" in text
     diagrams = [block.split("```", 1)[0] for block in text.split("```mermaid\n")[1:]]
     assert "#### ddb-nat-orders-native-incremental" in text and "`rate(1 hour)`" in text
-    assert len(diagrams) == 5
+    assert len(diagrams) == 6
     export = text.split("#### ddb-nat-orders-native-export", 1)[1].split("```mermaid\n", 1)[1].split("```", 1)[0]
     chart = parse(export)
     assert ("n_Export", "error", "n_Failed") in chart.edges and ("n_Finished_", "rule 1", "n_Exported") in chart.edges
+
+
+def test_a_copy_into_another_account_stages_there_and_imports_as_a_role_there(native):
+    from ddb_datapipeline.assembly import load_assembly
+
+    machines = [m for m in native.template("nat")["Resources"].values() if m["Type"] == "AWS::StepFunctions::StateMachine"
+                and m["Properties"]["StateMachineName"] == "ddb-nat-orders-native-copy-orders-analytics"]
+    assert len(machines) == 1
+    text = json.dumps(machines[0]["Properties"]["DefinitionString"])
+    assert '\\"S3BucketOwner\\":\\"222222222222\\"' in text and "ddb-nat-copies-222222222222-eu-west-1" in text
+    assert ('\\"Credentials\\":{\\"RoleArn\\":\\"arn:' in text and
+            ":iam::222222222222:role/ddb-nat-orders-copy-orders-analytics-import" in text)
+    target = load_assembly(native.outdir).stack("DdbDataPipeline-nat-copy-targets-222222222222-eu-west-1")
+    (role,) = [r["Properties"] for r in target.resources_of_type("AWS::IAM::Role").values()
+               if r["Properties"].get("RoleName") == "ddb-nat-orders-copy-orders-analytics-import"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"AWS": "arn:aws:iam::111111111111:root"}  # the role may not exist yet when this stack deploys
+    assert trust["Condition"] == {"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::111111111111:role/ddb-nat-orders-copy-orders-analytics-machine"}}
+    policies = [p["Properties"]["PolicyDocument"]["Statement"] for p in target.resources_of_type("AWS::IAM::Policy").values()]
+    actions = {a for statements in policies for st in statements for a in (st["Action"] if isinstance(st["Action"], list) else [st["Action"]])}
+    assert {"dynamodb:ImportTable", "dynamodb:DescribeImport", "s3:GetObject", "s3:ListBucket"} <= actions
+    assert not {a for a in actions if a.startswith("dynamodb:") and a not in ("dynamodb:ImportTable", "dynamodb:DescribeImport")}
+    statements = [st for policy in target.resources_of_type("AWS::S3::BucketPolicy").values()
+                  for st in policy["Properties"]["PolicyDocument"]["Statement"]]
+    export = [st for st in statements if st.get("Sid", "").endswith("Export")]
+    assert len(export) == 1 and export[0]["Condition"] == trust["Condition"]
+
+
+def test_a_cross_account_copy_needs_both_sides_of_the_assume_role(native, tmp_path):
+    """Take sts:AssumeRole off the copy's machine role: the trust policy in the other account still names it,
+    but the machine's own account no longer lets it assume the role, and the check says so."""
+    import shutil
+
+    copy = tmp_path / "out"
+    shutil.copytree(native.outdir, copy)
+    path = copy / "DdbDataPipeline-nat.template.json"
+    template = json.loads(path.read_text())
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::IAM::Policy":
+            statements = resource["Properties"]["PolicyDocument"]["Statement"]
+            statements[:] = [st for st in statements if st["Action"] != "sts:AssumeRole"]
+    path.write_text(json.dumps(template))
+    lines = [o.line() for o in denied(load_world(load_assembly(copy)))]
+    assert lines == [
+        "DdbDataPipeline-nat/ddb-nat-orders-native-copy-orders-analytics (native): machine "
+        "arn:aws:iam::111111111111:role/ddb-nat-orders-copy-orders-analytics-machine may not sts:AssumeRole on "
+        "arn:aws:iam::222222222222:role/ddb-nat-orders-copy-orders-analytics-import: cross-account: the trust policy allows, "
+        "but no identity policy of the caller allows sts:AssumeRole [the machine assumes the role a Task runs as]"
+    ]

@@ -74,6 +74,16 @@ def test_two_copies_or_a_copy_and_the_restore_never_share_a_prefix(copies, resto
                               "is not allowed; expected a prefix that no other copy or the restore of 'orders' names new tables with")
 
 
+def test_a_native_copy_into_another_account_is_read_as_cross_account():
+    context = env(copies=[{"target_prefix": "orders-analytics", "account": "222222222222"}])
+    context["environments"]["dev"]["account"] = "111111111111"
+    (copy,) = load_environments(context)["dev"].tables[0].copies
+    assert (copy.account, copy.cross_account, copy.target_prefix) == ("222222222222", True, "orders-analytics")
+    same = env(copies=[{"target_prefix": "orders-analytics", "account": "111111111111"}])
+    same["environments"]["dev"]["account"] = "111111111111"
+    assert not load_environments(same)["dev"].tables[0].copies[0].cross_account
+
+
 def test_incremental_exports_take_a_period_of_15_minutes_to_a_day():
     for period in ("15 minutes", "1 hour", "24 hours", "1 day"):
         (table,) = load_environments(env(export={"incremental": period}))["dev"].tables
