@@ -44,8 +44,10 @@ testing something else:
    parameters to boto3 as they are, which refuses them. The fix renames the members of the request and
    of the response along the operation's shapes (map keys, which are data, are left alone). moto also
    names S3's errors ``s3.NoSuchKeyException`` where Step Functions says ``S3.NoSuchKeyException``
-   (the same guide's error names: service and error in PascalCase), and returns an object's ``Body`` as
-   the stream's Python name rather than its text; the fix names the errors and reads the text.
+   (the same guide's error names: service and error in PascalCase), returns an object's ``Body`` as
+   the stream's Python name rather than its text, and ignores a Task's ``Credentials`` (the call is made
+   in the machine's account, not as the role named, in that role's account); the fix names the errors,
+   reads the text and makes the call as the role it assumes.
 """
 from __future__ import annotations
 
@@ -481,6 +483,7 @@ def _pascal_member(key: str, shape: Any) -> str:
 
 def fix_sdk_member_names() -> None:
     """Fix 9; also called by the tests that run native state machines on moto in their own process."""
+    import boto3
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_aws_sdk as sdk
     from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 
@@ -492,6 +495,13 @@ def fix_sdk_member_names() -> None:
         api_action = self._get_boto_service_action()
         client = boto_client_for(service=self._get_boto_service_name(), region=resource_runtime_part.region,
                                  state_credentials=state_credentials)
+        if state_credentials is not None and getattr(state_credentials, "role_arn", None):
+            sts = boto_client_for(service="sts", region=resource_runtime_part.region)
+            assumed = sts.assume_role(RoleArn=state_credentials.role_arn, RoleSessionName="step-functions-task")["Credentials"]
+            client = boto3.client(self._get_boto_service_name(), region_name=resource_runtime_part.region, config=client.meta.config,
+                                  endpoint_url=client.meta.endpoint_url if "amazonaws.com" not in client.meta.endpoint_url else None,
+                                  aws_access_key_id=assumed["AccessKeyId"], aws_secret_access_key=assumed["SecretAccessKey"],
+                                  aws_session_token=assumed["SessionToken"])
         operation = client.meta.service_model.operation_model(client.meta.method_to_api_mapping[api_action])
         parameters = _renamed(normalised_parameters, operation.input_shape, _api_member)
         response = getattr(client, api_action)(**parameters) or {}

@@ -100,9 +100,11 @@ def synthesis(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
 @pytest.fixture(scope="session")
 def native_machines(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One bare stack with a NativeExport (12-hour schedule with a start and late_after), a NativeRestore
-    (onto the table's own key), a NativeCopy (daily) and a NativeIncrementalExport (hourly) of one declared table, synthesized once for the
+    (onto the table's own key), a NativeCopy (daily), one into another account and a NativeIncrementalExport (hourly) of one
+    declared table, synthesized once for the
     construct tests and the runs on moto's Step Functions interpreter."""
     import aws_cdk as cdk
+    from aws_cdk import aws_s3 as s3
 
     from ddb_datapipeline import DataTable, ExportBucket, NativeCopy, NativeExport, NativeIncrementalExport, NativeRestore
     from ddb_datapipeline.definition.common import ScheduleSpec
@@ -119,5 +121,11 @@ def native_machines(tmp_path_factory: pytest.TempPathFactory) -> Any:
         NativeCopy(stack, "Copy", source=orders, bucket=bucket, target_prefix="orders-copy", table_key=orders.encryption_key,
                    environment="dev", schedule=ScheduleSpec("1 day"))
         NativeIncrementalExport(stack, "Incremental", table=orders, bucket=bucket, period="1 hour", environment="dev")
+        from ddb_datapipeline.constructs.native_copy import OtherAccount
+
+        staging = s3.Bucket.from_bucket_name(stack, "Staging", "staging")
+        NativeCopy(stack, "Elsewhere", source=orders, bucket=bucket, target_prefix="orders-elsewhere", environment="dev",
+                   other_account=OtherAccount(account="222222222222", bucket=staging, prefix="copies/orders-to-elsewhere",
+                                              import_role_arn="arn:aws:iam::222222222222:role/importer", machine_role_name="copier"))
 
     return synthesize_stack(tmp_path_factory.mktemp("native-machines"), build)

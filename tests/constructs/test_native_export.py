@@ -108,7 +108,8 @@ def test_every_runtime_call_of_the_state_machine_and_its_schedule_is_allowed(nat
     assert {"dynamodb:ExportTableToPointInTime", "dynamodb:DescribeExport", "s3:PutObject", "s3:AbortMultipartUpload",
             "kms:GenerateDataKey", "sns:Publish", "states:StartExecution", "sts:AssumeRole", "logs:CreateLogDelivery",
             "xray:PutTraceSegments"} <= actions
-    assert [o.line() for o in found if not o.decision.allowed] == []
+    # the copy into another account: its import role lives in that account's stack, absent from this bare one
+    assert [o.line() for o in found if not o.decision.allowed and "elsewhere" not in o.line()] == []
 
 
 def test_a_missing_grant_is_named(native, tmp_path):
@@ -129,7 +130,7 @@ def test_a_missing_grant_is_named(native, tmp_path):
             # the export's write statement (the watermark's own PutObject stays)
             statements[:] = [s for s in statements if "s3:AbortMultipartUpload" not in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])]
     path.write_text(json.dumps(template))
-    lines = [o.line() for o in denied(load_world(load_assembly(copy)))]
+    lines = [o.line() for o in denied(load_world(load_assembly(copy))) if "elsewhere" not in o.line()]
     assert lines and all("DynamoDB writes the export's files as the caller" in line for line in lines)
     assert {line.split(" may not ")[1].split(" on ")[0] for line in lines} == {"s3:PutObject", "s3:AbortMultipartUpload", "s3:PutObjectAcl"}
 
@@ -175,7 +176,7 @@ def test_every_runtime_call_of_a_restore_is_allowed_and_every_grant_used(restore
     world = load_world(load_assembly(restore.outdir))
     (machine,) = [m for m in world.state_machines if m.name.endswith("-native-restore")]
     found = outcomes(world)
-    assert [o.line() for o in found if not o.decision.allowed] == []
+    assert [o.line() for o in found if not o.decision.allowed and "elsewhere" not in o.line()] == []
     used = {(o.expected.request.principal, o.expected.request.action) for o in found}
     assert {"dynamodb:ImportTable", "dynamodb:DescribeImport", "s3:GetObject", "s3:ListBucket", "logs:PutLogEvents",
             "kms:CreateGrant"} <= {action for _, action in used}

@@ -229,3 +229,28 @@ def test_incremental_runs_start_without_a_watermark_then_continue_from_it(defini
         third = execute("ddb-dev-orders-native-incremental", machine, {})
         assert third["status"] == "SUCCEEDED" and json.loads(third["output"])["window"]["milliseconds"] < 15 * 60_000
         assert len(aws.files()) == exports_before  # nothing exported, the watermark left where it was
+
+
+def test_a_copy_into_another_account_stages_and_imports_there(definitions, monkeypatch):
+    """The export writes into the other account's staging bucket (S3BucketOwner) and the import runs there
+    as the role the Task names: the new table is in that account, with every item; none in this one."""
+    with emulated(point_in_time_recovery=True, monkeypatch=monkeypatch) as aws:
+        trust = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}]}
+        other = boto3.client("sts", region_name=REGION).assume_role(
+            RoleArn="arn:aws:iam::222222222222:role/OrganizationAccountAccessRole", RoleSessionName="setup")["Credentials"]
+
+        def there(service: str):
+            return boto3.client(service, region_name=REGION, aws_access_key_id=other["AccessKeyId"],
+                                aws_secret_access_key=other["SecretAccessKey"], aws_session_token=other["SessionToken"])
+
+        there("iam").create_role(RoleName="importer", AssumeRolePolicyDocument=json.dumps(trust))
+        there("s3").create_bucket(Bucket="staging", CreateBucketConfiguration={"LocationConstraint": REGION})
+        execution = execute("ddb-dev-orders-native-copy-orders-elsewhere", definitions["copy-orders-elsewhere"], {})
+        assert execution["status"] == "SUCCEEDED", execution
+        (copy,) = there("dynamodb").list_tables()["TableNames"]
+        assert copy.startswith("orders-elsewhere-")
+        items = sorted(i["pk"]["S"] for i in there("dynamodb").scan(TableName=copy)["Items"])
+        assert items == [f"order-{index}" for index in range(7)]
+        assert aws.dynamodb.list_tables()["TableNames"] == ["orders"]
+        staged = [o["Key"] for o in there("s3").list_objects_v2(Bucket="staging").get("Contents", [])]
+        assert any(key.startswith("copies/orders-to-elsewhere/AWSDynamoDB/") and "/data/" in key for key in staged)
