@@ -11,6 +11,7 @@ The tests of this module run in order and share one deployment (a deploy costs s
 from __future__ import annotations
 
 import copy
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,8 @@ def flow_context() -> dict[str, Any]:
     """cdk.json's configuration and a native environment ``nat`` of one owned table."""
     context = copy.deepcopy(project_context())
     tables = [{"name": "events", "owned": OWNED, "export": {"schedule": "6 hours", "late_after": "2 hours", "incremental": "30 minutes"},
-               "copies": [{"target_prefix": "events-staging", "schedule": "1 day"}]}]
+               "copies": [{"target_prefix": "events-staging", "schedule": "1 day"},
+                          {"target_prefix": "events-analytics", "account": "222222222222"}]}]
     context["environments"]["nat"] = {"account": "111111111111", "region": "eu-west-1", "engine": "native",
                                       "retain_data": False, "tables": tables}
     return context
@@ -135,7 +137,11 @@ def test_the_pipelines_post_deploy_check_finds_each_environment_healthy(flow: Fl
 def test_a_native_environment_deploys_with_its_state_machines_and_no_pipeline(flow: Flow):
     names = [m["name"] for m in flow.client("stepfunctions", "eu-west-1").list_state_machines()["stateMachines"]]
     assert {"ddb-nat-events-native-export", "ddb-nat-events-native-restore", "ddb-nat-events-native-copy-events-staging",
-            "ddb-nat-events-native-incremental"} <= set(names)
+            "ddb-nat-events-native-incremental", "ddb-nat-events-native-copy-events-analytics"} <= set(names)
+    # the copy into another account: its staging bucket and import role, in its copy-target stack
+    assert flow.stack_status("DdbDataPipeline-nat-copy-targets-222222222222-eu-west-1", "eu-west-1") == "CREATE_COMPLETE"
+    role = flow.client("iam", "eu-west-1").get_role(RoleName="ddb-nat-events-copy-events-analytics-import")["Role"]
+    assert "ddb-nat-events-copy-events-analytics-machine" in json.dumps(role["AssumeRolePolicyDocument"])
     assert not [row for row in flow.first.report.pipelines if row.name.startswith("ddb-nat-")]
     assert flow.stack_status("DdbDataPipeline-nat", "eu-west-1") == "CREATE_COMPLETE"
 
