@@ -6,6 +6,7 @@ configuration and no write permission: the CDK bootstrap's read-only lookup role
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,14 +67,39 @@ def check_stack(session: Any, stack_name: str, *, table_stack: bool = False) -> 
     for key, value in sorted(outputs.items()):
         if key.endswith("PipelineId"):
             findings.extend(check_pipeline(datapipeline, value))
-    dynamodb = session.client("dynamodb")
     pages = cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name)
     for resource in (summary for page in pages for summary in page["StackResourceSummaries"]):
-        if resource.get("ResourceType") == "AWS::DynamoDB::Table":
-            table = dynamodb.describe_table(TableName=resource["PhysicalResourceId"])["Table"]
-            if table["TableStatus"] != "ACTIVE":
-                findings.append(Finding(table["TableName"], f"status is {table['TableStatus']}; expected ACTIVE"))
+        check = RESOURCE_CHECKS.get(resource.get("ResourceType", ""))
+        if check is not None:
+            findings.extend(check(session, resource["PhysicalResourceId"]))
     return findings
+
+
+def _check_table(session: Any, name: str) -> list[Finding]:
+    table = session.client("dynamodb").describe_table(TableName=name)["Table"]
+    return [] if table["TableStatus"] == "ACTIVE" else [Finding(table["TableName"], f"status is {table['TableStatus']}; expected ACTIVE")]
+
+
+def _check_state_machine(session: Any, arn: str) -> list[Finding]:
+    """A native engine's state machine: one that is not ACTIVE (being deleted) never runs again."""
+    machine = session.client("stepfunctions").describe_state_machine(stateMachineArn=arn)
+    status = machine.get("status", "")
+    return [] if status == "ACTIVE" else [Finding(machine.get("name", arn), f"status is {status}; expected ACTIVE")]
+
+
+def _check_schedule(session: Any, name: str) -> list[Finding]:
+    """A native engine's schedule: a disabled one starts no export, and nothing else says so."""
+    schedule = session.client("scheduler").get_schedule(Name=name)
+    state = schedule.get("State", "")
+    return [] if state == "ENABLED" else [Finding(f"schedule {name}", f"state is {state}; expected ENABLED")]
+
+
+# What the check reads of each resource type it finds in the stack (read-only calls all).
+RESOURCE_CHECKS: dict[str, Callable[[Any, str], list[Finding]]] = {
+    "AWS::DynamoDB::Table": _check_table,
+    "AWS::StepFunctions::StateMachine": _check_state_machine,
+    "AWS::Scheduler::Schedule": _check_schedule,
+}
 
 
 def _check_bucket(s3: Any, bucket: str) -> list[Finding]:

@@ -130,7 +130,7 @@ def test_the_pipelines_post_deploy_check_finds_each_environment_healthy(flow: Fl
     monkeypatch.setenv("AWS_ENDPOINT_URL", flow.endpoint)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    for name, region in (("DdbDataPipeline-dev", "eu-west-1"), ("DdbDataPipeline-prod", "us-east-1")):
+    for name, region in (("DdbDataPipeline-dev", "eu-west-1"), ("DdbDataPipeline-prod", "us-east-1"), ("DdbDataPipeline-nat", "eu-west-1")):
         assert check_stack(boto3.Session(region_name=region), name) == [], name
 
 

@@ -80,3 +80,49 @@ def test_the_delivery_check_reads_every_table_stack_of_an_environment():
         "check-deployed --stack DdbDataPipeline-big --region us-east-1 --role-arn arn:aws:iam::1:role/lookup "
         "--table-stack DdbDataPipeline-big-tables-01 --table-stack DdbDataPipeline-big-tables-02"
     )
+
+
+class Holding(Answering):
+    """A stack with ``outputs`` that holds one resource of ``type_`` (its describe call answers ``answer``)."""
+
+    def __init__(self, type_: str, physical: str, answer: dict[str, Any]) -> None:
+        super().__init__({"ExportBucketName": "b"})
+        self.resource = {"ResourceType": type_, "PhysicalResourceId": physical}
+        self.answer = answer
+
+    def paginate(self, StackName: str) -> list[dict[str, Any]]:
+        return [{"StackResourceSummaries": [self.resource]}]
+
+    def get_bucket_encryption(self, Bucket: str) -> dict[str, Any]:
+        return {"ServerSideEncryptionConfiguration": {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]}}
+
+    def get_bucket_policy(self, Bucket: str) -> dict[str, Any]:
+        import json
+
+        deny = {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*", "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+        return {"Policy": json.dumps({"Statement": [deny]})}
+
+    def describe_state_machine(self, stateMachineArn: str) -> dict[str, Any]:
+        return self.answer
+
+    def get_schedule(self, Name: str) -> dict[str, Any]:
+        return self.answer
+
+
+@pytest.mark.parametrize(
+    "type_, physical, answer, expected",
+    [
+        ("AWS::StepFunctions::StateMachine", "arn:m", {"name": "ddb-prod-orders-native-export", "status": "ACTIVE"}, None),
+        ("AWS::StepFunctions::StateMachine", "arn:m", {"name": "ddb-prod-orders-native-export", "status": "DELETING"},
+         "ddb-prod-orders-native-export: status is DELETING; expected ACTIVE"),
+        ("AWS::Scheduler::Schedule", "NativeExportordersSchedule", {"State": "ENABLED"}, None),
+        ("AWS::Scheduler::Schedule", "NativeExportordersSchedule", {"State": "DISABLED"},
+         "schedule NativeExportordersSchedule: state is DISABLED; expected ENABLED"),
+    ],
+)
+def test_a_native_state_machine_or_schedule_that_will_not_run_is_named(type_, physical, answer, expected):
+    from ddb_datapipeline.deployed_check import check_stack
+
+    found = [str(f) for f in check_stack(Holding(type_, physical, answer), "DdbDataPipeline-prod")]
+    assert found == ([expected] if expected else [])
