@@ -119,7 +119,7 @@ class NativeCopy(Construct):
             role_name=other_account.machine_role_name if other_account else None)
         grant_export(self.state_machine, source=ref, bucket=staging, key=key, prefix=self.prefix)
         if other_account is None:
-            grant_import(self.state_machine, bucket=bucket, key=key, prefix=self.prefix, table=new_table)
+            grant_import(self.state_machine, bucket=bucket, key=key, prefix=self.prefix, table_key=new_table.key)
         else:
             self.state_machine.add_to_role_policy(iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[other_account.import_role_arn]))
         self.schedule = schedule_machine(self, self.state_machine, schedule, f"Starts the copy of {name} into {target_prefix}-...")

@@ -93,4 +93,4 @@ class NativeRestore(Construct):
         self.log_group, self.state_machine = state_machine(
             self, start.next(check), machine, f"Restores a native export of DynamoDB table {name} into a new table", log_retention,
             alert_key=alert_key, wildcard_reason=import_wildcard_reason)
-        grant_import(self.state_machine, bucket=bucket, key=key, prefix=self.prefix, table=new_table)
+        grant_import(self.state_machine, bucket=bucket, key=key, prefix=self.prefix, table_key=new_table.key)

@@ -232,7 +232,7 @@ def import_check(scope: Construct, *, prefix: str, table: NewTable, refusal: str
     )
 
 
-def grant_import(grantee: iam.IGrantable, *, bucket: s3.IBucket, key: kms.IKey | None, prefix: str, table: NewTable) -> None:
+def grant_import(grantee: iam.IGrantable, *, bucket: s3.IBucket, key: kms.IKey | None, prefix: str, table_key: kms.IKey | None) -> None:
     """DynamoDB reads the files and writes its log as the caller (the machine's role, or the role a copy
     into another account imports as): read of the export prefix, the bucket's key through S3, the
     import's log group, and the new table's key through DynamoDB."""
@@ -248,8 +248,8 @@ def grant_import(grantee: iam.IGrantable, *, bucket: s3.IBucket, key: kms.IKey |
                                   conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}}))
     grant(iam.PolicyStatement(
         actions=list(IMPORT_LOGS), resources=[f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:/aws-dynamodb/*"]))
-    if table.key is not None:
-        grant(iam.PolicyStatement(actions=list(NEW_TABLE_KEY), resources=[table.key.key_arn],
+    if table_key is not None:
+        grant(iam.PolicyStatement(actions=list(NEW_TABLE_KEY), resources=[table_key.key_arn],
                                   conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{stack.region}.amazonaws.com"}}))
 
 

@@ -2,7 +2,8 @@
 
 Declares the target tables this project owns there and, for copies from another account, a staging
 bucket and table policies that admit exactly each copy's own node role, by ARN, to its own staging
-folder and its own table, never the whole source account.
+folder and its own table, never the whole source account. A native copy from another account gets the
+same staging folder (written by its state machine's role) and a role here that its import runs as.
 """
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from aws_cdk import CfnOutput, Stack, Tags
-from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -22,14 +22,11 @@ from ..constructs.data_table import DataTable
 from ..constructs.export_bucket import ExportBucket
 from ..constructs.native_restore import import_wildcard_reason
 from ..constructs.native_steps import EXPORT_WRITES as NATIVE_EXPORT_WRITES
-from ..constructs.native_steps import NewTable, grant_import
+from ..constructs.native_steps import grant_import
 from ..constructs.pipeline_roles import BATCH_WRITE, EXPORT_WRITES, FOLDER_MARKER
 from ..constructs.table_pipelines import copy_staging_prefix
 from ..permissions.runtime_calls import folder_ancestors
 from .table_shapes import encryption, table_props
-
-# grant_import reads only the new table's prefix and key from NewTable; the key schema is the import's, in the source account.
-IMPORT_KEY = dynamodb.Attribute(name="unused", type=dynamodb.AttributeType.STRING)
 
 
 @dataclass(frozen=True)
@@ -147,7 +144,7 @@ class CopyTargetStack(Stack):
         tables = f"arn:{self.partition}:dynamodb:{self.region}:{self.account}:table/{target.copy.target_prefix}-*"
         role.add_to_principal_policy(iam.PolicyStatement(actions=["dynamodb:ImportTable"], resources=[tables]))
         role.add_to_principal_policy(iam.PolicyStatement(actions=["dynamodb:DescribeImport"], resources=[f"{tables}/import/*"]))
-        grant_import(role, bucket=bucket, key=None, prefix=prefix, table=NewTable(f"{target.copy.target_prefix}-", IMPORT_KEY, None, None))
+        grant_import(role, bucket=bucket, key=None, prefix=prefix, table_key=None)  # the new table is on an AWS owned key
         acknowledge_wildcards(role, import_wildcard_reason)
 
     def _declare(self, target: CopyTarget, source: SourceIdentity | None) -> None:
