@@ -402,8 +402,6 @@ def fix_table_exports() -> None:
     export_class = table_export.TableExport
     original_init = _require(export_class, "__init__")
     _require(export_class, "_backup_to_s3_file")
-    if getattr(export_class, "_ddb_datapipeline_fixed", False):
-        return
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         original_init(self, *args, **kwargs)
@@ -431,7 +429,6 @@ def fix_table_exports() -> None:
 
     export_class.__init__ = __init__  # type: ignore[method-assign]
     export_class._backup_to_s3_file = backup_to_s3_file  # type: ignore[method-assign]
-    export_class._ddb_datapipeline_fixed = True  # type: ignore[attr-defined]
 
 
 def fix_jsonata() -> None:

@@ -104,6 +104,7 @@ def _deployed_definition(check: Check, client: Any, name: str, where: str, regio
 def _check_native_against_configuration(check: Check, environments: list[Any]) -> None:
     """Each native table's state machines exist: its export into its own prefix, its restore and copies
     into new tables of the configured prefixes."""
+    from ddb_datapipeline.constructs.native_incremental import window_expression
     from ddb_datapipeline.constructs.native_steps import machine_name
     from ddb_datapipeline.definition.periods import period_minutes
 
@@ -124,8 +125,8 @@ def _check_native_against_configuration(check: Check, environments: list[Any]) -
             name = machine_name(env.name, table.name, "incremental")
             if table.export.incremental is not None and (incremental := _deployed_definition(check, client, name, where, env.region)):
                 check.count()
-                if f"$latest - {period_minutes(table.export.incremental)} * $minute" not in incremental["States"]["Window"]["Output"]:
-                    check.differ(where, f"starts a first window otherwise than one period ({table.export.incremental}) back")
+                if incremental["States"]["Window"]["Output"] != window_expression(period_minutes(table.export.incremental) or 0):
+                    check.differ(where, f"computes its window otherwise than for a period of {table.export.incremental}")
             where = f"config {env.name}/{table.name} native restore"
             if table.owned is not None and (
                 checked := _deployed_definition(check, client, machine_name(env.name, table.name, "restore"), where, env.region)

@@ -52,6 +52,29 @@ def cfn_lint_findings(*assembly_dirs: Path) -> list[str]:
     return found
 
 
+def world_without(world: Any, policy_suffix: str, predicate: Any) -> Any:
+    """A copy of the world with the matching statements removed from every policy (identity, trust
+    or resource) whose name ends with ``policy_suffix``."""
+    changed = copy.deepcopy(world)  # a permission model World
+    documents = [p for role in changed.roles.values() for p in [role.trust, *role.policies]]
+    documents += [b.policy for b in changed.buckets.values() if b.policy] + [t.policy for t in changed.tables.values() if t.policy]
+    hits = 0
+    for policy in {id(p): p for p in documents}.values():
+        if not policy.name.endswith(policy_suffix):
+            continue
+        statements = policy.document["Statement"]
+        kept = [s for s in statements if not predicate(s)]
+        hits += len(statements) - len(kept)
+        policy.document["Statement"] = kept  # type: ignore[index]
+    assert hits, f"nothing matched in {policy_suffix}"
+    return changed
+
+
+def statement_actions(statement: Any) -> list[str]:
+    actions = statement.get("Action", [])
+    return actions if isinstance(actions, list) else [actions]
+
+
 @pytest.fixture
 def context() -> dict[str, Any]:
     """A fresh deep copy of the real context, for tests that mutate it."""

@@ -8,7 +8,16 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from ..definition.common import ScheduleSpec
-from ..definition.periods import DATE_TIME_PATTERN, PERIOD_UNITS, START_AT_FIRST_ACTIVATION, period_minutes, schedule_period_problem
+from ..definition.periods import (
+    DATE_TIME_PATTERN,
+    INCREMENTAL_MAX_MINUTES,
+    INCREMENTAL_MIN_MINUTES,
+    PERIOD_UNITS,
+    START_AT_FIRST_ACTIVATION,
+    is_monthly,
+    period_minutes,
+    schedule_period_problem,
+)
 from .emr_catalog import region_release_rule
 from .model import DATAPIPELINE, ENGINES, NATIVE, CopyConfig, ExportConfig, KeyAttribute, OwnedTable, RestoreConfig, TableConfig
 from .patterns import ACCOUNT, MAX_TABLES_PER_ENVIRONMENT, MIN_LATE_AFTER_MINUTES, TABLE_NAME, TABLE_NAME_RULE, output_key
@@ -104,6 +113,7 @@ def _ratio(section: Section, key: str, default: float) -> float:
     return section.number(key, default, minimum=0.1, maximum=1.0)
 
 
+NATIVE_SCHEDULE_RULE = "a period in minutes, hours, days or weeks on the native engine (EventBridge Scheduler's rate())"
 INCREMENTAL_RULE = "a period from 15 minutes to 24 hours (DynamoDB's incremental export window), or null"
 
 
@@ -126,7 +136,7 @@ def _incremental(section: Section, engine: str) -> str | None:
         raise section.fail("incremental", period, "no incremental on the datapipeline engine (DynamoDB's incremental "
                                                   "export is the native engine's; set engine: native on the table)")
     minutes = period_minutes(period)
-    if minutes is None or not 15 <= minutes <= 24 * 60:
+    if minutes is None or not INCREMENTAL_MIN_MINUTES <= minutes <= INCREMENTAL_MAX_MINUTES:
         raise section.fail("incremental", period, INCREMENTAL_RULE)
     return str(period)
 
@@ -155,16 +165,22 @@ def _restore(section: Section, *, source: str, owned: bool) -> RestoreConfig:
     return config
 
 
+def _copy_account(section: Section, account: str | None) -> tuple[str | None, bool]:
+    """A copy's target account, and whether it is another than the environment's."""
+    target_account = section.string("account", None, pattern=ACCOUNT, allowed="a 12-digit AWS account id")
+    cross_account = target_account is not None and target_account != account
+    if cross_account and account is None:
+        raise section.fail("account", target_account, "no account for a copy from an environment without an account (set environments.<env>.account)")
+    return target_account, cross_account
+
+
 def _copy(section: Section, *, source: str, owned: bool, account: str | None, region: str, release: str) -> CopyConfig:
     target = section.string("target_table", pattern=TABLE_NAME, allowed=TABLE_NAME_RULE)
     target_region = section.string("region", region, allowed="an AWS region such as eu-west-1")
     # The import runs on a cluster in the target's region, so that region must offer the release too.
     if rule := region_rule(target_region, pipelines=False) or region_release_rule(target_region, release):
         raise section.fail("region", target_region, rule)
-    target_account = section.string("account", None, pattern=ACCOUNT, allowed="a 12-digit AWS account id")
-    cross_account = target_account is not None and target_account != account
-    if cross_account and account is None:
-        raise section.fail("account", target_account, "no account for a copy from an environment without an account (set environments.<env>.account)")
+    target_account, cross_account = _copy_account(section, account)
     if target == source and target_region == region and not cross_account:
         raise section.fail("target_table", target, "a table other than its own source (a different name, region or account)")
     target_owned = section.boolean("owned", False)
@@ -272,13 +288,10 @@ def _native_copy(section: Section, *, source: str, owned: bool, region: str, acc
     if target_region != region:
         raise section.fail("region", target_region, f"the source's region {region} on the native engine (Step Functions calls "
                            "DynamoDB in its own region only; a copy to another region stays on engine: datapipeline for now)")
-    target_account = section.string("account", None, pattern=ACCOUNT, allowed="a 12-digit AWS account id")
-    cross_account = target_account is not None and target_account != account
-    if cross_account and account is None:
-        raise section.fail("account", target_account, "no account for a copy from an environment without an account (set environments.<env>.account)")
+    target_account, cross_account = _copy_account(section, account)
     schedule = _schedule(section, "ondemand")
-    if schedule is not None and schedule.period.strip().lower().split(" ")[-1] in ("month", "months"):
-        raise section.fail("schedule", schedule.period, "a period in minutes, hours, days or weeks on the native engine (EventBridge Scheduler's rate())")
+    if schedule is not None and is_monthly(schedule.period):
+        raise section.fail("schedule", schedule.period, NATIVE_SCHEDULE_RULE)
     copy = CopyConfig(target_table=prefix, region=region, account=target_account if cross_account else None, schedule=schedule,
                       read_ratio=0.25, write_ratio=0.5, owned=False, cross_account=cross_account, target_prefix=prefix)
     section.finish()
@@ -297,8 +310,8 @@ def _check_native(section: Section) -> None:
     if export.get("compress") is False:
         raise refuse(f"{where}.compress", False, "true on the native engine (DynamoDB's export always writes gzip)")
     schedule = export.get("schedule")
-    if isinstance(schedule, str) and schedule.strip().lower().split(" ")[-1] in ("month", "months"):
-        raise refuse(f"{where}.schedule", schedule, "a period in minutes, hours, days or weeks on the native engine (EventBridge Scheduler's rate())")
+    if isinstance(schedule, str) and is_monthly(schedule):
+        raise refuse(f"{where}.schedule", schedule, NATIVE_SCHEDULE_RULE)
     raw_owned = section.raw.get("owned")
     owned: Mapping[str, object] = raw_owned if isinstance(raw_owned, Mapping) else {}
     if owned.get("point_in_time_recovery") is False:

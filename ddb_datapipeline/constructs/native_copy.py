@@ -117,7 +117,8 @@ class NativeCopy(Construct):
             self, start.next(exported), machine, f"Copies DynamoDB table {name} into a new table {target_prefix}-... on each run",
             log_retention, alert_key=alert_key, wildcard_reason=copy_wildcard_reason, wait_loops=2,
             role_name=other_account.machine_role_name if other_account else None)
-        grant_export(self.state_machine, source=ref, bucket=staging, key=key, prefix=self.prefix)
+        grant_export(self.state_machine, source=ref, bucket=staging, key=key, prefix=self.prefix,
+                     bucket_account=other_account.account if other_account else None)
         if other_account is None:
             grant_import(self.state_machine, bucket=bucket, key=key, prefix=self.prefix, table_key=new_table.key)
         else:

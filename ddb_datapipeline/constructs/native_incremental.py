@@ -24,7 +24,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from ..definition.common import ScheduleSpec
-from ..definition.periods import period_minutes
+from ..definition.periods import INCREMENTAL_MAX_MINUTES, INCREMENTAL_MIN_MINUTES, period_minutes
 from .alert_topic import alerts_or_new
 from .export_bucket import exports_prefix
 from .native_export import schedule_machine, wildcard_reason
@@ -32,8 +32,7 @@ from .native_steps import alarm, export_steps, grant_export, machine_name, state
 from .table_pipelines import PipelineConfigurationError, table_ref
 
 SETTLE_MINUTES = 5  # how far behind now a window ends: DynamoDB refuses an ExportToTime in the future
-MIN_WINDOW_MINUTES = 15  # DynamoDB's shortest incremental export window
-MAX_WINDOW_MINUTES = 24 * 60  # and its longest
+MIN_WINDOW_MINUTES, MAX_WINDOW_MINUTES = INCREMENTAL_MIN_MINUTES, INCREMENTAL_MAX_MINUTES
 
 
 def window_expression(period: int, now: str = "$millis()") -> str:
@@ -52,10 +51,6 @@ def window_expression(period: int, now: str = "$millis()") -> str:
         "'milliseconds': $to - $from, 'resumed': $mark ? true : false}}])"
         ") %}"
     )
-
-
-def incremental_wildcard_reason(finding: str) -> str | None:
-    return wildcard_reason(finding)
 
 
 class NativeIncrementalExport(Construct):
@@ -135,7 +130,7 @@ class NativeIncrementalExport(Construct):
         self.log_group, self.state_machine = state_machine(
             self, start.next(running).next(alone), name,
             f"Exports the changes of DynamoDB table {source.table_name} since the last incremental export, every {period}",
-            log_retention, alert_key=alert_key, wildcard_reason=incremental_wildcard_reason)
+            log_retention, alert_key=alert_key, wildcard_reason=wildcard_reason)
         grant_export(self.state_machine, source=source, bucket=bucket, key=key, prefix=self.prefix)
         self.schedule = schedule_machine(self, self.state_machine, ScheduleSpec(period),
                                          f"Starts the incremental export of {source.table_name}")

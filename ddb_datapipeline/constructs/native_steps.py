@@ -110,13 +110,19 @@ def export_steps(scope: Construct, *, source: TableRef, bucket: s3.IBucket, key:
     return export.next(wait).next(describe).next(count).next(decide)
 
 
-def grant_export(machine: sfn.StateMachine, *, source: TableRef, bucket: s3.IBucket, key: kms.IKey | None, prefix: str) -> None:
+def grant_export(machine: sfn.StateMachine, *, source: TableRef, bucket: s3.IBucket, key: kms.IKey | None, prefix: str,
+                 bucket_account: str | None = None) -> None:
     """DynamoDB writes the files as the caller, so the machine's role needs the bucket (its prefix only) and
     its key; and, for a table on a customer managed key, that key through DynamoDB (inferred: the DynamoDB
     guide says the key policy must let DynamoDB use the key for the role that starts the export, without
-    naming the actions; these are the reading actions it names elsewhere)."""
+    naming the actions; these are the reading actions it names elsewhere). ``bucket_account``: the owner
+    of a bucket in another account."""
     stack = Stack.of(machine)
-    machine.add_to_role_policy(iam.PolicyStatement(actions=list(EXPORT_WRITES), resources=[bucket.arn_for_objects(f"{prefix}/*")]))
+    # A bucket of another account is named, not referenced: the writes are pinned to that account, so a
+    # bucket of the same name elsewhere (after the real one was deleted) takes none of the table's items.
+    pinned = {"StringEquals": {"s3:ResourceAccount": bucket_account}} if bucket_account else None
+    machine.add_to_role_policy(iam.PolicyStatement(actions=list(EXPORT_WRITES), resources=[bucket.arn_for_objects(f"{prefix}/*")],
+                                                   conditions=pinned))
     if key is not None:
         machine.add_to_role_policy(iam.PolicyStatement(
             actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn],

@@ -6,6 +6,8 @@ import re
 PERIOD_PATTERN = re.compile(r"^([1-9][0-9]*) (minute|minutes|hour|hours|day|days|week|weeks|month|months)$")
 PERIOD_UNITS = "minutes, hours, days, weeks or months"
 MINIMUM_SCHEDULE_MINUTES = 15
+# DynamoDB's incremental export: a window of 15 minutes to 24 hours (DynamoDB Developer Guide, incremental export).
+INCREMENTAL_MIN_MINUTES, INCREMENTAL_MAX_MINUTES = 15, 24 * 60
 START_AT_FIRST_ACTIVATION = "FIRST_ACTIVATION_DATE_TIME"
 DATE_TIME_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d$")
 
@@ -29,3 +31,8 @@ def schedule_period_problem(period: str) -> str | None:
     if minutes < MINIMUM_SCHEDULE_MINUTES:
         return f"period '{period}' is shorter than the service minimum of {MINIMUM_SCHEDULE_MINUTES} minutes"
     return None
+
+
+def is_monthly(period: str) -> bool:
+    """A period in months: EventBridge Scheduler's rate() has no month (a month has no fixed length)."""
+    return period.strip().lower().split(" ")[-1] in ("month", "months")

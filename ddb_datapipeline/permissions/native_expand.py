@@ -47,7 +47,8 @@ def _task_facts(world: World, machine: StateMachine, state: Mapping[str, Any], a
         bucket, prefix = parameters["S3Bucket"], parameters.get("S3Prefix", "")
         table_arn = parameters["TableArn"]
         facts: dict[str, Any] = {"table_arn": table_arn, "table": table_arn.rsplit("/", 1)[1],
-                                 "object_arn": f"arn:aws:s3:::{bucket}/{prefix}/{SAMPLE_FILE}"}
+                                 "object_arn": f"arn:aws:s3:::{bucket}/{prefix}/{SAMPLE_FILE}",
+                                 "account": parameters.get("S3BucketOwner") or account}  # the bucket's, for s3:ResourceAccount
         table = world.tables.get(table_arn)
         if table is None:  # only referenced: it may be encrypted with a customer managed key of its account (as expand.py)
             region, account = table_arn.split(":")[3:5]

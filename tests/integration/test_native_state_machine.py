@@ -44,7 +44,6 @@ def exports_as_dynamodb_writes_them():
     yield
     for name, value in saved.items():
         setattr(TableExport, name, value)
-    del TableExport._ddb_datapipeline_fixed
     jsonata._eval_jsonata = None
     StateTaskServiceAwsSdk._eval_service_task = sdk_task
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_aws_sdk

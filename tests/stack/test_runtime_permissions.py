@@ -13,6 +13,7 @@ from ddb_datapipeline.permissions.assembly_view import World, load_world
 from ddb_datapipeline.permissions.audit import denied, outcomes
 from ddb_datapipeline.permissions.evaluator import Request, evaluate
 from ddb_datapipeline.permissions.expand import expected_requests
+from tests.conftest import statement_actions, world_without
 
 KINDS = {"export", "restore", "copy"}
 
@@ -36,36 +37,13 @@ def test_every_runtime_call_is_allowed(world):
     assert [o.line() for o in denied(world)] == []
 
 
-def _without(world: World, policy_suffix: str, predicate) -> World:
-    """A copy of the world with the matching statements removed from every policy (identity, trust
-    or resource) whose name ends with ``policy_suffix``."""
-    changed = copy.deepcopy(world)
-    documents = [p for role in changed.roles.values() for p in [role.trust, *role.policies]]
-    documents += [b.policy for b in changed.buckets.values() if b.policy] + [t.policy for t in changed.tables.values() if t.policy]
-    hits = 0
-    for policy in {id(p): p for p in documents}.values():
-        if not policy.name.endswith(policy_suffix):
-            continue
-        statements = policy.document["Statement"]
-        kept = [s for s in statements if not predicate(s)]
-        hits += len(statements) - len(kept)
-        policy.document["Statement"] = kept  # type: ignore[index]
-    assert hits, f"nothing matched in {policy_suffix}"
-    return changed
-
-
-def _actions(statement) -> list[str]:
-    actions = statement.get("Action", [])
-    return actions if isinstance(actions, list) else [actions]
-
-
 @pytest.mark.parametrize(
     "policy, predicate, expected",
     [
         # The table's customer managed key (the review's F1).
-        ("ExportordersNodePermissions805FA6CE", lambda s: "kms:DescribeKey" in _actions(s),
+        ("ExportordersNodePermissions805FA6CE", lambda s: "kms:DescribeKey" in statement_actions(s),
          "ddb-prod-orders-export-"),
-        ("Copyordersordersuswest2NodePermissions4988B8B2", lambda s: "kms:Encrypt" in _actions(s),
+        ("Copyordersordersuswest2NodePermissions4988B8B2", lambda s: "kms:Encrypt" in statement_actions(s),
          "kms:Encrypt on arn:aws:kms:us-west-2:111111111111:key/TableordersKeyD6649E76"),
         # EMR's launch templates (F2) and Task Runner's steps and install (F3).
         ("RolesEmrServicePolicy4A591D9A", lambda s: s.get("Sid") == "RunClusterInstances", "ec2:CreateLaunchTemplate"),
@@ -75,13 +53,13 @@ def _actions(statement) -> list[str]:
         # The other account's side of a cross-account copy.
         ("StagingBucketPolicy30E8DF0E", lambda s: s.get("Sid", "").endswith("Objects"),
          "the resource policy of the other account does not allow it"),
-        ("resource policy", lambda s: "dynamodb:BatchWriteItem" in _actions(s), "dynamodb:BatchWriteItem on arn:aws:dynamodb:us-east-1:222222222222"),
+        ("resource policy", lambda s: "dynamodb:BatchWriteItem" in statement_actions(s), "dynamodb:BatchWriteItem on arn:aws:dynamodb:us-east-1:222222222222"),
         # Who may assume the pipeline role.
         ("RolesPipelineRole8C550129 trust", lambda s: s["Principal"] == {"Service": "elasticmapreduce.amazonaws.com"}, "sts:AssumeRole"),
     ],
 )
 def test_removing_a_grant_fails_with_a_line_naming_pipeline_principal_action_and_resource(world, policy, predicate, expected):
-    lines = [o.line() for o in denied(_without(world, policy, predicate))]
+    lines = [o.line() for o in denied(world_without(world, policy, predicate))]
     assert any(expected in line for line in lines), lines[:5]
     assert all(" may not " in line and line.startswith("DdbDataPipeline-") for line in lines)
 
@@ -97,14 +75,14 @@ def test_every_granted_action_is_used_by_a_runtime_call(world):
         for policy in [role.trust, *role.policies]:
             for index, statement in enumerate(policy.document["Statement"]):
                 label = f"{policy.name}#{statement.get('Sid') or index}"
-                unused += [f"{label} {a}" for a in _actions(statement) if statement["Effect"] == "Allow" and a.lower() not in used[label]]
+                unused += [f"{label} {a}" for a in statement_actions(statement) if statement["Effect"] == "Allow" and a.lower() not in used[label]]
     for bucket in world.buckets.values():
         if bucket.policy is None or "-copy-targets-" not in bucket.policy.name:
             continue  # the environment stacks' own buckets admit no other principal
         for index, statement in enumerate(bucket.policy.document["Statement"] if bucket.policy else []):
             label = f"{bucket.policy.name}#{statement.get('Sid') or index}"
             if statement["Effect"] == "Allow" and "AWS" in statement.get("Principal", {}):
-                unused += [f"{label} {a}" for a in _actions(statement) if a.lower() not in used[label]]
+                unused += [f"{label} {a}" for a in statement_actions(statement) if a.lower() not in used[label]]
     assert unused == []
 
 
