@@ -23,6 +23,7 @@ NAME_PROPERTY = {
     "AWS::DynamoDB::Table": "TableName",
     "AWS::SNS::Topic": "TopicName",
     "AWS::StepFunctions::StateMachine": "StateMachineName",
+    "AWS::Events::EventBus": "Name",
 }
 
 
@@ -38,6 +39,7 @@ _ARN_FORMATS = {
     "AWS::DynamoDB::Table": "arn:{partition}:dynamodb:{region}:{account}:table/{id}",
     "AWS::SNS::Topic": "{id}",  # Ref of a topic is its ARN already
     "AWS::StepFunctions::StateMachine": "{id}",  # and so is Ref of a state machine
+    "AWS::Events::EventBus": "arn:{partition}:events:{region}:{account}:event-bus/{id}",
 }
 
 

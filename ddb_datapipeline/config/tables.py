@@ -271,9 +271,10 @@ NATIVE_COPY_NOT_HERE = {
 
 
 def _native_copy(section: Section, *, source: str, owned: bool, region: str, account: str | None) -> CopyConfig:
-    """A native copy exports and imports into a new table on each run, in the source's region (Step
-    Functions calls DynamoDB in its own region only, without a Lambda function), in the source's account or
-    another one (the import then runs as a role there)."""
+    """A native copy exports and imports into a new table on each run, in the source's account or another
+    one (the import then runs as a role there), in the source's region or another one (the import then runs
+    in a state machine of that region, started by an event: Step Functions calls DynamoDB in its own region
+    only, without a Lambda function)."""
     for key, rule in NATIVE_COPY_NOT_HERE.items():
         if section.has(key):
             raise section.fail(key, section.raw[key], rule)
@@ -285,14 +286,17 @@ def _native_copy(section: Section, *, source: str, owned: bool, region: str, acc
     if source.startswith(prefix):
         raise section.fail("target_prefix", prefix, f"a prefix that the source table's name '{source}' does not start with")
     target_region = section.string("region", region, allowed="an AWS region such as eu-west-1")
-    if target_region != region:
-        raise section.fail("region", target_region, f"the source's region {region} on the native engine (Step Functions calls "
-                           "DynamoDB in its own region only; a copy to another region stays on engine: datapipeline for now)")
+    if unknown := region_rule(target_region, pipelines=False):
+        raise section.fail("region", target_region, unknown)
+    if target_region != region and account is None:
+        # The import runs in the target region, started by an event that names resources there.
+        raise section.fail("region", target_region, f"the source's region {region} for a copy from an environment without an "
+                           "account (set environments.<env>.account to copy into another region)")
     target_account, cross_account = _copy_account(section, account)
     schedule = _schedule(section, "ondemand")
     if schedule is not None and is_monthly(schedule.period):
         raise section.fail("schedule", schedule.period, NATIVE_SCHEDULE_RULE)
-    copy = CopyConfig(target_table=prefix, region=region, account=target_account if cross_account else None, schedule=schedule,
+    copy = CopyConfig(target_table=prefix, region=target_region, account=target_account if cross_account else None, schedule=schedule,
                       read_ratio=0.25, write_ratio=0.5, owned=False, cross_account=cross_account, target_prefix=prefix)
     section.finish()
     return copy
@@ -379,11 +383,14 @@ def _check_copy_targets(env: Section, tables: list[TableConfig], region: str) ->
     writers: dict[tuple[str | None, str, str], str] = {}
     copy_keys: dict[str, str] = {}
     for table in tables:
+        # A native copy's machine and roles are named after its prefix, in any region it copies into.
+        prefixes = [copy.target_prefix for copy in table.copies]
         for index, copy in enumerate(table.copies):
             field = "target_prefix" if copy.target_prefix is not None else "target_table"
             where = f"{env.where('tables')}[{table.name}].copies[{index}].{field}"
             target = (copy.account, copy.region, copy.target_table)
-            if copy.target_prefix is not None and (target in writers or copy.target_prefix == table.restore.target_prefix):
+            if copy.target_prefix is not None and (target in writers or copy.target_prefix in prefixes[:index]
+                                                   or copy.target_prefix == table.restore.target_prefix):
                 raise ConfigError(
                     f"{where}: '{copy.target_prefix}' is not allowed; expected a prefix that no other copy or the restore "
                     f"of '{table.name}' names new tables with"

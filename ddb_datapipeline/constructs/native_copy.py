@@ -1,6 +1,11 @@
 """A copy without Data Pipeline: each run exports the table from point-in-time recovery and imports that
 export into a new table, in one Step Functions state machine (no Lambda, no EMR, no capacity read).
 
+A copy into another region is two machines: Step Functions calls AWS only in its own region without a
+Lambda function, so this one exports into the target region's staging bucket and announces the export on
+its region's default event bus; a rule forwards the event to the copies' bus in the target region, whose
+rule starts the import machine there (``native_copy_import.py``).
+
 ImportTable always creates its table, so every run makes a table of its own, named
 ``<target_prefix>-<export id>`` after the export it imports: the copy never writes into an existing table, and the
 previous copies stay until the team deletes them (README, "The native engine"). The machine checks the
@@ -11,13 +16,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from ..definition.common import ScheduleSpec
@@ -25,7 +34,20 @@ from .alert_topic import alerts_or_new
 from .export_bucket import exports_prefix
 from .native_export import schedule_machine, wildcard_reason
 from .native_restore import import_wildcard_reason, key_schema
-from .native_steps import NewTable, export_steps, grant_export, grant_import, import_check, import_steps, machine_name, state_machine
+from .native_steps import (
+    COPY_EVENT_SOURCE,
+    COPY_EXPORTED,
+    NewTable,
+    alarm,
+    export_steps,
+    grant_export,
+    grant_import,
+    import_check,
+    import_steps,
+    machine_name,
+    state_machine,
+)
+from .pipeline_roles import TableRef
 from .table_pipelines import PipelineConfigurationError, table_ref
 
 
@@ -47,6 +69,23 @@ class OtherAccount:
     machine_role_name: str
 
 
+@dataclass(frozen=True)
+class OtherRegion:
+    """Where a copy into another region stages and imports: the staging ``bucket`` there (``prefix`` its
+    folder for this copy; ``account`` its owner where that is another account), the copies' event bus there
+    (``bus_arn``), whose rule starts the import of events naming ``copy``; ``machine_role_name`` and
+    ``forward_rule_name`` are the names that side's policies admit."""
+
+    region: str
+    account: str | None
+    bucket: s3.IBucket
+    prefix: str
+    bus_arn: str
+    copy: str
+    machine_role_name: str
+    forward_rule_name: str
+
+
 class NativeCopy(Construct):
     """Copies ``source`` into a new table ``<target_prefix>-<export id>`` on ``schedule`` (None: only when
     started by hand), through a full export into ``exports/<table>/`` of ``bucket``. The new table has the
@@ -55,7 +94,8 @@ class NativeCopy(Construct):
 
     ``other_account``: a copy into another account: the export goes to that account's staging bucket
     (S3BucketOwner) and the import runs there as its role (the Task's Credentials); the new table is on an
-    AWS owned key."""
+    AWS owned key. ``other_region``: a copy into another region (of this account or another): the export
+    goes to the staging bucket there and the machine hands over to the import machine there by an event."""
 
     def __init__(
         self,
@@ -75,6 +115,7 @@ class NativeCopy(Construct):
         environment: str = "default",
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
         other_account: OtherAccount | None = None,
+        other_region: OtherRegion | None = None,
     ) -> None:
         super().__init__(scope, id)
         ref = table_ref(source)
@@ -86,6 +127,10 @@ class NativeCopy(Construct):
         alert_topic, alert_key = alerts_or_new(self, alert_topic, alert_key)
         self.target_prefix = target_prefix
         machine = machine_name(environment, name, f"copy-{target_prefix}")
+        if other_region is not None:
+            self._hand_over(name=name, ref=ref, other_region=other_region, alert_topic=alert_topic, alert_key=alert_key, machine=machine,
+                            log_retention=log_retention, schedule=schedule)
+            return
         if other_account is None:
             key = bucket_key if bucket_key is not None else bucket.encryption_key
             self.prefix = exports_prefix(name)
@@ -101,17 +146,8 @@ class NativeCopy(Construct):
                                 account=other_account.account if other_account else None)
         check = import_check(self, prefix=self.prefix, table=new_table, then=imported,
                              refusal=f"the copy computed a folder outside {self.prefix}/AWSDynamoDB/ or a table outside {target_prefix}-*")
-        # The new table is named after the export it imports (arn:...:table/<table>/export/<export id>, an id
-        # that starts with the export's time), so each run's table says where its items came from.
-        export_id = "States.ArrayGetItem(States.StringSplit($.export.arn, '/'), 3)"
-        names = sfn.Pass(self, "NameNewTable", parameters={
-            "source": name,
-            "table.$": f"States.Format('{target_prefix}-{{}}', {export_id})",
-            "export.$": f"States.Format('{self.prefix}/AWSDynamoDB/{{}}/data/', {export_id})",
-            "polls": {"value": 0},
-        })
         exported = export_steps(self, source=ref, bucket=staging, key=key, prefix=self.prefix, alert_topic=alert_topic, name=machine,
-                                late_minutes=None, then=names.next(check), request=owner or None)
+                                late_minutes=None, then=self._name_new_table(name).next(check), request=owner or None)
         start = sfn.Pass(self, "Start", parameters={"table": name, "polls": {"value": 0}})
         self.log_group, self.state_machine = state_machine(
             self, start.next(exported), machine, f"Copies DynamoDB table {name} into a new table {target_prefix}-... on each run",
@@ -124,3 +160,48 @@ class NativeCopy(Construct):
         else:
             self.state_machine.add_to_role_policy(iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[other_account.import_role_arn]))
         self.schedule = schedule_machine(self, self.state_machine, schedule, f"Starts the copy of {name} into {target_prefix}-...")
+
+    def _name_new_table(self, name: str) -> sfn.Pass:
+        """The new table is named after the export it imports (arn:...:table/<table>/export/<export id>, an
+        id that starts with the export's time), so each run's table says where its items came from."""
+        export_id = "States.ArrayGetItem(States.StringSplit($.export.arn, '/'), 3)"
+        return sfn.Pass(self, "NameNewTable", parameters={
+            "source": name,
+            "table.$": f"States.Format('{self.target_prefix}-{{}}', {export_id})",
+            "export.$": f"States.Format('{self.prefix}/AWSDynamoDB/{{}}/data/', {export_id})",
+            "polls": {"value": 0},
+        })
+
+    def _hand_over(self, *, name: str, ref: TableRef, other_region: OtherRegion, alert_topic: sns.ITopic, alert_key: kms.IKey | None,
+                   machine: str, log_retention: logs.RetentionDays, schedule: ScheduleSpec | None) -> None:
+        """Export into the target region's staging folder, then announce it: an event on this region's
+        default bus, which a rule forwards to the copies' bus there (the import machine's trigger)."""
+        self.prefix = other_region.prefix
+        staging = other_region.bucket
+        owner = {"S3BucketOwner": other_region.account} if other_region.account else None
+        failed = alarm(self, "HandOverFailed", alert_topic, f"FAILED: {machine}", "The export {} of {} could not be handed over to the import: {}",
+                       "$.export", "$.source", "$.error.Cause").next(sfn.Fail(self, "NotHandedOver", error="HandOverFailed"))
+        announce = tasks.EventBridgePutEvents(self, "AnnounceExport", entries=[tasks.EventBridgePutEventsEntry(
+            source=COPY_EVENT_SOURCE, detail_type=COPY_EXPORTED,
+            detail=sfn.TaskInput.from_object({"copy": other_region.copy, "source": name, "export": sfn.JsonPath.string_at("$.export"),
+                                              "table": sfn.JsonPath.string_at("$.table")}),
+        )], result_path=sfn.JsonPath.DISCARD)
+        announce.add_catch(failed, result_path="$.error")
+        announced = self._name_new_table(name).next(announce).next(sfn.Succeed(self, "HandedOver"))
+        exported = export_steps(self, source=ref, bucket=staging, key=None, prefix=self.prefix, alert_topic=alert_topic, name=machine,
+                                late_minutes=None, then=announced, request=owner)
+        start = sfn.Pass(self, "Start", parameters={"table": name, "polls": {"value": 0}})
+        self.log_group, self.state_machine = state_machine(
+            self, start.next(exported), machine,
+            f"Exports DynamoDB table {name} to {other_region.region} on each run, where it is imported into a new table {self.target_prefix}-...",
+            log_retention, alert_key=alert_key, wildcard_reason=wildcard_reason, role_name=other_region.machine_role_name)
+        grant_export(self.state_machine, source=ref, bucket=staging, key=None, prefix=self.prefix,
+                     bucket_account=other_region.account or Stack.of(self).account)
+        # The rule's name is fixed: the bus policy of another account admits events from this rule only.
+        events.Rule(self, "Forward", rule_name=other_region.forward_rule_name,
+                    description=f"Forwards exports of {name} for the copy {self.target_prefix} to {other_region.region}",
+                    event_pattern=events.EventPattern(source=[COPY_EVENT_SOURCE], detail_type=[COPY_EXPORTED],
+                                                      detail={"copy": [other_region.copy]}),
+                    targets=[targets.EventBus(events.EventBus.from_event_bus_arn(self, "TargetBus", other_region.bus_arn))])
+        self.schedule = schedule_machine(self, self.state_machine, schedule,
+                                         f"Starts the copy of {name} into {self.target_prefix}-... in {other_region.region}")

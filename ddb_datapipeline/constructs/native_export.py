@@ -42,6 +42,8 @@ def wildcard_reason(finding: str) -> str | None:
         return "DescribeExport of this table's exports only: an export's ARN exists once the export has started."
     if "/exports/" in finding and finding.endswith("/*"):
         return "DynamoDB writes the export's files under this table's own prefix, in folders it names at run time."
+    if "/copies/" in finding and finding.endswith("/*"):
+        return "DynamoDB writes the export's files under the copy's own staging folder, in folders it names at run time."
     if finding.endswith(":key/*"):
         return ("The key of a table only referenced cannot be named here; the grant is limited to DynamoDB's use "
                 "(kms:ViaService) for this one table (encryption context aws:dynamodb:tableName).")

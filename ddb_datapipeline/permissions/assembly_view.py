@@ -8,6 +8,7 @@ same string, which holds.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ _READ = {
     "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::InstanceProfile", "AWS::KMS::Key",
     "AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy",
     "AWS::DataPipeline::Pipeline", "AWS::StepFunctions::StateMachine", "AWS::Scheduler::Schedule",
+    "AWS::Events::EventBus", "AWS::Events::Rule",
 }
 
 
@@ -106,6 +108,22 @@ class Schedule:
     group_arn: str
 
 
+@dataclass(frozen=True)
+class RuleTarget:
+    arn: str
+    role_arn: str | None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An EventBridge rule: the bus it listens on, what it matches, where it sends (as which role)."""
+
+    arn: str
+    bus_arn: str
+    pattern: Mapping[str, Any]
+    targets: tuple[RuleTarget, ...]
+
+
 @dataclass
 class World:
     roles: dict[str, Role] = field(default_factory=dict)  # by ARN
@@ -120,7 +138,17 @@ class World:
     managed_by_arn: dict[str, Policy] = field(default_factory=dict)  # customer managed policies of every stack
     state_machines: list[StateMachine] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)
+    buses: dict[str, Policy | None] = field(default_factory=dict)  # event bus ARN -> its resource policy
+    rules: list[Rule] = field(default_factory=list)
     attachments: list[tuple[str, str, str]] = field(default_factory=list)  # role ARN, managed policy ARN, where
+
+
+def _generated(name: str, limit: int) -> str:
+    """A stand-in for a name CloudFormation generates: unique as the real one is, within ``limit``
+    (a cut alone would give two roles of one long construct path the same name)."""
+    if len(name) <= limit:
+        return name
+    return f"{name[:limit - 9]}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
 def _physical(stack: StackArtifact, account: str, region: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -135,9 +163,9 @@ def _physical(stack: StackArtifact, account: str, region: str) -> tuple[dict[str
         elif name is not None:
             pending[logical] = name
         elif type_ == "AWS::S3::Bucket":
-            physical[logical] = f"{stack.name}-{logical}".lower()[:63]
+            physical[logical] = _generated(f"{stack.name}-{logical}".lower(), 63)
         elif type_ in ("AWS::IAM::Role", "AWS::IAM::InstanceProfile"):
-            physical[logical] = f"{stack.name}-{logical}"[:64]
+            physical[logical] = _generated(f"{stack.name}-{logical}", 64)
         else:
             physical[logical] = logical
         if type_ == "AWS::SNS::Topic":
@@ -273,6 +301,17 @@ def _add_stack(world: World, stack: StackArtifact, names: tuple[dict[str, str], 
             group = props.get("GroupName") or "default"
             world.schedules.append(Schedule(str(target["RoleArn"]), str(target["Arn"]),
                                             f"arn:aws:scheduler:{region}:{account}:schedule-group/{group}"))
+        elif type_ == "AWS::Events::EventBus":
+            policy = props.get("Policy")
+            world.buses[arn(logical)] = Policy(f"{stack.name}/{logical} bus policy", policy) if policy else None
+        elif type_ == "AWS::Events::Rule":
+            bus = str(props.get("EventBusName") or "default")
+            bus_arn = bus if bus.startswith("arn:") else f"arn:aws:events:{region}:{account}:event-bus/{bus}"
+            name = str(props.get("Name") or logical)
+            path = name if bus == "default" else f"{bus_arn.rsplit('/', 1)[1]}/{name}"  # a custom bus's rules are rule/<bus>/<name>
+            rule_arn = f"arn:aws:events:{region}:{account}:rule/{path}"
+            targets = tuple(RuleTarget(str(t["Arn"]), str(t["RoleArn"]) if t.get("RoleArn") else None) for t in props.get("Targets", []))
+            world.rules.append(Rule(rule_arn, bus_arn, props.get("EventPattern") or {}, targets))
         elif type_ == "AWS::DataPipeline::Pipeline":
             tags = {t["Key"]: t["Value"] for t in props.get("PipelineTags", [])}
             world.pipelines.append(

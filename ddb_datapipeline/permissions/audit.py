@@ -55,6 +55,8 @@ def decide(world: World, expected: Expected) -> Decision:
     if request.action.startswith("dynamodb:"):
         table = world.tables.get(request.resource)
         return evaluate(request, identity=identity, resource_policy=table.policy if table else None, resource_account=account)
+    if request.action == "events:PutEvents":  # a bus of the assembly may have a policy (another account's rule)
+        return evaluate(request, identity=identity, resource_policy=world.buses.get(request.resource), resource_account=account)
     if request.action.startswith("sns:"):
         topic = world.topics.get(request.resource)
         return evaluate(request, identity=identity, resource_policy=topic.policy if topic else None, resource_account=account)

@@ -13,7 +13,10 @@ Placeholders filled by ``native_expand.py``: ``{account}``, ``{region}``, ``{mac
 ``{bucket_arn}``, ``{object_arn}`` (a sample file under the prefix), ``{key_arn}``,
 ``{topic_arn}``, ``{topic_key_arn}``; ``{export_arn}`` (a sample export of the table); ``{listed_machine_arn}``
 (the machine whose runs a ListExecutions task lists); ``{assumed_role}`` (a Task's Credentials role, whose
-rows that Task's calls are then made as, in that role's account).
+rows that Task's calls are then made as, in that role's account); ``{event_bus_arn}`` (the bus a PutEvents
+task sends to). An event's route (``route``, ``start``: an EventBridge rule matching the event forwards it
+to a bus or starts a state machine) fills ``{rule_arn}``, ``{rule_role}``, ``{rule_account}``,
+``{target_arn}``; ``rule`` is the rule's role.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from .runtime_calls import S3_KMS, SNS_KMS, RuntimeCall
 
 MACHINE = "machine"
 SCHEDULER = "scheduler"
+RULE = "rule"
 
 DDB_EXPORT = ("DynamoDB Developer Guide, 'Requesting a table export in DynamoDB' (dynamodb:ExportTableToPointInTime on the table; "
               "s3:AbortMultipartUpload, s3:PutObject, s3:PutObjectAcl on the destination); DynamoDB writes the files as the caller")
@@ -60,6 +64,15 @@ SFN_LIST = "Service Authorization Reference, AWS Step Functions: ListExecutions,
 SFN_CREDENTIALS = ("Step Functions Developer Guide, 'Accessing resources in other AWS accounts': a Task's Credentials role is "
                    "assumed by the execution role, which needs sts:AssumeRole on it, and whose trust policy must name the execution role")
 CREDENTIALS = "credentials"
+PUT_EVENTS_TASK = "events:putEvents"
+ROUTE = "route"
+START = "start"
+SFN_EVENTS = ("Step Functions Developer Guide, 'Send custom events to EventBridge': the execution role needs events:PutEvents "
+              "on the event bus")
+EVENTS_ROLE = ("EventBridge User Guide, 'Using IAM roles for targets' (the rule's role trusts events.amazonaws.com), "
+               "'Permissions for event buses' (a rule sending to a bus of another account or Region uses its role, which needs "
+               "events:PutEvents on that bus; another account's bus must admit it, e.g. by aws:SourceArn of the rule)")
+EVENTS_SFN = "EventBridge User Guide, 'Event bus targets': a Step Functions target needs states:StartExecution on the machine"
 IMPORT_LOGS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
                "logs:PutLogEvents", "logs:PutRetentionPolicy")
 S3_CONTEXT = {"s3:ResourceAccount": "{account}"}
@@ -113,6 +126,15 @@ CALLS: tuple[RuntimeCall, ...] = (
                 SFN_LIST + "; " + SFN_SDK, "doc"),
     RuntimeCall(CREDENTIALS, "the machine assumes the role a Task runs as", MACHINE, ("sts:AssumeRole",), "{assumed_role}",
                 SFN_CREDENTIALS, "doc"),
+    RuntimeCall(PUT_EVENTS_TASK, "the machine announces an event on its bus", MACHINE, ("events:PutEvents",), "{event_bus_arn}",
+                SFN_EVENTS, "doc"),
+    RuntimeCall(ROUTE, "EventBridge assumes the role of a rule that forwards the event", "service:events.amazonaws.com",
+                ("sts:AssumeRole",), "{rule_role}", EVENTS_ROLE, "doc", {"aws:SourceAccount": "{rule_account}", "aws:SourceArn": "{rule_arn}"}),
+    RuntimeCall(ROUTE, "the rule forwards the event to a bus in another region or account", RULE, ("events:PutEvents",), "{target_arn}",
+                EVENTS_ROLE, "doc", {"aws:SourceArn": "{rule_arn}"}),
+    RuntimeCall(START, "EventBridge assumes the role of a rule that starts a machine", "service:events.amazonaws.com",
+                ("sts:AssumeRole",), "{rule_role}", EVENTS_ROLE, "doc", {"aws:SourceAccount": "{rule_account}", "aws:SourceArn": "{rule_arn}"}),
+    RuntimeCall(START, "the rule starts the machine the event is for", RULE, ("states:StartExecution",), "{target_arn}", EVENTS_SFN, "doc"),
     RuntimeCall("schedule", "EventBridge Scheduler assumes the schedule's role", "service:scheduler.amazonaws.com",
                 ("sts:AssumeRole",), "{scheduler_role}", SCHEDULER_ROLE, "doc",
                 {"aws:SourceAccount": "{account}", "aws:SourceArn": "{schedule_group_arn}"}),

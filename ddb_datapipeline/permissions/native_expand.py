@@ -3,6 +3,7 @@ from the rows of ``native_calls.py``. Like ``expand.py`` for pipelines: a Task t
 for raises ``ModelGap`` rather than being skipped."""
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -17,8 +18,12 @@ from .native_calls import (
     IMPORT_TASK,
     MACHINE,
     PUBLISH_TASK,
+    PUT_EVENTS_TASK,
+    ROUTE,
+    RULE,
     RUNS_TASK,
     SCHEDULER,
+    START,
     WATERMARK_READ_TASK,
     WATERMARK_WRITE_TASK,
 )
@@ -81,6 +86,8 @@ def _task_facts(world: World, machine: StateMachine, state: Mapping[str, Any], a
         return service, facts
     if service == RUNS_TASK:
         return service, {"listed_machine_arn": parameters["StateMachineArn"]}
+    if service == PUT_EVENTS_TASK:
+        return service, {"event_bus_arn": [_bus_arn(machine, entry) for entry in parameters.get("Entries") or []]}
     raise ModelGap(f"{machine.label}: a Task calling {resource} is not in the native runtime model")
 
 
@@ -117,6 +124,75 @@ def _import_facts(world: World, machine: StateMachine, parameters: Mapping[str, 
     return facts
 
 
+def _bus_arn(machine: StateMachine, entry: Mapping[str, Any]) -> str:
+    bus = str(entry.get("EventBusName") or "default")
+    return bus if bus.startswith("arn:") else f"arn:aws:events:{machine.region}:{machine.account}:event-bus/{bus}"
+
+
+def _event(machine: StateMachine, entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The parts of the entry known before the run: source, detail type, the detail's fixed members."""
+    detail = entry.get("Detail") or {}
+    if isinstance(detail, str):
+        detail = json.loads(detail)
+    return {"source": entry.get("Source"), "detail-type": entry.get("DetailType"), "detail": detail}
+
+
+def _matches(machine: StateMachine, pattern: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+    """EventBridge's matching for the patterns this project writes: nested objects of lists of exact strings."""
+    for key, expected in pattern.items():
+        if f"{key}.$" in event:
+            raise ModelGap(f"{machine.label}: a rule matches '{key}', which the event names at run time")
+        value = event.get(key)
+        if isinstance(expected, Mapping):
+            if not isinstance(value, Mapping) or not _matches(machine, expected, value):
+                return False
+        elif isinstance(expected, list) and all(isinstance(v, str) for v in expected):
+            if value not in expected:
+                return False
+        else:
+            raise ModelGap(f"{machine.label}: a rule's pattern {key}: {expected!r} is not in the native runtime model")
+    return True
+
+
+def _route(world: World, machine: StateMachine, event: Mapping[str, Any], bus_arn: str, seen: frozenset[str]) -> tuple[list[Expected], int]:
+    """The requests of the rules the event passes through from ``bus_arn``, and how many machines it starts."""
+    found: list[Expected] = []
+    started = 0
+    for rule in world.rules:
+        if rule.bus_arn != bus_arn or not _matches(machine, rule.pattern, event):
+            continue
+        region, account = rule.arn.split(":")[3:5]
+        for target in rule.targets:
+            if target.role_arn is None:
+                raise ModelGap(f"{machine.label}: rule {rule.arn} sends to {target.arn} without a role")
+            facts = {"account": account, "region": region, "rule_arn": rule.arn, "rule_role": target.role_arn, "rule_account": account,
+                     "target_arn": target.arn}
+            if ":event-bus/" in target.arn and target.arn not in seen:
+                found += _requests(machine, ROUTE, facts, {RULE: target.role_arn})
+                more, count = _route(world, machine, event, target.arn, seen | {target.arn})
+                found += more
+                started += count
+            elif ":stateMachine:" in target.arn:
+                found += _requests(machine, START, facts, {RULE: target.role_arn})
+                started += 1
+            else:
+                raise ModelGap(f"{machine.label}: rule {rule.arn} sends to {target.arn}, which the native runtime model has no rows for")
+    return found, started
+
+
+def _event_routes(world: World, machine: StateMachine, state: Mapping[str, Any]) -> list[Expected]:
+    found: list[Expected] = []
+    for entry in (state.get("Parameters") or {}).get("Entries") or []:
+        bus = _bus_arn(machine, entry)
+        event = _event(machine, entry)
+        more, started = _route(world, machine, event, bus, frozenset({bus}))
+        if not started:
+            raise ModelGap(f"{machine.label}: its event {event['source']}/{event['detail-type']} on {bus} starts no state machine: "
+                           "no rule of the assembly carries it to one")
+        found += more
+    return found
+
+
 # A row's ``when`` holds where the fact it needs is known: the key it names exists.
 WHEN_FACT = {"export_kms": "key_arn", "topic_kms": "topic_key_arn", "table_cmk": "table_key_arn"}
 
@@ -143,6 +219,8 @@ def native_requests(world: World, machine: StateMachine) -> list[Expected]:
             assumed.add(role)
             found += _requests(machine, CREDENTIALS, {**base, "assumed_role": role}, principals)
         found += _requests(machine, trigger, {**base, **facts}, {MACHINE: role} if role else principals)
+        if trigger == PUT_EVENTS_TASK:
+            found += _event_routes(world, machine, state)
     for schedule in world.schedules:
         if schedule.target_arn == machine.arn:
             facts = {**base, "scheduler_role": schedule.role_arn, "schedule_group_arn": schedule.group_arn}

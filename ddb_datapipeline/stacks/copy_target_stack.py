@@ -3,23 +3,28 @@
 Declares the target tables this project owns there and, for copies from another account, a staging
 bucket and table policies that admit exactly each copy's own node role, by ARN, to its own staging
 folder and its own table, never the whole source account. A native copy from another account gets the
-same staging folder (written by its state machine's role) and a role here that its import runs as.
+same staging folder (written by its state machine's role) and a role here that its import runs as. A
+native copy from another region gets the staging folder, an import machine here, the copies' event bus
+that starts it, and an alert topic of this region (Step Functions publishes in its own region only).
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from ..config import CopyConfig, OwnedTable
 from ..config.patterns import output_key
 from ..constructs.acknowledge import acknowledge_wildcards
+from ..constructs.alert_topic import AlertTopic
 from ..constructs.data_table import DataTable
 from ..constructs.export_bucket import ExportBucket
+from ..constructs.native_copy_import import NativeCopyImport
 from ..constructs.native_restore import import_wildcard_reason
 from ..constructs.native_steps import EXPORT_WRITES as NATIVE_EXPORT_WRITES
 from ..constructs.native_steps import grant_import
@@ -36,13 +41,20 @@ class CopyTarget:
     copy: CopyConfig
     nodes_role_name: str | None = None  # the copy's node role in the source account (cross-account copies)
     native_roles: tuple[str, str] | None = None  # a native copy's machine role (source account) and import role (here)
+    forward_rule: str | None = None  # a native copy from another region: the source region's rule that sends its events here
+
+    @property
+    def event_id(self) -> str:
+        """What a native copy's events name it by on the copies' bus."""
+        return f"{self.source_table}/{self.copy.target_prefix}"
 
 
 @dataclass(frozen=True)
 class SourceIdentity:
-    """The account the copies come from."""
+    """The account and region the copies come from."""
 
     account: str
+    region: str
 
 
 class CopyTargetStack(Stack):
@@ -57,10 +69,13 @@ class CopyTargetStack(Stack):
         log_retention_days: int,
         source: SourceIdentity | None = None,
         staging_bucket_name: str | None = None,
+        copies_bus_name: str | None = None,
+        alert_emails: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
         self._retain = retain
+        self._bus: events.EventBus | None = None
         self.source_tables = sorted({target.source_table for target in targets})
         Tags.of(self).add("project", "ddb-datapipeline")
         Tags.of(self).add("environment", environment)
@@ -78,11 +93,16 @@ class CopyTargetStack(Stack):
                 kms_encrypted=False,
                 bucket_name=staging_bucket_name,
             )
+            self._environment = environment
             for target in targets:
                 if target.nodes_role_name:
                     self._admit_to_staging(source, target)
                 if target.native_roles:
-                    self._native_import(source, target)
+                    self._admit_native_export(source, target)
+                if target.forward_rule:
+                    self._native_import_machine(source, target, copies_bus_name, alert_emails)
+                elif target.native_roles:
+                    self._native_import_role(source, target)
             CfnOutput(self, "StagingBucketName", value=self.staging.bucket.bucket_name)
         for target in targets:
             if not target.copy.owned or target.source_shape is None:
@@ -122,19 +142,57 @@ class CopyTargetStack(Stack):
         role = target.native_roles[0] if target.native_roles else target.nodes_role_name
         return {"ArnEquals": {"aws:PrincipalArn": f"arn:{self.partition}:iam::{source.account}:role/{role}"}}
 
-    def _native_import(self, source: SourceIdentity, target: CopyTarget) -> None:
-        """A native copy from another account: its export writes into the copy's staging folder (as its
-        machine's role, admitted by the bucket policy), and its import runs here, as a role that trusts
-        that machine's role only and may create only tables of the copy's prefix, from that folder."""
+    def _admit_native_export(self, source: SourceIdentity, target: CopyTarget) -> None:
+        """A native copy's export writes into the copy's staging folder as its machine's role."""
+        bucket = self.staging.bucket
+        bucket.add_to_resource_policy(iam.PolicyStatement(
+            sid=f"{output_key(f'{target.source_table} {target.copy.label}')}Export",
+            principals=[iam.AccountPrincipal(source.account)], actions=list(NATIVE_EXPORT_WRITES),
+            resources=[bucket.arn_for_objects(f"{copy_staging_prefix(target.source_table, target.copy.label)}/*")],
+            conditions=self._admit(source, target),
+        ))
+
+    def _native_import_machine(self, source: SourceIdentity, target: CopyTarget, bus_name: str | None,
+                               alert_emails: Sequence[str]) -> None:
+        """A native copy from another region: an import machine here, started from the copies' bus by the
+        events the source region's rule forwards (another account's only from that rule)."""
+        assert target.copy.target_prefix is not None and target.forward_rule is not None and bus_name is not None
+        shape = target.source_shape
+        if shape is None:  # the configuration refuses a native copy of a referenced table
+            raise ValueError(f"{target.source_table}: a native copy needs the source table's key schema")
+        if self._bus is None:
+            self._bus = events.EventBus(self, "CopiesBus", event_bus_name=bus_name,
+                                        description="Exports of native DynamoDB copies, announced by their source regions")
+            self._bus_policy = iam.PolicyDocument()
+            self._alerts = AlertTopic(self, "Alerts", emails=alert_emails)
+            CfnOutput(self, "AlertTopicArn", value=self._alerts.topic.topic_arn)
+        if target.copy.cross_account:  # one policy on the bus itself (an EventBusPolicy resource per statement is deprecated)
+            rule_arn = f"arn:{self.partition}:events:{source.region}:{source.account}:rule/{target.forward_rule}"
+            self._bus_policy.add_statements(iam.PolicyStatement(
+                sid=output_key(f"{target.source_table} {target.copy.label}"), principals=[iam.AccountPrincipal(source.account)],
+                actions=["events:PutEvents"], resources=[f"arn:{self.partition}:events:{self.region}:{self.account}:event-bus/{bus_name}"],
+                conditions={"ArnEquals": {"aws:SourceArn": rule_arn}},
+            ))
+            cast(events.CfnEventBus, self._bus.node.default_child).policy = self._bus_policy
+        props = table_props(shape)
+        imports = NativeCopyImport(
+            self, f"NativeCopyImport-{target.source_table}-{target.copy.target_prefix}", bus=self._bus, copy=target.event_id,
+            source_table=target.source_table, bucket=self.staging.bucket,
+            prefix=copy_staging_prefix(target.source_table, target.copy.label), target_prefix=target.copy.target_prefix,
+            partition_key=props["partition_key"], sort_key=props["sort_key"], alert_topic=self._alerts.topic,
+            alert_key=self._alerts.key, environment=self._environment,
+        )
+        CfnOutput(self, f"{output_key(f'{target.source_table} copy {target.copy.target_prefix}')}ImportStateMachineArn",
+                  value=imports.state_machine.state_machine_arn,
+                  description=f"Imports the copies of {target.source_table} exported from {source.region} into new tables {target.copy.target_prefix}-...")
+
+    def _native_import_role(self, source: SourceIdentity, target: CopyTarget) -> None:
+        """A native copy from another account in its own region: its import runs here, as a role that
+        trusts that machine's role only and may create only tables of the copy's prefix, from its folder."""
         assert target.native_roles is not None and target.copy.target_prefix is not None
         bucket = self.staging.bucket
         prefix = copy_staging_prefix(target.source_table, target.copy.label)
         admitted = self._admit(source, target)
-        bucket.add_to_resource_policy(iam.PolicyStatement(
-            sid=f"{output_key(f'{target.source_table} {target.copy.label}')}Export",
-            principals=[iam.AccountPrincipal(source.account)], actions=list(NATIVE_EXPORT_WRITES),
-            resources=[bucket.arn_for_objects(f"{prefix}/*")], conditions=admitted,
-        ))
         role = iam.Role(
             self, f"NativeImport-{target.source_table}-{target.copy.target_prefix}",
             role_name=target.native_roles[1],

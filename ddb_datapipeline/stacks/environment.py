@@ -59,11 +59,13 @@ def _copy_target_stacks(scope: Construct, config: EnvironmentConfig, group: str,
             if naming.needs_target_stack(config, copy):
                 native = naming.native_copy_role_names(config, table.name, copy) if copy.target_prefix is not None else None
                 nodes = naming.copy_nodes_role_name(config, table.name, copy) if copy.cross_account and not native else None
-                groups[naming.target_stack_name(config, copy, group)].append(CopyTarget(table.name, table.owned, copy, nodes, native))
+                forward = naming.forward_rule_name(config, table.name, copy) if native and copy.region != config.region else None
+                groups[naming.target_stack_name(config, copy, group)].append(CopyTarget(table.name, table.owned, copy, nodes, native, forward))
     built = []
     for stack_name, targets in sorted(groups.items()):
         first = targets[0].copy
-        cross_account = first.cross_account
+        # A staging bucket where another account or a native import in another region reads the exports.
+        staged = first.cross_account or any(target.forward_rule for target in targets)
         built.append(
             CopyTargetStack(
                 scope,
@@ -73,8 +75,10 @@ def _copy_target_stacks(scope: Construct, config: EnvironmentConfig, group: str,
                 targets=targets,
                 retain=config.retain_data,
                 log_retention_days=config.bucket.log_retention_days,
-                source=SourceIdentity(config.account) if cross_account and config.account else None,
-                staging_bucket_name=naming.staging_bucket_name(config, first, group) if cross_account else None,
+                source=SourceIdentity(config.account, config.region) if staged and config.account else None,
+                staging_bucket_name=naming.staging_bucket_name(config, first, group) if staged else None,
+                copies_bus_name=naming.copy_bus_name(config, group),
+                alert_emails=config.alerts.emails,
                 description=f"Targets of DynamoDB copies from {config.stack_name}",
                 **deployment(first.account or config.account, first.region),
             )

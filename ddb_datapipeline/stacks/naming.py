@@ -37,10 +37,38 @@ def native_copy_role_names(config: EnvironmentConfig, table: str, copy: CopyConf
     return shortened(f"{base}-machine", MAX_ROLE_NAME), shortened(f"{base}-import", MAX_ROLE_NAME)
 
 
+MAX_RULE_NAME = 64  # EventBridge's limit on a rule's name
+
+
+def _owner(config: EnvironmentConfig, group: str) -> str:
+    return config.name if group == MAIN_GROUP else f"{config.name}-{group}"
+
+
 def staging_bucket_name(config: EnvironmentConfig, copy: CopyConfig, group: str = MAIN_GROUP) -> str:
     """One staging bucket per target stack: per stack group of the source, account and region."""
-    owner = config.name if group == MAIN_GROUP else f"{config.name}-{group}"
-    return shortened(f"ddb-{owner}-copies-{copy.account}-{copy.region}", MAX_BUCKET_NAME)
+    return shortened(f"ddb-{_owner(config, group)}-copies-{copy.account or config.account}-{copy.region}", MAX_BUCKET_NAME)
+
+
+def native_copy_elsewhere(config: EnvironmentConfig, copy: CopyConfig) -> bool:
+    """A native copy that leaves the source stack's account or region: its machine's role is named for the
+    other side's policies, and the other side stages its export."""
+    return copy.target_prefix is not None and (copy.cross_account or copy.region != config.region)
+
+
+def copy_bus_name(config: EnvironmentConfig, group: str = MAIN_GROUP) -> str:
+    """The event bus, in a target stack's account and region, on which native copies into that region
+    announce their exports."""
+    return f"ddb-{_owner(config, group)}-copies"
+
+
+def copy_bus_arn(config: EnvironmentConfig, copy: CopyConfig, group: str = MAIN_GROUP, partition: str = "aws") -> str:
+    return f"arn:{partition}:events:{copy.region}:{copy.account or config.account}:event-bus/{copy_bus_name(config, group)}"
+
+
+def forward_rule_name(config: EnvironmentConfig, table: str, copy: CopyConfig) -> str:
+    """The source region's rule that forwards a native copy's export events to the target region: named,
+    because the copies' bus in another account admits events from this rule only."""
+    return shortened(f"ddb-{config.name}-{table}-copy-{copy.target_prefix}-forward", MAX_RULE_NAME)
 
 
 def target_stack_name(config: EnvironmentConfig, copy: CopyConfig, group: str = MAIN_GROUP) -> str:
@@ -50,5 +78,6 @@ def target_stack_name(config: EnvironmentConfig, copy: CopyConfig, group: str = 
 
 
 def needs_target_stack(config: EnvironmentConfig, copy: CopyConfig) -> bool:
-    """Owned targets outside the source stack's region, and every cross-account target."""
-    return copy.cross_account or (copy.owned and copy.region != config.region)
+    """Owned targets outside the source stack's region, native copies into another region, and every
+    cross-account target."""
+    return copy.cross_account or ((copy.owned or copy.target_prefix is not None) and copy.region != config.region)

@@ -18,7 +18,7 @@ from ..config import CopyConfig, EnvironmentConfig, OwnedTable, TableConfig
 from ..config.estimates import estimate_environment
 from ..config.patterns import output_key
 from ..constructs.data_table import DataTable
-from ..constructs.native_copy import NativeCopy, OtherAccount
+from ..constructs.native_copy import NativeCopy, OtherAccount, OtherRegion
 from ..constructs.native_export import NativeExport
 from ..constructs.native_incremental import NativeIncrementalExport
 from ..constructs.native_restore import NativeRestore
@@ -156,16 +156,34 @@ class TableSet:
                 table_key=source.encryption_key,
                 schedule=copy.schedule,
                 other_account=self._other_account(table, copy),
+                other_region=self._other_region(table, copy),
                 **self._common(),
             )
             CfnOutput(self.stack, f"{output_key(f'{table.name} copy {copy.target_prefix}')}StateMachineArn",
                       value=native_copy.state_machine.state_machine_arn,
                       description=f"Native copy of {table.name} into a new table {copy.target_prefix}-... (start an execution to copy now)")
 
+    def _other_region(self, table: TableConfig, copy: CopyConfig) -> OtherRegion | None:
+        """Where a native copy into another region stages and imports: its copy-target stack's staging
+        bucket and copies' bus, named (the two stacks live in two regions)."""
+        if copy.region == self.config.region:
+            return None
+        machine_role, _ = naming.native_copy_role_names(self.config, table.name, copy)
+        return OtherRegion(
+            region=copy.region,
+            account=copy.account if copy.cross_account else None,
+            bucket=s3.Bucket.from_bucket_name(self.stack, f"Staging-{copy.label}", naming.staging_bucket_name(self.config, copy, self.group)),
+            prefix=copy_staging_prefix(table.name, copy.label),
+            bus_arn=naming.copy_bus_arn(self.config, copy, self.group, self.stack.partition),
+            copy=f"{table.name}/{copy.target_prefix}",
+            machine_role_name=machine_role,
+            forward_rule_name=naming.forward_rule_name(self.config, table.name, copy),
+        )
+
     def _other_account(self, table: TableConfig, copy: CopyConfig) -> OtherAccount | None:
         """Where a native copy into another account stages and imports: its copy-target stack's staging
         bucket and import role, both named (the two stacks live in two accounts)."""
-        if not copy.cross_account or copy.account is None:
+        if not copy.cross_account or copy.account is None or copy.region != self.config.region:
             return None
         machine_role, import_role = naming.native_copy_role_names(self.config, table.name, copy)
         return OtherAccount(

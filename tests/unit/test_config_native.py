@@ -40,7 +40,8 @@ def test_a_native_table_creates_no_restore_target_and_makes_no_pipelines():
         ({"copies": [{"target_prefix": "orders-copy", "owned": True}]}, "environments.dev.tables[orders].copies[0].owned: true is not allowed; expected target_prefix on the native engine"),
         ({"copies": [{"target_prefix": "orders-copy", "read_ratio": 0.5}]}, "environments.dev.tables[orders].copies[0].read_ratio: 0.5 is not allowed; expected no read_ratio on the native engine"),
         ({"copies": [{"target_prefix": "orders-copy", "write_ratio": 0.5}]}, "environments.dev.tables[orders].copies[0].write_ratio: 0.5 is not allowed; expected no write_ratio on the native engine"),
-        ({"copies": [{"target_prefix": "orders-copy", "region": "us-west-2"}]}, "environments.dev.tables[orders].copies[0].region: 'us-west-2' is not allowed; expected the source's region eu-west-1 on the native engine"),
+        ({"copies": [{"target_prefix": "orders-copy", "region": "us-west-2"}]}, "environments.dev.tables[orders].copies[0].region: 'us-west-2' is not allowed; expected the source's region eu-west-1 for a copy from an environment without an account"),
+        ({"copies": [{"target_prefix": "orders-copy", "region": "us-wset-2"}]}, "environments.dev.tables[orders].copies[0].region: 'us-wset-2' is not allowed; expected an AWS region such as us-west-2"),
         ({"copies": [{"target_prefix": "orders-copy", "account": "222222222222"}]}, "environments.dev.tables[orders].copies[0].account: '222222222222' is not allowed; expected no account for a copy from an environment without an account"),
         ({"copies": [{"target_prefix": "orders-copy", "schedule": "1 month"}]}, "environments.dev.tables[orders].copies[0].schedule: '1 month' is not allowed; expected a period in minutes, hours, days or weeks on the native engine"),
         ({"copies": [{"target_prefix": "ord"}]}, "environments.dev.tables[orders].copies[0].target_prefix: 'ord' is not allowed; expected a prefix that the source table's name 'orders' does not start with"),
@@ -106,6 +107,20 @@ def test_a_native_copy_is_read_with_its_prefix_and_schedule():
     assert copy.schedule is not None and copy.schedule.period == "1 day"
     (table,) = load_environments(env(copies=[{"target_prefix": "orders-staging"}]))["dev"].tables
     assert table.copies[0].schedule is None  # on demand: started by hand
+
+
+def test_a_native_copy_may_go_to_another_region_of_an_environment_with_an_account():
+    context = env(copies=[{"target_prefix": "orders-dr", "region": "us-west-2"},
+                          {"target_prefix": "orders-far", "region": "us-east-1", "account": "222222222222"}])
+    context["environments"]["dev"]["account"] = "111111111111"
+    (table,) = load_environments(context)["dev"].tables
+    assert [(c.target_prefix, c.region, c.account, c.cross_account) for c in table.copies] == [
+        ("orders-dr", "us-west-2", None, False), ("orders-far", "us-east-1", "222222222222", True)]
+    # Its machine and roles are named after the prefix, whatever the region: one prefix per copy of a table.
+    context["environments"]["dev"]["tables"][0]["copies"][1]["target_prefix"] = "orders-dr"
+    assert config_error(load_environments, context) == (
+        "environments.dev.tables[orders].copies[1].target_prefix: 'orders-dr' is not allowed; expected a prefix that no other "
+        "copy or the restore of 'orders' names new tables with")
 
 
 def test_a_native_environment_refuses_emr_settings():

@@ -1,0 +1,63 @@
+"""The target region's half of a native copy into another region: a state machine that imports the export
+it is told about into a new table, started by a rule on the copies' event bus.
+
+The source region's machine cannot call DynamoDB here (Step Functions calls AWS in its own region only,
+without a Lambda function), so it exports into this region's staging bucket and sends an event; this
+machine trusts nothing in that event it does not check: the folder must be the copy's staging folder and
+the table must carry the copy's prefix, as a restore checks its input.
+"""
+from __future__ import annotations
+
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from .native_restore import import_wildcard_reason
+from .native_steps import COPY_EVENT_SOURCE, COPY_EXPORTED, NewTable, grant_import, import_check, import_steps, machine_name, state_machine
+
+
+class NativeCopyImport(Construct):
+    """Imports each export of ``source_table`` that arrives under ``prefix`` of ``bucket`` into a new table
+    ``<target_prefix>-<export id>`` (key schema ``partition_key``/``sort_key``, billed per request, on an
+    AWS owned key), when an event for ``copy`` reaches ``bus``; alarms on ``alert_topic``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        bus: events.IEventBus,
+        copy: str,
+        source_table: str,
+        bucket: s3.IBucket,
+        prefix: str,
+        target_prefix: str,
+        partition_key: dynamodb.Attribute,
+        sort_key: dynamodb.Attribute | None,
+        alert_topic: sns.ITopic,
+        alert_key: kms.IKey | None,
+        environment: str,
+        log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
+    ) -> None:
+        super().__init__(scope, id)
+        name = machine_name(environment, source_table, f"copy-{target_prefix}-import")
+        new_table = NewTable(f"{target_prefix}-", partition_key, sort_key, None)
+        imported = import_steps(self, bucket=bucket, table=new_table, alert_topic=alert_topic, name=name, what="copy",
+                                then=sfn.Succeed(self, "Copied"))
+        check = import_check(self, prefix=prefix, table=new_table, then=imported,
+                             refusal=f"the event named a folder outside {prefix}/AWSDynamoDB/ or a table outside {target_prefix}-*")
+        self.log_group, self.state_machine = state_machine(
+            self, check, name, f"Imports exports of DynamoDB table {source_table} into new tables {target_prefix}-... of this region",
+            log_retention, alert_key=alert_key, wildcard_reason=import_wildcard_reason)
+        grant_import(self.state_machine, bucket=bucket, key=None, prefix=prefix, table_key=None)
+        self.rule = events.Rule(
+            self, "Start", event_bus=bus, description=f"Starts the import of each copy of {source_table} into {target_prefix}-...",
+            event_pattern=events.EventPattern(source=[COPY_EVENT_SOURCE], detail_type=[COPY_EXPORTED], detail={"copy": [copy]}),
+            targets=[targets.SfnStateMachine(self.state_machine, input=events.RuleTargetInput.from_event_path("$.detail"))],
+        )
