@@ -1,8 +1,8 @@
 """Fixes applied to moto inside the emulator process that ``make deploy-local`` starts.
 
-moto 5.2.5 gets nine things wrong that this project's deploy depends on. Each fix makes moto behave as
+moto 5.2.5 gets ten things wrong that this project's deploy depends on. Each fix makes moto behave as
 AWS documents, only in the emulator process (never in the app; in the tests' own process only fixes 7
-to 9, by the tests that run the native state machines on moto's interpreter), and is checked against
+to 10, by the tests that run the native state machines on moto's interpreter), and is checked against
 the pinned moto version so an upgrade that changes the patched code fails loudly instead of silently
 testing something else:
 
@@ -48,6 +48,11 @@ testing something else:
    the stream's Python name rather than its text, and ignores a Task's ``Credentials`` (the call is made
    in the machine's account, not as the role named, in that role's account); the fix names the errors,
    reads the text and makes the call as the role it assumes.
+10. EventBridge rules whose target is a Step Functions state machine: moto raises NotImplementedError
+    for the event (its put_events answers HTTP 500). EventBridge starts an execution with the event, or
+    the part of it the target's ``InputPath`` selects (EventBridge User Guide, "Transforming target
+    input"), so a native copy into another region, whose import machine is started by a rule, never
+    imports on moto alone. The fix starts the execution in the machine's account and region.
 """
 from __future__ import annotations
 
@@ -66,6 +71,7 @@ FIXES = (
     "DynamoDB export ARNs, folders and manifests",
     "JSONata in Step Functions states",
     "PascalCase members in AWS SDK integrations",
+    "EventBridge rules that start state machines",
 )
 
 
@@ -100,6 +106,7 @@ def apply() -> tuple[str, ...]:
     fix_table_exports()
     fix_jsonata()
     fix_sdk_member_names()
+    fix_rule_machine_targets()
     return FIXES
 
 
@@ -507,3 +514,47 @@ def fix_sdk_member_names() -> None:
 
     task._eval_service_task = _eval_service_task
     _require(sdk, "_SERVICE_ERROR_NAMES")["s3"] = "S3"
+
+
+def _input_path(event: dict[str, Any], path: str) -> Any:
+    """The part of ``event`` an InputPath of dotted members (``$.detail``) selects."""
+    if path == "$":
+        return event
+    if not path.startswith("$."):
+        raise NotImplementedError(f"InputPath {path!r}: only $ and $.member.member... are emulated")
+    value: Any = event
+    for member in path[2:].split("."):
+        value = value[member]
+    return value
+
+
+def fix_rule_machine_targets() -> None:
+    """Fix 10; also called by the tests that run native state machines on moto in their own process."""
+    import json
+    import uuid
+
+    from moto.events.models import Rule
+    from moto.stepfunctions.responses import get_backend
+    from moto.utilities.arns import parse_arn
+
+    original = _require(Rule, "send_to_targets")
+
+    def send_to_targets(self, original_event, transform_input=True):  # type: ignore[no-untyped-def]
+        machines = [t for t in self.targets if parse_arn(t["Arn"]).service == "states"]
+        others = [t for t in self.targets if t not in machines]
+        if machines and self.event_pattern.matches_event(original_event):
+            for target in machines:
+                arn = parse_arn(target["Arn"])
+                if "Input" in target:
+                    execution_input = target["Input"]
+                else:
+                    execution_input = json.dumps(_input_path(dict(original_event), target.get("InputPath", "$")))
+                get_backend(arn.account, arn.region).start_execution(target["Arn"], name=uuid.uuid4().hex, execution_input=execution_input)
+        if others:
+            saved, self.targets = self.targets, others
+            try:
+                original(self, original_event, transform_input)
+            finally:
+                self.targets = saved
+
+    Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]

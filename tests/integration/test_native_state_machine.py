@@ -5,7 +5,8 @@ fails the run and raises the alarm.
 The definition runs as synthesized, references resolved to the emulator's resources, except that its
 5-minute wait is shortened to none. The test waits for the run by joining moto's execution thread.
 moto's exports are named and laid out as DynamoDB's, its interpreter evaluates JSONata and passes AWS SDK
-members in PascalCase (moto fixes 7 to 9 of ``local_deploy/moto_fixes.py``, applied for this module only).
+members in PascalCase and its EventBridge rules start state machines (moto fixes 7 to 10 of
+``local_deploy/moto_fixes.py``, applied for this module only).
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from moto import mock_aws
 from moto.core.config import default_user_config
 
 from ddb_datapipeline.template_resolver import Resolver
-from local_deploy.moto_fixes import fix_jsonata, fix_sdk_member_names, fix_table_exports
+from local_deploy.moto_fixes import fix_jsonata, fix_rule_machine_targets, fix_sdk_member_names, fix_table_exports
 
 REGION, ACCOUNT = "eu-west-1", "123456789012"
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"
@@ -38,10 +39,15 @@ def exports_as_dynamodb_writes_them():
 
     saved = {name: TableExport.__dict__[name] for name in ("__init__", "_backup_to_s3_file")}
     sdk_task = StateTaskServiceAwsSdk.__dict__["_eval_service_task"]
+    from moto.events.models import Rule
+
+    send_to_targets = Rule.__dict__["send_to_targets"]
     fix_table_exports()
     fix_jsonata()
     fix_sdk_member_names()
+    fix_rule_machine_targets()
     yield
+    Rule.send_to_targets = send_to_targets
     for name, value in saved.items():
         setattr(TableExport, name, value)
     jsonata._eval_jsonata = None
@@ -66,6 +72,16 @@ def definitions(native_machines) -> dict[str, dict[str, Any]]:
                 state["Seconds"] = 0
         found[machine["Properties"]["StateMachineName"].rsplit("-native-", 1)[1]] = resolved  # export, restore, copy-orders-copy
     return found
+
+
+@pytest.fixture(scope="module")
+def rules(native_machines) -> dict[str, dict[str, Any]]:
+    """The stack's EventBridge rules by logical id, resolved as the definitions are (a machine's ARN is its logical id)."""
+    resources = json.loads((native_machines.outdir / "Team.template.json").read_text())["Resources"]
+    types = {logical: r["Type"] for logical, r in resources.items()}
+    resolve = Resolver("Team", REGION, ACCOUNT, {logical: logical for logical in types}, types)
+    return {logical: json.loads(json.dumps(resolve(r["Properties"])).replace(":111111111111:", f":{ACCOUNT}:"))
+            for logical, r in resources.items() if r["Type"] == "AWS::Events::Rule"}
 
 
 @pytest.fixture
@@ -125,17 +141,23 @@ def run(definition: dict[str, Any], *, point_in_time_recovery: bool, monkeypatch
 def execute(name: str, definition: dict[str, Any], execution_input: dict[str, Any]) -> dict[str, Any]:
     """Runs one execution to its end: moto runs it on a thread of its own, which the test joins. The
     machine is created on the first run of ``name``."""
-    from moto.stepfunctions.parser.utils import TMP_THREADS
-
     stepfunctions = boto3.client("stepfunctions", region_name=REGION)
     existing = [m["stateMachineArn"] for m in stepfunctions.list_state_machines()["stateMachines"] if m["name"] == name]
     machine = existing[0] if existing else stepfunctions.create_state_machine(
         name=name, definition=json.dumps(definition), roleArn=f"arn:aws:iam::{ACCOUNT}:role/{name}")["stateMachineArn"]
     # A name of its own, as AWS gives one when none is passed (moto would name every execution "None")
     execution = stepfunctions.start_execution(stateMachineArn=machine, name=uuid.uuid4().hex, input=json.dumps(execution_input))["executionArn"]
-    for thread in list(TMP_THREADS):
-        thread.join(timeout=120)
+    join_runs()
     return dict(stepfunctions.describe_execution(executionArn=execution))
+
+
+def join_runs() -> None:
+    """Joins every execution thread, including those a run started (an event's rule starting a machine)."""
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    while running := [thread for thread in TMP_THREADS if thread.is_alive()]:
+        for thread in running:
+            thread.join(timeout=120)
 
 
 def test_an_export_run_writes_the_tables_items_under_its_prefix(definition, monkeypatch):
@@ -253,3 +275,37 @@ def test_a_copy_into_another_account_stages_and_imports_there(definitions, monke
         assert aws.dynamodb.list_tables()["TableNames"] == ["orders"]
         staged = [o["Key"] for o in there("s3").list_objects_v2(Bucket="staging").get("Contents", [])]
         assert any(key.startswith("copies/orders-to-elsewhere/AWSDynamoDB/") and "/data/" in key for key in staged)
+
+
+def test_a_copy_into_another_region_exports_there_and_its_event_starts_the_import_there(definitions, rules, monkeypatch):
+    """The rules as synthesized: the source machine exports into the staging bucket of us-west-2 and puts
+    its event on eu-west-1's default bus; the forward rule sends it to the copies' bus of us-west-2, whose
+    rule starts the import machine there with the event's detail. The new table is in us-west-2 only."""
+    away = "us-west-2"
+    (forward,) = [r for r in rules.values() if r.get("Name") == "away-forward"]
+    (start,) = [r for r in rules.values() if r is not forward]
+    with emulated(point_in_time_recovery=True, monkeypatch=monkeypatch) as aws:
+        boto3.client("s3", region_name=away).create_bucket(Bucket="away", CreateBucketConfiguration={"LocationConstraint": away})
+        machine = boto3.client("stepfunctions", region_name=away).create_state_machine(
+            name="ddb-dev-orders-native-copy-orders-away-import", definition=json.dumps(definitions["copy-orders-away-import"]),
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/importer")["stateMachineArn"]
+        here, there = boto3.client("events", region_name=REGION), boto3.client("events", region_name=away)
+        there.create_event_bus(Name="copies")
+        here.put_rule(Name=forward["Name"], EventPattern=json.dumps(forward["EventPattern"]))
+        here.put_targets(Rule=forward["Name"], Targets=[{k: v for k, v in t.items() if k in ("Id", "Arn", "RoleArn")} for t in forward["Targets"]])
+        there.put_rule(Name="start", EventBusName="copies", EventPattern=json.dumps(start["EventPattern"]))
+        (target,) = start["Targets"]
+        there.put_targets(Rule="start", EventBusName="copies", Targets=[{"Id": target["Id"], "Arn": machine, "InputPath": target["InputPath"],
+                                                                         "RoleArn": target["RoleArn"]}])
+
+        execution = execute("ddb-dev-orders-native-copy-orders-away", definitions["copy-orders-away"], {})
+        assert execution["status"] == "SUCCEEDED", execution
+        (imported,) = boto3.client("stepfunctions", region_name=away).list_executions(stateMachineArn=machine)["executions"]
+        assert imported["status"] == "SUCCEEDED", imported
+        dynamodb_there = boto3.client("dynamodb", region_name=away)
+        (copy,) = dynamodb_there.list_tables()["TableNames"]
+        staged = [o["Key"] for o in aws.s3.list_objects_v2(Bucket="away").get("Contents", [])]
+        (summary,) = [k for k in staged if k.endswith("/manifest-summary.json")]
+        assert summary.startswith("copies/orders-to-away/AWSDynamoDB/") and copy == f"orders-away-{summary.split('/')[3]}"
+        assert sorted(i["pk"]["S"] for i in dynamodb_there.scan(TableName=copy)["Items"]) == [f"order-{index}" for index in range(7)]
+        assert aws.dynamodb.list_tables()["TableNames"] == ["orders"] and aws.alarms() == []
