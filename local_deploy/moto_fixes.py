@@ -1,6 +1,6 @@
 """Fixes applied to moto inside the emulator process that ``make deploy-local`` starts.
 
-moto 5.2.5 gets ten things wrong that this project's deploy depends on. Each fix makes moto behave as
+moto 5.2.5 gets eleven things wrong that this project's deploy depends on. Each fix makes moto behave as
 AWS documents, only in the emulator process (never in the app; in the tests' own process only fixes 7
 to 10, by the tests that run the native state machines on moto's interpreter), and is checked against
 the pinned moto version so an upgrade that changes the patched code fails loudly instead of silently
@@ -53,6 +53,10 @@ testing something else:
     the part of it the target's ``InputPath`` selects (EventBridge User Guide, "Transforming target
     input"), so a native copy into another region, whose import machine is started by a rule, never
     imports on moto alone. The fix starts the execution in the machine's account and region.
+11. ``Ref`` of an ``AWS::Events::EventBus`` resolves to moto's Python object instead of the bus's name
+    (CloudFormation User Guide, AWS::Events::EventBus, return values: Ref gives the name), so a rule on a
+    bus of its own stack (``EventBusName: {"Ref": ...}``) fails to create. The fix gives the bus its name
+    as physical id.
 """
 from __future__ import annotations
 
@@ -72,6 +76,7 @@ FIXES = (
     "JSONata in Step Functions states",
     "PascalCase members in AWS SDK integrations",
     "EventBridge rules that start state machines",
+    "Ref of an event bus from CloudFormation",
 )
 
 
@@ -107,6 +112,7 @@ def apply() -> tuple[str, ...]:
     fix_jsonata()
     fix_sdk_member_names()
     fix_rule_machine_targets()
+    _fix_event_bus_ref()
     return FIXES
 
 
@@ -558,3 +564,11 @@ def fix_rule_machine_targets() -> None:
                 self.targets = saved
 
     Rule.send_to_targets = send_to_targets  # type: ignore[method-assign]
+
+
+def _fix_event_bus_ref() -> None:
+    from moto.events.models import EventBus
+
+    if "physical_resource_id" in EventBus.__dict__:
+        raise MotoFixError("moto's EventBus has a physical_resource_id of its own now: fix 11 may be obsolete")
+    EventBus.physical_resource_id = property(lambda self: self.name)  # type: ignore[attr-defined]

@@ -148,6 +148,16 @@ def _check_native_against_configuration(check: Check, environments: list[Any]) -
                     check.differ(where, f"exports {exported.get('TableArn')}, configuration says table {table.name}")
                 if not naming.startswith(f"States.Format('{copy.target_prefix}-"):
                     check.differ(where, f"names new tables {naming}, configuration says {copy.target_prefix}-<export id>")
+                if copy.region != env.region and not copy.cross_account:  # its import machine, in the target region
+                    where = f"config {env.name}/{table.name} native copy {copy.target_prefix} import in {copy.region}"
+                    name = machine_name(env.name, table.name, f"copy-{copy.target_prefix}-import")
+                    there = check.clients("stepfunctions", copy.region)
+                    if imports := _deployed_definition(check, there, name, where, copy.region):
+                        condition = imports["States"]["OwnExportAndNewTable?"]["Choices"][0]["And"]
+                        creates = {c["Variable"]: c["StringMatches"] for c in condition}.get("$.table")
+                        check.count()
+                        if creates != f"{copy.target_prefix}-*":
+                            check.differ(where, f"creates tables {creates}, configuration says {copy.target_prefix}-*")
 
 
 @dataclass(frozen=True)

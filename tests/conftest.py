@@ -58,6 +58,7 @@ def world_without(world: Any, policy_suffix: str, predicate: Any) -> Any:
     changed = copy.deepcopy(world)  # a permission model World
     documents = [p for role in changed.roles.values() for p in [role.trust, *role.policies]]
     documents += [b.policy for b in changed.buckets.values() if b.policy] + [t.policy for t in changed.tables.values() if t.policy]
+    documents += [policy for policy in changed.buses.values() if policy]
     hits = 0
     for policy in {id(p): p for p in documents}.values():
         if not policy.name.endswith(policy_suffix):
@@ -124,7 +125,7 @@ def synthesis(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
 def native_machines(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One bare stack with a NativeExport (12-hour schedule with a start and late_after), a NativeRestore
     (onto the table's own key), a NativeCopy (daily), one into another account, one into another region (with
-    its NativeCopyImport) and a NativeIncrementalExport (hourly) of one
+    its NativeCopyImport in a stack TeamAway of us-west-2) and a NativeIncrementalExport (hourly) of one
     declared table, synthesized once for the
     construct tests and the runs on moto's Step Functions interpreter."""
     import aws_cdk as cdk
@@ -151,10 +152,10 @@ def native_machines(tmp_path_factory: pytest.TempPathFactory) -> Any:
         NativeCopy(stack, "Elsewhere", source=orders, bucket=bucket, target_prefix="orders-elsewhere", environment="dev",
                    other_account=OtherAccount(account="222222222222", bucket=staging, prefix="copies/orders-to-elsewhere",
                                               import_role_arn="arn:aws:iam::222222222222:role/importer", machine_role_name="copier"))
-        # A copy into another region: both halves in this one stack (the test runs the import machine in us-west-2).
+        # A copy into another region: its import half in a stack of us-west-2.
         from aws_cdk import aws_events as events
-        from aws_cdk import aws_sns as sns
 
+        from ddb_datapipeline.constructs.alert_topic import AlertTopic
         from ddb_datapipeline.constructs.native_copy import OtherRegion
         from ddb_datapipeline.constructs.native_copy_import import NativeCopyImport
 
@@ -162,8 +163,11 @@ def native_machines(tmp_path_factory: pytest.TempPathFactory) -> Any:
         NativeCopy(stack, "Away", source=orders, bucket=bucket, target_prefix="orders-away", environment="dev",
                    other_region=OtherRegion(region="us-west-2", account=None, bucket=away, prefix="copies/orders-to-away", bus_arn=bus_arn,
                                             copy="orders/orders-away", machine_role_name="away-copier", forward_rule_name="away-forward"))
-        NativeCopyImport(stack, "AwayImport", bus=events.EventBus.from_event_bus_arn(stack, "Copies", bus_arn), copy="orders/orders-away",
-                         source_table="orders", bucket=away, prefix="copies/orders-to-away", target_prefix="orders-away",
-                         partition_key=KEY, sort_key=None, alert_topic=sns.Topic(stack, "AwayAlerts"), alert_key=None, environment="dev")
+        there = cdk.Stack(stack.node.scope, "TeamAway", env=cdk.Environment(account=stack.account, region="us-west-2"))
+        alerts = AlertTopic(there, "AwayAlerts", emails=[])
+        NativeCopyImport(there, "AwayImport", bus=events.EventBus.from_event_bus_arn(there, "Copies", bus_arn), copy="orders/orders-away",
+                         source_table="orders", bucket=s3.Bucket.from_bucket_name(there, "AwayStaging", "away"), prefix="copies/orders-to-away",
+                         target_prefix="orders-away", partition_key=KEY, sort_key=None, alert_topic=alerts.topic, alert_key=alerts.key,
+                         environment="dev")
 
     return synthesize_stack(tmp_path_factory.mktemp("native-machines"), build)

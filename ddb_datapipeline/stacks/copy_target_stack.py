@@ -31,6 +31,7 @@ from ..constructs.native_steps import grant_import
 from ..constructs.pipeline_roles import BATCH_WRITE, EXPORT_WRITES, FOLDER_MARKER
 from ..constructs.table_pipelines import copy_staging_prefix
 from ..permissions.runtime_calls import folder_ancestors
+from .naming import copy_event_id
 from .table_shapes import encryption, table_props
 
 
@@ -42,11 +43,6 @@ class CopyTarget:
     nodes_role_name: str | None = None  # the copy's node role in the source account (cross-account copies)
     native_roles: tuple[str, str] | None = None  # a native copy's machine role (source account) and import role (here)
     forward_rule: str | None = None  # a native copy from another region: the source region's rule that sends its events here
-
-    @property
-    def event_id(self) -> str:
-        """What a native copy's events name it by on the copies' bus."""
-        return f"{self.source_table}/{self.copy.target_prefix}"
 
 
 @dataclass(frozen=True)
@@ -176,7 +172,7 @@ class CopyTargetStack(Stack):
             cast(events.CfnEventBus, self._bus.node.default_child).policy = self._bus_policy
         props = table_props(shape)
         imports = NativeCopyImport(
-            self, f"NativeCopyImport-{target.source_table}-{target.copy.target_prefix}", bus=self._bus, copy=target.event_id,
+            self, f"NativeCopyImport-{target.source_table}-{target.copy.target_prefix}", bus=self._bus, copy=copy_event_id(target.source_table, target.copy),
             source_table=target.source_table, bucket=self.staging.bucket,
             prefix=copy_staging_prefix(target.source_table, target.copy.label), target_prefix=target.copy.target_prefix,
             partition_key=props["partition_key"], sort_key=props["sort_key"], alert_topic=self._alerts.topic,

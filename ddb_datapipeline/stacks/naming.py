@@ -65,6 +65,11 @@ def copy_bus_arn(config: EnvironmentConfig, copy: CopyConfig, group: str = MAIN_
     return f"arn:{partition}:events:{copy.region}:{copy.account or config.account}:event-bus/{copy_bus_name(config, group)}"
 
 
+def copy_event_id(table: str, copy: CopyConfig) -> str:
+    """What a native copy's export events name it by: the rules on both sides match on it."""
+    return f"{table}/{copy.target_prefix}"
+
+
 def forward_rule_name(config: EnvironmentConfig, table: str, copy: CopyConfig) -> str:
     """The source region's rule that forwards a native copy's export events to the target region: named,
     because the copies' bus in another account admits events from this rule only."""

@@ -175,7 +175,7 @@ class TableSet:
             bucket=s3.Bucket.from_bucket_name(self.stack, f"Staging-{copy.label}", naming.staging_bucket_name(self.config, copy, self.group)),
             prefix=copy_staging_prefix(table.name, copy.label),
             bus_arn=naming.copy_bus_arn(self.config, copy, self.group, self.stack.partition),
-            copy=f"{table.name}/{copy.target_prefix}",
+            copy=naming.copy_event_id(table.name, copy),
             machine_role_name=machine_role,
             forward_rule_name=naming.forward_rule_name(self.config, table.name, copy),
         )

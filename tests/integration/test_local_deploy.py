@@ -64,7 +64,8 @@ def flow_context() -> dict[str, Any]:
     context = copy.deepcopy(project_context())
     tables = [{"name": "events", "owned": OWNED, "export": {"schedule": "6 hours", "late_after": "2 hours", "incremental": "30 minutes"},
                "copies": [{"target_prefix": "events-staging", "schedule": "1 day"},
-                          {"target_prefix": "events-analytics", "account": "222222222222"}]}]
+                          {"target_prefix": "events-analytics", "account": "222222222222"},
+                          {"target_prefix": "events-dr", "region": "us-west-2"}]}]
     context["environments"]["nat"] = {"account": "111111111111", "region": "eu-west-1", "engine": "native",
                                       "retain_data": False, "tables": tables}
     return context
@@ -144,6 +145,20 @@ def test_a_native_environment_deploys_with_its_state_machines_and_no_pipeline(fl
     assert "ddb-nat-events-copy-events-analytics-machine" in json.dumps(role["AssumeRolePolicyDocument"])
     assert not [row for row in flow.first.report.pipelines if row.name.startswith("ddb-nat-")]
     assert flow.stack_status("DdbDataPipeline-nat", "eu-west-1") == "CREATE_COMPLETE"
+    # the copy into another region: its forward rule here, the copies' bus, its rule and the import machine there
+    assert flow.client("events", "eu-west-1").describe_rule(Name="ddb-nat-events-copy-events-dr-forward")["State"] == "ENABLED"
+    assert flow.stack_status("DdbDataPipeline-nat-copy-targets-us-west-2", "us-west-2") == "CREATE_COMPLETE"
+    (rule,) = flow.client("events", "us-west-2").list_rules(EventBusName="ddb-nat-copies")["Rules"]
+    (target,) = flow.client("events", "us-west-2").list_targets_by_rule(Rule=rule["Name"], EventBusName="ddb-nat-copies")["Targets"]
+    assert target["Arn"].endswith(":stateMachine:ddb-nat-events-native-copy-events-dr-import") and target["InputPath"] == "$.detail"
+
+
+def test_the_smoke_check_looks_for_a_copys_import_machine_in_its_target_region(flow: Flow):
+    context = flow_context()
+    context["environments"]["nat"]["tables"][0]["copies"][2]["region"] = "us-east-1"
+    report = smoke_check(flow.endpoint, flow.assembly, environments(flow.options(context=context, env="nat")))
+    assert [str(d.what) for d in report.differences] == [
+        "expected one state machine named ddb-nat-events-native-copy-events-dr-import in us-east-1, found 0"]
 
 
 def test_the_smoke_check_names_a_state_machine_for_another_table(flow: Flow):

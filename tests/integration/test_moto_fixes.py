@@ -1,6 +1,6 @@
-"""The emulator's fixes 6 and 7 (local_deploy/moto_fixes.py): Fn::GetStackOutput reads another stack's
+"""The emulator's fixes 6, 7 and 11 (local_deploy/moto_fixes.py): Fn::GetStackOutput reads another stack's
 output, as CloudFormation does, and a missing output fails the stack instead of passing the object through;
-a table export is named and laid out as DynamoDB's."""
+a table export is named and laid out as DynamoDB's; a rule on a bus of its own stack is created on that bus."""
 from __future__ import annotations
 
 import json
@@ -81,3 +81,19 @@ def test_an_export_is_named_and_laid_out_as_dynamodbs(moto_server):
     assert sorted(k.removeprefix(folder + "/").split("/")[0] for k in keys) == ["data", "manifest-files.json", "manifest-summary.json"]
     summary = json.loads(s3.get_object(Bucket="fix7-exports", Key=f"{folder}/manifest-summary.json")["Body"].read())
     assert summary["exportArn"] == arn and summary["itemCount"] == 1
+
+
+BUS_AND_RULE = {"Resources": {
+    "Bus": {"Type": "AWS::Events::EventBus", "Properties": {"Name": "fix11-bus"}},
+    "Rule": {"Type": "AWS::Events::Rule", "Properties": {"Name": "fix11-rule", "EventBusName": {"Ref": "Bus"},
+                                                         "EventPattern": {"source": ["fix11"]}}},
+}}
+
+
+def test_a_rule_on_a_bus_of_its_own_stack_is_created_on_that_bus(moto_server):
+    client = cloudformation(moto_server)
+    client.create_stack(StackName="Fix11", TemplateBody=json.dumps(BUS_AND_RULE))
+    assert client.describe_stacks(StackName="Fix11")["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+    events = boto3.client("events", region_name="us-east-1", endpoint_url=moto_server.endpoint,
+                          aws_access_key_id="test", aws_secret_access_key="test")
+    assert [r["Name"] for r in events.list_rules(EventBusName="fix11-bus")["Rules"]] == ["fix11-rule"]

@@ -59,7 +59,8 @@ def exports_as_dynamodb_writes_them():
 
 @pytest.fixture(scope="module")
 def definitions(native_machines) -> dict[str, dict[str, Any]]:
-    resources = json.loads((native_machines.outdir / "Team.template.json").read_text())["Resources"]
+    resources = {logical: resource for stack in ("Team", "TeamAway")
+                 for logical, resource in json.loads((native_machines.outdir / f"{stack}.template.json").read_text())["Resources"].items()}
     types = {logical: r["Type"] for logical, r in resources.items()}
     physical = {logical: {"AWS::DynamoDB::Table": "orders", "AWS::S3::Bucket": "exports", "AWS::KMS::Key": "key-id",
                           "AWS::SNS::Topic": TOPIC}.get(kind, logical) for logical, kind in types.items()}
@@ -77,7 +78,8 @@ def definitions(native_machines) -> dict[str, dict[str, Any]]:
 @pytest.fixture(scope="module")
 def rules(native_machines) -> dict[str, dict[str, Any]]:
     """The stack's EventBridge rules by logical id, resolved as the definitions are (a machine's ARN is its logical id)."""
-    resources = json.loads((native_machines.outdir / "Team.template.json").read_text())["Resources"]
+    resources = {logical: resource for stack in ("Team", "TeamAway")
+                 for logical, resource in json.loads((native_machines.outdir / f"{stack}.template.json").read_text())["Resources"].items()}
     types = {logical: r["Type"] for logical, r in resources.items()}
     resolve = Resolver("Team", REGION, ACCOUNT, {logical: logical for logical in types}, types)
     return {logical: json.loads(json.dumps(resolve(r["Properties"])).replace(":111111111111:", f":{ACCOUNT}:"))

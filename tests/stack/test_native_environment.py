@@ -11,7 +11,7 @@ from ddb_datapipeline.assembly import load_assembly
 from ddb_datapipeline.permissions.assembly_view import load_world
 from ddb_datapipeline.permissions.audit import denied, outcomes
 from local_deploy.deploy import project_context
-from tests.conftest import Synthesis, cfn_lint_findings, synthesize, world_without
+from tests.conftest import Synthesis, cfn_lint_findings, statement_actions, synthesize, world_without
 
 OWNED = {"partition_key": {"name": "pk", "type": "S"}}
 
@@ -23,7 +23,9 @@ def native(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
         "nat": {"account": "111111111111", "region": "eu-west-1", "engine": "native", "tables": [
             {"name": "orders", "owned": OWNED, "export": {"schedule": "6 hours", "late_after": "2 hours", "incremental": "1 hour"},
              "copies": [{"target_prefix": "orders-staging", "schedule": "1 day"},
-                        {"target_prefix": "orders-analytics", "account": "222222222222"}]},
+                        {"target_prefix": "orders-analytics", "account": "222222222222"},
+                        {"target_prefix": "orders-dr", "region": "us-west-2", "schedule": "1 day"},
+                        {"target_prefix": "orders-far", "region": "us-east-1", "account": "222222222222"}]},
             {"name": "customers", "export": {"schedule": "1 day"}},  # referenced: its key may be a customer managed one
         ]},
         "mix": {"account": "111111111111", "region": "us-east-1", "tables": [
@@ -46,7 +48,7 @@ def kinds(synthesis: Synthesis, environment: str) -> Counter[str]:
 def test_a_native_environment_has_no_data_pipeline_emr_lambda_or_pipeline_role(native):
     found = kinds(native, "nat")
     # an export per table, incremental exports, a restore and a copy for the owned one (a referenced table's key schema is unknown)
-    assert found["AWS::StepFunctions::StateMachine"] == 6 and found["AWS::Scheduler::Schedule"] == 4
+    assert found["AWS::StepFunctions::StateMachine"] == 8 and found["AWS::Scheduler::Schedule"] == 5
     assert not any(t.startswith(("AWS::DataPipeline::", "AWS::EMR::", "AWS::Lambda::")) for t in found)
     assert found["AWS::IAM::InstanceProfile"] == 0 and found["AWS::IAM::ManagedPolicy"] == 0
     outputs = native.template("nat")["Outputs"]
@@ -68,10 +70,11 @@ def test_cdk_nag_is_clean(native):
 
 def test_every_runtime_call_is_allowed_on_both_engines(native):
     world = load_world(load_assembly(native.outdir))
-    assert len(world.state_machines) == 8 + 4 and len(world.pipelines) == 2
+    assert len(world.state_machines) == 10 + 2 + 4 and len(world.pipelines) == 2  # nat, its two import machines elsewhere, mix, spread
     assert {m.stack for m in world.state_machines if "spread" in m.stack} == {"DdbDataPipeline-spread-tables-01", "DdbDataPipeline-spread-tables-02"}
     actions = {o.expected.request.action for o in outcomes(world)}
-    assert {"dynamodb:ExportTableToPointInTime", "dynamodb:ImportTable", "states:StartExecution", "elasticmapreduce:RunJobFlow"} <= actions
+    assert {"dynamodb:ExportTableToPointInTime", "dynamodb:ImportTable", "states:StartExecution", "elasticmapreduce:RunJobFlow",
+            "events:PutEvents"} <= actions
     assert [o.line() for o in denied(world)] == []
 
 
@@ -83,7 +86,7 @@ def test_the_permission_check_counts_the_state_machines(native, capsys):
     from ddb_datapipeline.__main__ import main
 
     assert main(["permissions", "--cdk-out", str(native.outdir)]) == 0
-    assert capsys.readouterr().err.startswith("2 pipelines, 12 state machines, ")
+    assert capsys.readouterr().err.startswith("2 pipelines, 16 state machines, ")
 
 
 def test_the_review_draws_each_state_machine_and_names_its_schedule(native):
@@ -98,7 +101,7 @@ def test_the_review_draws_each_state_machine_and_names_its_schedule(native):
     assert "#### ddb-nat-orders-native-copy-orders-staging" in text and "`rate(1 day)`" in text
     diagrams = [block.split("```", 1)[0] for block in text.split("```mermaid\n")[1:]]
     assert "#### ddb-nat-orders-native-incremental" in text and "`rate(1 hour)`" in text
-    assert len(diagrams) == 6
+    assert len(diagrams) == 8
     export = text.split("#### ddb-nat-orders-native-export", 1)[1].split("```mermaid\n", 1)[1].split("```", 1)[0]
     chart = parse(export)
     assert ("n_Export", "error", "n_Failed") in chart.edges and ("n_Finished_", "rule 1", "n_Exported") in chart.edges
@@ -142,3 +145,77 @@ def test_a_cross_account_copy_needs_both_sides_of_the_assume_role(native):
         "arn:aws:iam::222222222222:role/ddb-nat-orders-copy-orders-analytics-import: cross-account: the trust policy allows, "
         "but no identity policy of the caller allows sts:AssumeRole [the machine assumes the role a Task runs as]"
     ]
+
+
+def test_a_copy_into_another_region_hands_over_to_an_import_machine_there_by_an_event(native):
+    """The source machine exports into the target region's staging bucket and puts an event; its rule
+    forwards to the copies' bus there, whose rule starts the import machine with the event's detail.
+    Into another account too, where the bus admits that one rule only."""
+    template = native.template("nat")
+    machines = {m["Properties"]["StateMachineName"]: json.dumps(m["Properties"]["DefinitionString"])
+                for m in template["Resources"].values() if m["Type"] == "AWS::StepFunctions::StateMachine"}
+    source = machines["ddb-nat-orders-native-copy-orders-dr"]
+    assert "ddb-nat-copies-111111111111-us-west-2" in source and "events:putEvents" in source and "importTable" not in source
+    assert '\\"copy\\":\\"orders/orders-dr\\"' in source
+    assert '\\"S3BucketOwner\\":\\"222222222222\\"' in machines["ddb-nat-orders-native-copy-orders-far"]
+    forwards = {r["Properties"]["Name"]: r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Events::Rule"}
+    assert forwards["ddb-nat-orders-copy-orders-dr-forward"]["Targets"][0]["Arn"] == "arn:aws:events:us-west-2:111111111111:event-bus/ddb-nat-copies"
+    assert forwards["ddb-nat-orders-copy-orders-dr-forward"]["EventPattern"]["detail"] == {"copy": ["orders/orders-dr"]}
+
+    target = load_assembly(native.outdir).stack("DdbDataPipeline-nat-copy-targets-us-west-2")
+    (bus,) = target.resources_of_type("AWS::Events::EventBus").values()
+    assert bus["Properties"]["Name"] == "ddb-nat-copies" and "Policy" not in bus["Properties"]  # the same account: its roles decide
+    (start,) = [r["Properties"] for r in target.resources_of_type("AWS::Events::Rule").values()]
+    assert start["EventPattern"]["detail"] == {"copy": ["orders/orders-dr"]} and start["Targets"][0]["InputPath"] == "$.detail"
+    (machine,) = target.resources_of_type("AWS::StepFunctions::StateMachine").values()
+    assert machine["Properties"]["StateMachineName"] == "ddb-nat-orders-native-copy-orders-dr-import"
+    assert "importTable" in json.dumps(machine["Properties"]["DefinitionString"])
+    assert target.resources_of_type("AWS::SNS::Topic")  # Step Functions publishes in its own region only
+
+    far = load_assembly(native.outdir).stack("DdbDataPipeline-nat-copy-targets-222222222222-us-east-1")
+    (bus,) = far.resources_of_type("AWS::Events::EventBus").values()
+    (statement,) = bus["Properties"]["Policy"]["Statement"]
+    assert statement["Principal"] == {"AWS": "arn:aws:iam::111111111111:root"}
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": "arn:aws:events:eu-west-1:111111111111:rule/ddb-nat-orders-copy-orders-far-forward"}}
+
+
+def test_a_cross_account_copy_into_another_region_needs_the_bus_policy(native):
+    world = world_without(load_world(load_assembly(native.outdir)), "bus policy", lambda st: True)
+    (line,) = [o.line() for o in denied(world)]
+    assert line.startswith("DdbDataPipeline-nat/ddb-nat-orders-native-copy-orders-far (native): rule arn:aws:iam::111111111111:role/")
+    assert line.endswith("may not events:PutEvents on arn:aws:events:us-east-1:222222222222:event-bus/ddb-nat-copies: "
+                         "the resource policy of the other account does not allow it [the rule forwards the event to a "
+                         "bus in another region or account]")
+
+
+@pytest.mark.parametrize("lost, expected", [
+    ("start", "ddb-nat-orders-native-copy-orders-dr: its event ddb-datapipeline/DynamoDB copy exported on "
+              "arn:aws:events:eu-west-1:111111111111:event-bus/default starts no state machine"),
+    ("forward", "ddb-nat-orders-native-copy-orders-dr: its event ddb-datapipeline/DynamoDB copy exported on "
+                "arn:aws:events:eu-west-1:111111111111:event-bus/default starts no state machine"),
+])
+def test_an_event_that_starts_no_import_is_a_gap_of_the_model(native, lost, expected):
+    """A copy whose export event reaches no import machine would export and never import: the check refuses it."""
+    import copy
+
+    from ddb_datapipeline.permissions.expand import ModelGap
+
+    world = copy.deepcopy(load_world(load_assembly(native.outdir)))
+    dropped = [r for r in world.rules if ("forward" in r.arn) == (lost == "forward") and "orders-dr" in json.dumps(r.pattern)]
+    assert len(dropped) == 1
+    world.rules.remove(dropped[0])
+    with pytest.raises(ModelGap) as raised:
+        outcomes(world)
+    assert expected in str(raised.value)
+
+
+def test_the_rules_roles_are_checked(native):
+    """Take states:StartExecution off the import rule's role, and events:PutEvents off the forward rule's."""
+    world = load_world(load_assembly(native.outdir))
+    for action, step in (("states:StartExecution", "the rule starts the machine the event is for"),
+                         ("events:PutEvents", "the rule forwards the event to a bus in another region or account")):
+        # the import machines' ARNs end in -import; the forward rules send to the copies' buses
+        changed = world_without(world, "", lambda st, action=action: statement_actions(st) == [action] and "Principal" not in st
+                                and any(part in json.dumps(st["Resource"]) for part in ("-import", "event-bus/ddb-nat-copies")))
+        lines = [o.line() for o in denied(changed)]
+        assert lines and all(step in line for line in lines), lines
