@@ -22,6 +22,7 @@ _EXPORTS = {
     "NativeExport": "constructs.native_export",
     "NativeRestore": "constructs.native_restore",
     "NativeCopy": "constructs.native_copy",
+    "NativeCopyImport": "constructs.native_copy_import",
     "NativeIncrementalExport": "constructs.native_incremental",
     "ClusterSpec": "definition.emr",
     "ScheduleSpec": "definition.common",

@@ -48,6 +48,9 @@ def section(stack: StackArtifact, level: int) -> str:
         return ""
     schedules = {text(s["Properties"]["Target"]["Arn"]): text(s["Properties"]["ScheduleExpression"])
                  for s in stack.resources_of_type("AWS::Scheduler::Schedule").values()}
+    buses = {f"${{{logical}}}": text(bus["Properties"].get("Name", logical)) for logical, bus in stack.resources_of_type("AWS::Events::EventBus").items()}
+    rules = {text(target["Arn"]): _event(rule["Properties"], buses) for rule in stack.resources_of_type("AWS::Events::Rule").values()
+             for target in rule["Properties"].get("Targets", [])}
     parts = [md.heading(level, "State machines (native engine)"), ""]
     for logical, machine in machines.items():
         props = machine["Properties"]
@@ -55,6 +58,18 @@ def section(stack: StackArtifact, level: int) -> str:
         schedule = schedules.get(f"${{{logical}}}")
         definition = json.loads(text(props["DefinitionString"]))
         started = f"started by EventBridge Scheduler, {md.code(schedule)}" if schedule else "started by hand"
+        if event := rules.get(f"${{{logical}}}"):
+            started = f"started by an EventBridge rule on {event}"
         parts += [md.heading(level + 1, md.text(name)), "", f"{md.text(str(definition.get('Comment', '')))}; {started}.", ""]
         parts += ["```mermaid", flowchart(definition), "```", ""]
     return "\n".join(parts)
+
+
+def _event(rule: Mapping[str, Any], buses: Mapping[str, str]) -> str:
+    """The bus (by name where it is one of the stack's, ``buses``) and the events a rule matches, in words."""
+    pattern = rule.get("EventPattern") or {}
+    matched = [md.code(value) for key in ("source", "detail-type") for value in pattern.get(key, [])]
+    matched += [f"{key} {md.code(str(value))}" for key, values in (pattern.get("detail") or {}).items() for value in values]
+    bus = text(rule.get("EventBusName", "default"))
+    bus = buses.get(bus, bus)
+    return f"the bus {md.code(bus)}, for events {', '.join(matched)}"

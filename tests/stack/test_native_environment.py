@@ -171,6 +171,10 @@ def test_a_copy_into_another_region_hands_over_to_an_import_machine_there_by_an_
     assert machine["Properties"]["StateMachineName"] == "ddb-nat-orders-native-copy-orders-dr-import"
     assert "importTable" in json.dumps(machine["Properties"]["DefinitionString"])
     assert target.resources_of_type("AWS::SNS::Topic")  # Step Functions publishes in its own region only
+    from ddb_datapipeline.review import state_machines
+
+    assert ("started by an EventBridge rule on the bus `ddb-nat-copies`, for events `ddb-datapipeline`, "
+            "`DynamoDB copy exported`, copy `orders/orders-dr`.") in state_machines.section(target, 3)
 
     far = load_assembly(native.outdir).stack("DdbDataPipeline-nat-copy-targets-222222222222-us-east-1")
     (bus,) = far.resources_of_type("AWS::Events::EventBus").values()
