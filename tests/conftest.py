@@ -58,7 +58,8 @@ def world_without(world: Any, policy_suffix: str, predicate: Any) -> Any:
     changed = copy.deepcopy(world)  # a permission model World
     documents = [p for role in changed.roles.values() for p in [role.trust, *role.policies]]
     documents += [b.policy for b in changed.buckets.values() if b.policy] + [t.policy for t in changed.tables.values() if t.policy]
-    documents += [policy for policy in changed.buses.values() if policy]
+    documents += [policy for policy in changed.buses.values() if policy] + list(changed.keys.values())
+    documents += [topic.policy for topic in changed.topics.values() if topic.policy]
     hits = 0
     for policy in {id(p): p for p in documents}.values():
         if not policy.name.endswith(policy_suffix):

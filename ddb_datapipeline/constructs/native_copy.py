@@ -31,6 +31,7 @@ from constructs import Construct
 
 from ..definition.common import ScheduleSpec
 from .alert_topic import alerts_or_new
+from .delivery_alarm import delivery_alarm
 from .export_bucket import exports_prefix
 from .native_export import schedule_machine, wildcard_reason
 from .native_restore import import_wildcard_reason, key_schema
@@ -198,10 +199,13 @@ class NativeCopy(Construct):
         grant_export(self.state_machine, source=ref, bucket=staging, key=None, prefix=self.prefix,
                      bucket_account=other_region.account or Stack.of(self).account)
         # The rule's name is fixed: the bus policy of another account admits events from this rule only.
-        events.Rule(self, "Forward", rule_name=other_region.forward_rule_name,
+        self.forward = events.Rule(self, "Forward", rule_name=other_region.forward_rule_name,
                     description=f"Forwards exports of {name} for the copy {self.target_prefix} to {other_region.region}",
                     event_pattern=events.EventPattern(source=[COPY_EVENT_SOURCE], detail_type=[COPY_EXPORTED],
                                                       detail={"copy": [other_region.copy]}),
                     targets=[targets.EventBus(events.EventBus.from_event_bus_arn(self, "TargetBus", other_region.bus_arn))])
+        delivery_alarm(self, "ForwardFailed", rule_name=other_region.forward_rule_name, bus_name=None, topic=alert_topic, key=alert_key,
+                       description=f"An export of {name} for the copy {self.target_prefix} was not delivered to {other_region.region}: "
+                                   "nothing will import it")
         self.schedule = schedule_machine(self, self.state_machine, schedule,
                                          f"Starts the copy of {name} into {self.target_prefix}-... in {other_region.region}")

@@ -18,8 +18,10 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from .delivery_alarm import delivery_alarm
 from .native_restore import import_wildcard_reason
-from .native_steps import COPY_EVENT_SOURCE, COPY_EXPORTED, NewTable, grant_import, import_check, import_steps, machine_name, state_machine
+from .native_steps import COPY_EVENT_SOURCE, COPY_EXPORTED, MAX_RULE_NAME, NewTable, grant_import, import_check, import_steps, machine_name, state_machine
+from .pipeline_roles import shortened
 
 
 class NativeCopyImport(Construct):
@@ -56,8 +58,12 @@ class NativeCopyImport(Construct):
             self, check, name, f"Imports exports of DynamoDB table {source_table} into new tables {target_prefix}-... of this region",
             log_retention, alert_key=alert_key, wildcard_reason=import_wildcard_reason)
         grant_import(self.state_machine, bucket=bucket, key=None, prefix=prefix, table_key=None)
+        # Named: CloudFormation's Ref of a rule on a custom bus is "<bus>|<rule>", not the name the alarm needs.
+        rule_name = shortened(f"ddb-{environment}-{source_table}-copy-{target_prefix}-start", MAX_RULE_NAME)
         self.rule = events.Rule(
-            self, "Start", event_bus=bus, description=f"Starts the import of each copy of {source_table} into {target_prefix}-...",
+            self, "Start", event_bus=bus, rule_name=rule_name, description=f"Starts the import of each copy of {source_table} into {target_prefix}-...",
             event_pattern=events.EventPattern(source=[COPY_EVENT_SOURCE], detail_type=[COPY_EXPORTED], detail={"copy": [copy]}),
             targets=[targets.SfnStateMachine(self.state_machine, input=events.RuleTargetInput.from_event_path("$.detail"))],
         )
+        delivery_alarm(self, "StartFailed", rule_name=rule_name, bus_name=bus.event_bus_name, topic=alert_topic, key=alert_key,
+                       description=f"An export of {source_table} arrived for the copy {target_prefix} but its import did not start")

@@ -40,6 +40,7 @@ SCALAR_TYPES = {"STRING": "S", "NUMBER": "N", "BINARY": "B"}
 NEW_TABLE_KEY = ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom",
                  "kms:ReEncryptTo")
 MAX_MACHINE_NAME = 80  # Step Functions' limit on a state machine's name
+MAX_RULE_NAME = 64  # EventBridge's limit on a rule's name
 # The event a copy into another region announces its export with, and the import machine there starts on.
 COPY_EVENT_SOURCE = "ddb-datapipeline"
 COPY_EXPORTED = "DynamoDB copy exported"

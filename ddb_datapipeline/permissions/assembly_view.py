@@ -26,7 +26,7 @@ _READ = {
     "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::InstanceProfile", "AWS::KMS::Key",
     "AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy",
     "AWS::DataPipeline::Pipeline", "AWS::StepFunctions::StateMachine", "AWS::Scheduler::Schedule",
-    "AWS::Events::EventBus", "AWS::Events::Rule",
+    "AWS::Events::EventBus", "AWS::Events::Rule", "AWS::CloudWatch::Alarm",
 }
 
 
@@ -124,6 +124,17 @@ class Rule:
     targets: tuple[RuleTarget, ...]
 
 
+@dataclass(frozen=True)
+class Alarm:
+    """A CloudWatch alarm: what it watches (namespace, metric, dimensions) and the topics it publishes to."""
+
+    arn: str
+    namespace: str
+    metric: str
+    dimensions: Mapping[str, str]
+    topics: tuple[str, ...]
+
+
 @dataclass
 class World:
     roles: dict[str, Role] = field(default_factory=dict)  # by ARN
@@ -140,6 +151,7 @@ class World:
     schedules: list[Schedule] = field(default_factory=list)
     buses: dict[str, Policy | None] = field(default_factory=dict)  # event bus ARN -> its resource policy
     rules: list[Rule] = field(default_factory=list)
+    alarms: list[Alarm] = field(default_factory=list)
     attachments: list[tuple[str, str, str]] = field(default_factory=list)  # role ARN, managed policy ARN, where
 
 
@@ -166,6 +178,8 @@ def _physical(stack: StackArtifact, account: str, region: str) -> tuple[dict[str
             physical[logical] = _generated(f"{stack.name}-{logical}".lower(), 63)
         elif type_ in ("AWS::IAM::Role", "AWS::IAM::InstanceProfile"):
             physical[logical] = _generated(f"{stack.name}-{logical}", 64)
+        elif type_ in ("AWS::SNS::Topic", "AWS::KMS::Key"):  # two stacks of one account and region may share a logical id
+            physical[logical] = _generated(f"{stack.name}-{logical}", 256)
         else:
             physical[logical] = logical
         if type_ == "AWS::SNS::Topic":
@@ -312,6 +326,12 @@ def _add_stack(world: World, stack: StackArtifact, names: tuple[dict[str, str], 
             rule_arn = f"arn:aws:events:{region}:{account}:rule/{path}"
             targets = tuple(RuleTarget(str(t["Arn"]), str(t["RoleArn"]) if t.get("RoleArn") else None) for t in props.get("Targets", []))
             world.rules.append(Rule(rule_arn, bus_arn, props.get("EventPattern") or {}, targets))
+        elif type_ == "AWS::CloudWatch::Alarm":
+            world.alarms.append(Alarm(
+                f"arn:aws:cloudwatch:{region}:{account}:alarm:{props['AlarmName']}", str(props.get("Namespace")), str(props.get("MetricName")),
+                {str(d["Name"]): str(d["Value"]) for d in props.get("Dimensions", [])},
+                tuple(str(action) for action in props.get("AlarmActions", []) if str(action).startswith("arn:aws:sns:")),
+            ))
         elif type_ == "AWS::DataPipeline::Pipeline":
             tags = {t["Key"]: t["Value"] for t in props.get("PipelineTags", [])}
             world.pipelines.append(

@@ -99,6 +99,10 @@ def evaluate(
             elif match == "account":
                 delegated.append(label)
     same_account = resource_account is None or resource_account == request.principal_account
+    if request.principal.startswith("service:"):  # a service has no identity policy: the resource's policy decides alone
+        if direct:
+            return Decision(True, "the resource policy allows the service", tuple(direct))
+        return Decision(False, "no resource policy allows the service" if resource_policy else "the resource has no policy to allow the service")
     if kind == "kms":
         if resource_policy is None:
             return Decision(False, "the key has no key policy")

@@ -16,7 +16,8 @@ Placeholders filled by ``native_expand.py``: ``{account}``, ``{region}``, ``{mac
 rows that Task's calls are then made as, in that role's account); ``{event_bus_arn}`` (the bus a PutEvents
 task sends to). An event's route (``route``, ``start``: an EventBridge rule matching the event forwards it
 to a bus or starts a state machine) fills ``{rule_arn}``, ``{rule_role}``, ``{rule_account}``,
-``{target_arn}``; ``rule`` is the rule's role.
+``{target_arn}``; ``rule`` is the rule's role. A rule's delivery alarm (``alarm``: CloudWatch publishes to the
+alert topic) fills ``{alarm_arn}``, ``{topic_arn}`` and ``{topic_key_arn}``.
 """
 from __future__ import annotations
 
@@ -73,6 +74,11 @@ EVENTS_ROLE = ("EventBridge User Guide, 'Using IAM roles for targets' (the rule'
                "'Permissions for event buses' (a rule sending to a bus of another account or Region uses its role, which needs "
                "events:PutEvents on that bus; another account's bus must admit it, e.g. by aws:SourceArn of the rule)")
 EVENTS_SFN = "EventBridge User Guide, 'Event bus targets': a Step Functions target needs states:StartExecution on the machine"
+ALARM = "alarm"
+CLOUDWATCH_SNS = ("CloudWatch User Guide, alarm actions to SNS: CloudWatch publishes as cloudwatch.amazonaws.com, which the topic's "
+                  "access policy must allow (aws:SourceArn is the alarm)")
+CLOUDWATCH_SNS_KMS = ("CloudWatch User Guide (re:Post 'CloudWatch alarm with an encrypted SNS topic'): the topic's customer managed key "
+                      "must allow cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey*; an AWS managed key cannot")
 IMPORT_LOGS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
                "logs:PutLogEvents", "logs:PutRetentionPolicy")
 S3_CONTEXT = {"s3:ResourceAccount": "{account}"}
@@ -135,6 +141,10 @@ CALLS: tuple[RuntimeCall, ...] = (
     RuntimeCall(START, "EventBridge assumes the role of a rule that starts a machine", "service:events.amazonaws.com",
                 ("sts:AssumeRole",), "{rule_role}", EVENTS_ROLE, "doc", {"aws:SourceAccount": "{rule_account}", "aws:SourceArn": "{rule_arn}"}),
     RuntimeCall(START, "the rule starts the machine the event is for", RULE, ("states:StartExecution",), "{target_arn}", EVENTS_SFN, "doc"),
+    RuntimeCall(ALARM, "CloudWatch publishes the alarm of a rule that dropped the event", "service:cloudwatch.amazonaws.com",
+                ("sns:Publish",), "{topic_arn}", CLOUDWATCH_SNS, "doc", {"aws:SourceArn": "{alarm_arn}", "aws:SourceAccount": "{account}"}),
+    RuntimeCall(ALARM, "SNS encrypts CloudWatch's alarm with the topic's key", "service:cloudwatch.amazonaws.com",
+                ("kms:GenerateDataKey", "kms:Decrypt"), "{topic_key_arn}", CLOUDWATCH_SNS_KMS, "doc", {}, "topic_kms"),
     RuntimeCall("schedule", "EventBridge Scheduler assumes the schedule's role", "service:scheduler.amazonaws.com",
                 ("sts:AssumeRole",), "{scheduler_role}", SCHEDULER_ROLE, "doc",
                 {"aws:SourceAccount": "{account}", "aws:SourceArn": "{schedule_group_arn}"}),

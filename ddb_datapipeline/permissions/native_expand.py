@@ -7,9 +7,10 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .assembly_view import StateMachine, World
+from .assembly_view import Rule, StateMachine, World
 from .expand import Expected, ModelGap, requests_of
 from .native_calls import (
+    ALARM,
     CALLS,
     CREDENTIALS,
     DESCRIBE_EXPORT_TASK,
@@ -154,6 +155,21 @@ def _matches(machine: StateMachine, pattern: Mapping[str, Any], event: Mapping[s
     return True
 
 
+def _alarms(world: World, machine: StateMachine, rule: Rule, facts: Mapping[str, str]) -> list[Expected]:
+    """The requests of the alarms on the rule's dropped events (FailedInvocations of that rule)."""
+    bus = rule.bus_arn.rsplit("/", 1)[1]
+    dimensions = {"RuleName": rule.arn.rsplit("/", 1)[1], **({"EventBusName": bus} if bus != "default" else {})}
+    found: list[Expected] = []
+    for alarm in world.alarms:
+        if alarm.namespace == "AWS/Events" and alarm.metric == "FailedInvocations" and dict(alarm.dimensions) == dimensions:
+            for topic_arn in alarm.topics:
+                topic = world.topics.get(topic_arn)
+                alarm_facts = {**facts, "alarm_arn": alarm.arn, "topic_arn": topic_arn,
+                               **({"topic_key_arn": topic.key_arn} if topic and topic.key_arn else {})}
+                found += _requests(machine, ALARM, alarm_facts, {})
+    return found
+
+
 def _route(world: World, machine: StateMachine, event: Mapping[str, Any], bus_arn: str, seen: frozenset[str]) -> tuple[list[Expected], int]:
     """The requests of the rules the event passes through from ``bus_arn``, and how many machines it starts."""
     found: list[Expected] = []
@@ -167,6 +183,7 @@ def _route(world: World, machine: StateMachine, event: Mapping[str, Any], bus_ar
                 raise ModelGap(f"{machine.label}: rule {rule.arn} sends to {target.arn} without a role")
             facts = {"account": account, "region": region, "rule_arn": rule.arn, "rule_role": target.role_arn, "rule_account": account,
                      "target_arn": target.arn}
+            found += _alarms(world, machine, rule, facts)
             if ":event-bus/" in target.arn and target.arn not in seen:
                 found += _requests(machine, ROUTE, facts, {RULE: target.role_arn})
                 more, count = _route(world, machine, event, target.arn, seen | {target.arn})

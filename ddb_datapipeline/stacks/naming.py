@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..config import CopyConfig, EnvironmentConfig
 from ..config.names import node_role_prefix
 from ..config.stack_groups import MAIN_GROUP, group_stack_name
+from ..constructs.native_steps import MAX_RULE_NAME
 from ..constructs.pipeline_roles import MAX_ROLE_NAME, node_role_name, shortened
 
 MAX_BUCKET_NAME = 63
@@ -35,9 +36,6 @@ def native_copy_role_names(config: EnvironmentConfig, table: str, copy: CopyConf
     names) and the role there that the import runs as (which the machine's Task assumes)."""
     base = f"ddb-{config.name}-{table}-copy-{copy.target_prefix}"
     return shortened(f"{base}-machine", MAX_ROLE_NAME), shortened(f"{base}-import", MAX_ROLE_NAME)
-
-
-MAX_RULE_NAME = 64  # EventBridge's limit on a rule's name
 
 
 def _owner(config: EnvironmentConfig, group: str) -> str:

@@ -223,3 +223,23 @@ def test_the_rules_roles_are_checked(native):
                                 and any(part in json.dumps(st["Resource"]) for part in ("-import", "event-bus/ddb-nat-copies")))
         lines = [o.line() for o in denied(changed)]
         assert lines and all(step in line for line in lines), lines
+
+
+def test_each_rule_of_a_copy_into_another_region_alarms_when_it_drops_an_event(native):
+    """EventBridge gives up on an event after a day of retries; neither machine runs then, so each rule has
+    an alarm on its FailedInvocations, published by CloudWatch to the topic of its region."""
+    alarms = {a["Properties"]["AlarmName"]: a["Properties"] for a in native.template("nat")["Resources"].values()
+              if a["Type"] == "AWS::CloudWatch::Alarm"}
+    forward = alarms["ddb-nat-orders-copy-orders-dr-forward-failed-deliveries"]
+    assert (forward["Namespace"], forward["MetricName"], forward["TreatMissingData"]) == ("AWS/Events", "FailedInvocations", "notBreaching")
+    assert forward["Dimensions"] == [{"Name": "RuleName", "Value": "ddb-nat-orders-copy-orders-dr-forward"}]
+    target = load_assembly(native.outdir).stack("DdbDataPipeline-nat-copy-targets-us-west-2")
+    (start,) = [a["Properties"] for a in target.resources_of_type("AWS::CloudWatch::Alarm").values()]
+    assert {d["Name"]: d["Value"] for d in start["Dimensions"]}["RuleName"] == "ddb-nat-orders-copy-orders-dr-start"
+    world = load_world(load_assembly(native.outdir))
+    published = [o for o in outcomes(world) if o.expected.call.trigger == "alarm"]
+    assert {o.expected.request.resource.split(":")[3] for o in published if o.expected.request.action == "sns:Publish"} == {
+        "eu-west-1", "us-west-2", "us-east-1"}
+    for sid, expected in (("CloudWatchAlarmsPublish", "sns:Publish"), ("CloudWatchAlarmsEncrypt", "kms:")):
+        lines = [o.line() for o in denied(world_without(world, "", lambda st, sid=sid: st.get("Sid") == sid))]
+        assert lines and all(f"service:cloudwatch.amazonaws.com may not {expected}" in line for line in lines), lines

@@ -44,7 +44,7 @@ def test_every_runtime_call_is_allowed(world):
         ("ExportordersNodePermissions805FA6CE", lambda s: "kms:DescribeKey" in statement_actions(s),
          "ddb-prod-orders-export-"),
         ("Copyordersordersuswest2NodePermissions4988B8B2", lambda s: "kms:Encrypt" in statement_actions(s),
-         "kms:Encrypt on arn:aws:kms:us-west-2:111111111111:key/TableordersKeyD6649E76"),
+         "kms:Encrypt on arn:aws:kms:us-west-2:111111111111:key/DdbDataPipeline-prod-copy-targets-us-west-2-TableordersKeyD6649E76"),
         # EMR's launch templates (F2) and Task Runner's steps and install (F3).
         ("RolesEmrServicePolicy4A591D9A", lambda s: s.get("Sid") == "RunClusterInstances", "ec2:CreateLaunchTemplate"),
         ("RolesNodePolicy1C3C9FEB", lambda s: s.get("Sid") == "RunStepsOnTheCluster", "elasticmapreduce:AddJobFlowSteps"),

@@ -155,3 +155,24 @@ def test_not_principal_is_refused():
     policy = resource({"Effect": "Deny", "NotPrincipal": {"AWS": ROLE}, "Action": "s3:*", "Resource": "*"})
     with pytest.raises(Unsupported, match="NotPrincipal"):
         evaluate(put(), resource_policy=policy)
+
+
+def test_a_service_publishing_to_a_topic_or_using_a_key_needs_the_resource_policy_alone():
+    """CloudWatch publishing an alarm: no identity policy exists for a service, so the topic policy (and
+    the key policy) must name it, with the conditions it sets."""
+    topic = "arn:aws:sns:eu-west-1:111111111111:alerts"
+    alarm = "arn:aws:cloudwatch:eu-west-1:111111111111:alarm:ddb-x"
+    publish = Request("service:cloudwatch.amazonaws.com", "sns:Publish", topic, {**TLS, "aws:SourceArn": alarm})
+    admits = resource({"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish", "Resource": topic,
+                       "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:eu-west-1:111111111111:alarm:ddb-*"}}})
+    assert evaluate(publish, resource_policy=admits, resource_account="111111111111").allowed
+    other = Request("service:cloudwatch.amazonaws.com", "sns:Publish", topic, {**TLS, "aws:SourceArn": alarm.replace("ddb-x", "team-x")})
+    assert not evaluate(other, resource_policy=admits, resource_account="111111111111").allowed
+    assert not evaluate(publish, resource_policy=resource(allow("sns:Publish", topic, Principal={"AWS": "arn:aws:iam::111111111111:root"})),
+                        resource_account="111111111111").allowed
+    assert not evaluate(publish, resource_account="111111111111").allowed
+    encrypt = Request("service:cloudwatch.amazonaws.com", "kms:GenerateDataKey", KEY, {})
+    key_admits = resource({"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                           "Resource": "*"})
+    assert evaluate(encrypt, resource_policy=key_admits, resource_account="111111111111", kind="kms").allowed
+    assert not evaluate(encrypt, resource_policy=ROOT_DELEGATES, resource_account="111111111111", kind="kms").allowed
