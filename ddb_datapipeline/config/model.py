@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from ..definition.common import ScheduleSpec
 from ..definition.emr import ClusterSpec
+from ..definition.hive_copy import CopySelection
 
 DATAPIPELINE, NATIVE = "datapipeline", "native"
 ENGINES = (DATAPIPELINE, NATIVE)
@@ -60,6 +61,7 @@ class CopyConfig:
     owned: bool  # the target table is declared by this project (in the target's environment)
     cross_account: bool
     target_prefix: str | None = None  # native engine: each run creates a new table <target_prefix>-<export id>
+    selection: CopySelection | None = None  # Data Pipeline: only the items an incremental window or a filter keeps
 
     @property
     def label(self) -> str:

@@ -23,6 +23,7 @@ from .model import DATAPIPELINE, ENGINES, NATIVE, CopyConfig, ExportConfig, KeyA
 from .patterns import ACCOUNT, MAX_TABLES_PER_ENVIRONMENT, MIN_LATE_AFTER_MINUTES, TABLE_NAME, TABLE_NAME_RULE, output_key
 from .reader import ConfigError, Section, printable, refuse
 from .regions import region_rule
+from .selection import copy_selection
 from .stack_groups import GROUP_NAME, GROUP_NAME_RULE, automatic_group
 
 GIB = 1024**3
@@ -190,15 +191,17 @@ def _copy(section: Section, *, source: str, owned: bool, account: str | None, re
         raise section.fail(
             "owned", False, "true for a cross-account copy: the target's resource policy must admit this environment's role"
         )
+    schedule = _schedule(section, "ondemand")
     copy = CopyConfig(
         target_table=target,
         region=target_region,
         account=target_account if cross_account else None,
-        schedule=_schedule(section, "ondemand"),
+        schedule=schedule,
         read_ratio=_ratio(section, "read_ratio", 0.25),
         write_ratio=_ratio(section, "write_ratio", 0.5),
         owned=target_owned,
         cross_account=cross_account,
+        selection=copy_selection(section, schedule=schedule, cross_account=cross_account),
     )
     section.finish()
     return copy
@@ -267,6 +270,8 @@ NATIVE_COPY_NOT_HERE = {
     "owned": NATIVE_COPY_RULE + ", created by the import, not declared by a stack",
     "read_ratio": "no read_ratio on the native engine (an export from point-in-time recovery reads no capacity)",
     "write_ratio": "no write_ratio on the native engine (an import writes a new table at the service's own pace)",
+    **{key: f"no {key} on the native engine (each run imports a whole export; a filtered or incremental copy runs on engine: "
+            "datapipeline)" for key in ("incremental", "filter", "attribute_types", "attributes")},
 }
 
 

@@ -37,6 +37,9 @@ EXPORT_WRITES = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMul
 READS = ("s3:GetObject",)
 LOG_WRITES = ("s3:PutObject",)
 SCAN = ("dynamodb:DescribeTable", "dynamodb:Scan")
+# A filtered copy reads through the connector's Hive storage handler, which turns a filter on a table's (or an
+# index's) full key into a Query of that table or index (emr-dynamodb-hive DynamoDBFilterPushdown.java, on by default).
+FILTERED_SCAN = (*SCAN, "dynamodb:Query")
 BATCH_WRITE = ("dynamodb:DescribeTable", "dynamodb:BatchWriteItem")
 # What DynamoDB needs of the caller on a table's customer managed key (runtime_calls: table_cmk rows).
 TABLE_KEY_READ = ("kms:Decrypt", "kms:DescribeKey")
@@ -51,6 +54,10 @@ NODE_ROLES_REASON = (
 PREFIX_REASON = (
     "Object keys under this pipeline's own prefixes: run folders are named at run time, so the grant "
     "is a prefix, never the whole bucket."
+)
+INDEX_REASON = (
+    "The indexes of the copy's source table: its Hive job queries the index whose keys its filter names, an index "
+    "chosen at run time; Query reads nothing that the granted Scan of the same table does not."
 )
 TABLE_KEY_REASON = (
     "The key of a table declared in another stack, or only referenced, cannot be named here; the grant "
@@ -328,7 +335,8 @@ class PipelineRoles(Construct):
         What Data Pipeline itself does in the bucket goes to the shared pipeline role (``_grant_service``)."""
         node_policy = iam.Policy(scope, "NodePermissions", roles=[nodes.role])
         for table, actions in tables:
-            node_policy.add_statements(iam.PolicyStatement(actions=list(actions), resources=[table.table_arn]))
+            indexes = [f"{table.table_arn}/index/*"] if "dynamodb:Query" in actions else []
+            node_policy.add_statements(iam.PolicyStatement(actions=list(actions), resources=[table.table_arn, *indexes]))
             _add_table_key(node_policy, table, TABLE_KEY_WRITE if "dynamodb:BatchWriteItem" in actions else TABLE_KEY_READ)
         for access in node_prefixes:
             _add_prefix_access(node_policy, access)
@@ -341,7 +349,8 @@ class PipelineRoles(Construct):
                     conditions={"StringEquals": {"kms:ViaService": f"s3.{self.home}.amazonaws.com"}},
                 )
             )
-        acknowledge_wildcards(node_policy, lambda finding: TABLE_KEY_REASON if ":key/*" in finding else PREFIX_REASON)
+        acknowledge_wildcards(node_policy, lambda finding: TABLE_KEY_REASON if ":key/*" in finding
+                              else INDEX_REASON if finding.endswith("/index/*") else PREFIX_REASON)
         for access in service_prefixes:
             self._grant_service(access)
         return [node_policy]

@@ -22,12 +22,13 @@ from ..definition.common import PipelineSettings, ScheduleSpec
 from ..definition.copy import CopySpec, build_copy_definition
 from ..definition.emr import ClusterSpec
 from ..definition.export import ExportSpec, build_export_definition
+from ..definition.hive_copy import CopySelection, HiveCopySpec, build_hive_copy_definition
 from ..definition.model import PipelineDefinition
 from ..definition.restore import RestoreSpec, build_restore_definition
 from .alert_topic import alerts_or_new
 from .data_pipeline import DataPipeline
 from .export_bucket import COPIES_PREFIX, exports_prefix, logs_prefix, s3_uri
-from .pipeline_roles import BATCH_WRITE, EXPORT_WRITES, LOG_WRITES, READS, SCAN, NodeRole, PipelineRoles, PrefixAccess, TableRef
+from .pipeline_roles import BATCH_WRITE, EXPORT_WRITES, FILTERED_SCAN, LOG_WRITES, READS, SCAN, NodeRole, PipelineRoles, PrefixAccess, TableRef
 
 PIPELINE_NAME_PREFIX = "ddb"
 SERVICE_LOG_ACCESS = ("s3:GetObject", "s3:PutObject")
@@ -289,6 +290,7 @@ class CopyPipeline(_TablePipeline):
         alert_key: kms.IKey | None = None,
         roles: PipelineRoles | None = None,
         environment: str = "default",
+        selection: CopySelection | None = None,
     ) -> None:
         read = table_ref(source)
         home = Stack.of(scope)
@@ -304,6 +306,10 @@ class CopyPipeline(_TablePipeline):
                          roles=roles, alert_topic=alert_topic, alert_key=alert_key, log_name=f"{read.table_name}-copy-{label}",
                          nodes_role_name=destination.nodes_role_name)
         self.roles.use_region(target.region)
+        if selection is not None:
+            self._selective(read=read, target=target, label=label, selection=selection, schedule=schedule, read_ratio=read_ratio,
+                            write_ratio=write_ratio, cluster=cluster, cross_account=cross_account)
+            return
         prefix = copy_staging_prefix(read.table_name, label)
         if destination.staging_bucket is None:
             staging = self.prefix(prefix, EXPORT_WRITES, emrfs_writes=True)
@@ -330,6 +336,31 @@ class CopyPipeline(_TablePipeline):
         self._declare(
             description=f"Copies DynamoDB table {read.table_name} into {target.table_name} in {target.region} {when}",
             definition=build_copy_definition(spec, self.settings),
+            activate=True,
+            granted=granted,
+        )
+
+
+    def _selective(self, *, read: TableRef, target: TableRef, label: str, selection: CopySelection, schedule: ScheduleSpec | None,
+                   read_ratio: float, write_ratio: float, cluster: ClusterSpec, cross_account: bool) -> None:
+        """A filtered or incremental copy: one Hive job from table to table, no staging folder (so no
+        grant on the bucket beyond the logs)."""
+        if cross_account:
+            raise PipelineConfigurationError(f"{self.node.path}: a filtered or incremental copy into account {target.account} is not "
+                                             "supported (its Hive job writes the target by name, in the cluster's account)")
+        if selection.incremental is not None and schedule is None:
+            raise PipelineConfigurationError(f"{self.node.path}: an incremental copy needs a schedule (its window is the time since "
+                                             "the previous run)")
+        granted = self._grant(tables=[(read, FILTERED_SCAN if selection.row_filter else SCAN), (target, BATCH_WRITE)], node_prefixes=[])
+        spec = HiveCopySpec(source_table_name=read.table_name, target_table=target.table_name, target_region=target.region,
+                            read_ratio=read_ratio, write_ratio=write_ratio, cluster=cluster, selection=selection, schedule=schedule)
+        when = f"every {schedule.period}" if schedule else "on demand"
+        self.label = label
+        self.selection = selection
+        self._declare(
+            description=f"Copies {selection.words(schedule.period if schedule else None)} of DynamoDB table {read.table_name} into "
+                        f"{target.table_name} in {target.region} {when}"[:1024],
+            definition=build_hive_copy_definition(spec, self.settings),
             activate=True,
             granted=granted,
         )

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from . import rules as R
 from .flow_rules import connector_arguments, depends_on_cycles, instance_generations
 from .guide_rules import guide_fields
+from .hive_rules import hive_copy
 from .model import PipelineDefinition
 from .structure_rules import ids_and_names, limits, references, types_and_required_fields, user_defined_fields
 from .value_rules import expressions, jar_class_pairing, parameters, scheduling, value_ranges
@@ -48,6 +49,7 @@ RULES: tuple[Callable[[DefinitionView], Iterable[Violation]], ...] = (
     connector_arguments,
     depends_on_cycles,
     instance_generations,
+    hive_copy,
     expressions,
     parameters,
 )

@@ -100,6 +100,8 @@ class _Expansion:
                 yield from self._emit("EmrCluster", self._cluster_facts(obj))
             elif kind == "EmrActivity":
                 yield from self._activity(obj)
+            elif kind == "HiveCopyActivity":
+                yield from self._hive_copy(obj)
             elif kind == "ShellCommandActivity":
                 yield from self._shell(obj)
             elif kind == "S3KeyExists":
@@ -108,7 +110,7 @@ class _Expansion:
                                                       "folder": key.rsplit("/", 1)[0]}, principal_field=obj)
             elif kind == "SnsAlarm":
                 yield from self._alarm(obj)
-            elif kind in ("Default", "Schedule", "DynamoDBDataNode", "S3DataNode"):
+            elif kind in ("Default", "Schedule", "DynamoDBDataNode", "S3DataNode", "DynamoDBExportDataFormat"):
                 continue  # their calls are made by the activities that use them
             else:
                 raise ModelGap(f"object {obj.id} of type {kind} has no rows in the runtime model")
@@ -133,6 +135,19 @@ class _Expansion:
             else:
                 raise ModelGap(f"{activity.id} {direction} a {node.type}, which the runtime model does not cover")
 
+    def _hive_copy(self, activity: PipelineObject) -> Iterator[Expected]:
+        """A HiveCopyActivity reads and writes its tables through the connector's Hive storage handler on
+        the nodes, with the same DynamoDB client (and calls) as the connector's tools; Task Runner runs
+        it as a step of the cluster (the EmrCluster rows). Only table to table is modelled."""
+        facts = self._cluster_facts(self.definition.object(activity.value("runsOn") or ""))
+        for direction, ref in (("reads", activity.value("input")), ("writes", activity.value("output"))):
+            node = self.definition.object(ref or "")
+            if node.type != "DynamoDBDataNode":
+                raise ModelGap(f"{activity.id} {direction} a {node.type}: the runtime model covers HiveCopyActivity between tables only")
+            yield from self._table(f"{direction} DynamoDBDataNode", node, facts)
+            if direction == "reads" and activity.value("filterSql"):
+                yield from self._table("filters DynamoDBDataNode", node, facts)
+
     def _table(self, trigger: str, node: PipelineObject, cluster: Mapping[str, str]) -> Iterator[Expected]:
         name = _field(self.definition, node, "tableName") or ""
         region = _field(self.definition, node, "region") or cluster["region"]
@@ -145,7 +160,8 @@ class _Expansion:
         if table_account != self.pipeline.account:
             flags.add("cross_account")
         yield from self._emit(trigger, {**cluster, "table_arn": arn, "table": table, "table_region": table_region,
-                                        "table_account": table_account, "key_arn": key_arn or ""}, flags=flags)
+                                        "table_account": table_account, "key_arn": key_arn or "",
+                                        "query_arn": [arn, f"{arn}/index/example"]}, flags=flags)
 
     def _folder(self, trigger: str, node: PipelineObject, cluster: Mapping[str, str], flags: Set[str] = frozenset()) -> Iterator[Expected]:
         bucket, folder = _s3(_field(self.definition, node, "directoryPath") or "")

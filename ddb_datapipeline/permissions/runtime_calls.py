@@ -46,6 +46,8 @@ DP_ROLE_POLICY = "AWS managed policy AWSDataPipelineRole (elasticmapreduce:*, ia
 EMR_SERVICE = "AWS managed policy AmazonEMRServicePolicy_v2; EMR Management Guide, 'Service role for Amazon EMR (EMR role)'"
 EMR_INSTANCE_PROFILE = "EMR Management Guide, 'Service role for cluster EC2 instances (EC2 instance profile)'"
 CONNECTOR = "awslabs/emr-dynamodb-connector: DynamoDBExport.java, DynamoDBImport.java, DynamoDBClient.java (DescribeTable, Scan, BatchWriteItem)"
+HIVE_PUSHDOWN = ("awslabs/emr-dynamodb-connector: emr-dynamodb-hive DynamoDBFilterPushdown.java (pushdown on by default; "
+                 "conditions on the table's or an index's full key become a Query of it), DynamoDBClient.java")
 DDB_KMS = ("DynamoDB Developer Guide, 'How Amazon DynamoDB uses AWS KMS': DynamoDB uses the key on behalf of the caller "
            "(Decrypt is logged with the reading role as user, invokedBy dynamodb.amazonaws.com), encryption context "
            "aws:dynamodb:tableName; CDK Table.grantReadData grants kms:Decrypt, kms:DescribeKey")
@@ -86,6 +88,7 @@ TRIGGERS = {
     "EmrActivity": "an EmrActivity running the connector jar on a cluster",
     "reads DynamoDBDataNode": "an activity whose input is a DynamoDBDataNode (the connector's export scan)",
     "writes DynamoDBDataNode": "an activity whose output is a DynamoDBDataNode (the connector's import)",
+    "filters DynamoDBDataNode": "a HiveCopyActivity with a filterSql reading a DynamoDBDataNode (key conditions pushed down)",
     "writes S3DataNode": "an activity whose output is an S3DataNode (export files, through EMRFS)",
     "reads S3DataNode": "an activity whose input is an S3DataNode (import files, through EMRFS)",
     "deletes S3DataNode": "a ShellCommandActivity running 'aws s3 rm --recursive' on its input folder",
@@ -187,6 +190,8 @@ CALLS: tuple[RuntimeCall, ...] = (
                 ("kms:Decrypt", "kms:DescribeKey"), "{key_arn}", DDB_KMS, "doc",
                 {"kms:ViaService": "dynamodb.{table_region}.amazonaws.com", "kms:CallerAccount": "{account}",
                  "kms:EncryptionContext:aws:dynamodb:tableName": "{table}"}, "table_cmk"),
+    RuntimeCall("filters DynamoDBDataNode", "a filter on a key makes the Hive job query the table or the index it names", NODES,
+                ("dynamodb:Query",), "{query_arn}", HIVE_PUSHDOWN, "connector", {"aws:RequestedRegion": "{table_region}"}),
     RuntimeCall("writes DynamoDBDataNode", "the import describes the table and writes batches", NODES,
                 ("dynamodb:DescribeTable", "dynamodb:BatchWriteItem"), "{table_arn}", CONNECTOR, "connector", {"aws:RequestedRegion": "{table_region}"}),
     RuntimeCall("writes DynamoDBDataNode", "DynamoDB encrypts the written items with the table's key, as the caller", NODES,

@@ -218,6 +218,7 @@ class TableSet:
             schedule=copy.schedule,
             read_ratio=copy.read_ratio,
             write_ratio=copy.write_ratio,
+            selection=copy.selection,
             **self._shared(),
         )
         self.pipelines[f"{table.name}-copy-{copy.label}"] = pipeline

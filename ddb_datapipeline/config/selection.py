@@ -1,0 +1,85 @@
+"""What a Data Pipeline copy moves, when it should not move the whole table: ``incremental`` (the items
+changed since the previous run, by a timestamp attribute), ``filter`` (a predicate on attributes) and
+``attribute_types`` (the DynamoDB type of an attribute the filter cannot infer). Each mistake is refused
+in one line here, before anything is synthesized.
+
+``attributes`` (copying a subset of each item's attributes) is refused: the copy runs Data Pipeline's
+HiveCopyActivity, whose DynamoDBExportDataFormat carries every attribute of an item (AWS Data Pipeline
+Developer Guide). A projection would need typed Hive columns instead, which fold attribute names to lower
+case and read numbers as BIGINT or DOUBLE: a silent change of the data copied.
+"""
+from __future__ import annotations
+
+import re
+
+from ..definition.common import ScheduleSpec
+from ..definition.filters import FilterError, parse_filter
+from ..definition.hive_copy import TIME_FORMATS, CopySelection, IncrementalWindow
+from ..definition.periods import period_minutes
+from .reader import Section
+
+ATTRIBUTE_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,254}"
+ATTRIBUTE_RULE = "an attribute name of letters, digits and _ (not starting with a digit), as Hive names columns"
+ATTRIBUTES_RULE = ("no attributes: a filtered or incremental copy runs HiveCopyActivity, whose DynamoDBExportDataFormat copies "
+                   "every attribute of each item (copy whole items, or project them in the application)")
+SELECTING = ("incremental", "filter", "attribute_types")
+DEFAULT_OVERLAP = "15 minutes"
+
+
+def copy_selection(section: Section, *, schedule: ScheduleSpec | None, cross_account: bool) -> CopySelection | None:
+    """The copy's selection, or None when it copies whole tables (the export/import pair)."""
+    if section.has("attributes"):
+        raise section.fail("attributes", section.raw["attributes"], ATTRIBUTES_RULE)
+    section.allow("attributes")
+    if not any(section.has(key) for key in SELECTING):
+        section.allow(*SELECTING)
+        return None
+    if cross_account:
+        key = next(key for key in SELECTING if section.has(key))
+        raise section.fail(key, section.raw[key], f"no {key} on a copy into another account for now (the filtered copy's Hive "
+                           "job writes the target by name, in the cluster's own account)")
+    incremental = _incremental(section, schedule)
+    declared = _attribute_types(section)
+    text = section.string("filter", None, allowed="a filter such as \"status = 'active' and total > 0\"")
+    try:
+        selection = CopySelection(row_filter=parse_filter(text) if text is not None else None, incremental=incremental,
+                                  attribute_types=declared)
+        selection.columns()  # the types every compared attribute needs, or the reason there are none
+    except FilterError as error:
+        raise section.fail("filter", text, str(error)) from None
+    return selection
+
+
+def _incremental(section: Section, schedule: ScheduleSpec | None) -> IncrementalWindow | None:
+    if not section.has("incremental"):
+        section.allow("incremental")
+        return None
+    if schedule is None:
+        raise section.fail("incremental", section.raw["incremental"],
+                           "a copy with a schedule: each run copies what changed since the previous scheduled run")
+    part = section.section("incremental")
+    attribute = part.string("attribute", pattern=ATTRIBUTE_NAME, allowed=ATTRIBUTE_RULE)
+    time_format = part.string("format", choices=TIME_FORMATS)
+    overlap = part.string("overlap", DEFAULT_OVERLAP)
+    minutes, period = period_minutes(overlap), period_minutes(schedule.period) or 0
+    if minutes is None or minutes >= period:
+        raise part.fail("overlap", overlap, f"a period shorter than the schedule's {schedule.period}, in minutes, hours or days")
+    part.finish()
+    return IncrementalWindow(attribute=attribute, time_format=time_format, overlap_minutes=minutes)
+
+
+def _attribute_types(section: Section) -> tuple[tuple[str, str], ...]:
+    if not section.has("attribute_types"):
+        section.allow("attribute_types")
+        return ()
+    part = section.section("attribute_types")
+    found = tuple((name, part.string(name, choices=("S", "N"))) for name in part.raw)
+    for name, _ in found:
+        if not _is_attribute(name):
+            raise part.fail(name, name, ATTRIBUTE_RULE)
+    part.finish()
+    return found
+
+
+def _is_attribute(name: str) -> bool:
+    return re.fullmatch(ATTRIBUTE_NAME, name) is not None

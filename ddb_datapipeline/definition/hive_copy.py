@@ -1,0 +1,171 @@
+"""A copy that moves only some items: one ``HiveCopyActivity`` on one cluster, from the source table
+straight into the target (no staging folder), with a Hive predicate (``filterSql``) chosen from the
+user's filter and, for an incremental copy, the window of time since the previous scheduled run.
+
+Why Hive: the connector's export and import tools copy whole tables; Data Pipeline's HiveCopyActivity
+reads a DynamoDB table through Hive and writes the rows its filter keeps, and its DynamoDBExportDataFormat
+carries every attribute of each item (AWS Data Pipeline Developer Guide, "HiveCopyActivity",
+"DynamoDBExportDataFormat"). The columns the filter compares must be declared on the input's format
+with their Hive types: a string attribute is STRING, a number DOUBLE.
+
+The window of a run scheduled at S (cron scheduling: S is the start of its period P) is
+``[S - P - overlap, S)``: each run takes what changed since the previous run's start, plus the overlap,
+so an item whose timestamp lags its write by less than the overlap is not lost between two runs, and an
+item copied twice is written twice with the same content. The bounds are Data Pipeline expressions of
+``@scheduledStartTime`` (UTC); a rerun of a failed run reads the same window.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import common
+from .emr import ClusterSpec
+from .filters import Predicate, column_types, describe, to_hive
+from .model import Parameter, PipelineDefinition, PipelineObject, Ref, values_from
+from .periods import PERIOD_PATTERN
+
+EPOCH_SECONDS, ISO8601 = "epoch_seconds", "iso8601"
+TIME_FORMATS = (EPOCH_SECONDS, ISO8601)
+# The DynamoDB type each time format is stored as.
+TIME_FORMAT_TYPES = {EPOCH_SECONDS: "N", ISO8601: "S"}
+_MINUS = {"minute": "minusMinutes", "hour": "minusHours", "day": "minusDays", "week": "minusWeeks", "month": "minusMonths"}
+RUN_START = "@scheduledStartTime"
+# Hive's unix_timestamp(string) reads 'yyyy-MM-dd HH:mm:ss'; Data Pipeline's format() takes Joda patterns.
+_HIVE_TIME = "YYYY-MM-dd HH:mm:ss"
+
+
+@dataclass(frozen=True)
+class IncrementalWindow:
+    attribute: str
+    time_format: str  # epoch_seconds (a number) or iso8601 (a string in UTC, compared as text)
+    overlap_minutes: int
+
+
+@dataclass(frozen=True)
+class CopySelection:
+    """Which items a copy moves: those the filter keeps, within the incremental window if there is one.
+    ``attribute_types`` declares DynamoDB types (S or N) the filter cannot infer (an attribute only
+    tested with IS NULL)."""
+
+    row_filter: Predicate | None = None
+    incremental: IncrementalWindow | None = None
+    attribute_types: tuple[tuple[str, str], ...] = ()
+
+    def declared(self) -> dict[str, str]:
+        found = dict(self.attribute_types)
+        if self.incremental is not None:
+            found[self.incremental.attribute] = TIME_FORMAT_TYPES[self.incremental.time_format]
+        return found
+
+    def columns(self) -> dict[str, str]:
+        """Hive column types of every attribute the predicate compares (the input format's columns)."""
+        found = column_types(self.row_filter, self.declared()) if self.row_filter is not None else {}
+        if self.incremental is not None:
+            found.setdefault(self.incremental.attribute, "DOUBLE" if self.incremental.time_format == EPOCH_SECONDS else "STRING")
+        return found
+
+    def filter_sql(self, period: str | None) -> str:
+        parts = []
+        if self.incremental is not None:
+            if period is None:
+                raise ValueError("an incremental copy needs a schedule: its window is the time since the previous run")
+            parts.append(window_sql(self.incremental, period))
+        if self.row_filter is not None:
+            rendered = to_hive(self.row_filter)
+            parts.append(f"({rendered})" if self.incremental is not None else rendered)
+        return " AND ".join(parts)
+
+    def words(self, period: str | None) -> str:
+        """For reviewers: which items each run copies."""
+        said = []
+        if self.incremental is not None and period is not None:
+            window = self.incremental
+            said.append(f"items whose {window.attribute} ({window.time_format}) is from {period} and {window.overlap_minutes} "
+                        "minutes before the run's scheduled start up to that start")
+        if self.row_filter is not None:
+            said.append(f"where {describe(self.row_filter)}")
+        return ", ".join(said) if said else "every item"
+
+
+def _lower_bound(period: str, overlap_minutes: int) -> str:
+    match = PERIOD_PATTERN.match(period)
+    if match is None:
+        raise ValueError(f"period '{period}' is not a Data Pipeline period")
+    back = f"{_MINUS[match.group(2).rstrip('s')]}({RUN_START}, {match.group(1)})"
+    return f"minusMinutes({back}, {overlap_minutes})" if overlap_minutes else back
+
+
+def _time_text(expression: str, time_format: str) -> str:
+    """A Hive literal for the moment ``expression`` (a Data Pipeline DateTime expression)."""
+    if time_format == EPOCH_SECONDS:
+        return f"unix_timestamp('#{{format({expression}, '{_HIVE_TIME}')}}')"
+    # ISO 8601 in UTC, as DynamoDB items usually store it: 2026-01-31T10:00:00Z sorts as text.
+    return f"'#{{format({expression}, 'YYYY-MM-dd')}}T#{{format({expression}, 'HH:mm:ss')}}'"
+
+
+def window_sql(window: IncrementalWindow, period: str) -> str:
+    column = f"`{window.attribute}`"
+    lower = _time_text(_lower_bound(period, window.overlap_minutes), window.time_format)
+    upper = _time_text(RUN_START, window.time_format)
+    return f"{column} >= {lower} AND {column} < {upper}"
+
+
+@dataclass(frozen=True)
+class HiveCopySpec:
+    source_table_name: str
+    target_table: str
+    target_region: str
+    read_ratio: float
+    write_ratio: float
+    cluster: ClusterSpec
+    selection: CopySelection
+    schedule: common.ScheduleSpec | None = None
+
+
+def build_hive_copy_definition(spec: HiveCopySpec, settings: common.PipelineSettings) -> PipelineDefinition:
+    """The source node reads through a format declaring the filter's columns; the target node writes
+    through a plain one; one cluster in the source's region reaches both tables (each node names its region)."""
+    period = spec.schedule.period if spec.schedule else None
+    source_format = PipelineObject.build("SourceFormat", type="DynamoDBExportDataFormat",
+                                         column=[f"{name} {hive_type}" for name, hive_type in spec.selection.columns().items()] or None)
+    objects = [
+        *common.scheduling_objects(settings, spec.schedule),
+        source_format,
+        PipelineObject.build("TargetFormat", type="DynamoDBExportDataFormat"),
+        PipelineObject.build("SourceTable", type="DynamoDBDataNode", tableName="#{mySourceTableName}", region="#{mySourceRegion}",
+                             readThroughputPercent="#{myDDBReadThroughputRatio}", dataFormat=Ref("SourceFormat")),
+        PipelineObject.build("TargetTable", type="DynamoDBDataNode", tableName="#{myTargetTableName}", region="#{myTargetRegion}",
+                             writeThroughputPercent="#{myDDBWriteThroughputRatio}", dataFormat=Ref("TargetFormat")),
+        spec.cluster.to_object("CopyCluster", region="#{mySourceRegion}"),
+        PipelineObject.build(
+            "CopyActivity",
+            type="HiveCopyActivity",
+            input=Ref("SourceTable"),
+            output=Ref("TargetTable"),
+            runsOn=Ref("CopyCluster"),
+            filterSql=spec.selection.filter_sql(period) or None,
+            maximumRetries=common.MAXIMUM_RETRIES,
+            onFail=Ref(common.FAILURE_ALARM_ID),
+            lateAfterTimeout=spec.schedule.late_after if spec.schedule else None,
+            onLateAction=Ref(common.LATE_ALARM_ID) if spec.schedule and spec.schedule.late_after else None,
+        ),
+        *common.alarms(settings, spec.schedule,
+                       what=f"Copy of DynamoDB table {spec.source_table_name} to {spec.target_table} ({spec.target_region})"),
+    ]
+    parameters = (
+        Parameter.build("mySourceTableName", description="Table to copy from"),
+        Parameter.build("mySourceRegion", description="Region of the source table and the cluster"),
+        Parameter.build("myTargetTableName", description="Table to copy into"),
+        Parameter.build("myTargetRegion", description="Region of the target table"),
+        common.ratio_parameter("myDDBReadThroughputRatio", default="0.25", what="Share of the source's read capacity"),
+        common.ratio_parameter("myDDBWriteThroughputRatio", default="0.5", what="Share of the target's write capacity"),
+    )
+    values = values_from({
+        "mySourceTableName": spec.source_table_name,
+        "mySourceRegion": settings.region,
+        "myTargetTableName": spec.target_table,
+        "myTargetRegion": spec.target_region,
+        "myDDBReadThroughputRatio": str(spec.read_ratio),
+        "myDDBWriteThroughputRatio": str(spec.write_ratio),
+    })
+    return PipelineDefinition(objects=tuple(objects), parameters=parameters, values=values)

@@ -1,0 +1,84 @@
+"""Filtered and incremental copies in cdk.json: what a copy's incremental, filter and attribute_types
+accept, and each mistake refused in one line naming the field."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ddb_datapipeline.config import load_environments
+from tests.conftest import config_error
+
+OWNED = {"partition_key": {"name": "pk", "type": "S"}}
+WHERE = "environments.dev.tables[orders].copies[0]"
+
+
+def env(account: str | None = "111111111111", engine: str | None = None, **copy: Any) -> dict[str, Any]:
+    table: dict[str, Any] = {"name": "orders", "owned": OWNED,
+                             "copies": [{"target_table": "orders-recent", "owned": True, "schedule": "1 hour", **copy}]}
+    settings: dict[str, Any] = {"region": "eu-west-1", "tables": [table]}
+    if account:
+        settings["account"] = account
+    if engine:
+        settings["engine"] = engine
+        table["copies"][0].pop("target_table")
+        table["copies"][0].pop("owned")
+        table["copies"][0]["target_prefix"] = "orders-recent"
+    return {"environments": {"dev": settings}}
+
+
+def selection_of(context: dict[str, Any]) -> Any:
+    (table,) = load_environments(context)["dev"].tables
+    return table.copies[0].selection
+
+
+def test_a_copy_without_a_selection_copies_whole_tables():
+    assert selection_of(env()) is None
+
+
+def test_an_incremental_copy_with_a_filter_is_read_with_its_columns_and_words():
+    selection = selection_of(env(incremental={"attribute": "updated_at", "format": "epoch_seconds", "overlap": "10 minutes"},
+                                 filter="status in ('OPEN', 'PENDING') and total >= 100"))
+    assert (selection.incremental.attribute, selection.incremental.time_format, selection.incremental.overlap_minutes) == (
+        "updated_at", "epoch_seconds", 10)
+    assert selection.columns() == {"status": "STRING", "total": "DOUBLE", "updated_at": "DOUBLE"}
+    sql = selection.filter_sql("1 hour")
+    assert sql.startswith("`updated_at` >= unix_timestamp('#{format(minusMinutes(minusHours(@scheduledStartTime, 1), 10), ")
+    assert sql.endswith(" AND (`status` IN ('OPEN', 'PENDING') AND `total` >= 100)")
+    assert selection_of(env(incremental={"attribute": "updated_at", "format": "iso8601"})).incremental.overlap_minutes == 15
+
+
+def test_declared_attribute_types_let_a_filter_test_an_attribute_for_absence():
+    selection = selection_of(env(filter="deleted_at is null", attribute_types={"deleted_at": "N"}))
+    assert selection.columns() == {"deleted_at": "DOUBLE"}
+
+
+@pytest.mark.parametrize("copy, expected", [
+    ({"incremental": {"attribute": "updated_at", "format": "epoch_seconds", "overlap": "1 hour"}},
+     f"{WHERE}.incremental.overlap: '1 hour' is not allowed; expected a period shorter than the schedule's 1 hour"),
+    ({"incremental": {"attribute": "updated_at", "format": "epoch_millis"}},
+     f"{WHERE}.incremental.format: 'epoch_millis' is not allowed; expected one of epoch_seconds, iso8601"),
+    ({"incremental": {"attribute": "updated at", "format": "iso8601"}}, f"{WHERE}.incremental.attribute: 'updated at' is not allowed"),
+    ({"incremental": {"attribute": "updated_at", "format": "iso8601", "since": "yesterday"}},
+     f"{WHERE}.incremental.since: unknown field"),
+    ({"schedule": "ondemand", "incremental": {"attribute": "updated_at", "format": "iso8601"}},
+     f"{WHERE}.incremental: an object is not allowed; expected a copy with a schedule"),
+    ({"filter": "status = "}, f"{WHERE}.filter: 'status = ' is not allowed; expected "),
+    ({"filter": "total > 'high' and total < 5"}, f"{WHERE}.filter: 'total > 'high' and total < 5' is not allowed"),
+    ({"filter": "deleted_at is null"}, f"{WHERE}.filter: 'deleted_at is null' is not allowed"),
+    ({"filter": "updated_at = 'x'", "incremental": {"attribute": "updated_at", "format": "epoch_seconds"}},
+     f"{WHERE}.filter: 'updated_at = 'x'' is not allowed"),
+    ({"attribute_types": {"deleted_at": "BOOL"}}, f"{WHERE}.attribute_types.deleted_at: 'BOOL' is not allowed; expected one of S, N"),
+    ({"attributes": ["pk", "status"]}, f"{WHERE}.attributes: a list is not allowed; expected no attributes: a filtered or incremental copy"),
+])
+def test_a_mistake_in_a_selection_is_one_line_naming_the_field(copy, expected):
+    assert config_error(load_environments, env(**copy)).startswith(expected)
+
+
+def test_a_selection_is_refused_into_another_account_and_on_the_native_engine():
+    context = env(filter="total > 0", account="111111111111")
+    context["environments"]["dev"]["tables"][0]["copies"][0]["account"] = "222222222222"
+    assert config_error(load_environments, context).startswith(
+        f"{WHERE}.filter: 'total > 0' is not allowed; expected no filter on a copy into another account")
+    assert config_error(load_environments, env(engine="native", filter="total > 0")).startswith(
+        f"{WHERE}.filter: 'total > 0' is not allowed; expected no filter on the native engine")
