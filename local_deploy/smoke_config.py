@@ -168,6 +168,7 @@ class ExpectedPipeline:
     name_prefix: str
     values: dict[str, str]  # parameter values the configuration decides
     schedule: Any  # ScheduleSpec, or None for on demand
+    filter_sql: str | None = None  # a filtered or incremental copy: its HiveCopyActivity's filterSql
 
 
 def expected_pipelines(environments: list[Any]) -> list[ExpectedPipeline]:
@@ -192,7 +193,8 @@ def expected_pipelines(environments: list[Any]) -> list[ExpectedPipeline]:
                     "myDDBReadThroughputRatio": str(copy.read_ratio),
                     "myDDBWriteThroughputRatio": str(copy.write_ratio),
                 }
-                found.append(ExpectedPipeline(env, table.name, "copy", f"{prefix}-copy-{copy.label}-", values, copy.schedule))
+                selected = copy.selection.filter_sql(copy.schedule.period if copy.schedule else None) if copy.selection else None
+                found.append(ExpectedPipeline(env, table.name, "copy", f"{prefix}-copy-{copy.label}-", values, copy.schedule, selected))
     return found
 
 
@@ -238,6 +240,11 @@ def _check_pipelines_against_configuration(check: Check, environments: list[Any]
                 check.count()
                 if fields.get(key) != value:
                     check.differ(where, f"{label}: EmrCluster {key} is {fields.get(key)!r}, configuration says {value!r}")
+        filters = [fields.get("filterSql") for fields in objects if fields.get("type") == "HiveCopyActivity"]
+        check.count()
+        if filters != ([expected.filter_sql] if expected.filter_sql else []):
+            check.differ(where, f"{label}: copies with filterSql {filters or 'none (a whole-table copy)'}, configuration says "
+                                f"{expected.filter_sql or 'a whole-table copy'!r}")
         periods = [fields.get("period") for fields in objects if fields.get("type") == "Schedule"]
         check.count()
         if expected.schedule is None and periods:

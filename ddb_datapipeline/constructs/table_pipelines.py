@@ -351,15 +351,15 @@ class CopyPipeline(_TablePipeline):
         if selection.incremental is not None and schedule is None:
             raise PipelineConfigurationError(f"{self.node.path}: an incremental copy needs a schedule (its window is the time since "
                                              "the previous run)")
-        granted = self._grant(tables=[(read, FILTERED_SCAN if selection.row_filter else SCAN), (target, BATCH_WRITE)], node_prefixes=[])
+        granted = self._grant(tables=[(read, FILTERED_SCAN), (target, BATCH_WRITE)], node_prefixes=[])  # every selection has a filterSql
         spec = HiveCopySpec(source_table_name=read.table_name, target_table=target.table_name, target_region=target.region,
                             read_ratio=read_ratio, write_ratio=write_ratio, cluster=cluster, selection=selection, schedule=schedule)
         when = f"every {schedule.period}" if schedule else "on demand"
         self.label = label
         self.selection = selection
         self._declare(
-            description=f"Copies {selection.words(schedule.period if schedule else None)} of DynamoDB table {read.table_name} into "
-                        f"{target.table_name} in {target.region} {when}"[:1024],
+            description=f"Copies DynamoDB table {read.table_name} into {target.table_name} in {target.region} {when}: "
+                        f"{selection.words(schedule.period if schedule else None)}"[:1024],
             definition=build_hive_copy_definition(spec, self.settings),
             activate=True,
             granted=granted,

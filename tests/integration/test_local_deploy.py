@@ -153,6 +153,15 @@ def test_a_native_environment_deploys_with_its_state_machines_and_no_pipeline(fl
     assert target["Arn"].endswith(":stateMachine:ddb-nat-events-native-copy-events-dr-import") and target["InputPath"] == "$.detail"
 
 
+def test_the_smoke_check_names_a_copy_whose_deployed_filter_is_another(flow: Flow):
+    context = flow_context()
+    open_orders = next(c for c in context["environments"]["dev"]["tables"][0]["copies"] if c.get("filter"))
+    open_orders["filter"] = "status = 'OPEN'"
+    report = smoke_check(flow.endpoint, flow.assembly, environments(flow.options(context=context, env="dev")))
+    assert [d.what.split(": ", 1)[1] for d in report.differences] == [
+        "copies with filterSql [\"`status` IN ('OPEN', 'PENDING') AND `total` >= 100\"], configuration says \"`status` = 'OPEN'\""]
+
+
 def test_the_smoke_check_looks_for_a_copys_import_machine_in_its_target_region(flow: Flow):
     context = flow_context()
     context["environments"]["nat"]["tables"][0]["copies"][2]["region"] = "us-east-1"

@@ -259,8 +259,8 @@ def test_open_findings_are_shown_with_their_construct_and_resource(review):
 
 def test_the_report_checks_every_pipelines_runtime_calls(review):
     section = review.readme.split("\n## Runtime permissions\n", 1)[1].split("\n## ", 1)[0]
-    # dev: 2 exports, 2 restores, 1 copy; prod: 2 exports, 2 restores, 2 copies.
-    assert "11 pipelines, " in section and "none denied." in section
+    # dev: 2 exports, 2 restores, 3 copies (one filtered, one incremental); prod: 2 exports, 2 restores, 2 copies.
+    assert "13 pipelines, " in section and "none denied." in section
     assert review.summary.denied_calls == 0 and "0 denied runtime calls" in review.summary.line()
 
 
@@ -276,7 +276,7 @@ def test_a_denied_runtime_call_is_named_in_the_report(review):
             ]
         stacks.append(dataclasses.replace(stack, template=template))
     text, denied = _permissions_section(dataclasses.replace(review.assembly, stacks=tuple(stacks)))
-    clusters = 8 + 3 * 2  # exports and restores run one cluster, copies two (source and target region)
+    clusters = 8 + 3 * 2 + 2  # exports and restores run one cluster, copies two (source and target region), a filtered copy one
     assert denied == 2 * clusters  # PollForTask and the heartbeat, on every cluster
     assert "datapipeline:PollForTask" in text and text.count("\u26a0") == denied + 1
 

@@ -229,7 +229,8 @@ def test_export_pipelines_activate_and_restore_pipelines_never_do(synthesis):
         copies = (
             {"ddb-prod-orders-copy-orders-us-west-2": True, "ddb-prod-orders-copy-orders-analytics-222222222222-us-east-1": True}
             if env == "prod"
-            else {"ddb-dev-orders-copy-orders-staging-eu-west-1": True}
+            else {"ddb-dev-orders-copy-orders-staging-eu-west-1": True, "ddb-dev-orders-copy-orders-recent-eu-west-1": True,
+                  "ddb-dev-orders-copy-orders-open-eu-west-1": True}
         )
         assert activation == {
             f"ddb-{env}-orders-export": True,

@@ -92,7 +92,7 @@ def test_every_node_role_is_named_by_its_environments_prefix_and_fits_iam(synthe
     """The pipeline role may pass roles of the prefix only; a node role outside it could never start."""
     for environment, prefix in (("prod", NODES_PREFIX), ("dev", "ddb-dev-eu-west-1-nodes-")):
         names = node_role_names(synthesis.template(environment))
-        assert len(names) == len(set(names.values())) == {"prod": 6, "dev": 5}[environment]
+        assert len(names) == len(set(names.values())) == {"prod": 6, "dev": 7}[environment]
         assert all(name.startswith(prefix) and len(name) <= 64 for name in names.values()), names
     assert node_role_names(synthesis.template("prod"))["Export-orders"] == NODES_PREFIX + "orders-export"
     pipeline_roles = [r["Properties"].get("RoleName") for r in of_type(synthesis.template("prod"), "AWS::IAM::Role")

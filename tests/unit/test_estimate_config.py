@@ -103,7 +103,7 @@ def test_estimate_command_prints_every_pipeline_as_json(tmp_path, capsys, contex
     rows = json.loads(capsys.readouterr().out)
     pipelines = {(r["environment"], r["table"], r["pipeline"]) for r in rows}
     assert ("prod", "orders", "export") in pipelines and ("dev", "orders", "copy:orders-staging-eu-west-1") in pipelines
-    assert len(rows) == 11  # 4 tables x (export + restore) + 3 copies
+    assert len(rows) == 13  # 4 tables x (export + restore) + 5 copies
     export = next(r for r in rows if (r["environment"], r["table"], r["pipeline"]) == ("prod", "orders", "export"))
     assert export["stages"][0]["units_per_second"] == 50  # floor(200 x 0.25)
     assert export["hours"] == pytest.approx(0.25 + 100 * 1024**3 / (50 * 8192) / 3600, abs=1e-3)
