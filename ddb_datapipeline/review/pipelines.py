@@ -222,6 +222,8 @@ def work_words(pipeline: Pipeline) -> list[str]:
             words += ", writes " + ", ".join(md.code(r) for r in activity.values("output"))
         for step in activity.values("step"):
             words += f"; {_step_words(step)}"
+        for filter_sql in activity.values("filterSql"):  # a HiveCopyActivity: the rows it keeps, as Hive reads them
+            words += f"; keeps the rows where {md.code(filter_sql)}"
         for command in activity.values("command") + activity.values("scriptUri"):
             words += f"; runs {md.code(command if len(command) <= 120 else command[:117] + '...')}"
         retries = _inherited(d, activity, "maximumRetries")
