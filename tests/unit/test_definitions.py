@@ -176,3 +176,37 @@ def test_a_late_run_raises_its_own_alarm_only_when_asked(export):
     alarm = late.object("LateAlarm")
     assert alarm.type == "SnsAlarm" and alarm.value("subject").startswith("LATE: ")
     assert late.fingerprint() != export.fingerprint()  # a new reference: the pipeline is replaced, not edited
+
+
+def hive_copy(**selection) -> PipelineDefinition:
+    from ddb_datapipeline.definition.filters import parse_filter
+    from ddb_datapipeline.definition.hive_copy import CopySelection, HiveCopySpec, IncrementalWindow, build_hive_copy_definition
+
+    chosen = CopySelection(row_filter=parse_filter(selection["filter"]) if "filter" in selection else None,
+                           incremental=IncrementalWindow("updatedAt", "iso8601", 15) if selection.get("incremental") else None)
+    spec = HiveCopySpec(source_table_name="orders", target_table="orders-open", target_region="us-west-2", read_ratio=0.3, write_ratio=0.6,
+                        cluster=CLUSTER, selection=chosen, schedule=ScheduleSpec(period="1 hour", late_after="2 hours"))
+    return build_hive_copy_definition(spec, SETTINGS)
+
+
+def test_a_filtered_or_incremental_copy_is_one_hive_copy_between_two_formatted_tables_and_passes_the_validator():
+    for definition in (hive_copy(filter="status in ('OPEN', 'it''s') and total >= 100"), hive_copy(incremental=True),
+                       hive_copy(incremental=True, filter="total < 0.5")):
+        assert validate(definition) == ()
+        (activity,) = [o for o in definition.objects if o.type == "HiveCopyActivity"]
+        assert (activity.value("input"), activity.value("output"), activity.value("runsOn")) == ("SourceTable", "TargetTable", "CopyCluster")
+        assert [o.type for o in definition.objects if o.type in ("EmrActivity", "S3DataNode", "ShellCommandActivity")] == []
+        assert definition.object("TargetTable").value("region") == "#{myTargetRegion}"
+        assert definition.value_of("myTargetRegion") == "us-west-2"
+    filtered = hive_copy(filter="status in ('OPEN', 'it''s') and total >= 100")
+    assert filtered.object("SourceFormat").values("column") == ["status STRING", "total DOUBLE"]
+    assert filtered.object("CopyActivity").value("filterSql") == "`status` IN ('OPEN', 'it\\'s') AND `total` >= 100"
+
+
+def test_the_validator_refuses_a_hive_copy_whose_filter_names_an_undeclared_column():
+    definition = hive_copy(filter="status = 'OPEN'")
+    tampered = PipelineDefinition(
+        objects=tuple(replace(o, fields=tuple(f if f.key != "column" else replace(f, value="state STRING") for f in o.fields))
+                      for o in definition.objects),
+        parameters=definition.parameters, values=definition.values)
+    assert [(v.object_id, v.field) for v in validate(tampered) if v.severity == "error"] == [("CopyActivity", "filterSql")]
