@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 CDK := npx --no-install cdk
 
-.PHONY: setup synth test lint clean review validate deploy-local destroy-local scale
+.PHONY: drill-local setup synth test lint clean review validate deploy-local destroy-local scale
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -76,6 +76,11 @@ validate: $(VENV)/.installed
 # With AWS_ENDPOINT_URL set, that emulator is used and nothing is started.
 deploy-local: setup
 	$(PY) -m local_deploy deploy $(if $(ENV),--env $(ENV)) $(if $(KEEP),--keep) $(if $(DESTROY),--destroy) $(if $(PORT),--port $(PORT)) $(if $(TABLES),--tables $(TABLES))
+
+# Deploys locally, puts generated items into each owned table, runs every pipeline from its stored
+# definition and verifies what moved (README "See the data move"). ENV=dev, ITEMS=5000, PORT as above.
+drill-local: setup
+	$(PY) -m local_deploy drill $(if $(ENV),--env $(ENV)) $(if $(PORT),--port $(PORT)) $(if $(ITEMS),--items $(ITEMS))
 
 # Destroys the stacks on the server kept by make deploy-local KEEP=1 (or on AWS_ENDPOINT_URL), then stops it.
 destroy-local: setup

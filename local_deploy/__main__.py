@@ -1,4 +1,4 @@
-"""``python -m local_deploy deploy|destroy`` (what ``make deploy-local`` and ``make destroy-local`` run).
+"""``python -m local_deploy deploy|destroy|drill`` (what ``make deploy-local``, ``make destroy-local`` and ``make drill-local`` run).
 
 Exit codes: 0 success, 1 failure (one line on stderr, no traceback; details in .local/deploy-local.log),
 130 interrupted. Whatever happens, an emulator this command started is stopped unless ``--keep``.
@@ -25,11 +25,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     deploy_parser.add_argument("--port", type=int, help="port of the emulator (default: a free one)")
     deploy_parser.add_argument("--verbose", action="store_true", help="show the CDK CLI's output")
     deploy_parser.add_argument("--tables", type=int, help="deploy a generated environment of this many tables instead of cdk.json's")
+    drill_parser = commands.add_parser("drill", help="deploy locally, put items in each owned table, run every pipeline and verify what moved")
+    drill_parser.add_argument("--env", help="only this environment (default: all)")
+    drill_parser.add_argument("--port", type=int, help="port of the emulator (default: a free one)")
+    drill_parser.add_argument("--items", type=int, default=2000, help="items put into each owned source table (default 2000)")
+    drill_parser.add_argument("--verbose", action="store_true", help="show the CDK CLI's output")
     destroy_parser = commands.add_parser("destroy", help="destroy the stacks on the kept emulator (or AWS_ENDPOINT_URL) and stop it")
     destroy_parser.add_argument("--env", help="only this environment (default: all)")
     destroy_parser.add_argument("--verbose", action="store_true", help="show the CDK CLI's output")
     args = parser.parse_args(argv)
     options = Options(env=args.env, verbose=args.verbose)
+    if args.command == "drill":
+        options.port = args.port
+        if not 1 <= args.items <= 100_000:
+            print(f"drill-local: error: --items {args.items} is not allowed; expected 1 to 100000", file=sys.stderr)
+            return 2
     if args.command == "deploy":
         options.keep, options.destroy, options.port = args.keep, args.destroy, args.port
         if args.tables is not None:
@@ -41,6 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "deploy":
             deploy(options)
+        elif args.command == "drill":
+            from .drill import drill
+
+            drill(options, args.items)
         else:
             destroy(options)
     except LocalDeployError as error:

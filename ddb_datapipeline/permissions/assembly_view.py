@@ -196,6 +196,12 @@ def _physical(stack: StackArtifact, account: str, region: str) -> tuple[dict[str
     return physical, types
 
 
+def stand_in_names(stack: StackArtifact) -> dict[str, str]:
+    """Each resource's name (or ARN, for a topic or state machine) in the world, by logical id: what a
+    deployed resource of that logical id is called in the permission check."""
+    return _physical(stack, *_place(stack))[0]
+
+
 def load_world(assembly: CloudAssembly) -> World:
     world = World()
     stacks = [stack for stack in assembly.stacks if stack.region is not None]  # the delivery stack's replication stacks carry none

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .assembly_view import World
-from .evaluator import Decision, Policy, evaluate
+from .evaluator import Decision, Policy, Request, evaluate
 from .expand import Expected, expected_requests
 from .native_expand import native_requests
 
@@ -32,7 +32,11 @@ class Outcome:
 
 
 def decide(world: World, expected: Expected) -> Decision:
-    request = expected.request
+    return decide_request(world, expected.request)
+
+
+def decide_request(world: World, request: Request) -> Decision:
+    """One request against the identity policies of its principal and the policy of its resource."""
     principal = world.roles.get(request.principal)
     identity = principal.policies if principal else []
     service, _, rest = request.resource.partition(":::") if request.resource.startswith("arn:aws:s3:::") else ("", "", "")

@@ -1,0 +1,196 @@
+"""``make drill-local``: deploy locally, put generated items into each owned source table, run every
+export, restore and copy of the deployed Data Pipeline environments from their stored definitions
+(``drill_run.py``), and verify what moved: an export holds one line per item of the table, a restore or a
+copy leaves its target holding exactly the source's items (or, for a filtered or incremental copy,
+exactly those its filterSql keeps), compared item by item by checksum.
+
+Not run locally, each said in its row: copies into another account (the emulator is one account), tables
+only referenced (they do not exist locally), native-engine tables (their state machines are run by
+``tests/integration/test_native_state_machine.py``).
+"""
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ddb_datapipeline.app_builder import LOCAL_ACCOUNT
+from ddb_datapipeline.assembly import load_assembly
+from ddb_datapipeline.permissions.assembly_view import load_world
+
+from . import LocalDeployError
+from .connector_format import read_export
+from .deploy import Options, acquire_target, deploy, environments, release_target
+from .drill_access import Access
+from .drill_run import PipelineRun, RunFailed, RunResult
+from .hive_filter import keeps
+from .items import generate_items, table_checksum
+from .smoke_common import ClientFactory, list_pipelines
+
+REFERENCE_TIME = 1_800_000_000  # the generated items' clock: their updated_at lie in the 48 hours before it
+SCHEDULED_START = datetime.fromtimestamp(REFERENCE_TIME, UTC).replace(tzinfo=None, second=0)
+
+
+@dataclass
+class Row:
+    pipeline: str
+    items: int = 0
+    bytes: int = 0
+    files: int = 0
+    seconds: float = 0.0
+    verdict: str = "verified"
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict == "verified" or self.verdict.startswith("not run")
+
+
+def _tagged(clients: ClientFactory, regions: set[str]) -> dict[tuple[str, str, str], list[tuple[str, str, str]]]:
+    """(environment, table, kind) -> (pipeline id, name, region) of every deployed pipeline."""
+    found: dict[tuple[str, str, str], list[tuple[str, str, str]]] = defaultdict(list)
+    for region in sorted(regions):
+        client = clients("datapipeline", region)
+        ids = [p["id"] for p in list_pipelines(client)]
+        for start in range(0, len(ids), 25):
+            for description in client.describe_pipelines(pipelineIds=ids[start:start + 25])["pipelineDescriptionList"]:
+                tags = {t["key"]: t["value"] for t in description.get("tags", [])}
+                key = (tags.get("ddb-datapipeline:environment", ""), tags.get("ddb-datapipeline:table", ""), tags.get("ddb-datapipeline:kind", ""))
+                found[key].append((description["pipelineId"], description["name"], region))
+    return found
+
+
+class Drill:
+    def __init__(self, endpoint: str, options: Options, item_count: int) -> None:
+        self.clients = ClientFactory(endpoint)
+        self.item_count = item_count
+        assembly = load_assembly(options.assembly_dir)
+        deployed = {stack.name: self.clients("cloudformation", stack.region or "us-east-1").describe_stack_resources(
+            StackName=stack.name)["StackResources"] for stack in assembly.stacks if stack.region}
+        self.access = Access.of(load_world(assembly), LOCAL_ACCOUNT, [s for s in assembly.stacks if s.region], deployed)
+        self.environments = [env for env in environments(options)]
+        self.pipelines = _tagged(self.clients, {env.region for env in self.environments})
+
+    def run(self, name: str, pipeline_id: str, region: str, overrides: dict[str, str] | None = None) -> RunResult:
+        stored = self.clients("datapipeline", region).get_pipeline_definition(pipelineId=pipeline_id)
+        return PipelineRun(name, stored, clients=self.clients, access=self.access, region=region, scheduled_start=SCHEDULED_START,
+                           overrides=overrides).run()
+
+    def items_of(self, table: str, region: str) -> list[dict[str, Any]]:
+        pages = self.clients("dynamodb", region).get_paginator("scan").paginate(TableName=table)
+        return [item for page in pages for item in page["Items"]]
+
+    def seed(self, table: Any, region: str) -> list[dict[str, Any]]:
+        owned = table.owned
+        items = generate_items(self.item_count, partition_key=(owned.partition_key.name, owned.partition_key.type),
+                               sort_key=(owned.sort_key.name, owned.sort_key.type) if owned.sort_key else None, now=REFERENCE_TIME)
+        client = self.clients("dynamodb", region)
+        for start in range(0, len(items), 25):
+            client.batch_write_item(RequestItems={table.name: [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]})
+        return self.items_of(table.name, region)
+
+    def rows(self) -> list[Row]:
+        rows: list[Row] = []
+        for env in self.environments:
+            for table in env.tables:
+                label = f"{env.name}/{table.name}"
+                if table.native:
+                    rows.append(Row(label, verdict="not run: native engine (tests/integration/test_native_state_machine.py runs it)"))
+                    continue
+                if table.owned is None:
+                    rows.append(Row(label, verdict="not run: a referenced table, not created locally"))
+                    continue
+                source = self.seed(table, env.region)
+                rows += self._table_rows(env, table, source)
+        return rows
+
+    def _one(self, env: Any, table: str, kind: str, prefix: str) -> tuple[str, str, str]:
+        found = [p for p in self.pipelines.get((env.name, table, kind), []) if p[1].startswith(prefix)]
+        if len(found) != 1:
+            raise LocalDeployError(f"drill: expected one deployed pipeline {prefix}<fingerprint>, found {len(found)}")
+        return found[0]
+
+    def _table_rows(self, env: Any, table: Any, source: list[dict[str, Any]]) -> list[Row]:
+        rows = []
+        expected = table_checksum(source)
+        pipeline_id, name, region = self._one(env, table.name, "export", f"ddb-{env.name}-{table.name}-export-")
+        export, row = self._attempt(name, lambda: self.run(name, pipeline_id, region))
+        rows.append(row)
+        if export is not None:
+            row.verdict = self._verify_export(export, expected, len(source))
+            pipeline_id, name, region = self._one(env, table.name, "restore", f"ddb-{env.name}-{table.name}-restore-")
+            restored, row = self._attempt(name, lambda: self.run(name, pipeline_id, region, {"myInputS3Loc": export.exports[0]}))
+            rows.append(row)
+            if restored is not None:
+                row.verdict = self._same(table.restore.target_table, env.region, expected)
+        for copy in table.copies:
+            copy_prefix = f"ddb-{env.name}-{table.name}-copy-{copy.label}-"
+            if copy.cross_account:
+                rows.append(Row(copy_prefix.rstrip("-"), verdict="not run: another account (the emulator is one account)"))
+                continue
+            pipeline_id, name, region = self._one(env, table.name, "copy", copy_prefix)
+            copied, row = self._attempt(name, lambda name=name, pipeline_id=pipeline_id, region=region: self.run(name, pipeline_id, region))
+            rows.append(row)
+            if copied is not None:
+                wanted = source
+                if copy.selection is not None:
+                    from ddb_datapipeline.definition.run_time import at_run
+
+                    sql = at_run(copy.selection.filter_sql(copy.schedule.period if copy.schedule else None), SCHEDULED_START)
+                    wanted = [item for item in source if keeps(sql, item)]
+                row.verdict = self._same(copy.target_table, copy.region, table_checksum(wanted), len(wanted))
+        return rows
+
+    def _attempt(self, name: str, run: Any) -> tuple[RunResult | None, Row]:
+        started = time.monotonic()
+        try:
+            result = run()
+        except RunFailed as error:
+            return None, Row(name, seconds=time.monotonic() - started, verdict=f"FAILED: {error}")
+        return result, Row(name, result.items, result.bytes, result.files, result.seconds)
+
+    def _verify_export(self, result: RunResult, expected: str, count: int) -> str:
+        def get(uri: str) -> bytes:
+            bucket, _, key = uri.removeprefix("s3://").partition("/")
+            return bytes(self.clients("s3", "us-east-1").get_object(Bucket=bucket, Key=key)["Body"].read())
+
+        exported = read_export(get, result.exports[0])
+        if len(exported) != count or table_checksum(exported) != expected:
+            return f"MISMATCH: the export holds {len(exported)} items, the table {count}"
+        return "verified"
+
+    def _same(self, table: str, region: str, expected: str, count: int | None = None) -> str:
+        found = self.items_of(table, region)
+        if table_checksum(found) == expected:
+            return "verified"
+        return f"MISMATCH: {table} holds {len(found)} items" + (f", expected {count}" if count is not None else " that differ from the source's")
+
+
+def table_lines(rows: list[Row]) -> list[str]:
+    header = ["pipeline", "items", "bytes", "files", "seconds", "verdict"]
+    body = [[r.pipeline, str(r.items), f"{r.bytes:,}", str(r.files), f"{r.seconds:.2f}", r.verdict] for r in rows]
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header) - 1)]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(line[:-1], widths, strict=True)) + "  " + line[-1] for line in [header, *body]]
+
+
+def drill(options: Options, item_count: int = 2000) -> list[Row]:
+    """Deploy (on an emulator this command starts, or the one given), drill, print the table; the
+    emulator this command started is stopped at the end."""
+    environments(options)  # a configuration mistake stops before anything starts
+    target = acquire_target(options)
+    try:
+        options.endpoint = target.endpoint
+        deploy(options)
+        started = time.monotonic()
+        rows = Drill(target.endpoint, options, item_count).rows()
+        for line in table_lines(rows):
+            options.out(line)
+        failed = [r for r in rows if not r.ok]
+        options.out(f"Drill: {len(rows) - len(failed)} of {len(rows)} rows verified or not run locally, "
+                    f"{len(failed)} failed ({time.monotonic() - started:.1f} s, {item_count} items per table).")
+        if failed:
+            raise LocalDeployError(f"drill failed: {failed[0].pipeline}: {failed[0].verdict}")
+        return rows
+    finally:
+        release_target(target)

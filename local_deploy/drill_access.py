@@ -1,0 +1,108 @@
+"""Every call a local run makes, decided first as AWS would decide it for the role that makes it.
+
+moto enforces no IAM, so a run on it would succeed with any policy. The local runner therefore asks the
+project's permission model (``ddb_datapipeline.permissions``: the synthesized identity, bucket, table,
+key and trust policies, IAM's evaluation rules) before each call, and a call the role may not make
+stops the run with one line, as the service would fail the activity.
+
+The model names resources as the templates do; CloudFormation on the emulator gave the generated ones
+other names (a bucket ``ddb-dev-exportbucket...-1a2b3c``, a role ``DdbDataPipeline-dev-RolesNodes...``).
+``Access`` translates each deployed name back to the model's by the stack's logical ids.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ddb_datapipeline.assembly import StackArtifact
+from ddb_datapipeline.permissions.assembly_view import World, stand_in_names
+from ddb_datapipeline.permissions.audit import decide_request
+from ddb_datapipeline.permissions.evaluator import Request
+
+from . import LocalDeployError
+
+# Physical ids of these types are names the policies use (a key's is its id; a topic's its ARN).
+_NAMED = ("AWS::S3::Bucket", "AWS::IAM::Role", "AWS::KMS::Key", "AWS::SNS::Topic", "AWS::IAM::InstanceProfile")
+
+
+class Refused(LocalDeployError):
+    """A call the role's policies do not allow: the run stops, as the activity would fail on AWS."""
+
+
+@dataclass
+class Access:
+    world: World
+    account: str
+    names: dict[str, str]  # deployed physical name -> the model's name
+
+    @classmethod
+    def of(cls, world: World, account: str, stacks: Iterable[StackArtifact], deployed: Mapping[str, list[dict[str, Any]]]) -> Access:
+        """``deployed``: each stack's resources as CloudFormation describes them on the emulator."""
+        names: dict[str, str] = {}
+        for stack in stacks:
+            model = stand_in_names(stack)
+            for resource in deployed.get(stack.name, []):
+                if resource.get("ResourceType") in _NAMED and resource.get("LogicalResourceId") in model and resource.get("PhysicalResourceId"):
+                    names[resource["PhysicalResourceId"]] = model[resource["LogicalResourceId"]]
+        return cls(world, account, names)
+
+    def model_name(self, name: str) -> str:
+        return self.names.get(name, name)
+
+    def role_arn(self, role_name: str) -> str:
+        return f"arn:aws:iam::{self.account}:role/{self.model_name(role_name)}"
+
+    def profile_role_arn(self, profile_name: str) -> str:
+        """The role of an instance profile (a definition's ``resourceRole``): the node role."""
+        profile = f"arn:aws:iam::{self.account}:instance-profile/{self.model_name(profile_name)}"
+        role = self.world.instance_profiles.get(profile)
+        if role is None:
+            raise Refused(f"instance profile {profile_name} is not in the synthesized assembly")
+        return role
+
+    def bucket_arn(self, bucket: str, key: str | None = None) -> str:
+        name = self.model_name(bucket)
+        return f"arn:aws:s3:::{name}" + (f"/{key}" if key is not None else "")
+
+    def bucket_key(self, bucket: str) -> str | None:
+        found = self.world.buckets.get(self.model_name(bucket))
+        return found.key_arn if found else None
+
+    def table_arn(self, table: str, region: str) -> str:
+        return f"arn:aws:dynamodb:{region}:{self.account}:table/{table}"
+
+    def table_key(self, table: str, region: str) -> str | None:
+        found = self.world.tables.get(self.table_arn(table, region))
+        return found.key_arn if found is not None and found.encryption == "CUSTOMER_MANAGED" else None
+
+    def check(self, where: str, principal: str, action: str, resource: str, region: str, **context: str) -> None:
+        """Raise ``Refused`` (naming ``where``: pipeline and object) unless ``principal`` may make the call."""
+        request = Request(principal, action, resource, {
+            "aws:SecureTransport": "true", "aws:RequestedRegion": region, "aws:PrincipalArn": principal,
+            "aws:PrincipalAccount": self.account, **context,
+        })
+        decision = decide_request(self.world, request)
+        if not decision.allowed:
+            raise Refused(f"{where}: {principal.rsplit('/', 1)[-1]} may not {action} on {resource}: {decision.reason}")
+
+    def check_objects(self, where: str, principal: str, actions: Iterable[str], bucket: str, key: str, region: str, *,
+                      writes: bool) -> None:
+        """An object call, and the bucket key's use through S3 that it implies."""
+        for action in actions:
+            self.check(where, principal, action, self.bucket_arn(bucket, key), region, **{"s3:ResourceAccount": self.account})
+        key_arn = self.bucket_key(bucket)
+        if key_arn:
+            self.check(where, principal, "kms:GenerateDataKey" if writes else "kms:Decrypt", key_arn, region,
+                       **{"kms:ViaService": f"s3.{region}.amazonaws.com", "kms:CallerAccount": self.account})
+
+    def check_table(self, where: str, principal: str, actions: Iterable[str], table: str, region: str, *, writes: bool) -> None:
+        """A table call, and the table key's use through DynamoDB that it implies."""
+        for action in actions:
+            self.check(where, principal, action, self.table_arn(table, region), region)
+        key_arn = self.table_key(table, region)
+        if key_arn:
+            via = {"kms:ViaService": f"dynamodb.{region}.amazonaws.com", "kms:CallerAccount": self.account,
+                   "kms:EncryptionContext:aws:dynamodb:tableName": table}
+            for action in (("kms:Encrypt", "kms:GenerateDataKey") if writes else ("kms:Decrypt",)):
+                self.check(where, principal, action, key_arn, region, **via)

@@ -1,0 +1,295 @@
+"""One run of a deployed pipeline, from its definition as the emulator stores it (GetPipelineDefinition),
+not from the Python objects that built it: a step whose arguments are swapped, a folder expression that
+resolves elsewhere or a precondition on the wrong key fails here as it would on AWS.
+
+What a run does, per object type of the definition (AWS Data Pipeline Developer Guide; the connector's
+tools for the steps): ``#{...}`` resolved from parameter values, the fields of ``input``/``output`` and
+``node``, and the date functions of the scheduled start (``ddb_datapipeline.definition.run_time``);
+activities in ``dependsOn`` order; an input's ``S3KeyExists`` precondition checked as the pipeline role;
+an ``EmrActivity`` runs its connector step (``DynamoDBExport`` writes the connector's files and manifest,
+``DynamoDBImport`` reads the files the manifest lists) as the node role; the cleanup command deletes its
+folder; a ``HiveCopyActivity`` copies the items its ``filterSql`` keeps; an activity that fails publishes
+its ``onFail`` alarm to the topic, as the alarm's role. Every call is first decided by ``Access``.
+Retries are not repeated locally: a local failure is deterministic.
+"""
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ddb_datapipeline.definition.run_time import UnknownExpression, evaluate
+
+from . import LocalDeployError
+from .connector_format import read_export, write_export
+from .drill_access import Access
+from .hive_filter import keeps
+
+_EXPRESSION = re.compile(r"#\{([^{}]*)\}")
+_UNESCAPED_COMMA = re.compile(r"(?<!\\),")
+_CLEANUP = re.compile(r"^aws s3 rm --recursive(?: --only-show-errors)? (s3://\S+)$")
+SCAN_PAGE = 100
+
+
+class RunFailed(LocalDeployError):
+    """A run's activity failed; the message is one line naming pipeline and object."""
+
+
+@dataclass
+class RunResult:
+    pipeline: str
+    items: int = 0
+    bytes: int = 0
+    files: int = 0
+    seconds: float = 0.0
+    exports: list[str] = field(default_factory=list)  # s3:// folders a DynamoDBExport wrote
+    tables_written: list[tuple[str, str]] = field(default_factory=list)  # (table, region)
+
+
+def _s3(uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key.rstrip("/")
+
+
+class PipelineRun:
+    def __init__(self, name: str, stored: Mapping[str, Any], *, clients: Callable[[str, str], Any], access: Access, region: str,
+                 scheduled_start: datetime, overrides: Mapping[str, str] | None = None) -> None:
+        self.name = name
+        self.home = region  # the pipeline's region: where Data Pipeline itself (preconditions, alarms) calls from
+        self.errors: dict[str, str] = {}
+        self.objects = {o["id"]: o for o in stored.get("pipelineObjects", [])}
+        defaults = {p["id"]: a["stringValue"] for p in stored.get("parameterObjects", []) for a in p.get("attributes", [])
+                    if a["key"] == "default"}
+        self.parameters = {**defaults, **{v["id"]: v["stringValue"] for v in stored.get("parameterValues", [])}, **(overrides or {})}
+        self.clients = clients
+        self.access = access
+        self.scheduled_start = scheduled_start
+        self.result = RunResult(name)
+
+    # ------------------------------------------------------------------ reading the definition
+    def values(self, object_id: str, key: str) -> list[tuple[str, bool]]:
+        """(value, is reference) of a field, inherited from ``parent`` and then ``Default``."""
+        chain = [object_id]
+        while (parent := self._raw(chain[-1], "parent")) and parent[0][0] not in chain:
+            chain.append(parent[0][0])
+        for candidate in [*chain, "Default"]:
+            if found := self._raw(candidate, key):
+                return found
+        return []
+
+    def _raw(self, object_id: str, key: str) -> list[tuple[str, bool]]:
+        obj = self.objects.get(object_id, {"fields": []})
+        return [(f.get("stringValue", f.get("refValue", "")), "refValue" in f) for f in obj["fields"] if f["key"] == key]
+
+    def ref(self, object_id: str, key: str) -> str | None:
+        found = [value for value, is_ref in self.values(object_id, key) if is_ref]
+        return found[0] if found else None
+
+    def field(self, object_id: str, key: str, *, node: str | None = None) -> str:
+        found = self.values(object_id, key)
+        if not found:
+            raise RunFailed(f"{self.name} {object_id}: no {key}")
+        return self.expand(found[0][0], object_id, node=node)
+
+    def expand(self, text: str, object_id: str, *, node: str | None = None) -> str:
+        def value(match: re.Match[str]) -> str:
+            body = match.group(1).strip()
+            if body in self.parameters:
+                return self.parameters[body]
+            if body.startswith(("input.", "output.", "node.")):
+                holder, _, key = body.partition(".")
+                target = node if holder == "node" else self.ref(object_id, holder)
+                if target is None:
+                    raise RunFailed(f"{self.name} {object_id}: #{{{body}}} names no {holder}")
+                if key == "@pipelineId":
+                    return self.name
+                if key == "@scheduledStartTime":
+                    return self.scheduled_start.strftime("%Y-%m-%dT%H:%M:%S")
+                if key == "name":
+                    return str(self.objects.get(target, {}).get("name", target))
+                if key == "errorMessage":
+                    return self.errors.get(target, "")
+                return self.field(target, key)
+            try:
+                return evaluate(body, self.scheduled_start)
+            except UnknownExpression as error:
+                raise RunFailed(f"{self.name} {object_id}: {error}") from None
+        return _EXPRESSION.sub(value, text)
+
+    def of_type(self, *types: str) -> list[str]:
+        return [i for i in self.objects if self.values(i, "type") and self.values(i, "type")[0][0] in types]
+
+    # ------------------------------------------------------------------ running
+    def run(self) -> RunResult:
+        started = time.monotonic()
+        for activity in self._in_order():
+            try:
+                self._run_activity(activity)
+            except RunFailed as error:
+                self.errors[activity] = str(error)
+                self._alarm(activity)
+                raise
+        self.result.seconds = time.monotonic() - started
+        return self.result
+
+    def _in_order(self) -> list[str]:
+        activities = self.of_type("EmrActivity", "ShellCommandActivity", "HiveCopyActivity")
+        done: list[str] = []
+        while len(done) < len(activities):
+            ready = [a for a in activities if a not in done and all(d in done for d, _ in self.values(a, "dependsOn"))]
+            if not ready:
+                raise RunFailed(f"{self.name}: dependsOn of {', '.join(a for a in activities if a not in done)} never resolves")
+            done.append(ready[0])
+        return done
+
+    def _region(self, activity: str) -> str:
+        cluster = self.ref(activity, "runsOn")
+        return self.field(cluster, "region") if cluster and self.values(cluster, "region") else self.parameters.get("myDDBRegion", "")
+
+    def _nodes(self) -> str:
+        return self.access.profile_role_arn(self.field("Default", "resourceRole"))
+
+    def _run_activity(self, activity: str) -> None:
+        kind = self.values(activity, "type")[0][0]
+        where = f"{self.name} {activity}"
+        for node in (self.ref(activity, "input"),):
+            for precondition, _ in self.values(node, "precondition") if node else []:
+                self._precondition(where, precondition)
+        if kind == "EmrActivity":
+            self._step(activity, where)
+        elif kind == "ShellCommandActivity":
+            self._cleanup(activity, where)
+        else:
+            self._hive_copy(activity, where)
+
+    def _precondition(self, where: str, precondition: str) -> None:
+        key_uri = self.field(precondition, "s3Key")
+        role = self.access.role_arn(self.field(precondition, "role"))
+        bucket, key = _s3(key_uri)
+        self.access.check_objects(f"{where} {precondition}", role, ["s3:GetObject"], bucket, key, self.home, writes=False)
+        client = self.clients("s3", self.home)
+        try:
+            client.head_object(Bucket=bucket, Key=key)
+        except client.exceptions.ClientError:
+            raise RunFailed(f"{where}: precondition {precondition} never holds: {key_uri} does not exist") from None
+
+    def _step(self, activity: str, where: str) -> None:
+        step = self.field(activity, "step")
+        parts = [p.replace("\\,", ",") for p in _UNESCAPED_COMMA.split(step)]
+        options = [p for p in parts[2:] if p.startswith("-D")]
+        arguments = [p for p in parts[2:] if not p.startswith("-D")]
+        tool = parts[1].rsplit(".", 1)[-1] if len(parts) > 1 else ""
+        region = self._region(activity)
+        nodes = self._nodes()
+        if tool == "DynamoDBExport" and len(arguments) == 3:
+            folder, table, _ratio = arguments
+            compress = any("output.compress=true" in o for o in options)
+            self._export(where, nodes, table, folder, region, compress)
+        elif tool == "DynamoDBImport" and len(arguments) == 3:
+            folder, table, _ratio = arguments
+            self._import(where, nodes, folder, table, region)
+        else:
+            raise RunFailed(f"{where}: step {tool} with arguments {arguments} is not a connector export or import")
+
+    def _scan(self, where: str, principal: str, table: str, region: str) -> list[dict[str, Any]]:
+        if not table or table.startswith("s3://"):
+            raise RunFailed(f"{where}: '{table}' is not a table name (the step's arguments are out of order?)")
+        self.access.check_table(where, principal, ["dynamodb:DescribeTable", "dynamodb:Scan"], table, region, writes=False)
+        client = self.clients("dynamodb", region)
+        items: list[dict[str, Any]] = []
+        try:
+            for page in client.get_paginator("scan").paginate(TableName=table, PaginationConfig={"PageSize": SCAN_PAGE}):
+                items += page["Items"]
+        except client.exceptions.ResourceNotFoundException:
+            raise RunFailed(f"{where}: table {table} does not exist in {region}") from None
+        return items
+
+    def _write(self, where: str, principal: str, table: str, region: str, items: list[dict[str, Any]]) -> None:
+        if not table or table.startswith("s3://"):
+            raise RunFailed(f"{where}: '{table}' is not a table name (the step's arguments are out of order?)")
+        self.access.check_table(where, principal, ["dynamodb:DescribeTable", "dynamodb:BatchWriteItem"], table, region, writes=True)
+        client = self.clients("dynamodb", region)
+        try:
+            client.describe_table(TableName=table)
+            for start in range(0, len(items), 25):
+                batch = [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]
+                client.batch_write_item(RequestItems={table: batch})
+        except client.exceptions.ResourceNotFoundException:
+            raise RunFailed(f"{where}: table {table} does not exist in {region}") from None
+        self.result.tables_written.append((table, region))
+        self.result.items = len(items)
+
+    def _export(self, where: str, nodes: str, table: str, folder: str, region: str, compress: bool) -> None:
+        if not folder.startswith("s3://"):
+            raise RunFailed(f"{where}: '{folder}' is not an s3:// folder (the step's arguments are out of order?)")
+        items = self._scan(where, nodes, table, region)
+        bucket, prefix = _s3(folder)
+        s3 = self.clients("s3", region)
+
+        def put(uri: str, body: bytes) -> None:
+            target_bucket, key = _s3(uri)
+            self.access.check_objects(where, nodes, ["s3:PutObject"], target_bucket, key, region, writes=True)
+            s3.put_object(Bucket=target_bucket, Key=key, Body=body)
+
+        summary = write_export(put, folder, items, compress=compress)
+        self.result.items, self.result.files = summary.items, len(summary.files)
+        self.result.bytes += summary.bytes
+        self.result.exports.append(folder.rstrip("/"))
+
+    def _import(self, where: str, nodes: str, folder: str, table: str, region: str) -> None:
+        if not folder.startswith("s3://"):
+            raise RunFailed(f"{where}: '{folder}' is not an s3:// folder (the step's arguments are out of order?)")
+        s3 = self.clients("s3", region)
+
+        def get(uri: str) -> bytes:
+            bucket, key = _s3(uri)
+            self.access.check_objects(where, nodes, ["s3:GetObject"], bucket, key, region, writes=False)
+            try:
+                return bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+            except s3.exceptions.NoSuchKey:
+                raise RunFailed(f"{where}: {uri} does not exist") from None
+
+        try:
+            items = read_export(get, folder)
+        except ValueError as error:  # ExportFormatError: no manifest, a listed file missing
+            raise RunFailed(f"{where}: {error}") from None
+        self._write(where, nodes, table, region, items)
+
+    def _cleanup(self, activity: str, where: str) -> None:
+        command = self.field(activity, "command")
+        match = _CLEANUP.match(command)
+        if match is None:
+            raise RunFailed(f"{where}: the command {command!r} is not the cleanup this runner knows")
+        bucket, prefix = _s3(match.group(1))
+        region = self._region(activity)
+        nodes = self._nodes()
+        s3 = self.clients("s3", region)
+        self.access.check(where, nodes, "s3:ListBucket", self.access.bucket_arn(bucket), region, **{"s3:prefix": f"{prefix}/"})
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/"):
+            for obj in page.get("Contents", []):
+                self.access.check_objects(where, nodes, ["s3:DeleteObject"], bucket, obj["Key"], region, writes=False)
+                s3.delete_object(Bucket=bucket, Key=obj["Key"])
+
+    def _hive_copy(self, activity: str, where: str) -> None:
+        source, target = self.ref(activity, "input"), self.ref(activity, "output")
+        if source is None or target is None:
+            raise RunFailed(f"{where}: a HiveCopyActivity needs an input and an output")
+        nodes = self._nodes()
+        items = self._scan(where, nodes, self.field(source, "tableName"), self.field(source, "region"))
+        sql = self.field(activity, "filterSql") if self.values(activity, "filterSql") else ""
+        kept = [item for item in items if not sql or keeps(sql, item)]
+        self._write(where, nodes, self.field(target, "tableName"), self.field(target, "region"), kept)
+
+    def _alarm(self, activity: str) -> None:
+        alarm = self.ref(activity, "onFail")
+        if alarm is None:
+            return
+        topic = self.field(alarm, "topicArn")
+        region = topic.split(":")[3]
+        role = self.access.role_arn(self.field(alarm, "role"))
+        self.access.check(f"{self.name} {alarm}", role, "sns:Publish", self.access.model_name(topic), region)
+        message = self.field(alarm, "message", node=activity)
+        self.clients("sns", region).publish(TopicArn=topic, Subject=self.field(alarm, "subject", node=activity)[:100], Message=message)
