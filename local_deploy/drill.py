@@ -23,8 +23,8 @@ from ddb_datapipeline.permissions.assembly_view import load_world
 from . import LocalDeployError
 from .connector_format import read_export
 from .deploy import Options, acquire_target, deploy, environments, release_target
-from .drill_access import Access
-from .drill_run import PipelineRun, RunFailed, RunResult
+from .drill_access import Access, RunFailed
+from .drill_run import PipelineRun, RunResult
 from .hive_filter import keeps
 from .items import generate_items, table_checksum
 from .smoke_common import ClientFactory, list_pipelines
@@ -72,8 +72,13 @@ class Drill:
         self.environments = [env for env in environments(options)]
         self.pipelines = _tagged(self.clients, {env.region for env in self.environments})
 
-    def run(self, name: str, pipeline_id: str, region: str, overrides: dict[str, str] | None = None) -> RunResult:
-        stored = self.clients("datapipeline", region).get_pipeline_definition(pipelineId=pipeline_id)
+    def stored(self, pipeline_id: str, region: str) -> dict[str, Any]:
+        return dict(self.clients("datapipeline", region).get_pipeline_definition(pipelineId=pipeline_id))
+
+    def run(self, name: str, pipeline_id: str, region: str, overrides: dict[str, str] | None = None,
+            stored: dict[str, Any] | None = None) -> RunResult:
+        """One run of the pipeline from its definition as stored in the emulator (or ``stored``, a changed copy of it)."""
+        stored = stored if stored is not None else self.stored(pipeline_id, region)
         return PipelineRun(name, stored, clients=self.clients, access=self.access, region=region, scheduled_start=SCHEDULED_START,
                            overrides=overrides).run()
 
@@ -105,7 +110,7 @@ class Drill:
                 rows += self._table_rows(env, table, source)
         return rows
 
-    def _one(self, env: Any, table: str, kind: str, prefix: str) -> tuple[str, str, str]:
+    def one(self, env: Any, table: str, kind: str, prefix: str) -> tuple[str, str, str]:
         found = [p for p in self.pipelines.get((env.name, table, kind), []) if p[1].startswith(prefix)]
         if len(found) != 1:
             raise LocalDeployError(f"drill: expected one deployed pipeline {prefix}<fingerprint>, found {len(found)}")
@@ -114,12 +119,12 @@ class Drill:
     def _table_rows(self, env: Any, table: Any, source: list[dict[str, Any]]) -> list[Row]:
         rows = []
         expected = table_checksum(source)
-        pipeline_id, name, region = self._one(env, table.name, "export", f"ddb-{env.name}-{table.name}-export-")
+        pipeline_id, name, region = self.one(env, table.name, "export", f"ddb-{env.name}-{table.name}-export-")
         export, row = self._attempt(name, lambda: self.run(name, pipeline_id, region))
         rows.append(row)
         if export is not None:
             row.verdict = self._verify_export(export, expected, len(source))
-            pipeline_id, name, region = self._one(env, table.name, "restore", f"ddb-{env.name}-{table.name}-restore-")
+            pipeline_id, name, region = self.one(env, table.name, "restore", f"ddb-{env.name}-{table.name}-restore-")
             restored, row = self._attempt(name, lambda: self.run(name, pipeline_id, region, {"myInputS3Loc": export.exports[0]}))
             rows.append(row)
             if restored is not None:
@@ -129,7 +134,7 @@ class Drill:
             if copy.cross_account:
                 rows.append(Row(copy_prefix.rstrip("-"), verdict="not run: another account (the emulator is one account)"))
                 continue
-            pipeline_id, name, region = self._one(env, table.name, "copy", copy_prefix)
+            pipeline_id, name, region = self.one(env, table.name, "copy", copy_prefix)
             copied, row = self._attempt(name, lambda name=name, pipeline_id=pipeline_id, region=region: self.run(name, pipeline_id, region))
             rows.append(row)
             if copied is not None:

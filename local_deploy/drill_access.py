@@ -26,8 +26,12 @@ from . import LocalDeployError
 _NAMED = ("AWS::S3::Bucket", "AWS::IAM::Role", "AWS::KMS::Key", "AWS::SNS::Topic", "AWS::IAM::InstanceProfile")
 
 
-class Refused(LocalDeployError):
-    """A call the role's policies do not allow: the run stops, as the activity would fail on AWS."""
+class RunFailed(LocalDeployError):
+    """A run's activity failed; the message is one line naming pipeline and object."""
+
+
+class Refused(RunFailed):
+    """A call the role's policies do not allow: the activity fails, as it would on AWS."""
 
 
 @dataclass
@@ -88,7 +92,10 @@ class Access:
 
     def check_objects(self, where: str, principal: str, actions: Iterable[str], bucket: str, key: str, region: str, *,
                       writes: bool) -> None:
-        """An object call, and the bucket key's use through S3 that it implies."""
+        """An object call, and the bucket key's use through S3 that it implies (S3 calls KMS in the
+        bucket's region, whichever region the caller runs in)."""
+        found = self.world.buckets.get(self.model_name(bucket))
+        region = found.region if found is not None and found.region else region
         for action in actions:
             self.check(where, principal, action, self.bucket_arn(bucket, key), region, **{"s3:ResourceAccount": self.account})
         key_arn = self.bucket_key(bucket)

@@ -23,19 +23,14 @@ from typing import Any
 
 from ddb_datapipeline.definition.run_time import UnknownExpression, evaluate
 
-from . import LocalDeployError
 from .connector_format import read_export, write_export
-from .drill_access import Access
+from .drill_access import Access, RunFailed
 from .hive_filter import keeps
 
 _EXPRESSION = re.compile(r"#\{([^{}]*)\}")
 _UNESCAPED_COMMA = re.compile(r"(?<!\\),")
 _CLEANUP = re.compile(r"^aws s3 rm --recursive(?: --only-show-errors)? (s3://\S+)$")
 SCAN_PAGE = 100
-
-
-class RunFailed(LocalDeployError):
-    """A run's activity failed; the message is one line naming pipeline and object."""
 
 
 @dataclass

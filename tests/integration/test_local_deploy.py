@@ -153,6 +153,101 @@ def test_a_native_environment_deploys_with_its_state_machines_and_no_pipeline(fl
     assert target["Arn"].endswith(":stateMachine:ddb-nat-events-native-copy-events-dr-import") and target["InputPath"] == "$.detail"
 
 
+@pytest.fixture(scope="module")
+def drilled(flow: Flow) -> Any:
+    """The drill (make drill-local's runner) on the first deploy: 120 items per owned table."""
+    from local_deploy.drill import Drill
+
+    drill = Drill(flow.endpoint, flow.options(), 120)
+    return drill, drill.rows()
+
+
+def test_a_drill_runs_every_pipeline_from_its_stored_definition_and_verifies_what_moved(drilled):
+    _, rows = drilled
+    verdicts = {re.sub(r"-[0-9a-f]{8}$", "", row.pipeline): row.verdict for row in rows}
+    for name in ("ddb-dev-orders-export", "ddb-dev-orders-restore", "ddb-dev-orders-copy-orders-staging-eu-west-1",
+                 "ddb-dev-orders-copy-orders-recent-eu-west-1", "ddb-dev-orders-copy-orders-open-eu-west-1",
+                 "ddb-prod-orders-export", "ddb-prod-orders-restore", "ddb-prod-orders-copy-orders-us-west-2"):
+        assert verdicts.pop(name) == "verified", (name, rows)
+    assert verdicts == {
+        "dev/customers": "not run: a referenced table, not created locally",
+        "prod/customers": "not run: a referenced table, not created locally",
+        "ddb-prod-orders-copy-orders-analytics-222222222222-us-east-1": "not run: another account (the emulator is one account)",
+        "nat/events": "not run: native engine (tests/integration/test_native_state_machine.py runs it)",
+    }
+    counts = {re.sub(r"-[0-9a-f]{8}$", "", row.pipeline): (row.items, row.files) for row in rows}
+    assert counts["ddb-dev-orders-export"] == (120, 1) and counts["ddb-prod-orders-copy-orders-us-west-2"][0] == 120
+    assert 0 < counts["ddb-dev-orders-copy-orders-recent-eu-west-1"][0] < counts["ddb-dev-orders-copy-orders-open-eu-west-1"][0] < 120
+
+
+def _failing_run(drill: Any, prefix: str, change: Any, access: Any = None) -> str:
+    """The one-line failure of a dev orders pipeline run from a changed copy of its stored definition."""
+    from local_deploy.drill import RunFailed
+
+    env = next(e for e in drill.environments if e.name == "dev")
+    kind = prefix.split("-")[3]
+    pipeline_id, name, region = drill.one(env, "orders", kind, prefix)
+    stored = copy.deepcopy(drill.stored(pipeline_id, region))
+    change(stored)
+    saved, drill.access = drill.access, access or drill.access
+    try:
+        with pytest.raises(RunFailed) as failed:
+            drill.run(name, pipeline_id, region, stored=stored)
+    finally:
+        drill.access = saved
+    message = str(failed.value)
+    assert "\n" not in message and message.startswith(name)
+    return message
+
+
+def _field(stored: dict[str, Any], object_id: str, key: str) -> dict[str, Any]:
+    (obj,) = [o for o in stored["pipelineObjects"] if o["id"] == object_id]
+    (found,) = [f for f in obj["fields"] if f["key"] == key]
+    return found
+
+
+def test_a_step_with_swapped_arguments_fails_the_run_and_raises_the_alarm(flow: Flow, drilled):
+    drill, _ = drilled
+    sqs, sns = flow.client("sqs", "eu-west-1"), flow.client("sns", "eu-west-1")
+    queue = sqs.create_queue(QueueName="drill-alarms")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    topic = next(t["TopicArn"] for t in sns.list_topics()["Topics"] if "DdbDataPipeline-dev" in t["TopicArn"] and "Alerts" in t["TopicArn"])
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+
+    def swap(stored: dict[str, Any]) -> None:
+        step = _field(stored, "TableBackupActivity", "step")
+        jar, tool, *options, folder, table, ratio = step["stringValue"].split(",")
+        step["stringValue"] = ",".join([jar, tool, *options, table, folder, ratio])
+
+    message = _failing_run(drill, "ddb-dev-orders-export-", swap)
+    assert message.endswith("TableBackupActivity: 'orders' is not an s3:// folder (the step's arguments are out of order?)")
+    (alarm,) = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])]
+    assert alarm["Subject"].startswith("FAILED: ") and "is not an s3:// folder" in alarm["Message"]
+
+
+def test_a_wrong_output_folder_is_refused_as_the_node_role_would_be(drilled):
+    drill, _ = drilled
+
+    def elsewhere(stored: dict[str, Any]) -> None:
+        (exports,) = [v["stringValue"] for v in stored["parameterValues"] if v["id"] == "myOutputS3Loc"]  # s3://<bucket>/exports/orders
+        folder = _field(stored, "S3BackupLocation", "directoryPath")
+        folder["stringValue"] = folder["stringValue"].replace("#{myOutputS3Loc}", exports.replace("/exports/orders", "/other-team"))
+
+    message = _failing_run(drill, "ddb-dev-orders-export-", elsewhere)
+    assert "TableBackupActivity: " in message and " may not s3:PutObject on arn:aws:s3:::" in message and "/other-team/" in message
+
+
+def test_a_missing_grant_fails_the_run_naming_the_call(drilled):
+    from tests.conftest import statement_actions, world_without
+
+    drill, _ = drilled
+    world = world_without(drill.access.world, "", lambda st: "dynamodb:Scan" in statement_actions(st))
+    access = type(drill.access)(world, drill.access.account, drill.access.names)
+    message = _failing_run(drill, "ddb-dev-orders-export-", lambda stored: None, access)
+    assert message.endswith(" may not dynamodb:DescribeTable on arn:aws:dynamodb:eu-west-1:123456789012:table/orders: "
+                            "no identity policy allows it")  # the connector describes the table first; the statement granted both
+
+
 def test_the_smoke_check_names_each_native_machine_that_differs_from_the_configuration(flow: Flow):
     """One smoke check of a configuration changed four ways: a copy's prefix, a copy's target region (its
     import machine is looked for there), the incremental period and the restore prefix."""
