@@ -30,7 +30,6 @@ from .hive_filter import keeps
 _EXPRESSION = re.compile(r"#\{([^{}]*)\}")
 _UNESCAPED_COMMA = re.compile(r"(?<!\\),")
 _CLEANUP = re.compile(r"^aws s3 rm --recursive(?: --only-show-errors)? (s3://\S+)$")
-SCAN_PAGE = 100
 
 
 @dataclass
@@ -196,7 +195,7 @@ class PipelineRun:
         client = self.clients("dynamodb", region)
         items: list[dict[str, Any]] = []
         try:
-            for page in client.get_paginator("scan").paginate(TableName=table, PaginationConfig={"PageSize": SCAN_PAGE}):
+            for page in client.get_paginator("scan").paginate(TableName=table):  # pages of 1 MB, as DynamoDB returns them
                 items += page["Items"]
         except client.exceptions.ResourceNotFoundException:
             raise RunFailed(f"{where}: table {table} does not exist in {region}") from None
