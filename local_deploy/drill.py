@@ -13,11 +13,14 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ddb_datapipeline.app_builder import LOCAL_ACCOUNT
 from ddb_datapipeline.assembly import load_assembly
+from ddb_datapipeline.definition.hive_copy import EPOCH_SECONDS, CopySelection
+from ddb_datapipeline.definition.periods import PERIOD_PATTERN, period_minutes
+from ddb_datapipeline.definition.run_time import add_months
 from ddb_datapipeline.permissions.assembly_view import load_world
 
 from . import LocalDeployError
@@ -25,7 +28,7 @@ from .connector_format import read_export
 from .deploy import Options, acquire_target, deploy, environments, release_target
 from .drill_access import Access, RunFailed
 from .drill_run import PipelineRun, RunResult
-from .hive_filter import keeps
+from .hive_filter import holds
 from .items import generate_items, table_checksum
 from .smoke_common import ClientFactory, list_pipelines
 
@@ -138,12 +141,7 @@ class Drill:
             copied, row = self._attempt(name, lambda name=name, pipeline_id=pipeline_id, region=region: self.run(name, pipeline_id, region))
             rows.append(row)
             if copied is not None:
-                wanted = source
-                if copy.selection is not None:
-                    from ddb_datapipeline.definition.run_time import at_run
-
-                    sql = at_run(copy.selection.filter_sql(copy.schedule.period if copy.schedule else None), SCHEDULED_START)
-                    wanted = [item for item in source if keeps(sql, item)]
+                wanted = [item for item in source if copy.selection is None or selected(copy.selection, copy.schedule, item)]
                 row.verdict = self._same(copy.target_table, copy.region, table_checksum(wanted), len(wanted))
         return rows
 
@@ -170,6 +168,25 @@ class Drill:
         if table_checksum(found) == expected:
             return "verified"
         return f"MISMATCH: {table} holds {len(found)} items" + (f", expected {count}" if count is not None else " that differ from the source's")
+
+
+def selected(selection: CopySelection, schedule: Any, item: dict[str, Any]) -> bool:
+    """Whether a filtered or incremental copy should take ``item``, worked out from the configuration
+    (its predicate and window, in Python), not from the stored filterSql the runner executes, so the
+    verification compares two readings of the copy."""
+    if selection.row_filter is not None and not holds(selection.row_filter, item):
+        return False
+    window = selection.incremental
+    if window is None:
+        return True
+    match = PERIOD_PATTERN.match(schedule.period)
+    assert match is not None  # the configuration accepted the period
+    lower = (add_months(SCHEDULED_START, -int(match.group(1))) if match.group(2).startswith("month")
+             else SCHEDULED_START - timedelta(minutes=period_minutes(schedule.period) or 0)) - timedelta(minutes=window.overlap_minutes)
+    value = item.get(window.attribute) or {}
+    if window.time_format == EPOCH_SECONDS:
+        return "N" in value and lower.replace(tzinfo=UTC).timestamp() <= float(value["N"]) < SCHEDULED_START.replace(tzinfo=UTC).timestamp()
+    return "S" in value and lower.isoformat() <= value["S"] < SCHEDULED_START.isoformat()
 
 
 def table_lines(rows: list[Row]) -> list[str]:

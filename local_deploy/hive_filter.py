@@ -42,9 +42,10 @@ def _value(item: dict[str, Any], attribute: str, want: type) -> str | Decimal | 
         return None
 
 
-def _holds(predicate: Predicate, item: dict[str, Any]) -> bool:
+def holds(predicate: Predicate, item: dict[str, Any]) -> bool:
+    """Whether ``predicate`` keeps ``item``, as Hive reads the typed columns."""
     if isinstance(predicate, BoolOp):
-        results = [_holds(part, item) for part in predicate.parts]
+        results = [holds(part, item) for part in predicate.parts]
         return all(results) if predicate.operator == "and" else any(results)
     if isinstance(predicate, IsNull):
         return (item.get(predicate.attribute) is None) != predicate.negated
@@ -71,4 +72,4 @@ def _predicate(sql: str) -> Predicate:
 
 
 def keeps(sql: str, item: dict[str, Any]) -> bool:
-    return _holds(_predicate(sql), item)
+    return holds(_predicate(sql), item)

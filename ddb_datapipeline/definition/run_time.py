@@ -24,7 +24,7 @@ class UnknownExpression(ValueError):
     """An expression outside the forms this module evaluates."""
 
 
-def _add_months(moment: datetime, months: int) -> datetime:
+def add_months(moment: datetime, months: int) -> datetime:
     """Joda's plusMonths: the same day of the month, or the month's last day when it has fewer."""
     index = moment.month - 1 + months
     year, month = moment.year + index // 12, index % 12 + 1
@@ -43,7 +43,7 @@ def date_of(expression: str, scheduled_start: datetime) -> datetime:
     moment = date_of(inner, scheduled_start)
     count = amount if sign == "plus" else -amount
     if unit == "Months":
-        return _add_months(moment, count)
+        return add_months(moment, count)
     return moment + timedelta(**{_UNITS[unit]: count})
 
 
