@@ -155,10 +155,10 @@ def test_a_native_environment_deploys_with_its_state_machines_and_no_pipeline(fl
 
 @pytest.fixture(scope="module")
 def drilled(flow: Flow) -> Any:
-    """The drill (make drill-local's runner) on the first deploy: 120 items per owned table."""
+    """The drill (make drill-local's runner) on the first deploy: 60 items per owned table."""
     from local_deploy.drill import Drill
 
-    drill = Drill(flow.endpoint, flow.options(), 120)
+    drill = Drill(flow.endpoint, flow.options(), 60)
     return drill, drill.rows()
 
 
@@ -176,8 +176,8 @@ def test_a_drill_runs_every_pipeline_from_its_stored_definition_and_verifies_wha
         "nat/events": "not run: native engine (tests/integration/test_native_state_machine.py runs it)",
     }
     counts = {re.sub(r"-[0-9a-f]{8}$", "", row.pipeline): (row.items, row.files) for row in rows}
-    assert counts["ddb-dev-orders-export"] == (120, 1) and counts["ddb-prod-orders-copy-orders-us-west-2"][0] == 120
-    assert 0 < counts["ddb-dev-orders-copy-orders-recent-eu-west-1"][0] < counts["ddb-dev-orders-copy-orders-open-eu-west-1"][0] < 120
+    assert counts["ddb-dev-orders-export"] == (60, 1) and counts["ddb-prod-orders-copy-orders-us-west-2"][0] == 60
+    assert 0 < counts["ddb-dev-orders-copy-orders-recent-eu-west-1"][0] < counts["ddb-dev-orders-copy-orders-open-eu-west-1"][0] < 60
 
 
 def _failing_run(drill: Any, prefix: str, change: Any, access: Any = None) -> str:

@@ -13,7 +13,7 @@ from local_deploy.drill import SCHEDULED_START, selected
 from local_deploy.hive_filter import UnreadableFilter, holds, keeps
 from local_deploy.items import generate_items
 
-ITEMS = generate_items(400, partition_key=("pk", "S"), sort_key=("sk", "S"))
+ITEMS = generate_items(200, partition_key=("pk", "S"), sort_key=("sk", "S"))
 FILTERS = [
     "status in ('OPEN', 'PENDING') and total >= 100",
     "status <> 'CLOSED' or total < 10.5",
