@@ -44,6 +44,7 @@ class Row:
     files: int = 0
     seconds: float = 0.0
     verdict: str = "verified"
+    rate: str = ""
 
     @property
     def ok(self) -> bool:
@@ -151,7 +152,7 @@ class Drill:
             result = run()
         except RunFailed as error:
             return None, Row(name, seconds=time.monotonic() - started, verdict=f"FAILED: {error}")
-        return result, Row(name, result.items, result.bytes, result.files, result.seconds)
+        return result, Row(name, result.items, result.bytes, result.files, result.seconds, rate="; ".join(result.rates))
 
     def _verify_export(self, result: RunResult, expected: str, count: int) -> str:
         def get(uri: str) -> bytes:
@@ -190,8 +191,8 @@ def selected(selection: CopySelection, schedule: Any, item: dict[str, Any]) -> b
 
 
 def table_lines(rows: list[Row]) -> list[str]:
-    header = ["pipeline", "items", "bytes", "files", "seconds", "verdict"]
-    body = [[r.pipeline, str(r.items), f"{r.bytes:,}", str(r.files), f"{r.seconds:.2f}", r.verdict] for r in rows]
+    header = ["pipeline", "items", "bytes", "files", "seconds", "rate held", "verdict"]
+    body = [[r.pipeline, str(r.items), f"{r.bytes:,}", str(r.files), f"{r.seconds:.2f}", r.rate or "-", r.verdict] for r in rows]
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header) - 1)]
     return ["  ".join(cell.ljust(width) for cell, width in zip(line[:-1], widths, strict=True)) + "  " + line[-1] for line in [header, *body]]
 

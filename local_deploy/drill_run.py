@@ -9,11 +9,13 @@ activities in ``dependsOn`` order; an input's ``S3KeyExists`` precondition check
 an ``EmrActivity`` runs its connector step (``DynamoDBExport`` writes the connector's files and manifest,
 ``DynamoDBImport`` reads the files the manifest lists) as the node role; the cleanup command deletes its
 folder; a ``HiveCopyActivity`` copies the items its ``filterSql`` keeps; an activity that fails publishes
-its ``onFail`` alarm to the topic, as the alarm's role. Every call is first decided by ``Access``.
+its ``onFail`` alarm to the topic, as the alarm's role. Every call is first decided by ``Access``, and
+reads and writes are paced at the connector's rate for the step's throughput ratio (``drill_rate.py``).
 Retries are not repeated locally: a local failure is deterministic.
 """
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -25,6 +27,7 @@ from ddb_datapipeline.definition.run_time import UnknownExpression, evaluate
 
 from .connector_format import read_export, write_export
 from .drill_access import Access, RunFailed
+from .drill_rate import Pacer, read_units, table_units, write_units
 from .hive_filter import keeps
 
 _EXPRESSION = re.compile(r"#\{([^{}]*)\}")
@@ -39,6 +42,7 @@ class RunResult:
     bytes: int = 0
     files: int = 0
     seconds: float = 0.0
+    rates: list[str] = field(default_factory=list)  # the rate each read and write held, of the ratio's limit
     exports: list[str] = field(default_factory=list)  # s3:// folders a DynamoDBExport wrote
     tables_written: list[tuple[str, str]] = field(default_factory=list)  # (table, region)
 
@@ -179,47 +183,58 @@ class PipelineRun:
         region = self._region(activity)
         nodes = self._nodes()
         if tool == "DynamoDBExport" and len(arguments) == 3:
-            folder, table, _ratio = arguments
+            folder, table, ratio = arguments
             compress = any("output.compress=true" in o for o in options)
-            self._export(where, nodes, table, folder, region, compress)
+            self._export(where, nodes, table, folder, region, compress, ratio)
         elif tool == "DynamoDBImport" and len(arguments) == 3:
-            folder, table, _ratio = arguments
-            self._import(where, nodes, folder, table, region)
+            folder, table, ratio = arguments
+            self._import(where, nodes, folder, table, region, ratio)
         else:
             raise RunFailed(f"{where}: step {tool} with arguments {arguments} is not a connector export or import")
 
-    def _scan(self, where: str, principal: str, table: str, region: str) -> list[dict[str, Any]]:
+    def _pacer(self, where: str, client: Any, table: str, region: str, ratio: str, *, writes: bool) -> Pacer:
+        """The connector's rate on the table: ``ratio`` (a throughput percent, 0.1-1.0) of its capacity."""
+        try:
+            share = float(ratio)
+        except ValueError:
+            raise RunFailed(f"{where}: throughput ratio '{ratio}' is not a number (the step's arguments are out of order?)") from None
+        try:
+            description = client.describe_table(TableName=table)["Table"]
+        except client.exceptions.ResourceNotFoundException:
+            raise RunFailed(f"{where}: table {table} does not exist in {region}") from None
+        return Pacer(max(1.0, math.floor(table_units(description, writes=writes) * share)))
+
+    def _scan(self, where: str, principal: str, table: str, region: str, ratio: str) -> list[dict[str, Any]]:
         if not table or table.startswith("s3://"):
             raise RunFailed(f"{where}: '{table}' is not a table name (the step's arguments are out of order?)")
         self.access.check_table(where, principal, ["dynamodb:DescribeTable", "dynamodb:Scan"], table, region, writes=False)
         client = self.clients("dynamodb", region)
+        pacer = self._pacer(where, client, table, region, ratio, writes=False)
         items: list[dict[str, Any]] = []
-        try:
-            for page in client.get_paginator("scan").paginate(TableName=table):  # pages of 1 MB, as DynamoDB returns them
-                items += page["Items"]
-        except client.exceptions.ResourceNotFoundException:
-            raise RunFailed(f"{where}: table {table} does not exist in {region}") from None
+        for page in client.get_paginator("scan").paginate(TableName=table):  # pages of 1 MB, as DynamoDB returns them
+            items += page["Items"]
+            pacer.spend(read_units(page["Items"]))
+        self.result.rates.append(f"read {pacer.words('RCU')}")
         return items
 
-    def _write(self, where: str, principal: str, table: str, region: str, items: list[dict[str, Any]]) -> None:
+    def _write(self, where: str, principal: str, table: str, region: str, items: list[dict[str, Any]], ratio: str) -> None:
         if not table or table.startswith("s3://"):
             raise RunFailed(f"{where}: '{table}' is not a table name (the step's arguments are out of order?)")
         self.access.check_table(where, principal, ["dynamodb:DescribeTable", "dynamodb:BatchWriteItem"], table, region, writes=True)
         client = self.clients("dynamodb", region)
-        try:
-            client.describe_table(TableName=table)
-            for start in range(0, len(items), 25):
-                batch = [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]
-                client.batch_write_item(RequestItems={table: batch})
-        except client.exceptions.ResourceNotFoundException:
-            raise RunFailed(f"{where}: table {table} does not exist in {region}") from None
+        pacer = self._pacer(where, client, table, region, ratio, writes=True)
+        for start in range(0, len(items), 25):
+            batch = items[start:start + 25]
+            client.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": item}} for item in batch]})
+            pacer.spend(write_units(batch))
+        self.result.rates.append(f"write {pacer.words('WCU')}")
         self.result.tables_written.append((table, region))
         self.result.items = len(items)
 
-    def _export(self, where: str, nodes: str, table: str, folder: str, region: str, compress: bool) -> None:
+    def _export(self, where: str, nodes: str, table: str, folder: str, region: str, compress: bool, ratio: str) -> None:
         if not folder.startswith("s3://"):
             raise RunFailed(f"{where}: '{folder}' is not an s3:// folder (the step's arguments are out of order?)")
-        items = self._scan(where, nodes, table, region)
+        items = self._scan(where, nodes, table, region, ratio)
         bucket, prefix = _s3(folder)
         s3 = self.clients("s3", region)
 
@@ -233,7 +248,7 @@ class PipelineRun:
         self.result.bytes += summary.bytes
         self.result.exports.append(folder.rstrip("/"))
 
-    def _import(self, where: str, nodes: str, folder: str, table: str, region: str) -> None:
+    def _import(self, where: str, nodes: str, folder: str, table: str, region: str, ratio: str) -> None:
         if not folder.startswith("s3://"):
             raise RunFailed(f"{where}: '{folder}' is not an s3:// folder (the step's arguments are out of order?)")
         s3 = self.clients("s3", region)
@@ -250,7 +265,7 @@ class PipelineRun:
             items = read_export(get, folder)
         except ValueError as error:  # ExportFormatError: no manifest, a listed file missing
             raise RunFailed(f"{where}: {error}") from None
-        self._write(where, nodes, table, region, items)
+        self._write(where, nodes, table, region, items, ratio)
 
     def _cleanup(self, activity: str, where: str) -> None:
         command = self.field(activity, "command")
@@ -272,10 +287,12 @@ class PipelineRun:
         if source is None or target is None:
             raise RunFailed(f"{where}: a HiveCopyActivity needs an input and an output")
         nodes = self._nodes()
-        items = self._scan(where, nodes, self.field(source, "tableName"), self.field(source, "region"))
+        items = self._scan(where, nodes, self.field(source, "tableName"), self.field(source, "region"),
+                           self.field(source, "readThroughputPercent"))
         sql = self.field(activity, "filterSql") if self.values(activity, "filterSql") else ""
         kept = [item for item in items if not sql or keeps(sql, item)]
-        self._write(where, nodes, self.field(target, "tableName"), self.field(target, "region"), kept)
+        self._write(where, nodes, self.field(target, "tableName"), self.field(target, "region"), kept,
+                    self.field(target, "writeThroughputPercent"))
 
     def _alarm(self, activity: str) -> None:
         alarm = self.ref(activity, "onFail")
