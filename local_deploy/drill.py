@@ -132,7 +132,7 @@ class Drill:
             restored, row = self._attempt(name, lambda: self.run(name, pipeline_id, region, {"myInputS3Loc": export.exports[0]}))
             rows.append(row)
             if restored is not None:
-                row.verdict = self._same(table.restore.target_table, env.region, expected)
+                row.verdict = self.same(table.restore.target_table, env.region, expected)
         for copy in table.copies:
             copy_prefix = f"ddb-{env.name}-{table.name}-copy-{copy.label}-"
             if copy.cross_account:
@@ -143,7 +143,7 @@ class Drill:
             rows.append(row)
             if copied is not None:
                 wanted = [item for item in source if copy.selection is None or selected(copy.selection, copy.schedule, item)]
-                row.verdict = self._same(copy.target_table, copy.region, table_checksum(wanted), len(wanted))
+                row.verdict = self.same(copy.target_table, copy.region, table_checksum(wanted), len(wanted))
         return rows
 
     def _attempt(self, name: str, run: Any) -> tuple[RunResult | None, Row]:
@@ -164,7 +164,7 @@ class Drill:
             return f"MISMATCH: the export holds {len(exported)} items, the table {count}"
         return "verified"
 
-    def _same(self, table: str, region: str, expected: str, count: int | None = None) -> str:
+    def same(self, table: str, region: str, expected: str, count: int | None = None) -> str:
         found = self.items_of(table, region)
         if table_checksum(found) == expected:
             return "verified"

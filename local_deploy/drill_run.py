@@ -184,8 +184,7 @@ class PipelineRun:
         nodes = self._nodes()
         if tool == "DynamoDBExport" and len(arguments) == 3:
             folder, table, ratio = arguments
-            compress = any("output.compress=true" in o for o in options)
-            self._export(where, nodes, table, folder, region, compress, ratio)
+            self._export(where, nodes, table, folder, region, self._compressed(where, options), ratio)
         elif tool == "DynamoDBImport" and len(arguments) == 3:
             folder, table, ratio = arguments
             self._import(where, nodes, folder, table, region, ratio)
@@ -203,6 +202,16 @@ class PipelineRun:
         except client.exceptions.ResourceNotFoundException:
             raise RunFailed(f"{where}: table {table} does not exist in {region}") from None
         return Pacer(max(1.0, math.floor(table_units(description, writes=writes) * share)))
+
+    def _compressed(self, where: str, options: list[str]) -> bool:
+        """Whether the step's Hadoop options (``-Dkey=value``) make the export's files gzip: compression on
+        (the current or the older property name) with the gzip codec."""
+        settings = dict(option.removeprefix("-D").partition("=")[::2] for option in options)
+        on = "true" in (settings.get("mapreduce.output.fileoutputformat.compress"), settings.get("mapred.output.compress"))
+        codec = settings.get("mapreduce.output.fileoutputformat.compress.codec") or settings.get("mapred.output.compression.codec")
+        if on and codec != "org.apache.hadoop.io.compress.GzipCodec":
+            raise RunFailed(f"{where}: compression codec {codec or 'Hadoop default (deflate)'} is not one this runner writes (gzip)")
+        return on
 
     def _scan(self, where: str, principal: str, table: str, region: str, ratio: str) -> list[dict[str, Any]]:
         if not table or table.startswith("s3://"):

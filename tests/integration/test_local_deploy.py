@@ -248,6 +248,36 @@ def test_a_missing_grant_fails_the_run_naming_the_call(drilled):
                             "no identity policy allows it")  # the connector describes the table first; the statement granted both
 
 
+def test_a_restore_of_an_export_missing_a_line_is_reported_as_a_mismatch(flow: Flow, drilled):
+    """Remove one line from the export the drill made: the restore still runs, and the verification says
+    the restored table holds one item fewer than the source."""
+    import gzip
+
+    drill, _ = drilled
+    env = next(e for e in drill.environments if e.name == "dev")
+    s3 = flow.client("s3", "eu-west-1")
+    pipeline_id, name, region = drill.one(env, "orders", "export", "ddb-dev-orders-export-")
+    export = drill.run(name, pipeline_id, region)
+    bucket, _, prefix = export.exports[0].removeprefix("s3://").partition("/")
+    manifest = s3.get_object(Bucket=bucket, Key=f"{prefix}/manifest")["Body"].read().decode()
+    (data,) = [url.removeprefix(f"s3://{bucket}/") for url in re.findall(r'"url":"([^"]+)"', manifest)]  # the file this run wrote
+    assert data.endswith(".gz")  # the step compresses
+    lines = gzip.decompress(s3.get_object(Bucket=bucket, Key=data)["Body"].read()).decode().splitlines(keepends=True)
+    s3.put_object(Bucket=bucket, Key=data, Body=gzip.compress("".join(lines[1:]).encode()))
+    flow.client("dynamodb", "eu-west-1").delete_table(TableName="orders-restore")
+    flow.client("dynamodb", "eu-west-1").create_table(
+        TableName="orders-restore", BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}])
+    pipeline_id, name, region = drill.one(env, "orders", "restore", "ddb-dev-orders-restore-")
+    restored = drill.run(name, pipeline_id, region, {"myInputS3Loc": export.exports[0]})
+    assert restored.items == len(lines) - 1 == 59
+    source = drill.items_of("orders", "eu-west-1")
+    from local_deploy.items import table_checksum
+
+    assert drill.same("orders-restore", "eu-west-1", table_checksum(source), len(source)) == "MISMATCH: orders-restore holds 59 items, expected 60"
+
+
 def test_the_smoke_check_names_each_native_machine_that_differs_from_the_configuration(flow: Flow):
     """One smoke check of a configuration changed four ways: a copy's prefix, a copy's target region (its
     import machine is looked for there), the incremental period and the restore prefix."""
