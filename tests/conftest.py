@@ -147,6 +147,9 @@ def native_machines(tmp_path_factory: pytest.TempPathFactory) -> Any:
         NativeCopy(stack, "Copy", source=orders, bucket=bucket, target_prefix="orders-copy", table_key=orders.encryption_key,
                    environment="dev", schedule=ScheduleSpec("1 day"))
         NativeIncrementalExport(stack, "Incremental", table=orders, bucket=bucket, period="1 hour", environment="dev")
+        from ddb_datapipeline.constructs.native_drill import NativeRestoreDrill
+
+        NativeRestoreDrill(stack, "Drill", source=orders, bucket=bucket, schedule=ScheduleSpec("7 days"), environment="dev")
         from ddb_datapipeline.constructs.native_copy import OtherAccount
 
         staging = s3.Bucket.from_bucket_name(stack, "Staging", "staging")

@@ -74,6 +74,10 @@ EVENTS_ROLE = ("EventBridge User Guide, 'Using IAM roles for targets' (the rule'
                "'Permissions for event buses' (a rule sending to a bus of another account or Region uses its role, which needs "
                "events:PutEvents on that bus; another account's bus must admit it, e.g. by aws:SourceArn of the rule)")
 EVENTS_SFN = "EventBridge User Guide, 'Event bus targets': a Step Functions target needs states:StartExecution on the machine"
+LIST_EXPORTS_TASK = "aws-sdk:dynamodb:listExports"
+DELETE_TABLE_TASK = "aws-sdk:dynamodb:deleteTable"
+DDB_LIST_EXPORTS = "Service Authorization Reference, Amazon DynamoDB: ListExports has no resource type (granted on '*')"
+DDB_DELETE_TABLE = "Service Authorization Reference, Amazon DynamoDB: DeleteTable, resource type table"
 ALARM = "alarm"
 CLOUDWATCH_SNS = ("CloudWatch User Guide, alarm actions to SNS: CloudWatch publishes as cloudwatch.amazonaws.com, which the topic's "
                   "access policy must allow (aws:SourceArn is the alarm)")
@@ -132,6 +136,10 @@ CALLS: tuple[RuntimeCall, ...] = (
                 SFN_LIST + "; " + SFN_SDK, "doc"),
     RuntimeCall(CREDENTIALS, "the machine assumes the role a Task runs as", MACHINE, ("sts:AssumeRole",), "{assumed_role}",
                 SFN_CREDENTIALS, "doc"),
+    RuntimeCall(LIST_EXPORTS_TASK, "the drill lists the table's exports to find the latest", MACHINE, ("dynamodb:ListExports",), "*",
+                DDB_LIST_EXPORTS + "; " + SFN_SDK, "doc"),
+    RuntimeCall(DELETE_TABLE_TASK, "the drill deletes its scratch table", MACHINE, ("dynamodb:DeleteTable",), "{import_table_arn}",
+                DDB_DELETE_TABLE + "; " + SFN_SDK, "doc"),
     RuntimeCall(PUT_EVENTS_TASK, "the machine announces an event on its bus", MACHINE, ("events:PutEvents",), "{event_bus_arn}",
                 SFN_EVENTS, "doc"),
     RuntimeCall(ROUTE, "EventBridge assumes the role of a rule that forwards the event", "service:events.amazonaws.com",

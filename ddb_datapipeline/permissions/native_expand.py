@@ -13,10 +13,12 @@ from .native_calls import (
     ALARM,
     CALLS,
     CREDENTIALS,
+    DELETE_TABLE_TASK,
     DESCRIBE_EXPORT_TASK,
     DESCRIBE_IMPORT_TASK,
     EXPORT_TASK,
     IMPORT_TASK,
+    LIST_EXPORTS_TASK,
     MACHINE,
     PUBLISH_TASK,
     PUT_EVENTS_TASK,
@@ -64,11 +66,16 @@ def _task_facts(world: World, machine: StateMachine, state: Mapping[str, Any], a
         if parameters.get("S3SseAlgorithm") == "KMS":
             facts["key_arn"] = parameters["S3SseKmsKeyId"]
         return service, facts
-    if service == DESCRIBE_EXPORT_TASK:
-        exports = [t["Parameters"]["TableArn"] for t in _tasks(machine.definition) if str(t["Resource"]).endswith(EXPORT_TASK)]
+    if service == DESCRIBE_EXPORT_TASK:  # the exports of the table the machine exports, or lists the exports of
+        exports = [t["Parameters"]["TableArn"] for t in _tasks(machine.definition)
+                   if str(t["Resource"]).endswith((EXPORT_TASK, LIST_EXPORTS_TASK))]
         if not exports:
-            raise ModelGap(f"{machine.label}: DescribeExport without an export task: which table's exports is unknown")
+            raise ModelGap(f"{machine.label}: DescribeExport without an export or list task: which table's exports is unknown")
         return service, {"export_arn": f"{exports[0]}/export/{SAMPLE_EXPORT}"}
+    if service == LIST_EXPORTS_TASK:
+        return service, {}
+    if service == DELETE_TABLE_TASK:
+        return service, {"import_table_arn": f"arn:aws:dynamodb:{machine.region}:{account}:table/{_sample(machine, '$.table')}"}
     if service == PUBLISH_TASK:
         topic_arn = parameters["TopicArn"]
         topic = world.topics.get(topic_arn)

@@ -76,7 +76,7 @@ def test_the_schedule_starts_the_state_machine_at_the_stated_time(native):
     assert props["Target"]["Arn"]["Ref"].startswith("ExportStateMachine")
     grants = [s for s in statements(native) if s["Action"] == "states:StartExecution"]
     # the export's schedule starts the export, the copy's the copy: each role one machine
-    assert sorted(g["Resource"]["Ref"].split("StateMachine")[0] for g in grants) == ["Copy", "Export", "Incremental"]
+    assert sorted(g["Resource"]["Ref"].split("StateMachine")[0] for g in grants) == ["Copy", "Drill", "Export", "Incremental"]
 
 
 @pytest.mark.parametrize("period, expected", [("15 minutes", "rate(15 minutes)"), ("1 hour", "rate(1 hour)"), ("2 weeks", "rate(14 days)")])

@@ -311,3 +311,33 @@ def test_a_copy_into_another_region_exports_there_and_its_event_starts_the_impor
         assert summary.startswith("copies/orders-to-away/AWSDynamoDB/") and copy == f"orders-away-{summary.split('/')[3]}"
         assert sorted(i["pk"]["S"] for i in dynamodb_there.scan(TableName=copy)["Items"]) == [f"order-{index}" for index in range(7)]
         assert aws.dynamodb.list_tables()["TableNames"] == ["orders"] and aws.alarms() == []
+
+
+def test_a_restore_drill_restores_the_latest_export_compares_the_counts_and_deletes_its_scratch_table(definitions, monkeypatch):
+    """Two exports, then the drill: it finds the later one, imports it into orders-drill-<export id>, finds the
+    same count, deletes the scratch table. After a line is removed from that export's file, the drill reports
+    the mismatch with both counts on the alert topic; with no export at all it says so."""
+    with emulated(point_in_time_recovery=True, monkeypatch=monkeypatch) as aws:
+        failed = execute("ddb-dev-orders-native-drill", definitions["drill"], {})
+        assert failed["status"] == "FAILED" and failed["error"] == "NoExport"
+        (none,) = aws.alarms()
+        assert none["Message"] == "Restore drill of orders: there is no completed full export to restore"
+        for _ in range(2):
+            assert execute("ddb-dev-orders-native-export", definitions["export"], {})["status"] == "SUCCEEDED"
+        drilled = execute("ddb-dev-orders-native-drill", definitions["drill"], {})
+        assert drilled["status"] == "SUCCEEDED", drilled
+        output = json.loads(drilled["output"])
+        latest = max(s["ExportArn"] for s in aws.dynamodb.list_exports(TableArn=output["latest"].rsplit("/export/", 1)[0])["ExportSummaries"])
+        assert output["latest"] == latest and output["table"] == f"orders-drill-{latest.rsplit('/', 1)[1]}"
+        assert (output["counts"]["exported"], output["imported"]) == (7, {"items": 7, "errors": 0})
+        assert aws.dynamodb.list_tables()["TableNames"] == ["orders"] and aws.alarms() == []  # the scratch table is gone
+
+        (data,) = [key for key in aws.files() if key.startswith(output["export"]) and key.endswith(".json.gz")]
+        lines = gzip.decompress(aws.s3.get_object(Bucket="exports", Key=data)["Body"].read()).decode().splitlines(keepends=True)
+        aws.s3.put_object(Bucket="exports", Key=data, Body=gzip.compress("".join(lines[1:]).encode()))
+        mismatch = execute("ddb-dev-orders-native-drill", definitions["drill"], {})
+        assert mismatch["status"] == "FAILED" and mismatch["error"] == "RestoreDrillMismatch"
+        (alarm,) = aws.alarms()
+        assert alarm["Subject"] == "FAILED: ddb-dev-orders-native-drill"
+        assert alarm["Message"] == f"Restore drill of orders: the export {output['export']} holds 7 items, the restore imported 6 with 0 errors"
+        assert aws.dynamodb.list_tables()["TableNames"] == ["orders"]

@@ -1,0 +1,154 @@
+"""A restore drill: on a schedule, restore the latest full export of a table into a scratch table, count
+what came back, alarm on any difference, and delete the scratch table. The only proof that a backup
+restores is a restore, and nobody runs one until the day they need it.
+
+All of it is DynamoDB's own API through Step Functions' SDK integrations (no Lambda): ``ListExports``
+(page by page) finds the latest COMPLETED full export, ``DescribeExport`` gives its folder and its item
+count, ``ImportTable`` creates the scratch table ``<table>-drill-<export id>`` (the source's key schema,
+billed per request), and ``DescribeImport``'s ``ImportedItemCount`` and ``ErrorCount`` are compared with
+the export's ``ItemCount``. The scratch table takes writes from nothing else, and the role may create
+and delete only tables of that prefix: the drill never touches the source or a restore target.
+"""
+from __future__ import annotations
+
+from aws_cdk import Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+from ..definition.common import ScheduleSpec
+from .alert_topic import alerts_or_new
+from .export_bucket import exports_prefix
+from .native_export import schedule_machine, wildcard_reason
+from .native_restore import import_wildcard_reason, key_schema
+from .native_steps import NewTable, alarm, grant_import, import_check, import_steps, machine_name, state_machine
+from .table_pipelines import table_ref
+
+DRILL_SUFFIX = "-drill-"
+# JSONata: the greatest ARN of the page's completed full exports and the best so far (an export's id starts
+# with its time in milliseconds, so the greatest ARN is the latest export).
+LATEST = ("{% $merge([$states.input, {'latest': $sort($append([$states.input.latest], "
+          "$states.input.page.ExportSummaries[ExportStatus = 'COMPLETED' and ExportType = 'FULL_EXPORT'].ExportArn))[-1], "
+          "'next': $states.input.page.NextToken ? $states.input.page.NextToken : ''}]) %}")
+
+
+def drill_prefix(table: str) -> str:
+    return f"{table}{DRILL_SUFFIX}"
+
+
+class NativeRestoreDrill(Construct):
+    """Restores the latest full export of ``source`` (from ``exports/<table>/`` of ``bucket``) into a
+    scratch table on ``schedule``, alarms on ``alert_topic`` when the counts differ or a step fails."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        source: dynamodb.ITable,
+        bucket: s3.IBucket,
+        schedule: ScheduleSpec,
+        bucket_key: kms.IKey | None = None,
+        partition_key: dynamodb.Attribute | None = None,
+        sort_key: dynamodb.Attribute | None = None,
+        alert_topic: sns.ITopic | None = None,
+        alert_key: kms.IKey | None = None,
+        environment: str = "default",
+        log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
+    ) -> None:
+        super().__init__(scope, id)
+        ref = table_ref(source)
+        name = ref.table_name
+        partition, sort = key_schema(source, partition_key, sort_key)
+        key = bucket_key if bucket_key is not None else bucket.encryption_key
+        alert_topic, alert_key = alerts_or_new(self, alert_topic, alert_key)
+        self.prefix = exports_prefix(name)
+        machine = machine_name(environment, name, "drill")
+        scratch = NewTable(drill_prefix(name), partition, sort, None)
+        stack = Stack.of(self)
+        scratch_tables = scratch.arn_pattern(stack)
+
+        delete = tasks.CallAwsService(self, "DeleteScratchTable", service="dynamodb", action="deleteTable",
+                                      iam_action="dynamodb:DeleteTable", iam_resources=[scratch_tables],
+                                      parameters={"TableName.$": "$.table"}, result_path=sfn.JsonPath.DISCARD)
+        mismatch = alarm(self, "MismatchAlarm", alert_topic, f"FAILED: {machine}",
+                         "Restore drill of {}: the export {} holds {} items, the restore imported {} with {} errors",
+                         "$.source", "$.export", "$.counts.exported", "$.imported.items", "$.imported.errors")
+        verified = delete.next(sfn.Succeed(self, "Verified"))
+        failed = tasks.CallAwsService(self, "DeleteScratchTableAfterMismatch", service="dynamodb", action="deleteTable",
+                                      iam_action="dynamodb:DeleteTable", iam_resources=[scratch_tables],
+                                      parameters={"TableName.$": "$.table"}, result_path=sfn.JsonPath.DISCARD
+                                      ).next(sfn.Fail(self, "Mismatch", error="RestoreDrillMismatch"))
+        compare = (
+            sfn.Choice(self, "SameCount?")
+            .when(sfn.Condition.and_(sfn.Condition.number_equals_json_path("$.imported.items", "$.counts.exported"),
+                                     sfn.Condition.number_equals("$.imported.errors", 0)), verified)
+            .otherwise(mismatch.next(failed))
+        )
+        count = tasks.CallAwsService(self, "CountImported", service="dynamodb", action="describeImport",
+                                     iam_action="dynamodb:DescribeImport", iam_resources=[f"{scratch_tables}/import/*"],
+                                     parameters={"ImportArn.$": "$.import.arn"},
+                                     result_selector={"items.$": "$.ImportTableDescription.ImportedItemCount",
+                                                      "errors.$": "$.ImportTableDescription.ErrorCount"},
+                                     result_path="$.imported")
+        imported = import_steps(self, bucket=bucket, table=scratch, alert_topic=alert_topic, name=machine, what="restore drill",
+                                then=count.next(compare))
+        check = import_check(self, prefix=self.prefix, table=scratch, then=imported,
+                             refusal=f"the drill computed a folder outside {self.prefix}/AWSDynamoDB/ or a table outside {scratch.prefix}*")
+        export_id = "States.ArrayGetItem(States.StringSplit($.latest, '/'), 3)"
+        described = tasks.CallAwsService(
+            self, "DescribeLatestExport", service="dynamodb", action="describeExport", iam_action="dynamodb:DescribeExport",
+            iam_resources=[f"{ref.table_arn}/export/*"], parameters={"ExportArn.$": "$.latest"},
+            result_selector={"exported.$": "$.ExportDescription.ItemCount"}, result_path="$.counts",
+        )
+        name_scratch = sfn.Pass(self, "NameScratchTable", parameters={
+            "source": name,
+            "latest.$": "$.latest",
+            "counts.$": "$.counts",
+            "table.$": f"States.Format('{scratch.prefix}{{}}', {export_id})",
+            "export.$": f"States.Format('{self.prefix}/AWSDynamoDB/{{}}/data/', {export_id})",
+            "polls": {"value": 0},
+        })
+        none = alarm(self, "NoExportAlarm", alert_topic, f"FAILED: {machine}",
+                     "Restore drill of {}: there is no completed full export to restore", "$.source"
+                     ).next(sfn.Fail(self, "NoExport", error="NoExport"))
+        listed = sfn.Pass.jsonata(self, "KeepLatest", outputs=LATEST)
+        first = self._list(ref.table_arn, "ListExports", more=False)
+        more = self._list(ref.table_arn, "ListMoreExports", more=True)
+        pages = (
+            sfn.Choice(self, "MorePages?")
+            .when(sfn.Condition.string_equals("$.next", ""),
+                  sfn.Choice(self, "FoundExport?").when(sfn.Condition.string_equals("$.latest", ""), none)
+                  .otherwise(described.next(name_scratch).next(check)))
+            .otherwise(more)
+        )
+        more.next(listed)
+        start = sfn.Pass(self, "Start", parameters={"source": name, "latest": ""})
+        self.log_group, self.state_machine = state_machine(
+            self, start.next(first).next(listed).next(pages), machine,
+            f"Restores the latest export of DynamoDB table {name} into a scratch table and compares the counts, every {schedule.period}",
+            log_retention, alert_key=alert_key, wildcard_reason=drill_wildcard_reason)
+        grant_import(self.state_machine, bucket=bucket, key=key, prefix=self.prefix, table_key=None)
+        self.schedule = schedule_machine(self, self.state_machine, schedule, f"Starts the restore drill of {name}")
+
+    def _list(self, table_arn: str, id: str, *, more: bool) -> tasks.CallAwsService:
+        """A page of the table's exports (ListExports has no resource type: its grant is on '*')."""
+        return tasks.CallAwsService(
+            self, id, service="dynamodb", action="listExports", iam_action="dynamodb:ListExports", iam_resources=["*"],
+            parameters={"TableArn": table_arn, "MaxResults": 25, **({"NextToken.$": "$.next"} if more else {})},
+            result_path="$.page",
+        )
+
+
+def drill_wildcard_reason(finding: str) -> str | None:
+    if finding == "Resource::*":
+        return ("ListExports has no resource type (Service Authorization Reference, Amazon DynamoDB), so it is granted on '*'; "
+                "the machine lists the exports of its own table only. Log delivery and X-Ray are on '*' likewise.")
+    if ":table/" in finding and finding.endswith("*") and DRILL_SUFFIX in finding:
+        return "The drill creates, describes and deletes only its own scratch tables, named at run time after the export they hold."
+    return import_wildcard_reason(finding) or wildcard_reason(finding)
