@@ -136,6 +136,14 @@ def _check_native_against_configuration(check: Check, environments: list[Any]) -
                 check.count()
                 if prefixes.get("$.table") != f"{table.restore.target_prefix}*":
                     check.differ(where, f"creates tables {prefixes.get('$.table')}, configuration says {table.restore.target_prefix}*")
+            where = f"config {env.name}/{table.name} native restore drill"
+            if table.restore.drill is not None and (
+                drill := _deployed_definition(check, client, machine_name(env.name, table.name, "drill"), where, env.region)
+            ):
+                listed = str(drill["States"]["ListExports"]["Parameters"].get("TableArn", ""))
+                check.count()
+                if not listed.endswith(f":table/{table.name}"):
+                    check.differ(where, f"drills the exports of {listed}, configuration says table {table.name}")
             for copy in table.copies:
                 where = f"config {env.name}/{table.name} native copy {copy.target_prefix}"
                 name = machine_name(env.name, table.name, f"copy-{copy.target_prefix}")

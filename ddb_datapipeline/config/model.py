@@ -46,6 +46,7 @@ class RestoreConfig:
     allow_into_source: bool
     create_target: bool
     target_prefix: str | None = None  # native engine: new tables are named <target_prefix>..., default <table>-restore
+    drill: str | None = None  # native engine: restore the latest export into a scratch table and count it, every period
 
 
 @dataclass(frozen=True)

@@ -143,6 +143,9 @@ def _incremental(section: Section, engine: str) -> str | None:
 
 
 def _restore(section: Section, *, source: str, owned: bool) -> RestoreConfig:
+    if section.has("drill"):
+        raise section.fail("drill", section.raw["drill"], "engine: native for a restore drill (a Data Pipeline definition cannot "
+                           "find the latest export folder without a script on the cluster)")
     target = section.string("target_table", f"{source}-restore", pattern=TABLE_NAME, allowed=TABLE_NAME_RULE)
     if not re.fullmatch(TABLE_NAME, target):  # the default for a source name near the length limit
         raise section.fail("target_table", target, f"{TABLE_NAME_RULE}; name the restore target explicitly")
@@ -220,7 +223,7 @@ def _table(section: Section, *, account: str | None, region: str, release: str, 
         owned=owned,
         export=_export(section.section("export"), engine),
         # A native table has no restore pipeline yet, so it creates no restore target either.
-        restore=(_native_restore(section.section("restore"), source=name) if engine == NATIVE
+        restore=(_native_restore(section.section("restore"), source=name, owned=owned is not None) if engine == NATIVE
                  else _restore(section.section("restore"), source=name, owned=owned is not None)),
         copies=tuple(
             _native_copy(Section(raw, f"{section.where('copies')}[{index}]"), source=name, owned=owned is not None, region=region,
@@ -248,20 +251,31 @@ def _table(section: Section, *, account: str | None, region: str, release: str, 
     return table
 
 
-NATIVE_RESTORE_RULE = ("only target_prefix on the native engine: a native restore always creates a new table, "
+NATIVE_RESTORE_RULE = ("only target_prefix and drill on the native engine: a native restore always creates a new table, "
                        "named <target_prefix><suffix> when it is started")
+DRILL_RULE = "a period of at least 1 hour in minutes, hours, days or weeks (how often the latest export is restored and counted)"
 
 
-def _native_restore(section: Section, *, source: str) -> RestoreConfig:
-    """A native restore is started by hand into a new table: only the prefix of its name is configured."""
+def _native_restore(section: Section, *, source: str, owned: bool) -> RestoreConfig:
+    """A native restore is started by hand into a new table: only the prefix of its name is configured,
+    and optionally a restore drill's period."""
     for key in ("target_table", "write_ratio", "allow_into_source", "create_target"):
         if section.has(key):
             raise section.fail(key, section.raw[key], NATIVE_RESTORE_RULE)
     prefix = section.string("target_prefix", f"{source}-restore", pattern=TABLE_NAME, allowed=TABLE_NAME_RULE)
     if prefix == source or source.startswith(prefix):
         raise section.fail("target_prefix", prefix, f"a prefix that no name of the source table '{source}' starts with")
+    drill = section.string("drill", None, allowed=DRILL_RULE)
+    if drill is not None:
+        if not owned:
+            raise section.fail("drill", drill, "an owned table (the drill's scratch table repeats the source's key schema)")
+        if (period_minutes(drill) or 0) < 60 or is_monthly(drill):
+            raise section.fail("drill", drill, DRILL_RULE)
+        if prefix.startswith(f"{source}-drill-"):
+            raise section.fail("target_prefix", prefix, f"a prefix apart from the drill's scratch tables {source}-drill-*")
     section.finish()
-    return RestoreConfig(target_table=prefix, write_ratio=0.5, allow_into_source=False, create_target=False, target_prefix=prefix)
+    return RestoreConfig(target_table=prefix, write_ratio=0.5, allow_into_source=False, create_target=False, target_prefix=prefix,
+                         drill=drill)
 
 
 NATIVE_COPY_RULE = "target_prefix on the native engine: each copy run creates a new table <target_prefix>-<export id>"

@@ -19,11 +19,13 @@ from ..config.estimates import estimate_environment
 from ..config.patterns import output_key
 from ..constructs.data_table import DataTable
 from ..constructs.native_copy import NativeCopy, OtherAccount, OtherRegion
+from ..constructs.native_drill import NativeRestoreDrill
 from ..constructs.native_export import NativeExport
 from ..constructs.native_incremental import NativeIncrementalExport
 from ..constructs.native_restore import NativeRestore
 from ..constructs.pipeline_roles import PipelineRoles
 from ..constructs.table_pipelines import CopyDestination, CopyPipeline, ExportPipeline, RestorePipeline, copy_staging_prefix
+from ..definition.common import ScheduleSpec
 from ..estimate_report import ESTIMATE_METADATA, as_record
 from . import naming
 from .table_shapes import table_props
@@ -146,6 +148,11 @@ class TableSet:
         )
         CfnOutput(self.stack, f"{output_key(table.name)}RestoreStateMachineArn", value=restore.state_machine.state_machine_arn,
                   description=f"Native restore of {table.name} (start with an export folder and a new table name)")
+        if table.restore.drill is not None:
+            drill = NativeRestoreDrill(self.stack, f"NativeDrill-{table.name}", source=source, schedule=ScheduleSpec(table.restore.drill),
+                                       **self._common())
+            CfnOutput(self.stack, f"{output_key(table.name)}RestoreDrillStateMachineArn", value=drill.state_machine.state_machine_arn,
+                      description=f"Restore drill of {table.name}, every {table.restore.drill} (start an execution to drill now)")
         for copy in table.copies:
             assert copy.target_prefix is not None  # the configuration gives every native copy its prefix
             native_copy = NativeCopy(

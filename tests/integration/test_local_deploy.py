@@ -63,6 +63,7 @@ def flow_context() -> dict[str, Any]:
     """cdk.json's configuration and a native environment ``nat`` of one owned table."""
     context = copy.deepcopy(project_context())
     tables = [{"name": "events", "owned": OWNED, "export": {"schedule": "6 hours", "late_after": "2 hours", "incremental": "30 minutes"},
+               "restore": {"drill": "7 days"},
                "copies": [{"target_prefix": "events-staging", "schedule": "1 day"},
                           {"target_prefix": "events-analytics", "account": "222222222222"},
                           {"target_prefix": "events-dr", "region": "us-west-2"}]}]
@@ -138,7 +139,7 @@ def test_the_pipelines_post_deploy_check_finds_each_environment_healthy(flow: Fl
 def test_a_native_environment_deploys_with_its_state_machines_and_no_pipeline(flow: Flow):
     names = [m["name"] for m in flow.client("stepfunctions", "eu-west-1").list_state_machines()["stateMachines"]]
     assert {"ddb-nat-events-native-export", "ddb-nat-events-native-restore", "ddb-nat-events-native-copy-events-staging",
-            "ddb-nat-events-native-incremental", "ddb-nat-events-native-copy-events-analytics"} <= set(names)
+            "ddb-nat-events-native-incremental", "ddb-nat-events-native-copy-events-analytics", "ddb-nat-events-native-drill"} <= set(names)
     # the copy into another account: its staging bucket and import role, in its copy-target stack
     assert flow.stack_status("DdbDataPipeline-nat-copy-targets-222222222222-eu-west-1", "eu-west-1") == "CREATE_COMPLETE"
     role = flow.client("iam", "eu-west-1").get_role(RoleName="ddb-nat-events-copy-events-analytics-import")["Role"]
@@ -286,7 +287,7 @@ def test_the_smoke_check_names_each_native_machine_that_differs_from_the_configu
     table["copies"][0]["target_prefix"] = "events-preview"
     table["copies"][2]["region"] = "us-east-1"
     table["export"]["incremental"] = "2 hours"
-    table["restore"] = {"target_prefix": "events-recovered-"}
+    table["restore"] = {"target_prefix": "events-recovered-", "drill": "7 days"}
     found = [str(d) for d in smoke_check(flow.endpoint, flow.assembly, environments(flow.options(context=context, env="nat"))).differences]
     for expected in ("expected one state machine named ddb-nat-events-native-copy-events-preview in eu-west-1, found 0",
                      "expected one state machine named ddb-nat-events-native-copy-events-dr-import in us-east-1, found 0",

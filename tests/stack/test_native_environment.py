@@ -22,6 +22,7 @@ def native(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
     environments = {
         "nat": {"account": "111111111111", "region": "eu-west-1", "engine": "native", "tables": [
             {"name": "orders", "owned": OWNED, "export": {"schedule": "6 hours", "late_after": "2 hours", "incremental": "1 hour"},
+             "restore": {"drill": "7 days"},
              "copies": [{"target_prefix": "orders-staging", "schedule": "1 day"},
                         {"target_prefix": "orders-analytics", "account": "222222222222"},
                         {"target_prefix": "orders-dr", "region": "us-west-2", "schedule": "1 day"},
@@ -48,12 +49,12 @@ def kinds(synthesis: Synthesis, environment: str) -> Counter[str]:
 def test_a_native_environment_has_no_data_pipeline_emr_lambda_or_pipeline_role(native):
     found = kinds(native, "nat")
     # an export per table, incremental exports, a restore and a copy for the owned one (a referenced table's key schema is unknown)
-    assert found["AWS::StepFunctions::StateMachine"] == 8 and found["AWS::Scheduler::Schedule"] == 5
+    assert found["AWS::StepFunctions::StateMachine"] == 9 and found["AWS::Scheduler::Schedule"] == 6
     assert not any(t.startswith(("AWS::DataPipeline::", "AWS::EMR::", "AWS::Lambda::")) for t in found)
     assert found["AWS::IAM::InstanceProfile"] == 0 and found["AWS::IAM::ManagedPolicy"] == 0
     outputs = native.template("nat")["Outputs"]
     assert {"OrdersExportStateMachineArn", "CustomersExportStateMachineArn", "OrdersRestoreStateMachineArn",
-            "OrdersCopyOrdersStagingStateMachineArn", "OrdersIncrementalStateMachineArn"} <= set(outputs)
+            "OrdersCopyOrdersStagingStateMachineArn", "OrdersIncrementalStateMachineArn", "OrdersRestoreDrillStateMachineArn"} <= set(outputs)
     assert "CustomersRestoreStateMachineArn" not in outputs
 
 
@@ -70,7 +71,7 @@ def test_cdk_nag_is_clean(native):
 
 def test_every_runtime_call_is_allowed_on_both_engines(native):
     world = load_world(load_assembly(native.outdir))
-    assert len(world.state_machines) == 10 + 2 + 4 and len(world.pipelines) == 2  # nat, its two import machines elsewhere, mix, spread
+    assert len(world.state_machines) == 11 + 2 + 4 and len(world.pipelines) == 2  # nat, its two import machines elsewhere, mix, spread
     assert {m.stack for m in world.state_machines if "spread" in m.stack} == {"DdbDataPipeline-spread-tables-01", "DdbDataPipeline-spread-tables-02"}
     actions = {o.expected.request.action for o in outcomes(world)}
     assert {"dynamodb:ExportTableToPointInTime", "dynamodb:ImportTable", "states:StartExecution", "elasticmapreduce:RunJobFlow",
@@ -86,7 +87,7 @@ def test_the_permission_check_counts_the_state_machines(native, capsys):
     from ddb_datapipeline.__main__ import main
 
     assert main(["permissions", "--cdk-out", str(native.outdir)]) == 0
-    assert capsys.readouterr().err.startswith("2 pipelines, 16 state machines, ")
+    assert capsys.readouterr().err.startswith("2 pipelines, 17 state machines, ")
 
 
 def test_the_review_draws_each_state_machine_and_names_its_schedule(native):
@@ -101,7 +102,7 @@ def test_the_review_draws_each_state_machine_and_names_its_schedule(native):
     assert "#### ddb-nat-orders-native-copy-orders-staging" in text and "`rate(1 day)`" in text
     diagrams = [block.split("```", 1)[0] for block in text.split("```mermaid\n")[1:]]
     assert "#### ddb-nat-orders-native-incremental" in text and "`rate(1 hour)`" in text
-    assert len(diagrams) == 8
+    assert len(diagrams) == 9
     export = text.split("#### ddb-nat-orders-native-export", 1)[1].split("```mermaid\n", 1)[1].split("```", 1)[0]
     chart = parse(export)
     assert ("n_Export", "error", "n_Failed") in chart.edges and ("n_Finished_", "rule 1", "n_Exported") in chart.edges

@@ -47,7 +47,11 @@ def test_a_native_table_creates_no_restore_target_and_makes_no_pipelines():
         ({"copies": [{"target_prefix": "ord"}]}, "environments.dev.tables[orders].copies[0].target_prefix: 'ord' is not allowed; expected a prefix that the source table's name 'orders' does not start with"),
         ({"copies": [{"target_prefix": "orders copy"}]}, "environments.dev.tables[orders].copies[0].target_prefix: 'orders copy' is not allowed; expected "),
         ({"copies": [{}]}, "environments.dev.tables[orders].copies[0].target_prefix: "),
-        ({"restore": {"write_ratio": 0.5}}, "environments.dev.tables[orders].restore.write_ratio: 0.5 is not allowed; expected only target_prefix on the native engine"),
+        ({"restore": {"write_ratio": 0.5}}, "environments.dev.tables[orders].restore.write_ratio: 0.5 is not allowed; expected only target_prefix and drill on the native engine"),
+        ({"restore": {"drill": "30 minutes"}}, "environments.dev.tables[orders].restore.drill: '30 minutes' is not allowed; expected a period of at least 1 hour"),
+        ({"restore": {"drill": "1 month"}}, "environments.dev.tables[orders].restore.drill: '1 month' is not allowed; expected a period of at least 1 hour"),
+        ({"restore": {"drill": "7 days", "target_prefix": "orders-drill-x"}}, "environments.dev.tables[orders].restore.target_prefix: 'orders-drill-x' is not allowed; expected a prefix apart from the drill's scratch tables orders-drill-*"),
+        ({"engine": "datapipeline", "restore": {"drill": "7 days"}}, "environments.dev.tables[orders].restore.drill: '7 days' is not allowed; expected engine: native for a restore drill"),
         ({"restore": {"target_prefix": "ord"}}, "environments.dev.tables[orders].restore.target_prefix: 'ord' is not allowed; expected a prefix that no name of the source table 'orders' starts with"),
         ({"export": {"read_ratio": 0.5}}, "environments.dev.tables[orders].export.read_ratio: 0.5 is not allowed; expected no read_ratio on the native engine"),
         ({"export": {"compress": False}}, "environments.dev.tables[orders].export.compress: false is not allowed; expected true on the native engine"),
@@ -156,3 +160,12 @@ def test_a_native_table_has_no_emr_estimate():
     assert estimate_environment(environments["dev"]) == []
     environments = load_environments(env(None, size_gib=5000))
     assert [e.estimate.pipeline for e in estimate_environment(environments["dev"])] == ["export", "restore"]
+
+
+def test_a_restore_drill_is_read_with_its_period_and_refused_for_a_referenced_table():
+    (table,) = load_environments(env(restore={"drill": "7 days"}))["dev"].tables
+    assert table.restore.drill == "7 days"
+    context = env()
+    context["environments"]["dev"]["tables"][0] = {"name": "orders", "restore": {"drill": "1 day"}}
+    assert config_error(load_environments, context).startswith(
+        "environments.dev.tables[orders].restore.drill: '1 day' is not allowed; expected an owned table")
