@@ -23,6 +23,7 @@ _EXPORTS = {
     "NativeRestore": "constructs.native_restore",
     "NativeCopy": "constructs.native_copy",
     "NativeCopyImport": "constructs.native_copy_import",
+    "NativeRestoreDrill": "constructs.native_drill",
     "NativeIncrementalExport": "constructs.native_incremental",
     "ClusterSpec": "definition.emr",
     "ScheduleSpec": "definition.common",
