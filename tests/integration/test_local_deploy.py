@@ -249,6 +249,32 @@ def test_a_missing_grant_fails_the_run_naming_the_call(drilled):
                             "no identity policy allows it")  # the connector describes the table first; the statement granted both
 
 
+def test_a_precondition_on_the_wrong_key_and_a_cleanup_of_another_folder_fail_their_runs(drilled):
+    """The restore's precondition waiting for another key never holds; the copy's cleanup pointed at the
+    bucket's exports is refused for the node role, whose grant ends at the copy's staging folder."""
+    from local_deploy.drill import RunFailed
+
+    drill, _ = drilled
+    env = next(e for e in drill.environments if e.name == "dev")
+    pipeline_id, name, region = drill.one(env, "orders", "export", "ddb-dev-orders-export-")
+    export = drill.run(name, pipeline_id, region)
+    pipeline_id, name, region = drill.one(env, "orders", "restore", "ddb-dev-orders-restore-")
+    stored = copy.deepcopy(drill.stored(pipeline_id, region))
+    _field(stored, "ExportManifestExists", "s3Key")["stringValue"] = "#{myInputS3Loc}/manifest.json"
+    with pytest.raises(RunFailed) as failed:
+        drill.run(name, pipeline_id, region, {"myInputS3Loc": export.exports[0]}, stored=stored)
+    assert str(failed.value) == (f"{name} TableLoadActivity: precondition ExportManifestExists never holds: "
+                                 f"{export.exports[0]}/manifest.json does not exist")
+
+    def elsewhere(stored: dict[str, Any]) -> None:
+        (staging,) = [v["stringValue"] for v in stored["parameterValues"] if v["id"] == "myStagingS3Loc"]  # s3://<bucket>/copies/...
+        command = _field(stored, "CleanupActivity", "command")
+        command["stringValue"] = command["stringValue"].replace("#{input.directoryPath}", staging.split("/copies/")[0] + "/exports")
+
+    message = _failing_run(drill, "ddb-dev-orders-copy-orders-staging-eu-west-1-", elsewhere)
+    assert "CleanupActivity: " in message and " may not s3:ListBucket on arn:aws:s3:::" in message
+
+
 def test_a_restore_of_an_export_missing_a_line_is_reported_as_a_mismatch(flow: Flow, drilled):
     """Remove one line from the export the drill made: the restore still runs, and the verification says
     the restored table holds one item fewer than the source."""
