@@ -92,6 +92,7 @@ def estimate_environment(env: EnvironmentConfig, *, include_unsized: bool = Fals
             found.append(Estimated(env.name, PipelineEstimate(
                 pipeline=f"copy:{copy.label}", table=table.name, stages=stages,
                 period_hours=None if copy_period is None else copy_period / 60, storage_cost_per_month=None,
+                concurrent=copy.selection is not None,  # one HiveCopyActivity; its write assumes every item (an upper bound)
             ), assumed or not copy.owned, sized))
     return found
 

@@ -91,10 +91,13 @@ class PipelineEstimate:
     stages: tuple[StageEstimate, ...]
     period_hours: float | None  # the schedule's period; None on demand
     storage_cost_per_month: float | None  # USD estimate for the retained exports
+    # One cluster runs the stages together (a HiveCopyActivity reads and writes in one job): the run lasts
+    # as long as its longest stage and pays one cluster for it.
+    concurrent: bool = False
 
     @property
     def hours(self) -> float:
-        return sum(stage.hours for stage in self.stages)
+        return self.longest_stage_hours if self.concurrent else sum(stage.hours for stage in self.stages)
 
     @property
     def longest_stage_hours(self) -> float:
@@ -107,11 +110,13 @@ class PipelineEstimate:
 
     @property
     def instance_hours(self) -> float:
+        if self.concurrent:
+            return max(self.stages, key=lambda stage: stage.hours).instance_hours
         return sum(stage.instance_hours for stage in self.stages)
 
     @property
     def cost_per_run(self) -> float | None:
-        cluster = [stage.cluster_cost for stage in self.stages]
+        cluster = [max(self.stages, key=lambda stage: stage.hours).cluster_cost] if self.concurrent else [s.cluster_cost for s in self.stages]
         if any(cost is None for cost in cluster):
             return None
         return sum(cost for cost in cluster if cost is not None) + sum(stage.request_cost for stage in self.stages)

@@ -131,3 +131,19 @@ def test_retained_exports_and_their_storage():
 def test_an_unknown_operation_is_refused():
     with pytest.raises(ValueError):
         stage("delete", Side("t", "us-east-1", 1, 1.0), TableFacts(GIB), CLUSTER)
+
+
+def test_a_filtered_copy_runs_one_cluster_as_long_as_its_longest_stage():
+    """A copy through staging runs two clusters one after the other; a HiveCopyActivity reads and writes in
+    one job on one cluster: its hours and instance-hours are those of the longer stage, not their sum."""
+    from ddb_datapipeline.definition.estimate import PipelineEstimate
+
+    facts = TableFacts(size_bytes=100 * GIB, item_count=None)
+    read = stage("read", Side("orders", "us-east-1", 1000, 0.25), facts, CLUSTER)
+    write = stage("write", Side("orders-open", "us-east-1", None, 0.5), facts, CLUSTER)
+    staged = PipelineEstimate("copy:x", "orders", (read, write), None, None)
+    together = PipelineEstimate("copy:x", "orders", (read, write), None, None, concurrent=True)
+    assert staged.hours == pytest.approx(read.hours + write.hours)
+    assert together.hours == pytest.approx(max(read.hours, write.hours)) and together.hours < staged.hours
+    assert together.instance_hours == pytest.approx(max((read, write), key=lambda s: s.hours).instance_hours)
+    assert together.cost_per_run is not None and staged.cost_per_run is not None and together.cost_per_run < staged.cost_per_run
