@@ -73,7 +73,7 @@ class Drill:
         deployed = {stack.name: self.clients("cloudformation", stack.region or "us-east-1").describe_stack_resources(
             StackName=stack.name)["StackResources"] for stack in assembly.stacks if stack.region}
         self.access = Access.of(load_world(assembly), LOCAL_ACCOUNT, [s for s in assembly.stacks if s.region], deployed)
-        self.environments = [env for env in environments(options)]
+        self.environments = environments(options)
         self.pipelines = _tagged(self.clients, {env.region for env in self.environments})
 
     def stored(self, pipeline_id: str, region: str) -> dict[str, Any]:

@@ -44,7 +44,17 @@ class RunResult:
     seconds: float = 0.0
     rates: list[str] = field(default_factory=list)  # the rate each read and write held, of the ratio's limit
     exports: list[str] = field(default_factory=list)  # s3:// folders a DynamoDBExport wrote
-    tables_written: list[tuple[str, str]] = field(default_factory=list)  # (table, region)
+
+
+def gzip_output(options: list[str]) -> bool:
+    """Whether a step's Hadoop options (``-Dkey=value``) make its output files gzip: compression on (the
+    current or the older property name) with the gzip codec; another codec is refused (ValueError)."""
+    settings = dict(option.removeprefix("-D").partition("=")[::2] for option in options)
+    on = "true" in (settings.get("mapreduce.output.fileoutputformat.compress"), settings.get("mapred.output.compress"))
+    codec = settings.get("mapreduce.output.fileoutputformat.compress.codec") or settings.get("mapred.output.compression.codec")
+    if on and codec != "org.apache.hadoop.io.compress.GzipCodec":
+        raise ValueError(f"compression codec {codec or 'Hadoop default (deflate)'} is not one this runner writes (gzip)")
+    return on
 
 
 def _s3(uri: str) -> tuple[str, str]:
@@ -184,7 +194,11 @@ class PipelineRun:
         nodes = self._nodes()
         if tool == "DynamoDBExport" and len(arguments) == 3:
             folder, table, ratio = arguments
-            self._export(where, nodes, table, folder, region, self._compressed(where, options), ratio)
+            try:
+                compress = gzip_output(options)
+            except ValueError as error:
+                raise RunFailed(f"{where}: {error}") from None
+            self._export(where, nodes, table, folder, region, compress, ratio)
         elif tool == "DynamoDBImport" and len(arguments) == 3:
             folder, table, ratio = arguments
             self._import(where, nodes, folder, table, region, ratio)
@@ -202,16 +216,6 @@ class PipelineRun:
         except client.exceptions.ResourceNotFoundException:
             raise RunFailed(f"{where}: table {table} does not exist in {region}") from None
         return Pacer(max(1.0, math.floor(table_units(description, writes=writes) * share)))
-
-    def _compressed(self, where: str, options: list[str]) -> bool:
-        """Whether the step's Hadoop options (``-Dkey=value``) make the export's files gzip: compression on
-        (the current or the older property name) with the gzip codec."""
-        settings = dict(option.removeprefix("-D").partition("=")[::2] for option in options)
-        on = "true" in (settings.get("mapreduce.output.fileoutputformat.compress"), settings.get("mapred.output.compress"))
-        codec = settings.get("mapreduce.output.fileoutputformat.compress.codec") or settings.get("mapred.output.compression.codec")
-        if on and codec != "org.apache.hadoop.io.compress.GzipCodec":
-            raise RunFailed(f"{where}: compression codec {codec or 'Hadoop default (deflate)'} is not one this runner writes (gzip)")
-        return on
 
     def _scan(self, where: str, principal: str, table: str, region: str, ratio: str) -> list[dict[str, Any]]:
         if not table or table.startswith("s3://"):
@@ -237,7 +241,6 @@ class PipelineRun:
             client.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": item}} for item in batch]})
             pacer.spend(write_units(batch))
         self.result.rates.append(f"write {pacer.words('WCU')}")
-        self.result.tables_written.append((table, region))
         self.result.items = len(items)
 
     def _export(self, where: str, nodes: str, table: str, folder: str, region: str, compress: bool, ratio: str) -> None:

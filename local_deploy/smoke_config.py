@@ -112,15 +112,14 @@ def _check_native_against_configuration(check: Check, environments: list[Any]) -
         for table in (t for t in env.tables if t.native):
             client = check.clients("stepfunctions", env.region)
             where = f"config {env.name}/{table.name} native export"
-            definition = _deployed_definition(check, client, machine_name(env.name, table.name, "export"), where, env.region)
-            if definition is None:
-                continue
-            export = definition["States"]["Export"]["Parameters"]
-            check.count(2)
-            if not str(export.get("TableArn", "")).endswith(f":table/{table.name}"):
-                check.differ(where, f"exports {export.get('TableArn')}, configuration says table {table.name}")
-            if export.get("S3Prefix") != f"exports/{table.name}":
-                check.differ(where, f"writes under {export.get('S3Prefix')}, expected exports/{table.name}")
+            # Each machine is looked for on its own: a missing export does not hide a missing restore or drill.
+            if definition := _deployed_definition(check, client, machine_name(env.name, table.name, "export"), where, env.region):
+                export = definition["States"]["Export"]["Parameters"]
+                check.count(2)
+                if not str(export.get("TableArn", "")).endswith(f":table/{table.name}"):
+                    check.differ(where, f"exports {export.get('TableArn')}, configuration says table {table.name}")
+                if export.get("S3Prefix") != f"exports/{table.name}":
+                    check.differ(where, f"writes under {export.get('S3Prefix')}, expected exports/{table.name}")
             where = f"config {env.name}/{table.name} native incremental export"
             name = machine_name(env.name, table.name, "incremental")
             if table.export.incremental is not None and (incremental := _deployed_definition(check, client, name, where, env.region)):

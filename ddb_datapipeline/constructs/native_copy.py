@@ -40,6 +40,7 @@ from .native_steps import (
     COPY_EXPORTED,
     NewTable,
     alarm,
+    export_id,
     export_steps,
     grant_export,
     grant_import,
@@ -165,11 +166,11 @@ class NativeCopy(Construct):
     def _name_new_table(self, name: str) -> sfn.Pass:
         """The new table is named after the export it imports (arn:...:table/<table>/export/<export id>, an
         id that starts with the export's time), so each run's table says where its items came from."""
-        export_id = "States.ArrayGetItem(States.StringSplit($.export.arn, '/'), 3)"
+        exported = export_id("$.export.arn")
         return sfn.Pass(self, "NameNewTable", parameters={
             "source": name,
-            "table.$": f"States.Format('{self.target_prefix}-{{}}', {export_id})",
-            "export.$": f"States.Format('{self.prefix}/AWSDynamoDB/{{}}/data/', {export_id})",
+            "table.$": f"States.Format('{self.target_prefix}-{{}}', {exported})",
+            "export.$": f"States.Format('{self.prefix}/AWSDynamoDB/{{}}/data/', {exported})",
             "polls": {"value": 0},
         })
 

@@ -20,8 +20,7 @@ from constructs import Construct
 
 from .delivery_alarm import delivery_alarm
 from .native_restore import import_wildcard_reason
-from .native_steps import COPY_EVENT_SOURCE, COPY_EXPORTED, MAX_RULE_NAME, NewTable, grant_import, import_check, import_steps, machine_name, state_machine
-from .pipeline_roles import shortened
+from .native_steps import COPY_EVENT_SOURCE, COPY_EXPORTED, NewTable, copy_rule_name, grant_import, import_check, import_steps, machine_name, state_machine
 
 
 class NativeCopyImport(Construct):
@@ -59,7 +58,7 @@ class NativeCopyImport(Construct):
             log_retention, alert_key=alert_key, wildcard_reason=import_wildcard_reason)
         grant_import(self.state_machine, bucket=bucket, key=None, prefix=prefix, table_key=None)
         # Named: CloudFormation's Ref of a rule on a custom bus is "<bus>|<rule>", not the name the alarm needs.
-        rule_name = shortened(f"ddb-{environment}-{source_table}-copy-{target_prefix}-start", MAX_RULE_NAME)
+        rule_name = copy_rule_name(environment, source_table, target_prefix, "start")
         self.rule = events.Rule(
             self, "Start", event_bus=bus, rule_name=rule_name, description=f"Starts the import of each copy of {source_table} into {target_prefix}-...",
             event_pattern=events.EventPattern(source=[COPY_EVENT_SOURCE], detail_type=[COPY_EXPORTED], detail={"copy": [copy]}),

@@ -26,7 +26,7 @@ from .alert_topic import alerts_or_new
 from .export_bucket import exports_prefix
 from .native_export import schedule_machine, wildcard_reason
 from .native_restore import import_wildcard_reason, key_schema
-from .native_steps import NewTable, alarm, grant_import, import_check, import_steps, machine_name, state_machine
+from .native_steps import NewTable, alarm, export_id, grant_import, import_check, import_steps, machine_name, state_machine
 from .table_pipelines import table_ref
 
 DRILL_SUFFIX = "-drill-"
@@ -73,17 +73,16 @@ class NativeRestoreDrill(Construct):
         stack = Stack.of(self)
         scratch_tables = scratch.arn_pattern(stack)
 
-        delete = tasks.CallAwsService(self, "DeleteScratchTable", service="dynamodb", action="deleteTable",
-                                      iam_action="dynamodb:DeleteTable", iam_resources=[scratch_tables],
-                                      parameters={"TableName.$": "$.table"}, result_path=sfn.JsonPath.DISCARD)
+        def delete(id: str) -> tasks.CallAwsService:
+            return tasks.CallAwsService(self, id, service="dynamodb", action="deleteTable", iam_action="dynamodb:DeleteTable",
+                                        iam_resources=[scratch_tables], parameters={"TableName.$": "$.table"},
+                                        result_path=sfn.JsonPath.DISCARD)
+
         mismatch = alarm(self, "MismatchAlarm", alert_topic, f"FAILED: {machine}",
                          "Restore drill of {}: the export {} holds {} items, the restore imported {} with {} errors",
                          "$.source", "$.export", "$.counts.exported", "$.imported.items", "$.imported.errors")
-        verified = delete.next(sfn.Succeed(self, "Verified"))
-        failed = tasks.CallAwsService(self, "DeleteScratchTableAfterMismatch", service="dynamodb", action="deleteTable",
-                                      iam_action="dynamodb:DeleteTable", iam_resources=[scratch_tables],
-                                      parameters={"TableName.$": "$.table"}, result_path=sfn.JsonPath.DISCARD
-                                      ).next(sfn.Fail(self, "Mismatch", error="RestoreDrillMismatch"))
+        verified = delete("DeleteScratchTable").next(sfn.Succeed(self, "Verified"))
+        failed = delete("DeleteScratchTableAfterMismatch").next(sfn.Fail(self, "Mismatch", error="RestoreDrillMismatch"))
         compare = (
             sfn.Choice(self, "SameCount?")
             .when(sfn.Condition.and_(sfn.Condition.number_equals_json_path("$.imported.items", "$.counts.exported"),
@@ -100,7 +99,7 @@ class NativeRestoreDrill(Construct):
                                 then=count.next(compare))
         check = import_check(self, prefix=self.prefix, table=scratch, then=imported,
                              refusal=f"the drill computed a folder outside {self.prefix}/AWSDynamoDB/ or a table outside {scratch.prefix}*")
-        export_id = "States.ArrayGetItem(States.StringSplit($.latest, '/'), 3)"
+        latest_id = export_id("$.latest")
         described = tasks.CallAwsService(
             self, "DescribeLatestExport", service="dynamodb", action="describeExport", iam_action="dynamodb:DescribeExport",
             iam_resources=[f"{ref.table_arn}/export/*"], parameters={"ExportArn.$": "$.latest"},
@@ -110,8 +109,8 @@ class NativeRestoreDrill(Construct):
             "source": name,
             "latest.$": "$.latest",
             "counts.$": "$.counts",
-            "table.$": f"States.Format('{scratch.prefix}{{}}', {export_id})",
-            "export.$": f"States.Format('{self.prefix}/AWSDynamoDB/{{}}/data/', {export_id})",
+            "table.$": f"States.Format('{scratch.prefix}{{}}', {latest_id})",
+            "export.$": f"States.Format('{self.prefix}/AWSDynamoDB/{{}}/data/', {latest_id})",
             "polls": {"value": 0},
         })
         none = alarm(self, "NoExportAlarm", alert_topic, f"FAILED: {machine}",

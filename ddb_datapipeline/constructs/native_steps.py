@@ -52,6 +52,18 @@ def machine_name(environment: str, table: str, kind: str) -> str:
     return shortened(f"ddb-{environment}-{table}-native-{kind}", MAX_MACHINE_NAME)
 
 
+def copy_rule_name(environment: str, table: str, target_prefix: str, role: str) -> str:
+    """``ddb-<environment>-<table>-copy-<prefix>-<role>``: the rules of a native copy into another region
+    (``forward`` in the source region, ``start`` in the target's), named because policies and alarms name them."""
+    return shortened(f"ddb-{environment}-{table}-copy-{target_prefix}-{role}", MAX_RULE_NAME)
+
+
+def export_id(arn_path: str) -> str:
+    """The intrinsic that reads the export id out of an export ARN at ``arn_path``
+    (``arn:...:table/<table>/export/<export id>``; the id starts with the export's time)."""
+    return f"States.ArrayGetItem(States.StringSplit({arn_path}, '/'), 3)"
+
+
 def alarm(scope: Construct, id: str, topic: sns.ITopic, subject: str, template: str, *paths: str,
           result_path: str | None = None) -> tasks.SnsPublish:
     """A Task that publishes ``template`` (States.Format with ``paths``) to the alert topic."""

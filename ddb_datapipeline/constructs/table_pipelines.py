@@ -305,11 +305,11 @@ class CopyPipeline(_TablePipeline):
         super().__init__(scope, id, table_name=read.table_name, bucket=bucket, bucket_key=bucket_key, environment=environment,
                          roles=roles, alert_topic=alert_topic, alert_key=alert_key, log_name=f"{read.table_name}-copy-{label}",
                          nodes_role_name=destination.nodes_role_name)
-        self.roles.use_region(target.region)
-        if selection is not None:
+        if selection is not None:  # one cluster, in the source's region: the target's region starts none
             self._selective(read=read, target=target, label=label, selection=selection, schedule=schedule, read_ratio=read_ratio,
                             write_ratio=write_ratio, cluster=cluster, cross_account=cross_account)
             return
+        self.roles.use_region(target.region)  # the import's cluster runs there
         prefix = copy_staging_prefix(read.table_name, label)
         if destination.staging_bucket is None:
             staging = self.prefix(prefix, EXPORT_WRITES, emrfs_writes=True)
@@ -339,7 +339,6 @@ class CopyPipeline(_TablePipeline):
             activate=True,
             granted=granted,
         )
-
 
     def _selective(self, *, read: TableRef, target: TableRef, label: str, selection: CopySelection, schedule: ScheduleSpec | None,
                    read_ratio: float, write_ratio: float, cluster: ClusterSpec, cross_account: bool) -> None:

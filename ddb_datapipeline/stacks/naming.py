@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..config import CopyConfig, EnvironmentConfig
 from ..config.names import node_role_prefix
 from ..config.stack_groups import MAIN_GROUP, group_stack_name
-from ..constructs.native_steps import MAX_RULE_NAME
+from ..constructs.native_steps import copy_rule_name
 from ..constructs.pipeline_roles import MAX_ROLE_NAME, node_role_name, shortened
 
 MAX_BUCKET_NAME = 63
@@ -47,12 +47,6 @@ def staging_bucket_name(config: EnvironmentConfig, copy: CopyConfig, group: str 
     return shortened(f"ddb-{_owner(config, group)}-copies-{copy.account or config.account}-{copy.region}", MAX_BUCKET_NAME)
 
 
-def native_copy_elsewhere(config: EnvironmentConfig, copy: CopyConfig) -> bool:
-    """A native copy that leaves the source stack's account or region: its machine's role is named for the
-    other side's policies, and the other side stages its export."""
-    return copy.target_prefix is not None and (copy.cross_account or copy.region != config.region)
-
-
 def copy_bus_name(config: EnvironmentConfig, group: str = MAIN_GROUP) -> str:
     """The event bus, in a target stack's account and region, on which native copies into that region
     announce their exports."""
@@ -71,7 +65,7 @@ def copy_event_id(table: str, copy: CopyConfig) -> str:
 def forward_rule_name(config: EnvironmentConfig, table: str, copy: CopyConfig) -> str:
     """The source region's rule that forwards a native copy's export events to the target region: named,
     because the copies' bus in another account admits events from this rule only."""
-    return shortened(f"ddb-{config.name}-{table}-copy-{copy.target_prefix}-forward", MAX_RULE_NAME)
+    return copy_rule_name(config.name, table, copy.target_prefix or "", "forward")
 
 
 def target_stack_name(config: EnvironmentConfig, copy: CopyConfig, group: str = MAIN_GROUP) -> str:

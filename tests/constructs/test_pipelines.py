@@ -196,3 +196,30 @@ def test_a_teams_own_pipeline_role_receives_the_policies_by_name(tmp_path):
         "PipelineObjects": Match.array_with([Match.object_like({"Id": "Default", "Fields": Match.array_with([
             {"Key": "role", "StringValue": "team-datapipeline"}])})]),
     })
+
+
+def test_a_filtered_copy_into_another_region_lets_emr_run_in_the_source_region_only():
+    """A filtered copy runs one cluster, in the source's region, writing the target across regions; a copy
+    through staging also starts the import's cluster in the target's region, so only it widens the
+    pipeline role's regions."""
+    from ddb_datapipeline.definition.filters import parse_filter
+    from ddb_datapipeline.definition.hive_copy import CopySelection
+
+    def regions(selection: CopySelection | None) -> set[str]:
+        stack = _stack()
+        source = dynamodb.Table.from_table_name(stack, "S", "orders")
+        bucket = s3.Bucket.from_bucket_name(stack, "B", "team-backups")
+        CopyPipeline(stack, "Copy", source=source, destination=CopyDestination(table_name="orders", region="us-west-2"), bucket=bucket,
+                     selection=selection)
+        found = set()
+        template = Template.from_stack(stack)
+        policies = [*template.find_resources("AWS::IAM::Policy").values(), *template.find_resources("AWS::IAM::ManagedPolicy").values()]
+        for policy in policies:
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                requested = statement.get("Condition", {}).get("StringEquals", {}).get("aws:RequestedRegion")
+                if requested:
+                    found.update([requested] if isinstance(requested, str) else requested)
+        return found
+
+    assert regions(CopySelection(row_filter=parse_filter("status = 'OPEN'"))) == {"eu-west-1"}
+    assert regions(None) == {"eu-west-1", "us-west-2"}

@@ -327,7 +327,8 @@ def test_the_smoke_check_names_a_state_machine_for_another_table(flow: Flow):
     context = flow_context()
     context["environments"]["nat"]["tables"][0]["name"] = "invoices"
     report = smoke_check(flow.endpoint, flow.assembly, environments(flow.options(context=context, env="nat")))
-    assert any("expected one state machine named ddb-nat-invoices-native-export in eu-west-1, found 0" in str(d) for d in report.differences)
+    for kind in ("export", "drill"):
+        assert any(f"expected one state machine named ddb-nat-invoices-native-{kind} in eu-west-1, found 0" in str(d) for d in report.differences)
 
 
 def test_the_smoke_check_names_what_differs_from_a_modified_configuration(flow: Flow):
