@@ -1,6 +1,7 @@
-"""The emulator's fixes 6, 7 and 11 (local_deploy/moto_fixes.py): Fn::GetStackOutput reads another stack's
+"""The emulator's fixes 6, 7, 11 and 12 (local_deploy/moto_fixes.py): Fn::GetStackOutput reads another stack's
 output, as CloudFormation does, and a missing output fails the stack instead of passing the object through;
-a table export is named and laid out as DynamoDB's; a rule on a bus of its own stack is created on that bus."""
+a table export is named and laid out as DynamoDB's; a rule on a bus of its own stack is created on that bus; item reads written without moto's shape walk are
+the same JSON."""
 from __future__ import annotations
 
 import json
@@ -8,7 +9,8 @@ import json
 import boto3
 import pytest
 
-from local_deploy import emulator
+from local_deploy import emulator, moto_fixes
+from local_deploy.items import REFERENCE_NOW, generate_items
 
 
 def cloudformation(server: emulator.Emulator):
@@ -97,3 +99,43 @@ def test_a_rule_on_a_bus_of_its_own_stack_is_created_on_that_bus(moto_server):
     events = boto3.client("events", region_name="us-east-1", endpoint_url=moto_server.endpoint,
                           aws_access_key_id="test", aws_secret_access_key="test")
     assert [r["Name"] for r in events.list_rules(EventBusName="fix11-bus")["Rules"]] == ["fix11-rule"]
+
+
+def _raw_bodies(client) -> list[dict]:
+    """Every item read's answer as the JSON on the wire, before boto3 parses it."""
+    bodies: list[dict] = []
+    for operation in moto_fixes.ITEM_READS:
+        client.meta.events.register(f"after-call.dynamodb.{operation}",
+                                    lambda http_response, **_: bodies.append(json.loads(http_response.content)))
+    table = "fix12-items"
+    client.scan(TableName=table)
+    client.scan(TableName=table, Select="COUNT", ReturnConsumedCapacity="TOTAL")
+    client.query(TableName=table, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "p-000003"}})
+    client.get_item(TableName=table, Key={"pk": {"S": "p-000001"}})
+    client.get_item(TableName=table, Key={"pk": {"S": "no-such-item"}})
+    client.batch_get_item(RequestItems={table: {"Keys": [{"pk": {"S": f"p-{i:06d}"}} for i in range(5)]}})
+    return bodies
+
+
+def test_item_reads_are_the_same_json_with_fix_12_as_without():
+    from moto import mock_aws
+    from moto.dynamodb.responses import DynamoResult
+
+    shape_walk = DynamoResult.execute_result
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+        client.create_table(TableName="fix12-items", AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
+        for item in generate_items(40, partition_key=("pk", "S"), sort_key=None, now=REFERENCE_NOW):
+            client.put_item(TableName="fix12-items", Item=item)
+        walked = _raw_bodies(client)
+        moto_fixes.fix_item_responses()
+        try:
+            dumped = _raw_bodies(boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="test",
+                                              aws_secret_access_key="test"))
+        finally:
+            DynamoResult.execute_result = shape_walk
+    assert len(walked) == 6 and sum(len(body.get("Items", [])) for body in walked) == 41
+    assert {"B", "BS", "BOOL", "NULL", "M", "L", "SS", "NS", "N"} <= {kind for body in walked for item in body.get("Items", [])
+                                                                       for value in item.values() for kind in value}
+    assert dumped == walked
