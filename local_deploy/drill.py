@@ -1,11 +1,19 @@
-"""``make drill-local``: deploy locally, put generated items into each owned source table, run every
+"""``make drill-local``: deploy locally, put generated items into each source table, run every
 export, restore and copy of the deployed Data Pipeline environments from their stored definitions
 (``drill_run.py``), and verify what moved: an export holds one line per item of the table, a restore or a
 copy leaves its target holding exactly the source's items (or, for a filtered or incremental copy,
 exactly those its filterSql keeps), compared item by item by checksum.
 
-Not run locally, each said in its row: copies into another account (the emulator is one account), tables
-only referenced (they do not exist locally), native-engine tables (their state machines are run by
+A table the configuration only references exists outside this project, so the deploy does not create it;
+the drill creates a stand-in in the emulator (keyed ``pk``, a string: the configuration does not say the
+real key, and an export, restore or copy moves items whatever their key), and for its restore target or
+copy target when those are not created either, and says so under the table.
+
+A copy into another account runs in the emulator's one account, but every call it makes is decided in the
+accounts it will have on AWS (``drill_access``): the node role of the source account writing into the
+target account's staging bucket and table, by their policies.
+
+Not run locally, each said in its row: native-engine tables (their state machines are run by
 ``tests/integration/test_native_state_machine.py``).
 """
 from __future__ import annotations
@@ -16,7 +24,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ddb_datapipeline.app_builder import LOCAL_ACCOUNT
 from ddb_datapipeline.assembly import load_assembly
 from ddb_datapipeline.definition.hive_copy import EPOCH_SECONDS, CopySelection
 from ddb_datapipeline.definition.periods import PERIOD_PATTERN, period_minutes
@@ -25,15 +32,17 @@ from ddb_datapipeline.permissions.assembly_view import load_world
 
 from . import LocalDeployError
 from .connector_format import read_export
-from .deploy import Options, acquire_target, deploy, environments, release_target
+from .deploy import Options, acquire_target, deploy, environments, project_context, release_target
 from .drill_access import Access, RunFailed
 from .drill_run import PipelineRun, RunResult
 from .hive_filter import holds
 from .items import generate_items, table_checksum
 from .smoke_common import ClientFactory, list_pipelines
+from .synth import synthesize_local
 
 REFERENCE_TIME = 1_800_000_000  # the generated items' clock: their updated_at lie in the 48 hours before it
 SCHEDULED_START = datetime.fromtimestamp(REFERENCE_TIME, UTC).replace(tzinfo=None, second=0)
+STAND_IN_KEY = ("pk", "S")
 
 
 @dataclass
@@ -65,6 +74,14 @@ def _tagged(clients: ClientFactory, regions: set[str]) -> dict[tuple[str, str, s
     return found
 
 
+def aws_assembly(options: Options) -> Any:
+    """The assembly ``cdk synth`` writes for AWS, whose accounts the drill decides every call in (``drill_access``)."""
+    outdir = options.state_dir / "drill-assembly"
+    context = options.context if options.context is not None else project_context()
+    synthesize_local(context, options.env, outdir, local=False)
+    return load_assembly(outdir)
+
+
 class Drill:
     def __init__(self, endpoint: str, options: Options, item_count: int) -> None:
         self.clients = ClientFactory(endpoint)
@@ -72,9 +89,11 @@ class Drill:
         assembly = load_assembly(options.assembly_dir)
         deployed = {stack.name: self.clients("cloudformation", stack.region or "us-east-1").describe_stack_resources(
             StackName=stack.name)["StackResources"] for stack in assembly.stacks if stack.region}
-        self.access = Access.of(load_world(assembly), LOCAL_ACCOUNT, [s for s in assembly.stacks if s.region], deployed)
+        as_deployed = aws_assembly(options)
+        self.access = Access.of(load_world(as_deployed), as_deployed.stacks, deployed)
         self.environments = environments(options)
         self.pipelines = _tagged(self.clients, {env.region for env in self.environments})
+        self.notes: list[str] = []
 
     def stored(self, pipeline_id: str, region: str) -> dict[str, Any]:
         return dict(self.clients("datapipeline", region).get_pipeline_definition(pipelineId=pipeline_id))
@@ -90,10 +109,32 @@ class Drill:
         pages = self.clients("dynamodb", region).get_paginator("scan").paginate(TableName=table)
         return [item for page in pages for item in page["Items"]]
 
+    def stand_in(self, name: str, region: str) -> bool:
+        """Create ``name`` (keyed like every stand-in) unless it exists; whether it was created."""
+        client = self.clients("dynamodb", region)
+        try:
+            client.describe_table(TableName=name)
+            return False
+        except client.exceptions.ResourceNotFoundException:
+            client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                                AttributeDefinitions=[{"AttributeName": STAND_IN_KEY[0], "AttributeType": STAND_IN_KEY[1]}],
+                                KeySchema=[{"AttributeName": STAND_IN_KEY[0], "KeyType": "HASH"}])
+            return True
+
+    def stand_ins(self, env: Any, table: Any) -> None:
+        """Stand-ins for a referenced table and for the targets of its pipelines that the deploy does not create."""
+        wanted = [(table.name, env.region), (table.restore.target_table, env.region)]
+        wanted += [(copy.target_table, copy.region) for copy in table.copies]
+        created = [name for name, region in dict.fromkeys(wanted) if self.stand_in(name, region)]
+        if created:
+            self.notes.append(f"{env.name}/{table.name} is only referenced: the drill created stand-in tables "
+                              f"{', '.join(created)}, keyed {STAND_IN_KEY[0]} ({STAND_IN_KEY[1]})")
+
     def seed(self, table: Any, region: str) -> list[dict[str, Any]]:
         owned = table.owned
-        items = generate_items(self.item_count, partition_key=(owned.partition_key.name, owned.partition_key.type),
-                               sort_key=(owned.sort_key.name, owned.sort_key.type) if owned.sort_key else None, now=REFERENCE_TIME)
+        partition_key = (owned.partition_key.name, owned.partition_key.type) if owned else STAND_IN_KEY
+        sort_key = (owned.sort_key.name, owned.sort_key.type) if owned and owned.sort_key else None
+        items = generate_items(self.item_count, partition_key=partition_key, sort_key=sort_key, now=REFERENCE_TIME)
         client = self.clients("dynamodb", region)
         for start in range(0, len(items), 25):
             client.batch_write_item(RequestItems={table.name: [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]})
@@ -108,8 +149,7 @@ class Drill:
                     rows.append(Row(label, verdict="not run: native engine (tests/integration/test_native_state_machine.py runs it)"))
                     continue
                 if table.owned is None:
-                    rows.append(Row(label, verdict="not run: a referenced table, not created locally"))
-                    continue
+                    self.stand_ins(env, table)
                 source = self.seed(table, env.region)
                 rows += self._table_rows(env, table, source)
         return rows
@@ -135,9 +175,6 @@ class Drill:
                 row.verdict = self.same(table.restore.target_table, env.region, expected)
         for copy in table.copies:
             copy_prefix = f"ddb-{env.name}-{table.name}-copy-{copy.label}-"
-            if copy.cross_account:
-                rows.append(Row(copy_prefix.rstrip("-"), verdict="not run: another account (the emulator is one account)"))
-                continue
             pipeline_id, name, region = self.one(env, table.name, "copy", copy_prefix)
             copied, row = self._attempt(name, lambda name=name, pipeline_id=pipeline_id, region=region: self.run(name, pipeline_id, region))
             rows.append(row)
@@ -206,11 +243,13 @@ def drill(options: Options, item_count: int = 2000) -> list[Row]:
         options.endpoint = target.endpoint
         deploy(options)
         started = time.monotonic()
-        rows = Drill(target.endpoint, options, item_count).rows()
-        for line in table_lines(rows):
+        runner = Drill(target.endpoint, options, item_count)
+        rows = runner.rows()
+        for line in table_lines(rows) + runner.notes:
             options.out(line)
         failed = [r for r in rows if not r.ok]
-        options.out(f"Drill: {len(rows) - len(failed)} of {len(rows)} rows verified or not run locally, "
+        verified = sum(r.verdict == "verified" for r in rows)
+        options.out(f"Drill: {verified} of {len(rows)} rows verified, {len(rows) - verified - len(failed)} not run locally, "
                     f"{len(failed)} failed ({time.monotonic() - started:.1f} s, {item_count} items per table).")
         if failed:
             raise LocalDeployError(f"drill failed: {failed[0].pipeline}: {failed[0].verdict}")

@@ -62,6 +62,12 @@ def _s3(uri: str) -> tuple[str, str]:
     return bucket, key.rstrip("/")
 
 
+def emulated_table(table: str) -> str:
+    """The name the emulator holds a table under: a table named by ARN is in another account on AWS, and in
+    the emulator's one account here (its access was decided with the ARN)."""
+    return table.rsplit("/", 1)[-1] if table.startswith("arn:") else table
+
+
 class PipelineRun:
     def __init__(self, name: str, stored: Mapping[str, Any], *, clients: Callable[[str, str], Any], access: Access, region: str,
                  scheduled_start: datetime, overrides: Mapping[str, str] | None = None) -> None:
@@ -221,6 +227,7 @@ class PipelineRun:
         if not table or table.startswith("s3://"):
             raise RunFailed(f"{where}: '{table}' is not a table name (the step's arguments are out of order?)")
         self.access.check_table(where, principal, ["dynamodb:DescribeTable", "dynamodb:Scan"], table, region, writes=False)
+        table = emulated_table(table)
         client = self.clients("dynamodb", region)
         pacer = self._pacer(where, client, table, region, ratio, writes=False)
         items: list[dict[str, Any]] = []
@@ -234,6 +241,7 @@ class PipelineRun:
         if not table or table.startswith("s3://"):
             raise RunFailed(f"{where}: '{table}' is not a table name (the step's arguments are out of order?)")
         self.access.check_table(where, principal, ["dynamodb:DescribeTable", "dynamodb:BatchWriteItem"], table, region, writes=True)
+        table = emulated_table(table)
         client = self.clients("dynamodb", region)
         pacer = self._pacer(where, client, table, region, ratio, writes=True)
         for start in range(0, len(items), 25):
@@ -288,7 +296,7 @@ class PipelineRun:
         region = self._region(activity)
         nodes = self._nodes()
         s3 = self.clients("s3", region)
-        self.access.check(where, nodes, "s3:ListBucket", self.access.bucket_arn(bucket), region, **{"s3:prefix": f"{prefix}/"})
+        self.access.check_listing(where, nodes, bucket, f"{prefix}/", region)
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/"):
             for obj in page.get("Contents", []):
                 self.access.check_objects(where, nodes, ["s3:DeleteObject"], bucket, obj["Key"], region, writes=False)

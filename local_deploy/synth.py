@@ -24,9 +24,10 @@ CLI_CONTEXT = {
 }
 
 
-def synthesize_local(context: Mapping[str, Any], env: str | None, outdir: Path) -> None:
-    """Writes the local assembly of ``context`` (one environment with ``env``) into ``outdir``; raises
-    LocalDeployError with one line on a configuration mistake or an error annotation."""
+def synthesize_local(context: Mapping[str, Any], env: str | None, outdir: Path, *, local: bool = True) -> None:
+    """Writes the local assembly of ``context`` (one environment with ``env``) into ``outdir``, or with
+    ``local=False`` the assembly as ``cdk synth`` writes it for AWS (what the drill decides calls with);
+    raises LocalDeployError with one line on a configuration mistake or an error annotation."""
     import aws_cdk as cdk
     from aws_cdk import cx_api
 
@@ -34,7 +35,7 @@ def synthesize_local(context: Mapping[str, Any], env: str | None, outdir: Path) 
     from ddb_datapipeline.config import ConfigError
     from ddb_datapipeline.definition.validator import DefinitionError
 
-    full = {**context, **CLI_CONTEXT, LOCAL_CONTEXT_KEY: True, **({"env": env} if env else {})}
+    full = {**context, **CLI_CONTEXT, LOCAL_CONTEXT_KEY: local, **({"env": env} if env else {})}
     shutil.rmtree(outdir, ignore_errors=True)
     try:
         assembly, _ = synthesize(cdk.App(context=full, outdir=str(outdir)), full)

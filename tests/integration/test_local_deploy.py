@@ -168,24 +168,22 @@ def test_a_drill_runs_every_pipeline_from_its_stored_definition_and_verifies_wha
     verdicts = {re.sub(r"-[0-9a-f]{8}$", "", row.pipeline): row.verdict for row in rows}
     for name in ("ddb-dev-orders-export", "ddb-dev-orders-restore", "ddb-dev-orders-copy-orders-staging-eu-west-1",
                  "ddb-dev-orders-copy-orders-recent-eu-west-1", "ddb-dev-orders-copy-orders-open-eu-west-1",
-                 "ddb-prod-orders-export", "ddb-prod-orders-restore", "ddb-prod-orders-copy-orders-us-west-2"):
+                 "ddb-prod-orders-export", "ddb-prod-orders-restore", "ddb-prod-orders-copy-orders-us-west-2",
+                 "ddb-prod-orders-copy-orders-analytics-222222222222-us-east-1",
+                 "ddb-dev-customers-export", "ddb-dev-customers-restore", "ddb-prod-customers-export", "ddb-prod-customers-restore"):
         assert verdicts.pop(name) == "verified", (name, rows)
-    assert verdicts == {
-        "dev/customers": "not run: a referenced table, not created locally",
-        "prod/customers": "not run: a referenced table, not created locally",
-        "ddb-prod-orders-copy-orders-analytics-222222222222-us-east-1": "not run: another account (the emulator is one account)",
-        "nat/events": "not run: native engine (tests/integration/test_native_state_machine.py runs it)",
-    }
+    assert verdicts == {"nat/events": "not run: native engine (tests/integration/test_native_state_machine.py runs it)"}
     counts = {re.sub(r"-[0-9a-f]{8}$", "", row.pipeline): (row.items, row.files) for row in rows}
     assert counts["ddb-dev-orders-export"] == (60, 1) and counts["ddb-prod-orders-copy-orders-us-west-2"][0] == 60
     assert 0 < counts["ddb-dev-orders-copy-orders-recent-eu-west-1"][0] < counts["ddb-dev-orders-copy-orders-open-eu-west-1"][0] < 60
 
 
 def _failing_run(drill: Any, prefix: str, change: Any, access: Any = None) -> str:
-    """The one-line failure of a dev orders pipeline run from a changed copy of its stored definition."""
+    """The one-line failure of an orders pipeline (``ddb-<env>-orders-<kind>-...``) run from a changed copy of
+    its stored definition."""
     from local_deploy.drill import RunFailed
 
-    env = next(e for e in drill.environments if e.name == "dev")
+    env = next(e for e in drill.environments if e.name == prefix.split("-")[1])
     kind = prefix.split("-")[3]
     pipeline_id, name, region = drill.one(env, "orders", kind, prefix)
     stored = copy.deepcopy(drill.stored(pipeline_id, region))
@@ -243,10 +241,28 @@ def test_a_missing_grant_fails_the_run_naming_the_call(drilled):
 
     drill, _ = drilled
     world = world_without(drill.access.world, "", lambda st: "dynamodb:Scan" in statement_actions(st))
-    access = type(drill.access)(world, drill.access.account, drill.access.names)
+    access = type(drill.access)(world, drill.access.names)
     message = _failing_run(drill, "ddb-dev-orders-export-", lambda stored: None, access)
-    assert message.endswith(" may not dynamodb:DescribeTable on arn:aws:dynamodb:eu-west-1:123456789012:table/orders: "
-                            "no identity policy allows it")  # the connector describes the table first; the statement granted both
+    # dev names no account: the permission model's placeholder account; the connector describes the table first
+    assert message.endswith(" may not dynamodb:DescribeTable on arn:aws:dynamodb:eu-west-1:000000000000:table/orders: "
+                            "no identity policy allows it")
+
+
+def test_a_copy_into_another_account_is_decided_in_both_accounts(drilled):
+    """The emulator is one account, but the drill decides each call in the accounts of the AWS assembly: without
+    the target account's bucket policy for the source's node role, the copy's export into the staging bucket
+    is refused although the node role's own policy allows it."""
+    from tests.conftest import world_without
+
+    drill, rows = drilled
+    assert any(note.startswith("prod/customers is only referenced: the drill created stand-in tables customers, customers-restore")
+               for note in drill.notes)
+    world = world_without(drill.access.world, "StagingBucketPolicy30E8DF0E",
+                          lambda st: st.get("Sid", "").startswith("OrdersOrdersAnalytics222222222222UsEast1"))
+    message = _failing_run(drill, "ddb-prod-orders-copy-orders-analytics-", lambda stored: None, type(drill.access)(world, drill.access.names))
+    assert " ExportActivity: ddb-prod-us-east-1-nodes-orders-copy-orders-analytics-" in message
+    assert message.endswith(": the resource policy of the other account does not allow it")
+    assert " may not s3:PutObject on arn:aws:s3:::ddb-prod-copies-222222222222-us-east-1/" in message
 
 
 def test_a_precondition_on_the_wrong_key_and_a_cleanup_of_another_folder_fail_their_runs(drilled):
