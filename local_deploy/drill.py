@@ -94,6 +94,7 @@ class Drill:
         self.environments = environments(options)
         self.pipelines = _tagged(self.clients, {env.region for env in self.environments})
         self.notes: list[str] = []
+        self.seeded: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (environment, table) -> the items put in
 
     def stored(self, pipeline_id: str, region: str) -> dict[str, Any]:
         return dict(self.clients("datapipeline", region).get_pipeline_definition(pipelineId=pipeline_id))
@@ -150,7 +151,7 @@ class Drill:
                     continue
                 if table.owned is None:
                     self.stand_ins(env, table)
-                source = self.seed(table, env.region)
+                source = self.seeded[(env.name, table.name)] = self.seed(table, env.region)
                 rows += self._table_rows(env, table, source)
         return rows
 
@@ -179,9 +180,15 @@ class Drill:
             copied, row = self._attempt(name, lambda name=name, pipeline_id=pipeline_id, region=region: self.run(name, pipeline_id, region))
             rows.append(row)
             if copied is not None:
-                wanted = [item for item in source if copy.selection is None or selected(copy.selection, copy.schedule, item)]
-                row.verdict = self.same(copy.target_table, copy.region, table_checksum(wanted), len(wanted))
+                row.verdict = self.copy_verdict(copy, source)
         return rows
+
+    def copy_verdict(self, copy: Any, source: list[dict[str, Any]]) -> str:
+        """Whether the copy's target holds exactly what the configuration says the copy takes from ``source``."""
+        wanted = [item for item in source if copy.selection is None or selected(copy.selection, copy.schedule, item)]
+        if copy.selection is not None and copy.selection.attributes:  # read from the configuration, not from the script
+            wanted = [{name: value for name, value in item.items() if name in copy.selection.attributes} for item in wanted]
+        return self.same(copy.target_table, copy.region, table_checksum(wanted), len(wanted))
 
     def _attempt(self, name: str, run: Any) -> tuple[RunResult | None, Row]:
         started = time.monotonic()

@@ -8,7 +8,8 @@ tools for the steps): ``#{...}`` resolved from parameter values, the fields of `
 activities in ``dependsOn`` order; an input's ``S3KeyExists`` precondition checked as the pipeline role;
 an ``EmrActivity`` runs its connector step (``DynamoDBExport`` writes the connector's files and manifest,
 ``DynamoDBImport`` reads the files the manifest lists) as the node role; the cleanup command deletes its
-folder; a ``HiveCopyActivity`` copies the items its ``filterSql`` keeps; an activity that fails publishes
+folder; a ``HiveCopyActivity`` copies the items its ``filterSql`` keeps, a ``HiveActivity`` running this
+project's projection script the items its WHERE keeps, cut to its attributes; an activity that fails publishes
 its ``onFail`` alarm to the topic, as the alarm's role. Every call is first decided by ``Access``, and
 reads and writes are paced at the connector's rate for the step's throughput ratio (``drill_rate.py``).
 Retries are not repeated locally: a local failure is deterministic.
@@ -18,11 +19,12 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ddb_datapipeline.definition.hive_projection import UnreadableScript, read_script
 from ddb_datapipeline.definition.run_time import UnknownExpression, evaluate
 
 from .connector_format import read_export, write_export
@@ -60,6 +62,11 @@ def gzip_output(options: list[str]) -> bool:
 def _s3(uri: str) -> tuple[str, str]:
     bucket, _, key = uri.removeprefix("s3://").partition("/")
     return bucket, key.rstrip("/")
+
+
+def projected(item: Mapping[str, Any], attributes: Iterable[str]) -> dict[str, Any]:
+    """The item the projection writes: the attributes it has, of those named (a missing one leaves no entry)."""
+    return {name: item[name] for name in attributes if name in item}
 
 
 def emulated_table(table: str) -> str:
@@ -150,7 +157,7 @@ class PipelineRun:
         return self.result
 
     def _in_order(self) -> list[str]:
-        activities = self.of_type("EmrActivity", "ShellCommandActivity", "HiveCopyActivity")
+        activities = self.of_type("EmrActivity", "ShellCommandActivity", "HiveCopyActivity", "HiveActivity")
         done: list[str] = []
         while len(done) < len(activities):
             ready = [a for a in activities if a not in done and all(d in done for d, _ in self.values(a, "dependsOn"))]
@@ -176,6 +183,8 @@ class PipelineRun:
             self._step(activity, where)
         elif kind == "ShellCommandActivity":
             self._cleanup(activity, where)
+        elif kind == "HiveActivity":
+            self._hive_projection(activity, where)
         else:
             self._hive_copy(activity, where)
 
@@ -313,6 +322,21 @@ class PipelineRun:
         kept = [item for item in items if not sql or keeps(sql, item)]
         self._write(where, nodes, self.field(target, "tableName"), self.field(target, "region"), kept,
                     self.field(target, "writeThroughputPercent"))
+
+    def _hive_projection(self, activity: str, where: str) -> None:
+        """This project's projection script (``hive_projection``), read back after Data Pipeline's
+        expressions are replaced: the rows its WHERE keeps, each cut to its attributes."""
+        try:
+            script = read_script(self.field(activity, "hiveScript"))
+        except UnreadableScript as error:
+            raise RunFailed(f"{where}: {error}") from None
+        source, target = dict(script.source_properties), dict(script.target_properties)
+        nodes = self._nodes()
+        items = self._scan(where, nodes, source["dynamodb.table.name"], source["dynamodb.region"],
+                           source["dynamodb.throughput.read.percent"])
+        kept = [projected(item, script.attributes) for item in items if not script.where or keeps(script.where, item)]
+        self._write(where, nodes, target["dynamodb.table.name"], target["dynamodb.region"], kept,
+                    target["dynamodb.throughput.write.percent"])
 
     def _alarm(self, activity: str) -> None:
         alarm = self.ref(activity, "onFail")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ddb_datapipeline.assembly import StackArtifact
+from ddb_datapipeline.definition.hive_projection import UnreadableScript, read_script
 
 from .smoke_common import Check, describe_table, key_schema, list_pipelines
 from .smoke_report import TableRow
@@ -175,7 +176,16 @@ class ExpectedPipeline:
     name_prefix: str
     values: dict[str, str]  # parameter values the configuration decides
     schedule: Any  # ScheduleSpec, or None for on demand
-    filter_sql: str | None = None  # a filtered or incremental copy: its HiveCopyActivity's filterSql
+    filter_sql: str | None = None  # a filtered or incremental copy: its HiveCopyActivity's filterSql (or its script's WHERE)
+    attributes: tuple[str, ...] = ()  # a copy of some attributes: those its HiveActivity's script copies
+
+
+def _projection(script: str) -> tuple[str, tuple[str, ...]] | str:
+    try:
+        read = read_script(script)
+    except UnreadableScript as error:
+        return f"an unreadable script ({error})"
+    return read.where, read.attributes
 
 
 def expected_pipelines(environments: list[Any]) -> list[ExpectedPipeline]:
@@ -201,7 +211,8 @@ def expected_pipelines(environments: list[Any]) -> list[ExpectedPipeline]:
                     "myDDBWriteThroughputRatio": str(copy.write_ratio),
                 }
                 selected = copy.selection.filter_sql(copy.schedule.period if copy.schedule else None) if copy.selection else None
-                found.append(ExpectedPipeline(env, table.name, "copy", f"{prefix}-copy-{copy.label}-", values, copy.schedule, selected))
+                found.append(ExpectedPipeline(env, table.name, "copy", f"{prefix}-copy-{copy.label}-", values, copy.schedule, selected,
+                                              copy.selection.attributes if copy.selection else ()))
     return found
 
 
@@ -248,10 +259,15 @@ def _check_pipelines_against_configuration(check: Check, environments: list[Any]
                 if fields.get(key) != value:
                     check.differ(where, f"{label}: EmrCluster {key} is {fields.get(key)!r}, configuration says {value!r}")
         filters = [fields.get("filterSql") for fields in objects if fields.get("type") == "HiveCopyActivity"]
+        scripts = [_projection(fields.get("hiveScript", "")) for fields in objects if fields.get("type") == "HiveActivity"]
         check.count()
-        if filters != ([expected.filter_sql] if expected.filter_sql else []):
-            check.differ(where, f"{label}: copies with filterSql {filters or 'none (a whole-table copy)'}, configuration says "
-                                f"{expected.filter_sql or 'a whole-table copy'!r}")
+        if expected.attributes:
+            if scripts != [(expected.filter_sql or "", expected.attributes)]:
+                check.differ(where, f"{label}: copies {scripts or 'no projection'} (WHERE, attributes), configuration says "
+                                    f"{(expected.filter_sql or '', expected.attributes)!r}")
+        elif scripts or filters != ([expected.filter_sql] if expected.filter_sql else []):
+            check.differ(where, f"{label}: copies with filterSql {filters or 'none (a whole-table copy)'}"
+                                f"{' and a HiveActivity' if scripts else ''}, configuration says {expected.filter_sql or 'a whole-table copy'!r}")
         periods = [fields.get("period") for fields in objects if fields.get("type") == "Schedule"]
         check.count()
         if expected.schedule is None and periods:

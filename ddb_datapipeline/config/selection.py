@@ -1,12 +1,12 @@
 """What a Data Pipeline copy moves, when it should not move the whole table: ``incremental`` (the items
 changed since the previous run, by a timestamp attribute), ``filter`` (a predicate on attributes) and
-``attribute_types`` (the DynamoDB type of an attribute the filter cannot infer). Each mistake is refused
-in one line here, before anything is synthesized.
+``attribute_types`` (the DynamoDB type of an attribute the filter cannot infer) and ``attributes`` (copy
+only these attributes of each item; the source's key attributes always). Each mistake is refused in one
+line here, before anything is synthesized.
 
-``attributes`` (copying a subset of each item's attributes) is refused: the copy runs Data Pipeline's
-HiveCopyActivity, whose DynamoDBExportDataFormat carries every attribute of an item (AWS Data Pipeline
-Developer Guide). A projection would need typed Hive columns instead, which fold attribute names to lower
-case and read numbers as BIGINT or DOUBLE: a silent change of the data copied.
+``attributes`` needs the source's key schema (an owned table's), since the key attributes are always
+copied; a copy with attributes runs a HiveActivity (``definition/hive_projection.py``), one without runs
+HiveCopyActivity.
 """
 from __future__ import annotations
 
@@ -20,17 +20,15 @@ from .reader import Section
 
 ATTRIBUTE_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,254}"
 ATTRIBUTE_RULE = "an attribute name of letters, digits and _ (not starting with a digit), as Hive names columns"
-ATTRIBUTES_RULE = ("no attributes: a filtered or incremental copy runs HiveCopyActivity, whose DynamoDBExportDataFormat copies "
-                   "every attribute of each item (copy whole items, or project them in the application)")
-SELECTING = ("incremental", "filter", "attribute_types")
+ATTRIBUTES_RULE = "a list of one or more attribute names, such as [\"status\", \"total\"]"
+SELECTING = ("incremental", "filter", "attribute_types", "attributes")
 DEFAULT_OVERLAP = "15 minutes"
 
 
-def copy_selection(section: Section, *, schedule: ScheduleSpec | None, cross_account: bool) -> CopySelection | None:
-    """The copy's selection, or None when it copies whole tables (the export/import pair)."""
-    if section.has("attributes"):
-        raise section.fail("attributes", section.raw["attributes"], ATTRIBUTES_RULE)
-    section.allow("attributes")
+def copy_selection(section: Section, *, schedule: ScheduleSpec | None, cross_account: bool,
+                   keys: tuple[str, ...] | None) -> CopySelection | None:
+    """The copy's selection, or None when it copies whole tables (the export/import pair). ``keys``: the
+    source's key attributes, None for a table only referenced."""
     if not any(section.has(key) for key in SELECTING):
         section.allow(*SELECTING)
         return None
@@ -41,9 +39,10 @@ def copy_selection(section: Section, *, schedule: ScheduleSpec | None, cross_acc
     incremental = _incremental(section, schedule)
     declared = _attribute_types(section)
     text = section.string("filter", None, allowed="a filter such as \"status = 'active' and total > 0\"")
+    attributes = _attributes(section, keys)
     try:
         selection = CopySelection(row_filter=parse_filter(text) if text is not None else None, incremental=incremental,
-                                  attribute_types=declared)
+                                  attribute_types=declared, attributes=attributes)
         selection.columns()  # the types every compared attribute needs, or the reason there are none
     except FilterError as error:
         raise section.fail("filter", text, str(error)) from None
@@ -66,6 +65,26 @@ def _incremental(section: Section, schedule: ScheduleSpec | None) -> Incremental
         raise part.fail("overlap", overlap, f"a period shorter than the schedule's {schedule.period}, in minutes, hours or days")
     part.finish()
     return IncrementalWindow(attribute=attribute, time_format=time_format, overlap_minutes=minutes)
+
+
+def _attributes(section: Section, keys: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The attributes to copy, the key attributes first (added when not listed)."""
+    if not section.has("attributes"):
+        section.allow("attributes")
+        return ()
+    names = section.raw["attributes"]
+    if not isinstance(names, list) or not names:
+        raise section.fail("attributes", names, ATTRIBUTES_RULE)
+    for index, name in enumerate(names):
+        if not isinstance(name, str) or not _is_attribute(name):
+            raise section.fail(f"attributes[{index}]", name, ATTRIBUTE_RULE)
+        if name in names[:index]:
+            raise section.fail(f"attributes[{index}]", name, f"each attribute once (attributes[{names.index(name)}] is the same)")
+    if keys is None:
+        raise section.fail("attributes", names, "attributes on a copy of an owned table only: the key attributes are always copied, "
+                           "and a referenced table's key schema is not known here")
+    section.allow("attributes")
+    return (*keys, *(name for name in names if name not in keys))
 
 
 def _attribute_types(section: Section) -> tuple[tuple[str, str], ...]:

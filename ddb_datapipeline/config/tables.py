@@ -169,6 +169,12 @@ def _restore(section: Section, *, source: str, owned: bool) -> RestoreConfig:
     return config
 
 
+def _key_names(owned: OwnedTable | None) -> tuple[str, ...] | None:
+    if owned is None:
+        return None
+    return (owned.partition_key.name, *([owned.sort_key.name] if owned.sort_key else []))
+
+
 def _copy_account(section: Section, account: str | None) -> tuple[str | None, bool]:
     """A copy's target account, and whether it is another than the environment's."""
     target_account = section.string("account", None, pattern=ACCOUNT, allowed="a 12-digit AWS account id")
@@ -178,7 +184,8 @@ def _copy_account(section: Section, account: str | None) -> tuple[str | None, bo
     return target_account, cross_account
 
 
-def _copy(section: Section, *, source: str, owned: bool, account: str | None, region: str, release: str) -> CopyConfig:
+def _copy(section: Section, *, source: str, keys: tuple[str, ...] | None, account: str | None, region: str, release: str) -> CopyConfig:
+    owned = keys is not None
     target = section.string("target_table", pattern=TABLE_NAME, allowed=TABLE_NAME_RULE)
     target_region = section.string("region", region, allowed="an AWS region such as eu-west-1")
     # The import runs on a cluster in the target's region, so that region must offer the release too.
@@ -204,7 +211,7 @@ def _copy(section: Section, *, source: str, owned: bool, account: str | None, re
         write_ratio=_ratio(section, "write_ratio", 0.5),
         owned=target_owned,
         cross_account=cross_account,
-        selection=copy_selection(section, schedule=schedule, cross_account=cross_account),
+        selection=copy_selection(section, schedule=schedule, cross_account=cross_account, keys=keys),
     )
     section.finish()
     return copy
@@ -231,7 +238,7 @@ def _table(section: Section, *, account: str | None, region: str, release: str, 
             if engine == NATIVE else
             _copy(
                 Section(raw, f"{section.where('copies')}[{index}]"),
-                source=name, owned=owned is not None, account=account, region=region, release=release,
+                source=name, keys=_key_names(owned), account=account, region=region, release=release,
             )
             for index, raw in enumerate(section.items("copies", []))
         ),

@@ -350,7 +350,8 @@ class CopyPipeline(_TablePipeline):
         if selection.incremental is not None and schedule is None:
             raise PipelineConfigurationError(f"{self.node.path}: an incremental copy needs a schedule (its window is the time since "
                                              "the previous run)")
-        granted = self._grant(tables=[(read, FILTERED_SCAN), (target, BATCH_WRITE)], node_prefixes=[])  # every selection has a filterSql
+        filters = bool(selection.filter_sql(schedule.period if schedule else None))  # a copy of some attributes may keep every row
+        granted = self._grant(tables=[(read, FILTERED_SCAN if filters else SCAN), (target, BATCH_WRITE)], node_prefixes=[])
         spec = HiveCopySpec(source_table_name=read.table_name, target_table=target.table_name, target_region=target.region,
                             read_ratio=read_ratio, write_ratio=write_ratio, cluster=cluster, selection=selection, schedule=schedule)
         when = f"every {schedule.period}" if schedule else "on demand"

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from . import common
 from .emr import ClusterSpec
 from .filters import Predicate, column_types, describe, to_hive
+from .hive_projection import ProjectionScript
 from .model import Parameter, PipelineDefinition, PipelineObject, Ref, values_from
 from .periods import PERIOD_PATTERN
 
@@ -50,6 +51,7 @@ class CopySelection:
     row_filter: Predicate | None = None
     incremental: IncrementalWindow | None = None
     attribute_types: tuple[tuple[str, str], ...] = ()
+    attributes: tuple[str, ...] = ()  # copy only these (key attributes first); () copies whole items
 
     def declared(self) -> dict[str, str]:
         found = dict(self.attribute_types)
@@ -84,6 +86,8 @@ class CopySelection:
                         "minutes before the run's scheduled start up to that start")
         if self.row_filter is not None:
             said.append(f"where {describe(self.row_filter)}")
+        if self.attributes:
+            said.append(f"only attributes {', '.join(self.attributes)}")
         return ", ".join(said) if said else "every item"
 
 
@@ -122,28 +126,42 @@ class HiveCopySpec:
     schedule: common.ScheduleSpec | None = None
 
 
+def projection_script(selection: CopySelection, period: str | None) -> ProjectionScript:
+    """The HiveActivity script of a copy with ``attributes``: the same rows as the filterSql keeps."""
+    columns = tuple((name, hive_type.lower()) for name, hive_type in selection.columns().items())
+    return ProjectionScript(attributes=selection.attributes, columns=columns, where=selection.filter_sql(period))
+
+
 def build_hive_copy_definition(spec: HiveCopySpec, settings: common.PipelineSettings) -> PipelineDefinition:
-    """The source node reads through a format declaring the filter's columns; the target node writes
-    through a plain one; one cluster in the source's region reaches both tables (each node names its region)."""
+    """Without ``attributes``: a HiveCopyActivity; the source node reads through a format declaring the
+    filter's columns, the target node writes through a plain one. With them: a HiveActivity whose script
+    declares its own tables (``hive_projection``), so the nodes carry no format. Either way one cluster in
+    the source's region reaches both tables (each node names its region)."""
     period = spec.schedule.period if spec.schedule else None
-    source_format = PipelineObject.build("SourceFormat", type="DynamoDBExportDataFormat",
-                                         column=[f"{name} {hive_type}" for name, hive_type in spec.selection.columns().items()] or None)
+    projected = bool(spec.selection.attributes)
+    work: dict[str, str | None]
+    if projected:
+        formats: list[PipelineObject] = []
+        work = {"type": "HiveActivity", "hiveScript": projection_script(spec.selection, period).render(), "stage": "false"}
+    else:
+        columns = [f"{name} {hive_type}" for name, hive_type in spec.selection.columns().items()]
+        formats = [PipelineObject.build("SourceFormat", type="DynamoDBExportDataFormat", column=columns or None),
+                   PipelineObject.build("TargetFormat", type="DynamoDBExportDataFormat")]
+        work = {"type": "HiveCopyActivity", "filterSql": spec.selection.filter_sql(period) or None}
     objects = [
         *common.scheduling_objects(settings, spec.schedule),
-        source_format,
-        PipelineObject.build("TargetFormat", type="DynamoDBExportDataFormat"),
+        *formats,
         PipelineObject.build("SourceTable", type="DynamoDBDataNode", tableName="#{mySourceTableName}", region="#{mySourceRegion}",
-                             readThroughputPercent="#{myDDBReadThroughputRatio}", dataFormat=Ref("SourceFormat")),
+                             readThroughputPercent="#{myDDBReadThroughputRatio}", dataFormat=None if projected else Ref("SourceFormat")),
         PipelineObject.build("TargetTable", type="DynamoDBDataNode", tableName="#{myTargetTableName}", region="#{myTargetRegion}",
-                             writeThroughputPercent="#{myDDBWriteThroughputRatio}", dataFormat=Ref("TargetFormat")),
+                             writeThroughputPercent="#{myDDBWriteThroughputRatio}", dataFormat=None if projected else Ref("TargetFormat")),
         spec.cluster.to_object("CopyCluster", region="#{mySourceRegion}"),
         PipelineObject.build(
             "CopyActivity",
-            type="HiveCopyActivity",
+            **work,
             input=Ref("SourceTable"),
             output=Ref("TargetTable"),
             runsOn=Ref("CopyCluster"),
-            filterSql=spec.selection.filter_sql(period) or None,
             maximumRetries=common.MAXIMUM_RETRIES,
             onFail=Ref(common.FAILURE_ALARM_ID),
             lateAfterTimeout=spec.schedule.late_after if spec.schedule else None,

@@ -152,6 +152,12 @@ def _scan_sql(text: str) -> tuple[str | None, list[str]]:
     return None, identifiers
 
 
+def scan_hive(ctx: DefinitionView, value: str) -> tuple[str | None, list[str]] | None:
+    """``_scan_sql`` of the Hive text of ``value``, or None when that text is not known before run time."""
+    text = _hive_text(ctx, value)
+    return None if text is None else _scan_sql(text)
+
+
 def _declared_columns(ctx: DefinitionView, node: PipelineObject) -> tuple[str, dict[str, str]] | None:
     """(format id, column names by their lower-cased form) of a DynamoDB node's export format; None when
     the node has no such format (another finding) or a column's text is not known before run time."""
@@ -196,10 +202,10 @@ def _filters(ctx: DefinitionView, activity: PipelineObject) -> Iterator[Violatio
         if LEADING_WHERE.match(value):
             yield Violation(activity.id, "filterSql", f"filterSql {shown} begins with WHERE; give only the predicates, "
                                                       "AWS Data Pipeline adds the WHERE itself")
-        text = _hive_text(ctx, value)
-        if text is None:
+        scanned = scan_hive(ctx, value)
+        if scanned is None:
             continue
-        unbalanced, identifiers = _scan_sql(text)
+        unbalanced, identifiers = scanned
         if unbalanced:
             yield Violation(activity.id, "filterSql", f"filterSql {shown}: {unbalanced}; quotes and parentheses must "
                                                       "balance outside #{...} expressions, or Hive fails at run time")

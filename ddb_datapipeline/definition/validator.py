@@ -17,6 +17,7 @@ from . import rules as R
 from .flow_rules import connector_arguments, depends_on_cycles, instance_generations
 from .guide_rules import guide_fields
 from .hive_rules import hive_copy
+from .hive_script_rules import hive_scripts
 from .model import PipelineDefinition
 from .structure_rules import ids_and_names, limits, references, types_and_required_fields, user_defined_fields
 from .value_rules import expressions, jar_class_pairing, parameters, scheduling, value_ranges
@@ -50,6 +51,7 @@ RULES: tuple[Callable[[DefinitionView], Iterable[Violation]], ...] = (
     depends_on_cycles,
     instance_generations,
     hive_copy,
+    hive_scripts,
     expressions,
     parameters,
 )

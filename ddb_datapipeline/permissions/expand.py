@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 
+from ..definition.hive_projection import UnreadableScript, read_script
 from ..definition.model import PipelineDefinition, PipelineObject
 from .assembly_view import Bucket, Pipeline, StateMachine, World
 from .evaluator import Request
@@ -100,7 +101,7 @@ class _Expansion:
                 yield from self._emit("EmrCluster", self._cluster_facts(obj))
             elif kind == "EmrActivity":
                 yield from self._activity(obj)
-            elif kind == "HiveCopyActivity":
+            elif kind in ("HiveCopyActivity", "HiveActivity"):
                 yield from self._hive_copy(obj)
             elif kind == "ShellCommandActivity":
                 yield from self._shell(obj)
@@ -136,16 +137,25 @@ class _Expansion:
                 raise ModelGap(f"{activity.id} {direction} a {node.type}, which the runtime model does not cover")
 
     def _hive_copy(self, activity: PipelineObject) -> Iterator[Expected]:
-        """A HiveCopyActivity reads and writes its tables through the connector's Hive storage handler on
-        the nodes, with the same DynamoDB client (and calls) as the connector's tools; Task Runner runs
-        it as a step of the cluster (the EmrCluster rows). Only table to table is modelled."""
+        """A HiveCopyActivity, or a HiveActivity running this project's projection script, reads and
+        writes its tables through the connector's Hive storage handler on the nodes, with the same DynamoDB
+        client (and calls) as the connector's tools; Task Runner runs it as a step of the cluster (the
+        EmrCluster rows). Only table to table is modelled, and only the script ``hive_projection`` writes
+        (its tables are the activity's input and output nodes)."""
         facts = self._cluster_facts(self.definition.object(activity.value("runsOn") or ""))
+        if activity.type == "HiveActivity":
+            try:
+                filters = bool(read_script(activity.value("hiveScript") or "").where)
+            except UnreadableScript as error:
+                raise ModelGap(f"{activity.id}: a HiveActivity script the runtime model does not cover ({error})") from None
+        else:
+            filters = bool(activity.value("filterSql"))
         for direction, ref in (("reads", activity.value("input")), ("writes", activity.value("output"))):
             node = self.definition.object(ref or "")
             if node.type != "DynamoDBDataNode":
-                raise ModelGap(f"{activity.id} {direction} a {node.type}: the runtime model covers HiveCopyActivity between tables only")
+                raise ModelGap(f"{activity.id} {direction} a {node.type}: the runtime model covers {activity.type} between tables only")
             yield from self._table(f"{direction} DynamoDBDataNode", node, facts)
-            if direction == "reads" and activity.value("filterSql"):
+            if direction == "reads" and filters:
                 yield from self._table("filters DynamoDBDataNode", node, facts)
 
     def _table(self, trigger: str, node: PipelineObject, cluster: Mapping[str, str]) -> Iterator[Expected]:

@@ -88,7 +88,8 @@ TRIGGERS = {
     "EmrActivity": "an EmrActivity running the connector jar on a cluster",
     "reads DynamoDBDataNode": "an activity whose input is a DynamoDBDataNode (the connector's export scan)",
     "writes DynamoDBDataNode": "an activity whose output is a DynamoDBDataNode (the connector's import)",
-    "filters DynamoDBDataNode": "a HiveCopyActivity with a filterSql reading a DynamoDBDataNode (key conditions pushed down)",
+    "filters DynamoDBDataNode": "a HiveCopyActivity with a filterSql, or a HiveActivity whose script has a WHERE, reading a "
+                                "DynamoDBDataNode (key conditions pushed down)",
     "writes S3DataNode": "an activity whose output is an S3DataNode (export files, through EMRFS)",
     "reads S3DataNode": "an activity whose input is an S3DataNode (import files, through EMRFS)",
     "deletes S3DataNode": "a ShellCommandActivity running 'aws s3 rm --recursive' on its input folder",

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..assembly import StackArtifact
 from ..definition import rules as R
+from ..definition.hive_projection import UnreadableScript, read_script
 from ..definition.model import PipelineDefinition, PipelineObject
 from ..definition.render import from_cloudformation, to_definition_file
 from ..definition.validator import Violation, validate
@@ -224,6 +225,8 @@ def work_words(pipeline: Pipeline) -> list[str]:
             words += f"; {_step_words(step)}"
         for filter_sql in activity.values("filterSql"):  # a HiveCopyActivity: the rows it keeps, as Hive reads them
             words += f"; keeps the rows where {md.code(filter_sql)}"
+        for script in activity.values("hiveScript"):  # this project's projection (definition/hive_projection.py)
+            words += f"; {_script_words(script)}"
         for command in activity.values("command") + activity.values("scriptUri"):
             words += f"; runs {md.code(command if len(command) <= 120 else command[:117] + '...')}"
         retries = _inherited(d, activity, "maximumRetries")
@@ -342,3 +345,13 @@ def section(pipeline: Pipeline, level: int) -> str:
 def definition_file(pipeline: Pipeline) -> dict[str, Any]:
     """The definition in the JSON file format (``aws datapipeline validate-pipeline-definition``)."""
     return to_definition_file(pipeline.definition)
+
+
+def _script_words(script: str) -> str:
+    """A HiveActivity's script in words when it is this project's projection, else its start."""
+    try:
+        read = read_script(script)
+    except UnreadableScript:
+        return f"runs the Hive script {md.code(script if len(script) <= 120 else script[:117] + '...')}"
+    kept = f"keeps the rows where {md.code(read.where)}" if read.where else "keeps every row"
+    return f"{kept}, copying only the attributes {', '.join(md.code(a) for a in read.attributes)} of each (its Hive script)"

@@ -223,3 +223,28 @@ def test_a_filtered_copy_into_another_region_lets_emr_run_in_the_source_region_o
 
     assert regions(CopySelection(row_filter=parse_filter("status = 'OPEN'"))) == {"eu-west-1"}
     assert regions(None) == {"eu-west-1", "us-west-2"}
+
+
+def test_a_copy_of_some_attributes_may_query_the_source_only_when_it_filters():
+    """The storage handler turns a WHERE's key conditions into a Query (the permission model's "filters"
+    row); a projection that keeps every row only scans, so it is granted no Query."""
+    from ddb_datapipeline.definition.filters import parse_filter
+    from ddb_datapipeline.definition.hive_copy import CopySelection
+
+    def source_actions(selection: CopySelection) -> set[str]:
+        stack = _stack()
+        source = dynamodb.Table.from_table_name(stack, "S", "orders")
+        bucket = s3.Bucket.from_bucket_name(stack, "B", "team-backups")
+        CopyPipeline(stack, "Copy", source=source, destination=CopyDestination(table_name="orders-slim"), bucket=bucket,
+                     selection=selection)
+        template = Template.from_stack(stack)
+        found: set[str] = set()
+        for policy in [*template.find_resources("AWS::IAM::Policy").values(), *template.find_resources("AWS::IAM::ManagedPolicy").values()]:
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                if "table/orders" in json.dumps(statement.get("Resource")) and "orders-slim" not in json.dumps(statement.get("Resource")):
+                    actions = statement["Action"]
+                    found.update([actions] if isinstance(actions, str) else actions)
+        return found
+
+    assert source_actions(CopySelection(attributes=("pk", "status"))) == {"dynamodb:DescribeTable", "dynamodb:Scan"}
+    assert "dynamodb:Query" in source_actions(CopySelection(row_filter=parse_filter("status = 'OPEN'"), attributes=("pk", "status")))

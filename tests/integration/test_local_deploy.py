@@ -248,6 +248,31 @@ def test_a_missing_grant_fails_the_run_naming_the_call(drilled):
                             "no identity policy allows it")
 
 
+def test_a_copy_of_some_attributes_that_drops_one_is_reported_as_a_mismatch(drilled):
+    """dev's orders-open copies the items its filter keeps, cut to the key and three attributes (its script
+    read back by the runner); a stored script that leaves out `total` leaves a target the verification
+    (worked out from the configuration) reports."""
+    drill, _ = drilled
+    env = next(e for e in drill.environments if e.name == "dev")
+    copy_config = next(c for t in env.tables if t.name == "orders" for c in t.copies if c.target_table == "orders-open")
+    source = drill.seeded[("dev", "orders")]
+    assert copy_config.selection.attributes == ("pk", "sk", "status", "total", "updated_at")
+    assert drill.copy_verdict(copy_config, source) == "verified"
+    found = drill.items_of("orders-open", "eu-west-1")
+    assert found and all(set(item) <= {"pk", "sk", "status", "total", "updated_at"} and "title" not in item for item in found)
+    assert any("title" in item for item in source)
+    pipeline_id, name, region = drill.one(env, "orders", "copy", "ddb-dev-orders-copy-orders-open-")
+    stored = copy.deepcopy(drill.stored(pipeline_id, region))
+    script = _field(stored, "CopyActivity", "hiveScript")
+    piece = ", concat('total', '\\003', ddb_item['total'])"
+    assert piece in script["stringValue"]
+    script["stringValue"] = script["stringValue"].replace(piece, "")
+    drill.run(name, pipeline_id, region, stored=stored)
+    assert drill.copy_verdict(copy_config, source).startswith("MISMATCH: orders-open holds ")
+    drill.run(name, pipeline_id, region)  # as deployed again, for the tests after this one
+    assert drill.copy_verdict(copy_config, source) == "verified"
+
+
 def test_a_copy_into_another_account_is_decided_in_both_accounts(drilled):
     """The emulator is one account, but the drill decides each call in the accounts of the AWS assembly: without
     the target account's bucket policy for the source's node role, the copy's export into the staging bucket
@@ -358,9 +383,11 @@ def test_the_smoke_check_names_what_differs_from_a_modified_configuration(flow: 
         copies[0]["write_ratio"] = 0.9
     open_orders = next(c for c in modified["environments"]["dev"]["tables"][0]["copies"] if c.get("filter"))
     open_orders["filter"] = "status = 'OPEN'"
+    open_orders["attributes"] = ["status"]
     report = smoke_check(flow.endpoint, flow.assembly, environments(flow.options(context=modified)))
     found = [str(d) for d in report.differences]
-    assert sum("copies with filterSql [\"`status` IN ('OPEN', 'PENDING') AND `total` >= 100\"], configuration says \"`status` = 'OPEN'\"" in d
+    deployed = "(\"`status` IN ('OPEN', 'PENDING') AND `total` >= 100\", ('pk', 'sk', 'status', 'total', 'updated_at'))"
+    assert sum(f"copies [{deployed}] (WHERE, attributes), configuration says (\"`status` = 'OPEN'\", ('pk', 'sk', 'status'))" in d
                for d in found) == 1, found
     if copies:
         assert any("prod/orders copy pipeline" in d and "myDDBWriteThroughputRatio is '0.5', configuration says '0.9'" in d for d in found), found

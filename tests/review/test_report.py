@@ -302,13 +302,15 @@ def test_a_tables_stated_size_shows_as_an_estimate_beside_its_pipelines(context,
 
 
 def test_a_filtered_and_an_incremental_copy_show_their_filter_and_window_in_words(review):
-    """cdk.json's dev copies orders-open (a filter) and orders-recent (an hourly window on updated_at)."""
+    """cdk.json's dev copies orders-open (a filter, some attributes) and orders-recent (an hourly window on updated_at)."""
     stack = next(s for s in review.assembly.stacks if s.name.endswith("-dev"))
     named = {p["Name"].rsplit("-", 1)[0]: p["Name"] for _, _, p in pipelines(review.assembly)}
     words = review.pipeline_section(stack.name, named["ddb-dev-orders-copy-orders-open-eu-west-1"])
     assert "where status is one of 'OPEN', 'PENDING' and total is at least 100" in words
-    assert "`CopyActivity` (HiveCopyActivity) on `CopyCluster`, reads `SourceTable`, writes `TargetTable`" in words
-    assert "keeps the rows where `` `status` IN ('OPEN', 'PENDING') AND `total` >= 100 ``" in words
+    assert "`CopyActivity` (HiveActivity) on `CopyCluster`, reads `SourceTable`, writes `TargetTable`" in words
+    assert ("keeps the rows where `` `status` IN ('OPEN', 'PENDING') AND `total` >= 100 ``, copying only the attributes "
+            "`pk`, `sk`, `status`, `total`, `updated_at` of each (its Hive script)") in words
+    assert "only attributes pk, sk, status, total, updated\\_at" in words
     words = review.pipeline_section(stack.name, named["ddb-dev-orders-copy-orders-recent-eu-west-1"])
     assert ("items whose updated\\_at (epoch\\_seconds) is from 1 hour and 15 minutes before the run's scheduled start up to "
             "that start") in words

@@ -32,6 +32,22 @@ def selection_of(context: dict[str, Any]) -> Any:
     return table.copies[0].selection
 
 
+def test_a_copy_of_some_attributes_always_copies_the_key_first():
+    selection = selection_of(env(attributes=["status", "pk", "total"]))
+    assert selection.attributes == ("pk", "status", "total") and selection.row_filter is None and selection.incremental is None
+    assert selection.words(None) == "only attributes pk, status, total"
+
+
+def test_attributes_need_the_sources_key_schema():
+    context = env(attributes=["status"])
+    table = context["environments"]["dev"]["tables"][0]
+    table.pop("owned")
+    table["copies"][0]["owned"] = False
+    assert config_error(load_environments, context) == (
+        f"{WHERE}.attributes: a list is not allowed; expected attributes on a copy of an owned table only: the key attributes "
+        "are always copied, and a referenced table's key schema is not known here")
+
+
 def test_a_copy_without_a_selection_copies_whole_tables():
     assert selection_of(env()) is None
 
@@ -69,7 +85,12 @@ def test_declared_attribute_types_let_a_filter_test_an_attribute_for_absence():
     ({"filter": "updated_at = 'x'", "incremental": {"attribute": "updated_at", "format": "epoch_seconds"}},
      f"{WHERE}.filter: 'updated_at = 'x'' is not allowed"),
     ({"attribute_types": {"deleted_at": "BOOL"}}, f"{WHERE}.attribute_types.deleted_at: 'BOOL' is not allowed; expected one of S, N"),
-    ({"attributes": ["pk", "status"]}, f"{WHERE}.attributes: a list is not allowed; expected no attributes: a filtered or incremental copy"),
+    ({"attributes": "status"}, f"{WHERE}.attributes: 'status' is not allowed; expected a list of one or more attribute names"),
+    ({"attributes": []}, f"{WHERE}.attributes: a list is not allowed; expected a list of one or more attribute names"),
+    ({"attributes": ["status", "status"]}, f"{WHERE}.attributes[1]: 'status' is not allowed; expected each attribute once "
+                                           "(attributes[0] is the same)"),
+    ({"attributes": ["total", "2nd"]}, f"{WHERE}.attributes[1]: '2nd' is not allowed; expected an attribute name of letters"),
+    ({"attributes": ["a-b"]}, f"{WHERE}.attributes[0]: 'a-b' is not allowed; expected an attribute name of letters"),
 ])
 def test_a_mistake_in_a_selection_is_one_line_naming_the_field(copy, expected):
     assert config_error(load_environments, env(**copy)).startswith(expected)

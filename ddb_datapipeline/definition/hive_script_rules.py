@@ -1,0 +1,79 @@
+"""Rules for this project's ``HiveActivity``: it runs one only for a copy of some attributes, with the
+script ``hive_projection`` writes, and checks it as closely as the HiveCopyActivity's filterSql. A
+HiveActivity is this project's when its script begins by declaring the table ``ddb_source``; any other
+(the AWS samples', which use ``${input1}`` and staging) is left to the generic rules.
+
+PutPipelineDefinition checks none of this; a script Hive cannot run, or one run with staging on (Data
+Pipeline would then also declare tables of its own from the nodes' formats), fails only on the cluster.
+So a HiveActivity whose script is not one ``read_script`` reads back is an error here, as is a ``${``
+(Hive substitutes variables in a script before it runs it), staging, a node that is not a table, and a
+WHERE with unbalanced quotes or a column the script does not declare.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .hive_projection import SOURCE_TABLE, UnreadableScript, read_script
+from .hive_rules import DYNAMODB_NODE, OPAQUE, _targets, scan_hive
+from .model import PipelineObject
+from .view import CDK_TOKEN, DefinitionView, Violation
+
+HIVE_ACTIVITY = "HiveActivity"
+
+
+def _nodes(ctx: DefinitionView, activity: PipelineObject) -> Iterator[Violation]:
+    for key in ("input", "output"):
+        nodes = _targets(ctx, activity, key)
+        if not nodes:
+            yield Violation(activity.id, key, f"a {HIVE_ACTIVITY} copying attributes names its {key} table as a {DYNAMODB_NODE} "
+                                              f"(the script reads #{{{key}.tableName}} and its region)")
+        for node in nodes:
+            if ctx.type_of(node) != DYNAMODB_NODE:
+                yield Violation(activity.id, key, f"{key} refers to '{node.id}' of type {ctx.type_of(node)}; the script copies "
+                                                  f"between {DYNAMODB_NODE} nodes only")
+
+
+def _script(ctx: DefinitionView, activity: PipelineObject) -> Iterator[Violation]:
+    for field in ctx.lookup(activity, "hiveScript"):
+        if field.is_ref or CDK_TOKEN in field.value:
+            continue
+        if "${" in field.value:
+            yield Violation(activity.id, "hiveScript", "hiveScript holds '${', which Hive substitutes as a variable before the "
+                                                       "script runs")
+            continue
+        try:
+            script = read_script(field.value)
+        except UnreadableScript as error:
+            yield Violation(activity.id, "hiveScript", f"hiveScript is not a projection this project writes: {error}")
+            continue
+        scanned = scan_hive(ctx, script.where)
+        if scanned is None:
+            continue
+        unbalanced, identifiers = scanned
+        if unbalanced:
+            yield Violation(activity.id, "hiveScript", f"the script's WHERE: {unbalanced}; quotes and parentheses must balance "
+                                                       "outside #{...} expressions, or Hive fails at run time")
+            continue
+        declared = {name.lower() for name, _ in script.columns}
+        for name in identifiers:
+            if OPAQUE not in name and name.lower() not in declared:
+                yield Violation(activity.id, "hiveScript", f"the script's WHERE names column `{name}`, which its table "
+                                                           f"does not declare ({', '.join(sorted(declared)) or 'none'})")
+
+
+def _projects(ctx: DefinitionView, activity: PipelineObject) -> bool:
+    return any(not f.is_ref and f.value.lstrip().startswith(f"CREATE EXTERNAL TABLE {SOURCE_TABLE} ")
+               for f in ctx.lookup(activity, "hiveScript"))
+
+
+def hive_scripts(ctx: DefinitionView) -> Iterator[Violation]:
+    """Every projecting HiveActivity: its nodes, staging off, and its script read back."""
+    for activity in ctx.definition.objects:
+        if ctx.type_of(activity) != HIVE_ACTIVITY or ctx.is_template(activity) or not _projects(ctx, activity):
+            continue
+        stage = [f.value for f in ctx.lookup(activity, "stage")]
+        if stage != ["false"]:
+            yield Violation(activity.id, "stage", f"stage is {stage[0] if stage else 'unset (true)'}; the projection script "
+                                                  "declares its own tables, so stage must be false")
+        yield from _nodes(ctx, activity)
+        yield from _script(ctx, activity)
