@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .hive_projection import SOURCE_TABLE, UnreadableScript, read_script
+from .hive_projection import UnreadableScript, read_script
 from .hive_rules import DYNAMODB_NODE, OPAQUE, _targets, scan_hive
+from .hive_tables import SOURCE_TABLE
 from .model import PipelineObject
 from .view import CDK_TOKEN, DefinitionView, Violation
 

@@ -82,7 +82,7 @@ def test_names_that_cannot_be_written_safely_are_refused(attributes, columns, fr
      "'org.example.Other' TBLPROPERTIES (\"dynamodb.table.name\" = \"#{output", "STORED BY"),
     (",totalamount:totalAmount", "", "with a dynamodb.column.mapping to its attribute"),
     ("INSERT OVERWRITE TABLE ddb_target SELECT", "INSERT INTO TABLE ddb_target SELECT", "expected INSERT OVERWRITE TABLE"),
-    ("ddb_source WHERE", "ddb_source;\nSELECT 1 FROM ddb_source WHERE", "expected three statements"),
+    ("ddb_source WHERE", "ddb_source;\nSELECT 1 FROM ddb_source WHERE", "expected 3 statements"),
 ])
 def test_a_script_this_project_does_not_write_is_not_read(old, new, fragment):
     script = script_of(definition())
@@ -116,7 +116,7 @@ def test_the_built_copy_is_clean():
 
 @pytest.mark.parametrize("fields, fragment", [
     ({"stage": "true"}, "CopyActivity.stage: stage is true; the projection script declares its own tables, so stage must be false"),
-    ({"hiveScript": "REPLACE"}, "CopyActivity.hiveScript: hiveScript is not a projection this project writes: expected three"),
+    ({"hiveScript": "REPLACE"}, "CopyActivity.hiveScript: hiveScript is not a projection this project writes: expected 3"),
     ({"hiveScript": "VARIABLE"}, "CopyActivity.hiveScript: hiveScript holds '${'"),
     ({"hiveScript": "UNKNOWN COLUMN"}, "CopyActivity.hiveScript: the script's WHERE names column `price`, which its table does not "
                                       "declare (status, totalamount, updated_at)"),

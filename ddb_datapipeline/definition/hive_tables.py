@@ -1,0 +1,102 @@
+"""The two DynamoDB tables a Hive script of this project declares (``hive_projection``, ``hive_verify``):
+``ddb_source``, the item column (``map<string,string>``: every attribute as the JSON of its value, the
+connector's ``HiveDynamoDBItemType``) and the typed columns a WHERE compares, each mapped to its attribute
+by ``dynamodb.column.mapping`` from its Hive name (lower case, as Hive keeps names); ``ddb_target``, the
+item column alone. Both are external tables of the connector's storage handler, whose TBLPROPERTIES name
+the table, its region and the share of its capacity the job may use (``DynamoDBStorageHandler``).
+
+The readers accept only what the writers here write, so a script read back is one this project made.
+"""
+from __future__ import annotations
+
+import re
+
+STORAGE_HANDLER = "org.apache.hadoop.hive.dynamodb.DynamoDBStorageHandler"
+ITEM_COLUMN = "ddb_item"
+ITEM_TYPE = "map<string,string>"
+SOURCE_TABLE, TARGET_TABLE = "ddb_source", "ddb_target"
+ATTRIBUTE = r"[A-Za-z_][A-Za-z0-9_]*"
+HIVE_TYPES = ("string", "double")
+
+_CREATE = re.compile(r"CREATE EXTERNAL TABLE (?P<table>\w+) \((?P<columns>[^()]*)\) STORED BY '(?P<handler>[^']*)' "
+                     r"TBLPROPERTIES \((?P<properties>.*)\)", re.DOTALL)
+_PROPERTY = re.compile(r'"([^"]+)" = "([^"]*)"')
+_COLUMN = re.compile(r"`(?P<name>[a-z_][a-z0-9_]*)` (?P<type>\w+)")
+
+
+class UnreadableScript(ValueError):
+    """A HiveActivity script that is not one this project writes."""
+
+
+def check_names(attributes: tuple[str, ...], columns: tuple[tuple[str, str], ...]) -> None:
+    """Names a script can hold as they are (letters, digits, _), each once; column names distinct in lower case."""
+    for name in (*attributes, *(column for column, _ in columns)):
+        if not re.fullmatch(ATTRIBUTE, name):
+            raise ValueError(f"attribute '{name}': letters, digits and _ only, not starting with a digit")
+    if not attributes or len(set(attributes)) != len(attributes):
+        raise ValueError(f"attributes {list(attributes)}: at least one, each once")
+    lower = [column.lower() for column, _ in columns]
+    if ITEM_COLUMN in lower or len(set(lower)) != len(lower):
+        raise ValueError(f"filter columns {[c for c, _ in columns]}: Hive folds names to lower case, so no two may "
+                         f"differ only in case, and none may be {ITEM_COLUMN}")
+    if any(hive_type not in HIVE_TYPES for _, hive_type in columns):
+        raise ValueError(f"filter column types {[t for _, t in columns]}: one of {', '.join(HIVE_TYPES)}")
+
+
+def _create(table: str, columns: str, properties: dict[str, str]) -> str:
+    listed = ", ".join(f'"{key}" = "{value}"' for key, value in properties.items())
+    return f"CREATE EXTERNAL TABLE {table} ({columns}) STORED BY '{STORAGE_HANDLER}' TBLPROPERTIES ({listed})"
+
+
+def source_table(columns: tuple[tuple[str, str], ...], properties: dict[str, str]) -> str:
+    typed = ", ".join([f"{ITEM_COLUMN} {ITEM_TYPE}", *(f"`{name.lower()}` {kind}" for name, kind in columns)])
+    if columns:
+        properties = {**properties, "dynamodb.column.mapping": ",".join(f"{name.lower()}:{name}" for name, _ in columns)}
+    return _create(SOURCE_TABLE, typed, properties)
+
+
+def target_table(properties: dict[str, str]) -> str:
+    return _create(TARGET_TABLE, f"{ITEM_COLUMN} {ITEM_TYPE}", properties)
+
+
+def statements_of(script: str, count: int, what: str) -> list[str]:
+    statements = [s.strip() for s in script.strip().removesuffix(";").split(";\n")]
+    if len(statements) != count:
+        raise UnreadableScript(f"expected {count} statements ({what}), found {len(statements)}")
+    return statements
+
+
+def _read(statement: str, name: str) -> tuple[list[str], dict[str, str]]:
+    match = _CREATE.fullmatch(statement)
+    if match is None or match["table"] != name or match["handler"] != STORAGE_HANDLER:
+        raise UnreadableScript(f"expected CREATE EXTERNAL TABLE {name} (...) STORED BY '{STORAGE_HANDLER}' TBLPROPERTIES (...), "
+                               f"found: {statement[:80]}")
+    properties = dict(_PROPERTY.findall(match["properties"]))
+    if _PROPERTY.sub("", match["properties"]).replace(",", "").strip():
+        raise UnreadableScript(f"{name}: TBLPROPERTIES must be \"key\" = \"value\" pairs")
+    columns = [c.strip() for c in match["columns"].split(", ")]
+    if columns[0] != f"{ITEM_COLUMN} {ITEM_TYPE}":
+        raise UnreadableScript(f"{name} starts with the item column {ITEM_COLUMN} {ITEM_TYPE}")
+    return columns[1:], properties
+
+
+def read_source(statement: str) -> tuple[tuple[tuple[str, str], ...], dict[str, str]]:
+    """(the typed columns as (attribute, Hive type), the other TBLPROPERTIES) of ``ddb_source``."""
+    typed, properties = _read(statement, SOURCE_TABLE)
+    mapping = properties.pop("dynamodb.column.mapping", "")
+    attribute_of = dict(pair.split(":", 1) for pair in mapping.split(",")) if mapping else {}
+    columns = []
+    for column in typed:
+        found = _COLUMN.fullmatch(column)
+        if found is None or found["name"] not in attribute_of or attribute_of[found["name"]].lower() != found["name"]:
+            raise UnreadableScript(f"column {column!r} is not `<name>` <type> with a dynamodb.column.mapping to its attribute")
+        columns.append((attribute_of[found["name"]], found["type"]))
+    return tuple(columns), properties
+
+
+def read_target(statement: str) -> dict[str, str]:
+    """The TBLPROPERTIES of ``ddb_target`` (the item column only)."""
+    typed, properties = _read(statement, TARGET_TABLE)
+    if typed:
+        raise UnreadableScript(f"{TARGET_TABLE} has the item column only, not {', '.join(typed)}")
+    return properties
