@@ -45,13 +45,14 @@ def as_record(env: EnvironmentConfig, found: Estimated) -> dict[str, Any]:
     limit_hours = (period_minutes(env.emr.terminate_after) or 0) / 60
     sized = found.sized
     stages = []
-    for stage in estimate.stages:
+    for index, stage in enumerate((*estimate.stages, *estimate.after)):
         record = {key: (_round(value) if isinstance(value, float) else value) for key, value in asdict(stage).items()}
         record["transfer_hours_per_gib"] = _round(stage.transfer_hours / (table.size_gib or 1.0), 6)
         if not sized:
             for key in ("transfer_hours", "hours", "instance_hours", "request_units", "cluster_cost", "request_cost"):
                 record[key] = None
         record["capacity"] = "on-demand (connector assumes 40000 units)" if stage.on_demand else "provisioned"
+        record["after_copy"] = index >= len(estimate.stages)  # the count after the copy, on the same cluster
         stages.append(record)
     cost = estimate.cost_per_run
     return {

@@ -9,13 +9,15 @@ activities in ``dependsOn`` order; an input's ``S3KeyExists`` precondition check
 an ``EmrActivity`` runs its connector step (``DynamoDBExport`` writes the connector's files and manifest,
 ``DynamoDBImport`` reads the files the manifest lists) as the node role; the cleanup command deletes its
 folder; a ``HiveCopyActivity`` copies the items its ``filterSql`` keeps, a ``HiveActivity`` running this
-project's projection script the items its WHERE keeps, cut to its attributes; an activity that fails publishes
+project's projection script the items its WHERE keeps, cut to its attributes, and one running the count after a
+copy fails unless each item the WHERE keeps in the source is in the target by key; an activity that fails publishes
 its ``onFail`` alarm to the topic, as the alarm's role. Every call is first decided by ``Access``, and
 reads and writes are paced at the connector's rate for the step's throughput ratio (``drill_rate.py``).
 Retries are not repeated locally: a local failure is deterministic.
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 import time
@@ -24,7 +26,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ddb_datapipeline.definition.hive_projection import UnreadableScript, read_script
+from ddb_datapipeline.definition.hive_projection import ProjectionScript, UnreadableScript, read_script
+from ddb_datapipeline.definition.hive_verify import VerifyScript, read_verify_script
 from ddb_datapipeline.definition.run_time import UnknownExpression, evaluate
 
 from .connector_format import read_export, write_export
@@ -67,6 +70,11 @@ def _s3(uri: str) -> tuple[str, str]:
 def projected(item: Mapping[str, Any], attributes: Iterable[str]) -> dict[str, Any]:
     """The item the projection writes: the attributes it has, of those named (a missing one leaves no entry)."""
     return {name: item[name] for name in attributes if name in item}
+
+
+def _key_of(item: Mapping[str, Any], keys: Iterable[str]) -> tuple[str, ...]:
+    """An item's key values as the join compares them: the JSON of each (the connector's item column)."""
+    return tuple(json.dumps(item.get(key), sort_keys=True, default=str) for key in keys)
 
 
 def emulated_table(table: str) -> str:
@@ -184,7 +192,7 @@ class PipelineRun:
         elif kind == "ShellCommandActivity":
             self._cleanup(activity, where)
         elif kind == "HiveActivity":
-            self._hive_projection(activity, where)
+            self._hive_script(activity, where)
         else:
             self._hive_copy(activity, where)
 
@@ -323,13 +331,36 @@ class PipelineRun:
         self._write(where, nodes, self.field(target, "tableName"), self.field(target, "region"), kept,
                     self.field(target, "writeThroughputPercent"))
 
-    def _hive_projection(self, activity: str, where: str) -> None:
-        """This project's projection script (``hive_projection``), read back after Data Pipeline's
-        expressions are replaced: the rows its WHERE keeps, each cut to its attributes."""
+    def _hive_script(self, activity: str, where: str) -> None:
+        """One of this project's Hive scripts, read back after Data Pipeline's expressions are replaced: a
+        projection (``hive_projection``) or the count after a copy (``hive_verify``)."""
+        text = self.field(activity, "hiveScript")
         try:
-            script = read_script(self.field(activity, "hiveScript"))
-        except UnreadableScript as error:
-            raise RunFailed(f"{where}: {error}") from None
+            self._hive_projection(where, read_script(text))
+            return
+        except UnreadableScript as projection:
+            try:
+                count = read_verify_script(text)
+            except UnreadableScript as error:
+                raise RunFailed(f"{where}: a script neither a projection ({projection}) nor a count ({error})") from None
+        self._hive_count(where, count)
+
+    def _hive_count(self, where: str, script: VerifyScript) -> None:
+        """The rows the WHERE keeps in the source, each looked up in the target by its key values."""
+        source, target = dict(script.source_properties), dict(script.target_properties)
+        nodes = self._nodes()
+        kept = [item for item in self._scan(where, nodes, source["dynamodb.table.name"], source["dynamodb.region"],
+                                            source["dynamodb.throughput.read.percent"])
+                if not script.where or keeps(script.where, item)]
+        held = {_key_of(item, script.keys) for item in self._scan(where, nodes, target["dynamodb.table.name"], target["dynamodb.region"],
+                                                                   target["dynamodb.throughput.read.percent"])}
+        missing = sum(_key_of(item, script.keys) not in held for item in kept)
+        if missing:
+            raise RunFailed(f"{where}: {missing} of the {len(kept)} items the copy should have taken are not in "
+                            f"{target['dynamodb.table.name']} (the count after the copy)")
+
+    def _hive_projection(self, where: str, script: ProjectionScript) -> None:
+        """The rows the projection's WHERE keeps, each cut to its attributes."""
         source, target = dict(script.source_properties), dict(script.target_properties)
         nodes = self._nodes()
         items = self._scan(where, nodes, source["dynamodb.table.name"], source["dynamodb.region"],

@@ -8,6 +8,7 @@ from typing import Any
 
 from ddb_datapipeline.assembly import StackArtifact
 from ddb_datapipeline.definition.hive_projection import UnreadableScript, read_script
+from ddb_datapipeline.definition.hive_verify import read_verify_script
 
 from .smoke_common import Check, describe_table, key_schema, list_pipelines
 from .smoke_report import TableRow
@@ -178,14 +179,20 @@ class ExpectedPipeline:
     schedule: Any  # ScheduleSpec, or None for on demand
     filter_sql: str | None = None  # a filtered or incremental copy: its HiveCopyActivity's filterSql (or its script's WHERE)
     attributes: tuple[str, ...] = ()  # a copy of some attributes: those its HiveActivity's script copies
+    verify_keys: tuple[str, ...] = ()  # a copy counted after each run: the keys its count joins on
 
 
-def _projection(script: str) -> tuple[str, tuple[str, ...]] | str:
+def _hive_script(script: str) -> tuple[str, tuple[str, tuple[str, ...]] | str]:
+    """("projection", (WHERE, attributes)), ("count", (WHERE, keys)) or ("unreadable", why) of a HiveActivity's script."""
     try:
         read = read_script(script)
+        return "projection", (read.where, read.attributes)
     except UnreadableScript as error:
-        return f"an unreadable script ({error})"
-    return read.where, read.attributes
+        try:
+            count = read_verify_script(script)
+            return "count", (count.where, count.keys)
+        except UnreadableScript:
+            return "unreadable", str(error)
 
 
 def expected_pipelines(environments: list[Any]) -> list[ExpectedPipeline]:
@@ -212,7 +219,8 @@ def expected_pipelines(environments: list[Any]) -> list[ExpectedPipeline]:
                 }
                 selected = copy.selection.filter_sql(copy.schedule.period if copy.schedule else None) if copy.selection else None
                 found.append(ExpectedPipeline(env, table.name, "copy", f"{prefix}-copy-{copy.label}-", values, copy.schedule, selected,
-                                              copy.selection.attributes if copy.selection else ()))
+                                              copy.selection.attributes if copy.selection else (),
+                                              copy.selection.verify_keys if copy.selection else ()))
     return found
 
 
@@ -259,7 +267,14 @@ def _check_pipelines_against_configuration(check: Check, environments: list[Any]
                 if fields.get(key) != value:
                     check.differ(where, f"{label}: EmrCluster {key} is {fields.get(key)!r}, configuration says {value!r}")
         filters = [fields.get("filterSql") for fields in objects if fields.get("type") == "HiveCopyActivity"]
-        scripts = [_projection(fields.get("hiveScript", "")) for fields in objects if fields.get("type") == "HiveActivity"]
+        read = [_hive_script(fields.get("hiveScript", "")) for fields in objects if fields.get("type") == "HiveActivity"]
+        scripts = [found for kind, found in read if kind != "count"]
+        counts = [found for kind, found in read if kind == "count"]
+        check.count()
+        wanted = [(expected.filter_sql or "", expected.verify_keys)] if expected.verify_keys else []
+        if counts != wanted:
+            check.differ(where, f"{label}: counts after each run {counts or 'nothing'} (WHERE, keys), configuration says "
+                                f"{wanted or 'no count'}")
         check.count()
         if expected.attributes:
             if scripts != [(expected.filter_sql or "", expected.attributes)]:

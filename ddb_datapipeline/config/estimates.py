@@ -89,10 +89,16 @@ def estimate_environment(env: EnvironmentConfig, *, include_unsized: bool = Fals
                 stage("read", source, facts, env.emr),
                 stage("write", Side(copy.target_table, copy.region, None, copy.write_ratio), facts, env.emr),
             )
+            # The count after the run reads the source again and the target, whose size is at most the source's
+            # (an upper bound again): one job, as long as the source's read.
+            counted = copy.selection is not None and bool(copy.selection.verify_keys)
+            after = (stage("read", source, facts, env.emr),
+                     stage("read", Side(copy.target_table, copy.region, None, copy.read_ratio), facts, env.emr)) if counted else ()
             found.append(Estimated(env.name, PipelineEstimate(
                 pipeline=f"copy:{copy.label}", table=table.name, stages=stages,
                 period_hours=None if copy_period is None else copy_period / 60, storage_cost_per_month=None,
-                concurrent=copy.selection is not None,  # one HiveCopyActivity; its write assumes every item (an upper bound)
+                concurrent=copy.selection is not None,  # one Hive job; its write assumes every item (an upper bound)
+                after=after,
             ), assumed or not copy.owned, sized))
     return found
 

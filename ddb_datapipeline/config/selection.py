@@ -1,7 +1,9 @@
 """What a Data Pipeline copy moves, when it should not move the whole table: ``incremental`` (the items
 changed since the previous run, by a timestamp attribute), ``filter`` (a predicate on attributes) and
 ``attribute_types`` (the DynamoDB type of an attribute the filter cannot infer) and ``attributes`` (copy
-only these attributes of each item; the source's key attributes always). Each mistake is refused in one
+only these attributes of each item; the source's key attributes always) and ``verify`` (count the kept
+items in the target after each run: ``definition/hive_verify.py``; on by default for an incremental copy
+of an owned table, the one case where the count cannot miss by a race). Each mistake is refused in one
 line here, before anything is synthesized.
 
 ``attributes`` needs the source's key schema (an owned table's), since the key attributes are always
@@ -30,7 +32,10 @@ def copy_selection(section: Section, *, schedule: ScheduleSpec | None, cross_acc
     """The copy's selection, or None when it copies whole tables (the export/import pair). ``keys``: the
     source's key attributes, None for a table only referenced."""
     if not any(section.has(key) for key in SELECTING):
-        section.allow(*SELECTING)
+        if section.has("verify"):
+            raise section.fail("verify", section.raw["verify"], "only on a copy with incremental, filter or attributes (a whole-table "
+                               "copy is not counted after its run)")
+        section.allow(*SELECTING, "verify")
         return None
     if cross_account:
         key = next(key for key in SELECTING if section.has(key))
@@ -40,9 +45,13 @@ def copy_selection(section: Section, *, schedule: ScheduleSpec | None, cross_acc
     declared = _attribute_types(section)
     text = section.string("filter", None, allowed="a filter such as \"status = 'active' and total > 0\"")
     attributes = _attributes(section, keys)
+    verify = section.boolean("verify", incremental is not None and keys is not None)
+    if verify and keys is None:
+        raise section.fail("verify", True, "false on a copy of a referenced table: the count looks each item up in the target by "
+                           "key, and that table's key schema is not known here")
     try:
         selection = CopySelection(row_filter=parse_filter(text) if text is not None else None, incremental=incremental,
-                                  attribute_types=declared, attributes=attributes)
+                                  attribute_types=declared, attributes=attributes, verify_keys=keys if verify and keys else ())
         selection.columns()  # the types every compared attribute needs, or the reason there are none
     except FilterError as error:
         raise section.fail("filter", text, str(error)) from None

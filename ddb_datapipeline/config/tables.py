@@ -292,7 +292,7 @@ NATIVE_COPY_NOT_HERE = {
     "read_ratio": "no read_ratio on the native engine (an export from point-in-time recovery reads no capacity)",
     "write_ratio": "no write_ratio on the native engine (an import writes a new table at the service's own pace)",
     **{key: f"no {key} on the native engine (each run imports a whole export; a filtered or incremental copy runs on engine: "
-            "datapipeline)" for key in ("incremental", "filter", "attribute_types", "attributes")},
+            "datapipeline)" for key in ("incremental", "filter", "attribute_types", "attributes", "verify")},
 }
 
 

@@ -351,7 +351,9 @@ class CopyPipeline(_TablePipeline):
             raise PipelineConfigurationError(f"{self.node.path}: an incremental copy needs a schedule (its window is the time since "
                                              "the previous run)")
         filters = bool(selection.filter_sql(schedule.period if schedule else None))  # a copy of some attributes may keep every row
-        granted = self._grant(tables=[(read, FILTERED_SCAN if filters else SCAN), (target, BATCH_WRITE)], node_prefixes=[])
+        # The count after the run (hive_verify) reads the target too.
+        target_actions = tuple(dict.fromkeys((*BATCH_WRITE, *SCAN))) if selection.verify_keys else BATCH_WRITE
+        granted = self._grant(tables=[(read, FILTERED_SCAN if filters else SCAN), (target, target_actions)], node_prefixes=[])
         spec = HiveCopySpec(source_table_name=read.table_name, target_table=target.table_name, target_region=target.region,
                             read_ratio=read_ratio, write_ratio=write_ratio, cluster=cluster, selection=selection, schedule=schedule)
         when = f"every {schedule.period}" if schedule else "on demand"

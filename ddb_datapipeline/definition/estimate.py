@@ -94,15 +94,30 @@ class PipelineEstimate:
     # One cluster runs the stages together (a HiveCopyActivity reads and writes in one job): the run lasts
     # as long as its longest stage and pays one cluster for it.
     concurrent: bool = False
+    # A job run after the stages on the same (concurrent) cluster, its stages together: the count after a
+    # copy (hive_verify) reading the source and the target. It adds its transfer time, not a second start-up.
+    after: tuple[StageEstimate, ...] = ()
+
+    @property
+    def after_hours(self) -> float:
+        return max((stage.transfer_hours for stage in self.after), default=0.0)
 
     @property
     def hours(self) -> float:
-        return self.longest_stage_hours if self.concurrent else sum(stage.hours for stage in self.stages)
+        return self.longest_stage_hours if self.concurrent else sum(stage.hours for stage in self.stages) + self.after_hours
 
     @property
     def longest_stage_hours(self) -> float:
-        """Each stage runs on its own cluster, so terminateAfter bounds each stage, not their sum."""
-        return max(stage.hours for stage in self.stages)
+        """Each stage runs on its own cluster, so terminateAfter bounds each stage, not their sum; a job
+        after the stages runs on the same cluster, so it counts towards that cluster's bound."""
+        return max(stage.hours for stage in self.stages) + self.after_hours
+
+    def _after_share(self, value: float | None) -> float | None:
+        """The part of a whole-stage figure (instance-hours, cluster cost) the after job's transfer takes."""
+        if not self.after or value is None:
+            return 0.0 if value is not None else None
+        slowest = max(self.after, key=lambda stage: stage.transfer_hours)
+        return value / slowest.hours * slowest.transfer_hours
 
     @property
     def useful_core_nodes(self) -> int:
@@ -110,16 +125,20 @@ class PipelineEstimate:
 
     @property
     def instance_hours(self) -> float:
+        slowest_after = max(self.after, key=lambda stage: stage.transfer_hours).instance_hours if self.after else 0.0
+        after = self._after_share(slowest_after) or 0.0
         if self.concurrent:
-            return max(self.stages, key=lambda stage: stage.hours).instance_hours
-        return sum(stage.instance_hours for stage in self.stages)
+            return max(self.stages, key=lambda stage: stage.hours).instance_hours + after
+        return sum(stage.instance_hours for stage in self.stages) + after
 
     @property
     def cost_per_run(self) -> float | None:
         cluster = [max(self.stages, key=lambda stage: stage.hours).cluster_cost] if self.concurrent else [s.cluster_cost for s in self.stages]
+        if self.after:
+            cluster.append(self._after_share(max(self.after, key=lambda stage: stage.transfer_hours).cluster_cost))
         if any(cost is None for cost in cluster):
             return None
-        return sum(cost for cost in cluster if cost is not None) + sum(stage.request_cost for stage in self.stages)
+        return sum(cost for cost in cluster if cost is not None) + sum(stage.request_cost for stage in (*self.stages, *self.after))
 
 
 def units_per_second(side: Side) -> int:

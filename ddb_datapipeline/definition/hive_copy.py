@@ -22,6 +22,7 @@ from . import common
 from .emr import ClusterSpec
 from .filters import Predicate, column_types, describe, to_hive
 from .hive_projection import ProjectionScript
+from .hive_verify import VerifyScript
 from .model import Parameter, PipelineDefinition, PipelineObject, Ref, values_from
 from .periods import PERIOD_PATTERN
 
@@ -52,6 +53,7 @@ class CopySelection:
     incremental: IncrementalWindow | None = None
     attribute_types: tuple[tuple[str, str], ...] = ()
     attributes: tuple[str, ...] = ()  # copy only these (key attributes first); () copies whole items
+    verify_keys: tuple[str, ...] = ()  # the source's key attributes: count after each run (hive_verify); () counts nothing
 
     def declared(self) -> dict[str, str]:
         found = dict(self.attribute_types)
@@ -88,6 +90,8 @@ class CopySelection:
             said.append(f"where {describe(self.row_filter)}")
         if self.attributes:
             said.append(f"only attributes {', '.join(self.attributes)}")
+        if self.verify_keys:
+            said.append("then counted in the target")
         return ", ".join(said) if said else "every item"
 
 
@@ -126,10 +130,18 @@ class HiveCopySpec:
     schedule: common.ScheduleSpec | None = None
 
 
+def _hive_columns(selection: CopySelection) -> tuple[tuple[str, str], ...]:
+    return tuple((name, hive_type.lower()) for name, hive_type in selection.columns().items())
+
+
 def projection_script(selection: CopySelection, period: str | None) -> ProjectionScript:
     """The HiveActivity script of a copy with ``attributes``: the same rows as the filterSql keeps."""
-    columns = tuple((name, hive_type.lower()) for name, hive_type in selection.columns().items())
-    return ProjectionScript(attributes=selection.attributes, columns=columns, where=selection.filter_sql(period))
+    return ProjectionScript(attributes=selection.attributes, columns=_hive_columns(selection), where=selection.filter_sql(period))
+
+
+def verify_script(selection: CopySelection, period: str | None) -> VerifyScript:
+    """The count after the copy: the same rows, looked up in the target by key."""
+    return VerifyScript(keys=selection.verify_keys, columns=_hive_columns(selection), where=selection.filter_sql(period))
 
 
 def build_hive_copy_definition(spec: HiveCopySpec, settings: common.PipelineSettings) -> PipelineDefinition:
@@ -167,6 +179,17 @@ def build_hive_copy_definition(spec: HiveCopySpec, settings: common.PipelineSett
             lateAfterTimeout=spec.schedule.late_after if spec.schedule else None,
             onLateAction=Ref(common.LATE_ALARM_ID) if spec.schedule and spec.schedule.late_after else None,
         ),
+        *([PipelineObject.build(
+            "VerifyActivity",
+            type="HiveActivity",
+            hiveScript=verify_script(spec.selection, period).render(),
+            stage="false",
+            input=[Ref("SourceTable"), Ref("TargetTable")],
+            runsOn=Ref("CopyCluster"),
+            dependsOn=Ref("CopyActivity"),
+            maximumRetries=common.MAXIMUM_RETRIES,
+            onFail=Ref(common.FAILURE_ALARM_ID),
+        )] if spec.selection.verify_keys else []),
         *common.alarms(settings, spec.schedule,
                        what=f"Copy of DynamoDB table {spec.source_table_name} to {spec.target_table} ({spec.target_region})"),
     ]

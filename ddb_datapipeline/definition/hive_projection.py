@@ -42,11 +42,9 @@ from .hive_tables import (
     TARGET_TABLE,
     UnreadableScript,
     check_names,
-    read_source,
-    read_target,
-    source_table,
-    statements_of,
-    target_table,
+    read_names,
+    read_tables,
+    render_script,
 )
 
 PAIRS, KEY_VALUE = r"'\002'", r"'\003'"  # Hive string literals of U+0002 and U+0003
@@ -70,13 +68,9 @@ class ProjectionScript:
 
     def render(self) -> str:
         pieces = ", ".join(f"concat('{name}', {KEY_VALUE}, {ITEM_COLUMN}['{name}'])" for name in self.attributes)
-        statements = [
-            source_table(self.columns, dict(self.source_properties)),
-            target_table(dict(self.target_properties)),
-            f"INSERT OVERWRITE TABLE {TARGET_TABLE} SELECT str_to_map(concat_ws({PAIRS}, {pieces}), {PAIRS}, {KEY_VALUE}) "
-            f"FROM {SOURCE_TABLE}" + (f" WHERE {self.where}" if self.where else ""),
-        ]
-        return ";\n".join(statements) + ";"
+        insert = (f"INSERT OVERWRITE TABLE {TARGET_TABLE} SELECT str_to_map(concat_ws({PAIRS}, {pieces}), {PAIRS}, {KEY_VALUE}) "
+                  f"FROM {SOURCE_TABLE}" + (f" WHERE {self.where}" if self.where else ""))
+        return render_script(self.columns, dict(self.source_properties), dict(self.target_properties), insert)
 
 
 _PIECE = re.compile(rf"concat\('(?P<name>{ATTRIBUTE})', {re.escape(KEY_VALUE)}, {ITEM_COLUMN}\['(?P=name)'\]\)")
@@ -86,21 +80,15 @@ _INSERT = re.compile(rf"INSERT OVERWRITE TABLE {TARGET_TABLE} SELECT str_to_map\
 
 def read_script(script: str) -> ProjectionScript:
     """The projection a HiveActivity's ``hiveScript`` makes, or ``UnreadableScript`` naming what differs."""
-    statements = statements_of(script, 3, "two tables and an INSERT")
-    columns, source_properties = read_source(statements[0])
-    target_properties = read_target(statements[1])
-    insert = _INSERT.fullmatch(statements[2])
+    last, columns, source_properties, target_properties = read_tables(script, "an INSERT")
+    insert = _INSERT.fullmatch(last)
     if insert is None:
         raise UnreadableScript(f"expected INSERT OVERWRITE TABLE {TARGET_TABLE} SELECT str_to_map(concat_ws(...)) FROM {SOURCE_TABLE}, "
-                               f"found: {statements[2][:80]}")
-    attributes = []
-    for piece in (p.strip() for p in re.split(r",\s*(?=concat\()", insert["pieces"])):
-        found = _PIECE.fullmatch(piece)
-        if found is None:
-            raise UnreadableScript(f"{piece!r} is not concat('<name>', {KEY_VALUE}, {ITEM_COLUMN}['<name>'])")
-        attributes.append(found["name"])
+                               f"found: {last[:80]}")
+    attributes = read_names(re.split(r",\s*(?=concat\()", insert["pieces"]), _PIECE,
+                            f"concat('<name>', {KEY_VALUE}, {ITEM_COLUMN}['<name>'])")
     try:
-        return ProjectionScript(attributes=tuple(attributes), columns=columns, where=(insert["where"] or "").strip(),
+        return ProjectionScript(attributes=attributes, columns=columns, where=(insert["where"] or "").strip(),
                                 source_properties=tuple(source_properties.items()), target_properties=tuple(target_properties.items()))
     except ValueError as error:
         raise UnreadableScript(str(error)) from None

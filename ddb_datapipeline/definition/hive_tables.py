@@ -100,3 +100,26 @@ def read_target(statement: str) -> dict[str, str]:
     if typed:
         raise UnreadableScript(f"{TARGET_TABLE} has the item column only, not {', '.join(typed)}")
     return properties
+
+
+def render_script(columns: tuple[tuple[str, str], ...], source: dict[str, str], target: dict[str, str], statement: str) -> str:
+    """The two tables, then ``statement``: one per line, each ended by ';'."""
+    return ";\n".join([source_table(columns, source), target_table(target), statement]) + ";"
+
+
+def read_tables(script: str, what: str) -> tuple[str, tuple[tuple[str, str], ...], dict[str, str], dict[str, str]]:
+    """(the third statement, the source's typed columns, the source's and the target's TBLPROPERTIES)."""
+    statements = statements_of(script, 3, f"two tables and {what}")
+    columns, source = read_source(statements[0])
+    return statements[2], columns, source, read_target(statements[1])
+
+
+def read_names(parts: list[str], pattern: re.Pattern[str], shape: str) -> tuple[str, ...]:
+    """The ``name`` group of each part, which must match ``pattern`` whole (``shape`` says how, for the error)."""
+    names = []
+    for part in (p.strip() for p in parts):
+        found = pattern.fullmatch(part)
+        if found is None:
+            raise UnreadableScript(f"{part!r} is not {shape}")
+        names.append(found["name"])
+    return tuple(names)

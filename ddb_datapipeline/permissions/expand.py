@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 
 from ..definition.hive_projection import UnreadableScript, read_script
+from ..definition.hive_verify import read_verify_script
 from ..definition.model import PipelineDefinition, PipelineObject
 from .assembly_view import Bucket, Pipeline, StateMachine, World
 from .evaluator import Request
@@ -137,26 +138,32 @@ class _Expansion:
                 raise ModelGap(f"{activity.id} {direction} a {node.type}, which the runtime model does not cover")
 
     def _hive_copy(self, activity: PipelineObject) -> Iterator[Expected]:
-        """A HiveCopyActivity, or a HiveActivity running this project's projection script, reads and
-        writes its tables through the connector's Hive storage handler on the nodes, with the same DynamoDB
-        client (and calls) as the connector's tools; Task Runner runs it as a step of the cluster (the
-        EmrCluster rows). Only table to table is modelled, and only the script ``hive_projection`` writes
-        (its tables are the activity's input and output nodes)."""
+        """A HiveCopyActivity, or a HiveActivity running one of this project's scripts, reads (and writes) its
+        tables through the connector's Hive storage handler on the nodes, with the same DynamoDB client (and
+        calls) as the connector's tools; Task Runner runs it as a step of the cluster (the EmrCluster rows).
+        Only tables are modelled, and only the scripts ``hive_projection`` (reads its input, writes its
+        output) and ``hive_verify`` (reads both its inputs, the first through the WHERE) write."""
         facts = self._cluster_facts(self.definition.object(activity.value("runsOn") or ""))
+        reads, writes = activity.values("input"), activity.values("output")
         if activity.type == "HiveActivity":
+            script = activity.value("hiveScript") or ""
             try:
-                filters = bool(read_script(activity.value("hiveScript") or "").where)
-            except UnreadableScript as error:
-                raise ModelGap(f"{activity.id}: a HiveActivity script the runtime model does not cover ({error})") from None
+                filters = bool(read_script(script).where)
+            except UnreadableScript:
+                try:
+                    filters = bool(read_verify_script(script).where)
+                except UnreadableScript as error:
+                    raise ModelGap(f"{activity.id}: a HiveActivity script the runtime model does not cover ({error})") from None
         else:
             filters = bool(activity.value("filterSql"))
-        for direction, ref in (("reads", activity.value("input")), ("writes", activity.value("output"))):
-            node = self.definition.object(ref or "")
-            if node.type != "DynamoDBDataNode":
-                raise ModelGap(f"{activity.id} {direction} a {node.type}: the runtime model covers {activity.type} between tables only")
-            yield from self._table(f"{direction} DynamoDBDataNode", node, facts)
-            if direction == "reads" and filters:
-                yield from self._table("filters DynamoDBDataNode", node, facts)
+        for direction, refs in (("reads", reads), ("writes", writes)):
+            for index, ref in enumerate(refs):
+                node = self.definition.object(ref)
+                if node.type != "DynamoDBDataNode":
+                    raise ModelGap(f"{activity.id} {direction} a {node.type}: the runtime model covers {activity.type} between tables only")
+                yield from self._table(f"{direction} DynamoDBDataNode", node, facts)
+                if direction == "reads" and index == 0 and filters:
+                    yield from self._table("filters DynamoDBDataNode", node, facts)
 
     def _table(self, trigger: str, node: PipelineObject, cluster: Mapping[str, str]) -> Iterator[Expected]:
         name = _field(self.definition, node, "tableName") or ""

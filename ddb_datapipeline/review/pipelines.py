@@ -14,6 +14,7 @@ from typing import Any
 from ..assembly import StackArtifact
 from ..definition import rules as R
 from ..definition.hive_projection import UnreadableScript, read_script
+from ..definition.hive_verify import read_verify_script
 from ..definition.model import PipelineDefinition, PipelineObject
 from ..definition.render import from_cloudformation, to_definition_file
 from ..definition.validator import Violation, validate
@@ -348,10 +349,16 @@ def definition_file(pipeline: Pipeline) -> dict[str, Any]:
 
 
 def _script_words(script: str) -> str:
-    """A HiveActivity's script in words when it is this project's projection, else its start."""
+    """A HiveActivity's script in words when it is one of this project's (a projection, a count), else its start."""
     try:
         read = read_script(script)
     except UnreadableScript:
-        return f"runs the Hive script {md.code(script if len(script) <= 120 else script[:117] + '...')}"
+        try:
+            count = read_verify_script(script)
+        except UnreadableScript:
+            return f"runs the Hive script {md.code(script if len(script) <= 120 else script[:117] + '...')}"
+        rows = f"the rows where {md.code(count.where)}" if count.where else "every row"
+        return (f"counts {rows} of the source and looks each up in the target by {', '.join(md.code(k) for k in count.keys)}; "
+                "fails (and so alarms) when any is missing (its Hive script)")
     kept = f"keeps the rows where {md.code(read.where)}" if read.where else "keeps every row"
     return f"{kept}, copying only the attributes {', '.join(md.code(a) for a in read.attributes)} of each (its Hive script)"

@@ -248,3 +248,29 @@ def test_a_copy_of_some_attributes_may_query_the_source_only_when_it_filters():
 
     assert source_actions(CopySelection(attributes=("pk", "status"))) == {"dynamodb:DescribeTable", "dynamodb:Scan"}
     assert "dynamodb:Query" in source_actions(CopySelection(row_filter=parse_filter("status = 'OPEN'"), attributes=("pk", "status")))
+
+
+def test_a_counted_copy_may_scan_its_target():
+    """The count after the run reads the target (hive_verify); without it the node role only writes there."""
+    from ddb_datapipeline.definition.common import ScheduleSpec
+    from ddb_datapipeline.definition.hive_copy import CopySelection, IncrementalWindow
+
+    def target_actions(selection: CopySelection) -> set[str]:
+        stack = _stack()
+        source = dynamodb.Table.from_table_name(stack, "S", "orders")
+        bucket = s3.Bucket.from_bucket_name(stack, "B", "team-backups")
+        CopyPipeline(stack, "Copy", source=source, destination=CopyDestination(table_name="orders-recent"), bucket=bucket,
+                     selection=selection, schedule=ScheduleSpec(period="1 hour"))
+        template = Template.from_stack(stack)
+        found: set[str] = set()
+        for policy in [*template.find_resources("AWS::IAM::Policy").values(), *template.find_resources("AWS::IAM::ManagedPolicy").values()]:
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                if "table/orders-recent" in json.dumps(statement.get("Resource")):
+                    actions = statement["Action"]
+                    found.update([actions] if isinstance(actions, str) else actions)
+        return found
+
+    window = IncrementalWindow("updated_at", "epoch_seconds", 15)
+    assert target_actions(CopySelection(incremental=window)) == {"dynamodb:DescribeTable", "dynamodb:BatchWriteItem"}
+    assert target_actions(CopySelection(incremental=window, verify_keys=("pk",))) == {
+        "dynamodb:DescribeTable", "dynamodb:BatchWriteItem", "dynamodb:Scan"}

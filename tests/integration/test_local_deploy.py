@@ -273,6 +273,32 @@ def test_a_copy_of_some_attributes_that_drops_one_is_reported_as_a_mismatch(dril
     assert drill.copy_verdict(copy_config, source) == "verified"
 
 
+def test_the_count_after_an_incremental_copy_fails_the_run_when_the_copy_missed_items(drilled):
+    """dev's orders-recent is counted after each run (verify, on by default for an incremental copy): a stored
+    copy whose window is half as long leaves items of the window out of an empty target, and the count
+    (its own, unchanged script) fails the run naming how many."""
+    drill, _ = drilled
+    client = drill.clients("dynamodb", "eu-west-1")
+    for item in drill.items_of("orders-recent", "eu-west-1"):
+        client.delete_item(TableName="orders-recent", Key={"pk": item["pk"], "sk": item["sk"]})
+
+    def half_window(stored: dict[str, Any]) -> None:
+        sql = _field(stored, "CopyActivity", "filterSql")
+        assert "minusMinutes(minusHours(@scheduledStartTime, 1), 15)" in sql["stringValue"]
+        sql["stringValue"] = sql["stringValue"].replace("minusMinutes(minusHours(@scheduledStartTime, 1), 15)",
+                                                        "minusMinutes(@scheduledStartTime, 30)")
+
+    message = _failing_run(drill, "ddb-dev-orders-copy-orders-recent-", half_window)
+    found = re.search(r" VerifyActivity: (\d+) of the (\d+) items the copy should have taken are not in orders-recent "
+                      r"\(the count after the copy\)$", message)
+    assert found and 0 < int(found[1]) < int(found[2]), message
+    env = next(e for e in drill.environments if e.name == "dev")
+    pipeline_id, name, region = drill.one(env, "orders", "copy", "ddb-dev-orders-copy-orders-recent-")
+    drill.run(name, pipeline_id, region)  # as deployed again: the copy and its count pass
+    copy_config = next(c for t in env.tables if t.name == "orders" for c in t.copies if c.target_table == "orders-recent")
+    assert drill.copy_verdict(copy_config, drill.seeded[("dev", "orders")]) == "verified"
+
+
 def test_a_copy_into_another_account_is_decided_in_both_accounts(drilled):
     """The emulator is one account, but the drill decides each call in the accounts of the AWS assembly: without
     the target account's bucket policy for the source's node role, the copy's export into the staging bucket

@@ -315,3 +315,7 @@ def test_a_filtered_and_an_incremental_copy_show_their_filter_and_window_in_word
     assert ("items whose updated\\_at (epoch\\_seconds) is from 1 hour and 15 minutes before the run's scheduled start up to "
             "that start") in words
     assert "minusMinutes(minusHours(@scheduledStartTime, 1), 15)" in words
+    assert ("`VerifyActivity` (HiveActivity) on `CopyCluster`, reads `SourceTable`, `TargetTable`; counts the rows where "
+            "`` `updated_at` >= unix_timestamp(") in words
+    assert "of the source and looks each up in the target by `pk`, `sk`; fails (and so alarms) when any is missing" in words
+    assert "then counted in the target" in words

@@ -103,3 +103,30 @@ def test_a_selection_is_refused_into_another_account_and_on_the_native_engine():
         f"{WHERE}.filter: 'total > 0' is not allowed; expected no filter on a copy into another account")
     assert config_error(load_environments, env(engine="native", filter="total > 0")).startswith(
         f"{WHERE}.filter: 'total > 0' is not allowed; expected no filter on the native engine")
+
+
+def test_an_incremental_copy_of_an_owned_table_is_counted_by_default():
+    window = {"attribute": "updated_at", "format": "epoch_seconds"}
+    assert selection_of(env(incremental=window)).verify_keys == ("pk",)
+    assert selection_of(env(incremental=window, verify=False)).verify_keys == ()
+    assert selection_of(env(filter="status = 'OPEN'")).verify_keys == ()  # a filter on attributes that change can miss by a race
+    assert selection_of(env(filter="status = 'OPEN'", verify=True)).verify_keys == ("pk",)
+
+
+@pytest.mark.parametrize("copy, expected", [
+    ({"verify": True}, f"{WHERE}.verify: true is not allowed; expected only on a copy with incremental, filter or attributes"),
+    ({"filter": "status = 'OPEN'", "verify": "yes"}, f"{WHERE}.verify: 'yes' is not allowed"),
+])
+def test_a_mistake_in_verify_is_one_line(copy, expected):
+    assert config_error(load_environments, env(**copy)).startswith(expected)
+
+
+def test_a_referenced_table_cannot_be_counted():
+    context = env(filter="status = 'OPEN'", verify=True)
+    table = context["environments"]["dev"]["tables"][0]
+    table.pop("owned")
+    table["copies"][0]["owned"] = False
+    assert config_error(load_environments, context).startswith(f"{WHERE}.verify: true is not allowed; expected false on a copy of a "
+                                                                "referenced table")
+    context["environments"]["dev"]["tables"][0]["copies"][0].pop("verify")
+    assert selection_of(context).verify_keys == ()

@@ -147,3 +147,27 @@ def test_a_filtered_copy_runs_one_cluster_as_long_as_its_longest_stage():
     assert together.hours == pytest.approx(max(read.hours, write.hours)) and together.hours < staged.hours
     assert together.instance_hours == pytest.approx(max((read, write), key=lambda s: s.hours).instance_hours)
     assert together.cost_per_run is not None and staged.cost_per_run is not None and together.cost_per_run < staged.cost_per_run
+
+
+def test_the_count_after_a_copy_adds_its_transfer_on_the_same_cluster():
+    """The count reads the source again and the target in one job after the copy, on the copy's cluster:
+    its transfer time (not a second start-up) adds to the run and to the cluster's terminateAfter bound,
+    its instance-hours and cluster cost in proportion, and both reads' request charges."""
+    from ddb_datapipeline.definition.estimate import STARTUP_MINUTES, PipelineEstimate
+
+    facts = TableFacts(size_bytes=100 * GIB, item_count=None)
+    read = stage("read", Side("orders", "us-east-1", 1000, 0.25), facts, CLUSTER)
+    write = stage("write", Side("orders-recent", "us-east-1", None, 0.5), facts, CLUSTER)
+    target_read = stage("read", Side("orders-recent", "us-east-1", None, 0.25), facts, CLUSTER)
+    copy = PipelineEstimate("copy:x", "orders", (read, write), None, None, concurrent=True)
+    counted = PipelineEstimate("copy:x", "orders", (read, write), None, None, concurrent=True, after=(read, target_read))
+    assert counted.hours == pytest.approx(copy.hours + read.transfer_hours)  # the provisioned source's read is the slower
+    assert counted.longest_stage_hours == pytest.approx(copy.longest_stage_hours + read.transfer_hours)
+    assert counted.hours < copy.hours + read.hours  # no second start-up of STARTUP_MINUTES
+    assert STARTUP_MINUTES > 0
+    per_hour = read.instance_hours / read.hours
+    assert counted.instance_hours == pytest.approx(copy.instance_hours + per_hour * read.transfer_hours)
+    assert copy.cost_per_run is not None and counted.cost_per_run is not None
+    assert counted.cost_per_run == pytest.approx(copy.cost_per_run + read.cluster_cost / read.hours * read.transfer_hours
+                                                 + read.request_cost + target_read.request_cost)
+    assert target_read.request_cost > 0  # the on-demand target's read is billed

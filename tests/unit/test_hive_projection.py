@@ -12,6 +12,7 @@ from ddb_datapipeline.definition.emr import ClusterSpec
 from ddb_datapipeline.definition.filters import parse_filter
 from ddb_datapipeline.definition.hive_copy import CopySelection, HiveCopySpec, IncrementalWindow, build_hive_copy_definition
 from ddb_datapipeline.definition.hive_projection import ProjectionScript, UnreadableScript, read_script
+from ddb_datapipeline.definition.hive_verify import read_verify_script
 from ddb_datapipeline.definition.model import PipelineDefinition, PipelineObject
 from ddb_datapipeline.definition.validator import validate
 
@@ -115,8 +116,8 @@ def test_the_built_copy_is_clean():
 
 
 @pytest.mark.parametrize("fields, fragment", [
-    ({"stage": "true"}, "CopyActivity.stage: stage is true; the projection script declares its own tables, so stage must be false"),
-    ({"hiveScript": "REPLACE"}, "CopyActivity.hiveScript: hiveScript is not a projection this project writes: expected 3"),
+    ({"stage": "true"}, "CopyActivity.stage: stage is true; the script declares its own tables, so stage must be false"),
+    ({"hiveScript": "REPLACE"}, "CopyActivity.hiveScript: hiveScript is not a script this project writes: not a projection (expected 3"),
     ({"hiveScript": "VARIABLE"}, "CopyActivity.hiveScript: hiveScript holds '${'"),
     ({"hiveScript": "UNKNOWN COLUMN"}, "CopyActivity.hiveScript: the script's WHERE names column `price`, which its table does not "
                                       "declare (status, totalamount, updated_at)"),
@@ -141,11 +142,57 @@ def test_a_node_that_is_not_a_table_is_an_error():
     built = dataclasses.replace(built, objects=tuple(
         PipelineObject.build("SourceTable", type="S3DataNode", directoryPath="s3://bucket/in") if o.id == "SourceTable" else o
         for o in built.objects))
-    assert "CopyActivity.input: input refers to 'SourceTable' of type S3DataNode; the script copies between DynamoDBDataNode nodes " \
-           "only" in findings(built)
+    assert "CopyActivity.input: input refers to 'SourceTable' of type S3DataNode; the script reads and writes DynamoDBDataNode " \
+           "nodes only" in findings(built)
 
 
 def test_another_projects_hive_activity_is_left_to_the_generic_rules():
     built = changed(definition(), "CopyActivity", hiveScript="INSERT OVERWRITE TABLE ${output1} SELECT * FROM ${input1};",
                     stage="true")
     assert findings(built) == []
+
+
+# --- The count after a copy (definition/hive_verify.py) -----------------------------------------
+def counted(selection: CopySelection = SELECTION) -> PipelineDefinition:
+    return definition(dataclasses.replace(selection, verify_keys=("pk", "sk")))
+
+
+def test_the_count_reads_back_and_runs_after_the_copy_on_its_cluster():
+    built = counted()
+    verify = built.object("VerifyActivity")
+    assert verify.type == "HiveActivity" and verify.value("stage") == "false"
+    assert verify.values("input") == ["SourceTable", "TargetTable"] and verify.value("output") is None
+    assert verify.value("dependsOn") == "CopyActivity" and verify.value("runsOn") == "CopyCluster"
+    assert verify.value("onFail") == "FailureAlarm"
+    script = verify.value("hiveScript") or ""
+    read = read_verify_script(script)
+    assert read.keys == ("pk", "sk") and read.where == SELECTION.filter_sql("1 hour")
+    assert read.columns == read_script(script_of(built)).columns
+    assert ("SELECT assert_true(count(*) = count(t.ddb_item)) FROM ddb_source s LEFT OUTER JOIN ddb_target t ON "
+            "s.ddb_item['pk'] = t.ddb_item['pk'] AND s.ddb_item['sk'] = t.ddb_item['sk'] WHERE ") in script
+    assert dict(read.target_properties) == {"dynamodb.table.name": "#{myTargetTableName}", "dynamodb.region": "#{myTargetRegion}",
+                                            "dynamodb.throughput.read.percent": "#{myDDBReadThroughputRatio}"}
+    assert findings(built) == []
+    assert "VerifyActivity" not in [o.id for o in definition().objects]  # no count unless asked
+
+
+@pytest.mark.parametrize("old, new, fragment", [
+    ("s.ddb_item['sk'] = t.ddb_item['sk']", "s.ddb_item['sk'] = t.ddb_item['pk']", "is not s.ddb_item['<key>'] = t.ddb_item['<key>']"),
+    ("count(*) = count(t.ddb_item)", "count(*) >= 0", "expected SELECT assert_true(count(*) = count(t.ddb_item))"),
+])
+def test_a_count_this_project_does_not_write_is_not_read(old, new, fragment):
+    script = counted().object("VerifyActivity").value("hiveScript") or ""
+    assert old in script
+    with pytest.raises(UnreadableScript) as caught:
+        read_verify_script(script.replace(old, new, 1))
+    assert fragment in str(caught.value)
+
+
+def test_a_count_with_one_input_is_an_error():
+    built = counted()
+    verify = built.object("VerifyActivity")
+    fields = tuple(f for f in verify.fields if not (f.key == "input" and f.value == "TargetTable"))
+    built = dataclasses.replace(built, objects=tuple(PipelineObject(o.id, o.name, fields) if o.id == "VerifyActivity" else o
+                                                     for o in built.objects))
+    assert ("VerifyActivity.input: this HiveActivity's script needs 2 input DynamoDBDataNode node(s) (source and target table), "
+            "found 1") in findings(built)
