@@ -349,11 +349,13 @@ class PipelineRun:
         """The rows the WHERE keeps in the source, each looked up in the target by its key values."""
         source, target = dict(script.source_properties), dict(script.target_properties)
         nodes = self._nodes()
+        rates = len(self.result.rates)
         kept = [item for item in self._scan(where, nodes, source["dynamodb.table.name"], source["dynamodb.region"],
                                             source["dynamodb.throughput.read.percent"])
                 if not script.where or keeps(script.where, item)]
         held = {_key_of(item, script.keys) for item in self._scan(where, nodes, target["dynamodb.table.name"], target["dynamodb.region"],
                                                                    target["dynamodb.throughput.read.percent"])}
+        self.result.rates[rates:] = [f"count {rate}" for rate in self.result.rates[rates:]]
         missing = sum(_key_of(item, script.keys) not in held for item in kept)
         if missing:
             raise RunFailed(f"{where}: {missing} of the {len(kept)} items the copy should have taken are not in "
