@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,10 @@ def as_record(env: EnvironmentConfig, found: Estimated) -> dict[str, Any]:
     sized = found.sized
     stages = []
     for index, stage in enumerate((*estimate.stages, *estimate.after)):
+        if index >= len(estimate.stages):  # the count after the copy: its cluster is already up, no start-up of its own
+            share = stage.transfer_hours / stage.hours
+            stage = replace(stage, hours=stage.transfer_hours, instance_hours=stage.instance_hours * share,
+                            cluster_cost=None if stage.cluster_cost is None else stage.cluster_cost * share)
         record = {key: (_round(value) if isinstance(value, float) else value) for key, value in asdict(stage).items()}
         record["transfer_hours_per_gib"] = _round(stage.transfer_hours / (table.size_gib or 1.0), 6)
         if not sized:

@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from ddb_datapipeline.definition.hive_projection import ProjectionScript, UnreadableScript, read_script
+from ddb_datapipeline.definition.hive_tables import statements_of
 from ddb_datapipeline.definition.hive_verify import VerifyScript, read_verify_script
 from ddb_datapipeline.definition.run_time import UnknownExpression, evaluate
 
@@ -72,6 +73,25 @@ def projected(item: Mapping[str, Any], attributes: Iterable[str]) -> dict[str, A
     return {name: item[name] for name in attributes if name in item}
 
 
+_DROP = re.compile(r"DROP TABLE IF EXISTS (\w+)")
+_CREATE = re.compile(r"CREATE (?:EXTERNAL )?TABLE (\w+) ")
+
+
+def hive_catalogue(tables: set[str], script: str, where: str) -> set[str]:
+    """The tables a cluster's Hive knows after ``script``: Hive keeps a table for the cluster's life, so a
+    second CREATE of a name fails (AlreadyExistsException) unless a DROP came first."""
+    known = set(tables)
+    for statement in statements_of(script):
+        if dropped := _DROP.fullmatch(statement):
+            known.discard(dropped[1])
+        elif created := _CREATE.match(statement):
+            if created[1] in known:
+                raise RunFailed(f"{where}: Hive has a table {created[1]} on this cluster already (an earlier script made it), "
+                                "so CREATE fails")
+            known.add(created[1])
+    return known
+
+
 def _key_of(item: Mapping[str, Any], keys: Iterable[str]) -> tuple[str, ...]:
     """An item's key values as the join compares them: the JSON of each (the connector's item column)."""
     return tuple(json.dumps(item.get(key), sort_keys=True, default=str) for key in keys)
@@ -89,6 +109,7 @@ class PipelineRun:
         self.name = name
         self.home = region  # the pipeline's region: where Data Pipeline itself (preconditions, alarms) calls from
         self.errors: dict[str, str] = {}
+        self.hive_tables: dict[str, set[str]] = {}  # cluster -> the tables its Hive knows (hive_catalogue)
         self.objects = {o["id"]: o for o in stored.get("pipelineObjects", [])}
         defaults = {p["id"]: a["stringValue"] for p in stored.get("parameterObjects", []) for a in p.get("attributes", [])
                     if a["key"] == "default"}
@@ -335,6 +356,8 @@ class PipelineRun:
         """One of this project's Hive scripts, read back after Data Pipeline's expressions are replaced: a
         projection (``hive_projection``) or the count after a copy (``hive_verify``)."""
         text = self.field(activity, "hiveScript")
+        cluster = self.ref(activity, "runsOn") or ""
+        self.hive_tables[cluster] = hive_catalogue(self.hive_tables.get(cluster, set()), text, where)
         try:
             self._hive_projection(where, read_script(text))
             return

@@ -89,8 +89,8 @@ def estimate_environment(env: EnvironmentConfig, *, include_unsized: bool = Fals
                 stage("read", source, facts, env.emr),
                 stage("write", Side(copy.target_table, copy.region, None, copy.write_ratio), facts, env.emr),
             )
-            # The count after the run reads the source again and the target, whose size is at most the source's
-            # (an upper bound again): one job, as long as the source's read.
+            # The count after the run reads the source again and the target (taken as large as the source, the
+            # most a copy can hold; an on-demand target reads at the connector's assumed 40,000 units), in one job.
             counted = copy.selection is not None and bool(copy.selection.verify_keys)
             after = (stage("read", source, facts, env.emr),
                      stage("read", Side(copy.target_table, copy.region, None, copy.read_ratio), facts, env.emr)) if counted else ()
@@ -111,6 +111,10 @@ def _describe(estimate: PipelineEstimate, size_gib: float) -> str:
     """What the estimate rests on, for the one-line refusal."""
     longest = _longest(estimate)
     unit = "RCU" if longest.operation == "read" else "WCU"
+    if estimate.concurrent:  # one cluster: its copy, then the count after it if there is one
+        count = f" then {estimate.after_hours:.1f} h counting the copy" if estimate.after else ""
+        return (f"its {estimate.pipeline} is estimated at {estimate.longest_stage_hours:.1f} h on one cluster ({longest.hours:.1f} h "
+                f"copying {size_gib:g} GiB at {longest.units_per_second} {unit}/s with the 15 min start-up{count}, x{MARGIN:g} margin)")
     total = f", {estimate.hours:.1f} h for both clusters" if len(estimate.stages) > 1 else ""
     return (
         f"its {estimate.pipeline} is estimated at {longest.hours:.1f} h per cluster{total} "

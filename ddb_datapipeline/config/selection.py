@@ -18,7 +18,7 @@ from ..definition.common import ScheduleSpec
 from ..definition.filters import FilterError, parse_filter
 from ..definition.hive_copy import TIME_FORMATS, CopySelection, IncrementalWindow
 from ..definition.periods import period_minutes
-from .reader import Section
+from .reader import Section, printable
 
 ATTRIBUTE_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,254}"
 ATTRIBUTE_RULE = "an attribute name of letters, digits and _ (not starting with a digit), as Hive names columns"
@@ -32,9 +32,9 @@ def copy_selection(section: Section, *, schedule: ScheduleSpec | None, cross_acc
     """The copy's selection, or None when it copies whole tables (the export/import pair). ``keys``: the
     source's key attributes, None for a table only referenced."""
     if not any(section.has(key) for key in SELECTING):
-        if section.has("verify"):
-            raise section.fail("verify", section.raw["verify"], "only on a copy with incremental, filter or attributes (a whole-table "
-                               "copy is not counted after its run)")
+        if section.has("verify") and section.raw["verify"] is not False:
+            raise section.fail("verify", section.raw["verify"], "false or absent on a copy without incremental, filter or attributes "
+                               "(a whole-table copy is not counted after its run)")
         section.allow(*SELECTING, "verify")
         return None
     if cross_account:
@@ -44,14 +44,14 @@ def copy_selection(section: Section, *, schedule: ScheduleSpec | None, cross_acc
     incremental = _incremental(section, schedule)
     declared = _attribute_types(section)
     text = section.string("filter", None, allowed="a filter such as \"status = 'active' and total > 0\"")
-    attributes = _attributes(section, keys)
-    verify = section.boolean("verify", incremental is not None and keys is not None)
-    if verify and keys is None:
-        raise section.fail("verify", True, "false on a copy of a referenced table: the count looks each item up in the target by "
-                           "key, and that table's key schema is not known here")
+    unnamed = _unnamed_keys(keys)
+    attributes = _attributes(section, keys, unnamed)
+    verify = section.boolean("verify", incremental is not None and unnamed is None)
+    if verify and unnamed is not None:
+        raise section.fail("verify", True, f"false on a copy of {unnamed}: the count looks each item up in the target by key")
     try:
         selection = CopySelection(row_filter=parse_filter(text) if text is not None else None, incremental=incremental,
-                                  attribute_types=declared, attributes=attributes, verify_keys=keys if verify and keys else ())
+                                  attribute_types=declared, attributes=attributes, verify_keys=keys if verify and keys and unnamed is None else ())
         selection.columns()  # the types every compared attribute needs, or the reason there are none
     except FilterError as error:
         raise section.fail("filter", text, str(error)) from None
@@ -76,7 +76,16 @@ def _incremental(section: Section, schedule: ScheduleSpec | None) -> Incremental
     return IncrementalWindow(attribute=attribute, time_format=time_format, overlap_minutes=minutes)
 
 
-def _attributes(section: Section, keys: tuple[str, ...] | None) -> tuple[str, ...]:
+def _unnamed_keys(keys: tuple[str, ...] | None) -> str | None:
+    """Why the Hive scripts cannot name the source's key attributes (None when they can): a referenced table's
+    key is not known here, and a Hive script holds only names of letters, digits and _."""
+    if keys is None:
+        return "a referenced table (its key schema is not known here)"
+    odd = [key for key in keys if not _is_attribute(key)]
+    return f"a table keyed '{printable(odd[0])}' (a Hive script names attributes of letters, digits and _ only)" if odd else None
+
+
+def _attributes(section: Section, keys: tuple[str, ...] | None, unnamed: str | None) -> tuple[str, ...]:
     """The attributes to copy, the key attributes first (added when not listed)."""
     if not section.has("attributes"):
         section.allow("attributes")
@@ -89,9 +98,8 @@ def _attributes(section: Section, keys: tuple[str, ...] | None) -> tuple[str, ..
             raise section.fail(f"attributes[{index}]", name, ATTRIBUTE_RULE)
         if name in names[:index]:
             raise section.fail(f"attributes[{index}]", name, f"each attribute once (attributes[{names.index(name)}] is the same)")
-    if keys is None:
-        raise section.fail("attributes", names, "attributes on a copy of an owned table only: the key attributes are always copied, "
-                           "and a referenced table's key schema is not known here")
+    if keys is None or unnamed is not None:
+        raise section.fail("attributes", names, f"no attributes on a copy of {unnamed}: the key attributes are always copied")
     section.allow("attributes")
     return (*keys, *(name for name in names if name not in keys))
 

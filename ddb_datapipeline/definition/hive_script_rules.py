@@ -78,8 +78,7 @@ def _script(ctx: DefinitionView, activity: PipelineObject) -> Iterator[Violation
 
 
 def _projects(ctx: DefinitionView, activity: PipelineObject) -> bool:
-    return any(not f.is_ref and f.value.lstrip().startswith(f"CREATE EXTERNAL TABLE {SOURCE_TABLE} ")
-               for f in ctx.lookup(activity, "hiveScript"))
+    return any(not f.is_ref and f"CREATE EXTERNAL TABLE {SOURCE_TABLE} " in f.value for f in ctx.lookup(activity, "hiveScript"))
 
 
 def hive_scripts(ctx: DefinitionView) -> Iterator[Violation]:

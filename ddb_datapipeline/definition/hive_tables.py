@@ -5,6 +5,12 @@ by ``dynamodb.column.mapping`` from its Hive name (lower case, as Hive keeps nam
 item column alone. Both are external tables of the connector's storage handler, whose TBLPROPERTIES name
 the table, its region and the share of its capacity the job may use (``DynamoDBStorageHandler``).
 
+Each script begins the same way (``PREAMBLE``): Hive keeps a table it created for the cluster's life (its
+metastore is on the master node), and a cluster runs the copy, then the count, and each again on a retry,
+so every script drops both names first; a DROP of an external table leaves the DynamoDB table alone (the
+storage handler's drop hooks do nothing). It also turns off the automatic map join, which would load a
+whole table into memory when Hive, having no size for a storage handler's table, guesses it small.
+
 The readers accept only what the writers here write, so a script read back is one this project made.
 """
 from __future__ import annotations
@@ -17,6 +23,8 @@ ITEM_TYPE = "map<string,string>"
 SOURCE_TABLE, TARGET_TABLE = "ddb_source", "ddb_target"
 ATTRIBUTE = r"[A-Za-z_][A-Za-z0-9_]*"
 HIVE_TYPES = ("string", "double")
+PREAMBLE = ("SET hive.auto.convert.join=false", f"DROP TABLE IF EXISTS {SOURCE_TABLE}", f"DROP TABLE IF EXISTS {TARGET_TABLE}")
+THROUGHPUT_KEYS = ("dynamodb.throughput.read.percent", "dynamodb.throughput.write.percent")
 
 _CREATE = re.compile(r"CREATE EXTERNAL TABLE (?P<table>\w+) \((?P<columns>[^()]*)\) STORED BY '(?P<handler>[^']*)' "
                      r"TBLPROPERTIES \((?P<properties>.*)\)", re.DOTALL)
@@ -59,11 +67,9 @@ def target_table(properties: dict[str, str]) -> str:
     return _create(TARGET_TABLE, f"{ITEM_COLUMN} {ITEM_TYPE}", properties)
 
 
-def statements_of(script: str, count: int, what: str) -> list[str]:
-    statements = [s.strip() for s in script.strip().removesuffix(";").split(";\n")]
-    if len(statements) != count:
-        raise UnreadableScript(f"expected {count} statements ({what}), found {len(statements)}")
-    return statements
+def statements_of(script: str) -> list[str]:
+    """The statements of a script as the writers here separate them: one per line, each ended by ';'."""
+    return [s.strip() for s in script.strip().removesuffix(";").split(";\n")]
 
 
 def _read(statement: str, name: str) -> tuple[list[str], dict[str, str]]:
@@ -74,6 +80,11 @@ def _read(statement: str, name: str) -> tuple[list[str], dict[str, str]]:
     properties = dict(_PROPERTY.findall(match["properties"]))
     if _PROPERTY.sub("", match["properties"]).replace(",", "").strip():
         raise UnreadableScript(f"{name}: TBLPROPERTIES must be \"key\" = \"value\" pairs")
+    named = {key for key in properties if key != "dynamodb.column.mapping"}
+    throughput = [key for key in THROUGHPUT_KEYS if key in named]
+    if len(throughput) != 1 or named != {"dynamodb.table.name", "dynamodb.region", *throughput} or not all(properties.values()):
+        raise UnreadableScript(f"{name}: TBLPROPERTIES are dynamodb.table.name, dynamodb.region and one of {', '.join(THROUGHPUT_KEYS)} "
+                               f"(and the column mapping), none empty; found {', '.join(sorted(properties)) or 'none'}")
     columns = [c.strip() for c in match["columns"].split(", ")]
     if columns[0] != f"{ITEM_COLUMN} {ITEM_TYPE}":
         raise UnreadableScript(f"{name} starts with the item column {ITEM_COLUMN} {ITEM_TYPE}")
@@ -84,7 +95,12 @@ def read_source(statement: str) -> tuple[tuple[tuple[str, str], ...], dict[str, 
     """(the typed columns as (attribute, Hive type), the other TBLPROPERTIES) of ``ddb_source``."""
     typed, properties = _read(statement, SOURCE_TABLE)
     mapping = properties.pop("dynamodb.column.mapping", "")
-    attribute_of = dict(pair.split(":", 1) for pair in mapping.split(",")) if mapping else {}
+    pairs = [pair.split(":", 1) for pair in mapping.split(",")] if mapping else []
+    attribute_of = {pair[0]: pair[1] for pair in pairs if len(pair) == 2}
+    named = [column.split("`")[1] if column.count("`") == 2 else column for column in typed]
+    if len(attribute_of) != len(pairs) or sorted(attribute_of) != sorted(named):
+        raise UnreadableScript(f"{SOURCE_TABLE}: dynamodb.column.mapping {mapping!r} must map each typed column, and only those, "
+                               "as <column>:<attribute>")
     columns = []
     for column in typed:
         found = _COLUMN.fullmatch(column)
@@ -103,15 +119,20 @@ def read_target(statement: str) -> dict[str, str]:
 
 
 def render_script(columns: tuple[tuple[str, str], ...], source: dict[str, str], target: dict[str, str], statement: str) -> str:
-    """The two tables, then ``statement``: one per line, each ended by ';'."""
-    return ";\n".join([source_table(columns, source), target_table(target), statement]) + ";"
+    """The preamble, the two tables, then ``statement``: one per line, each ended by ';'."""
+    return ";\n".join([*PREAMBLE, source_table(columns, source), target_table(target), statement]) + ";"
 
 
 def read_tables(script: str, what: str) -> tuple[str, tuple[tuple[str, str], ...], dict[str, str], dict[str, str]]:
-    """(the third statement, the source's typed columns, the source's and the target's TBLPROPERTIES)."""
-    statements = statements_of(script, 3, f"two tables and {what}")
-    columns, source = read_source(statements[0])
-    return statements[2], columns, source, read_target(statements[1])
+    """(the last statement, the source's typed columns, the source's and the target's TBLPROPERTIES)."""
+    statements = statements_of(script)
+    if len(statements) != len(PREAMBLE) + 3:
+        raise UnreadableScript(f"expected {len(PREAMBLE) + 3} statements (the preamble, two tables and {what}), found {len(statements)}")
+    if tuple(statements[:len(PREAMBLE)]) != PREAMBLE:
+        raise UnreadableScript(f"expected the script to begin with {'; '.join(PREAMBLE)}")
+    source, target, last = statements[len(PREAMBLE):]
+    columns, source_properties = read_source(source)
+    return last, columns, source_properties, read_target(target)
 
 
 def read_names(parts: list[str], pattern: re.Pattern[str], shape: str) -> tuple[str, ...]:

@@ -44,8 +44,8 @@ def test_attributes_need_the_sources_key_schema():
     table.pop("owned")
     table["copies"][0]["owned"] = False
     assert config_error(load_environments, context) == (
-        f"{WHERE}.attributes: a list is not allowed; expected attributes on a copy of an owned table only: the key attributes "
-        "are always copied, and a referenced table's key schema is not known here")
+        f"{WHERE}.attributes: a list is not allowed; expected no attributes on a copy of a referenced table (its key schema is "
+        "not known here): the key attributes are always copied")
 
 
 def test_a_copy_without_a_selection_copies_whole_tables():
@@ -114,7 +114,8 @@ def test_an_incremental_copy_of_an_owned_table_is_counted_by_default():
 
 
 @pytest.mark.parametrize("copy, expected", [
-    ({"verify": True}, f"{WHERE}.verify: true is not allowed; expected only on a copy with incremental, filter or attributes"),
+    ({"verify": True}, f"{WHERE}.verify: true is not allowed; expected false or absent on a copy without incremental, filter or "
+                       "attributes"),
     ({"filter": "status = 'OPEN'", "verify": "yes"}, f"{WHERE}.verify: 'yes' is not allowed"),
 ])
 def test_a_mistake_in_verify_is_one_line(copy, expected):
@@ -130,3 +131,24 @@ def test_a_referenced_table_cannot_be_counted():
                                                                 "referenced table")
     context["environments"]["dev"]["tables"][0]["copies"][0].pop("verify")
     assert selection_of(context).verify_keys == ()
+
+
+def test_a_whole_table_copy_may_say_verify_false():
+    assert selection_of(env(verify=False)) is None
+
+
+def test_a_key_a_hive_script_cannot_name_turns_the_count_off_and_refuses_attributes():
+    """Owned keys may be any 1 to 255 bytes; the Hive scripts name attributes of letters, digits and _ only."""
+    window = {"attribute": "updated_at", "format": "epoch_seconds"}
+
+    def keyed(**copy: Any) -> dict[str, Any]:
+        context = env(**copy)
+        context["environments"]["dev"]["tables"][0]["owned"] = {"partition_key": {"name": "order-id", "type": "S"}}
+        return context
+
+    assert selection_of(keyed(incremental=window)).verify_keys == ()  # synthesizes, uncounted, as before the count existed
+    assert config_error(load_environments, keyed(incremental=window, verify=True)) == (
+        f"{WHERE}.verify: true is not allowed; expected false on a copy of a table keyed 'order-id' (a Hive script names attributes "
+        "of letters, digits and _ only): the count looks each item up in the target by key")
+    assert config_error(load_environments, keyed(attributes=["status"])).startswith(
+        f"{WHERE}.attributes: a list is not allowed; expected no attributes on a copy of a table keyed 'order-id'")

@@ -131,3 +131,22 @@ def test_the_readme_shows_the_refusal_as_synth_prints_it():
     section = readme.split("## Estimate duration and cost", 1)[1].split("\n## ", 1)[0]
     message = refusal(single({"owned": PROVISIONED, "size_gib": 100, "export": {"schedule": "ondemand"}}))
     assert f"configuration error: {message}\n" in section
+
+
+def test_a_counted_copy_is_refused_for_its_one_cluster_copy_then_count():
+    """An incremental copy runs one cluster: the copy, then the count after it (verify, on by default); the
+    refusal states that whole time, which is what terminate_after must cover."""
+    owned = {**PROVISIONED, "read_capacity": 2000}
+    window = {"attribute": "updated_at", "format": "epoch_seconds"}
+    copy = {"target_table": "orders-recent", "owned": True, "schedule": "1 day", "incremental": window, "read_ratio": 0.1}
+    context = single({"owned": owned, "size_gib": 100, "export": {"read_ratio": 1.0}, "copies": [copy]}, account="111111111111")
+    message = refusal(context)
+    assert message.startswith("environments.dev.emr.terminate_after: '6 hours' is not allowed; expected at least '")
+    assert "its copy:orders-recent-us-east-1 is estimated at " in message and " h on one cluster (" in message
+    assert " h copying 100 GiB at 200 RCU/s with the 15 min start-up then " in message and " h counting the copy, x1.5 margin)" in message
+    counted = [f.estimate for f in estimate_environment(load_environments(context)["dev"]) if f.estimate.pipeline.startswith("copy:")][0]
+    assert counted.after and counted.longest_stage_hours > max(stage.hours for stage in counted.stages)
+    uncounted = single({"owned": owned, "size_gib": 100, "export": {"read_ratio": 1.0}, "copies": [{**copy, "verify": False}]},
+                       account="111111111111")
+    (plain,) = [f.estimate for f in estimate_environment(load_environments(uncounted)["dev"]) if f.estimate.pipeline.startswith("copy:")]
+    assert not plain.after and plain.hours < counted.hours
