@@ -261,13 +261,20 @@ class PipelineRun:
             raise RunFailed(f"{where}: table {table} does not exist in {region}") from None
         return Pacer(max(1.0, math.floor(table_units(description, writes=writes) * share)))
 
-    def _scan(self, where: str, principal: str, table: str, region: str, ratio: str) -> list[dict[str, Any]]:
+    def _table_client(self, where: str, principal: str, table: str, region: str, ratio: str, *,
+                      writes: bool) -> tuple[Any, str, Pacer]:
+        """(client, the table's name in the emulator, its pacer) for a connector's read or write, once the
+        principal may make it: DescribeTable first, as the connector does, then Scan or BatchWriteItem."""
         if not table or table.startswith("s3://"):
             raise RunFailed(f"{where}: '{table}' is not a table name (the step's arguments are out of order?)")
-        self.access.check_table(where, principal, ["dynamodb:DescribeTable", "dynamodb:Scan"], table, region, writes=False)
+        action = "dynamodb:BatchWriteItem" if writes else "dynamodb:Scan"
+        self.access.check_table(where, principal, ["dynamodb:DescribeTable", action], table, region, writes=writes)
         table = emulated_table(table)
         client = self.clients("dynamodb", region)
-        pacer = self._pacer(where, client, table, region, ratio, writes=False)
+        return client, table, self._pacer(where, client, table, region, ratio, writes=writes)
+
+    def _scan(self, where: str, principal: str, table: str, region: str, ratio: str) -> list[dict[str, Any]]:
+        client, table, pacer = self._table_client(where, principal, table, region, ratio, writes=False)
         items: list[dict[str, Any]] = []
         for page in client.get_paginator("scan").paginate(TableName=table):  # pages of 1 MB, as DynamoDB returns them
             items += page["Items"]
@@ -276,12 +283,7 @@ class PipelineRun:
         return items
 
     def _write(self, where: str, principal: str, table: str, region: str, items: list[dict[str, Any]], ratio: str) -> None:
-        if not table or table.startswith("s3://"):
-            raise RunFailed(f"{where}: '{table}' is not a table name (the step's arguments are out of order?)")
-        self.access.check_table(where, principal, ["dynamodb:DescribeTable", "dynamodb:BatchWriteItem"], table, region, writes=True)
-        table = emulated_table(table)
-        client = self.clients("dynamodb", region)
-        pacer = self._pacer(where, client, table, region, ratio, writes=True)
+        client, table, pacer = self._table_client(where, principal, table, region, ratio, writes=True)
         for start in range(0, len(items), 25):
             batch = items[start:start + 25]
             client.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": item}} for item in batch]})

@@ -410,11 +410,15 @@ def test_the_smoke_check_names_what_differs_from_a_modified_configuration(flow: 
     open_orders = next(c for c in modified["environments"]["dev"]["tables"][0]["copies"] if c.get("filter"))
     open_orders["filter"] = "status = 'OPEN'"
     open_orders["attributes"] = ["status"]
+    recent_orders = next(c for c in modified["environments"]["dev"]["tables"][0]["copies"] if c.get("incremental"))
+    recent_orders["verify"] = False  # deployed with the count (on by default for an incremental copy)
     report = smoke_check(flow.endpoint, flow.assembly, environments(flow.options(context=modified)))
     found = [str(d) for d in report.differences]
     deployed = "(\"`status` IN ('OPEN', 'PENDING') AND `total` >= 100\", ('pk', 'sk', 'status', 'total', 'updated_at'))"
     assert sum(f"copies [{deployed}] (WHERE, attributes), configuration says (\"`status` = 'OPEN'\", ('pk', 'sk', 'status'))" in d
                for d in found) == 1, found
+    assert sum("orders-recent" in d and "counts after each run [(\"`updated_at` >= unix_timestamp(" in d and
+               "('pk', 'sk'))] (WHERE, keys), configuration says no count" in d for d in found) == 1, found
     if copies:
         assert any("prod/orders copy pipeline" in d and "myDDBWriteThroughputRatio is '0.5', configuration says '0.9'" in d for d in found), found
     assert any("dev/orders export pipeline" in d and "myDDBReadThroughputRatio is '0.25', configuration says '0.4'" in d for d in found), found
