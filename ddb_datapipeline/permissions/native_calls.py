@@ -86,6 +86,23 @@ CLOUDWATCH_SNS_KMS = ("CloudWatch User Guide (re:Post 'CloudWatch alarm with an 
 IMPORT_LOGS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
                "logs:PutLogEvents", "logs:PutRetentionPolicy")
 S3_CONTEXT = {"s3:ResourceAccount": "{account}"}
+# Error semantics: a Task that catches a "not found" error must be able to receive it. Each error a Catch may name
+# maps to the trigger of the rows that make the service answer with it rather than with AccessDenied, or to None
+# where the Task's own call rows suffice. A Catch naming another error that reads as "not found" (NOT_FOUND_WORDS)
+# is a gap of the model, not skipped.
+S3_NOT_FOUND = ("S3 API Reference, GetObject, 'Permissions': if the object does not exist, S3 answers 404 NoSuchKey to a "
+                "caller with s3:ListBucket on the bucket, 403 AccessDenied to one without (doc); the s3:prefix S3 evaluates "
+                "for that implied listing is taken to be the object's key (inferred: no AWS page names the context)")
+DDB_NOT_FOUND = ("IAM User Guide, 'Policy evaluation logic': a request is authorized before the service acts on it, so a "
+                 "caller allowed the call receives DynamoDB's not-found error (inferred from the evaluation order)")
+NOT_FOUND_S3_KEY = "catch:S3.NoSuchKeyException"
+NOT_FOUND_ERRORS: dict[str, str | None] = {
+    "S3.NoSuchKeyException": NOT_FOUND_S3_KEY,
+    "DynamoDb.ResourceNotFoundException": None,  # DDB_NOT_FOUND
+    "DynamoDb.ExportNotFoundException": None,  # DDB_NOT_FOUND
+    "DynamoDb.ImportNotFoundException": None,  # DDB_NOT_FOUND
+}
+NOT_FOUND_WORDS = ("NotFound", "NoSuch", "DoesNotExist")
 
 CALLS: tuple[RuntimeCall, ...] = (
     RuntimeCall("machine", "Step Functions assumes the state machine's role", "service:states.amazonaws.com",
@@ -128,6 +145,9 @@ CALLS: tuple[RuntimeCall, ...] = (
                 S3_OBJECTS + "; " + SFN_SDK, "doc", S3_CONTEXT),
     RuntimeCall(WATERMARK_READ_TASK, "the watermark was encrypted with the bucket's key", MACHINE, ("kms:Decrypt",), "{key_arn}",
                 S3_OBJECTS, "doc", {"kms:ViaService": "s3.{region}.amazonaws.com"}, "export_kms"),
+    RuntimeCall(NOT_FOUND_S3_KEY, "S3 answers a missing object 404 NoSuchKey, the error the Task catches, only to a caller "
+                "that may list it; to any other it answers 403 AccessDenied (S3.AccessDeniedException), which the catch does not "
+                "handle", MACHINE, ("s3:ListBucket",), "{bucket_arn}", S3_NOT_FOUND, "doc", {**S3_CONTEXT, "s3:prefix": "{object_key}"}),
     RuntimeCall(WATERMARK_WRITE_TASK, "the machine moves its watermark", MACHINE, ("s3:PutObject",), "{object_arn}",
                 S3_OBJECTS + "; " + SFN_SDK, "doc", S3_CONTEXT),
     RuntimeCall(WATERMARK_WRITE_TASK, "S3 encrypts the watermark with the bucket's key", MACHINE, ("kms:GenerateDataKey",), "{key_arn}",

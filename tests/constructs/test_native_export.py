@@ -250,3 +250,31 @@ def test_an_incremental_period_outside_15_minutes_to_a_day_is_refused(period):
                           transition_storage_class="GLACIER_IR", log_retention_days=30).bucket
     with pytest.raises(PipelineConfigurationError, match=f"incremental period '{period}': expected 15 minutes to 24 hours"):
         NativeIncrementalExport(stack, "Incremental", table=orders, bucket=bucket, period=period)
+
+
+def test_a_missing_watermark_reaches_its_catch_only_because_the_role_may_list_that_key(native):
+    """ReadWatermark catches S3.NoSuchKeyException (the first run has no watermark). S3 gives that error only to a
+    caller that may list the key; to any other it answers 403 AccessDenied, which the catch does not handle, so
+    no run would ever write the watermark. The model's error-semantics rule asks for the listing; without the
+    statement the one denial names the failure as S3 reports it."""
+    import json
+
+    from ddb_datapipeline.assembly import load_assembly
+    from ddb_datapipeline.permissions.assembly_view import load_world
+    from ddb_datapipeline.permissions.audit import denied, outcomes
+    from ddb_datapipeline.permissions.native_calls import NOT_FOUND_S3_KEY
+
+    world = load_world(load_assembly(native.outdir))
+    (machine,) = [m for m in world.state_machines if m.name.endswith("-native-incremental")]
+    listing = [o for o in outcomes(world) if o.expected.pipeline is machine and o.expected.call.trigger == NOT_FOUND_S3_KEY]
+    assert [(o.expected.request.action, o.expected.request.resource, o.expected.request.context["s3:prefix"], o.decision.allowed)
+            for o in listing] == [("s3:ListBucket", listing[0].expected.facts["bucket_arn"], "exports/orders/incremental/watermark", True)]
+    without = world_without(world, "", lambda s: s.get("Action") == "s3:ListBucket" and "watermark" in json.dumps(s))
+    (line,) = [o.line() for o in denied(without) if "elsewhere" not in o.line()]
+    assert "ddb-dev-orders-native-incremental" in line and " may not s3:ListBucket on " in line
+    assert "403 AccessDenied (S3.AccessDeniedException), which the catch does not handle" in line
+
+
+def test_incremental_exports_may_list_only_their_watermark_key(native):
+    (listing,) = [s for s in statements(native, "Incremental") if s["Action"] == "s3:ListBucket"]
+    assert listing["Condition"] == {"StringEquals": {"s3:prefix": "exports/orders/incremental/watermark"}}
