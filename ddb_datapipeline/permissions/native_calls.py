@@ -120,7 +120,8 @@ CALLS: tuple[RuntimeCall, ...] = (
     RuntimeCall(EXPORT_TASK, "DynamoDB reads the table's customer managed key for the export, on the caller's behalf", MACHINE,
                 ("kms:Decrypt", "kms:DescribeKey"), "{table_key_arn}", DDB_EXPORT_KMS, "inferred",
                 {"kms:ViaService": "dynamodb.{region}.amazonaws.com", "kms:EncryptionContext:aws:dynamodb:tableName": "{table}"}, "table_cmk"),
-    RuntimeCall(DESCRIBE_EXPORT_TASK, "the machine follows the export", MACHINE,
+    RuntimeCall(DESCRIBE_EXPORT_TASK, "the machine follows the export, or the drill reads where an export of the table was written "
+                "(bucket, prefix) and its item count", MACHINE,
                 ("dynamodb:DescribeExport",), "{export_arn}", DDB_DESCRIBE_EXPORT + "; " + SFN_SDK, "doc"),
     RuntimeCall(PUBLISH_TASK, "the machine publishes an alarm", MACHINE, ("sns:Publish",), "{topic_arn}", SFN_SNS, "doc"),
     RuntimeCall(PUBLISH_TASK, "SNS encrypts the alarm with the topic's key", MACHINE,
@@ -156,7 +157,7 @@ CALLS: tuple[RuntimeCall, ...] = (
                 SFN_LIST + "; " + SFN_SDK, "doc"),
     RuntimeCall(CREDENTIALS, "the machine assumes the role a Task runs as", MACHINE, ("sts:AssumeRole",), "{assumed_role}",
                 SFN_CREDENTIALS, "doc"),
-    RuntimeCall(LIST_EXPORTS_TASK, "the drill lists the table's exports to find the latest", MACHINE, ("dynamodb:ListExports",), "*",
+    RuntimeCall(LIST_EXPORTS_TASK, "the drill lists the table's exports to find the newest ones", MACHINE, ("dynamodb:ListExports",), "*",
                 DDB_LIST_EXPORTS + "; " + SFN_SDK, "doc"),
     RuntimeCall(DELETE_TABLE_TASK, "the drill deletes its scratch table", MACHINE, ("dynamodb:DeleteTable",), "{import_table_arn}",
                 DDB_DELETE_TABLE + "; " + SFN_SDK, "doc"),

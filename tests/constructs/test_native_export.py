@@ -278,3 +278,24 @@ def test_a_missing_watermark_reaches_its_catch_only_because_the_role_may_list_th
 def test_incremental_exports_may_list_only_their_watermark_key(native):
     (listing,) = [s for s in statements(native, "Incremental") if s["Action"] == "s3:ListBucket"]
     assert listing["Condition"] == {"StringEquals": {"s3:prefix": "exports/orders/incremental/watermark"}}
+
+
+def test_the_drill_restores_only_an_export_written_to_its_bucket_and_prefix(native):
+    """ListExports names every export of the table, a copy's into another bucket too: the drill describes the
+    newest first and takes the first written to this bucket under exports/<table> (the run is in
+    tests/integration/test_native_state_machine.py)."""
+    import json
+
+    from ddb_datapipeline.template_resolver import Resolver
+
+    resources = native.template.to_json()["Resources"]
+    types = {logical: r["Type"] for logical, r in resources.items()}
+    (drill,) = [r for logical, r in resources.items() if logical.startswith("DrillStateMachine") and r["Type"].endswith("StateMachine")]
+    states = json.loads(Resolver("Team", "eu-west-1", "111111111111", {k: k for k in types}, types)(drill["Properties"]["DefinitionString"]))["States"]
+    (bucket,) = [logical for logical, r in resources.items() if r["Type"] == "AWS::S3::Bucket" and logical.startswith("Bucket")
+                 and "AccessLogs" not in logical]
+    own = states["WrittenHere?"]["Output"]
+    assert (f"'own': $states.input.candidate.description.S3Bucket = '{bucket}' and "
+            "$states.input.candidate.description.S3Prefix = 'exports/orders'") in own
+    assert states["OwnExport?"]["Choices"] == [{"Variable": "$.own", "BooleanEquals": True, "Next": "NameScratchTable"}]
+    assert states["OwnExport?"]["Default"] == "NextCandidate"
