@@ -299,3 +299,10 @@ def test_the_drill_restores_only_an_export_written_to_its_bucket_and_prefix(nati
             "$states.input.candidate.description.S3Prefix = 'exports/orders'") in own
     assert states["OwnExport?"]["Choices"] == [{"Variable": "$.own", "BooleanEquals": True, "Next": "NameScratchTable"}]
     assert states["OwnExport?"]["Default"] == "NextCandidate"
+
+
+def test_every_state_machine_passes_botocore_and_asl_validator(native):
+    """The oracles of tests/oracles/state_machines.py on every machine of this assembly (both stacks)."""
+    from tests.oracles.state_machines import check_assembly
+
+    assert check_assembly(native.outdir) == 8
