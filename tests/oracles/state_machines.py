@@ -102,10 +102,15 @@ def states_of(definition: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str,
 
 
 @cache
-def _service_model(name: str) -> Any:
+def _session() -> Any:
     import botocore.session
 
-    return botocore.session.get_session().get_service_model(name)
+    return botocore.session.get_session()
+
+
+@cache
+def _service_model(name: str) -> Any:
+    return _session().get_service_model(name)
 
 
 def _operation(resource: str) -> tuple[str, Any] | str:
