@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -132,5 +133,11 @@ class NativeIncrementalExport(Construct):
             f"Exports the changes of DynamoDB table {source.table_name} since the last incremental export, every {period}",
             log_retention, alert_key=alert_key, wildcard_reason=wildcard_reason)
         grant_export(self.state_machine, source=source, bucket=bucket, key=key, prefix=self.prefix)
+        # Without s3:ListBucket, S3 answers a GetObject of a missing key 403 AccessDenied, not 404 NoSuchKey (S3 API
+        # Reference, GetObject, "Permissions"): the first run's catch of S3.NoSuchKeyException would never run and no
+        # run would ever write the watermark. Listing is granted for the watermark's own key only. A real denial is
+        # not caught: it fails the run.
+        self.state_machine.add_to_role_policy(iam.PolicyStatement(
+            actions=["s3:ListBucket"], resources=[bucket.bucket_arn], conditions={"StringEquals": {"s3:prefix": self.watermark_key}}))
         self.schedule = schedule_machine(self, self.state_machine, ScheduleSpec(period),
                                          f"Starts the incremental export of {source.table_name}")
