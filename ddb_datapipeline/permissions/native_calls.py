@@ -57,6 +57,7 @@ DDB_IMPORT_KMS = ("DynamoDB Developer Guide, import from S3: kms:Decrypt for SSE
                   "customer managed key the key actions DynamoDB uses on the caller's behalf (Encrypt, Decrypt, ReEncrypt*, "
                   "GenerateDataKey*, DescribeKey, CreateGrant)")
 WATERMARK_READ_TASK = "aws-sdk:s3:getObject"
+WATERMARK_FIND_TASK = "aws-sdk:s3:listObjectsV2"
 WATERMARK_WRITE_TASK = "aws-sdk:s3:putObject"
 RUNS_TASK = "aws-sdk:sfn:listExecutions"
 S3_OBJECTS = ("Service Authorization Reference, Amazon S3: GetObject and PutObject on the object; a bucket with default "
@@ -91,8 +92,10 @@ S3_CONTEXT = {"s3:ResourceAccount": "{account}"}
 # where the Task's own call rows suffice. A Catch naming another error that reads as "not found" (NOT_FOUND_WORDS)
 # is a gap of the model, not skipped.
 S3_NOT_FOUND = ("S3 API Reference, GetObject, 'Permissions': if the object does not exist, S3 answers 404 NoSuchKey to a "
-                "caller with s3:ListBucket on the bucket, 403 AccessDenied to one without (doc); the s3:prefix S3 evaluates "
-                "for that implied listing is taken to be the object's key (inferred: no AWS page names the context)")
+                "caller with s3:ListBucket on the bucket, 403 AccessDenied to one without (doc); no AWS page names an s3:prefix "
+                "for that implied listing, so the model sends none and only an unconditioned listing grant receives the error")
+S3_LIST_PREFIX = ("S3 User Guide, bucket policy examples with condition keys: s3:prefix is the Prefix of a ListObjects/"
+                  "ListObjectsV2 request, which needs s3:ListBucket on the bucket")
 DDB_NOT_FOUND = ("IAM User Guide, 'Policy evaluation logic': a request is authorized before the service acts on it, so a "
                  "caller allowed the call receives DynamoDB's not-found error (inferred from the evaluation order)")
 NOT_FOUND_S3_KEY = "catch:S3.NoSuchKeyException"
@@ -148,7 +151,9 @@ CALLS: tuple[RuntimeCall, ...] = (
                 S3_OBJECTS, "doc", {"kms:ViaService": "s3.{region}.amazonaws.com"}, "export_kms"),
     RuntimeCall(NOT_FOUND_S3_KEY, "S3 answers a missing object 404 NoSuchKey, the error the Task catches, only to a caller "
                 "that may list it; to any other it answers 403 AccessDenied (S3.AccessDeniedException), which the catch does not "
-                "handle", MACHINE, ("s3:ListBucket",), "{bucket_arn}", S3_NOT_FOUND, "doc", {**S3_CONTEXT, "s3:prefix": "{object_key}"}),
+                "handle", MACHINE, ("s3:ListBucket",), "{bucket_arn}", S3_NOT_FOUND, "doc", S3_CONTEXT),
+    RuntimeCall(WATERMARK_FIND_TASK, "the machine looks for its watermark by listing its own key", MACHINE, ("s3:ListBucket",),
+                "{bucket_arn}", S3_LIST_PREFIX + "; " + SFN_SDK, "doc", {**S3_CONTEXT, "s3:prefix": "{object_key}"}),
     RuntimeCall(WATERMARK_WRITE_TASK, "the machine moves its watermark", MACHINE, ("s3:PutObject",), "{object_arn}",
                 S3_OBJECTS + "; " + SFN_SDK, "doc", S3_CONTEXT),
     RuntimeCall(WATERMARK_WRITE_TASK, "S3 encrypts the watermark with the bucket's key", MACHINE, ("kms:GenerateDataKey",), "{key_arn}",

@@ -29,6 +29,7 @@ from .native_calls import (
     RUNS_TASK,
     SCHEDULER,
     START,
+    WATERMARK_FIND_TASK,
     WATERMARK_READ_TASK,
     WATERMARK_WRITE_TASK,
 )
@@ -87,10 +88,9 @@ def _task_facts(world: World, machine: StateMachine, state: Mapping[str, Any], a
     if service == DESCRIBE_IMPORT_TASK:
         target = _sample(machine, "$.table")
         return service, {"import_arn": f"arn:aws:dynamodb:{machine.region}:{account}:table/{target}/import/{SAMPLE_EXPORT}"}
-    if service in (WATERMARK_READ_TASK, WATERMARK_WRITE_TASK):
-        bucket_name = parameters["Bucket"]
-        facts = {"object_arn": f"arn:aws:s3:::{bucket_name}/{parameters['Key']}", "bucket_arn": f"arn:aws:s3:::{bucket_name}",
-                 "object_key": parameters["Key"]}
+    if service in (WATERMARK_READ_TASK, WATERMARK_WRITE_TASK, WATERMARK_FIND_TASK):
+        bucket_name, key = parameters["Bucket"], parameters.get("Key") or parameters["Prefix"]
+        facts = {"object_arn": f"arn:aws:s3:::{bucket_name}/{key}", "bucket_arn": f"arn:aws:s3:::{bucket_name}", "object_key": key}
         bucket = world.buckets.get(bucket_name)
         if bucket is not None and bucket.key_arn:
             facts["key_arn"] = bucket.key_arn

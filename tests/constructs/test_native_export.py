@@ -226,7 +226,11 @@ def test_incremental_exports_export_the_window_then_move_the_watermark(native):
                                                         "ExportViewType": "NEW_AND_OLD_IMAGES"}
     assert states["Finished?"]["Choices"][0]["Next"] == "SaveWatermark"
     assert states["SaveWatermark"]["Parameters"]["Body.$"] == "$.window.to"
-    assert states["ReadWatermark"]["Catch"][0]["ErrorEquals"] == ["S3.NoSuchKeyException"]
+    # Whether the watermark exists is listed, not caught: a missing key is a 403 without an unconditioned listing grant.
+    assert states["FindWatermark"]["Parameters"] == {"Bucket": states["ReadWatermark"]["Parameters"]["Bucket"],
+                                                     "Prefix": "exports/orders/incremental/watermark", "MaxKeys": 1}
+    assert states["WatermarkExists?"]["Choices"] == [{"Variable": "$.found.count", "NumericGreaterThan": 0, "Next": "ReadWatermark"}]
+    assert states["WatermarkExists?"]["Default"] == "NoWatermark" and "Catch" not in states["ReadWatermark"]
     assert states["Alone?"]["Choices"][0] == {"Variable": "$.running.count", "NumericGreaterThan": 1, "Next": "AnotherRunIsGoing"}
 
 
@@ -252,24 +256,22 @@ def test_an_incremental_period_outside_15_minutes_to_a_day_is_refused(period):
         NativeIncrementalExport(stack, "Incremental", table=orders, bucket=bucket, period=period)
 
 
-def test_a_missing_watermark_reaches_its_catch_only_because_the_role_may_list_that_key(world, checked):
-    """ReadWatermark catches S3.NoSuchKeyException (the first run has no watermark). S3 gives that error only to a
-    caller that may list the key; to any other it answers 403 AccessDenied, which the catch does not handle, so
-    no run would ever write the watermark. The model's error-semantics rule asks for the listing; without the
-    statement the one denial names the failure as S3 reports it."""
+def test_the_watermark_is_looked_for_by_listing_its_own_key(world, checked):
+    """FindWatermark lists exports/<table>/incremental/watermark (ListObjectsV2, Prefix = the key), which the grant
+    limited by s3:prefix allows; without that statement the one denial names the listing."""
     import json
 
     from ddb_datapipeline.permissions.audit import denied
-    from ddb_datapipeline.permissions.native_calls import NOT_FOUND_S3_KEY
+    from ddb_datapipeline.permissions.native_calls import WATERMARK_FIND_TASK
 
     (machine,) = [m for m in world.state_machines if m.name.endswith("-native-incremental")]
-    listing = [o for o in checked if o.expected.pipeline is machine and o.expected.call.trigger == NOT_FOUND_S3_KEY]
+    listing = [o for o in checked if o.expected.pipeline is machine and o.expected.call.trigger == WATERMARK_FIND_TASK]
     assert [(o.expected.request.action, o.expected.request.resource, o.expected.request.context["s3:prefix"], o.decision.allowed)
             for o in listing] == [("s3:ListBucket", listing[0].expected.facts["bucket_arn"], "exports/orders/incremental/watermark", True)]
     without = world_without(world, "", lambda s: s.get("Action") == "s3:ListBucket" and "watermark" in json.dumps(s))
     (line,) = [o.line() for o in denied(without) if "elsewhere" not in o.line()]
     assert "ddb-dev-orders-native-incremental" in line and " may not s3:ListBucket on " in line
-    assert "403 AccessDenied (S3.AccessDeniedException), which the catch does not handle" in line
+    assert "[the machine looks for its watermark by listing its own key]" in line
 
 
 def test_incremental_exports_may_list_only_their_watermark_key(native):
