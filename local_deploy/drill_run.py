@@ -400,10 +400,7 @@ class PipelineRun:
         def output_check(client: Any, name: str) -> None:
             """FileOutputFormat.checkOutputSpecs: the job is refused before any map task when the folder exists."""
             described.update(client.describe_table(TableName=name)["Table"])
-            try:
-                self.access.check_listing(where, nodes, bucket, f"{prefix}/", region)
-            except RunFailed as error:
-                raise RunFailed(f"{error} (FileOutputFormat.checkOutputSpecs lists {folder.rstrip('/')}/)") from None
+            self.access.check_listing(where, nodes, bucket, f"{prefix}/", region)
             if s3.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/", MaxKeys=1).get("KeyCount", 0):
                 raise RunFailed(f"{where}: org.apache.hadoop.mapred.FileAlreadyExistsException: Output directory "
                                 f"{folder.rstrip('/')} already exists")

@@ -327,6 +327,8 @@ def test_the_reader_reads_each_real_export_to_the_items_put_in(folder: str) -> N
 def test_the_reader_reads_the_real_export_of_an_item_near_400_kb() -> None:
     store, directory = golden_store("export-large")
     assert read_export(store.get, directory) == [large_item()]
+    (path,) = data_files("export-large")  # the item in a gzip file of 1,267 bytes: its value is a repeated pattern
+    assert [json.loads(line) for line in lines_of(path)] == [json.loads(item_to_line(large_item()))]
 
 
 @pytest.mark.parametrize("folder", ["export-plain", "export-gzip"])
