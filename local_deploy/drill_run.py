@@ -333,9 +333,10 @@ class PipelineRun:
         """The tool's third argument as its ``run`` parses it (Double.parseDouble), or the connector's default."""
         if len(arguments) < 3:
             return DEFAULT_RATIO
-        if java_double(arguments[2]) is None:
+        value = java_double(arguments[2])
+        if value is None:
             raise RunFailed(f"{where}: {tool} exits with -1: Error: Could not parse {kind} ratio (value: {arguments[2]})")
-        return arguments[2]
+        return str(value)  # the tool sets Double.toString of it in the job's configuration
 
     def _pacer(self, where: str, client: Any, table: str, region: str, ratio: str, *, writes: bool) -> Pacer:
         """The connector's rate on the table: ``ratio`` (a throughput percent, 0.1-1.0) of its capacity."""

@@ -184,3 +184,19 @@ def test_an_import_of_an_old_nULL_file_fails_at_the_batch_dynamodb_refuses(aws):
         run(aws, definition).run()
     assert str(failed.value).endswith("DynamoDB refuses item 31 of 31 (ValidationException, none: Supplied AttributeValue is empty, "
                                       "must contain exactly one of the supported datatypes), so BatchWriteItem and the job fail")
+
+
+def test_the_tools_numbers_are_parsed_as_java_parses_them():
+    from local_deploy.drill_run import java_double, java_int
+
+    assert [java_double(text) for text in ("0.25", " .5 ", "1e-1", "0.5d", "1F")] == [0.25, 0.5, 0.1, 0.5, 1.0]
+    assert [java_double(text) for text in ("-D", "", "1_0", "0x1p3", "nan")] == [None] * 5  # "nan": Java spells it NaN
+    assert [java_int(text) for text in ("3", "+3", "-D", "3.0", "2147483648")] == [3, 3, None, None, None]
+
+
+def test_a_ratio_the_tool_cannot_parse_fails_the_step_in_one_line(aws):
+    bad = f"{JAR},org.apache.hadoop.dynamodb.tools.DynamoDBExport,#{{output.directoryPath}},#{{input.tableName}},a quarter"
+    with pytest.raises(RunFailed) as failed:
+        run(aws, stored(bad, retries=0, folder="unparsed")).run()
+    assert str(failed.value) == "p TableBackupActivity: DynamoDBExport exits with -1: Error: Could not parse read ratio (value: a quarter)"
+    assert run(aws, stored(bad.replace("a quarter", "0.25d"), retries=0, folder="parsed")).run().files == 5
