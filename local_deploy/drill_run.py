@@ -6,14 +6,21 @@ What a run does, per object type of the definition (AWS Data Pipeline Developer 
 tools for the steps): ``#{...}`` resolved from parameter values, the fields of ``input``/``output`` and
 ``node``, and the date functions of the scheduled start (``ddb_datapipeline.definition.run_time``);
 activities in ``dependsOn`` order; an input's ``S3KeyExists`` precondition checked as the pipeline role;
-an ``EmrActivity`` runs its connector step (``DynamoDBExport`` writes the connector's files and manifest,
-``DynamoDBImport`` reads the files the manifest lists) as the node role; the cleanup command deletes its
+an ``EmrActivity`` runs its connector step as the node role, its arguments read as Hadoop's
+GenericOptionsParser reads them (``hadoop_arguments``: ``-D`` options count only before the first argument)
+and then as the tool's ``run`` reads them: ``DynamoDBExport`` refuses an output folder that exists
+(FileOutputFormat.checkOutputSpecs), divides the scan among its map tasks as connector 4.11.0 does and
+writes a data file per map task, the manifest and ``_SUCCESS``; ``DynamoDBImport`` reads the files the
+manifest lists and fails on the first batch DynamoDB refuses (``connector_format.refusal``); the cleanup command deletes its
 folder; a ``HiveCopyActivity`` copies the items its ``filterSql`` keeps, a ``HiveActivity`` running this
 project's projection script the items its WHERE keeps, cut to its attributes, and one running the count after a
 copy fails unless each item the WHERE keeps in the source is in the target by key; an activity that fails publishes
 its ``onFail`` alarm to the topic, as the alarm's role. Every call is first decided by ``Access``, and
 reads and writes are paced at the connector's rate for the step's throughput ratio (``drill_rate.py``).
-Retries are not repeated locally: a local failure is deterministic.
+An activity that fails is attempted again up to its ``maximumRetries`` (none when the definition states
+none), as Data Pipeline does, with the same scheduled start and so the same folders; ``fail_attempts``
+makes the first attempts of an activity fail after its map tasks wrote their files, the fault a retry
+must survive.
 """
 from __future__ import annotations
 
@@ -31,7 +38,15 @@ from ddb_datapipeline.definition.hive_tables import statements_of
 from ddb_datapipeline.definition.hive_verify import VerifyScript, read_verify_script
 from ddb_datapipeline.definition.run_time import UnknownExpression, evaluate
 
-from .connector_format import read_export, write_export
+from .connector_format import (
+    cluster_map_tasks,
+    export_split,
+    map_task_items,
+    read_export,
+    refusal,
+    write_data_files,
+    write_export,
+)
 from .drill_access import Access, RunFailed
 from .drill_rate import Pacer, read_units, table_units, write_units
 from .hive_filter import keeps
@@ -39,6 +54,11 @@ from .hive_filter import keeps
 _EXPRESSION = re.compile(r"#\{([^{}]*)\}")
 _UNESCAPED_COMMA = re.compile(r"(?<!\\),")
 _CLEANUP = re.compile(r"^aws s3 rm --recursive(?: --only-show-errors)? (s3://\S+)$")
+# Hadoop's GenericOptionsParser: its options, each taking one value (GenericOptionsParser.buildGeneralOptions)
+_GENERIC_OPTIONS = ("D", "fs", "jt", "conf", "libjars", "files", "archives", "tokenCacheFile")
+DEFAULT_RATIO = "0.5"  # DynamoDBConstants.DEFAULT_THROUGHPUT_PERCENTAGE, when a tool is given no ratio
+_JAVA_DOUBLE = re.compile(r"[+-]?(NaN|Infinity|(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[fFdD]?)")
+_JAVA_INT = re.compile(r"[+-]?\d+")
 
 
 @dataclass
@@ -50,6 +70,45 @@ class RunResult:
     seconds: float = 0.0
     rates: list[str] = field(default_factory=list)  # the rate each read and write held, of the ratio's limit
     exports: list[str] = field(default_factory=list)  # s3:// folders a DynamoDBExport wrote
+    attempts: dict[str, list[str]] = field(default_factory=dict)  # activity -> the error of each failed attempt
+
+
+def hadoop_arguments(tokens: list[str]) -> tuple[list[str], list[str]]:
+    """(``-Dkey=value`` options, the tool's arguments) as ToolRunner's GenericOptionsParser splits a step's
+    tokens: commons-cli's GnuParser with stopAtNonOption, so options count only before the first argument.
+    Its flatten step still cuts a later ``-Dk=v`` into ``-D`` and ``k=v``, which the tool then gets as two
+    arguments (measured with connector 4.11.0 on Hadoop 3.3.4: ``Could not parse segment count (value: -D)``)."""
+    flat: list[str] = []
+    for index, token in enumerate(tokens):  # GnuParser.flatten
+        name = token.lstrip("-")
+        if token.startswith("-") and token != "-" and name not in _GENERIC_OPTIONS and token[1:2] == "D" and len(token) > 2:
+            flat += ["-D", token[2:]]
+        elif token.startswith("-") and token != "-" and name not in _GENERIC_OPTIONS:
+            flat += tokens[index:]  # an option it does not know: it and the rest are arguments
+            break
+        else:
+            flat.append(token)
+    options: list[str] = []
+    index = 0
+    while index < len(flat) and flat[index].startswith("-") and flat[index].lstrip("-") in _GENERIC_OPTIONS:
+        value = flat[index + 1] if index + 1 < len(flat) else ""
+        if flat[index] == "-D":
+            options.append(f"-D{value}")
+        index += 2
+    return options, flat[index:]
+
+
+def java_double(text: str) -> float | None:
+    """Double.parseDouble of a tool's ratio argument, None where Java throws (hexadecimal forms aside)."""
+    trimmed = text.strip("".join(chr(code) for code in range(0x21)))
+    if not _JAVA_DOUBLE.fullmatch(trimmed):
+        return None
+    return float(trimmed.rstrip("fFdD"))
+
+
+def java_int(text: str) -> int | None:
+    """Integer.parseInt of a tool's segment count, None where Java throws."""
+    return int(text) if _JAVA_INT.fullmatch(text) and -(2**31) <= int(text) < 2**31 else None
 
 
 def gzip_output(options: list[str]) -> bool:
@@ -105,7 +164,8 @@ def emulated_table(table: str) -> str:
 
 class PipelineRun:
     def __init__(self, name: str, stored: Mapping[str, Any], *, clients: Callable[[str, str], Any], access: Access, region: str,
-                 scheduled_start: datetime, overrides: Mapping[str, str] | None = None) -> None:
+                 scheduled_start: datetime, overrides: Mapping[str, str] | None = None,
+                 fail_attempts: Mapping[str, int] | None = None) -> None:
         self.name = name
         self.home = region  # the pipeline's region: where Data Pipeline itself (preconditions, alarms) calls from
         self.errors: dict[str, str] = {}
@@ -118,6 +178,8 @@ class PipelineRun:
         self.access = access
         self.scheduled_start = scheduled_start
         self.result = RunResult(name)
+        self.fail_attempts = dict(fail_attempts or {})  # activity -> how many first attempts fail once their map tasks wrote
+        self.attempt: dict[str, int] = {}
 
     # ------------------------------------------------------------------ reading the definition
     def values(self, object_id: str, key: str) -> list[tuple[str, bool]]:
@@ -176,14 +238,26 @@ class PipelineRun:
     def run(self) -> RunResult:
         started = time.monotonic()
         for activity in self._in_order():
-            try:
-                self._run_activity(activity)
-            except RunFailed as error:
-                self.errors[activity] = str(error)
-                self._alarm(activity)
-                raise
+            self._attempts(activity)
         self.result.seconds = time.monotonic() - started
         return self.result
+
+    def _attempts(self, activity: str) -> None:
+        """The activity, then a retry after each failure while ``maximumRetries`` allows; the last failure
+        raises the alarm and fails the run with that attempt's error."""
+        stated = self.values(activity, "maximumRetries")
+        retries = int(self.expand(stated[0][0], activity)) if stated else 0
+        for attempt in range(1, retries + 2):
+            self.attempt[activity] = attempt
+            try:
+                self._run_activity(activity)
+                return
+            except RunFailed as error:
+                self.result.attempts.setdefault(activity, []).append(str(error))
+                if attempt > retries:
+                    self.errors[activity] = str(error)
+                    self._alarm(activity)
+                    raise
 
     def _in_order(self) -> list[str]:
         activities = self.of_type("EmrActivity", "ShellCommandActivity", "HiveCopyActivity", "HiveActivity")
@@ -231,23 +305,38 @@ class PipelineRun:
     def _step(self, activity: str, where: str) -> None:
         step = self.field(activity, "step")
         parts = [p.replace("\\,", ",") for p in _UNESCAPED_COMMA.split(step)]
-        options = [p for p in parts[2:] if p.startswith("-D")]
-        arguments = [p for p in parts[2:] if not p.startswith("-D")]
+        options, arguments = hadoop_arguments(parts[2:])
         tool = parts[1].rsplit(".", 1)[-1] if len(parts) > 1 else ""
         region = self._region(activity)
         nodes = self._nodes()
-        if tool == "DynamoDBExport" and len(arguments) == 3:
-            folder, table, ratio = arguments
+        if tool == "DynamoDBExport" and len(arguments) >= 2:
+            folder, table = arguments[:2]
+            ratio = self._tool_ratio(where, tool, arguments, "read")
+            segments = java_int(arguments[3]) if len(arguments) > 3 else None
+            if len(arguments) > 3 and segments is None:
+                raise RunFailed(f"{where}: {tool} exits with -1: Error: Could not parse segment count (value: {arguments[3]})")
             try:
                 compress = gzip_output(options)
             except ValueError as error:
                 raise RunFailed(f"{where}: {error}") from None
-            self._export(where, nodes, table, folder, region, compress, ratio)
-        elif tool == "DynamoDBImport" and len(arguments) == 3:
-            folder, table, ratio = arguments
-            self._import(where, nodes, folder, table, region, ratio)
+            self._export(where, nodes, table, folder, region, compress, ratio, activity=activity, segments=segments)
+        elif tool == "DynamoDBImport" and len(arguments) >= 2:  # arguments after the ratio are ignored
+            folder, table = arguments[:2]
+            self._import(where, nodes, folder, table, region, self._tool_ratio(where, tool, arguments, "write"))
+        elif tool in ("DynamoDBExport", "DynamoDBImport"):
+            raise RunFailed(f"{where}: {tool} exits with -1: Error: Not enough parameters (arguments {arguments})")
         else:
             raise RunFailed(f"{where}: step {tool} with arguments {arguments} is not a connector export or import")
+
+    @staticmethod
+    def _tool_ratio(where: str, tool: str, arguments: list[str], kind: str) -> str:
+        """The tool's third argument as its ``run`` parses it (Double.parseDouble), or the connector's default."""
+        if len(arguments) < 3:
+            return DEFAULT_RATIO
+        value = java_double(arguments[2])
+        if value is None:
+            raise RunFailed(f"{where}: {tool} exits with -1: Error: Could not parse {kind} ratio (value: {arguments[2]})")
+        return str(value)  # the tool sets Double.toString of it in the job's configuration
 
     def _pacer(self, where: str, client: Any, table: str, region: str, ratio: str, *, writes: bool) -> Pacer:
         """The connector's rate on the table: ``ratio`` (a throughput percent, 0.1-1.0) of its capacity."""
@@ -273,8 +362,12 @@ class PipelineRun:
         client = self.clients("dynamodb", region)
         return client, table, self._pacer(where, client, table, region, ratio, writes=writes)
 
-    def _scan(self, where: str, principal: str, table: str, region: str, ratio: str) -> list[dict[str, Any]]:
+    def _scan(self, where: str, principal: str, table: str, region: str, ratio: str,
+              before_scan: Callable[[Any, str], None] | None = None) -> list[dict[str, Any]]:
+        """The table's items; ``before_scan(client, table)`` runs after DescribeTable, before the first Scan."""
         client, table, pacer = self._table_client(where, principal, table, region, ratio, writes=False)
+        if before_scan is not None:
+            before_scan(client, table)
         items: list[dict[str, Any]] = []
         for page in client.get_paginator("scan").paginate(TableName=table):  # pages of 1 MB, as DynamoDB returns them
             items += page["Items"]
@@ -286,27 +379,57 @@ class PipelineRun:
         client, table, pacer = self._table_client(where, principal, table, region, ratio, writes=True)
         for start in range(0, len(items), 25):
             batch = items[start:start + 25]
+            for number, item in enumerate(batch, start=start + 1):
+                if reason := refusal(item):  # the batch fails, the job with it; earlier batches stay written
+                    raise RunFailed(f"{where}: DynamoDB refuses item {number} of {len(items)} (ValidationException, "
+                                    f"{reason}), so BatchWriteItem and the job fail")
             client.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": item}} for item in batch]})
             pacer.spend(write_units(batch))
         self.result.rates.append(f"write {pacer.words('WCU')}")
         self.result.items = len(items)
 
-    def _export(self, where: str, nodes: str, table: str, folder: str, region: str, compress: bool, ratio: str) -> None:
+    def _export(self, where: str, nodes: str, table: str, folder: str, region: str, compress: bool, ratio: str, *,
+                activity: str, segments: int | None) -> None:
+        """DynamoDBExport: DescribeTable, the output check, the scan divided among the map tasks, their files
+        written straight into the folder, then the manifest and ``_SUCCESS``."""
         if not folder.startswith("s3://"):
             raise RunFailed(f"{where}: '{folder}' is not an s3:// folder (the step's arguments are out of order?)")
-        items = self._scan(where, nodes, table, region, ratio)
         bucket, prefix = _s3(folder)
         s3 = self.clients("s3", region)
+        described: dict[str, Any] = {}
+
+        def output_check(client: Any, name: str) -> None:
+            """FileOutputFormat.checkOutputSpecs: the job is refused before any map task when the folder exists."""
+            described.update(client.describe_table(TableName=name)["Table"])
+            self.access.check_listing(where, nodes, bucket, f"{prefix}/", region)
+            if s3.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/", MaxKeys=1).get("KeyCount", 0):
+                raise RunFailed(f"{where}: org.apache.hadoop.mapred.FileAlreadyExistsException: Output directory "
+                                f"{folder.rstrip('/')} already exists")
+
+        items = self._scan(where, nodes, table, region, ratio, before_scan=output_check)
+        split = export_split(read_units=table_units(described, writes=False), table_bytes=int(described.get("TableSizeBytes") or 0),
+                             ratio=float(ratio), cluster_tasks=cluster_map_tasks(self._core_nodes(activity)), segments=segments)
+        partition_key = next(k["AttributeName"] for k in described["KeySchema"] if k["KeyType"] == "HASH")
+        tasks = map_task_items(items, partition_key=partition_key, split=split)
 
         def put(uri: str, body: bytes) -> None:
             target_bucket, key = _s3(uri)
             self.access.check_objects(where, nodes, ["s3:PutObject"], target_bucket, key, region, writes=True)
             s3.put_object(Bucket=target_bucket, Key=key, Body=body)
 
-        summary = write_export(put, folder, items, compress=compress)
+        if self.attempt.get(activity, 1) <= self.fail_attempts.get(activity, 0):
+            wrote = write_data_files(put, folder, tasks, compress=compress)
+            raise RunFailed(f"{where}: attempt {self.attempt[activity]} failed after its map tasks wrote {len(wrote.files)} "
+                            f"files into {folder.rstrip('/')} (a fault the run was asked to make)")
+        summary = write_export(put, folder, tasks, compress=compress)
         self.result.items, self.result.files = summary.items, len(summary.files)
         self.result.bytes += summary.bytes
         self.result.exports.append(folder.rstrip("/"))
+
+    def _core_nodes(self, activity: str) -> int:
+        """The core nodes of the cluster the activity runs on (``coreInstanceCount``, 1 when not stated)."""
+        cluster = self.ref(activity, "runsOn")
+        return int(self.field(cluster, "coreInstanceCount")) if cluster and self.values(cluster, "coreInstanceCount") else 1
 
     def _import(self, where: str, nodes: str, folder: str, table: str, region: str, ratio: str) -> None:
         if not folder.startswith("s3://"):

@@ -1,6 +1,6 @@
 """Test items for seeding a table in a local run, and checksums that say whether two tables hold the same data.
 
-The items cover every DynamoDB type (S, N, B, BOOL, NULL, M, L, SS, NS, BS; maps and lists nested, odd
+The items cover every DynamoDB type (S, N, B, BOOL, NULL, M, L, SS, NS, BS; maps and lists nested or empty, odd
 strings and bytes, negative, decimal and 23-digit numbers) so an export, import or copy that loses or
 mangles one shows up; some are sparse so an export is not rectangular. ``status``, ``total`` and
 ``updated_at`` (epoch seconds over the 48 hours before ``now``) are always present, for filtered and
@@ -66,6 +66,8 @@ def _attributes(rng: random.Random) -> dict[str, Any]:
                 "rank": {"N": str(rng.randint(-5, 5))},
                 "history": {"L": [{"N": str(rng.randint(0, 99))}, {"S": rng.choice(_TITLES)}, {"BOOL": False}]},
                 "limits": {"M": {"max": {"N": "1E+3"}, "note": {"NULL": True}}},
+                "pending": {"L": []},  # empty lists and maps, nested too: connector 4.11.0 exports and restores them
+                "extras": {"M": {"empty": {"M": {}}, "none": {"L": [{"L": []}]}}},
             }
         },
         "tags": {
