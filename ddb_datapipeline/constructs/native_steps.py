@@ -36,8 +36,9 @@ IMPORT_LOGS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogG
                "logs:PutLogEvents", "logs:PutRetentionPolicy")
 # The API's names of the key types (CDK's AttributeType says STRING where DynamoDB says S).
 SCALAR_TYPES = {"STRING": "S", "NUMBER": "N", "BINARY": "B"}
-# What DynamoDB needs of the caller to create a table on a customer managed key.
-NEW_TABLE_KEY = ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom",
+# What DynamoDB needs of the caller to create a table on a customer managed key (the actions of the key policy
+# DynamoDB documents, GenerateDataKey* as it writes them).
+NEW_TABLE_KEY = ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncryptFrom",
                  "kms:ReEncryptTo")
 MAX_MACHINE_NAME = 80  # Step Functions' limit on a state machine's name
 MAX_RULE_NAME = 64  # EventBridge's limit on a rule's name
@@ -147,11 +148,14 @@ def grant_export(machine: sfn.StateMachine, *, source: TableRef, bucket: s3.IBuc
     if source.key is None and not source.key_elsewhere:
         return
     resource = source.key.key_arn if source.key is not None else f"arn:{stack.partition}:kms:{source.region}:{source.account}:key/*"
+    # Decrypt carries the table's encryption context; DescribeKey carries none (pipeline_roles.TABLE_KEY_METADATA).
+    through_dynamodb = {"kms:ViaService": f"dynamodb.{stack.region}.amazonaws.com"}
     machine.add_to_role_policy(iam.PolicyStatement(
-        actions=["kms:Decrypt", "kms:DescribeKey"], resources=[resource],
-        conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{stack.region}.amazonaws.com",
-                                     "kms:EncryptionContext:aws:dynamodb:tableName": source.table_name}},
+        actions=["kms:Decrypt"], resources=[resource],
+        conditions={"StringEquals": {**through_dynamodb, "kms:EncryptionContext:aws:dynamodb:tableName": source.table_name}},
     ))
+    machine.add_to_role_policy(iam.PolicyStatement(actions=["kms:DescribeKey"], resources=[resource],
+                                                   conditions={"StringEquals": through_dynamodb}))
 
 
 @dataclass(frozen=True)
