@@ -65,6 +65,11 @@ INDEX_REASON = (
     "The indexes of the copy's source table: its Hive job queries the index whose keys its filter names, an index "
     "chosen at run time; Query reads nothing that the granted Scan of the same table does not."
 )
+DATA_KEY_REASON = (
+    "kms:GenerateDataKey* is the form DynamoDB documents for a table on a customer managed key (the key policy of 'How "
+    "Amazon DynamoDB uses AWS KMS'), which does not say which data-key action DynamoDB calls; the grant is on the table's "
+    "key only, through DynamoDB (kms:ViaService) and for this one table (encryption context aws:dynamodb:tableName)."
+)
 TABLE_KEY_REASON = (
     "The key of a table declared in another stack, or only referenced, cannot be named here; the grant "
     "is limited to DynamoDB's use (kms:ViaService), and its cryptographic actions to this one table (encryption "
@@ -357,6 +362,7 @@ class PipelineRoles(Construct):
                 )
             )
         acknowledge_wildcards(node_policy, lambda finding: TABLE_KEY_REASON if ":key/*" in finding
+                              else DATA_KEY_REASON if finding == "Action::kms:GenerateDataKey*"
                               else INDEX_REASON if finding.endswith("/index/*") else PREFIX_REASON)
         for access in service_prefixes:
             self._grant_service(access)

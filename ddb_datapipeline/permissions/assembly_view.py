@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -202,12 +202,13 @@ def stand_in_names(stack: StackArtifact) -> dict[str, str]:
     return _physical(stack, *_place(stack))[0]
 
 
-def stack_resolvers(assembly: CloudAssembly) -> dict[str, Resolver]:
+def stack_resolvers(assembly: CloudAssembly, unknown_attribute: Callable[[str, str, str], str] | None = None) -> dict[str, Resolver]:
     """A resolver per stack of the assembly (by stack name) that gives every intrinsic the world's value:
     stand-in names, another stack's outputs and exports resolved in that stack, and a placeholder
     ``<logical.attribute>`` for an attribute the check does not model (a CodeBuild project's ARN in a
-    delivery policy), which no runtime request ever names. The permission check and the IAM oracles
-    of the tests read the same resolved documents."""
+    delivery policy), which no runtime request ever names, or what ``unknown_attribute(logical, type,
+    attribute)`` gives instead. The permission check and the IAM oracles of the tests read the same
+    resolved documents."""
     stacks = [stack for stack in assembly.stacks if stack.region is not None]  # the delivery stack's replication stacks carry none
     by_name = {stack.name: stack for stack in stacks}
     physical = {stack.name: _physical(stack, *_place(stack)) for stack in stacks}
@@ -229,7 +230,7 @@ def stack_resolvers(assembly: CloudAssembly) -> dict[str, Resolver]:
     def placeholder(logical: str, type_: str, attribute: str) -> str:
         return f"<{logical}.{attribute}>"
 
-    return {stack.name: Resolver(stack.name, _place(stack)[1], _place(stack)[0], *physical[stack.name], placeholder,
+    return {stack.name: Resolver(stack.name, _place(stack)[1], _place(stack)[0], *physical[stack.name], unknown_attribute or placeholder,
                                  stack_output=stack_output, exported=exported) for stack in stacks}
 
 

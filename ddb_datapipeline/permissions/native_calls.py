@@ -83,8 +83,8 @@ CLOUDWATCH_SNS = ("CloudWatch User Guide, alarm actions to SNS: CloudWatch publi
                   "access policy must allow (aws:SourceArn is the alarm)")
 CLOUDWATCH_SNS_KMS = ("CloudWatch User Guide (re:Post 'CloudWatch alarm with an encrypted SNS topic'): the topic's customer managed key "
                       "must allow cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey*; an AWS managed key cannot")
-IMPORT_LOGS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
-               "logs:PutLogEvents", "logs:PutRetentionPolicy")
+IMPORT_LOGS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents", "logs:PutRetentionPolicy")
+LOGS_LIST = "Service Authorization Reference, Amazon CloudWatch Logs: DescribeLogGroups has no resource type (granted on '*')"
 S3_CONTEXT = {"s3:ResourceAccount": "{account}"}
 
 CALLS: tuple[RuntimeCall, ...] = (
@@ -121,6 +121,7 @@ CALLS: tuple[RuntimeCall, ...] = (
     RuntimeCall(IMPORT_TASK, "the files were encrypted with the bucket's key", MACHINE,
                 ("kms:Decrypt",), "{key_arn}", DDB_IMPORT_KMS, "doc", {"kms:ViaService": "s3.{region}.amazonaws.com"}, "export_kms"),
     RuntimeCall(IMPORT_TASK, "the import writes its log stream", MACHINE, IMPORT_LOGS, "{import_log_arn}", DDB_IMPORT, "doc"),
+    RuntimeCall(IMPORT_TASK, "the import looks up its log group", MACHINE, ("logs:DescribeLogGroups",), "*", DDB_IMPORT + "; " + LOGS_LIST, "doc"),
     RuntimeCall(IMPORT_TASK, "DynamoDB creates the new table on its customer managed key", MACHINE,
                 ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey",
                  "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"), "{table_key_arn}", DDB_IMPORT_KMS, "doc",

@@ -28,11 +28,24 @@ def context(**bucket):
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    synthesis = synthesize(context(), tmp_path_factory.mktemp("existing"))
+def synthesis(tmp_path_factory):
+    return synthesize(context(), tmp_path_factory.mktemp("existing"))
+
+
+@pytest.fixture(scope="module")
+def template(synthesis):
     (solutions,) = [p for p in synthesis.report()["pluginReports"] if p["pluginName"] == "AwsSolutions"]
     assert solutions["violations"] == []
     return synthesis.template("shared")
+
+
+def test_parliament_accepts_every_policy_and_the_model_agrees_with_aws_service_reference(synthesis):
+    from ddb_datapipeline.assembly import load_assembly
+    from ddb_datapipeline.permissions.assembly_view import load_world
+    from tests.oracles.iam import model_mismatches, parliament_findings
+
+    assert parliament_findings(synthesis.outdir) == []
+    assert model_mismatches(load_world(load_assembly(synthesis.outdir))) == []
 
 
 def test_nothing_is_created_for_the_existing_bucket_and_topic(template):

@@ -15,6 +15,7 @@ from ddb_datapipeline.permissions.audit import denied, outcomes
 from ddb_datapipeline.permissions.evaluator import Request, evaluate
 from ddb_datapipeline.permissions.expand import expected_requests
 from tests.conftest import statement_actions, world_without
+from tests.oracles.iam import model_mismatches
 
 KINDS = {"export", "restore", "copy"}
 
@@ -36,6 +37,12 @@ def test_every_pipeline_kind_of_every_environment_is_checked(world):
 
 def test_every_runtime_call_is_allowed(world):
     assert [o.line() for o in denied(world)] == []
+
+
+def test_every_request_of_the_model_agrees_with_aws_service_reference(world):
+    """The model may not invent the context that makes a grant match: each key of each request is global (aws:)
+    or listed for its action in AWS's Service Authorization Reference."""
+    assert model_mismatches(world) == []
 
 
 @pytest.mark.parametrize(

@@ -88,6 +88,12 @@ def test_every_runtime_call_is_allowed_across_stacks(fifty):
     assert [o.line() for o in denied(world)] == []
 
 
+def test_parliament_accepts_every_policy_of_every_stack(fifty, one):
+    from tests.oracles.iam import parliament_findings
+
+    assert parliament_findings(fifty.outdir, one.outdir) == []
+
+
 def per_table(fifty: Synthesis) -> tuple[float, float]:
     """The most template bytes and resources one table costs in the 50-table synth (a stack's whole
     size over its tables: the stack's own overhead counts against the tables, so this is an upper bound)."""

@@ -53,3 +53,10 @@ def test_every_runtime_call_is_allowed(grouped):
     world = load_world(load_assembly(grouped.outdir))
     assert len(world.pipelines) == 6
     assert [o.line() for o in denied(world)] == []
+
+
+def test_parliament_accepts_every_policy_and_the_model_agrees_with_aws_service_reference(grouped):
+    from tests.oracles.iam import model_mismatches, parliament_findings
+
+    assert parliament_findings(grouped.outdir) == []
+    assert model_mismatches(load_world(load_assembly(grouped.outdir))) == []
