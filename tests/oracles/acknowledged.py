@@ -72,6 +72,17 @@ def _assumes_named_roles(finding: Any) -> bool:
     return bool(statements) and all(":role/" in str(r) and "*" not in str(r) for s in statements for r in _as_list(s.get("Resource")))
 
 
+def _connection_granted_by_its_prefix(finding: Any) -> bool:
+    """Every connection the policy grants codestar-connections:UseConnection on is granted codeconnections:UseConnection
+    too when its ARN is a codeconnections one (the grant of the old prefix is then only CDK's leftover)."""
+    def granted(action: str) -> set[str]:
+        return {str(r) for s in _statements(finding.document.document) if s.get("Effect") == "Allow" and action in _as_list(s.get("Action"))
+                for r in _as_list(s.get("Resource"))}
+
+    old = granted("codestar-connections:UseConnection")
+    return bool(old) and all(":codeconnections:" not in arn or arn in granted("codeconnections:UseConnection") for arn in old)
+
+
 def _default_key_policy(finding: Any) -> bool:
     """The key policy delegates the key to the account's IAM policies, CDK's default: ``kms:*`` for the account root."""
     return any(s.get("Effect") == "Allow" and _as_list(s.get("Action")) == ["kms:*"]
@@ -144,7 +155,7 @@ ACCEPTED: tuple[Accepted, ...] = (
              CDK_PIPELINES + " It grants codestar-connections:UseConnection on the connection whatever its ARN's prefix; for a "
              "codeconnections ARN the delivery stack adds codeconnections:UseConnection on it, the grant that matches.",
              "doc: Developer Tools console guide, 'Connections rename - Summary of changes' (the service prefix must match the resource's)",
-             detail='*"codestar-connections:UseConnection"*'),
+             detail='*"codestar-connections:UseConnection"*', when=_connection_granted_by_its_prefix),
     # The native engine's state machines (their roles: <machine>/StateMachine/Role, or <construct>/Role when named).
     Accepted("PERMISSIONS_MANAGEMENT_ACTIONS", "*/Role/DefaultPolicy/Resource",
              "Step Functions sets up a logged state machine's log delivery with the machine role's permissions, "

@@ -24,7 +24,7 @@ import json
 import sys
 import types
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -267,8 +267,13 @@ def all_findings(*assembly_dirs: Path) -> list[Finding]:
     return [finding for directory in assembly_dirs for document in policy_documents(directory) for finding in analyse(document)]
 
 
-def parliament_findings(*assembly_dirs: Path) -> list[str]:
-    """Parliament's findings on these assemblies that ``acknowledged.py`` does not accept, one line each."""
+def unaccepted(findings: Iterable[Finding]) -> list[str]:
+    """The findings ``acknowledged.py`` does not accept, one line each."""
     from tests.oracles.acknowledged import accepts
 
-    return [finding.line() for finding in all_findings(*assembly_dirs) if not accepts(finding)]
+    return [finding.line() for finding in findings if not accepts(finding)]
+
+
+def parliament_findings(*assembly_dirs: Path) -> list[str]:
+    """Parliament's findings on these assemblies that ``acknowledged.py`` does not accept, one line each."""
+    return unaccepted(all_findings(*assembly_dirs))
