@@ -24,7 +24,7 @@ import json
 import sys
 import types
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,7 +104,34 @@ def parliament() -> types.ModuleType:
     finally:
         if shim is not None:
             del sys.modules["pkg_resources"]
+    _memoise(module)
     return module
+
+
+def _memoise(module: types.ModuleType) -> None:
+    """Two of parliament's pure functions dominate its time here: ``get_privilege_info`` scans every
+    service's every action on each call, and ``is_arn_match`` globs recursively. Both answer the same for
+    the same arguments, so they are given an index and a cache (measured on the cdk.json synthesis: 2.7 s
+    of CPU before, about 1 s after, with the same findings)."""
+    statement = importlib.import_module("parliament.statement")
+    index: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any]]] = {}
+    for service in module.iam_definition:
+        for privilege in service["privileges"]:
+            index.setdefault((service["prefix"], privilege["privilege"]), (service, privilege))
+
+    def get_privilege_info(service: str, action: str) -> dict[str, Any]:
+        found = index.get((service, action))
+        if found is None:
+            raise module.UnknownActionException(f"Unknown action {service}:{action}")
+        service_info, privilege_info = found
+        privilege_info["service_resources"] = service_info["resources"]
+        privilege_info["service_conditions"] = service_info["conditions"]
+        return privilege_info
+
+    is_arn_match = functools.lru_cache(maxsize=65536)(module.is_arn_match)
+    statement.get_privilege_info = get_privilege_info
+    module.is_arn_match = is_arn_match
+    statement.is_arn_match = is_arn_match
 
 
 def service_authorization() -> list[dict[str, Any]]:
@@ -186,11 +213,14 @@ def _metadata_paths(directory: Path, stack: StackArtifact) -> dict[str, str]:
     return {}
 
 
-def policy_documents(directory: Path) -> Iterator[Document]:
-    """Every policy document of every stack of the cloud assembly in ``directory``, with its intrinsics resolved."""
+def policy_documents(directory: Path, stacks: Collection[str] | None = None) -> Iterator[Document]:
+    """Every policy document of every stack (or of ``stacks``) of the cloud assembly in ``directory``, with its
+    intrinsics resolved."""
     assembly = load_assembly(directory)
     resolvers = stack_resolvers(assembly, _stand_in)
     for stack in assembly.stacks:
+        if stacks is not None and stack.name not in stacks:
+            continue
         yield from _stack_documents(stack, resolvers[stack.name], functools.cache(functools.partial(_metadata_paths, directory, stack)))
 
 
@@ -254,7 +284,8 @@ def _analyse(text: str) -> tuple[tuple[str, str], ...]:
 
 def _detail(finding: Any) -> str:
     """What the finding is about: parliament's detail, or the actions a community auditor lists in its location."""
-    detail = finding.detail or (finding.location or {}).get("actions") or ""
+    actions = (finding.location or {}).get("actions")
+    detail = finding.detail or (sorted(actions) if actions else "")  # an auditor's actions come from a set: sorted, so a line is stable
     return detail if isinstance(detail, str) else json.dumps(detail, sort_keys=True, default=str)
 
 
@@ -262,9 +293,9 @@ def analyse(document: Document) -> list[Finding]:
     return [Finding(issue, detail, document) for issue, detail in _analyse(json.dumps(for_parliament(document), sort_keys=True))]
 
 
-def all_findings(*assembly_dirs: Path) -> list[Finding]:
-    """Parliament's findings on every policy document of these cloud assemblies."""
-    return [finding for directory in assembly_dirs for document in policy_documents(directory) for finding in analyse(document)]
+def all_findings(*assembly_dirs: Path, stacks: Collection[str] | None = None) -> list[Finding]:
+    """Parliament's findings on every policy document of these cloud assemblies (of their ``stacks`` only, if given)."""
+    return [finding for directory in assembly_dirs for document in policy_documents(directory, stacks) for finding in analyse(document)]
 
 
 def unaccepted(findings: Iterable[Finding]) -> list[str]:
@@ -274,6 +305,6 @@ def unaccepted(findings: Iterable[Finding]) -> list[str]:
     return [finding.line() for finding in findings if not accepts(finding)]
 
 
-def parliament_findings(*assembly_dirs: Path) -> list[str]:
-    """Parliament's findings on these assemblies that ``acknowledged.py`` does not accept, one line each."""
-    return unaccepted(all_findings(*assembly_dirs))
+def parliament_findings(*assembly_dirs: Path, stacks: Collection[str] | None = None) -> list[str]:
+    """Parliament's findings on these assemblies (``stacks`` of them) that ``acknowledged.py`` does not accept, one line each."""
+    return unaccepted(all_findings(*assembly_dirs, stacks=stacks))
