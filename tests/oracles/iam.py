@@ -10,10 +10,11 @@ model that adds that key to its own requests calls the grant fine. These oracles
 topic, queue, bus and table policies: any property holding a ``Statement``), resolved with the permission
 check's own resolver (``assembly_view.stack_resolvers``), and ``parliament_findings`` lints each with
 parliament, less the acknowledged findings of ``acknowledged.py``. ``model_mismatches`` (the rules of the package's
-``permissions.service_reference.py``) checks the model's requests against the same SAR data.
+``permissions/service_reference.py``) checks the model's requests against the same SAR data.
 
-Parliament loads once per process (a 10 MB JSON file) and memoises action expansion; a document is
-analysed once per identical text, since the stage copies of the delivery pipeline repeat the stacks.
+Parliament loads once per process (a 10 MB JSON file; ``_memoise`` indexes and caches its two slowest pure
+functions); a document is analysed once per identical text, since the stage copies of the delivery pipeline
+repeat the stacks.
 """
 from __future__ import annotations
 
@@ -182,7 +183,8 @@ def _bus_policy_document(properties: Mapping[str, Any]) -> Mapping[str, Any]:
     return {"Version": "2012-10-17", "Statement": [statement]}
 
 
-def _resource_arn(resolve: Resolver, logical: str, resource_type: str) -> str:
+def _resource_arn(resolve: Resolver, logical: str) -> str:
+    """The ARN of the resource holding the policy (a trust policy's role), or "" where the resource has none."""
     try:
         return str(resolve({"Fn::GetAtt": [logical, "Arn"]}))
     except Unresolvable:
@@ -240,7 +242,7 @@ def _stack_documents(stack: StackArtifact, resolve: Resolver, paths: Callable[[]
             except Unresolvable as error:
                 raise AssertionError(f"{stack.name}/{logical} {where}: cannot resolve the policy for the IAM oracles: {error}") from None
             path = str((resource.get("Metadata") or {}).get("aws:cdk:path") or paths().get(logical) or f"{stack.name}/{logical}")
-            yield Document(stack.name, logical, path, resource_type, where, kind, document, _resource_arn(resolve, logical, resource_type))
+            yield Document(stack.name, logical, path, resource_type, where, kind, document, _resource_arn(resolve, logical))
 
 
 def for_parliament(document: Document) -> Mapping[str, Any]:
