@@ -159,3 +159,16 @@ def test_the_model_rules_accept_listed_keys_patterns_and_global_keys():
         expected("iam:PassRole", "arn:aws:iam::111111111111:role/r", {"iam:PassedToService": "ec2.amazonaws.com"}),
     ]
     assert mismatches(fine, sar()) == []
+
+
+def test_every_acknowledgment_names_a_finding_parliament_has_a_reason_and_its_evidence():
+    import yaml
+
+    from tests.oracles.acknowledged import ACCEPTED, RULES
+    from tests.oracles.iam import parliament
+
+    module = parliament()
+    community = yaml.safe_load((Path(module.__file__).parent / "community_auditors" / "config_override.yaml").read_text())
+    for entry in (*RULES, *ACCEPTED):
+        assert entry.issue in {*module.config, *community}, entry
+        assert len(entry.reason) > 80 and entry.evidence.split(":")[0] in ("doc", "source", "inferred"), entry
