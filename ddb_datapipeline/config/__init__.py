@@ -110,7 +110,25 @@ def _alerts(env: Section) -> AlertConfig:
     key = env.string("alarm_topic_key_arn", None, pattern=KMS_KEY_ARN, allowed="a KMS key ARN")
     if key and not topic:
         raise env.fail("alarm_topic_key_arn", key, "no key without alarm_topic_arn")
-    return AlertConfig(emails=tuple(emails), existing_topic_arn=topic, existing_key_arn=key)
+    admits = env.boolean("alarm_topic_admits_cloudwatch", False)
+    if admits and not topic:
+        raise env.fail("alarm_topic_admits_cloudwatch", admits, "no statement about a topic without alarm_topic_arn")
+    return AlertConfig(emails=tuple(emails), existing_topic_arn=topic, existing_key_arn=key, admits_cloudwatch=admits)
+
+
+def _cloudwatch_alarm_rule(env: Section, region: str, alerts: AlertConfig, tables: tuple[TableConfig, ...]) -> None:
+    """A native copy into another region alarms through CloudWatch (a rule that drops its event), and
+    CloudWatch may publish only to a topic whose policy admits it. A topic the team brought cannot be changed
+    here, so its admission must be stated, or every such synth would fail the runtime permission check."""
+    if not alerts.existing_topic_arn or alerts.admits_cloudwatch:
+        return
+    for table in tables:
+        for index, copy in enumerate(table.copies):
+            if table.native and copy.region != region:
+                raise env.fail("alarm_topic_arn", alerts.existing_topic_arn, (
+                    f"a topic whose policy and key admit CloudWatch alarms, as tables[{table.name}].copies[{index}] (a native copy into "
+                    f"{copy.region}) alarms through CloudWatch; admit cloudwatch.amazonaws.com (README, alarm_topic_admits_cloudwatch), "
+                    "then set alarm_topic_admits_cloudwatch: true"))
 
 
 def _emr(section: Section) -> ClusterSpec:
@@ -154,15 +172,18 @@ def _environment(name: str, raw: Any) -> EnvironmentConfig:
     if rule := region_release_rule(region, emr.release_label):
         raise env.fail("region", region, rule)
     table_stacks = env.integer("table_stacks", 1, minimum=1, maximum=MAX_TABLE_STACKS)
+    alerts = _alerts(env)
+    tables = parse_tables(env, account=account, region=region, release=emr.release_label, table_stacks=table_stacks, engine=engine)
+    _cloudwatch_alarm_rule(env, region, alerts, tables)
     config = EnvironmentConfig(
         name=name,
         account=account,
         region=region,
         retain_data=env.boolean("retain_data", True),
-        alerts=_alerts(env),
+        alerts=alerts,
         bucket=_bucket(env.section("export_bucket")),
         emr=emr,
-        tables=parse_tables(env, account=account, region=region, release=emr.release_label, table_stacks=table_stacks, engine=engine),
+        tables=tables,
         table_stacks=table_stacks,
         pipeline_quota=env.integer("pipeline_quota", DEFAULT_PIPELINE_QUOTA, minimum=1, maximum=MAX_PIPELINE_QUOTA),
     )

@@ -104,6 +104,9 @@ class AlertConfig:
     emails: tuple[str, ...] = ()
     existing_topic_arn: str | None = None  # alert through a topic the team already watches
     existing_key_arn: str | None = None  # that topic's KMS key, if it has one
+    # The team states that its topic's policy (and key) admit CloudWatch alarms of this account named ddb-*:
+    # this project cannot change a topic it does not own, and CloudWatch publishes as its service principal.
+    admits_cloudwatch: bool = False
 
 
 @dataclass(frozen=True)

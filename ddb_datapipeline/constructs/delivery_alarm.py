@@ -9,7 +9,8 @@ publishes to the alert topic.
 CloudWatch publishes as its service principal, so the topic's policy must admit it (for the alarms of
 this account, named ``ddb-*``) and so must the topic's customer managed key: the CloudWatch User Guide's
 encrypted-topic setup (kms:Decrypt and kms:GenerateDataKey* for cloudwatch.amazonaws.com). A topic the team
-brought (``alerts.existing_topic_arn``) is not changed: its policy and key must admit CloudWatch already.
+brought (``alerts.existing_topic_arn``) is not changed: its policy and key must admit CloudWatch already, and
+``state_admission`` records in the template that the team says so (the runtime permission check reads it).
 """
 from __future__ import annotations
 
@@ -21,8 +22,26 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from ..permissions.runtime_calls import STATED_POLICIES
+
 ALARM_PREFIX = "ddb-"  # every alarm this project creates; the topic admits CloudWatch for these only
 _ADMITTED = "AdmitsCloudWatchAlarms"
+
+
+def _publish_statement(stack: Stack, topic_arn: str) -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        sid="CloudWatchAlarmsPublish", principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")], actions=["sns:Publish"],
+        resources=[topic_arn],
+        conditions={"ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:{ALARM_PREFIX}*"},
+                    "StringEquals": {"aws:SourceAccount": stack.account}},
+    )
+
+
+def _encrypt_statement() -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        sid="CloudWatchAlarmsEncrypt", principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=["*"],
+    )
 
 
 def admit_alarms(topic: sns.ITopic, key: kms.IKey | None) -> None:
@@ -30,17 +49,23 @@ def admit_alarms(topic: sns.ITopic, key: kms.IKey | None) -> None:
     if topic.node.try_find_child(_ADMITTED) is not None:
         return
     Construct(topic, _ADMITTED)
-    stack = Stack.of(topic)
-    cloudwatch_service = iam.ServicePrincipal("cloudwatch.amazonaws.com")
-    topic.add_to_resource_policy(iam.PolicyStatement(
-        sid="CloudWatchAlarmsPublish", principals=[cloudwatch_service], actions=["sns:Publish"], resources=[topic.topic_arn],
-        conditions={"ArnLike": {"aws:SourceArn": f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:{ALARM_PREFIX}*"},
-                    "StringEquals": {"aws:SourceAccount": stack.account}},
-    ))
+    topic.add_to_resource_policy(_publish_statement(Stack.of(topic), topic.topic_arn))
     if key is not None:
-        key.add_to_resource_policy(iam.PolicyStatement(
-            sid="CloudWatchAlarmsEncrypt", principals=[cloudwatch_service], actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=["*"],
-        ))
+        key.add_to_resource_policy(_encrypt_statement())
+
+
+def state_admission(stack: Stack, *, topic_arn: str, key_arn: str | None) -> None:
+    """Records in ``stack``'s template the statements a topic the team brought (and its key) are stated to hold:
+    the ones ``admit_alarms`` would add, and for the key the default delegation to the account's IAM policies.
+    Nothing is deployed from it; the runtime permission check decides CloudWatch's publishing against it."""
+    def document(*statements: iam.PolicyStatement) -> object:
+        return stack.resolve(iam.PolicyDocument(statements=list(statements)).to_json())
+
+    stated = [{"Resource": topic_arn, "Kind": "topic", "KeyArn": key_arn, "PolicyDocument": document(_publish_statement(stack, topic_arn))}]
+    if key_arn is not None:
+        delegate = iam.PolicyStatement(principals=[iam.AccountRootPrincipal()], actions=["kms:*"], resources=["*"])
+        stated.append({"Resource": key_arn, "Kind": "key", "PolicyDocument": document(delegate, _encrypt_statement())})
+    stack.add_metadata(STATED_POLICIES, stated)
 
 
 def delivery_alarm(scope: Construct, id: str, *, rule_name: str, bus_name: str | None, topic: sns.ITopic, key: kms.IKey | None,

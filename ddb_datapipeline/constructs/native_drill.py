@@ -3,10 +3,19 @@ what came back, alarm on any difference, and delete the scratch table. The only 
 restores is a restore, and nobody runs one until the day they need it.
 
 All of it is DynamoDB's own API through Step Functions' SDK integrations (no Lambda): ``ListExports``
-(page by page) finds the latest COMPLETED full export, ``DescribeExport`` gives its folder and its item
-count, ``ImportTable`` creates the scratch table ``<table>-drill-<export id>`` (the source's key schema,
-billed per request), and ``DescribeImport``'s ``ImportedItemCount`` and ``ErrorCount`` are compared with
-the export's ``ItemCount``. The scratch table takes writes from nothing else, and the role may create
+(page by page) lists the table's COMPLETED full exports, newest first, and ``DescribeExport`` of each in turn
+gives the bucket and prefix it was written to and its item count: the drill restores the newest one written
+to this bucket's export prefix (``exports/<table>``). ``ListExports(TableArn)`` lists every export of the
+table, a copy's into another account's or region's staging bucket too, and those files are not in this
+bucket: taking the newest export whatever its folder would import from a folder that holds nothing (a false
+FAILED alarm whenever a copy ran after the last backup). ListExports gives only the ARN, status and type, so
+the folder needs DescribeExport; the drill keeps the ``MAX_CANDIDATES`` newest exports (its state stays
+small however many exports the table has) and describes them newest first until one is this bucket's, at
+most that many calls (a state transition each). The other design, the export machine recording its latest
+export in the bucket for the drill to read, would add a write to every export and a file that can be stale
+or missing; DescribeExport asks the service that wrote the export. ``ImportTable`` creates the scratch
+table ``<table>-drill-<export id>`` (the source's key schema, billed per request), and ``DescribeImport``'s
+``ImportedItemCount`` and ``ErrorCount`` are compared with the export's ``ItemCount``. The scratch table takes writes from nothing else, and the role may create
 and delete only tables of that prefix: the drill never touches the source or a restore target.
 """
 from __future__ import annotations
@@ -30,11 +39,24 @@ from .native_steps import NewTable, alarm, export_id, grant_import, import_check
 from .table_pipelines import table_ref
 
 DRILL_SUFFIX = "-drill-"
-# JSONata: the greatest ARN of the page's completed full exports and the best so far (an export's id starts
-# with its time in milliseconds, so the greatest ARN is the latest export).
-LATEST = ("{% $merge([$states.input, {'latest': $sort($append([$states.input.latest], "
-          "$states.input.page.ExportSummaries[ExportStatus = 'COMPLETED' and ExportType = 'FULL_EXPORT'].ExportArn))[-1], "
-          "'next': $states.input.page.NextToken ? $states.input.page.NextToken : ''}]) %}")
+# How many of the newest completed full exports the drill describes before it gives up (and alarms): more than
+# this many copies' exports since the last backup means the backups stopped, which deserves the alarm.
+MAX_CANDIDATES = 100
+# JSONata: the page's completed full exports merged with those kept so far, newest first (an export's id starts
+# with its time in milliseconds, so the greatest ARN is the latest export), at most MAX_CANDIDATES of them; the
+# outer [...] keeps a single ARN a list.
+CANDIDATES = ("{% ($kept := [$reverse($sort($append($states.input.candidates, "
+              "$states.input.page.ExportSummaries[ExportStatus = 'COMPLETED' and ExportType = 'FULL_EXPORT'].ExportArn)))"
+              f"[[0..{MAX_CANDIDATES - 1}]]]; "
+              "$merge([$states.input, {'candidates': $kept, 'count': $count($kept), 'index': 0, "
+              "'next': $states.input.page.NextToken ? $states.input.page.NextToken : ''}])) %}")
+
+
+def written_here(bucket: str, prefix: str) -> str:
+    """JSONata: the described candidate's item count, and whether it was written to ``bucket`` under ``prefix``
+    (a missing S3Prefix compares as false)."""
+    return ("{% $merge([$states.input, {'counts': {'exported': $states.input.candidate.description.ItemCount}, "
+            f"'own': $states.input.candidate.description.S3Bucket = '{bucket}' and $states.input.candidate.description.S3Prefix = '{prefix}'}}]) %}}")
 
 
 def drill_prefix(table: str) -> str:
@@ -101,10 +123,11 @@ class NativeRestoreDrill(Construct):
                              refusal=f"the drill computed a folder outside {self.prefix}/AWSDynamoDB/ or a table outside {scratch.prefix}*")
         latest_id = export_id("$.latest")
         described = tasks.CallAwsService(
-            self, "DescribeLatestExport", service="dynamodb", action="describeExport", iam_action="dynamodb:DescribeExport",
+            self, "DescribeCandidate", service="dynamodb", action="describeExport", iam_action="dynamodb:DescribeExport",
             iam_resources=[f"{ref.table_arn}/export/*"], parameters={"ExportArn.$": "$.latest"},
-            result_selector={"exported.$": "$.ExportDescription.ItemCount"}, result_path="$.counts",
+            result_selector={"description.$": "$.ExportDescription"}, result_path="$.candidate",
         )
+        described.add_retry(errors=["DynamoDb.LimitExceededException", "DynamoDb.InternalServerErrorException"])
         name_scratch = sfn.Pass(self, "NameScratchTable", parameters={
             "source": name,
             "latest.$": "$.latest",
@@ -114,20 +137,33 @@ class NativeRestoreDrill(Construct):
             "polls": {"value": 0},
         })
         none = alarm(self, "NoExportAlarm", alert_topic, f"FAILED: {machine}",
-                     "Restore drill of {}: there is no completed full export to restore", "$.source"
+                     f"Restore drill of {{}}: there is no completed full export in {self.prefix}/ of the bucket to restore "
+                     f"(among the newest {MAX_CANDIDATES} exports of the table)", "$.source"
                      ).next(sfn.Fail(self, "NoExport", error="NoExport"))
-        listed = sfn.Pass.jsonata(self, "KeepLatest", outputs=LATEST)
+        listed = sfn.Pass.jsonata(self, "KeepNewest", outputs=CANDIDATES)
         first = self._list(ref.table_arn, "ListExports", more=False)
         more = self._list(ref.table_arn, "ListMoreExports", more=True)
+        take = sfn.Pass(self, "TakeCandidate", parameters={"value.$": "States.ArrayGetItem($.candidates, $.index)"}, result_path="$.taken")
+        latest = sfn.Pass(self, "Candidate", input_path="$.taken.value", result_path="$.latest")
+        where = sfn.Pass.jsonata(self, "WrittenHere?", outputs=written_here(bucket.bucket_name, self.prefix))
+        following = sfn.Pass(self, "NextCandidate", parameters={"value.$": "States.MathAdd($.index, 1)"}, result_path="$.following")
+        advance = sfn.Pass(self, "AdvanceIndex", input_path="$.following.value", result_path="$.index")
+        another = (
+            sfn.Choice(self, "AnotherCandidate?")
+            .when(sfn.Condition.number_less_than_json_path("$.index", "$.count"), take)
+            .otherwise(none)
+        )
+        take.next(latest).next(described).next(where).next(
+            sfn.Choice(self, "OwnExport?")
+            .when(sfn.Condition.boolean_equals("$.own", True), name_scratch.next(check))
+            .otherwise(following.next(advance).next(another)))
         pages = (
             sfn.Choice(self, "MorePages?")
-            .when(sfn.Condition.string_equals("$.next", ""),
-                  sfn.Choice(self, "FoundExport?").when(sfn.Condition.string_equals("$.latest", ""), none)
-                  .otherwise(described.next(name_scratch).next(check)))
+            .when(sfn.Condition.string_equals("$.next", ""), another)
             .otherwise(more)
         )
         more.next(listed)
-        start = sfn.Pass(self, "Start", parameters={"source": name, "latest": ""})
+        start = sfn.Pass(self, "Start", parameters={"source": name, "candidates": []})
         self.log_group, self.state_machine = state_machine(
             self, start.next(first).next(listed).next(pages), machine,
             f"Restores the latest export of DynamoDB table {name} into a scratch table and compares the counts, every {schedule.period}",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -114,8 +115,20 @@ class NativeIncrementalExport(Construct):
             parameters={"Bucket": bucket.bucket_name, "Key": self.watermark_key},
             result_selector={"body.$": "$.Body"}, result_path="$.watermark",
         )
-        read.add_catch(sfn.Pass(self, "NoWatermark", result=sfn.Result.from_object({"body": ""}), result_path="$.watermark").next(window),
-                       errors=["S3.NoSuchKeyException"], result_path=sfn.JsonPath.DISCARD)
+        # Whether the watermark exists is asked with a listing of its own key, not by catching GetObject's NoSuchKey:
+        # S3 answers a missing key 404 NoSuchKey only to a caller with s3:ListBucket on the bucket and 403 AccessDenied
+        # to any other (S3 API Reference, GetObject, "Permissions"), and no AWS page says which s3:prefix that implied
+        # listing carries, so a grant limited to the key might never match it. A ListObjectsV2 request carries its
+        # Prefix as s3:prefix (S3 User Guide, bucket policy examples, s3:prefix), so the grant below is exact.
+        find = sfn.CustomState(self, "FindWatermark", state_json={
+            "Type": "Task", "Resource": f"arn:{stack.partition}:states:::aws-sdk:s3:listObjectsV2",
+            "Parameters": {"Bucket": bucket.bucket_name, "Prefix": self.watermark_key, "MaxKeys": 1},
+            "ResultSelector": {"count.$": "$.KeyCount"}, "ResultPath": "$.found",
+        })
+        no_watermark = sfn.Pass(self, "NoWatermark", result=sfn.Result.from_object({"body": ""}), result_path="$.watermark")
+        look = find.next(sfn.Choice(self, "WatermarkExists?")
+                         .when(sfn.Condition.number_greater_than("$.found.count", 0), read.next(window))
+                         .otherwise(no_watermark.next(window)))
         running = tasks.CallAwsService(
             self, "OtherRuns", service="sfn", action="listExecutions", iam_action="states:ListExecutions", iam_resources=[own_arn],
             parameters={"StateMachineArn": own_arn, "StatusFilter": "RUNNING"},
@@ -124,7 +137,7 @@ class NativeIncrementalExport(Construct):
         alone = (
             sfn.Choice(self, "Alone?")
             .when(sfn.Condition.number_greater_than("$.running.count", 1), sfn.Succeed(self, "AnotherRunIsGoing"))
-            .otherwise(read.next(window))
+            .otherwise(look)
         )
         start = sfn.Pass(self, "Start", parameters={"table": source.table_name, "polls": {"value": 0}})
         self.log_group, self.state_machine = state_machine(
@@ -132,5 +145,8 @@ class NativeIncrementalExport(Construct):
             f"Exports the changes of DynamoDB table {source.table_name} since the last incremental export, every {period}",
             log_retention, alert_key=alert_key, wildcard_reason=wildcard_reason)
         grant_export(self.state_machine, source=source, bucket=bucket, key=key, prefix=self.prefix)
+        # FindWatermark lists the watermark's own key and nothing else of the bucket. A denial is not caught: it fails the run.
+        self.state_machine.add_to_role_policy(iam.PolicyStatement(
+            actions=["s3:ListBucket"], resources=[bucket.bucket_arn], conditions={"StringEquals": {"s3:prefix": self.watermark_key}}))
         self.schedule = schedule_machine(self, self.state_machine, ScheduleSpec(period),
                                          f"Starts the incremental export of {source.table_name}")

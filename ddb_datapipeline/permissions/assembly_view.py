@@ -19,6 +19,7 @@ from ..definition.model import PipelineDefinition
 from ..definition.render import from_cloudformation
 from ..template_resolver import NAME_PROPERTY, Resolver
 from .evaluator import Policy
+from .runtime_calls import STATED_POLICIES
 
 AGNOSTIC_ACCOUNT = "000000000000"
 # The resource types whose policies or definitions the check reads; others are left unresolved.
@@ -304,6 +305,12 @@ def _add_stack(world: World, stack: StackArtifact, resolve: Resolver) -> None:
         elif type_ == "AWS::SNS::Topic":
             key = props.get("KmsMasterKeyId")
             world.topics[physical[logical]] = Topic(physical[logical], key, None)
+    for stated in (stack.template.get("Metadata") or {}).get(STATED_POLICIES, []):
+        policy = Policy(f"{stack.name} {stated['Kind']} policy as stated by the configuration", resolve(stated["PolicyDocument"]))
+        if stated["Kind"] == "topic":
+            world.topics[stated["Resource"]] = Topic(stated["Resource"], stated.get("KeyArn"), policy)
+        else:
+            world.keys[stated["Resource"]] = policy
     for logical, resource in resources.items():
         props = resource.get("Properties", {})
         type_ = resource.get("Type")

@@ -57,6 +57,7 @@ DDB_IMPORT_KMS = ("DynamoDB Developer Guide, import from S3: kms:Decrypt for SSE
                   "customer managed key the key actions DynamoDB uses on the caller's behalf (Encrypt, Decrypt, ReEncrypt*, "
                   "GenerateDataKey*, DescribeKey, CreateGrant; which data-key action is not stated, so both symmetric ones are requested)")
 WATERMARK_READ_TASK = "aws-sdk:s3:getObject"
+WATERMARK_FIND_TASK = "aws-sdk:s3:listObjectsV2"
 WATERMARK_WRITE_TASK = "aws-sdk:s3:putObject"
 RUNS_TASK = "aws-sdk:sfn:listExecutions"
 S3_OBJECTS = ("Service Authorization Reference, Amazon S3: GetObject and PutObject on the object; a bucket with default "
@@ -86,6 +87,25 @@ CLOUDWATCH_SNS_KMS = ("CloudWatch User Guide (re:Post 'CloudWatch alarm with an 
 IMPORT_LOGS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents", "logs:PutRetentionPolicy")
 LOGS_LIST = "Service Authorization Reference, Amazon CloudWatch Logs: DescribeLogGroups has no resource type (granted on '*')"
 S3_CONTEXT = {"s3:ResourceAccount": "{account}"}
+# Error semantics: a Task that catches a "not found" error must be able to receive it. Each error a Catch may name
+# maps to the trigger of the rows that make the service answer with it rather than with AccessDenied, or to None
+# where the Task's own call rows suffice. A Catch naming another error that reads as "not found" (NOT_FOUND_WORDS)
+# is a gap of the model, not skipped.
+S3_NOT_FOUND = ("S3 API Reference, GetObject, 'Permissions': if the object does not exist, S3 answers 404 NoSuchKey to a "
+                "caller with s3:ListBucket on the bucket, 403 AccessDenied to one without (doc); no AWS page names an s3:prefix "
+                "for that implied listing, so the model sends none and only an unconditioned listing grant receives the error")
+S3_LIST_PREFIX = ("S3 User Guide, bucket policy examples with condition keys: s3:prefix is the Prefix of a ListObjects/"
+                  "ListObjectsV2 request, which needs s3:ListBucket on the bucket")
+DDB_NOT_FOUND = ("IAM User Guide, 'Policy evaluation logic': a request is authorized before the service acts on it, so a "
+                 "caller allowed the call receives DynamoDB's not-found error (inferred from the evaluation order)")
+NOT_FOUND_S3_KEY = "catch:S3.NoSuchKeyException"
+NOT_FOUND_ERRORS: dict[str, str | None] = {
+    "S3.NoSuchKeyException": NOT_FOUND_S3_KEY,
+    "DynamoDb.ResourceNotFoundException": None,  # DDB_NOT_FOUND
+    "DynamoDb.ExportNotFoundException": None,  # DDB_NOT_FOUND
+    "DynamoDb.ImportNotFoundException": None,  # DDB_NOT_FOUND
+}
+NOT_FOUND_WORDS = ("NotFound", "NoSuch", "DoesNotExist")
 
 CALLS: tuple[RuntimeCall, ...] = (
     RuntimeCall("machine", "Step Functions assumes the state machine's role", "service:states.amazonaws.com",
@@ -106,7 +126,8 @@ CALLS: tuple[RuntimeCall, ...] = (
     RuntimeCall(EXPORT_TASK, "DynamoDB reads the table key's metadata for the export, on the caller's behalf (no encryption context)",
                 MACHINE, ("kms:DescribeKey",), "{table_key_arn}", DDB_EXPORT_KMS + "; " + KMS_METADATA, "inferred",
                 {"kms:ViaService": "dynamodb.{region}.amazonaws.com"}, "table_cmk"),
-    RuntimeCall(DESCRIBE_EXPORT_TASK, "the machine follows the export", MACHINE,
+    RuntimeCall(DESCRIBE_EXPORT_TASK, "the machine follows the export, or the drill reads where an export of the table was written "
+                "(bucket, prefix) and its item count", MACHINE,
                 ("dynamodb:DescribeExport",), "{export_arn}", DDB_DESCRIBE_EXPORT + "; " + SFN_SDK, "doc"),
     RuntimeCall(PUBLISH_TASK, "the machine publishes an alarm", MACHINE, ("sns:Publish",), "{topic_arn}", SFN_SNS, "doc"),
     RuntimeCall(PUBLISH_TASK, "SNS encrypts the alarm with the topic's key", MACHINE,
@@ -133,6 +154,11 @@ CALLS: tuple[RuntimeCall, ...] = (
                 S3_OBJECTS + "; " + SFN_SDK, "doc", S3_CONTEXT),
     RuntimeCall(WATERMARK_READ_TASK, "the watermark was encrypted with the bucket's key", MACHINE, ("kms:Decrypt",), "{key_arn}",
                 S3_OBJECTS, "doc", {"kms:ViaService": "s3.{region}.amazonaws.com"}, "export_kms"),
+    RuntimeCall(NOT_FOUND_S3_KEY, "S3 answers a missing object 404 NoSuchKey, the error the Task catches, only to a caller "
+                "that may list it; to any other it answers 403 AccessDenied (S3.AccessDeniedException), which the catch does not "
+                "handle", MACHINE, ("s3:ListBucket",), "{bucket_arn}", S3_NOT_FOUND, "doc", S3_CONTEXT),
+    RuntimeCall(WATERMARK_FIND_TASK, "the machine looks for its watermark by listing its own key", MACHINE, ("s3:ListBucket",),
+                "{bucket_arn}", S3_LIST_PREFIX + "; " + SFN_SDK, "doc", {**S3_CONTEXT, "s3:prefix": "{object_key}"}),
     RuntimeCall(WATERMARK_WRITE_TASK, "the machine moves its watermark", MACHINE, ("s3:PutObject",), "{object_arn}",
                 S3_OBJECTS + "; " + SFN_SDK, "doc", S3_CONTEXT),
     RuntimeCall(WATERMARK_WRITE_TASK, "S3 encrypts the watermark with the bucket's key", MACHINE, ("kms:GenerateDataKey",), "{key_arn}",
@@ -141,7 +167,7 @@ CALLS: tuple[RuntimeCall, ...] = (
                 SFN_LIST + "; " + SFN_SDK, "doc"),
     RuntimeCall(CREDENTIALS, "the machine assumes the role a Task runs as", MACHINE, ("sts:AssumeRole",), "{assumed_role}",
                 SFN_CREDENTIALS, "doc"),
-    RuntimeCall(LIST_EXPORTS_TASK, "the drill lists the table's exports to find the latest", MACHINE, ("dynamodb:ListExports",), "*",
+    RuntimeCall(LIST_EXPORTS_TASK, "the drill lists the table's exports to find the newest ones", MACHINE, ("dynamodb:ListExports",), "*",
                 DDB_LIST_EXPORTS + "; " + SFN_SDK, "doc"),
     RuntimeCall(DELETE_TABLE_TASK, "the drill deletes its scratch table", MACHINE, ("dynamodb:DeleteTable",), "{import_table_arn}",
                 DDB_DELETE_TABLE + "; " + SFN_SDK, "doc"),

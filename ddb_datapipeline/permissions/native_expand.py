@@ -20,6 +20,8 @@ from .native_calls import (
     IMPORT_TASK,
     LIST_EXPORTS_TASK,
     MACHINE,
+    NOT_FOUND_ERRORS,
+    NOT_FOUND_WORDS,
     PUBLISH_TASK,
     PUT_EVENTS_TASK,
     ROUTE,
@@ -27,6 +29,7 @@ from .native_calls import (
     RUNS_TASK,
     SCHEDULER,
     START,
+    WATERMARK_FIND_TASK,
     WATERMARK_READ_TASK,
     WATERMARK_WRITE_TASK,
 )
@@ -85,9 +88,9 @@ def _task_facts(world: World, machine: StateMachine, state: Mapping[str, Any], a
     if service == DESCRIBE_IMPORT_TASK:
         target = _sample(machine, "$.table")
         return service, {"import_arn": f"arn:aws:dynamodb:{machine.region}:{account}:table/{target}/import/{SAMPLE_EXPORT}"}
-    if service in (WATERMARK_READ_TASK, WATERMARK_WRITE_TASK):
-        bucket_name = parameters["Bucket"]
-        facts = {"object_arn": f"arn:aws:s3:::{bucket_name}/{parameters['Key']}"}
+    if service in (WATERMARK_READ_TASK, WATERMARK_WRITE_TASK, WATERMARK_FIND_TASK):
+        bucket_name, key = parameters["Bucket"], parameters.get("Key") or parameters["Prefix"]
+        facts = {"object_arn": f"arn:aws:s3:::{bucket_name}/{key}", "bucket_arn": f"arn:aws:s3:::{bucket_name}", "object_key": key}
         bucket = world.buckets.get(bucket_name)
         if bucket is not None and bucket.key_arn:
             facts["key_arn"] = bucket.key_arn
@@ -97,6 +100,21 @@ def _task_facts(world: World, machine: StateMachine, state: Mapping[str, Any], a
     if service == PUT_EVENTS_TASK:
         return service, {"event_bus_arn": [_bus_arn(machine, entry) for entry in parameters.get("Entries") or []]}
     raise ModelGap(f"{machine.label}: a Task calling {resource} is not in the native runtime model")
+
+
+def _caught_not_found(machine: StateMachine, state: Mapping[str, Any]) -> Iterator[str]:
+    """The triggers of the rows that let the Task receive each "not found" error its Catch handles (error
+    semantics: a catch that can never run is a run that fails); an error that reads as "not found" and has no
+    entry in ``NOT_FOUND_ERRORS`` is a gap of the model."""
+    for catch in state.get("Catch") or []:
+        for error in catch.get("ErrorEquals") or []:
+            if error in NOT_FOUND_ERRORS:
+                trigger = NOT_FOUND_ERRORS[error]
+                if trigger is not None:
+                    yield trigger
+            elif any(word in error for word in NOT_FOUND_WORDS):
+                raise ModelGap(f"{machine.label}: a Task catches {error}; what it takes to receive that error is not in the native "
+                               "runtime model")
 
 
 def _sample(machine: StateMachine, variable: str) -> str:
@@ -243,6 +261,8 @@ def native_requests(world: World, machine: StateMachine) -> list[Expected]:
             assumed.add(role)
             found += _requests(machine, CREDENTIALS, {**base, "assumed_role": role}, principals)
         found += _requests(machine, trigger, {**base, **facts}, {MACHINE: role} if role else principals)
+        for caught in _caught_not_found(machine, state):
+            found += _requests(machine, caught, {**base, **facts}, {MACHINE: role} if role else principals)
         if trigger == PUT_EVENTS_TASK:
             found += _event_routes(world, machine, state)
     for schedule in world.schedules:

@@ -56,6 +56,10 @@ DDB_KMS_WRITE = (DDB_KMS + "; CDK Table.grantWriteData adds kms:Encrypt, kms:ReE
                  "which data-key action it calls, so both symmetric ones (GenerateDataKey, GenerateDataKeyWithoutPlaintext) are requested")
 KMS_METADATA = ("KMS API Reference, GrantConstraints: DescribeKey is an operation that does not accept an encryption context; "
                 "Service Authorization Reference, AWS KMS: DescribeKey's condition keys are kms:CallerAccount, kms:RequestAlias, kms:ViaService")
+# Template metadata (a list of {"Resource", "Kind": topic|key, "PolicyDocument"}): the policies of resources
+# this project does not own, as the configuration states them (alarm_topic_admits_cloudwatch). The check
+# decides against them; they are the team's word, not a template's.
+STATED_POLICIES = "DdbDataPipeline::StatedPolicies"
 S3_KMS = "S3 User Guide, 'Using server-side encryption with AWS KMS keys': PutObject needs kms:GenerateDataKey, GetObject and multipart uploads kms:Decrypt"
 S3_PERMISSIONS = "S3 API Reference, PutObject/GetObject/DeleteObject/ListObjectsV2/AbortMultipartUpload 'Permissions'"
 EMRFS = ("AWS Knowledge Center 'emr-s3-empty-files': EMRFS creates '<directory>_$folder$' objects for folders it creates with "

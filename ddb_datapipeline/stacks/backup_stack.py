@@ -14,6 +14,7 @@ from constructs import Construct
 from ..config import EnvironmentConfig
 from ..config.stack_groups import MAIN_GROUP
 from ..constructs.alert_topic import AlertTopic
+from ..constructs.delivery_alarm import state_admission
 from ..constructs.export_bucket import ExportBucket
 from ..constructs.pipeline_roles import PipelineRoles
 from ..constructs.table_pipelines import CopyPipeline, ExportPipeline, RestorePipeline
@@ -58,6 +59,8 @@ class BackupStack(Stack):
             existing_topic=sns.Topic.from_topic_arn(self, "ExistingAlerts", alerts.existing_topic_arn) if alerts.existing_topic_arn else None,
             existing_key=kms.Key.from_key_arn(self, "ExistingAlertsKey", alerts.existing_key_arn) if alerts.existing_key_arn else None,
         )
+        if alerts.existing_topic_arn and alerts.admits_cloudwatch:
+            state_admission(self, topic_arn=alerts.existing_topic_arn, key_arn=alerts.existing_key_arn)
         # Data Pipeline's roles only where a table uses it: a native-only environment has no pipeline role.
         self.roles = PipelineRoles(
             self,

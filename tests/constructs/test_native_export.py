@@ -21,6 +21,23 @@ def native(native_machines) -> Built:
     return native_machines
 
 
+@pytest.fixture(scope="module")
+def world(native_machines):
+    """The permission model's world of the assembly, read once for the module (a test that changes it copies it)."""
+    from ddb_datapipeline.assembly import load_assembly
+    from ddb_datapipeline.permissions.assembly_view import load_world
+
+    return load_world(load_assembly(native_machines.outdir))
+
+
+@pytest.fixture(scope="module")
+def checked(world):
+    """Every runtime call of the world with its decision."""
+    from ddb_datapipeline.permissions.audit import outcomes
+
+    return outcomes(world)
+
+
 def asl(built: Built, construct: str = "Export") -> dict:
     """The definition of the state machine of construct ``Export`` or ``Restore``."""
     (machine,) = [m for logical, m in built.template.find_resources("AWS::StepFunctions::StateMachine").items() if logical.startswith(construct)]
@@ -95,17 +112,12 @@ def test_a_monthly_period_and_a_table_without_point_in_time_recovery_are_refused
         NativeExport(stack, "E", table=table, bucket=s3.Bucket(stack, "B"))
 
 
-def test_every_runtime_call_of_the_state_machine_and_its_schedule_is_allowed(native):
+def test_every_runtime_call_of_the_state_machine_and_its_schedule_is_allowed(world, checked):
     """The native rows of the permission model (permissions/native_calls.py) against the synthesized
     policies and trusts: the export, its files and key, the alarms and their key, logs, traces, the
     schedule's start."""
-    from ddb_datapipeline.assembly import load_assembly
-    from ddb_datapipeline.permissions.assembly_view import load_world
-    from ddb_datapipeline.permissions.audit import outcomes
-
-    world = load_world(load_assembly(native.outdir))
     (machine,) = [m for m in world.state_machines if m.name.endswith("-native-export")]
-    found = outcomes(world)
+    found = checked
     actions = {o.expected.request.action for o in found if o.expected.pipeline is machine}
     assert {"dynamodb:ExportTableToPointInTime", "dynamodb:DescribeExport", "s3:PutObject", "s3:AbortMultipartUpload",
             "kms:GenerateDataKey", "sns:Publish", "states:StartExecution", "sts:AssumeRole", "logs:CreateLogDelivery",
@@ -114,38 +126,29 @@ def test_every_runtime_call_of_the_state_machine_and_its_schedule_is_allowed(nat
     assert [o.line() for o in found if not o.decision.allowed and "elsewhere" not in o.line()] == []
 
 
-def test_a_missing_grant_is_named(native):
+def test_a_missing_grant_is_named(world):
     """Take the export's S3 write statement away (the watermark's own PutObject stays): the export's file
     writes are denied, by name."""
-    from ddb_datapipeline.assembly import load_assembly
-    from ddb_datapipeline.permissions.assembly_view import load_world
     from ddb_datapipeline.permissions.audit import denied
 
-    world = world_without(load_world(load_assembly(native.outdir)), "", lambda s: "s3:AbortMultipartUpload" in statement_actions(s))
-    lines = [o.line() for o in denied(world) if "elsewhere" not in o.line()]
+    without = world_without(world, "", lambda s: "s3:AbortMultipartUpload" in statement_actions(s))
+    lines = [o.line() for o in denied(without) if "elsewhere" not in o.line()]
     assert lines and all("DynamoDB writes the export's files as the caller" in line for line in lines)
     assert {line.split(" may not ")[1].split(" on ")[0] for line in lines} == {"s3:PutObject", "s3:AbortMultipartUpload", "s3:PutObjectAcl"}
 
 
-def test_parliament_accepts_every_policy_and_the_model_agrees_with_aws_service_reference(native):
+def test_parliament_accepts_every_policy_and_the_model_agrees_with_aws_service_reference(native, world):
     """The IAM oracles (tests/oracles/iam.py) on the native machines of native_machines: both stacks."""
-    from ddb_datapipeline.assembly import load_assembly
-    from ddb_datapipeline.permissions.assembly_view import load_world
     from tests.oracles.iam import model_mismatches, parliament_findings
 
     assert parliament_findings(native.outdir) == []
-    assert model_mismatches(load_world(load_assembly(native.outdir))) == []
+    assert model_mismatches(world) == []
 
 
-def test_every_granted_action_is_used_by_a_runtime_call(native):
+def test_every_granted_action_is_used_by_a_runtime_call(world, checked):
     """The other direction: nothing the roles of the state machine and the schedule hold goes unused."""
-    from ddb_datapipeline.assembly import load_assembly
-    from ddb_datapipeline.permissions.assembly_view import load_world
-    from ddb_datapipeline.permissions.audit import outcomes
-
-    world = load_world(load_assembly(native.outdir))
     (machine,) = [m for m in world.state_machines if m.name.endswith("-native-export")]
-    used = {(o.expected.request.principal, o.expected.request.action) for o in outcomes(world)}
+    used = {(o.expected.request.principal, o.expected.request.action) for o in checked}
     for role_arn in {machine.role_arn, *(s.role_arn for s in world.schedules)}:
         for policy in world.roles[role_arn].policies:
             for statement in policy.document["Statement"]:
@@ -170,14 +173,9 @@ def test_a_restore_is_cdk_nag_clean_and_creates_only_tables_of_its_prefix(restor
     assert params["AttributeDefinitions"] == [{"AttributeName": "pk", "AttributeType": "S"}] and params["BillingMode"] == "PAY_PER_REQUEST"
 
 
-def test_every_runtime_call_of_a_restore_is_allowed_and_every_grant_used(restore):
-    from ddb_datapipeline.assembly import load_assembly
-    from ddb_datapipeline.permissions.assembly_view import load_world
-    from ddb_datapipeline.permissions.audit import outcomes
-
-    world = load_world(load_assembly(restore.outdir))
+def test_every_runtime_call_of_a_restore_is_allowed_and_every_grant_used(world, checked):
     (machine,) = [m for m in world.state_machines if m.name.endswith("-native-restore")]
-    found = outcomes(world)
+    found = checked
     assert [o.line() for o in found if not o.decision.allowed and "elsewhere" not in o.line()] == []
     used = {(o.expected.request.principal, o.expected.request.action) for o in found}
     assert {"dynamodb:ImportTable", "dynamodb:DescribeImport", "s3:GetObject", "s3:ListBucket", "logs:PutLogEvents",
@@ -239,7 +237,11 @@ def test_incremental_exports_export_the_window_then_move_the_watermark(native):
                                                         "ExportViewType": "NEW_AND_OLD_IMAGES"}
     assert states["Finished?"]["Choices"][0]["Next"] == "SaveWatermark"
     assert states["SaveWatermark"]["Parameters"]["Body.$"] == "$.window.to"
-    assert states["ReadWatermark"]["Catch"][0]["ErrorEquals"] == ["S3.NoSuchKeyException"]
+    # Whether the watermark exists is listed, not caught: a missing key is a 403 without an unconditioned listing grant.
+    assert states["FindWatermark"]["Parameters"] == {"Bucket": states["ReadWatermark"]["Parameters"]["Bucket"],
+                                                     "Prefix": "exports/orders/incremental/watermark", "MaxKeys": 1}
+    assert states["WatermarkExists?"]["Choices"] == [{"Variable": "$.found.count", "NumericGreaterThan": 0, "Next": "ReadWatermark"}]
+    assert states["WatermarkExists?"]["Default"] == "NoWatermark" and "Catch" not in states["ReadWatermark"]
     assert states["Alone?"]["Choices"][0] == {"Variable": "$.running.count", "NumericGreaterThan": 1, "Next": "AnotherRunIsGoing"}
 
 
@@ -263,3 +265,54 @@ def test_an_incremental_period_outside_15_minutes_to_a_day_is_refused(period):
                           transition_storage_class="GLACIER_IR", log_retention_days=30).bucket
     with pytest.raises(PipelineConfigurationError, match=f"incremental period '{period}': expected 15 minutes to 24 hours"):
         NativeIncrementalExport(stack, "Incremental", table=orders, bucket=bucket, period=period)
+
+
+def test_the_watermark_is_looked_for_by_listing_its_own_key(world, checked):
+    """FindWatermark lists exports/<table>/incremental/watermark (ListObjectsV2, Prefix = the key), which the grant
+    limited by s3:prefix allows; without that statement the one denial names the listing."""
+    import json
+
+    from ddb_datapipeline.permissions.audit import denied
+    from ddb_datapipeline.permissions.native_calls import WATERMARK_FIND_TASK
+
+    (machine,) = [m for m in world.state_machines if m.name.endswith("-native-incremental")]
+    listing = [o for o in checked if o.expected.pipeline is machine and o.expected.call.trigger == WATERMARK_FIND_TASK]
+    assert [(o.expected.request.action, o.expected.request.resource, o.expected.request.context["s3:prefix"], o.decision.allowed)
+            for o in listing] == [("s3:ListBucket", listing[0].expected.facts["bucket_arn"], "exports/orders/incremental/watermark", True)]
+    without = world_without(world, "", lambda s: s.get("Action") == "s3:ListBucket" and "watermark" in json.dumps(s))
+    (line,) = [o.line() for o in denied(without) if "elsewhere" not in o.line()]
+    assert "ddb-dev-orders-native-incremental" in line and " may not s3:ListBucket on " in line
+    assert "[the machine looks for its watermark by listing its own key]" in line
+
+
+def test_incremental_exports_may_list_only_their_watermark_key(native):
+    (listing,) = [s for s in statements(native, "Incremental") if s["Action"] == "s3:ListBucket"]
+    assert listing["Condition"] == {"StringEquals": {"s3:prefix": "exports/orders/incremental/watermark"}}
+
+
+def test_the_drill_restores_only_an_export_written_to_its_bucket_and_prefix(native):
+    """ListExports names every export of the table, a copy's into another bucket too: the drill describes the
+    newest first and takes the first written to this bucket under exports/<table> (the run is in
+    tests/integration/test_native_state_machine.py)."""
+    import json
+
+    from ddb_datapipeline.template_resolver import Resolver
+
+    resources = native.template.to_json()["Resources"]
+    types = {logical: r["Type"] for logical, r in resources.items()}
+    (drill,) = [r for logical, r in resources.items() if logical.startswith("DrillStateMachine") and r["Type"].endswith("StateMachine")]
+    states = json.loads(Resolver("Team", "eu-west-1", "111111111111", {k: k for k in types}, types)(drill["Properties"]["DefinitionString"]))["States"]
+    (bucket,) = [logical for logical, r in resources.items() if r["Type"] == "AWS::S3::Bucket" and logical.startswith("Bucket")
+                 and "AccessLogs" not in logical]
+    own = states["WrittenHere?"]["Output"]
+    assert (f"'own': $states.input.candidate.description.S3Bucket = '{bucket}' and "
+            "$states.input.candidate.description.S3Prefix = 'exports/orders'") in own
+    assert states["OwnExport?"]["Choices"] == [{"Variable": "$.own", "BooleanEquals": True, "Next": "NameScratchTable"}]
+    assert states["OwnExport?"]["Default"] == "NextCandidate"
+
+
+def test_every_state_machine_passes_botocore_and_asl_validator(native):
+    """The oracles of tests/oracles/state_machines.py on every machine of this assembly (both stacks)."""
+    from tests.oracles.state_machines import check_assembly
+
+    assert check_assembly(native.outdir) == 8

@@ -29,6 +29,7 @@ from local_deploy.moto_fixes import fix_jsonata, fix_rule_machine_targets, fix_s
 
 REGION, ACCOUNT = "eu-west-1", "123456789012"
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"
+TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -313,21 +314,41 @@ def test_a_copy_into_another_region_exports_there_and_its_event_starts_the_impor
         assert aws.dynamodb.list_tables()["TableNames"] == ["orders"] and aws.alarms() == []
 
 
+NO_EXPORT = ("Restore drill of orders: there is no completed full export in exports/orders/ of the bucket to restore "
+             "(among the newest 100 exports of the table)")
+
+
+def copy_export(aws: SimpleNamespace) -> str:
+    """A full export of orders into another bucket, as a copy into another account or region writes one, run to
+    its end (moto runs an export on a thread of its own)."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    aws.s3.create_bucket(Bucket="staging", CreateBucketConfiguration={"LocationConstraint": REGION})
+    arn = aws.dynamodb.export_table_to_point_in_time(TableArn=TABLE, S3Bucket="staging",
+                                                     S3Prefix="copies/orders-to-elsewhere", ExportFormat="DYNAMODB_JSON")["ExportDescription"]["ExportArn"]
+    dynamodb_backends[ACCOUNT][REGION].table_exports[arn].join()
+    return str(arn)
+
+
 def test_a_restore_drill_restores_the_latest_export_compares_the_counts_and_deletes_its_scratch_table(definitions, monkeypatch):
-    """Two exports, then the drill: it finds the later one, imports it into orders-drill-<export id>, finds the
-    same count, deletes the scratch table. After a line is removed from that export's file, the drill reports
-    the mismatch with both counts on the alert topic; with no export at all it says so."""
+    """Two exports, then a copy's export into another bucket, newer than both, then the drill: it passes over the
+    copy's, finds the later backup, imports it into orders-drill-<export id>, finds the same count, deletes the
+    scratch table. After a line is removed from that export's file, the drill reports the mismatch with both
+    counts on the alert topic; with no export at all it says so."""
     with emulated(point_in_time_recovery=True, monkeypatch=monkeypatch) as aws:
         failed = execute("ddb-dev-orders-native-drill", definitions["drill"], {})
         assert failed["status"] == "FAILED" and failed["error"] == "NoExport"
         (none,) = aws.alarms()
-        assert none["Message"] == "Restore drill of orders: there is no completed full export to restore"
+        assert none["Message"] == NO_EXPORT
         for _ in range(2):
             assert execute("ddb-dev-orders-native-export", definitions["export"], {})["status"] == "SUCCEEDED"
+        backups = sorted(s["ExportArn"] for s in aws.dynamodb.list_exports(TableArn=TABLE)["ExportSummaries"])
+        copied = copy_export(aws)
+        assert copied > backups[-1]  # the copy's export is the newest of the table
         drilled = execute("ddb-dev-orders-native-drill", definitions["drill"], {})
         assert drilled["status"] == "SUCCEEDED", drilled
         output = json.loads(drilled["output"])
-        latest = max(s["ExportArn"] for s in aws.dynamodb.list_exports(TableArn=output["latest"].rsplit("/export/", 1)[0])["ExportSummaries"])
+        latest = backups[-1]
         assert output["latest"] == latest and output["table"] == f"orders-drill-{latest.rsplit('/', 1)[1]}"
         assert (output["counts"]["exported"], output["imported"]) == (7, {"items": 7, "errors": 0})
         assert aws.dynamodb.list_tables()["TableNames"] == ["orders"] and aws.alarms() == []  # the scratch table is gone

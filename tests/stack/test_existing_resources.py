@@ -5,12 +5,19 @@ import json
 
 import pytest
 
+from ddb_datapipeline.assembly import load_assembly
 from ddb_datapipeline.config import ConfigError, load_environments
-from tests.conftest import synthesize
+from ddb_datapipeline.permissions.assembly_view import load_world
+from ddb_datapipeline.permissions.audit import denied, outcomes
+from tests.conftest import config_error, synthesize, world_without
 
 BUCKET = "team-backups-eu-west-1"
 BUCKET_KEY = "arn:aws:kms:eu-west-1:333333333333:key/0f0e0d0c-0b0a-0908-0706-050403020100"
 TOPIC = "arn:aws:sns:eu-west-1:333333333333:data-oncall"
+TOPIC_KEY = "arn:aws:kms:eu-west-1:333333333333:key/99999999-8888-7777-6666-555555555555"
+# A native table copied into another region: the copy's forwarding rule alarms through CloudWatch on TOPIC.
+COPIED_AWAY = {"name": "payments", "engine": "native", "owned": {"partition_key": {"name": "pk", "type": "S"}},
+               "copies": [{"target_prefix": "payments-dr", "region": "eu-central-1"}]}
 
 
 def context(**bucket):
@@ -20,8 +27,10 @@ def context(**bucket):
                 "account": "333333333333",
                 "region": "eu-west-1",
                 "alarm_topic_arn": TOPIC,
+                "alarm_topic_key_arn": TOPIC_KEY,
+                "alarm_topic_admits_cloudwatch": True,
                 "export_bucket": {"existing_bucket_name": BUCKET, "existing_key_arn": BUCKET_KEY, **bucket},
-                "tables": [{"name": "orders"}],
+                "tables": [{"name": "orders"}, COPIED_AWAY],
             }
         }
     }
@@ -29,23 +38,61 @@ def context(**bucket):
 
 @pytest.fixture(scope="module")
 def synthesis(tmp_path_factory):
-    return synthesize(context(), tmp_path_factory.mktemp("existing"))
+    synthesis = synthesize(context(), tmp_path_factory.mktemp("existing"))
+    (solutions,) = [p for p in synthesis.report()["pluginReports"] if p["pluginName"] == "AwsSolutions"]
+    assert solutions["violations"] == []
+    return synthesis
 
 
 @pytest.fixture(scope="module")
 def template(synthesis):
-    (solutions,) = [p for p in synthesis.report()["pluginReports"] if p["pluginName"] == "AwsSolutions"]
-    assert solutions["violations"] == []
     return synthesis.template("shared")
 
 
-def test_parliament_accepts_every_policy_and_the_model_agrees_with_aws_service_reference(synthesis):
-    from ddb_datapipeline.assembly import load_assembly
-    from ddb_datapipeline.permissions.assembly_view import load_world
+def test_parliament_accepts_every_policy_and_the_model_agrees_with_aws_service_reference(synthesis, world):
     from tests.oracles.iam import model_mismatches, parliament_findings
 
     assert parliament_findings(synthesis.outdir) == []
-    assert model_mismatches(load_world(load_assembly(synthesis.outdir))) == []
+    assert model_mismatches(world) == []
+
+
+@pytest.fixture(scope="module")
+def world(synthesis):
+    return load_world(load_assembly(synthesis.outdir))
+
+
+def test_every_runtime_call_is_allowed_with_the_topic_stated_to_admit_cloudwatch(world):
+    calls = [o for o in outcomes(world) if o.expected.request.principal == "service:cloudwatch.amazonaws.com"]
+    # CloudWatch publishes the forwarding rule's alarm, and SNS encrypts it with the topic's key.
+    assert {(o.expected.request.action, o.expected.request.resource) for o in calls} >= {("sns:Publish", TOPIC), ("kms:GenerateDataKey", TOPIC_KEY)}
+    assert [o.line() for o in denied(world)] == []
+
+
+@pytest.mark.parametrize("kind, actions", [("topic", {"sns:Publish"}), ("key", {"kms:GenerateDataKey", "kms:Decrypt"})])
+def test_without_the_stated_admission_cloudwatch_is_denied(world, kind, actions):
+    changed = world_without(world, f"{kind} policy as stated by the configuration",
+                            lambda s: s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"})
+    lost = denied(changed)
+    assert {(o.expected.request.principal, o.expected.request.action) for o in lost} == {("service:cloudwatch.amazonaws.com", a) for a in actions}
+
+
+def test_a_native_copy_elsewhere_needs_the_topic_to_admit_cloudwatch():
+    ctx = context()
+    del ctx["environments"]["shared"]["alarm_topic_admits_cloudwatch"]
+    message = config_error(load_environments, ctx)
+    assert message.startswith(f"environments.shared.alarm_topic_arn: '{TOPIC}' is not allowed; expected a topic whose policy and key admit "
+                              "CloudWatch alarms, as tables[payments].copies[0] (a native copy into eu-central-1) alarms through CloudWatch")
+    assert "set alarm_topic_admits_cloudwatch: true" in message
+    ctx["environments"]["shared"]["tables"] = [{"name": "orders"}]  # nothing alarms through CloudWatch: nothing to state
+    load_environments(ctx)
+
+
+def test_a_statement_about_the_topic_needs_a_topic():
+    ctx = context()
+    env = ctx["environments"]["shared"]
+    del env["alarm_topic_arn"], env["alarm_topic_key_arn"]
+    assert config_error(load_environments, ctx) == ("environments.shared.alarm_topic_admits_cloudwatch: true is not allowed; "
+                                                     "expected no statement about a topic without alarm_topic_arn")
 
 
 def test_nothing_is_created_for_the_existing_bucket_and_topic(template):
@@ -65,7 +112,7 @@ def test_pipelines_and_grants_use_the_existing_bucket_key_and_topic(template):
         s for p in template["Resources"].values() if p["Type"] == "AWS::IAM::Policy"
         for s in p["Properties"]["PolicyDocument"]["Statement"] if s["Action"] == "sns:Publish"
     ]
-    assert [s["Resource"] for s in publish] == [TOPIC]
+    assert {s["Resource"] for s in publish} == {TOPIC}
 
 
 @pytest.mark.parametrize(
@@ -83,7 +130,7 @@ def test_existing_bucket_mistakes(bucket, expected):
 def test_a_topic_key_needs_a_topic():
     ctx = context()
     env = ctx["environments"]["shared"]
-    del env["alarm_topic_arn"]
+    del env["alarm_topic_arn"], env["alarm_topic_admits_cloudwatch"]
     env["alarm_topic_key_arn"] = BUCKET_KEY
     with pytest.raises(ConfigError, match="alarm_topic_key_arn: .* expected no key without alarm_topic_arn"):
         load_environments(ctx)

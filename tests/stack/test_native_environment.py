@@ -251,3 +251,10 @@ def test_each_rule_of_a_copy_into_another_region_alarms_when_it_drops_an_event(n
     for sid, expected in (("CloudWatchAlarmsPublish", "sns:Publish"), ("CloudWatchAlarmsEncrypt", "kms:")):
         lines = [o.line() for o in denied(world_without(world, "", lambda st, sid=sid: st.get("Sid") == sid))]
         assert lines and all(f"service:cloudwatch.amazonaws.com may not {expected}" in line for line in lines), lines
+
+
+def test_every_state_machine_passes_botocore_and_asl_validator(native):
+    """tests/oracles/state_machines.py on every machine of the three environments (and the copies' import machines)."""
+    from tests.oracles.state_machines import check_assembly
+
+    assert check_assembly(native.outdir) == 17
