@@ -112,8 +112,8 @@ def parliament() -> types.ModuleType:
 def _memoise(module: types.ModuleType) -> None:
     """Two of parliament's pure functions dominate its time here: ``get_privilege_info`` scans every
     service's every action on each call, and ``is_arn_match`` globs recursively. Both answer the same for
-    the same arguments, so they are given an index and a cache (measured on the cdk.json synthesis: 2.7 s
-    of CPU before, about 1 s after, with the same findings)."""
+    the same arguments, so they are given an index and a cache (measured on the cdk.json synthesis and its
+    stage copies: 0.96 s of CPU before, 0.36 s after, with the same findings)."""
     statement = importlib.import_module("parliament.statement")
     index: dict[tuple[str, str], tuple[dict[str, Any], dict[str, Any]]] = {}
     for service in module.iam_definition:
