@@ -36,8 +36,8 @@ RATE_UNITS = {"minute": "minutes", "minutes": "minutes", "hour": "hours", "hours
 def wildcard_reason(finding: str) -> str | None:
     """Why each wildcard of a native state machine's role cannot be narrower (cdk-nag IAM5)."""
     if finding == "Resource::*":
-        return ("CloudWatch Logs log delivery and X-Ray tracing of the state machine: these actions have no "
-                "resource type (Service Authorization Reference), so they are granted on '*'.")
+        return ("CloudWatch Logs log delivery and X-Ray tracing of the state machine, and an import's logs:DescribeLogGroups: "
+                "these actions have no resource type (Service Authorization Reference), so they are granted on '*'.")
     if finding.endswith("/export/*"):
         return "DescribeExport of this table's exports only: an export's ARN exists once the export has started."
     if "/exports/" in finding and finding.endswith("/*"):
@@ -46,7 +46,8 @@ def wildcard_reason(finding: str) -> str | None:
         return "DynamoDB writes the export's files under the copy's own staging folder, in folders it names at run time."
     if finding.endswith(":key/*"):
         return ("The key of a table only referenced cannot be named here; the grant is limited to DynamoDB's use "
-                "(kms:ViaService) for this one table (encryption context aws:dynamodb:tableName).")
+                "(kms:ViaService), and Decrypt to this one table (encryption context aws:dynamodb:tableName); DescribeKey, "
+                "which reads only the key's metadata, carries no encryption context.")
     return None
 
 

@@ -31,13 +31,16 @@ GIVE_UP_AFTER_MINUTES = 24 * 60  # an export of a large table takes hours; one t
 MAX_POLLS = GIVE_UP_AFTER_MINUTES // 5
 # DynamoDB's export writes objects (multipart for large files) with the caller's permissions.
 EXPORT_WRITES = ("s3:AbortMultipartUpload", "s3:PutObject", "s3:PutObjectAcl")
-# The DynamoDB guide's import policy: the import writes its own log stream under /aws-dynamodb/.
-IMPORT_LOGS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
-               "logs:PutLogEvents", "logs:PutRetentionPolicy")
+# The DynamoDB guide's import policy: the import writes its own log stream under /aws-dynamodb/. The guide grants
+# logs:DescribeLogGroups there too, but the action has no resource type (Service Authorization Reference), so only
+# a grant on "*" allows it: it gets a statement of its own (IMPORT_LOG_LOOKUP).
+IMPORT_LOGS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents", "logs:PutRetentionPolicy")
+IMPORT_LOG_LOOKUP = ("logs:DescribeLogGroups",)
 # The API's names of the key types (CDK's AttributeType says STRING where DynamoDB says S).
 SCALAR_TYPES = {"STRING": "S", "NUMBER": "N", "BINARY": "B"}
-# What DynamoDB needs of the caller to create a table on a customer managed key.
-NEW_TABLE_KEY = ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom",
+# What DynamoDB needs of the caller to create a table on a customer managed key (the actions of the key policy
+# DynamoDB documents, GenerateDataKey* as it writes them).
+NEW_TABLE_KEY = ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncryptFrom",
                  "kms:ReEncryptTo")
 MAX_MACHINE_NAME = 80  # Step Functions' limit on a state machine's name
 MAX_RULE_NAME = 64  # EventBridge's limit on a rule's name
@@ -147,11 +150,14 @@ def grant_export(machine: sfn.StateMachine, *, source: TableRef, bucket: s3.IBuc
     if source.key is None and not source.key_elsewhere:
         return
     resource = source.key.key_arn if source.key is not None else f"arn:{stack.partition}:kms:{source.region}:{source.account}:key/*"
+    # Decrypt carries the table's encryption context; DescribeKey carries none (pipeline_roles.TABLE_KEY_METADATA).
+    through_dynamodb = {"kms:ViaService": f"dynamodb.{stack.region}.amazonaws.com"}
     machine.add_to_role_policy(iam.PolicyStatement(
-        actions=["kms:Decrypt", "kms:DescribeKey"], resources=[resource],
-        conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{stack.region}.amazonaws.com",
-                                     "kms:EncryptionContext:aws:dynamodb:tableName": source.table_name}},
+        actions=["kms:Decrypt"], resources=[resource],
+        conditions={"StringEquals": {**through_dynamodb, "kms:EncryptionContext:aws:dynamodb:tableName": source.table_name}},
     ))
+    machine.add_to_role_policy(iam.PolicyStatement(actions=["kms:DescribeKey"], resources=[resource],
+                                                   conditions={"StringEquals": through_dynamodb}))
 
 
 @dataclass(frozen=True)
@@ -270,6 +276,7 @@ def grant_import(grantee: iam.IGrantable, *, bucket: s3.IBucket, key: kms.IKey |
                                   conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}}))
     grant(iam.PolicyStatement(
         actions=list(IMPORT_LOGS), resources=[f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:/aws-dynamodb/*"]))
+    grant(iam.PolicyStatement(actions=list(IMPORT_LOG_LOOKUP), resources=["*"]))
     if table_key is not None:
         grant(iam.PolicyStatement(actions=list(NEW_TABLE_KEY), resources=[table_key.key_arn],
                                   conditions={"StringEquals": {"kms:ViaService": f"dynamodb.{stack.region}.amazonaws.com"}}))

@@ -41,9 +41,15 @@ SCAN = ("dynamodb:DescribeTable", "dynamodb:Scan")
 # index's) full key into a Query of that table or index (emr-dynamodb-hive DynamoDBFilterPushdown.java, on by default).
 FILTERED_SCAN = (*SCAN, "dynamodb:Query")
 BATCH_WRITE = ("dynamodb:DescribeTable", "dynamodb:BatchWriteItem")
-# What DynamoDB needs of the caller on a table's customer managed key (runtime_calls: table_cmk rows).
-TABLE_KEY_READ = ("kms:Decrypt", "kms:DescribeKey")
-TABLE_KEY_WRITE = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey")
+# What DynamoDB needs of the caller on a table's customer managed key (runtime_calls: table_cmk rows): the
+# cryptographic operations, which carry the table's encryption context, and DescribeKey, which carries none
+# (KMS API Reference, GrantConstraints: DescribeKey is not an operation that accepts an encryption context;
+# the Service Authorization Reference lists only kms:CallerAccount, kms:RequestAlias and kms:ViaService
+# for it), so it gets a statement of its own. Writes use GenerateDataKey*, the form DynamoDB documents
+# for a customer managed key's key policy.
+TABLE_KEY_READ = ("kms:Decrypt",)
+TABLE_KEY_WRITE = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*")
+TABLE_KEY_METADATA = ("kms:DescribeKey",)
 FOLDER_MARKER = "_$folder$"
 MAX_ROLE_NAME = 64  # IAM's limit on a role (and instance profile) name
 MAX_NODE_ROLE_PREFIX = 44  # leaves 20 characters for the pipeline's own part
@@ -59,9 +65,15 @@ INDEX_REASON = (
     "The indexes of the copy's source table: its Hive job queries the index whose keys its filter names, an index "
     "chosen at run time; Query reads nothing that the granted Scan of the same table does not."
 )
+DATA_KEY_REASON = (
+    "kms:GenerateDataKey* is the form DynamoDB documents for a table on a customer managed key (the key policy of 'How "
+    "Amazon DynamoDB uses AWS KMS'), which does not say which data-key action DynamoDB calls; the grant is on the table's "
+    "key only, through DynamoDB (kms:ViaService) and for this one table (encryption context aws:dynamodb:tableName)."
+)
 TABLE_KEY_REASON = (
     "The key of a table declared in another stack, or only referenced, cannot be named here; the grant "
-    "is limited to DynamoDB's use (kms:ViaService) for this one table (encryption context aws:dynamodb:tableName)."
+    "is limited to DynamoDB's use (kms:ViaService), and its cryptographic actions to this one table (encryption "
+    "context aws:dynamodb:tableName); DescribeKey, which reads only the key's metadata, carries no encryption context."
 )
 
 
@@ -350,6 +362,7 @@ class PipelineRoles(Construct):
                 )
             )
         acknowledge_wildcards(node_policy, lambda finding: TABLE_KEY_REASON if ":key/*" in finding
+                              else DATA_KEY_REASON if finding == "Action::kms:GenerateDataKey*"
                               else INDEX_REASON if finding.endswith("/index/*") else PREFIX_REASON)
         for access in service_prefixes:
             self._grant_service(access)
@@ -420,17 +433,14 @@ def _add_table_key(policy: iam.Policy, table: TableRef, actions: tuple[str, ...]
     if table.key is None and not table.key_elsewhere:
         return
     resource = table.key.key_arn if table.key is not None else f"arn:{Aws.PARTITION}:kms:{table.region}:{table.account}:key/*"
+    through_dynamodb = {"kms:ViaService": f"dynamodb.{table.region}.amazonaws.com"}
     policy.add_statements(
         iam.PolicyStatement(
             actions=list(actions),
             resources=[resource],
-            conditions={
-                "StringEquals": {
-                    "kms:ViaService": f"dynamodb.{table.region}.amazonaws.com",
-                    "kms:EncryptionContext:aws:dynamodb:tableName": table.table_name,
-                }
-            },
-        )
+            conditions={"StringEquals": {**through_dynamodb, "kms:EncryptionContext:aws:dynamodb:tableName": table.table_name}},
+        ),
+        iam.PolicyStatement(actions=list(TABLE_KEY_METADATA), resources=[resource], conditions={"StringEquals": through_dynamodb}),
     )
 
 

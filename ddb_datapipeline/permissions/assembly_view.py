@@ -203,8 +203,13 @@ def stand_in_names(stack: StackArtifact) -> dict[str, str]:
     return _physical(stack, *_place(stack))[0]
 
 
-def load_world(assembly: CloudAssembly) -> World:
-    world = World()
+def stack_resolvers(assembly: CloudAssembly, unknown_attribute: Callable[[str, str, str], str] | None = None) -> dict[str, Resolver]:
+    """A resolver per stack of the assembly (by stack name) that gives every intrinsic the world's value:
+    stand-in names, another stack's outputs and exports resolved in that stack, and a placeholder
+    ``<logical.attribute>`` for an attribute the check does not model (a CodeBuild project's ARN in a
+    delivery policy), which no runtime request ever names, or what ``unknown_attribute(logical, type,
+    attribute)`` gives instead. The permission check and the IAM oracles of the tests read the same
+    resolved documents."""
     stacks = [stack for stack in assembly.stacks if stack.region is not None]  # the delivery stack's replication stacks carry none
     by_name = {stack.name: stack for stack in stacks}
     physical = {stack.name: _physical(stack, *_place(stack)) for stack in stacks}
@@ -223,8 +228,19 @@ def load_world(assembly: CloudAssembly) -> World:
     def exported(name: str) -> Any:
         return stack_output(*exports[name])
 
-    for stack in stacks:
-        _add_stack(world, stack, physical[stack.name], stack_output, exported)
+    def placeholder(logical: str, type_: str, attribute: str) -> str:
+        return f"<{logical}.{attribute}>"
+
+    return {stack.name: Resolver(stack.name, _place(stack)[1], _place(stack)[0], *physical[stack.name], unknown_attribute or placeholder,
+                                 stack_output=stack_output, exported=exported) for stack in stacks}
+
+
+def load_world(assembly: CloudAssembly) -> World:
+    world = World()
+    resolvers = stack_resolvers(assembly)
+    for stack in assembly.stacks:
+        if stack.name in resolvers:
+            _add_stack(world, stack, resolvers[stack.name])
     for role_arn, policy_arn, where in world.attachments:
         if policy_arn not in world.managed_by_arn:
             raise ValueError(f"{where}: managed policy {policy_arn} is not in the assembly; cannot evaluate it")
@@ -236,16 +252,11 @@ def _place(stack: StackArtifact) -> tuple[str, str]:
     return stack.account or AGNOSTIC_ACCOUNT, stack.region or ""
 
 
-def _add_stack(world: World, stack: StackArtifact, names: tuple[dict[str, str], dict[str, str]],
-               stack_output: Callable[[str, str], Any], exported: Callable[[str], Any]) -> None:
+def _add_stack(world: World, stack: StackArtifact, resolve: Resolver) -> None:
     account, region = _place(stack)
     for path, logical in stack.construct_paths().items():
         world.paths[f"{stack.name}/{logical}"] = path.partition("/")[2].removesuffix("/Resource")
-    physical, types = names
-    # Attributes of resources the check does not model (a CodeBuild project's ARN in a delivery
-    # policy) resolve to a placeholder that no runtime request ever names.
-    resolve = Resolver(stack.name, region, account, physical, types, lambda logical, type_, attribute: f"<{logical}.{attribute}>",
-                       stack_output=stack_output, exported=exported)
+    physical = resolve.physical
     resources = {logical: resolve(resource) for logical, resource in stack.resources.items() if resource.get("Type") in _READ}
 
     def arn(logical: str) -> str:

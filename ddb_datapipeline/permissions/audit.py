@@ -67,11 +67,15 @@ def decide_request(world: World, request: Request) -> Decision:
     return evaluate(request, identity=identity)
 
 
+def all_requests(world: World) -> list[Expected]:
+    """Every request of every pipeline and every native-engine state machine, undecided."""
+    expected = [e for pipeline in world.pipelines for e in expected_requests(world, pipeline)]
+    return expected + [e for machine in world.state_machines for e in native_requests(world, machine)]
+
+
 def outcomes(world: World) -> list[Outcome]:
     """Every request of every pipeline and every native-engine state machine, decided."""
-    expected = [e for pipeline in world.pipelines for e in expected_requests(world, pipeline)]
-    expected += [e for machine in world.state_machines for e in native_requests(world, machine)]
-    return [Outcome(e, decide(world, e)) for e in expected]
+    return [Outcome(e, decide(world, e)) for e in all_requests(world)]
 
 
 def denied(world: World) -> list[Outcome]:

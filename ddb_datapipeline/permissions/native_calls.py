@@ -21,7 +21,7 @@ alert topic) fills ``{alarm_arn}``, ``{topic_arn}`` and ``{topic_key_arn}``.
 """
 from __future__ import annotations
 
-from .runtime_calls import S3_KMS, SNS_KMS, RuntimeCall
+from .runtime_calls import KMS_METADATA, S3_KMS, SNS_KMS, RuntimeCall
 
 MACHINE = "machine"
 SCHEDULER = "scheduler"
@@ -55,7 +55,7 @@ DDB_IMPORT = ("DynamoDB Developer Guide, 'Requesting a table import in DynamoDB'
               "DescribeLogStreams, PutLogEvents, PutRetentionPolicy on /aws-dynamodb/*)")
 DDB_IMPORT_KMS = ("DynamoDB Developer Guide, import from S3: kms:Decrypt for SSE-KMS source objects, and for a new table on a "
                   "customer managed key the key actions DynamoDB uses on the caller's behalf (Encrypt, Decrypt, ReEncrypt*, "
-                  "GenerateDataKey*, DescribeKey, CreateGrant)")
+                  "GenerateDataKey*, DescribeKey, CreateGrant; which data-key action is not stated, so both symmetric ones are requested)")
 WATERMARK_READ_TASK = "aws-sdk:s3:getObject"
 WATERMARK_FIND_TASK = "aws-sdk:s3:listObjectsV2"
 WATERMARK_WRITE_TASK = "aws-sdk:s3:putObject"
@@ -84,8 +84,8 @@ CLOUDWATCH_SNS = ("CloudWatch User Guide, alarm actions to SNS: CloudWatch publi
                   "access policy must allow (aws:SourceArn is the alarm)")
 CLOUDWATCH_SNS_KMS = ("CloudWatch User Guide (re:Post 'CloudWatch alarm with an encrypted SNS topic'): the topic's customer managed key "
                       "must allow cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey*; an AWS managed key cannot")
-IMPORT_LOGS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams",
-               "logs:PutLogEvents", "logs:PutRetentionPolicy")
+IMPORT_LOGS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents", "logs:PutRetentionPolicy")
+LOGS_LIST = "Service Authorization Reference, Amazon CloudWatch Logs: DescribeLogGroups has no resource type (granted on '*')"
 S3_CONTEXT = {"s3:ResourceAccount": "{account}"}
 # Error semantics: a Task that catches a "not found" error must be able to receive it. Each error a Catch may name
 # maps to the trigger of the rows that make the service answer with it rather than with AccessDenied, or to None
@@ -121,8 +121,11 @@ CALLS: tuple[RuntimeCall, ...] = (
                 ("kms:GenerateDataKey", "kms:Decrypt"), "{key_arn}", S3_KMS, "doc",
                 {"kms:ViaService": "s3.{region}.amazonaws.com"}, "export_kms"),
     RuntimeCall(EXPORT_TASK, "DynamoDB reads the table's customer managed key for the export, on the caller's behalf", MACHINE,
-                ("kms:Decrypt", "kms:DescribeKey"), "{table_key_arn}", DDB_EXPORT_KMS, "inferred",
+                ("kms:Decrypt",), "{table_key_arn}", DDB_EXPORT_KMS, "inferred",
                 {"kms:ViaService": "dynamodb.{region}.amazonaws.com", "kms:EncryptionContext:aws:dynamodb:tableName": "{table}"}, "table_cmk"),
+    RuntimeCall(EXPORT_TASK, "DynamoDB reads the table key's metadata for the export, on the caller's behalf (no encryption context)",
+                MACHINE, ("kms:DescribeKey",), "{table_key_arn}", DDB_EXPORT_KMS + "; " + KMS_METADATA, "inferred",
+                {"kms:ViaService": "dynamodb.{region}.amazonaws.com"}, "table_cmk"),
     RuntimeCall(DESCRIBE_EXPORT_TASK, "the machine follows the export, or the drill reads where an export of the table was written "
                 "(bucket, prefix) and its item count", MACHINE,
                 ("dynamodb:DescribeExport",), "{export_arn}", DDB_DESCRIBE_EXPORT + "; " + SFN_SDK, "doc"),
@@ -139,9 +142,11 @@ CALLS: tuple[RuntimeCall, ...] = (
     RuntimeCall(IMPORT_TASK, "the files were encrypted with the bucket's key", MACHINE,
                 ("kms:Decrypt",), "{key_arn}", DDB_IMPORT_KMS, "doc", {"kms:ViaService": "s3.{region}.amazonaws.com"}, "export_kms"),
     RuntimeCall(IMPORT_TASK, "the import writes its log stream", MACHINE, IMPORT_LOGS, "{import_log_arn}", DDB_IMPORT, "doc"),
+    RuntimeCall(IMPORT_TASK, "the import looks up its log group", MACHINE, ("logs:DescribeLogGroups",), "*", DDB_IMPORT + "; " + LOGS_LIST, "doc"),
     RuntimeCall(IMPORT_TASK, "DynamoDB creates the new table on its customer managed key", MACHINE,
-                ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom",
-                 "kms:ReEncryptTo"), "{table_key_arn}", DDB_IMPORT_KMS, "doc", {"kms:ViaService": "dynamodb.{region}.amazonaws.com"},
+                ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey",
+                 "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"), "{table_key_arn}", DDB_IMPORT_KMS, "doc",
+                {"kms:ViaService": "dynamodb.{region}.amazonaws.com"},
                 "table_cmk"),
     RuntimeCall(DESCRIBE_IMPORT_TASK, "the machine follows the import", MACHINE,
                 ("dynamodb:DescribeImport",), "{import_arn}", DDB_IMPORT + "; " + SFN_SDK, "doc"),

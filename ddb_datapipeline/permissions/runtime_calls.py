@@ -51,7 +51,11 @@ HIVE_PUSHDOWN = ("awslabs/emr-dynamodb-connector: emr-dynamodb-hive DynamoDBFilt
 DDB_KMS = ("DynamoDB Developer Guide, 'How Amazon DynamoDB uses AWS KMS': DynamoDB uses the key on behalf of the caller "
            "(Decrypt is logged with the reading role as user, invokedBy dynamodb.amazonaws.com), encryption context "
            "aws:dynamodb:tableName; CDK Table.grantReadData grants kms:Decrypt, kms:DescribeKey")
-DDB_KMS_WRITE = DDB_KMS + "; CDK Table.grantWriteData adds kms:Encrypt, kms:ReEncrypt*, kms:GenerateDataKey* (ReEncrypt is not a data-plane call)"
+DDB_KMS_WRITE = (DDB_KMS + "; CDK Table.grantWriteData adds kms:Encrypt, kms:ReEncrypt*, kms:GenerateDataKey* (ReEncrypt is not a data-plane "
+                 "call); the guide's key policy for a customer managed key allows kms:GenerateDataKey* through DynamoDB without saying "
+                 "which data-key action it calls, so both symmetric ones (GenerateDataKey, GenerateDataKeyWithoutPlaintext) are requested")
+KMS_METADATA = ("KMS API Reference, GrantConstraints: DescribeKey is an operation that does not accept an encryption context; "
+                "Service Authorization Reference, AWS KMS: DescribeKey's condition keys are kms:CallerAccount, kms:RequestAlias, kms:ViaService")
 # Template metadata (a list of {"Resource", "Kind": topic|key, "PolicyDocument"}): the policies of resources
 # this project does not own, as the configuration states them (alarm_topic_admits_cloudwatch). The check
 # decides against them; they are the team's word, not a template's.
@@ -192,17 +196,23 @@ CALLS: tuple[RuntimeCall, ...] = (
     RuntimeCall("reads DynamoDBDataNode", "the export describes and scans the table", NODES,
                 ("dynamodb:DescribeTable", "dynamodb:Scan"), "{table_arn}", CONNECTOR, "connector", {"aws:RequestedRegion": "{table_region}"}),
     RuntimeCall("reads DynamoDBDataNode", "DynamoDB decrypts the table with its key, as the caller", NODES,
-                ("kms:Decrypt", "kms:DescribeKey"), "{key_arn}", DDB_KMS, "doc",
+                ("kms:Decrypt",), "{key_arn}", DDB_KMS, "doc",
                 {"kms:ViaService": "dynamodb.{table_region}.amazonaws.com", "kms:CallerAccount": "{account}",
                  "kms:EncryptionContext:aws:dynamodb:tableName": "{table}"}, "table_cmk"),
+    RuntimeCall("reads DynamoDBDataNode", "DynamoDB reads the table key's metadata, as the caller (no encryption context)", NODES,
+                ("kms:DescribeKey",), "{key_arn}", DDB_KMS + "; " + KMS_METADATA, "doc",
+                {"kms:ViaService": "dynamodb.{table_region}.amazonaws.com", "kms:CallerAccount": "{account}"}, "table_cmk"),
     RuntimeCall("filters DynamoDBDataNode", "a filter on a key makes the Hive job query the table or the index it names", NODES,
                 ("dynamodb:Query",), "{query_arn}", HIVE_PUSHDOWN, "connector", {"aws:RequestedRegion": "{table_region}"}),
     RuntimeCall("writes DynamoDBDataNode", "the import describes the table and writes batches", NODES,
                 ("dynamodb:DescribeTable", "dynamodb:BatchWriteItem"), "{table_arn}", CONNECTOR, "connector", {"aws:RequestedRegion": "{table_region}"}),
     RuntimeCall("writes DynamoDBDataNode", "DynamoDB encrypts the written items with the table's key, as the caller", NODES,
-                ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"), "{key_arn}", DDB_KMS_WRITE, "doc",
+                ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"), "{key_arn}", DDB_KMS_WRITE, "doc",
                 {"kms:ViaService": "dynamodb.{table_region}.amazonaws.com", "kms:CallerAccount": "{account}",
                  "kms:EncryptionContext:aws:dynamodb:tableName": "{table}"}, "table_cmk"),
+    RuntimeCall("writes DynamoDBDataNode", "DynamoDB reads the table key's metadata, as the caller (no encryption context)", NODES,
+                ("kms:DescribeKey",), "{key_arn}", DDB_KMS + "; " + KMS_METADATA, "doc",
+                {"kms:ViaService": "dynamodb.{table_region}.amazonaws.com", "kms:CallerAccount": "{account}"}, "table_cmk"),
     RuntimeCall("writes S3DataNode", "EMRFS writes the files, reads them back, removes _temporary, aborts failed uploads", NODES,
                 ("s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"), "{object_arn}", S3_PERMISSIONS, "doc", S3_CONTEXT),
     RuntimeCall("writes S3DataNode", "EMRFS lists the run folder", NODES,

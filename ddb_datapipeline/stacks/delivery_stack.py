@@ -93,9 +93,25 @@ class DeliveryStack(Stack):
             pre = [pipelines.ManualApprovalStep(f"Approve-{env.name}", comment=f"Deploy {env.stack_name}?")] if stage_config.protected else []
             self.pipeline.add_stage(stage, pre=pre, post=[self._check(env, env.account or delivery.account)])
         self.pipeline.build_pipeline()
+        self._grant_connection_by_its_prefix(delivery.source)
         self._tidy_generated_pipeline()
         self._log_bucket_access()
         self._acknowledge_generated_grants()
+
+    def _grant_connection_by_its_prefix(self, config: SourceConfig) -> None:
+        """CDK grants the source action ``codestar-connections:UseConnection`` whatever the connection's ARN;
+        a connection created since July 2024 has a ``codeconnections`` ARN, and IAM matches an action only
+        on resources of its own service prefix (Developer Tools console guide, 'Connections rename -
+        Summary of changes': "the service prefix needs to match that of the resource"). The source
+        action's role also gets ``codeconnections:UseConnection`` on such a connection."""
+        if config.kind != "connection" or ":codeconnections:" not in (config.connection_arn or ""):
+            return
+        # The pipeline creates the source action's role when it binds the action: the one role under the Source stage.
+        roles = [c for c in self.pipeline.pipeline.node.find_all() if isinstance(c, iam.Role) and "/Source/" in c.node.path]
+        if len(roles) != 1:  # CDK Pipelines changed how it builds the source action
+            raise TypeError(f"{self.pipeline.node.path}: expected one role of the source action, found {len(roles)}")
+        (role,) = roles
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["codeconnections:UseConnection"], resources=[config.connection_arn or ""]))
 
     def _tidy_generated_pipeline(self) -> None:
         """cfn-lint finds two things in what CDK Pipelines generates for the pipeline resource, both valid

@@ -66,6 +66,9 @@ def test_the_readmes_library_example_runs_from_the_installed_wheel_with_cdk_nag_
     assert result.returncode == 0, result.stderr[-2000:]
     template = (tmp_path / "cdk.out" / "TeamBackups.template.json").read_text()
     assert "AWS::DataPipeline::Pipeline" in template
+    from tests.oracles.iam import parliament_findings
+
+    assert parliament_findings(tmp_path / "cdk.out") == []
     # The package came from the wheel, not from this checkout.
     where = subprocess.run([sys.executable, "-c", "import ddb_datapipeline; print(ddb_datapipeline.__file__)"],
                            cwd=tmp_path, env=env, capture_output=True, text=True).stdout

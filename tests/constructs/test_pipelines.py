@@ -93,16 +93,25 @@ def test_an_existing_table_and_bucket_need_nothing_else_and_nag_is_clean(existin
 
 
 def test_an_existing_table_may_use_a_key_so_its_grant_is_limited_to_dynamodb_and_the_table(existing):
-    statement = Capture()
+    """Decrypt under the table's encryption context; DescribeKey, which carries no encryption context, under
+    kms:ViaService alone (a DescribeKey under the context could never be allowed)."""
+    decrypt, describe = Capture(), Capture()
     existing.template.has_resource_properties("AWS::IAM::Policy", {
-        "PolicyDocument": {"Statement": Match.array_with([Match.object_like({
-            "Action": ["kms:Decrypt", "kms:DescribeKey"],
-            "Condition": {"StringEquals": {"kms:ViaService": "dynamodb.eu-west-1.amazonaws.com",
-                                           "kms:EncryptionContext:aws:dynamodb:tableName": "orders"}},
-            "Resource": statement,
-        })])},
+        "PolicyDocument": {"Statement": Match.array_with([
+            Match.object_like({
+                "Action": "kms:Decrypt",
+                "Condition": {"StringEquals": {"kms:ViaService": "dynamodb.eu-west-1.amazonaws.com",
+                                               "kms:EncryptionContext:aws:dynamodb:tableName": "orders"}},
+                "Resource": decrypt,
+            }),
+            Match.object_like({
+                "Action": "kms:DescribeKey",
+                "Condition": {"StringEquals": {"kms:ViaService": "dynamodb.eu-west-1.amazonaws.com"}},
+                "Resource": describe,
+            }),
+        ])},
     })
-    assert "key/*" in json.dumps(statement.as_object())
+    assert "key/*" in json.dumps(decrypt.as_object()) and "key/*" in json.dumps(describe.as_object())
 
 
 def test_every_runtime_call_is_allowed_for_constructs_used_alone(existing, declared):
@@ -111,6 +120,14 @@ def test_every_runtime_call_is_allowed_for_constructs_used_alone(existing, decla
         assert len(world.pipelines) == pipelines
         assert len(outcomes(world)) > 100 * pipelines
         assert [o.line() for o in denied(world)] == []
+
+
+def test_parliament_accepts_every_policy_and_the_model_agrees_with_aws_service_reference(existing, declared):
+    from tests.oracles.iam import model_mismatches, parliament_findings
+
+    assert parliament_findings(existing.outdir, declared.outdir) == []
+    for built in (existing, declared):
+        assert model_mismatches(load_world(load_assembly(built.outdir))) == []
 
 
 def test_pipelines_in_two_parents_share_one_roles_construct_and_keep_their_own_nodes(declared):
@@ -147,8 +164,10 @@ def test_a_declared_tables_key_is_granted_by_its_arn(declared):
     keys = declared.template.find_resources("AWS::KMS::Key")
     orders_key = next(k for k, v in keys.items() if "orders" in v["Properties"]["Description"] and "staging" not in v["Properties"]["Description"])
     declared.template.has_resource_properties("AWS::IAM::Policy", {
-        "PolicyDocument": {"Statement": Match.array_with([Match.object_like({
-            "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": {"Fn::GetAtt": [orders_key, "Arn"]}})])},
+        "PolicyDocument": {"Statement": Match.array_with([
+            Match.object_like({"Action": "kms:Decrypt", "Resource": {"Fn::GetAtt": [orders_key, "Arn"]}}),
+            Match.object_like({"Action": "kms:DescribeKey", "Resource": {"Fn::GetAtt": [orders_key, "Arn"]}}),
+        ])},
     })
 
 
@@ -188,6 +207,9 @@ def test_a_teams_own_pipeline_role_receives_the_policies_by_name(tmp_path):
 
     built = synthesize(tmp_path, build)
     assert built.nag_violations() == []
+    from tests.oracles.iam import parliament_findings
+
+    assert parliament_findings(built.outdir) == []
     built.template.resource_count_is("AWS::IAM::Role", 1)  # only the export's node role is created
     for policy_type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
         attached = [p["Properties"].get("Roles", []) for p in built.template.find_resources(policy_type).values()]

@@ -164,6 +164,10 @@ def test_the_lookup_role_follows_the_bootstrap_qualifier(context, tmp_path):
     context["@aws-cdk/core:bootstrapQualifier"] = "team42"
     context["environments"] = {"dev": context["environments"]["dev"]}
     context["delivery"]["stages"] = [{"environment": "dev"}]
-    template = synthesize(context, tmp_path).template_named("DdbDataPipeline-delivery")
+    synthesis = synthesize(context, tmp_path)
+    template = synthesis.template_named("DdbDataPipeline-delivery")
     commands = buildspec(template, "PipelinedevCheck")["phases"]["build"]["commands"]
     assert commands[-1].endswith("--role-arn arn:aws:iam::111111111111:role/cdk-team42-lookup-role-111111111111-eu-west-1")
+    from tests.oracles.iam import parliament_findings
+
+    assert parliament_findings(synthesis.outdir, *sorted(synthesis.outdir.glob("assembly-*"))) == []

@@ -49,6 +49,13 @@ def template(synthesis):
     return synthesis.template("shared")
 
 
+def test_parliament_accepts_every_policy_and_the_model_agrees_with_aws_service_reference(synthesis, world):
+    from tests.oracles.iam import model_mismatches, parliament_findings
+
+    assert parliament_findings(synthesis.outdir) == []
+    assert model_mismatches(world) == []
+
+
 @pytest.fixture(scope="module")
 def world(synthesis):
     return load_world(load_assembly(synthesis.outdir))

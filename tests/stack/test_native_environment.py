@@ -83,6 +83,13 @@ def test_cfn_lint_reports_nothing(native):
     assert cfn_lint_findings(native.outdir) == []
 
 
+def test_parliament_accepts_every_policy_and_the_model_agrees_with_aws_service_reference(native):
+    from tests.oracles.iam import model_mismatches, parliament_findings
+
+    assert parliament_findings(native.outdir) == []
+    assert model_mismatches(load_world(load_assembly(native.outdir))) == []
+
+
 def test_the_permission_check_counts_the_state_machines(native, capsys):
     from ddb_datapipeline.__main__ import main
 

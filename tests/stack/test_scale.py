@@ -88,6 +88,15 @@ def test_every_runtime_call_is_allowed_across_stacks(fifty):
     assert [o.line() for o in denied(world)] == []
 
 
+def test_parliament_accepts_every_policy_of_the_environment_stack_and_a_table_stack(fifty, one):
+    """The one-table environment whole; of the fifty tables, the environment stack and one table stack (every table
+    stack's policies are alike but for the names of its tables; parliament on all of them costs a second of CPU)."""
+    from tests.oracles.iam import parliament_findings
+
+    assert parliament_findings(one.outdir) == []
+    assert parliament_findings(fifty.outdir, stacks={"DdbDataPipeline-scale", "DdbDataPipeline-scale-tables-01"}) == []
+
+
 def per_table(fifty: Synthesis) -> tuple[float, float]:
     """The most template bytes and resources one table costs in the 50-table synth (a stack's whole
     size over its tables: the stack's own overhead counts against the tables, so this is an upper bound)."""

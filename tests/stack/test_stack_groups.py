@@ -55,6 +55,13 @@ def test_every_runtime_call_is_allowed(grouped):
     assert [o.line() for o in denied(world)] == []
 
 
+def test_parliament_accepts_every_policy_and_the_model_agrees_with_aws_service_reference(grouped):
+    from tests.oracles.iam import model_mismatches, parliament_findings
+
+    assert parliament_findings(grouped.outdir) == []
+    assert model_mismatches(load_world(load_assembly(grouped.outdir))) == []
+
+
 def test_every_state_machine_passes_botocore_and_asl_validator(grouped):
     """The state machine oracles on this assembly: its tables are on Data Pipeline, so it has none (a native table
     added to this configuration changes the count, and the oracles then judge its machines)."""

@@ -89,3 +89,12 @@ def test_every_runtime_call_is_allowed(synthesis):
     world = load_world(load_assembly(synthesis.outdir))
     assert len(world.pipelines) == 7  # two exports, two restores, three copies
     assert [o.line() for o in denied(world)] == []
+
+
+def test_parliament_accepts_every_policy_and_the_model_agrees_with_aws_service_reference(synthesis):
+    from ddb_datapipeline.assembly import load_assembly
+    from ddb_datapipeline.permissions.assembly_view import load_world
+    from tests.oracles.iam import model_mismatches, parliament_findings
+
+    assert parliament_findings(synthesis.outdir) == []
+    assert model_mismatches(load_world(load_assembly(synthesis.outdir))) == []
