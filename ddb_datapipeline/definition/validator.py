@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Callable, Iterable
 
 from . import rules as R
+from .attempt_rules import export_retries, hive_clusters, script_backslashes
 from .flow_rules import connector_arguments, depends_on_cycles, instance_generations
 from .guide_rules import guide_fields
 from .hive_rules import hive_copy
@@ -52,6 +53,9 @@ RULES: tuple[Callable[[DefinitionView], Iterable[Violation]], ...] = (
     instance_generations,
     hive_copy,
     hive_scripts,
+    export_retries,
+    hive_clusters,
+    script_backslashes,
     expressions,
     parameters,
 )
