@@ -6,7 +6,7 @@ What a run does, per object type of the definition (AWS Data Pipeline Developer 
 tools for the steps): ``#{...}`` resolved from parameter values, the fields of ``input``/``output`` and
 ``node``, and the date functions of the scheduled start (``ddb_datapipeline.definition.run_time``);
 activities in ``dependsOn`` order; an input's ``S3KeyExists`` precondition checked as the pipeline role;
-an ``EmrActivity`` runs its connector step (``DynamoDBExport`` writes the connector's files and manifest,
+an ``EmrActivity`` removes its output folder when its first step says so, then runs its connector step (``DynamoDBExport`` writes the connector's files and manifest,
 ``DynamoDBImport`` reads the files the manifest lists) as the node role; the cleanup command deletes its
 folder; a ``HiveCopyActivity`` copies the items its ``filterSql`` keeps, a ``HiveActivity`` running this
 project's projection script the items its WHERE keeps, cut to its attributes, and one running the count after a
@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ddb_datapipeline.definition.emr import OUTPUT_FOLDER, removed_folder
 from ddb_datapipeline.definition.hive_projection import ProjectionScript, UnreadableScript, read_script
 from ddb_datapipeline.definition.hive_tables import statements_of
 from ddb_datapipeline.definition.hive_verify import VerifyScript, read_verify_script
@@ -209,6 +210,7 @@ class PipelineRun:
             for precondition, _ in self.values(node, "precondition") if node else []:
                 self._precondition(where, precondition)
         if kind == "EmrActivity":
+            self._remove_output(activity, where)
             self._step(activity, where)
         elif kind == "ShellCommandActivity":
             self._cleanup(activity, where)
@@ -229,7 +231,7 @@ class PipelineRun:
             raise RunFailed(f"{where}: precondition {precondition} never holds: {key_uri} does not exist") from None
 
     def _step(self, activity: str, where: str) -> None:
-        step = self.field(activity, "step")
+        step = self.expand(self.values(activity, "step")[-1][0], activity)  # the connector's, after any removal
         parts = [p.replace("\\,", ",") for p in _UNESCAPED_COMMA.split(step)]
         options = [p for p in parts[2:] if p.startswith("-D")]
         arguments = [p for p in parts[2:] if not p.startswith("-D")]
@@ -248,6 +250,23 @@ class PipelineRun:
             self._import(where, nodes, folder, table, region, ratio)
         else:
             raise RunFailed(f"{where}: step {tool} with arguments {arguments} is not a connector export or import")
+
+    def _remove_output(self, activity: str, where: str) -> None:
+        """The steps before the connector's: each must remove the activity's own output folder (EMR's
+        command-runner.jar running hadoop fs -rm -r -f), which deletes its files and its folder marker."""
+        for raw, _ in self.values(activity, "step")[:-1]:
+            if removed_folder(raw) != OUTPUT_FOLDER:
+                raise RunFailed(f"{where}: step {raw!r} is neither the connector's nor the removal of the output folder")
+            folder = self.expand(OUTPUT_FOLDER, activity)
+            bucket, prefix = _s3(folder)
+            region, nodes, said = self._region(activity), self._nodes(), f"{where} (removing {folder})"
+            s3 = self.clients("s3", region)
+            self.access.check_listing(said, nodes, bucket, f"{prefix}/", region)
+            keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/")
+                    for o in page.get("Contents", [])]
+            for key in [*keys, f"{prefix}_$folder$"]:
+                self.access.check_objects(said, nodes, ["s3:DeleteObject"], bucket, key, region, writes=False)
+                s3.delete_object(Bucket=bucket, Key=key)
 
     def _pacer(self, where: str, client: Any, table: str, region: str, ratio: str, *, writes: bool) -> Pacer:
         """The connector's rate on the table: ``ratio`` (a throughput percent, 0.1-1.0) of its capacity."""

@@ -214,7 +214,7 @@ def test_a_step_with_swapped_arguments_fails_the_run_and_raises_the_alarm(flow: 
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
 
     def swap(stored: dict[str, Any]) -> None:
-        step = _field(stored, "TableBackupActivity", "step")
+        step = _steps(stored, "TableBackupActivity")[-1]  # the connector's, after the removal of the output folder
         jar, tool, *options, folder, table, ratio = step["stringValue"].split(",")
         step["stringValue"] = ",".join([jar, tool, *options, table, folder, ratio])
 
@@ -222,6 +222,43 @@ def test_a_step_with_swapped_arguments_fails_the_run_and_raises_the_alarm(flow: 
     assert message.endswith("TableBackupActivity: 'orders' is not an s3:// folder (the step's arguments are out of order?)")
     (alarm,) = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])]
     assert alarm["Subject"].startswith("FAILED: ") and "is not an s3:// folder" in alarm["Message"]
+
+
+def _steps(stored: dict[str, Any], object_id: str) -> list[dict[str, Any]]:
+    (obj,) = [o for o in stored["pipelineObjects"] if o["id"] == object_id]
+    return [f for f in obj["fields"] if f["key"] == "step"]
+
+
+def test_a_retry_of_an_export_starts_from_an_empty_folder_and_without_the_removal_meets_the_last_attempt(drilled):
+    """A second attempt of one scheduled export targets the same folder. The export's first step removes it, so
+    a file the earlier attempt left is gone and the folder holds this attempt's files only; a stored definition
+    without that step keeps the earlier attempt's file beside the new ones (on AWS the attempt fails with
+    FileAlreadyExistsException, definition/emr.py), and the validator reports such a definition."""
+    drill, _ = drilled
+    env = next(e for e in drill.environments if e.name == "dev")
+    pipeline_id, name, region = drill.one(env, "orders", "export", "ddb-dev-orders-export-")
+    folder = drill.run(name, pipeline_id, region).exports[0]
+    bucket, _, prefix = folder.removeprefix("s3://").partition("/")
+    s3 = drill.clients("s3", region)
+
+    def keys() -> set[str]:
+        return {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/").get("Contents", [])}
+
+    s3.put_object(Bucket=bucket, Key=f"{prefix}/left-by-the-failed-attempt", Body=b"x")
+    first = keys()
+    drill.run(name, pipeline_id, region)  # the retry, as deployed
+    assert f"{prefix}/left-by-the-failed-attempt" not in keys() and f"{prefix}/manifest" in keys() and keys() != first
+    stored = copy.deepcopy(drill.stored(pipeline_id, region))
+    (activity,) = [o for o in stored["pipelineObjects"] if o["id"] == "TableBackupActivity"]
+    activity["fields"].remove(_steps(stored, "TableBackupActivity")[0])
+    s3.put_object(Bucket=bucket, Key=f"{prefix}/left-by-the-failed-attempt", Body=b"x")
+    try:
+        drill.run(name, pipeline_id, region, stored=stored)
+        assert f"{prefix}/left-by-the-failed-attempt" in keys()  # the runner without the connector's refusal: the file stays
+    except Exception as error:  # the runner that models the connector's refusal of an existing folder
+        assert "FileAlreadyExistsException" in str(error), error
+    drill.run(name, pipeline_id, region)  # as deployed again, for the tests after this one
+    assert f"{prefix}/left-by-the-failed-attempt" not in keys()
 
 
 def test_a_wrong_output_folder_is_refused_as_the_node_role_would_be(drilled):
@@ -233,7 +270,9 @@ def test_a_wrong_output_folder_is_refused_as_the_node_role_would_be(drilled):
         folder["stringValue"] = folder["stringValue"].replace("#{myOutputS3Loc}", exports.replace("/exports/orders", "/other-team"))
 
     message = _failing_run(drill, "ddb-dev-orders-export-", elsewhere)
-    assert "TableBackupActivity: " in message and " may not s3:PutObject on arn:aws:s3:::" in message and "/other-team/" in message
+    # The first step removes the output folder: the node role may not even list another team's folder.
+    assert "TableBackupActivity (removing s3://" in message and "/other-team/" in message
+    assert " may not s3:ListBucket on arn:aws:s3:::" in message
 
 
 def test_a_missing_grant_fails_the_run_naming_the_call(drilled):
@@ -264,7 +303,7 @@ def test_a_copy_of_some_attributes_that_drops_one_is_reported_as_a_mismatch(dril
     pipeline_id, name, region = drill.one(env, "orders", "copy", "ddb-dev-orders-copy-orders-open-")
     stored = copy.deepcopy(drill.stored(pipeline_id, region))
     script = _field(stored, "CopyActivity", "hiveScript")
-    piece = ", concat('total', '\\003', ddb_item['total'])"
+    piece = ", concat('total', chr(3), ddb_item['total'])"
     assert piece in script["stringValue"]
     script["stringValue"] = script["stringValue"].replace(piece, "")
     drill.run(name, pipeline_id, region, stored=stored)
