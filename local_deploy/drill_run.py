@@ -6,7 +6,8 @@ What a run does, per object type of the definition (AWS Data Pipeline Developer 
 tools for the steps): ``#{...}`` resolved from parameter values, the fields of ``input``/``output`` and
 ``node``, and the date functions of the scheduled start (``ddb_datapipeline.definition.run_time``);
 activities in ``dependsOn`` order; an input's ``S3KeyExists`` precondition checked as the pipeline role;
-an ``EmrActivity`` removes its output folder when its first step says so, then runs its connector step (``DynamoDBExport`` writes the connector's files and manifest,
+an ``EmrActivity`` removes its output folder when its first step says so (``_remove_output``), then runs its
+connector step (``DynamoDBExport`` writes the connector's files and manifest,
 ``DynamoDBImport`` reads the files the manifest lists) as the node role; the cleanup command deletes its
 folder; a ``HiveCopyActivity`` copies the items its ``filterSql`` keeps, a ``HiveActivity`` running this
 project's projection script the items its WHERE keeps, cut to its attributes, and one running the count after a

@@ -24,7 +24,13 @@ from .model import PipelineObject
 from .view import WARNING, DefinitionView, Violation
 
 HIVE_ACTIVITIES = ("HiveActivity", "HiveCopyActivity")
-_EXPORT_CLASSES = frozenset(rule.classes[0] for rule in R.JAR_RULES)  # DynamoDBExport of each jar family
+# The tools' DynamoDBExport, whose source was read; the legacy emr-ddb-2.1.0.jar is closed, so what it does
+# with an existing folder is not known and its steps are left alone.
+_EXPORT_CLASSES = frozenset({R.JAR_RULES[0].classes[0]})
+# Releases whose Hive runs on Tez by default and whose connector pushes filters into index queries: emr-5.0.0
+# and later (EMR Release Guide, "Set up a Hive table to run Hive commands"; emr-4.x runs Hive on MapReduce). A
+# cluster of an AMI version (amiVersion) takes no EmrConfiguration and is left alone.
+_TEZ_RELEASE = re.compile(r"emr-(\d+)\.")
 _UNESCAPED_COMMA = re.compile(r"(?<!\\),")
 
 
@@ -99,7 +105,13 @@ def hive_clusters(ctx: DefinitionView) -> Iterator[Violation]:
                 if ctx.type_of(cluster) == "EmrCluster":
                     clusters.setdefault(cluster.id, []).append(activity.id)
     for cluster_id, activities in clusters.items():
-        settings = _settings(ctx, ctx.objects[cluster_id])
+        cluster = ctx.objects[cluster_id]
+        release = [f.value for f in ctx.lookup(cluster, "releaseLabel")]
+        known = ctx.literal(release[0]) if release else None
+        major = _TEZ_RELEASE.match(known[0].strip()) if known else None
+        if not release or (major is not None and int(major.group(1)) < 5):
+            continue  # an AMI version, or emr-4.x: Hive on MapReduce already, and no index pushdown
+        settings = _settings(ctx, cluster)
         for key, wanted in HIVE_SETTINGS:
             if settings.get(key) != wanted:
                 shown = f"sets {key}={settings[key]}" if key in settings else f"does not set {key}"
