@@ -123,3 +123,27 @@ def test_a_format_column_named_by_a_reserved_word_is_an_error():
     built = hive_copy()
     (finding,) = [str(v) for v in validate(with_fields(built, "SourceFormat", column="date STRING")) if "reserved" in v.rule]
     assert finding.startswith("SourceFormat.column: column 'date STRING' names 'date', a Hive reserved keyword")
+
+
+def _as_the_service_reads(step: str) -> list[str]:
+    """The guide's EmrActivity page: Data Pipeline removes one backslash (the first of each escaped pair), then
+    splits the step at the commas no backslash escapes, and the argument keeps the comma."""
+    import re
+
+    once = re.sub(r"\\(.)", r"\1", step)
+    return [part.replace("\\,", ",") for part in re.split(r"(?<!\\),", once)]
+
+
+def test_a_comma_inside_a_step_argument_survives_the_services_backslash_removal():
+    from ddb_datapipeline.definition.emr import EXPORT_CLASS, connector_step
+
+    step = connector_step("eu-west-1", EXPORT_CLASS, ["-Dsome.list=a,b", "#{output.directoryPath}"])
+    assert _as_the_service_reads(step)[1:] == [EXPORT_CLASS, "-Dsome.list=a,b", "#{output.directoryPath}"]
+    # One backslash would be removed and the comma would split the argument in two.
+    assert _as_the_service_reads(step.replace("\\\\,", "\\,"))[2:4] == ["-Dsome.list=a", "b"]
+
+
+def test_a_copy_into_another_region_reads_the_connector_jar_from_the_pipelines_region():
+    copy = build_copy_definition(CopySpec("orders", "orders-dr", "ap-south-2", "s3://b/copies/x", 0.25, 0.5, CLUSTER), SETTINGS)
+    (step,) = copy.object("ImportActivity").values("step")
+    assert step.startswith("s3://dynamodb-dpl-eu-west-1/") and "ap-south-2" not in step
