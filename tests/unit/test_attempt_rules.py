@@ -147,3 +147,19 @@ def test_a_copy_into_another_region_reads_the_connector_jar_from_the_pipelines_r
     copy = build_copy_definition(CopySpec("orders", "orders-dr", "ap-south-2", "s3://b/copies/x", 0.25, 0.5, CLUSTER), SETTINGS)
     (step,) = copy.object("ImportActivity").values("step")
     assert step.startswith("s3://dynamodb-dpl-eu-west-1/") and "ap-south-2" not in step
+
+
+def _stored(definition: PipelineDefinition) -> dict:
+    """GetPipelineDefinition's shape: repeated keys kept, references as refValue."""
+    return {"pipelineObjects": [{"id": o.id, "name": o.name, "fields": [
+        {"key": f.key, "refValue" if f.is_ref else "stringValue": f.value} for f in o.fields]} for o in definition.objects]}
+
+
+def test_the_smoke_check_reads_a_deployed_definition_for_the_removal_and_the_hive_settings():
+    from local_deploy.smoke_config import attempt_findings
+
+    assert attempt_findings(_stored(export())) == [] and attempt_findings(_stored(hive_copy())) == []
+    connector = export().object("TableBackupActivity").values("step")[-1]
+    (lost,) = attempt_findings(_stored(with_fields(export(), "TableBackupActivity", step=connector)))
+    assert lost.startswith("TableBackupActivity.step: step 1 exports straight into") and "FileAlreadyExistsException" in lost
+    assert len(attempt_findings(_stored(with_fields(hive_copy(), "CopyCluster", configuration=None)))) == 2
