@@ -16,7 +16,8 @@ cluster's region for cluster calls), ``{role_arn}``, ``{nodes_arn}``, ``{profile
 ``{cluster_arn}``, ``{pipeline_arn}``; for a table ``{table_arn}``, ``{table}``, ``{table_region}``,
 ``{key_arn}``; for a folder ``{bucket_arn}``, ``{folder}``, ``{object_arn}`` (a sample file in it),
 ``{ancestor_arns}``, ``{marker_arns}`` and ``{ancestor_prefixes}`` (the folder and each folder above
-it: its key, its ``_$folder$`` marker, its listing prefix; one request each), ``{bucket_account}``,
+it: its key, its ``_$folder$`` marker, its listing prefix; one request each), ``{folder_arns}`` (the folder's key
+and marker), ``{folder_marker_arns}`` (the markers of the folder and its parent), ``{bucket_account}``,
 ``{bucket_region}``; the log folder's ``{log_*}``; ``{topic_arn}``, ``{topic_region}``, ``{jar_arn}``.
 
 ``when`` limits a row to a resource that needs it: ``bucket_kms`` (the bucket's default encryption
