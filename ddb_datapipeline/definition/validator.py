@@ -5,8 +5,9 @@ Each rule family is one small function that yields Violations, in ``structure_ru
 ids, references, types, limits), ``value_rules.py`` (expressions, parameters, schedules, ranges,
 jars), ``flow_rules.py`` (dependsOn cycles, connector step arguments, instance generations) or
 ``attempt_rules.py`` (a retry of an export, Hive on the cluster); ``RULES`` lists them. A finding is an
-error (the service refuses it, or the run certainly fails) or a warning (lint). The tables they check against live in ``rules.py``. CDK token strings (``${Token[...]}``) are opaque text: they are
-never expressions, and values containing one are not range-checked.
+error (the service refuses it, or the run certainly fails) or a warning (lint). The tables they check
+against live in ``rules.py``. CDK token strings (``${Token[...]}``) are opaque text: they are never
+expressions, and values containing one are not range-checked.
 """
 from __future__ import annotations
 
