@@ -88,13 +88,17 @@ def removed_folder(step: str) -> str | None:
 # - dynamodb.filter.pushdown=false: with pushdown on (the default), the storage handler turns a WHERE with ``=`` on
 #   the hash key of a global secondary index (or on the table's hash key plus a local index's range key) into a
 #   Query of that index when the index holds the attributes of the table's dynamodb.column.mapping
-#   (emr-dynamodb-hive DynamoDBFilterPushdown.getDynamoDBQueryFilter and indexIncludesAllMappedAttributes, in
-#   the connector since 4.16.0, the one EMR 5.36 ships). The item column of this project's scripts and of
-#   HiveCopyActivity's format is not in that mapping, so with an index projection other than ALL each item read
-#   holds only the index's attributes, and the copy writes those partial items over whole target items; a
-#   count reading the same index agrees. ``DynamoDBStorageHandler.decomposePredicate`` pushes nothing down
-#   when the job's ``dynamodb.filter.pushdown`` is false; the job reads the hive-site settings. Every filtered
-#   read is then a Scan with Hive applying the WHERE: slower for a filter on the key, never partial.
+#   (emr-dynamodb-hive DynamoDBFilterPushdown.getDynamoDBQueryFilter and indexIncludesAllMappedAttributes, in the
+#   connector since 4.16.0, "Add GSI/LSI pushdown support for Hive", 2020). Hive jobs use the connector the EMR
+#   release installs, not the 4.11.0 jar of the steps, so recent releases have it (inferred). The item column of
+#   this project's scripts and of HiveCopyActivity's format is not in that mapping, so with an index projection
+#   other than ALL each item read holds only the index's attributes, and the copy writes those partial items over
+#   whole target items; a count reading the same index agrees. ``DynamoDBStorageHandler.decomposePredicate``
+#   pushes nothing down when the job's ``dynamodb.filter.pushdown`` is false (the property is in every release of
+#   the connector, from its first open-source one in 2016); the job reads the hive-site settings. Every filtered
+#   read is then a Scan with Hive applying the WHERE: slower for a filter on the key, never partial. Chosen over
+#   refusing such filters at synth time: an index added to the table later, or one of a table only referenced,
+#   is not known at synth time.
 HIVE_SITE = "hive-site"
 HIVE_SETTINGS = (("hive.execution.engine", "mr"), ("dynamodb.filter.pushdown", "false"))
 HIVE_CONFIGURATION_ID = "HiveSiteConfiguration"
