@@ -5,7 +5,8 @@ user's filter and, for an incremental copy, the window of time since the previou
 Why Hive: the connector's export and import tools copy whole tables; Data Pipeline's HiveCopyActivity
 reads a DynamoDB table through Hive and writes the rows its filter keeps, and its DynamoDBExportDataFormat
 carries every attribute of each item (AWS Data Pipeline Developer Guide, "HiveCopyActivity",
-"DynamoDBExportDataFormat"). The columns the filter compares must be declared on the input's format
+"DynamoDBExportDataFormat") as long as the table, not an index, is read: the cluster turns the connector's
+filter pushdown off and runs Hive on MapReduce (``emr.HIVE_SETTINGS``). The columns the filter compares must be declared on the input's format
 with their Hive types: a string attribute is STRING, a number DOUBLE.
 
 The window of a run scheduled at S (cron scheduling: S is the start of its period P) is
