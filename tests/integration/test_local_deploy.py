@@ -341,7 +341,7 @@ def test_the_count_after_an_incremental_copy_fails_the_run_when_the_copy_missed_
 def test_a_copy_into_another_account_is_decided_in_both_accounts(drilled):
     """The emulator is one account, but the drill decides each call in the accounts of the AWS assembly: without
     the target account's bucket policy for the source's node role, the copy's export into the staging bucket
-    is refused although the node role's own policy allows it."""
+    (its first call there, the removal of its staging folder, is refused) although the node role's own policy allows it."""
     from tests.conftest import world_without
 
     drill, rows = drilled
@@ -350,9 +350,11 @@ def test_a_copy_into_another_account_is_decided_in_both_accounts(drilled):
     world = world_without(drill.access.world, "StagingBucketPolicy30E8DF0E",
                           lambda st: st.get("Sid", "").startswith("OrdersOrdersAnalytics222222222222UsEast1"))
     message = _failing_run(drill, "ddb-prod-orders-copy-orders-analytics-", lambda stored: None, type(drill.access)(world, drill.access.names))
-    assert " ExportActivity: ddb-prod-us-east-1-nodes-orders-copy-orders-analytics-" in message
+    # The export's first step, the removal of its staging folder, is the first call the bucket refuses.
+    assert " ExportActivity (removing s3://ddb-prod-copies-222222222222-us-east-1/" in message
+    assert "): ddb-prod-us-east-1-nodes-orders-copy-orders-analytics-" in message
     assert message.endswith(": the resource policy of the other account does not allow it")
-    assert " may not s3:PutObject on arn:aws:s3:::ddb-prod-copies-222222222222-us-east-1/" in message
+    assert " may not s3:ListBucket on arn:aws:s3:::ddb-prod-copies-222222222222-us-east-1: " in message
 
 
 def test_a_precondition_on_the_wrong_key_and_a_cleanup_of_another_folder_fail_their_runs(drilled):
