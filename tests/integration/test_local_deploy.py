@@ -234,31 +234,31 @@ def test_a_retry_of_an_export_starts_from_an_empty_folder_and_without_the_remova
     a file the earlier attempt left is gone and the folder holds this attempt's files only; a stored definition
     without that step keeps the earlier attempt's file beside the new ones (on AWS the attempt fails with
     FileAlreadyExistsException, definition/emr.py), and the validator reports such a definition."""
+    from local_deploy.drill import SCHEDULED_START
+
     drill, _ = drilled
     env = next(e for e in drill.environments if e.name == "dev")
     pipeline_id, name, region = drill.one(env, "orders", "export", "ddb-dev-orders-export-")
-    folder = drill.run(name, pipeline_id, region).exports[0]
-    bucket, _, prefix = folder.removeprefix("s3://").partition("/")
-    s3 = drill.clients("s3", region)
+    stored = copy.deepcopy(drill.stored(pipeline_id, region))
+    (exports,) = [v["stringValue"] for v in stored["parameterValues"] if v["id"] == "myOutputS3Loc"]
+    bucket, _, prefix = f"{exports}/{SCHEDULED_START:%Y-%m-%d-%H-%M-%S}".removeprefix("s3://").partition("/")  # the drill's run
+    s3, stale = drill.clients("s3", region), f"{prefix}/left-by-the-failed-attempt"
 
     def keys() -> set[str]:
         return {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/").get("Contents", [])}
 
-    s3.put_object(Bucket=bucket, Key=f"{prefix}/left-by-the-failed-attempt", Body=b"x")
-    first = keys()
+    s3.put_object(Bucket=bucket, Key=stale, Body=b"x")
     drill.run(name, pipeline_id, region)  # the retry, as deployed
-    assert f"{prefix}/left-by-the-failed-attempt" not in keys() and f"{prefix}/manifest" in keys() and keys() != first
-    stored = copy.deepcopy(drill.stored(pipeline_id, region))
+    assert stale not in keys() and f"{prefix}/manifest" in keys()
     (activity,) = [o for o in stored["pipelineObjects"] if o["id"] == "TableBackupActivity"]
     activity["fields"].remove(_steps(stored, "TableBackupActivity")[0])
-    s3.put_object(Bucket=bucket, Key=f"{prefix}/left-by-the-failed-attempt", Body=b"x")
+    s3.put_object(Bucket=bucket, Key=stale, Body=b"x")
     try:
         drill.run(name, pipeline_id, region, stored=stored)
-        assert f"{prefix}/left-by-the-failed-attempt" in keys()  # the runner without the connector's refusal: the file stays
-    except Exception as error:  # the runner that models the connector's refusal of an existing folder
+        assert stale in keys()  # a runner without the connector's refusal of an existing folder: the file stays
+    except Exception as error:  # a runner that models that refusal
         assert "FileAlreadyExistsException" in str(error), error
-    drill.run(name, pipeline_id, region)  # as deployed again, for the tests after this one
-    assert f"{prefix}/left-by-the-failed-attempt" not in keys()
+    s3.delete_object(Bucket=bucket, Key=stale)
 
 
 def test_a_wrong_output_folder_is_refused_as_the_node_role_would_be(drilled):
