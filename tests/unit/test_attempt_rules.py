@@ -119,12 +119,6 @@ def test_a_filter_on_a_hive_reserved_word_is_refused_for_a_whole_item_copy_and_a
     assert env.tables[0].copies[0].selection.attributes == ("pk", "date")
 
 
-def test_a_format_column_named_by_a_reserved_word_is_an_error():
-    built = hive_copy()
-    (finding,) = [str(v) for v in validate(with_fields(built, "SourceFormat", column="date STRING")) if "reserved" in v.rule]
-    assert finding.startswith("SourceFormat.column: column 'date STRING' names 'date', a Hive reserved keyword")
-
-
 def _as_the_service_reads(step: str) -> list[str]:
     """The guide's EmrActivity page: Data Pipeline removes one backslash (the first of each escaped pair), then
     splits the step at the commas no backslash escapes, and the argument keeps the comma."""
