@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 
 from . import rules as R
-from .emr import COMMAND_RUNNER, HIVE_SETTINGS, HIVE_SITE, OUTPUT_FOLDER, REMOVE_FOLDER, remove_output_step, removed_folder
+from .emr import HIVE_SETTINGS, HIVE_SITE, OUTPUT_FOLDER, remove_output_step, removed_folder
 from .model import PipelineObject
 from .view import WARNING, DefinitionView, Violation
 
@@ -54,12 +54,9 @@ def export_retries(ctx: DefinitionView) -> Iterator[Violation]:
         steps = activity.values("step")
         exports = [i for i, step in enumerate(steps)
                    if len(parts := _UNESCAPED_COMMA.split(step)) > 1 and parts[1].strip() in _EXPORT_CLASSES]
-        removals = {i: removed_folder(step) for i, step in enumerate(steps) if step.startswith(COMMAND_RUNNER)}
+        removals = {i: folder for i, step in enumerate(steps) if (folder := removed_folder(step)) is not None}
         for index, folder in removals.items():
-            if folder is None:
-                yield Violation(activity.id, "step", f"step {index + 1} runs {COMMAND_RUNNER.rsplit('/', 1)[-1]} with other than "
-                                                     f"{' '.join(REMOVE_FOLDER)} {OUTPUT_FOLDER}; no other command is expected here")
-            elif folder != OUTPUT_FOLDER:
+            if folder != OUTPUT_FOLDER:
                 yield Violation(activity.id, "step", f"step {index + 1} removes '{folder}', not the activity's own output folder "
                                                      f"{OUTPUT_FOLDER}: it would delete data this activity does not write")
         outputs = [node for node in _refs(ctx, activity, "output") if ctx.type_of(node) == "S3DataNode"]

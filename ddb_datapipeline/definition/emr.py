@@ -56,10 +56,9 @@ def connector_step(region: str, main_class: str, arguments: Sequence[str]) -> st
 # succeeds (``-f``); ``-skipTrash`` deletes instead of moving the files into a trash folder of the bucket.
 # How: EMR's command-runner.jar runs a command on the cluster with the step's arguments as its arguments (EMR
 # Release Guide, "Run commands and scripts on an Amazon EMR cluster"); no shell reads them (AWS's examples
-# pass "bash,-c,..." when they want one, inferred), so the folder's text is never code. The jar is given by
-# its place on the EMR AMI, a local path, so no bucket is read for it (inferred from EMR's step logs; the
-# guide's EmrActivity page takes a jar path as the step's first element).
-COMMAND_RUNNER = "/var/lib/aws/emr/step-runner/hadoop-jars/command-runner.jar"
+# pass "bash,-c,..." when they want one, inferred), so the folder's text is never code. The jar is named as that
+# page says, "command-runner.jar" without a path: it is on the cluster's AMI, so no bucket is read for it.
+COMMAND_RUNNER = "command-runner.jar"
 REMOVE_FOLDER = ("hadoop", "fs", "-rm", "-r", "-f", "-skipTrash")
 OUTPUT_FOLDER = "#{output.directoryPath}"
 

@@ -77,7 +77,7 @@ def test_export_wires_table_to_timestamped_folder_on_a_guarded_cluster(export):
 def test_export_step_uses_the_tools_jar_of_the_region_and_compresses(export):
     removal, export_step = export.object("TableBackupActivity").values("step")
     # First the output folder is removed, so a retry or rerun of the run does not meet its own files (emr.py).
-    assert removal.split(",") == ["/var/lib/aws/emr/step-runner/hadoop-jars/command-runner.jar", "hadoop", "fs", "-rm", "-r", "-f",
+    assert removal.split(",") == ["command-runner.jar", "hadoop", "fs", "-rm", "-r", "-f",
                                   "-skipTrash", "#{output.directoryPath}"]
     step = export_step.split(",")
     assert step[0].startswith("s3://dynamodb-dpl-eu-west-1/") and "emr-dynamodb-tools" in step[0]
