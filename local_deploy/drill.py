@@ -100,11 +100,12 @@ class Drill:
         return dict(self.clients("datapipeline", region).get_pipeline_definition(pipelineId=pipeline_id))
 
     def run(self, name: str, pipeline_id: str, region: str, overrides: dict[str, str] | None = None,
-            stored: dict[str, Any] | None = None) -> RunResult:
-        """One run of the pipeline from its definition as stored in the emulator (or ``stored``, a changed copy of it)."""
+            stored: dict[str, Any] | None = None, fail_attempts: dict[str, int] | None = None) -> RunResult:
+        """One run of the pipeline from its definition as stored in the emulator (or ``stored``, a changed copy of it);
+        ``fail_attempts``: the first attempts of these activities fail after writing their files (PipelineRun)."""
         stored = stored if stored is not None else self.stored(pipeline_id, region)
         return PipelineRun(name, stored, clients=self.clients, access=self.access, region=region, scheduled_start=SCHEDULED_START,
-                           overrides=overrides).run()
+                           overrides=overrides, fail_attempts=fail_attempts).run()
 
     def items_of(self, table: str, region: str) -> list[dict[str, Any]]:
         pages = self.clients("dynamodb", region).get_paginator("scan").paginate(TableName=table)

@@ -6,7 +6,8 @@ What a run does, per object type of the definition (AWS Data Pipeline Developer 
 tools for the steps): ``#{...}`` resolved from parameter values, the fields of ``input``/``output`` and
 ``node``, and the date functions of the scheduled start (``ddb_datapipeline.definition.run_time``);
 activities in ``dependsOn`` order; an input's ``S3KeyExists`` precondition checked as the pipeline role;
-an ``EmrActivity`` runs its connector step as the node role, its arguments read as Hadoop's
+an ``EmrActivity`` removes its output folder when its first step says so (``_remove_output``), then runs its
+connector step as the node role, its arguments read as Hadoop's
 GenericOptionsParser reads them (``hadoop_arguments``: ``-D`` options count only before the first argument)
 and then as the tool's ``run`` reads them: ``DynamoDBExport`` refuses an output folder that exists
 (FileOutputFormat.checkOutputSpecs), divides the scan among its map tasks as connector 4.11.0 does and
@@ -33,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ddb_datapipeline.definition.emr import OUTPUT_FOLDER, removed_folder
 from ddb_datapipeline.definition.hive_projection import ProjectionScript, UnreadableScript, read_script
 from ddb_datapipeline.definition.hive_tables import statements_of
 from ddb_datapipeline.definition.hive_verify import VerifyScript, read_verify_script
@@ -283,6 +285,7 @@ class PipelineRun:
             for precondition, _ in self.values(node, "precondition") if node else []:
                 self._precondition(where, precondition)
         if kind == "EmrActivity":
+            self._remove_output(activity, where)
             self._step(activity, where)
         elif kind == "ShellCommandActivity":
             self._cleanup(activity, where)
@@ -303,7 +306,7 @@ class PipelineRun:
             raise RunFailed(f"{where}: precondition {precondition} never holds: {key_uri} does not exist") from None
 
     def _step(self, activity: str, where: str) -> None:
-        step = self.field(activity, "step")
+        step = self.expand(self.values(activity, "step")[-1][0], activity)  # the connector's, after any removal
         parts = [p.replace("\\,", ",") for p in _UNESCAPED_COMMA.split(step)]
         options, arguments = hadoop_arguments(parts[2:])
         tool = parts[1].rsplit(".", 1)[-1] if len(parts) > 1 else ""
@@ -337,6 +340,23 @@ class PipelineRun:
         if value is None:
             raise RunFailed(f"{where}: {tool} exits with -1: Error: Could not parse {kind} ratio (value: {arguments[2]})")
         return str(value)  # the tool sets Double.toString of it in the job's configuration
+
+    def _remove_output(self, activity: str, where: str) -> None:
+        """The steps before the connector's: each must remove the activity's own output folder (EMR's
+        command-runner.jar running hadoop fs -rm -r -f), which deletes its files and its folder marker."""
+        for raw, _ in self.values(activity, "step")[:-1]:
+            if removed_folder(raw) != OUTPUT_FOLDER:
+                raise RunFailed(f"{where}: step {raw!r} is neither the connector's nor the removal of the output folder")
+            folder = self.expand(OUTPUT_FOLDER, activity)
+            bucket, prefix = _s3(folder)
+            region, nodes, said = self._region(activity), self._nodes(), f"{where} (removing {folder})"
+            s3 = self.clients("s3", region)
+            self.access.check_listing(said, nodes, bucket, f"{prefix}/", region)
+            keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/")
+                    for o in page.get("Contents", [])]
+            for key in [*keys, f"{prefix}_$folder$"]:
+                self.access.check_objects(said, nodes, ["s3:DeleteObject"], bucket, key, region, writes=False)
+                s3.delete_object(Bucket=bucket, Key=key)
 
     def _pacer(self, where: str, client: Any, table: str, region: str, ratio: str, *, writes: bool) -> Pacer:
         """The connector's rate on the table: ``ratio`` (a throughput percent, 0.1-1.0) of its capacity."""

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ddb_datapipeline.assembly import StackArtifact
+from ddb_datapipeline.definition.attempt_rules import export_retries, hive_clusters
 from ddb_datapipeline.definition.hive_projection import UnreadableScript, read_script
 from ddb_datapipeline.definition.hive_verify import read_verify_script
+from ddb_datapipeline.definition.model import Field, PipelineDefinition, PipelineObject
+from ddb_datapipeline.definition.view import DefinitionView
 
 from .smoke_common import Check, describe_table, key_schema, list_pipelines
 from .smoke_report import TableRow
@@ -182,6 +185,17 @@ class ExpectedPipeline:
     verify_keys: tuple[str, ...] = ()  # a copy counted after each run: the keys its count joins on
 
 
+def attempt_findings(stored: dict[str, Any]) -> list[str]:
+    """What a deployed definition (GetPipelineDefinition's shape, repeated keys kept) lacks for a second attempt or
+    for Hive: an export without the removal of its folder first, a Hive cluster without its hive-site settings
+    (definition/attempt_rules.py); the stored definition is read, so a deploy that lost a step is seen."""
+    objects = tuple(PipelineObject(o["id"], o.get("name", o["id"]), tuple(
+        Field(f["key"], f.get("stringValue", f.get("refValue", "")), "refValue" in f) for f in o.get("fields", [])))
+        for o in stored.get("pipelineObjects", []))
+    view = DefinitionView(PipelineDefinition(objects=objects), require_values=False)
+    return [str(v) for rule in (export_retries, hive_clusters) for v in rule(view)]
+
+
 def _hive_script(script: str) -> tuple[str, tuple[str, tuple[str, ...]] | str]:
     """("projection", (WHERE, attributes)), ("count", (WHERE, keys)) or ("unreadable", why) of a HiveActivity's script."""
     try:
@@ -266,6 +280,9 @@ def _check_pipelines_against_configuration(check: Check, environments: list[Any]
                 check.count()
                 if fields.get(key) != value:
                     check.differ(where, f"{label}: EmrCluster {key} is {fields.get(key)!r}, configuration says {value!r}")
+        check.count()
+        for finding in attempt_findings(definition):
+            check.differ(where, f"{label}: {finding}")
         filters = [fields.get("filterSql") for fields in objects if fields.get("type") == "HiveCopyActivity"]
         read = [_hive_script(fields.get("hiveScript", "")) for fields in objects if fields.get("type") == "HiveActivity"]
         scripts = [found for kind, found in read if kind != "count"]

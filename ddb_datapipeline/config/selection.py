@@ -17,6 +17,7 @@ import re
 from ..definition.common import ScheduleSpec
 from ..definition.filters import FilterError, parse_filter
 from ..definition.hive_copy import TIME_FORMATS, CopySelection, IncrementalWindow
+from ..definition.hive_rules import HIVE_RESERVED
 from ..definition.periods import period_minutes
 from .reader import Section, printable
 
@@ -55,6 +56,14 @@ def copy_selection(section: Section, *, schedule: ScheduleSpec | None, cross_acc
         selection.columns()  # the types every compared attribute needs, or the reason there are none
     except FilterError as error:
         raise section.fail("filter", text, str(error)) from None
+    if not selection.attributes:  # a HiveCopyActivity: its generated table declares each compared attribute unquoted
+        for name in selection.columns():
+            if name.upper() in HIVE_RESERVED:
+                window = incremental is not None and name == incremental.attribute
+                raise section.fail("incremental" if window else "filter", section.raw["incremental"] if window else text,
+                                   f"no attribute named '{name}', a Hive reserved keyword, on a copy of whole items: HiveCopyActivity "
+                                   "declares it unquoted in the table it generates and Hive fails to parse that; give attributes "
+                                   "(a script that quotes names) to copy with it")
     return selection
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .emr import remove_output_step
 from .model import Parameter, PipelineObject, Ref
 from .periods import START_AT_FIRST_ACTIVATION
 
@@ -125,9 +126,12 @@ def connector_activity(
     step: str,
     depends_on: str | None = None,
     late_after: str | None = None,
+    removes_output: bool = False,
 ) -> PipelineObject:
     """An EmrActivity running one connector step: retried, alarmed when it finally fails, and, with
-    ``late_after``, when it has not finished that long after its scheduled start."""
+    ``late_after``, when it has not finished that long after its scheduled start. ``removes_output``
+    (every export) puts ``emr.remove_output_step`` before it, so each attempt starts from no output folder:
+    why in ``emr``."""
     return PipelineObject.build(
         object_id,
         type="EmrActivity",
@@ -136,7 +140,7 @@ def connector_activity(
         runsOn=Ref(runs_on),
         dependsOn=Ref(depends_on) if depends_on else None,
         maximumRetries=MAXIMUM_RETRIES,
-        step=step,
+        step=[remove_output_step(), step] if removes_output else step,
         onFail=Ref(FAILURE_ALARM_ID),
         lateAfterTimeout=late_after,
         onLateAction=Ref(LATE_ALARM_ID) if late_after else None,

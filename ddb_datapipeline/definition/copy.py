@@ -38,7 +38,7 @@ def build_copy_definition(spec: CopySpec, settings: common.PipelineSettings) -> 
         [*export_options, "#{output.directoryPath}", "#{input.tableName}", "#{input.readThroughputPercent}"],
     )
     import_step = connector_step(
-        spec.target_region,
+        settings.region,  # the jar of the pipeline's region, also for a cluster elsewhere: why in emr
         IMPORT_CLASS,
         ["#{input.directoryPath}", "#{output.tableName}", "#{output.writeThroughputPercent}"],
     )
@@ -64,7 +64,8 @@ def build_copy_definition(spec: CopySpec, settings: common.PipelineSettings) -> 
         # A subnet belongs to one region: the target region's cluster runs in its default VPC.
         target_cluster.to_object("TargetRegionCluster", region="#{myTargetRegion}"),
         common.connector_activity(
-            "ExportActivity", input="SourceTable", output="StagingFolder", runs_on="SourceRegionCluster", step=export_step
+            "ExportActivity", input="SourceTable", output="StagingFolder", runs_on="SourceRegionCluster", step=export_step,
+            removes_output=True,
         ),
         common.connector_activity(
             "ImportActivity",

@@ -54,6 +54,7 @@ def build_export_definition(spec: ExportSpec, settings: common.PipelineSettings)
             output="S3BackupLocation",
             runs_on="EmrClusterForBackup",
             step=step,
+            removes_output=True,
             late_after=spec.schedule.late_after if spec.schedule else None,
         ),
         *common.alarms(settings, spec.schedule, what=f"Export of DynamoDB table {spec.table_name}"),

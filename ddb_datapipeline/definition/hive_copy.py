@@ -5,7 +5,8 @@ user's filter and, for an incremental copy, the window of time since the previou
 Why Hive: the connector's export and import tools copy whole tables; Data Pipeline's HiveCopyActivity
 reads a DynamoDB table through Hive and writes the rows its filter keeps, and its DynamoDBExportDataFormat
 carries every attribute of each item (AWS Data Pipeline Developer Guide, "HiveCopyActivity",
-"DynamoDBExportDataFormat"). The columns the filter compares must be declared on the input's format
+"DynamoDBExportDataFormat") as long as the table, not an index, is read: the cluster turns the connector's
+filter pushdown off and runs Hive on MapReduce (``emr.HIVE_SETTINGS``). The columns the filter compares must be declared on the input's format
 with their Hive types: a string attribute is STRING, a number DOUBLE.
 
 The window of a run scheduled at S (cron scheduling: S is the start of its period P) is
@@ -19,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import common
-from .emr import ClusterSpec
+from .emr import HIVE_CONFIGURATION_ID, ClusterSpec, hive_configuration
 from .filters import Predicate, column_types, describe, to_hive
 from .hive_projection import ProjectionScript
 from .hive_verify import VerifyScript
@@ -167,7 +168,9 @@ def build_hive_copy_definition(spec: HiveCopySpec, settings: common.PipelineSett
                              readThroughputPercent="#{myDDBReadThroughputRatio}", dataFormat=None if projected else Ref("SourceFormat")),
         PipelineObject.build("TargetTable", type="DynamoDBDataNode", tableName="#{myTargetTableName}", region="#{myTargetRegion}",
                              writeThroughputPercent="#{myDDBWriteThroughputRatio}", dataFormat=None if projected else Ref("TargetFormat")),
-        spec.cluster.to_object("CopyCluster", region="#{mySourceRegion}"),
+        # Hive on MapReduce, and no pushdown of the WHERE into a Query of an index: why in emr (HIVE_SETTINGS).
+        spec.cluster.to_object("CopyCluster", region="#{mySourceRegion}", configuration=HIVE_CONFIGURATION_ID),
+        *hive_configuration(),
         PipelineObject.build(
             "CopyActivity",
             **work,
@@ -179,6 +182,11 @@ def build_hive_copy_definition(spec: HiveCopySpec, settings: common.PipelineSett
             lateAfterTimeout=spec.schedule.late_after if spec.schedule else None,
             onLateAction=Ref(common.LATE_ALARM_ID) if spec.schedule and spec.schedule.late_after else None,
         ),
+        # Two inputs and no output: the guide's HiveActivity lists input and output as optional, requires only
+        # hiveScript or scriptUri and runsOn or workerGroup, and names its staged tables ${input1}, ${input2}, "and
+        # so on, based on the input fields" (Developer Guide, "HiveActivity"), so an activity may read several
+        # inputs. With stage false no table is staged; the inputs say what the count reads (the permission model,
+        # the review), and the count writes nothing.
         *([PipelineObject.build(
             "VerifyActivity",
             type="HiveActivity",

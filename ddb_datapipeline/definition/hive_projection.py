@@ -15,9 +15,13 @@ What the script relies on, each read in a source:
   puts it into the item), so a missing attribute must leave no entry: Hive's ``concat`` is NULL when an
   argument is (``UDFConcat``), ``concat_ws`` skips NULL arguments (``GenericUDFConcatWS``), and
   ``str_to_map`` splits the text on two delimiters (``GenericUDFStringToMap``, a pattern each). The
-  delimiters are the control characters U+0002 and U+0003, written as Hive's octal escapes
-  (``BaseSemanticAnalyzer.unescapeSQLString``); the connector's JSON escapes every control character, and
-  attribute names here are letters, digits and ``_``, so neither delimiter occurs in a name or a value;
+  delimiters are the control characters U+0002 and U+0003, written ``chr(2)`` and ``chr(3)`` (Hive's ``chr``,
+  HIVE-13063, in Hive 2.1.0, the Hive of emr-5.0.0, the oldest release offered); the connector's JSON escapes
+  every control character, and attribute names here are letters, digits and ``_``, so neither delimiter occurs
+  in a name or a value. Not Hive's octal escapes ``'\\002'``: Data Pipeline removes one backslash from a
+  ``step`` before use (the guide's EmrActivity page) and may do the same to a ``hiveScript``; ``'002'`` would
+  then split each item on the text "002" and write wrong attributes without any error (inferred), so no
+  script of this project holds a backslash;
 - the key attributes are always copied, so no item is empty;
 - the columns the filter compares are declared beside the item column with a ``dynamodb.column.mapping``
   from the Hive name (lower case, as Hive keeps it) to the attribute; the connector fills both from the
@@ -47,7 +51,7 @@ from .hive_tables import (
     render_script,
 )
 
-PAIRS, KEY_VALUE = r"'\002'", r"'\003'"  # Hive string literals of U+0002 and U+0003
+PAIRS, KEY_VALUE = "chr(2)", "chr(3)"  # U+0002 and U+0003 without a backslash: why above
 SOURCE_PROPERTIES = {"dynamodb.table.name": "#{input.tableName}", "dynamodb.region": "#{input.region}",
                      "dynamodb.throughput.read.percent": "#{input.readThroughputPercent}"}
 TARGET_PROPERTIES = {"dynamodb.table.name": "#{output.tableName}", "dynamodb.region": "#{output.region}",

@@ -3,10 +3,11 @@ and activation, so a broken definition fails at synth time with every problem li
 
 Each rule family is one small function that yields Violations, in ``structure_rules.py`` (shape:
 ids, references, types, limits), ``value_rules.py`` (expressions, parameters, schedules, ranges,
-jars) or ``flow_rules.py`` (dependsOn cycles, connector step arguments, instance generations);
-``RULES`` lists them. A finding is an error (the service refuses it, or the run certainly fails) or
-a warning (lint). The tables they check against live in ``rules.py``. CDK token strings (``${Token[...]}``) are opaque text: they are
-never expressions, and values containing one are not range-checked.
+jars), ``flow_rules.py`` (dependsOn cycles, connector step arguments, instance generations) or
+``attempt_rules.py`` (a retry of an export, Hive on the cluster); ``RULES`` lists them. A finding is an
+error (the service refuses it, or the run certainly fails) or a warning (lint). The tables they check
+against live in ``rules.py``. CDK token strings (``${Token[...]}``) are opaque text: they are never
+expressions, and values containing one are not range-checked.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import dataclasses
 from collections.abc import Callable, Iterable
 
 from . import rules as R
+from .attempt_rules import export_retries, hive_clusters, script_backslashes
 from .flow_rules import connector_arguments, depends_on_cycles, instance_generations
 from .guide_rules import guide_fields
 from .hive_rules import hive_copy
@@ -52,6 +54,9 @@ RULES: tuple[Callable[[DefinitionView], Iterable[Violation]], ...] = (
     instance_generations,
     hive_copy,
     hive_scripts,
+    export_retries,
+    hive_clusters,
+    script_backslashes,
     expressions,
     parameters,
 )

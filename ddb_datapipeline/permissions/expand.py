@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 
+from ..definition.emr import OUTPUT_FOLDER, removed_folder
 from ..definition.hive_projection import UnreadableScript, read_script
 from ..definition.hive_verify import read_verify_script
 from ..definition.model import PipelineDefinition, PipelineObject
@@ -114,6 +115,8 @@ class _Expansion:
                 yield from self._alarm(obj)
             elif kind in ("Default", "Schedule", "DynamoDBDataNode", "S3DataNode", "DynamoDBExportDataFormat"):
                 continue  # their calls are made by the activities that use them
+            elif kind in ("EmrConfiguration", "Property"):
+                continue  # settings the cluster's applications read on its nodes: no AWS call
             else:
                 raise ModelGap(f"object {obj.id} of type {kind} has no rows in the runtime model")
 
@@ -122,9 +125,15 @@ class _Expansion:
         return {"region": region, "cluster_arn": f"arn:aws:elasticmapreduce:{region}:{self.pipeline.account}:cluster/{SAMPLE_CLUSTER_ID}"}
 
     def _activity(self, activity: PipelineObject) -> Iterator[Expected]:
+        """The connector's step (the last), after the step that removes the output folder, if any (``emr``)."""
         cluster = self.definition.object(activity.value("runsOn") or "")
         facts = self._cluster_facts(cluster)
-        step = _field(self.definition, activity, "step") or ""
+        *before, raw = activity.values("step") or [""]
+        for earlier in before:
+            if removed_folder(earlier) != OUTPUT_FOLDER:
+                raise ModelGap(f"{activity.id}: the runtime model knows no calls for the step {earlier!r}")
+            yield from self._folder("clears S3DataNode", self.definition.object(activity.value("output") or ""), facts)
+        step = _substitute(self.definition, raw)
         jar_bucket, jar_key = _s3(step.split(",", 1)[0])
         yield from self._emit("EmrActivity", {**facts, "jar_arn": f"arn:aws:s3:::{jar_bucket}/{jar_key}"})
         acl = {"canned_acl"} if "fs.s3.canned.acl" in step else set()
@@ -191,6 +200,8 @@ class _Expansion:
             "ancestor_arns": [f"arn:aws:s3:::{bucket}/{a}" for a in ancestors],
             "marker_arns": [f"arn:aws:s3:::{bucket}/{a}_$folder$" for a in ancestors],
             "ancestor_prefixes": [f"{a}/" for a in ancestors],
+            "folder_arns": [f"arn:aws:s3:::{bucket}/{folder}", f"arn:aws:s3:::{bucket}/{folder}_$folder$"],
+            "folder_marker_arns": [f"arn:aws:s3:::{bucket}/{a}_$folder$" for a in ancestors[-2:]],
         }
         key = self.world.buckets[bucket].key_arn if bucket in self.world.buckets else None
         yield from self._emit(trigger, {**facts, "key_arn": key or ""}, flags=({"bucket_kms"} if key else set()) | set(flags))

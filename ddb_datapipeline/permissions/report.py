@@ -21,7 +21,8 @@ PLACEHOLDERS = {
     "cluster_arn": "the cluster", "pipeline_arn": "the pipeline", "table_arn": "the table", "key_arn": "its key",
     "log_key_arn": "the bucket's key", "object_arn": "files in the folder", "bucket_arn": "the bucket",
     "log_object_arn": "log files", "log_bucket_arn": "the bucket", "marker_arns": "folder markers of the folder and its ancestors",
-    "ancestor_arns": "the folder and its ancestors (keys)", "topic_arn": "the alarm topic", "jar_arn": "the connector jar",
+    "ancestor_arns": "the folder and its ancestors (keys)", "folder_arns": "the folder's key and marker",
+    "folder_marker_arns": "the markers of the folder and its parent", "topic_arn": "the alarm topic", "jar_arn": "the connector jar",
 }
 
 

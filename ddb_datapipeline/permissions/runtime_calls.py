@@ -16,7 +16,8 @@ cluster's region for cluster calls), ``{role_arn}``, ``{nodes_arn}``, ``{profile
 ``{cluster_arn}``, ``{pipeline_arn}``; for a table ``{table_arn}``, ``{table}``, ``{table_region}``,
 ``{key_arn}``; for a folder ``{bucket_arn}``, ``{folder}``, ``{object_arn}`` (a sample file in it),
 ``{ancestor_arns}``, ``{marker_arns}`` and ``{ancestor_prefixes}`` (the folder and each folder above
-it: its key, its ``_$folder$`` marker, its listing prefix; one request each), ``{bucket_account}``,
+it: its key, its ``_$folder$`` marker, its listing prefix; one request each), ``{folder_arns}`` (the folder's key
+and marker), ``{folder_marker_arns}`` (the markers of the folder and its parent), ``{bucket_account}``,
 ``{bucket_region}``; the log folder's ``{log_*}``; ``{topic_arn}``, ``{topic_region}``, ``{jar_arn}``.
 
 ``when`` limits a row to a resource that needs it: ``bucket_kms`` (the bucket's default encryption
@@ -67,6 +68,8 @@ EMRFS = ("AWS Knowledge Center 'emr-s3-empty-files': EMRFS creates '<directory>_
 EMRFS_LOCATION = "third-party measurement of a working Data Pipeline export (s3:GetBucketLocation on the bucket); no AWS page names it"
 SNS_KMS = "SNS Developer Guide, 'Encryption at rest': a publisher to an encrypted topic needs kms:GenerateDataKey and kms:Decrypt"
 DP_PRECONDITION = "Data Pipeline Developer Guide, 'S3KeyExists' (checked by the service as the precondition's role)"
+EMR_REMOVE = ("EMR Release Guide, 'Run commands and scripts on an Amazon EMR cluster' (command-runner.jar); Hadoop FileSystem Shell "
+              "'rm -r -f -skipTrash'; S3 API Reference ListObjectsV2/DeleteObject 'Permissions'")
 DP_SHELL = "Data Pipeline Developer Guide, 'ShellCommandActivity' (runs on the cluster as the instance profile); AWS CLI 'aws s3 rm --recursive'"
 DP_LOGS = "Data Pipeline Developer Guide, 'pipelineLogUri' (Task Runner uploads activity logs there)"
 TASK_RUNNER_INSTALL = ("public code reproducing Data Pipeline's 'Install TaskRunner' step (script-runner.jar running "
@@ -101,6 +104,8 @@ TRIGGERS = {
     "writes S3DataNode": "an activity whose output is an S3DataNode (export files, through EMRFS)",
     "reads S3DataNode": "an activity whose input is an S3DataNode (import files, through EMRFS)",
     "deletes S3DataNode": "a ShellCommandActivity running 'aws s3 rm --recursive' on its input folder",
+    "clears S3DataNode": "an EmrActivity whose first step removes its output folder (command-runner.jar hadoop fs -rm -r -f), "
+                         "so a retry or rerun of an export does not meet its own files",
     "S3KeyExists": "an S3KeyExists precondition",
     "SnsAlarm": "an SnsAlarm (onFail, onLateAction)",
 }
@@ -202,7 +207,10 @@ CALLS: tuple[RuntimeCall, ...] = (
     RuntimeCall("reads DynamoDBDataNode", "DynamoDB reads the table key's metadata, as the caller (no encryption context)", NODES,
                 ("kms:DescribeKey",), "{key_arn}", DDB_KMS + "; " + KMS_METADATA, "doc",
                 {"kms:ViaService": "dynamodb.{table_region}.amazonaws.com", "kms:CallerAccount": "{account}"}, "table_cmk"),
-    RuntimeCall("filters DynamoDBDataNode", "a filter on a key makes the Hive job query the table or the index it names", NODES,
+    # Not made by this project's clusters, which turn pushdown off (definition/emr.py HIVE_SETTINGS: a Query of an
+    # index reads partial items); kept while the node role is still granted Query, so the grant stays accounted for.
+    RuntimeCall("filters DynamoDBDataNode", "with pushdown on (this project turns it off), a filter on a key makes the Hive job "
+                "query the table or the index it names", NODES,
                 ("dynamodb:Query",), "{query_arn}", HIVE_PUSHDOWN, "connector", {"aws:RequestedRegion": "{table_region}"}),
     RuntimeCall("writes DynamoDBDataNode", "the import describes the table and writes batches", NODES,
                 ("dynamodb:DescribeTable", "dynamodb:BatchWriteItem"), "{table_arn}", CONNECTOR, "connector", {"aws:RequestedRegion": "{table_region}"}),
@@ -242,6 +250,15 @@ CALLS: tuple[RuntimeCall, ...] = (
                 ("s3:ListBucket",), "{bucket_arn}", DP_SHELL, "doc", {**S3_CONTEXT, "s3:prefix": "{folder}/"}),
     RuntimeCall("deletes S3DataNode", "the cleanup deletes the run folder's objects", NODES,
                 ("s3:DeleteObject",), "{object_arn}", DP_SHELL, "doc", S3_CONTEXT),
+    # Before each attempt of an export: the step that removes its output folder (definition/emr.py).
+    RuntimeCall("clears S3DataNode", "the removal lists the run folder's objects", NODES,
+                ("s3:ListBucket",), "{bucket_arn}", EMR_REMOVE, "doc", {**S3_CONTEXT, "s3:prefix": "{folder}/"}),
+    RuntimeCall("clears S3DataNode", "the removal deletes the run folder's objects", NODES,
+                ("s3:DeleteObject",), "{object_arn}", EMR_REMOVE, "doc", S3_CONTEXT),
+    RuntimeCall("clears S3DataNode", "EMRFS looks the folder up first (its key and its marker; a missing folder is no error)", NODES,
+                ("s3:GetObject",), "{folder_arns}", EMRFS, "inferred", S3_CONTEXT),
+    RuntimeCall("clears S3DataNode", "EMRFS deletes the folder's marker and marks the parent folder that is left", NODES,
+                ("s3:DeleteObject", "s3:PutObject"), "{folder_marker_arns}", EMRFS, "inferred", S3_CONTEXT),
     RuntimeCall("S3KeyExists", "Data Pipeline checks that the key exists", ROLE,
                 ("s3:GetObject",), "{object_arn}", DP_PRECONDITION, "doc", S3_CONTEXT),
     RuntimeCall("S3KeyExists", "Data Pipeline lists the key's folder (a missing key is then 404, not 403)", ROLE,

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..assembly import StackArtifact
 from ..definition import rules as R
+from ..definition.emr import REMOVE_FOLDER, removed_folder
 from ..definition.hive_projection import UnreadableScript, read_script
 from ..definition.hive_verify import read_verify_script
 from ..definition.model import PipelineDefinition, PipelineObject
@@ -196,6 +197,12 @@ def cluster_words(pipeline: Pipeline) -> list[str]:
         if cluster.value("region"):
             words += f", region {_shown(d, cluster.value('region') or '')}"
         words += f", subnet {md.code(cluster.value('subnetId') or '')}" if cluster.value("subnetId") else ", default VPC"
+        for ref in cluster.values("configuration") if cluster.type == "EmrCluster" else []:
+            configuration = next((o for o in d.objects if o.id == ref), None)
+            settings = [f"{p.value('key')}={p.value('value')}" for p in d.objects
+                        if configuration is not None and p.id in configuration.values("property")]
+            if configuration is not None:
+                words += f", {md.code(configuration.value('classification') or '?')}: " + ", ".join(md.code(x) for x in settings)
         spot = [k for k in ("masterInstanceBidPrice", "coreInstanceBidPrice", "taskInstanceBidPrice") if cluster.value(k)]
         if spot:
             words += ", spot: " + ", ".join(md.code(k) for k in spot)
@@ -204,6 +211,9 @@ def cluster_words(pipeline: Pipeline) -> list[str]:
 
 
 def _step_words(step: str) -> str:
+    folder = removed_folder(step)
+    if folder is not None:  # the export's first step (definition/emr.py): each attempt starts from no folder
+        return f"first removes {md.code(folder)} ({md.code(' '.join(REMOVE_FOLDER))})"
     parts = re.split(r"(?<!\\),", step)
     jar = parts[0].strip().rsplit("/", 1)[-1]
     main_class = parts[1].strip().rsplit(".", 1)[-1] if len(parts) > 1 else "?"

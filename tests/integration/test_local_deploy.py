@@ -201,15 +201,9 @@ def _failing_run(drill: Any, prefix: str, change: Any, access: Any = None) -> st
 
 
 def _export_anew(drill: Any, env: Any) -> Any:
-    """The dev orders export run again. Its folder is the scheduled start's, which the drill's export wrote:
-    the connector refuses an existing output folder (FileAlreadyExistsException), so it is emptied first."""
+    """The dev orders export run again into its scheduled start's folder, which the drill's export wrote: its first
+    step removes the folder, so the connector does not refuse it."""
     pipeline_id, name, region = drill.one(env, "orders", "export", "ddb-dev-orders-export-")
-    (exports,) = [v["stringValue"] for v in drill.stored(pipeline_id, region)["parameterValues"] if v["id"] == "myOutputS3Loc"]
-    bucket, _, prefix = exports.removeprefix("s3://").partition("/")
-    s3 = drill.clients("s3", region)
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{prefix}/"):
-        for obj in page.get("Contents", []):
-            s3.delete_object(Bucket=bucket, Key=obj["Key"])
     return drill.run(name, pipeline_id, region)
 
 
@@ -228,7 +222,7 @@ def test_a_step_with_swapped_arguments_fails_the_run_and_raises_the_alarm(flow: 
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
 
     def swap(stored: dict[str, Any]) -> None:
-        step = _field(stored, "TableBackupActivity", "step")
+        step = _steps(stored, "TableBackupActivity")[-1]  # the connector's, after the removal of the output folder
         jar, tool, *options, folder, table, ratio = step["stringValue"].split(",")
         step["stringValue"] = ",".join([jar, tool, *options, table, folder, ratio])
 
@@ -236,6 +230,33 @@ def test_a_step_with_swapped_arguments_fails_the_run_and_raises_the_alarm(flow: 
     assert message.endswith("TableBackupActivity: 'orders' is not an s3:// folder (the step's arguments are out of order?)")
     (alarm,) = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])]
     assert alarm["Subject"].startswith("FAILED: ") and "is not an s3:// folder" in alarm["Message"]
+
+
+def _steps(stored: dict[str, Any], object_id: str) -> list[dict[str, Any]]:
+    (obj,) = [o for o in stored["pipelineObjects"] if o["id"] == object_id]
+    return [f for f in obj["fields"] if f["key"] == "step"]
+
+
+def test_a_retry_after_an_attempt_that_wrote_files_succeeds_only_because_the_folder_is_removed_first(drilled):
+    """The first attempt of the scheduled export writes its map tasks' files and fails; the retry targets the same
+    folder. As deployed, its first step removes the folder and the retry exports. Without that step the connector
+    refuses the folder (FileOutputFormat.checkOutputSpecs) on every retry, and the run fails with its message."""
+    from local_deploy.drill import RunFailed
+
+    drill, _ = drilled
+    env = next(e for e in drill.environments if e.name == "dev")
+    pipeline_id, name, region = drill.one(env, "orders", "export", "ddb-dev-orders-export-")
+    result = drill.run(name, pipeline_id, region, fail_attempts={"TableBackupActivity": 1})
+    (failed,) = result.attempts["TableBackupActivity"]
+    assert "attempt 1 failed after its map tasks wrote" in failed and result.items > 0
+
+    stored = copy.deepcopy(drill.stored(pipeline_id, region))
+    (activity,) = [o for o in stored["pipelineObjects"] if o["id"] == "TableBackupActivity"]
+    activity["fields"].remove(_steps(stored, "TableBackupActivity")[0])
+    with pytest.raises(RunFailed) as refused:
+        drill.run(name, pipeline_id, region, stored=stored, fail_attempts={"TableBackupActivity": 1})
+    assert "org.apache.hadoop.mapred.FileAlreadyExistsException: Output directory s3://" in str(refused.value)
+    assert str(refused.value).endswith(" already exists")
 
 
 def test_a_wrong_output_folder_is_refused_as_the_node_role_would_be(drilled):
@@ -247,9 +268,9 @@ def test_a_wrong_output_folder_is_refused_as_the_node_role_would_be(drilled):
         folder["stringValue"] = folder["stringValue"].replace("#{myOutputS3Loc}", exports.replace("/exports/orders", "/other-team"))
 
     message = _failing_run(drill, "ddb-dev-orders-export-", elsewhere)
-    # the export first asks whether the folder exists (FileOutputFormat.checkOutputSpecs), before it writes a file;
-    # the role lists its own folder (the drill's export passed), so the refusal is the other team's prefix
-    assert "TableBackupActivity: " in message and " may not s3:ListBucket on arn:aws:s3:::" in message
+    # The first step removes the output folder: the node role may not even list another team's folder.
+    assert "TableBackupActivity (removing s3://" in message and "/other-team/" in message
+    assert " may not s3:ListBucket on arn:aws:s3:::" in message
 
 
 def test_a_missing_grant_fails_the_run_naming_the_call(drilled):
@@ -280,7 +301,7 @@ def test_a_copy_of_some_attributes_that_drops_one_is_reported_as_a_mismatch(dril
     pipeline_id, name, region = drill.one(env, "orders", "copy", "ddb-dev-orders-copy-orders-open-")
     stored = copy.deepcopy(drill.stored(pipeline_id, region))
     script = _field(stored, "CopyActivity", "hiveScript")
-    piece = ", concat('total', '\\003', ddb_item['total'])"
+    piece = ", concat('total', chr(3), ddb_item['total'])"
     assert piece in script["stringValue"]
     script["stringValue"] = script["stringValue"].replace(piece, "")
     drill.run(name, pipeline_id, region, stored=stored)
@@ -318,7 +339,7 @@ def test_the_count_after_an_incremental_copy_fails_the_run_when_the_copy_missed_
 def test_a_copy_into_another_account_is_decided_in_both_accounts(drilled):
     """The emulator is one account, but the drill decides each call in the accounts of the AWS assembly: without
     the target account's bucket policy for the source's node role, the copy's export into the staging bucket
-    is refused although the node role's own policy allows it."""
+    (its first call there, the removal of its staging folder, is refused) although the node role's own policy allows it."""
     from tests.conftest import world_without
 
     drill, rows = drilled
@@ -327,10 +348,11 @@ def test_a_copy_into_another_account_is_decided_in_both_accounts(drilled):
     world = world_without(drill.access.world, "StagingBucketPolicy30E8DF0E",
                           lambda st: st.get("Sid", "").startswith("OrdersOrdersAnalytics222222222222UsEast1"))
     message = _failing_run(drill, "ddb-prod-orders-copy-orders-analytics-", lambda stored: None, type(drill.access)(world, drill.access.names))
-    assert " ExportActivity: ddb-prod-us-east-1-nodes-orders-copy-orders-analytics-" in message
+    # The export's first step, the removal of its staging folder, is the first call the bucket refuses.
+    assert " ExportActivity (removing s3://ddb-prod-copies-222222222222-us-east-1/" in message
+    assert "): ddb-prod-us-east-1-nodes-orders-copy-orders-analytics-" in message
     assert message.endswith(": the resource policy of the other account does not allow it")
-    # the export first lists its folder in the other account's bucket (FileOutputFormat.checkOutputSpecs)
-    assert " may not s3:ListBucket on arn:aws:s3:::ddb-prod-copies-222222222222-us-east-1:" in message
+    assert " may not s3:ListBucket on arn:aws:s3:::ddb-prod-copies-222222222222-us-east-1: " in message
 
 
 def test_a_precondition_on_the_wrong_key_and_a_cleanup_of_another_folder_fail_their_runs(drilled):

@@ -319,3 +319,15 @@ def test_a_filtered_and_an_incremental_copy_show_their_filter_and_window_in_word
             "`` `updated_at` >= unix_timestamp(") in words
     assert "of the source and looks each up in the target by `pk`, `sk`; fails (and so alarms) when any is missing" in words
     assert "then counted in the target" in words
+
+
+def test_an_export_says_it_removes_its_folder_first_and_a_hive_cluster_says_its_settings(review):
+    """Each export attempt first removes its run folder; a cluster that runs Hive runs it on MapReduce without
+    pushdown into an index (definition/emr.py)."""
+    stack = next(s for s in review.assembly.stacks if s.name.endswith("-dev"))
+    named = {p["Name"].rsplit("-", 1)[0]: p["Name"] for _, _, p in pipelines(review.assembly)}
+    words = review.pipeline_section(stack.name, named["ddb-dev-orders-export"])
+    assert ("; first removes `#{output.directoryPath}` (`hadoop fs -rm -r -f -skipTrash`); step `DynamoDBExport` of "
+            "`emr-dynamodb-tools-4.11.0-SNAPSHOT-jar-with-dependencies.jar`") in words
+    words = review.pipeline_section(stack.name, named["ddb-dev-orders-copy-orders-open-eu-west-1"])
+    assert ", `hive-site`: `hive.execution.engine=mr`, `dynamodb.filter.pushdown=false`" in words

@@ -67,6 +67,9 @@ def test_every_request_of_the_model_agrees_with_aws_service_reference(world):
         ("StagingBucketPolicy30E8DF0E", lambda s: s.get("Sid", "").endswith("Objects"),
          "the resource policy of the other account does not allow it"),
         ("resource policy", lambda s: "dynamodb:BatchWriteItem" in statement_actions(s), "dynamodb:BatchWriteItem on arn:aws:dynamodb:us-east-1:222222222222"),
+        # The step that removes an export's run folder before each attempt lists it (definition/emr.py).
+        ("ExportordersNodePermissions805FA6CE", lambda s: "s3:ListBucket" in statement_actions(s),
+         "[the removal lists the run folder's objects]"),
         # Who may assume the pipeline role.
         ("RolesPipelineRole8C550129 trust", lambda s: s["Principal"] == {"Service": "elasticmapreduce.amazonaws.com"}, "sts:AssumeRole"),
     ],
@@ -75,6 +78,22 @@ def test_removing_a_grant_fails_with_a_line_naming_pipeline_principal_action_and
     lines = [o.line() for o in denied(world_without(world, policy, predicate))]
     assert any(expected in line for line in lines), lines[:5]
     assert all(" may not " in line and line.startswith("DdbDataPipeline-") for line in lines)
+
+
+def test_an_export_and_a_copys_staging_export_remove_their_run_folder_first_as_their_node_role(world):
+    """Each attempt of an export first removes its run folder (a retry would otherwise meet its own files):
+    the model has the removal's calls, as the pipeline's node role, on that folder (its files and marker, and the
+    parent's marker EMRFS may write back), and they are allowed (test_every_runtime_call_is_allowed)."""
+    for prefix, parent in (("ddb-prod-orders-export-", "/exports/orders"), ("ddb-prod-orders-copy-orders-us-west-2-", "/copies/")):
+        pipeline = next(p for p in world.pipelines if p.name.startswith(prefix))
+        clears = [e.request for e in expected_requests(world, pipeline) if e.call.trigger == "clears S3DataNode"]
+        assert {r.action for r in clears} == {"s3:ListBucket", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"}, prefix
+        objects = [r.resource for r in clears if r.action != "s3:ListBucket"]
+        assert objects and all(parent in r for r in objects), objects
+        assert any(r.endswith("/2026-01-31-00-00-00/5e1c7a2b-part-00000.gz") for r in objects)
+        (listing,) = [r for r in clears if r.action == "s3:ListBucket"]
+        assert listing.context["s3:prefix"].endswith("/2026-01-31-00-00-00/") and parent.lstrip("/") in listing.context["s3:prefix"]
+        assert len({r.principal for r in clears}) == 1 and "-nodes-" in clears[0].principal, clears[0].principal
 
 
 def test_every_granted_action_is_used_by_a_runtime_call(world):

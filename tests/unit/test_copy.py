@@ -8,7 +8,7 @@ import pytest
 from ddb_datapipeline.config import ConfigError, load_environments
 from ddb_datapipeline.definition.common import PipelineSettings, ScheduleSpec
 from ddb_datapipeline.definition.copy import CopySpec, build_copy_definition
-from ddb_datapipeline.definition.emr import ClusterSpec
+from ddb_datapipeline.definition.emr import ClusterSpec, remove_output_step
 from ddb_datapipeline.definition.validator import validate
 
 SETTINGS = PipelineSettings(
@@ -59,15 +59,18 @@ def test_export_then_import_then_cleanup(copy):
         assert copy.object(activity).value("maximumRetries") == "2"
 
 
-def test_each_side_runs_in_its_region_with_its_regions_jar(copy):
+def test_each_side_runs_in_its_region_with_the_pipelines_jar(copy):
     values = dict(copy.values)
     assert (values["mySourceRegion"], values["myTargetRegion"]) == ("eu-west-1", "us-west-2")
     assert copy.object("SourceRegionCluster").value("region") == "#{mySourceRegion}"
     assert copy.object("TargetRegionCluster").value("region") == "#{myTargetRegion}"
-    export_step = copy.object("ExportActivity").value("step").split(",")
-    import_step = copy.object("ImportActivity").value("step").split(",")
+    removal, export = copy.object("ExportActivity").values("step")
+    assert removal == remove_output_step()  # each attempt starts from no staging folder (test_definitions)
+    export_step, import_step = export.split(","), copy.object("ImportActivity").value("step").split(",")
     assert export_step[0].startswith("s3://dynamodb-dpl-eu-west-1/") and export_step[1].endswith(".DynamoDBExport")
-    assert import_step[0].startswith("s3://dynamodb-dpl-us-west-2/") and import_step[1].endswith(".DynamoDBImport")
+    # The import cluster runs in the target's region and reads the jar from the pipeline's region: a
+    # dynamodb-dpl bucket is known only where Data Pipeline runs (definition/emr.py).
+    assert import_step[0].startswith("s3://dynamodb-dpl-eu-west-1/") and import_step[1].endswith(".DynamoDBImport")
     for cluster in ("SourceRegionCluster", "TargetRegionCluster"):
         assert copy.object(cluster).value("terminateAfter") == SPEC.cluster.terminate_after
     # The configured subnet exists in the source region only.

@@ -52,8 +52,10 @@ def test_the_script_is_hive_the_connector_reads():
     script = script_of(definition())
     assert "ddb_item map<string,string>, `status` string, `totalamount` double" in script  # Hive keeps names in lower case
     assert '"dynamodb.column.mapping" = "status:status,totalamount:totalAmount,updated_at:updated_at"' in script
-    # The pair and key-value delimiters are Hive's octal escapes of U+0002 and U+0003, not the characters.
-    assert "concat_ws('\\002', concat('pk', '\\003', ddb_item['pk'])," in script and "\x02" not in script
+    # The pair and key-value delimiters are U+0002 and U+0003 made by Hive's chr, not the characters, and not
+    # octal escapes: Data Pipeline may remove a backslash from the script ('\\002' would become '002').
+    assert "concat_ws(chr(2), concat('pk', chr(3), ddb_item['pk'])," in script and "\x02" not in script
+    assert "\\" not in script
     assert "${" not in script and script.count(";\n") == 5 and script.endswith(";")
     # Hive keeps a cluster's tables, and the count and a retry run on the same cluster: both names are dropped first.
     assert script.startswith("SET hive.auto.convert.join=false;\nDROP TABLE IF EXISTS ddb_source;\nDROP TABLE IF EXISTS ddb_target;\n"
@@ -81,7 +83,7 @@ def test_names_that_cannot_be_written_safely_are_refused(attributes, columns, fr
 
 @pytest.mark.parametrize("old, new, fragment", [
     ("CREATE EXTERNAL TABLE ddb_target", "CREATE EXTERNAL TABLE other", "expected CREATE EXTERNAL TABLE ddb_target"),
-    ("ddb_item['sk']", "ddb_item['pk']", "is not concat('<name>', '\\003', ddb_item['<name>'])"),
+    ("ddb_item['sk']", "ddb_item['pk']", "is not concat('<name>', chr(3), ddb_item['<name>'])"),
     ("'org.apache.hadoop.hive.dynamodb.DynamoDBStorageHandler' TBLPROPERTIES (\"dynamodb.table.name\" = \"#{output",
      "'org.example.Other' TBLPROPERTIES (\"dynamodb.table.name\" = \"#{output", "STORED BY"),
     (",totalamount:totalAmount", "", "must map each typed column, and only those"),

@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from ddb_datapipeline.definition.emr import remove_output_step
 from ddb_datapipeline.definition.expressions import scan_expressions
 from ddb_datapipeline.definition.model import Parameter, PipelineDefinition, PipelineObject, Ref
 from ddb_datapipeline.definition.validator import DefinitionError, Violation, ensure_valid, validate
@@ -16,6 +17,7 @@ TOOLS_JAR = (
 )
 LEGACY_JAR = "s3://dynamodb-emr-us-east-1/emr-ddb-storage-handler/2.1.0/emr-ddb-2.1.0.jar"
 EXPORT_CLASS = "org.apache.hadoop.dynamodb.tools.DynamoDBExport"
+REMOVE_OUTPUT = remove_output_step()
 IMPORT_CLASS = "org.apache.hadoop.dynamodb.tools.DynamoDBImport"
 TOPIC_ARN = "arn:${Token[AWS.Partition.4]}:sns:us-east-1:123456789012:ddb-alerts"
 
@@ -35,7 +37,8 @@ def failure_alarm() -> PipelineObject:
 
 
 def export_definition() -> PipelineDefinition:
-    """The console template "Export DynamoDB table to S3", scheduled daily."""
+    """The console template "Export DynamoDB table to S3", scheduled daily, with the step this project puts
+    before the export (each attempt first removes its output folder: test_attempt_rules)."""
     return PipelineDefinition(
         objects=(
             PipelineObject.build(
@@ -81,10 +84,10 @@ def export_definition() -> PipelineDefinition:
                 runsOn=Ref("EmrClusterForBackup"),
                 maximumRetries="2",
                 onFail=Ref("FailureAlarm"),
-                step=(
-                    f"{TOOLS_JAR},{EXPORT_CLASS},#{{output.directoryPath}},#{{input.tableName}},"
-                    "#{input.readThroughputPercent}"
-                ),
+                step=[
+                    REMOVE_OUTPUT,
+                    f"{TOOLS_JAR},{EXPORT_CLASS},#{{output.directoryPath}},#{{input.tableName}},#{{input.readThroughputPercent}}",
+                ],
             ),
             failure_alarm(),
         ),
@@ -721,6 +724,7 @@ def test_tools_jar_with_another_class_lists_both_choices():
 
 def test_escaped_commas_and_other_jars_are_fine():
     steps = [
+        REMOVE_OUTPUT,
         f"{TOOLS_JAR},{EXPORT_CLASS},-Dfs.s3.canned.acl=BucketOwnerFullControl,#{{output.directoryPath}},#{{input.tableName}},a\\,b",
         "command-runner.jar,org.apache.hadoop.dynamodb.tools.DynamoDbExport,x",
     ]

@@ -19,6 +19,7 @@ from ddb_datapipeline.definition.validator import DefinitionError, ensure_valid,
 from .test_validator import (
     EXPORT_CLASS,
     IMPORT_CLASS,
+    REMOVE_OUTPUT,
     TOOLS_JAR,
     add,
     assert_no_violation,
@@ -169,7 +170,8 @@ def test_the_copy_pipeline_mutated_into_a_loop_is_caught():
 
 # --- 4b. connector step arguments ---------------------------------------------------------------
 def step_of(definition, object_id):
-    return definition.object(object_id).value("step")
+    """The connector's step (an export's first step removes its output folder)."""
+    return definition.object(object_id).values("step")[-1]
 
 
 def swap(step, first, second):
@@ -185,7 +187,7 @@ def test_the_projects_own_steps_with_generic_options_pass():
 def test_the_projects_export_with_table_and_directory_swapped_names_the_activity():
     export = project_export()
     step = swap(step_of(export, "TableBackupActivity"), "#{output.directoryPath}", "#{input.tableName}")
-    found = assert_violation(edit(export, "TableBackupActivity", step=step), "TableBackupActivity", "step",
+    found = assert_violation(edit(export, "TableBackupActivity", step=[REMOVE_OUTPUT, step]), "TableBackupActivity", "step",
                              "step argument 1 '#{input.tableName}' is the table name, where DynamoDBExport expects the S3 directory")
     assert found.rule.endswith("DynamoDBExport takes S3 directory, table name, throughput ratio, [segment count]")
 
@@ -222,7 +224,7 @@ def test_export_arguments_against_the_tools_signature(arguments, fragment):
     ],
 )
 def test_export_arguments_that_fit(arguments):
-    definition = edit(export_definition(), "TableBackupActivity", step=f"{TOOLS_JAR},{EXPORT_CLASS},{arguments}")
+    definition = edit(export_definition(), "TableBackupActivity", step=[REMOVE_OUTPUT, f"{TOOLS_JAR},{EXPORT_CLASS},{arguments}"])
     assert_no_violation(definition, "TableBackupActivity")
 
 

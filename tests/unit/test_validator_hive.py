@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ddb_datapipeline.definition.emr import HIVE_CONFIGURATION_ID, hive_configuration
 from ddb_datapipeline.definition.model import Parameter, PipelineDefinition, PipelineObject, Ref
 from ddb_datapipeline.definition.validator import Violation, validate
 
@@ -34,7 +35,9 @@ def hive_copy_definition(filter_sql: str | None = GUIDE_FILTER) -> PipelineDefin
             PipelineObject.build("SourceTable", type="DynamoDBDataNode", tableName="#{mySourceTable}", dataFormat=Ref("SourceFormat")),
             PipelineObject.build("TargetTable", type="DynamoDBDataNode", tableName="#{myTargetTable}", dataFormat=Ref("TargetFormat")),
             PipelineObject.build("CopyCluster", type="EmrCluster", releaseLabel="emr-6.15.0", masterInstanceType="m5.xlarge",
-                                 coreInstanceType="m5.xlarge", coreInstanceCount="1", terminateAfter="6 hours"),
+                                 coreInstanceType="m5.xlarge", coreInstanceCount="1", terminateAfter="6 hours",
+                                 configuration=Ref(HIVE_CONFIGURATION_ID)),
+            *hive_configuration(),  # Hive on MapReduce, no pushdown into an index (test_attempt_rules)
             PipelineObject.build("CopyActivity", type="HiveCopyActivity", input=Ref("SourceTable"), output=Ref("TargetTable"),
                                  runsOn=Ref("CopyCluster"), filterSql=filter_sql),
         ),
