@@ -39,7 +39,6 @@ LOG_WRITES = ("s3:PutObject",)
 SCAN = ("dynamodb:DescribeTable", "dynamodb:Scan")
 # A filtered copy reads through the connector's Hive storage handler, which turns a filter on a table's (or an
 # index's) full key into a Query of that table or index (emr-dynamodb-hive DynamoDBFilterPushdown.java, on by default).
-FILTERED_SCAN = (*SCAN, "dynamodb:Query")
 BATCH_WRITE = ("dynamodb:DescribeTable", "dynamodb:BatchWriteItem")
 # What DynamoDB needs of the caller on a table's customer managed key (runtime_calls: table_cmk rows): the
 # cryptographic operations, which carry the table's encryption context, and DescribeKey, which carries none
@@ -60,10 +59,6 @@ NODE_ROLES_REASON = (
 PREFIX_REASON = (
     "Object keys under this pipeline's own prefixes: run folders are named at run time, so the grant "
     "is a prefix, never the whole bucket."
-)
-INDEX_REASON = (
-    "The indexes of the copy's source table: its Hive job queries the index whose keys its filter names, an index "
-    "chosen at run time; Query reads nothing that the granted Scan of the same table does not."
 )
 DATA_KEY_REASON = (
     "kms:GenerateDataKey* is the form DynamoDB documents for a table on a customer managed key (the key policy of 'How "
@@ -347,8 +342,7 @@ class PipelineRoles(Construct):
         What Data Pipeline itself does in the bucket goes to the shared pipeline role (``_grant_service``)."""
         node_policy = iam.Policy(scope, "NodePermissions", roles=[nodes.role])
         for table, actions in tables:
-            indexes = [f"{table.table_arn}/index/*"] if "dynamodb:Query" in actions else []
-            node_policy.add_statements(iam.PolicyStatement(actions=list(actions), resources=[table.table_arn, *indexes]))
+            node_policy.add_statements(iam.PolicyStatement(actions=list(actions), resources=[table.table_arn]))
             _add_table_key(node_policy, table, TABLE_KEY_WRITE if "dynamodb:BatchWriteItem" in actions else TABLE_KEY_READ)
         for access in node_prefixes:
             _add_prefix_access(node_policy, access)
@@ -362,8 +356,7 @@ class PipelineRoles(Construct):
                 )
             )
         acknowledge_wildcards(node_policy, lambda finding: TABLE_KEY_REASON if ":key/*" in finding
-                              else DATA_KEY_REASON if finding == "Action::kms:GenerateDataKey*"
-                              else INDEX_REASON if finding.endswith("/index/*") else PREFIX_REASON)
+                              else DATA_KEY_REASON if finding == "Action::kms:GenerateDataKey*" else PREFIX_REASON)
         for access in service_prefixes:
             self._grant_service(access)
         return [node_policy]

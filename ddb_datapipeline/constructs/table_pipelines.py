@@ -28,7 +28,7 @@ from ..definition.restore import RestoreSpec, build_restore_definition
 from .alert_topic import alerts_or_new
 from .data_pipeline import DataPipeline
 from .export_bucket import COPIES_PREFIX, exports_prefix, logs_prefix, s3_uri
-from .pipeline_roles import BATCH_WRITE, EXPORT_WRITES, FILTERED_SCAN, LOG_WRITES, READS, SCAN, NodeRole, PipelineRoles, PrefixAccess, TableRef
+from .pipeline_roles import BATCH_WRITE, EXPORT_WRITES, LOG_WRITES, READS, SCAN, NodeRole, PipelineRoles, PrefixAccess, TableRef
 
 PIPELINE_NAME_PREFIX = "ddb"
 SERVICE_LOG_ACCESS = ("s3:GetObject", "s3:PutObject")
@@ -350,10 +350,10 @@ class CopyPipeline(_TablePipeline):
         if selection.incremental is not None and schedule is None:
             raise PipelineConfigurationError(f"{self.node.path}: an incremental copy needs a schedule (its window is the time since "
                                              "the previous run)")
-        filters = bool(selection.filter_sql(schedule.period if schedule else None))  # a copy of some attributes may keep every row
-        # The count after the run (hive_verify) reads the target too.
+        # The count after the run (hive_verify) reads the target too. No Query: the cluster turns the storage handler's
+        # filter pushdown off (definition/emr.py HIVE_SETTINGS), so every filtered read is a Scan.
         target_actions = tuple(dict.fromkeys((*BATCH_WRITE, *SCAN))) if selection.verify_keys else BATCH_WRITE
-        granted = self._grant(tables=[(read, FILTERED_SCAN if filters else SCAN), (target, target_actions)], node_prefixes=[])
+        granted = self._grant(tables=[(read, SCAN), (target, target_actions)], node_prefixes=[])
         spec = HiveCopySpec(source_table_name=read.table_name, target_table=target.table_name, target_region=target.region,
                             read_ratio=read_ratio, write_ratio=write_ratio, cluster=cluster, selection=selection, schedule=schedule)
         when = f"every {schedule.period}" if schedule else "on demand"

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .model import PipelineObject, Ref
+from .model import PipelineDefinition, PipelineObject, Ref
 
 CONNECTOR_VERSION = "4.11.0"
 EXPORT_CLASS = "org.apache.hadoop.dynamodb.tools.DynamoDBExport"
@@ -101,6 +101,18 @@ def removed_folder(step: str) -> str | None:
 HIVE_SITE = "hive-site"
 HIVE_SETTINGS = (("hive.execution.engine", "mr"), ("dynamodb.filter.pushdown", "false"))
 HIVE_CONFIGURATION_ID = "HiveSiteConfiguration"
+
+
+def pushdown_off(definition: PipelineDefinition, cluster: PipelineObject) -> bool:
+    """Whether the cluster's hive-site configuration turns the storage handler's filter pushdown off, so that no
+    filter of a Hive job on it becomes a Query (``DynamoDBStorageHandler.decomposePredicate``)."""
+    for configuration in (definition.object(ref) for ref in cluster.values("configuration")):
+        if configuration.type != "EmrConfiguration" or configuration.value("classification") != HIVE_SITE:
+            continue
+        for prop in (definition.object(ref) for ref in configuration.values("property")):
+            if prop.value("key") == "dynamodb.filter.pushdown" and (prop.value("value") or "").lower() == "false":
+                return True
+    return False
 
 
 def hive_configuration() -> list[PipelineObject]:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 
-from ..definition.emr import OUTPUT_FOLDER, removed_folder
+from ..definition.emr import OUTPUT_FOLDER, pushdown_off, removed_folder
 from ..definition.hive_projection import UnreadableScript, read_script
 from ..definition.hive_verify import read_verify_script
 from ..definition.model import PipelineDefinition, PipelineObject
@@ -152,7 +152,8 @@ class _Expansion:
         calls) as the connector's tools; Task Runner runs it as a step of the cluster (the EmrCluster rows).
         Only tables are modelled, and only the scripts ``hive_projection`` (reads its input, writes its
         output) and ``hive_verify`` (reads both its inputs, the first through the WHERE) write."""
-        facts = self._cluster_facts(self.definition.object(activity.value("runsOn") or ""))
+        cluster = self.definition.object(activity.value("runsOn") or "")
+        facts = self._cluster_facts(cluster)
         reads, writes = activity.values("input"), activity.values("output")
         if activity.type == "HiveActivity":
             script = activity.value("hiveScript") or ""
@@ -171,7 +172,7 @@ class _Expansion:
                 if node.type != "DynamoDBDataNode":
                     raise ModelGap(f"{activity.id} {direction} a {node.type}: the runtime model covers {activity.type} between tables only")
                 yield from self._table(f"{direction} DynamoDBDataNode", node, facts)
-                if direction == "reads" and index == 0 and filters:
+                if direction == "reads" and index == 0 and filters and not pushdown_off(self.definition, cluster):
                     yield from self._table("filters DynamoDBDataNode", node, facts)
 
     def _table(self, trigger: str, node: PipelineObject, cluster: Mapping[str, str]) -> Iterator[Expected]:

@@ -100,7 +100,7 @@ TRIGGERS = {
     "reads DynamoDBDataNode": "an activity whose input is a DynamoDBDataNode (the connector's export scan)",
     "writes DynamoDBDataNode": "an activity whose output is a DynamoDBDataNode (the connector's import)",
     "filters DynamoDBDataNode": "a HiveCopyActivity with a filterSql, or a HiveActivity whose script has a WHERE, reading a "
-                                "DynamoDBDataNode (key conditions pushed down)",
+                                "DynamoDBDataNode on a cluster that leaves dynamodb.filter.pushdown on (key conditions pushed down)",
     "writes S3DataNode": "an activity whose output is an S3DataNode (export files, through EMRFS)",
     "reads S3DataNode": "an activity whose input is an S3DataNode (import files, through EMRFS)",
     "deletes S3DataNode": "a ShellCommandActivity running 'aws s3 rm --recursive' on its input folder",
@@ -207,8 +207,8 @@ CALLS: tuple[RuntimeCall, ...] = (
     RuntimeCall("reads DynamoDBDataNode", "DynamoDB reads the table key's metadata, as the caller (no encryption context)", NODES,
                 ("kms:DescribeKey",), "{key_arn}", DDB_KMS + "; " + KMS_METADATA, "doc",
                 {"kms:ViaService": "dynamodb.{table_region}.amazonaws.com", "kms:CallerAccount": "{account}"}, "table_cmk"),
-    # Not made by this project's clusters, which turn pushdown off (definition/emr.py HIVE_SETTINGS: a Query of an
-    # index reads partial items); kept while the node role is still granted Query, so the grant stays accounted for.
+    # Asked only of a cluster that leaves pushdown on (expand.py, definition/emr.py pushdown_off): this project's
+    # clusters turn it off (a Query of an index reads partial items), and their node roles get no Query.
     RuntimeCall("filters DynamoDBDataNode", "with pushdown on (this project turns it off), a filter on a key makes the Hive job "
                 "query the table or the index it names", NODES,
                 ("dynamodb:Query",), "{query_arn}", HIVE_PUSHDOWN, "connector", {"aws:RequestedRegion": "{table_region}"}),

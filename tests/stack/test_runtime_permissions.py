@@ -219,3 +219,20 @@ def test_every_state_machine_of_cdk_json_passes_botocore_and_asl_validator(synth
     from tests.oracles.state_machines import check_assembly
 
     assert check_assembly(synthesis.outdir) == 0
+
+
+def test_a_filtered_copy_queries_nothing_because_its_cluster_turns_pushdown_off(world):
+    """The filtered copy's cluster sets dynamodb.filter.pushdown=false, so the model asks for no Query and none is
+    granted; the same definition without the cluster's configuration would Query, and the role may not."""
+    import dataclasses
+
+    from ddb_datapipeline.definition.model import PipelineObject
+    from ddb_datapipeline.permissions.audit import decide
+
+    pipeline = next(p for p in world.pipelines if p.name.startswith("ddb-dev-orders-copy-orders-open-"))
+    assert not [e for e in expected_requests(world, pipeline) if e.request.action == "dynamodb:Query"]
+    objects = tuple(PipelineObject(o.id, o.name, tuple(f for f in o.fields if f.key != "configuration")) if o.type == "EmrCluster" else o
+                    for o in pipeline.definition.objects)
+    bare = dataclasses.replace(pipeline, definition=dataclasses.replace(pipeline.definition, objects=objects))
+    queries = [e for e in expected_requests(world, bare) if e.request.action == "dynamodb:Query"]
+    assert queries and not any(decide(world, e).allowed for e in queries)
