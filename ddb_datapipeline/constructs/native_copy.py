@@ -153,7 +153,7 @@ class NativeCopy(Construct):
         start = sfn.Pass(self, "Start", parameters={"table": name, "polls": {"value": 0}})
         self.log_group, self.state_machine = state_machine(
             self, start.next(exported), machine, f"Copies DynamoDB table {name} into a new table {target_prefix}-... on each run",
-            log_retention, alert_key=alert_key, wildcard_reason=copy_wildcard_reason, wait_loops=2,
+            log_retention, alert_topic=alert_topic, alert_key=alert_key, wildcard_reason=copy_wildcard_reason, wait_loops=2,
             role_name=other_account.machine_role_name if other_account else None)
         grant_export(self.state_machine, source=ref, bucket=staging, key=key, prefix=self.prefix,
                      bucket_account=other_account.account if other_account else None)
@@ -196,7 +196,7 @@ class NativeCopy(Construct):
         self.log_group, self.state_machine = state_machine(
             self, start.next(exported), machine,
             f"Exports DynamoDB table {name} to {other_region.region} on each run, where it is imported into a new table {self.target_prefix}-...",
-            log_retention, alert_key=alert_key, wildcard_reason=wildcard_reason, role_name=other_region.machine_role_name)
+            log_retention, alert_topic=alert_topic, alert_key=alert_key, wildcard_reason=wildcard_reason, role_name=other_region.machine_role_name)
         grant_export(self.state_machine, source=ref, bucket=staging, key=None, prefix=self.prefix,
                      bucket_account=other_region.account or Stack.of(self).account)
         # The rule's name is fixed: the bus policy of another account admits events from this rule only.

@@ -167,7 +167,7 @@ class NativeRestoreDrill(Construct):
         self.log_group, self.state_machine = state_machine(
             self, start.next(first).next(listed).next(pages), machine,
             f"Restores the latest export of DynamoDB table {name} into a scratch table and compares the counts, every {schedule.period}",
-            log_retention, alert_key=alert_key, wildcard_reason=drill_wildcard_reason)
+            log_retention, alert_topic=alert_topic, alert_key=alert_key, wildcard_reason=drill_wildcard_reason)
         grant_import(self.state_machine, bucket=bucket, key=key, prefix=self.prefix, table_key=None)
         self.schedule = schedule_machine(self, self.state_machine, schedule, f"Starts the restore drill of {name}")
 

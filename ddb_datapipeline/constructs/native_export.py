@@ -106,7 +106,7 @@ class NativeExport(Construct):
 
         self.log_group, self.state_machine = state_machine(
             self, definition, name, f"Exports DynamoDB table {source.table_name} from point-in-time recovery to S3", log_retention,
-            alert_key=alert_key, wildcard_reason=wildcard_reason)
+            alert_topic=alert_topic, alert_key=alert_key, wildcard_reason=wildcard_reason)
         grant_export(self.state_machine, source=source, bucket=bucket, key=key, prefix=self.prefix)
         self.schedule = schedule_machine(self, self.state_machine, schedule, f"Starts the export of {source.table_name}")
 

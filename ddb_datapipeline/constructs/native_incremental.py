@@ -143,7 +143,7 @@ class NativeIncrementalExport(Construct):
         self.log_group, self.state_machine = state_machine(
             self, start.next(running).next(alone), name,
             f"Exports the changes of DynamoDB table {source.table_name} since the last incremental export, every {period}",
-            log_retention, alert_key=alert_key, wildcard_reason=wildcard_reason)
+            log_retention, alert_topic=alert_topic, alert_key=alert_key, wildcard_reason=wildcard_reason)
         grant_export(self.state_machine, source=source, bucket=bucket, key=key, prefix=self.prefix)
         # FindWatermark lists the watermark's own key and nothing else of the bucket. A denial is not caught: it fails the run.
         self.state_machine.add_to_role_policy(iam.PolicyStatement(

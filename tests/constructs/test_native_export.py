@@ -241,7 +241,9 @@ def test_incremental_exports_export_the_window_then_move_the_watermark(native):
     assert states["FindWatermark"]["Parameters"] == {"Bucket": states["ReadWatermark"]["Parameters"]["Bucket"],
                                                      "Prefix": "exports/orders/incremental/watermark", "MaxKeys": 1}
     assert states["WatermarkExists?"]["Choices"] == [{"Variable": "$.found.count", "NumericGreaterThan": 0, "Next": "ReadWatermark"}]
-    assert states["WatermarkExists?"]["Default"] == "NoWatermark" and "Catch" not in states["ReadWatermark"]
+    assert states["WatermarkExists?"]["Default"] == "NoWatermark"
+    # A missing key is not caught as such: the only catch is the one of every error, which alarms and fails the run.
+    assert states["ReadWatermark"]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "StepFailedAlarm"}]
     assert states["Alone?"]["Choices"][0] == {"Variable": "$.running.count", "NumericGreaterThan": 1, "Next": "AnotherRunIsGoing"}
 
 
