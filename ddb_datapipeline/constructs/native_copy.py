@@ -161,7 +161,8 @@ class NativeCopy(Construct):
             grant_import(self.state_machine, bucket=bucket, key=key, prefix=self.prefix, table_key=new_table.key)
         else:
             self.state_machine.add_to_role_policy(iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[other_account.import_role_arn]))
-        self.schedule = schedule_machine(self, self.state_machine, schedule, f"Starts the copy of {name} into {target_prefix}-...")
+        self.schedule = schedule_machine(self, self.state_machine, schedule, f"Starts the copy of {name} into {target_prefix}-...",
+                                         alert_topic=alert_topic, alert_key=alert_key)
 
     def _name_new_table(self, name: str) -> sfn.Pass:
         """The new table is named after the export it imports (arn:...:table/<table>/export/<export id>, an
@@ -209,4 +210,5 @@ class NativeCopy(Construct):
                        description=f"An export of {name} for the copy {self.target_prefix} was not delivered to {other_region.region}: "
                                    "nothing will import it")
         self.schedule = schedule_machine(self, self.state_machine, schedule,
-                                         f"Starts the copy of {name} into {self.target_prefix}-... in {other_region.region}")
+                                         f"Starts the copy of {name} into {self.target_prefix}-... in {other_region.region}",
+                                         alert_topic=alert_topic, alert_key=alert_key)

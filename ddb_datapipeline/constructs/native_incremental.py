@@ -149,4 +149,5 @@ class NativeIncrementalExport(Construct):
         self.state_machine.add_to_role_policy(iam.PolicyStatement(
             actions=["s3:ListBucket"], resources=[bucket.bucket_arn], conditions={"StringEquals": {"s3:prefix": self.watermark_key}}))
         self.schedule = schedule_machine(self, self.state_machine, ScheduleSpec(period),
-                                         f"Starts the incremental export of {source.table_name}")
+                                         f"Starts the incremental export of {source.table_name}",
+                                         alert_topic=alert_topic, alert_key=alert_key)

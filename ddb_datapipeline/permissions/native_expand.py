@@ -36,6 +36,9 @@ from .native_calls import (
 
 # The execution metrics a machine's CloudWatch alarms watch (constructs/native_steps.py EXECUTION_ALARMS).
 EXECUTION_METRICS = ("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted")
+# The metrics of a schedule group whose alarms say a schedule did not start its machine (constructs/native_export.py
+# SCHEDULE_ALARMS).
+SCHEDULE_METRICS = ("TargetErrorCount", "InvocationDroppedCount")
 SAMPLE_EXPORT = "01700000000000-a1b2c3d4"
 SAMPLE_FILE = "AWSDynamoDB/01700000000000-a1b2c3d4/data/example.json.gz"
 
@@ -290,4 +293,10 @@ def native_requests(world: World, machine: StateMachine) -> list[Expected]:
         if schedule.target_arn == machine.arn:
             facts = {**base, "scheduler_role": schedule.role_arn, "schedule_group_arn": schedule.group_arn}
             found += _requests(machine, "schedule", facts, {SCHEDULER: schedule.role_arn})
+            group = {"ScheduleGroup": schedule.group_arn.rsplit("/", 1)[1]}
+            watched = {a.metric for a in world.alarms if a.namespace == "AWS/Scheduler" and dict(a.dimensions) == group and a.topics}
+            if missing := [metric for metric in SCHEDULE_METRICS if metric not in watched]:
+                raise ModelGap(f"{machine.label}: its schedule's group {group['ScheduleGroup']} has no CloudWatch alarm with a topic on "
+                               f"{', '.join(missing)} (AWS/Scheduler): a schedule that cannot start the machine would tell nobody")
+            found += _published(world, machine, "AWS/Scheduler", SCHEDULE_METRICS, group, base)
     return found

@@ -358,7 +358,7 @@ def test_each_machine_alarms_through_cloudwatch_when_a_run_fails_times_out_or_is
         assert alarm["AlarmActions"] == [{"Ref": topic}]
 
 
-@pytest.mark.parametrize("broken", ["catch", "handler", "alarm"])
+@pytest.mark.parametrize("broken", ["catch", "handler", "alarm", "schedule-alarm"])
 def test_the_check_reports_a_task_without_a_catch_or_a_machine_without_an_alarm(native, broken):
     """Break one thing in a copy of the synthesized template and see tests/oracles/silent_failures.py name it."""
     import copy
@@ -368,11 +368,13 @@ def test_the_check_reports_a_task_without_a_catch_or_a_machine_without_an_alarm(
     template = copy.deepcopy(native.template.to_json())
     resources = template["Resources"]
     (logical,) = [k for k in resources if k.startswith("Drill") and resources[k]["Type"] == "AWS::StepFunctions::StateMachine"]
-    if broken == "alarm":
-        (alarm,) = [k for k, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"
-                    and r["Properties"]["AlarmName"] == "ddb-dev-orders-native-drill-timed-out"]
+    if broken in ("alarm", "schedule-alarm"):
+        name = "ddb-dev-orders-native-drill-timed-out" if broken == "alarm" else "ddb-Team-schedules-dropped"
+        (alarm,) = [k for k, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"]["AlarmName"] == name]
         del resources[alarm]
-        expected = f"Team/{logical}: no alarm on ExecutionsTimedOut"
+        schedules = sorted(k for k, r in resources.items() if r["Type"] == "AWS::Scheduler::Schedule")
+        expected = (f"Team/{logical}: no alarm on ExecutionsTimedOut" if broken == "alarm" else
+                    [f"Team/{k}: no alarm on InvocationDroppedCount of its group ddb-Team" for k in schedules])
     else:
         definition = asl(native, "Drill")
         if broken == "catch":
@@ -382,7 +384,7 @@ def test_the_check_reports_a_task_without_a_catch_or_a_machine_without_an_alarm(
             definition["States"]["CountImported"]["Catch"][0]["Next"] = "StepFailed"
             expected = f"Team/{logical}: Task CountImported's catch of States.ALL (StepFailed) does not publish an alarm and then fail"
         resources[logical]["Properties"]["DefinitionString"] = json.dumps(definition)
-    assert list(silent_failures_in("Team", template)) == [expected]
+    assert sorted(silent_failures_in("Team", template)) == (expected if isinstance(expected, list) else [expected])
 
 
 def test_the_permission_check_publishes_each_execution_alarm_and_stops_on_a_machine_without_one(world, checked):
@@ -401,3 +403,20 @@ def test_the_permission_check_publishes_each_execution_alarm_and_stops_on_a_mach
     without = dataclasses.replace(world, alarms=[a for a in world.alarms if not a.arn.endswith(":ddb-dev-orders-native-drill-aborted")])
     with pytest.raises(ModelGap, match="ddb-dev-orders-native-drill.*: no CloudWatch alarm with a topic on its ExecutionsAborted"):
         outcomes(without)
+
+
+def test_the_schedules_of_a_stack_share_a_group_whose_alarms_say_a_schedule_did_not_start_its_machine(native):
+    """EventBridge Scheduler counts start errors and dropped invocations per schedule group only: the stack's
+    schedules share the group ddb-<stack>, each of whose two alarms publishes to every topic of those schedules."""
+    (group,) = native.template.find_resources("AWS::Scheduler::ScheduleGroup").values()
+    assert group["Properties"] == {"Name": "ddb-Team"} and group["DeletionPolicy"] == "Delete"
+    schedules = native.template.find_resources("AWS::Scheduler::Schedule").values()
+    assert len(schedules) == 4 and {s["Properties"]["GroupName"] for s in schedules} == {"ddb-Team"}
+    alarms = {a["Properties"]["MetricName"]: a["Properties"] for a in native.template.find_resources("AWS::CloudWatch::Alarm").values()
+              if a["Properties"]["Namespace"] == "AWS/Scheduler"}
+    assert {m: a["AlarmName"] for m, a in alarms.items()} == {"TargetErrorCount": "ddb-Team-schedule-start-errors",
+                                                              "InvocationDroppedCount": "ddb-Team-schedules-dropped"}
+    topics = {a["Ref"] for a in alarms["InvocationDroppedCount"]["AlarmActions"]}
+    assert {t.split("AlertsTopic")[0] for t in topics} == {"Export", "Copy", "Incremental", "Drill"}
+    for alarm in alarms.values():
+        assert alarm["Dimensions"] == [{"Name": "ScheduleGroup", "Value": "ddb-Team"}]

@@ -6,7 +6,10 @@
 - has a CloudWatch alarm with an action on each of ``ExecutionsFailed``, ``ExecutionsTimedOut`` and
   ``ExecutionsAborted`` (namespace AWS/States, dimension StateMachineArn: Step Functions Developer Guide,
   "Monitoring Step Functions metrics using Amazon CloudWatch"), Sum >= 1 over 5 minutes, missing data not
-  breaching, named ``ddb-...`` (the prefix the topics admit CloudWatch for).
+  breaching, named ``ddb-...`` (the prefix the topics admit CloudWatch for);
+- and every EventBridge Scheduler schedule is in a named group with such alarms on ``TargetErrorCount`` and
+  ``InvocationDroppedCount`` (namespace AWS/Scheduler, dimension ScheduleGroup: EventBridge Scheduler User Guide,
+  "Monitoring Amazon EventBridge Scheduler with Amazon CloudWatch"; the metrics exist per group only).
 
 It reads the synthesized templates only, so a test can hand it a template with one catch or alarm removed and
 see the finding. Each finding is one line naming the stack, the machine and what is missing.
@@ -20,7 +23,8 @@ from typing import Any
 
 PUBLISH = ":states:::sns:publish"
 EXECUTION_METRICS = ("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted")
-EXPECTED_ALARM = {"Namespace": "AWS/States", "Statistic": "Sum", "Period": 300, "Threshold": 1, "EvaluationPeriods": 1,
+SCHEDULE_METRICS = ("TargetErrorCount", "InvocationDroppedCount")
+EXPECTED_ALARM = {"Statistic": "Sum", "Period": 300, "Threshold": 1, "EvaluationPeriods": 1,
                   "ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching"}
 
 
@@ -67,17 +71,32 @@ def uncaught_tasks(definition: Mapping[str, Any]) -> list[str]:
     return found
 
 
-def missing_execution_alarms(resources: Mapping[str, Any], machine: str) -> list[str]:
-    """The execution metrics of the machine of logical id ``machine`` that no alarm of ``resources`` watches as expected."""
+def _watched(resources: Mapping[str, Any], namespace: str, dimension: Mapping[str, Any]) -> set[str]:
+    """The metrics of ``namespace`` with exactly ``dimension`` that an alarm of ``resources`` watches as expected."""
     watched = set()
     for resource in resources.values():
         props = resource.get("Properties") or {}
-        if resource.get("Type") != "AWS::CloudWatch::Alarm" or props.get("Dimensions") != [{"Name": "StateMachineArn", "Value": {"Ref": machine}}]:
+        if resource.get("Type") != "AWS::CloudWatch::Alarm" or props.get("Dimensions") != [dimension]:
             continue
-        if (all(props.get(k) == v for k, v in EXPECTED_ALARM.items()) and props.get("AlarmActions")
+        if (props.get("Namespace") == namespace and all(props.get(k) == v for k, v in EXPECTED_ALARM.items()) and props.get("AlarmActions")
                 and str(props.get("AlarmName", "")).startswith("ddb-")):
             watched.add(props.get("MetricName"))
+    return watched
+
+
+def missing_execution_alarms(resources: Mapping[str, Any], machine: str) -> list[str]:
+    """The execution metrics of the machine of logical id ``machine`` that no alarm of ``resources`` watches as expected."""
+    watched = _watched(resources, "AWS/States", {"Name": "StateMachineArn", "Value": {"Ref": machine}})
     return [f"no alarm on {metric}" for metric in EXECUTION_METRICS if metric not in watched]
+
+
+def missing_schedule_alarms(resources: Mapping[str, Any], schedule: str) -> list[str]:
+    """What the schedule of logical id ``schedule`` lacks: a named group, and alarms on that group's metrics."""
+    group = resources[schedule]["Properties"].get("GroupName")
+    if not isinstance(group, str):
+        return [f"schedule in the group {group or 'default'} (expected a group of its stack, named)"]
+    watched = _watched(resources, "AWS/Scheduler", {"Name": "ScheduleGroup", "Value": group})
+    return [f"no alarm on {metric} of its group {group}" for metric in SCHEDULE_METRICS if metric not in watched]
 
 
 def silent_failures_in(stack: str, template: Mapping[str, Any]) -> Iterator[str]:
@@ -85,6 +104,9 @@ def silent_failures_in(stack: str, template: Mapping[str, Any]) -> Iterator[str]
     for logical, resource in resources.items():
         if resource.get("Type") == "AWS::StepFunctions::StateMachine":
             for finding in [*uncaught_tasks(_definition(resource)), *missing_execution_alarms(resources, logical)]:
+                yield f"{stack}/{logical}: {finding}"
+        if resource.get("Type") == "AWS::Scheduler::Schedule":
+            for finding in missing_schedule_alarms(resources, logical):
                 yield f"{stack}/{logical}: {finding}"
 
 
