@@ -420,3 +420,18 @@ def test_the_schedules_of_a_stack_share_a_group_whose_alarms_say_a_schedule_did_
     assert {t.split("AlertsTopic")[0] for t in topics} == {"Export", "Copy", "Incremental", "Drill"}
     for alarm in alarms.values():
         assert alarm["Dimensions"] == [{"Name": "ScheduleGroup", "Value": "ddb-Team"}]
+
+
+def test_the_permission_check_stops_on_a_schedule_group_without_its_alarm(world, checked):
+    import dataclasses
+
+    from ddb_datapipeline.permissions.audit import outcomes
+    from ddb_datapipeline.permissions.expand import ModelGap
+
+    published = {o.expected.request.context["aws:SourceArn"].rsplit(":", 1)[1] for o in checked
+                 if o.expected.request.principal == "service:cloudwatch.amazonaws.com" and o.expected.request.action == "sns:Publish"
+                 and o.decision.allowed}
+    assert {"ddb-Team-schedule-start-errors", "ddb-Team-schedules-dropped"} <= published
+    without = dataclasses.replace(world, alarms=[a for a in world.alarms if not a.arn.endswith(":ddb-Team-schedule-start-errors")])
+    with pytest.raises(ModelGap, match="its schedule's group ddb-Team has no CloudWatch alarm with a topic on TargetErrorCount"):
+        outcomes(without)

@@ -66,8 +66,9 @@ def test_every_runtime_call_is_allowed_with_the_topic_stated_to_admit_cloudwatch
     # CloudWatch publishes the forwarding rule's alarm and the machine's execution alarms, and SNS encrypts them with the topic's key.
     assert {(o.expected.request.action, o.expected.request.resource) for o in calls} >= {("sns:Publish", TOPIC), ("kms:GenerateDataKey", TOPIC_KEY)}
     published = {o.expected.request.context["aws:SourceArn"].rsplit(":", 1)[1] for o in calls if o.expected.request.action == "sns:Publish"}
-    # The import machine in eu-central-1 and its rule alarm on the copy-target stack's own topic there.
-    assert published == {"ddb-shared-payments-copy-payments-dr-forward-failed-deliveries", "ddb-shared-payments-copy-payments-dr-start-failed-deliveries",
+    # The import machine in eu-central-1 and its rule alarm on the copy-target stack's own topic there; the export's
+    # schedule is in the stack's schedule group, whose two alarms say a schedule did not start its machine.
+    assert published == {"ddb-DdbDataPipeline-shared-schedule-start-errors", "ddb-DdbDataPipeline-shared-schedules-dropped","ddb-shared-payments-copy-payments-dr-forward-failed-deliveries", "ddb-shared-payments-copy-payments-dr-start-failed-deliveries",
                          *(f"ddb-shared-payments-native-{kind}-{end}" for kind in ("export", "restore", "copy-payments-dr", "copy-payments-dr-import")
                            for end in ("failed", "timed-out", "aborted"))}
     assert [o.line() for o in denied(world)] == []
