@@ -117,18 +117,18 @@ def _alerts(env: Section) -> AlertConfig:
 
 
 def _cloudwatch_alarm_rule(env: Section, region: str, alerts: AlertConfig, tables: tuple[TableConfig, ...]) -> None:
-    """A native copy into another region alarms through CloudWatch (a rule that drops its event), and
-    CloudWatch may publish only to a topic whose policy admits it. A topic the team brought cannot be changed
-    here, so its admission must be stated, or every such synth would fail the runtime permission check."""
+    """Every native state machine alarms through CloudWatch (a run that failed, timed out or was aborted; and a
+    native copy into another region on a rule that drops its event), and CloudWatch may publish only to a topic
+    whose policy admits it. A topic the team brought cannot be changed here, so its admission must be stated, or
+    every such synth would fail the runtime permission check."""
     if not alerts.existing_topic_arn or alerts.admits_cloudwatch:
         return
     for table in tables:
-        for index, copy in enumerate(table.copies):
-            if table.native and copy.region != region:
-                raise env.fail("alarm_topic_arn", alerts.existing_topic_arn, (
-                    f"a topic whose policy and key admit CloudWatch alarms, as tables[{table.name}].copies[{index}] (a native copy into "
-                    f"{copy.region}) alarms through CloudWatch; admit cloudwatch.amazonaws.com (README, alarm_topic_admits_cloudwatch), "
-                    "then set alarm_topic_admits_cloudwatch: true"))
+        if table.native:
+            raise env.fail("alarm_topic_arn", alerts.existing_topic_arn, (
+                f"a topic whose policy and key admit CloudWatch alarms, as tables[{table.name}] (native engine) alarms through CloudWatch "
+                "when a run of its state machines fails, times out or is aborted; admit cloudwatch.amazonaws.com (README, "
+                "alarm_topic_admits_cloudwatch), then set alarm_topic_admits_cloudwatch: true"))
 
 
 def _emr(section: Section) -> ClusterSpec:

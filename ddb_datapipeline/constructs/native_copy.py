@@ -153,7 +153,7 @@ class NativeCopy(Construct):
         start = sfn.Pass(self, "Start", parameters={"table": name, "polls": {"value": 0}})
         self.log_group, self.state_machine = state_machine(
             self, start.next(exported), machine, f"Copies DynamoDB table {name} into a new table {target_prefix}-... on each run",
-            log_retention, alert_key=alert_key, wildcard_reason=copy_wildcard_reason, wait_loops=2,
+            log_retention, alert_topic=alert_topic, alert_key=alert_key, wildcard_reason=copy_wildcard_reason, wait_loops=2,
             role_name=other_account.machine_role_name if other_account else None)
         grant_export(self.state_machine, source=ref, bucket=staging, key=key, prefix=self.prefix,
                      bucket_account=other_account.account if other_account else None)
@@ -161,7 +161,8 @@ class NativeCopy(Construct):
             grant_import(self.state_machine, bucket=bucket, key=key, prefix=self.prefix, table_key=new_table.key)
         else:
             self.state_machine.add_to_role_policy(iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[other_account.import_role_arn]))
-        self.schedule = schedule_machine(self, self.state_machine, schedule, f"Starts the copy of {name} into {target_prefix}-...")
+        self.schedule = schedule_machine(self, self.state_machine, schedule, f"Starts the copy of {name} into {target_prefix}-...",
+                                         alert_topic=alert_topic, alert_key=alert_key)
 
     def _name_new_table(self, name: str) -> sfn.Pass:
         """The new table is named after the export it imports (arn:...:table/<table>/export/<export id>, an
@@ -196,7 +197,7 @@ class NativeCopy(Construct):
         self.log_group, self.state_machine = state_machine(
             self, start.next(exported), machine,
             f"Exports DynamoDB table {name} to {other_region.region} on each run, where it is imported into a new table {self.target_prefix}-...",
-            log_retention, alert_key=alert_key, wildcard_reason=wildcard_reason, role_name=other_region.machine_role_name)
+            log_retention, alert_topic=alert_topic, alert_key=alert_key, wildcard_reason=wildcard_reason, role_name=other_region.machine_role_name)
         grant_export(self.state_machine, source=ref, bucket=staging, key=None, prefix=self.prefix,
                      bucket_account=other_region.account or Stack.of(self).account)
         # The rule's name is fixed: the bus policy of another account admits events from this rule only.
@@ -209,4 +210,5 @@ class NativeCopy(Construct):
                        description=f"An export of {name} for the copy {self.target_prefix} was not delivered to {other_region.region}: "
                                    "nothing will import it")
         self.schedule = schedule_machine(self, self.state_machine, schedule,
-                                         f"Starts the copy of {name} into {self.target_prefix}-... in {other_region.region}")
+                                         f"Starts the copy of {name} into {self.target_prefix}-... in {other_region.region}",
+                                         alert_topic=alert_topic, alert_key=alert_key)

@@ -55,7 +55,7 @@ class NativeCopyImport(Construct):
                              refusal=f"the event named a folder outside {prefix}/AWSDynamoDB/ or a table outside {target_prefix}-*")
         self.log_group, self.state_machine = state_machine(
             self, check, name, f"Imports exports of DynamoDB table {source_table} into new tables {target_prefix}-... of this region",
-            log_retention, alert_key=alert_key, wildcard_reason=import_wildcard_reason)
+            log_retention, alert_topic=alert_topic, alert_key=alert_key, wildcard_reason=import_wildcard_reason)
         grant_import(self.state_machine, bucket=bucket, key=None, prefix=prefix, table_key=None)
         # Named: CloudFormation's Ref of a rule on a custom bus is "<bus>|<rule>", not the name the alarm needs.
         rule_name = copy_rule_name(environment, source_table, target_prefix, "start")

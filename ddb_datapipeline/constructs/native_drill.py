@@ -167,9 +167,10 @@ class NativeRestoreDrill(Construct):
         self.log_group, self.state_machine = state_machine(
             self, start.next(first).next(listed).next(pages), machine,
             f"Restores the latest export of DynamoDB table {name} into a scratch table and compares the counts, every {schedule.period}",
-            log_retention, alert_key=alert_key, wildcard_reason=drill_wildcard_reason)
+            log_retention, alert_topic=alert_topic, alert_key=alert_key, wildcard_reason=drill_wildcard_reason)
         grant_import(self.state_machine, bucket=bucket, key=key, prefix=self.prefix, table_key=None)
-        self.schedule = schedule_machine(self, self.state_machine, schedule, f"Starts the restore drill of {name}")
+        self.schedule = schedule_machine(self, self.state_machine, schedule, f"Starts the restore drill of {name}",
+                                         alert_topic=alert_topic, alert_key=alert_key)
 
     def _list(self, table_arn: str, id: str, *, more: bool) -> tasks.CallAwsService:
         """A page of the table's exports (ListExports has no resource type: its grant is on '*')."""

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -25,8 +27,10 @@ from constructs import Construct
 from ..definition.common import START_AT_FIRST_ACTIVATION, ScheduleSpec
 from ..definition.periods import period_minutes
 from .alert_topic import alerts_or_new
+from .delivery_alarm import ALARM_PREFIX, admit_alarms
 from .export_bucket import exports_prefix
-from .native_steps import export_steps, grant_export, machine_name, state_machine
+from .native_steps import ALARM_PERIOD, export_steps, grant_export, machine_name, state_machine
+from .pipeline_roles import shortened
 from .table_pipelines import PipelineConfigurationError, table_ref
 
 # What EventBridge Scheduler's rate() takes; a month has no fixed length, so a monthly period is refused.
@@ -106,23 +110,88 @@ class NativeExport(Construct):
 
         self.log_group, self.state_machine = state_machine(
             self, definition, name, f"Exports DynamoDB table {source.table_name} from point-in-time recovery to S3", log_retention,
-            alert_key=alert_key, wildcard_reason=wildcard_reason)
+            alert_topic=alert_topic, alert_key=alert_key, wildcard_reason=wildcard_reason)
         grant_export(self.state_machine, source=source, bucket=bucket, key=key, prefix=self.prefix)
-        self.schedule = schedule_machine(self, self.state_machine, schedule, f"Starts the export of {source.table_name}")
+        self.schedule = schedule_machine(self, self.state_machine, schedule, f"Starts the export of {source.table_name}",
+                                         alert_topic=alert_topic, alert_key=alert_key)
 
 
-def schedule_machine(scope: Construct, machine: sfn.StateMachine, schedule: ScheduleSpec | None, what: str) -> scheduler.Schedule | None:
+def schedule_machine(scope: Construct, machine: sfn.StateMachine, schedule: ScheduleSpec | None, what: str, *,
+                     alert_topic: sns.ITopic, alert_key: kms.IKey | None) -> scheduler.Schedule | None:
     """An EventBridge Scheduler schedule that starts ``machine`` every period of ``schedule`` (from its
-    start, when one is stated); None without a schedule (started by hand)."""
+    start, when one is stated); None without a schedule (started by hand). It sits in the stack's schedule
+    group, whose alarms tell ``alert_topic`` when a schedule could not start its machine (``schedule_group``)."""
     if schedule is None:
         return None
     start_date = None
     if schedule.start != START_AT_FIRST_ACTIVATION:
         start_date = datetime.strptime(schedule.start, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
-    return scheduler.Schedule(
+    group = schedule_group(scope, alert_topic=alert_topic, alert_key=alert_key)
+    made = scheduler.Schedule(
         scope, "Schedule",
         schedule=schedule_expression(schedule),
         target=targets.StepFunctionsStartExecution(machine),
         description=f"{what} every {schedule.period}",
         start=start_date,
+        # Named, not referenced: the group's name is in the schedule's role's trust (aws:SourceArn) and the alarms.
+        schedule_group=scheduler.ScheduleGroup.from_schedule_group_name(scope, "Group", group.schedule_group_name_literal),
     )
+    made.node.add_dependency(group.group)
+    return made
+
+
+# EventBridge Scheduler's metrics of a schedule group that say a schedule did not start its target, with the suffix of
+# the alarm on each (EventBridge Scheduler User Guide, "Monitoring Amazon EventBridge Scheduler with Amazon CloudWatch":
+# namespace AWS/Scheduler, dimension ScheduleGroup; the metrics are per group, not per schedule):
+# TargetErrorCount, the target's API answered an error (StartExecution refused: a deleted machine, a denied role, a
+# throttle); InvocationDroppedCount, Scheduler gave up on an invocation after its retry policy (default: 185 attempts
+# over 24 hours). The first comes at once, the second when the run is lost for good.
+SCHEDULE_ALARMS = (("TargetErrorCount", "schedule-start-errors"), ("InvocationDroppedCount", "schedules-dropped"))
+MAX_SCHEDULE_GROUP_NAME = 64  # EventBridge Scheduler's limit on a schedule group's name
+
+
+class StackSchedules(Construct):
+    """The schedule group of a stack's native schedules and its alarms: Scheduler reports a schedule that could
+    not start its machine per group only, so the stack's schedules share one group (``ddb-<stack name>``), one
+    alarm per metric, and each alarm publishes to every alert topic of the stack's schedules."""
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        stack = Stack.of(self)
+        self.schedule_group_name_literal = shortened(f"{ALARM_PREFIX}{stack.stack_name}", MAX_SCHEDULE_GROUP_NAME)
+        self.group = scheduler.ScheduleGroup(self, "Group", schedule_group_name=self.schedule_group_name_literal,
+                                             removal_policy=RemovalPolicy.DESTROY)
+        self.alarms = [
+            cloudwatch.Alarm(
+                self, metric_name,
+                alarm_name=f"{self.schedule_group_name_literal}-{suffix}",
+                alarm_description=f"A schedule of the group {self.schedule_group_name_literal} could not start its state machine "
+                                  f"({metric_name}): that run did not happen",
+                metric=cloudwatch.Metric(namespace="AWS/Scheduler", metric_name=metric_name,
+                                         dimensions_map={"ScheduleGroup": self.schedule_group_name_literal},
+                                         statistic="Sum", period=ALARM_PERIOD),
+                threshold=1, evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            for metric_name, suffix in SCHEDULE_ALARMS
+        ]
+        self._topics: set[str] = set()
+
+    def alert(self, topic: sns.ITopic, key: kms.IKey | None) -> None:
+        """Let the group's alarms publish to ``topic`` too (once per topic)."""
+        if topic.node.path in self._topics:
+            return
+        self._topics.add(topic.node.path)
+        for alarm in self.alarms:
+            alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))
+        admit_alarms(topic, key)
+
+
+def schedule_group(scope: Construct, *, alert_topic: sns.ITopic, alert_key: kms.IKey | None) -> StackSchedules:
+    """The stack's ``StackSchedules`` (made on first use), alerting ``alert_topic``."""
+    stack = Stack.of(scope)
+    found = stack.node.try_find_child("NativeSchedules")
+    group = found if isinstance(found, StackSchedules) else StackSchedules(stack, "NativeSchedules")
+    group.alert(alert_topic, alert_key)
+    return group

@@ -143,10 +143,11 @@ class NativeIncrementalExport(Construct):
         self.log_group, self.state_machine = state_machine(
             self, start.next(running).next(alone), name,
             f"Exports the changes of DynamoDB table {source.table_name} since the last incremental export, every {period}",
-            log_retention, alert_key=alert_key, wildcard_reason=wildcard_reason)
+            log_retention, alert_topic=alert_topic, alert_key=alert_key, wildcard_reason=wildcard_reason)
         grant_export(self.state_machine, source=source, bucket=bucket, key=key, prefix=self.prefix)
         # FindWatermark lists the watermark's own key and nothing else of the bucket. A denial is not caught: it fails the run.
         self.state_machine.add_to_role_policy(iam.PolicyStatement(
             actions=["s3:ListBucket"], resources=[bucket.bucket_arn], conditions={"StringEquals": {"s3:prefix": self.watermark_key}}))
         self.schedule = schedule_machine(self, self.state_machine, ScheduleSpec(period),
-                                         f"Starts the incremental export of {source.table_name}")
+                                         f"Starts the incremental export of {source.table_name}",
+                                         alert_topic=alert_topic, alert_key=alert_key)

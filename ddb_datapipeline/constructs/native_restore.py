@@ -95,5 +95,5 @@ class NativeRestore(Construct):
         start = sfn.Pass(self, "Start", parameters={"export.$": "$.export", "table.$": "$.table", "polls": {"value": 0}})
         self.log_group, self.state_machine = state_machine(
             self, start.next(check), machine, f"Restores a native export of DynamoDB table {name} into a new table", log_retention,
-            alert_key=alert_key, wildcard_reason=import_wildcard_reason)
+            alert_topic=alert_topic, alert_key=alert_key, wildcard_reason=import_wildcard_reason)
         grant_import(self.state_machine, bucket=bucket, key=key, prefix=self.prefix, table_key=new_table.key)

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from aws_cdk import CfnResource, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -24,6 +26,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from .acknowledge import acknowledge_wildcards
+from .delivery_alarm import ALARM_PREFIX, admit_alarms
 from .pipeline_roles import TableRef, shortened
 
 POLL_EVERY = Duration.minutes(5)
@@ -47,6 +50,12 @@ MAX_RULE_NAME = 64  # EventBridge's limit on a rule's name
 # The event a copy into another region announces its export with, and the import machine there starts on.
 COPY_EVENT_SOURCE = "ddb-datapipeline"
 COPY_EXPORTED = "DynamoDB copy exported"
+# The AWS/States metrics of an execution that ended without succeeding (Step Functions Developer Guide, "Monitoring
+# Step Functions metrics using Amazon CloudWatch": execution metrics, dimension StateMachineArn, sent only when not zero),
+# with the suffix of the alarm on each.
+EXECUTION_ALARMS = (("ExecutionsFailed", "failed"), ("ExecutionsTimedOut", "timed-out"), ("ExecutionsAborted", "aborted"))
+ALARM_PERIOD = Duration.minutes(5)
+UNCAUGHT_ALARM, UNCAUGHT_FAIL = "StepFailedAlarm", "StepFailed"
 
 
 def machine_name(environment: str, table: str, kind: str) -> str:
@@ -291,12 +300,56 @@ def depend_on_policy_only(machine: sfn.StateMachine) -> None:
         resource.add_override("DependsOn", [Stack.of(machine).get_logical_id(policy.node.default_child)])
 
 
+def _is_task(state: sfn.State) -> bool:
+    return isinstance(state, sfn.TaskStateBase) or (isinstance(state, sfn.CustomState) and state.to_state_json().get("Type") == "Task")
+
+
+def catch_uncaught(scope: Construct, definition: sfn.IChainable, *, alert_topic: sns.ITopic, name: str) -> None:
+    """Give every Task of ``definition`` that catches nothing a catch of every error (States.ALL) that publishes
+    FAILED with the error and its cause and then fails the run, so that it still counts as failed
+    (ExecutionsFailed). Without it an SDK error (a denied call, a throttled ListExports) ends the run with no
+    message from the machine. Tasks with catches of their own keep them (they alarm already), and the alarm
+    publications are left alone: their catch would publish to the topic that just refused."""
+    uncaught = [state for state in sfn.State.find_reachable_states(definition.start_state, include_error_handlers=True)
+                if _is_task(state) and not isinstance(state, tasks.SnsPublish) and "Catch" not in state.to_state_json()]
+    if not uncaught:
+        return
+    handler = alarm(scope, UNCAUGHT_ALARM, alert_topic, f"FAILED: {name}", f"{name} failed: {{}}: {{}}", "$.error.Error", "$.error.Cause",
+                    result_path=sfn.JsonPath.DISCARD).next(sfn.Fail(scope, UNCAUGHT_FAIL, error="StepFailed",
+                                                                    cause="a step failed; the alarm names its error"))
+    for state in uncaught:
+        state.add_catch(handler, errors=[sfn.Errors.ALL], result_path="$.error")  # type: ignore[attr-defined]
+
+
+def execution_alarms(scope: Construct, machine: sfn.StateMachine, *, name: str, alert_topic: sns.ITopic,
+                     alert_key: kms.IKey | None) -> list[cloudwatch.Alarm]:
+    """CloudWatch alarms on ``alert_topic`` when a run of ``machine`` fails, times out or is aborted: what the
+    machine cannot report itself (its own timeout, a stop by hand, a failure outside its catches, an alarm
+    it could not publish). Named ``ddb-...`` so that the topic admits CloudWatch's publication of them."""
+    made = []
+    for metric_name, suffix in EXECUTION_ALARMS:
+        made.append(cloudwatch.Alarm(
+            scope, f"{metric_name}Alarm",
+            alarm_name=f"{ALARM_PREFIX}{name.removeprefix(ALARM_PREFIX)}-{suffix}",
+            alarm_description=f"A run of the state machine {name} ended {suffix.replace('-', ' ')}",
+            metric=machine.metric(metric_name, statistic="Sum", period=ALARM_PERIOD),
+            threshold=1, evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,  # Step Functions sends the count only when it is not zero
+        ))
+        made[-1].add_alarm_action(cloudwatch_actions.SnsAction(alert_topic))
+    admit_alarms(alert_topic, alert_key)
+    return made
+
+
 def state_machine(scope: Construct, definition: sfn.IChainable, name: str, comment: str, log_retention: logs.RetentionDays, *,
-                  alert_key: kms.IKey | None, wildcard_reason: Callable[[str], str | None],
+                  alert_topic: sns.ITopic, alert_key: kms.IKey | None, wildcard_reason: Callable[[str], str | None],
                   wait_loops: int = 1, role_name: str | None = None) -> tuple[logs.LogGroup, sfn.StateMachine]:
     """A native-engine state machine: logged (level ALL, no execution data) and traced, stopped an hour
     after its ``wait_loops`` wait loops would have given up, allowed to encrypt alarms with the topic's key (SNS does so as
-    the publisher), its wildcards acknowledged with ``wildcard_reason``."""
+    the publisher), its wildcards acknowledged with ``wildcard_reason``; every Task catches (``catch_uncaught``) and the
+    runs that fail, time out or are aborted alarm through CloudWatch (``execution_alarms``), both on ``alert_topic``."""
+    catch_uncaught(scope, definition, alert_topic=alert_topic, name=name)
     log_group = logs.LogGroup(scope, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
     # A name of its own where another account's policies must name the role (``role_name``).
     role = iam.Role(scope, "Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"), role_name=role_name) if role_name else None
@@ -317,4 +370,5 @@ def state_machine(scope: Construct, definition: sfn.IChainable, name: str, comme
         ))
     depend_on_policy_only(machine)
     acknowledge_wildcards(role if role is not None else machine, wildcard_reason)
+    execution_alarms(scope, machine, name=name, alert_topic=alert_topic, alert_key=alert_key)
     return log_group, machine

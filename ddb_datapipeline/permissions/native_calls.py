@@ -16,8 +16,8 @@ Placeholders filled by ``native_expand.py``: ``{account}``, ``{region}``, ``{mac
 rows that Task's calls are then made as, in that role's account); ``{event_bus_arn}`` (the bus a PutEvents
 task sends to). An event's route (``route``, ``start``: an EventBridge rule matching the event forwards it
 to a bus or starts a state machine) fills ``{rule_arn}``, ``{rule_role}``, ``{rule_account}``,
-``{target_arn}``; ``rule`` is the rule's role. A rule's delivery alarm (``alarm``: CloudWatch publishes to the
-alert topic) fills ``{alarm_arn}``, ``{topic_arn}`` and ``{topic_key_arn}``.
+``{target_arn}``; ``rule`` is the rule's role. A rule's delivery alarm, a machine's execution alarms and the alarms of
+its schedule's group (``alarm``: CloudWatch publishes to the alert topic) fill ``{alarm_arn}``, ``{topic_arn}`` and ``{topic_key_arn}``.
 """
 from __future__ import annotations
 
@@ -180,7 +180,8 @@ CALLS: tuple[RuntimeCall, ...] = (
     RuntimeCall(START, "EventBridge assumes the role of a rule that starts a machine", "service:events.amazonaws.com",
                 ("sts:AssumeRole",), "{rule_role}", EVENTS_ROLE, "doc", {"aws:SourceAccount": "{rule_account}", "aws:SourceArn": "{rule_arn}"}),
     RuntimeCall(START, "the rule starts the machine the event is for", RULE, ("states:StartExecution",), "{target_arn}", EVENTS_SFN, "doc"),
-    RuntimeCall(ALARM, "CloudWatch publishes the alarm of a rule that dropped the event", "service:cloudwatch.amazonaws.com",
+    RuntimeCall(ALARM, "CloudWatch publishes the alarm of a rule that dropped the event, of a machine's failed, timed-out or "
+                "aborted run, or of a schedule group whose schedule could not start its machine", "service:cloudwatch.amazonaws.com",
                 ("sns:Publish",), "{topic_arn}", CLOUDWATCH_SNS, "doc", {"aws:SourceArn": "{alarm_arn}", "aws:SourceAccount": "{account}"}),
     RuntimeCall(ALARM, "SNS encrypts CloudWatch's alarm with the topic's key", "service:cloudwatch.amazonaws.com",
                 ("kms:GenerateDataKey", "kms:Decrypt"), "{topic_key_arn}", CLOUDWATCH_SNS_KMS, "doc", {}, "topic_kms"),

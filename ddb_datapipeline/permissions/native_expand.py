@@ -34,6 +34,11 @@ from .native_calls import (
     WATERMARK_WRITE_TASK,
 )
 
+# The execution metrics a machine's CloudWatch alarms watch (constructs/native_steps.py EXECUTION_ALARMS).
+EXECUTION_METRICS = ("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted")
+# The metrics of a schedule group whose alarms say a schedule did not start its machine (constructs/native_export.py
+# SCHEDULE_ALARMS).
+SCHEDULE_METRICS = ("TargetErrorCount", "InvocationDroppedCount")
 SAMPLE_EXPORT = "01700000000000-a1b2c3d4"
 SAMPLE_FILE = "AWSDynamoDB/01700000000000-a1b2c3d4/data/example.json.gz"
 
@@ -184,9 +189,23 @@ def _alarms(world: World, machine: StateMachine, rule: Rule, facts: Mapping[str,
     """The requests of the alarms on the rule's dropped events (FailedInvocations of that rule)."""
     bus = rule.bus_arn.rsplit("/", 1)[1]
     dimensions = {"RuleName": rule.arn.rsplit("/", 1)[1], **({"EventBusName": bus} if bus != "default" else {})}
+    return _published(world, machine, "AWS/Events", ("FailedInvocations",), dimensions, facts)
+
+
+def execution_alarm_metrics(world: World, machine: StateMachine) -> set[str]:
+    """The AWS/States execution metrics of ``machine`` (dimension StateMachineArn) that an alarm of the assembly
+    watches and publishes to a topic."""
+    return {alarm.metric for alarm in world.alarms
+            if alarm.namespace == "AWS/States" and dict(alarm.dimensions) == {"StateMachineArn": machine.arn} and alarm.topics}
+
+
+def _published(world: World, machine: StateMachine, namespace: str, metrics: tuple[str, ...], dimensions: Mapping[str, str],
+               facts: Mapping[str, str]) -> list[Expected]:
+    """The requests of CloudWatch publishing the alarms on ``metrics`` of ``namespace`` with exactly ``dimensions``
+    to their topics (the topic's policy, and its key's when it has one)."""
     found: list[Expected] = []
     for alarm in world.alarms:
-        if alarm.namespace == "AWS/Events" and alarm.metric == "FailedInvocations" and dict(alarm.dimensions) == dimensions:
+        if alarm.namespace == namespace and alarm.metric in metrics and dict(alarm.dimensions) == dict(dimensions):
             for topic_arn in alarm.topics:
                 topic = world.topics.get(topic_arn)
                 alarm_facts = {**facts, "alarm_arn": alarm.arn, "topic_arn": topic_arn,
@@ -265,8 +284,19 @@ def native_requests(world: World, machine: StateMachine) -> list[Expected]:
             found += _requests(machine, caught, {**base, **facts}, {MACHINE: role} if role else principals)
         if trigger == PUT_EVENTS_TASK:
             found += _event_routes(world, machine, state)
+    missing = [metric for metric in EXECUTION_METRICS if metric not in execution_alarm_metrics(world, machine)]
+    if missing:
+        raise ModelGap(f"{machine.label}: no CloudWatch alarm with a topic on its {', '.join(missing)} (AWS/States, StateMachineArn): "
+                       "a run that fails outside the machine's own alarms would tell nobody")
+    found += _published(world, machine, "AWS/States", EXECUTION_METRICS, {"StateMachineArn": machine.arn}, base)
     for schedule in world.schedules:
         if schedule.target_arn == machine.arn:
             facts = {**base, "scheduler_role": schedule.role_arn, "schedule_group_arn": schedule.group_arn}
             found += _requests(machine, "schedule", facts, {SCHEDULER: schedule.role_arn})
+            group = {"ScheduleGroup": schedule.group_arn.rsplit("/", 1)[1]}
+            watched = {a.metric for a in world.alarms if a.namespace == "AWS/Scheduler" and dict(a.dimensions) == group and a.topics}
+            if missing := [metric for metric in SCHEDULE_METRICS if metric not in watched]:
+                raise ModelGap(f"{machine.label}: its schedule's group {group['ScheduleGroup']} has no CloudWatch alarm with a topic on "
+                               f"{', '.join(missing)} (AWS/Scheduler): a schedule that cannot start the machine would tell nobody")
+            found += _published(world, machine, "AWS/Scheduler", SCHEDULE_METRICS, group, base)
     return found

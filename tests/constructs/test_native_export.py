@@ -241,7 +241,9 @@ def test_incremental_exports_export_the_window_then_move_the_watermark(native):
     assert states["FindWatermark"]["Parameters"] == {"Bucket": states["ReadWatermark"]["Parameters"]["Bucket"],
                                                      "Prefix": "exports/orders/incremental/watermark", "MaxKeys": 1}
     assert states["WatermarkExists?"]["Choices"] == [{"Variable": "$.found.count", "NumericGreaterThan": 0, "Next": "ReadWatermark"}]
-    assert states["WatermarkExists?"]["Default"] == "NoWatermark" and "Catch" not in states["ReadWatermark"]
+    assert states["WatermarkExists?"]["Default"] == "NoWatermark"
+    # A missing key is not caught as such: the only catch is the one of every error, which alarms and fails the run.
+    assert states["ReadWatermark"]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "StepFailedAlarm"}]
     assert states["Alone?"]["Choices"][0] == {"Variable": "$.running.count", "NumericGreaterThan": 1, "Next": "AnotherRunIsGoing"}
 
 
@@ -316,3 +318,120 @@ def test_every_state_machine_passes_botocore_and_asl_validator(native):
     from tests.oracles.state_machines import check_assembly
 
     assert check_assembly(native.outdir) == 8
+
+
+def test_no_machine_fails_silently(native):
+    """Every Task of the eight machines catches every error into an alarm and a Fail, and each machine has its
+    three execution alarms (tests/oracles/silent_failures.py)."""
+    from tests.oracles.silent_failures import silent_failures
+
+    assert silent_failures(native.outdir) == (8, [])
+
+
+def test_the_steps_without_a_catch_of_their_own_alarm_with_the_error_then_fail(native):
+    states = asl(native, "Drill")["States"]
+    caught = {name for name, s in states.items() if s.get("Catch") == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
+                                                                        "Next": "StepFailedAlarm"}]}
+    # The drill's listing, describing, counting and deleting had no catch; the import steps keep their own.
+    assert caught == {"ListExports", "ListMoreExports", "DescribeCandidate", "CountImported", "DeleteScratchTable",
+                      "DeleteScratchTableAfterMismatch"}
+    assert states["Import"]["Catch"][0]["Next"] == "ImportFailedAlarm"
+    handler = states["StepFailedAlarm"]
+    assert handler["Resource"].endswith(":states:::sns:publish") and handler["Parameters"]["Subject"] == "FAILED: ddb-dev-orders-native-drill"
+    assert handler["Parameters"]["Message.$"] == "States.Format('ddb-dev-orders-native-drill failed: {}: {}', $.error.Error, $.error.Cause)"
+    assert states[handler["Next"]] == {"Type": "Fail", "Error": "StepFailed", "Cause": "a step failed; the alarm names its error"}
+    # The export machine caught everything already: no handler is added to it.
+    assert "StepFailedAlarm" not in asl(native, "Export")["States"]
+
+
+def test_each_machine_alarms_through_cloudwatch_when_a_run_fails_times_out_or_is_aborted(native):
+    alarms = [a["Properties"] for a in native.template.find_resources("AWS::CloudWatch::Alarm").values()
+              if a["Properties"]["Namespace"] == "AWS/States"]
+    export = {a["MetricName"]: a for a in alarms if a["AlarmName"].startswith("ddb-dev-orders-native-export-")}
+    assert {m: a["AlarmName"] for m, a in export.items()} == {
+        "ExecutionsFailed": "ddb-dev-orders-native-export-failed", "ExecutionsTimedOut": "ddb-dev-orders-native-export-timed-out",
+        "ExecutionsAborted": "ddb-dev-orders-native-export-aborted"}
+    (machine,) = [k for k in native.template.find_resources("AWS::StepFunctions::StateMachine") if k.startswith("Export")]
+    (topic,) = [k for k in native.template.find_resources("AWS::SNS::Topic") if k.startswith("Export")]
+    for alarm in export.values():
+        assert alarm["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": machine}}]
+        assert alarm["AlarmActions"] == [{"Ref": topic}]
+
+
+@pytest.mark.parametrize("broken", ["catch", "handler", "alarm", "schedule-alarm"])
+def test_the_check_reports_a_task_without_a_catch_or_a_machine_without_an_alarm(native, broken):
+    """Break one thing in a copy of the synthesized template and see tests/oracles/silent_failures.py name it."""
+    import copy
+
+    from tests.oracles.silent_failures import silent_failures_in
+
+    template = copy.deepcopy(native.template.to_json())
+    resources = template["Resources"]
+    (logical,) = [k for k in resources if k.startswith("Drill") and resources[k]["Type"] == "AWS::StepFunctions::StateMachine"]
+    if broken in ("alarm", "schedule-alarm"):
+        name = "ddb-dev-orders-native-drill-timed-out" if broken == "alarm" else "ddb-Team-schedules-dropped"
+        (alarm,) = [k for k, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"]["AlarmName"] == name]
+        del resources[alarm]
+        schedules = sorted(k for k, r in resources.items() if r["Type"] == "AWS::Scheduler::Schedule")
+        expected = (f"Team/{logical}: no alarm on ExecutionsTimedOut" if broken == "alarm" else
+                    [f"Team/{k}: no alarm on InvocationDroppedCount of its group ddb-Team" for k in schedules])
+    else:
+        definition = asl(native, "Drill")
+        if broken == "catch":
+            del definition["States"]["CountImported"]["Catch"]
+            expected = f"Team/{logical}: Task CountImported catches nothing of States.ALL"
+        else:  # the handler fails without publishing
+            definition["States"]["CountImported"]["Catch"][0]["Next"] = "StepFailed"
+            expected = f"Team/{logical}: Task CountImported's catch of States.ALL (StepFailed) does not publish an alarm and then fail"
+        resources[logical]["Properties"]["DefinitionString"] = json.dumps(definition)
+    assert sorted(silent_failures_in("Team", template)) == (expected if isinstance(expected, list) else [expected])
+
+
+def test_the_permission_check_publishes_each_execution_alarm_and_stops_on_a_machine_without_one(world, checked):
+    """CloudWatch's publication of every execution alarm is decided against the topic's policy and key; a
+    machine left without one of its alarms stops the check (ModelGap) instead of passing unnoticed."""
+    import dataclasses
+
+    from ddb_datapipeline.permissions.audit import outcomes
+    from ddb_datapipeline.permissions.expand import ModelGap
+
+    published = {o.expected.request.context["aws:SourceArn"].rsplit(":", 1)[1]: o.decision.allowed for o in checked
+                 if o.expected.request.principal == "service:cloudwatch.amazonaws.com" and o.expected.request.action == "sns:Publish"}
+    assert {name: allowed for name, allowed in published.items() if "-native-drill-" in name} == {
+        "ddb-dev-orders-native-drill-failed": True, "ddb-dev-orders-native-drill-timed-out": True, "ddb-dev-orders-native-drill-aborted": True}
+    assert len([name for name in published if name.endswith("-aborted")]) == 8
+    without = dataclasses.replace(world, alarms=[a for a in world.alarms if not a.arn.endswith(":ddb-dev-orders-native-drill-aborted")])
+    with pytest.raises(ModelGap, match="ddb-dev-orders-native-drill.*: no CloudWatch alarm with a topic on its ExecutionsAborted"):
+        outcomes(without)
+
+
+def test_the_schedules_of_a_stack_share_a_group_whose_alarms_say_a_schedule_did_not_start_its_machine(native):
+    """EventBridge Scheduler counts start errors and dropped invocations per schedule group only: the stack's
+    schedules share the group ddb-<stack>, each of whose two alarms publishes to every topic of those schedules."""
+    (group,) = native.template.find_resources("AWS::Scheduler::ScheduleGroup").values()
+    assert group["Properties"] == {"Name": "ddb-Team"} and group["DeletionPolicy"] == "Delete"
+    schedules = native.template.find_resources("AWS::Scheduler::Schedule").values()
+    assert len(schedules) == 4 and {s["Properties"]["GroupName"] for s in schedules} == {"ddb-Team"}
+    alarms = {a["Properties"]["MetricName"]: a["Properties"] for a in native.template.find_resources("AWS::CloudWatch::Alarm").values()
+              if a["Properties"]["Namespace"] == "AWS/Scheduler"}
+    assert {m: a["AlarmName"] for m, a in alarms.items()} == {"TargetErrorCount": "ddb-Team-schedule-start-errors",
+                                                              "InvocationDroppedCount": "ddb-Team-schedules-dropped"}
+    topics = {a["Ref"] for a in alarms["InvocationDroppedCount"]["AlarmActions"]}
+    assert {t.split("AlertsTopic")[0] for t in topics} == {"Export", "Copy", "Incremental", "Drill"}
+    for alarm in alarms.values():
+        assert alarm["Dimensions"] == [{"Name": "ScheduleGroup", "Value": "ddb-Team"}]
+
+
+def test_the_permission_check_stops_on_a_schedule_group_without_its_alarm(world, checked):
+    import dataclasses
+
+    from ddb_datapipeline.permissions.audit import outcomes
+    from ddb_datapipeline.permissions.expand import ModelGap
+
+    published = {o.expected.request.context["aws:SourceArn"].rsplit(":", 1)[1] for o in checked
+                 if o.expected.request.principal == "service:cloudwatch.amazonaws.com" and o.expected.request.action == "sns:Publish"
+                 and o.decision.allowed}
+    assert {"ddb-Team-schedule-start-errors", "ddb-Team-schedules-dropped"} <= published
+    without = dataclasses.replace(world, alarms=[a for a in world.alarms if not a.arn.endswith(":ddb-Team-schedule-start-errors")])
+    with pytest.raises(ModelGap, match="its schedule's group ddb-Team has no CloudWatch alarm with a topic on TargetErrorCount"):
+        outcomes(without)

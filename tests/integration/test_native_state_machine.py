@@ -255,6 +255,19 @@ def test_incremental_runs_start_without_a_watermark_then_continue_from_it(defini
         assert len(aws.files()) == exports_before  # nothing exported, the watermark left where it was
 
 
+def test_a_step_without_a_catch_of_its_own_alarms_with_its_error_and_fails_the_run(definitions, monkeypatch):
+    """The incremental machine's FindWatermark had no catch: with its bucket gone, S3's error now reaches the alert
+    topic (the machine's name, the error and its cause) and the run still ends FAILED (ExecutionsFailed counts it)."""
+    machine = definitions["incremental"]
+    with emulated(point_in_time_recovery=True, monkeypatch=monkeypatch) as aws:
+        aws.s3.delete_bucket(Bucket="exports")
+        failed = execute("ddb-dev-orders-native-incremental", machine, {})
+        assert (failed["status"], failed["error"]) == ("FAILED", "StepFailed"), failed
+        (alarm,) = aws.alarms()
+        assert alarm["Subject"] == "FAILED: ddb-dev-orders-native-incremental"
+        assert alarm["Message"].startswith("ddb-dev-orders-native-incremental failed: S3.NoSuchBucket"), alarm["Message"]
+
+
 def test_a_copy_into_another_account_stages_and_imports_there(definitions, monkeypatch):
     """The export writes into the other account's staging bucket (S3BucketOwner) and the import runs there
     as the role the Task names: the new table is in that account, with every item; none in this one."""

@@ -63,8 +63,14 @@ def world(synthesis):
 
 def test_every_runtime_call_is_allowed_with_the_topic_stated_to_admit_cloudwatch(world):
     calls = [o for o in outcomes(world) if o.expected.request.principal == "service:cloudwatch.amazonaws.com"]
-    # CloudWatch publishes the forwarding rule's alarm, and SNS encrypts it with the topic's key.
+    # CloudWatch publishes the forwarding rule's alarm and the machine's execution alarms, and SNS encrypts them with the topic's key.
     assert {(o.expected.request.action, o.expected.request.resource) for o in calls} >= {("sns:Publish", TOPIC), ("kms:GenerateDataKey", TOPIC_KEY)}
+    published = {o.expected.request.context["aws:SourceArn"].rsplit(":", 1)[1] for o in calls if o.expected.request.action == "sns:Publish"}
+    # The import machine in eu-central-1 and its rule alarm on the copy-target stack's own topic there; the export's
+    # schedule is in the stack's schedule group, whose two alarms say a schedule did not start its machine.
+    assert published == {"ddb-DdbDataPipeline-shared-schedule-start-errors", "ddb-DdbDataPipeline-shared-schedules-dropped","ddb-shared-payments-copy-payments-dr-forward-failed-deliveries", "ddb-shared-payments-copy-payments-dr-start-failed-deliveries",
+                         *(f"ddb-shared-payments-native-{kind}-{end}" for kind in ("export", "restore", "copy-payments-dr", "copy-payments-dr-import")
+                           for end in ("failed", "timed-out", "aborted"))}
     assert [o.line() for o in denied(world)] == []
 
 
@@ -76,14 +82,17 @@ def test_without_the_stated_admission_cloudwatch_is_denied(world, kind, actions)
     assert {(o.expected.request.principal, o.expected.request.action) for o in lost} == {("service:cloudwatch.amazonaws.com", a) for a in actions}
 
 
-def test_a_native_copy_elsewhere_needs_the_topic_to_admit_cloudwatch():
+@pytest.mark.parametrize("native", [COPIED_AWAY, {"name": "ledger", "engine": "native"}], ids=["copied-elsewhere", "exported-only"])
+def test_a_native_table_needs_the_topic_to_admit_cloudwatch(native):
     ctx = context()
     del ctx["environments"]["shared"]["alarm_topic_admits_cloudwatch"]
+    ctx["environments"]["shared"]["tables"] = [{"name": "orders"}, native]
     message = config_error(load_environments, ctx)
     assert message.startswith(f"environments.shared.alarm_topic_arn: '{TOPIC}' is not allowed; expected a topic whose policy and key admit "
-                              "CloudWatch alarms, as tables[payments].copies[0] (a native copy into eu-central-1) alarms through CloudWatch")
+                              f"CloudWatch alarms, as tables[{native['name']}] (native engine) alarms through CloudWatch when a run of its "
+                              "state machines fails, times out or is aborted")
     assert "set alarm_topic_admits_cloudwatch: true" in message
-    ctx["environments"]["shared"]["tables"] = [{"name": "orders"}]  # nothing alarms through CloudWatch: nothing to state
+    ctx["environments"]["shared"]["tables"] = [{"name": "orders"}]  # Data Pipeline alarms by itself: nothing to state
     load_environments(ctx)
 
 

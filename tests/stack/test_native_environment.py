@@ -242,7 +242,8 @@ def test_each_rule_of_a_copy_into_another_region_alarms_when_it_drops_an_event(n
     assert (forward["Namespace"], forward["MetricName"], forward["TreatMissingData"]) == ("AWS/Events", "FailedInvocations", "notBreaching")
     assert forward["Dimensions"] == [{"Name": "RuleName", "Value": "ddb-nat-orders-copy-orders-dr-forward"}]
     target = load_assembly(native.outdir).stack("DdbDataPipeline-nat-copy-targets-us-west-2")
-    (start,) = [a["Properties"] for a in target.resources_of_type("AWS::CloudWatch::Alarm").values()]
+    (start,) = [a["Properties"] for a in target.resources_of_type("AWS::CloudWatch::Alarm").values()
+                if a["Properties"]["Namespace"] == "AWS/Events"]
     assert {d["Name"]: d["Value"] for d in start["Dimensions"]}["RuleName"] == "ddb-nat-orders-copy-orders-dr-start"
     world = load_world(load_assembly(native.outdir))
     published = [o for o in outcomes(world) if o.expected.call.trigger == "alarm"]
@@ -258,3 +259,11 @@ def test_every_state_machine_passes_botocore_and_asl_validator(native):
     from tests.oracles.state_machines import check_assembly
 
     assert check_assembly(native.outdir) == 17
+
+
+def test_no_state_machine_of_the_environments_fails_silently(native):
+    """Every machine of the three environments and the copies' import machines in their own regions: every Task
+    catches into an alarm, and each machine has its three execution alarms (tests/oracles/silent_failures.py)."""
+    from tests.oracles.silent_failures import silent_failures
+
+    assert silent_failures(native.outdir) == (17, [])
