@@ -35,7 +35,6 @@ from .hive_tables import (
 )
 
 
-
 def table_properties(table: str, region: str, read_ratio: str) -> tuple[tuple[str, str], ...]:
     """The TBLPROPERTIES of one of the count's tables, as literals: the count reads two inputs, so
     ``#{input.tableName}`` would not say which, and a parameter would let a value given at activation into
