@@ -26,7 +26,7 @@ from .view import DefinitionView, Violation
 CODE_FIELDS = ("command", "hiveScript", "filterSql", "step", "preStepCommand", "postStepCommand", "scriptUri")
 _EXPRESSION = re.compile(r"#\{([^{}]*)\}")
 _HOLDER = re.compile(r"\b(input|output|node)\.([A-Za-z_@][\w@]*)")
-_NAME = re.compile(r"(?<![.\w*])\*?(my[A-Za-z0-9_]*)\b")
+_NAME = re.compile(r"(?<![.\w@*])\*?([A-Za-z_][A-Za-z0-9_]*)\b(?!\s*\()")  # an identifier, not a function's name
 _ALONE = re.compile(r"\s*#\{\s*(\*?my[A-Za-z0-9_]*)\s*\}\s*")
 
 
@@ -46,7 +46,7 @@ def parameters_reached(ctx: DefinitionView, obj: PipelineObject, text: str, *, s
     found: dict[str, str] = {}
     for body in _EXPRESSION.findall(text):
         for name in _NAME.findall(body):
-            if name in ctx.parameters or name.lstrip("*") in ctx.parameters or name.startswith(R.PARAMETER_PREFIX):
+            if name in ctx.parameters or name.startswith(R.PARAMETER_PREFIX):  # declared, or named as the service names them
                 found.setdefault(name, f"#{{{name}}}")
         for holder, key in _HOLDER.findall(body):
             for target in _holders(ctx, obj, holder, activity):
