@@ -140,6 +140,7 @@ def shell(command: str, *arguments: str) -> int:
 @pytest.mark.parametrize("value", [
     "s3://b/x; touch {marker} #", f"{GOOD}; touch {{marker}}", f"{GOOD}$(touch {{marker}})", f"{GOOD}`touch {{marker}}`",
     f"{GOOD},orders,1.0", f"{GOOD}\ntouch {{marker}}", f"{GOOD}/", "s3://b/exports/orders/2026-11-27-00-00-0\u0663",
+    f"{EXPORTS}/2026-11-27-00-00-0x", f"{EXPORTS}/2026-11-27-$(id)-00",  # a run folder's length, not its digits
     "s3://b/exports/other/2026-11-27-00-00-00", "s3://b/exports/orders/../x/2026-11-27-00-00-00", "s3://b/exports/orders/*",
     "", f"{EXPORTS}/choose-an-export-folder-at-activation",
 ])
@@ -161,3 +162,18 @@ def test_the_guard_admits_a_run_folder_of_its_table_alone():
 def test_a_prefix_the_guard_cannot_quote_is_refused():
     with pytest.raises(ValueError, match="expected a folder without a quote"):
         FolderGuard("s3://b/exports/o'rders")
+
+
+def test_the_smoke_check_reads_a_deployed_restore_for_a_step_that_lost_its_guard():
+    """The deployed definition (GetPipelineDefinition's shape) is held to parameter_code too."""
+    from local_deploy.smoke_config import attempt_findings
+
+    def stored(definition: PipelineDefinition) -> dict[str, object]:
+        return {"pipelineObjects": [{"id": o.id, "name": o.name, "fields": [
+            {"key": f.key, "refValue" if f.is_ref else "stringValue": f.value} for f in o.fields]} for o in definition.objects],
+            "parameterObjects": [{"id": p.id, "attributes": [{"key": k, "stringValue": v} for k, v in p.attributes]}
+                                 for p in definition.parameters]}
+
+    assert attempt_findings(stored(restore())) == []
+    (lost,) = attempt_findings(stored(with_fields(restore(), "TableLoadActivity", dependsOn=None)))
+    assert lost.startswith("TableLoadActivity.step: step expands parameter myInputS3Loc (through #{input.directoryPath}")
