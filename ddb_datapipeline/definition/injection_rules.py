@@ -6,8 +6,9 @@ matters in ``guard``). The service checks nothing about it, and the permission m
 values. So a parameter may not reach a field that is code: a shell ``command``, a ``hiveScript``, a
 ``filterSql``, an EmrActivity's ``step`` or its pre- and post-step commands, a ``scriptUri``. A reference
 counts however it arrives: ``#{myX}`` itself, or ``#{input.directoryPath}`` of a node whose
-``directoryPath`` holds ``#{myX}``, through ``input``, ``output`` and ``node`` and through each field those
-name in turn.
+``directoryPath`` holds ``#{myX}``, through ``input``, ``output`` and ``node``, through a field of the object
+itself (``#{myFolder}``, a user-defined field) and through each field those name in turn, inherited through
+``parent`` and Default as the service reads them.
 
 The one way through is a guard: the activity ``dependsOn`` (directly or not) a ShellCommandActivity whose
 ``command`` is ``guard.FolderGuard``'s and whose only ``scriptArgument`` is ``#{myX}`` itself. The guard's own
@@ -46,7 +47,12 @@ def parameters_reached(ctx: DefinitionView, obj: PipelineObject, text: str, *, s
     found: dict[str, str] = {}
     for body in _EXPRESSION.findall(text):
         for name in _NAME.findall(body):
-            if name in ctx.parameters or name.startswith(R.PARAMETER_PREFIX):  # declared, or named as the service names them
+            own = [] if name in ctx.parameters or (obj.id, name) in seen else [f for f in ctx.lookup(obj, name) if not f.is_ref]
+            for field in own:  # a field of the object itself (``#{myFolder}`` naming its own user-defined field)
+                deeper = parameters_reached(ctx, obj, field.value, seen=seen | {(obj.id, name)}, activity=activity)
+                for reached, path in deeper.items():
+                    found.setdefault(reached, f"#{{{name}}} -> {obj.id}.{name}" + ("" if path.startswith("#{my") else f" -> {path}"))
+            if not own and (name in ctx.parameters or name.startswith(R.PARAMETER_PREFIX)):  # declared, or named as parameters are
                 found.setdefault(name, f"#{{{name}}}")
         for holder, key in _HOLDER.findall(body):
             for target in _holders(ctx, obj, holder, activity):

@@ -123,6 +123,15 @@ def test_a_field_inherited_through_a_parent_and_a_hive_script_are_followed():
     assert [f.split(":")[0] for f in code_findings(tampered)] == ["VerifyActivity.hiveScript"]
 
 
+def test_a_user_defined_field_of_the_activity_itself_is_followed_to_the_parameter_it_holds():
+    copy = build_copy_definition(CopySpec("orders", "orders-dr", "us-west-2", "s3://b/copies/x", 0.25, 0.5, CLUSTER), SETTINGS)
+    own = with_fields(copy, "CleanupActivity", myFolder="#{myStaging}/run", command="aws s3 rm --recursive #{myFolder}")
+    (finding,) = code_findings(own)
+    assert finding.startswith("CleanupActivity.command: command expands parameter myStaging (through #{myFolder} -> CleanupActivity.myFolder)")
+    literal = with_fields(copy, "CleanupActivity", myFolder="s3://b/copies/x/run", command="aws s3 rm --recursive #{myFolder}")
+    assert code_findings(literal) == []
+
+
 def test_awss_own_cross_region_template_feeds_its_parameters_to_steps_and_is_refused():
     definition = from_definition_file(json.loads((CORPUS / "dynamodb-to-dynamodb-crossregion.json").read_text()))
     fields = {finding.split(":")[0] for finding in code_findings(definition)}
