@@ -13,11 +13,15 @@ and then as the tool's ``run`` reads them: ``DynamoDBExport`` refuses an output 
 (FileOutputFormat.checkOutputSpecs), divides the scan among its map tasks as connector 4.11.0 does and
 writes a data file per map task, the manifest and ``_SUCCESS``; ``DynamoDBImport`` reads the files the
 manifest lists and fails on the first batch DynamoDB refuses (``connector_format.refusal``); the cleanup command deletes its
-folder; a ``HiveCopyActivity`` copies the items its ``filterSql`` keeps, a ``HiveActivity`` running this
+folder; the guard a restore's step dependsOn (``definition.guard``) is run as it is on the cluster, its
+``command`` by ``/bin/sh`` with the expanded ``scriptArgument`` values as its positional parameters, and the run
+fails there when it exits non-zero; a ``HiveCopyActivity`` copies the items its ``filterSql`` keeps, a ``HiveActivity`` running this
 project's projection script the items its WHERE keeps, cut to its attributes, and one running the count after a
 copy fails unless each item the WHERE keeps in the source is in the target by key; an activity that fails publishes
 its ``onFail`` alarm to the topic, as the alarm's role. Every call is first decided by ``Access``, and
 reads and writes are paced at the connector's rate for the step's throughput ratio (``drill_rate.py``).
+Before any activity, the stored definition is held to the validator's ``parameter_code``: a parameter that reaches a
+code field other than behind a guard fails the run before anything runs (an activation value would be code).
 An activity that fails is attempted again up to its ``maximumRetries`` (none when the definition states
 none), as Data Pipeline does, with the same scheduled start and so the same folders; ``fail_attempts``
 makes the first attempts of an activity fail after its map tasks wrote their files, the fault a retry
@@ -28,6 +32,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -35,10 +40,14 @@ from datetime import datetime
 from typing import Any
 
 from ddb_datapipeline.definition.emr import OUTPUT_FOLDER, removed_folder
+from ddb_datapipeline.definition.guard import read_guard
 from ddb_datapipeline.definition.hive_projection import ProjectionScript, UnreadableScript, read_script
 from ddb_datapipeline.definition.hive_tables import statements_of
 from ddb_datapipeline.definition.hive_verify import VerifyScript, read_verify_script
+from ddb_datapipeline.definition.injection_rules import parameter_code
+from ddb_datapipeline.definition.model import Field, Parameter, PipelineDefinition, PipelineObject
 from ddb_datapipeline.definition.run_time import UnknownExpression, evaluate
+from ddb_datapipeline.definition.view import DefinitionView
 
 from .connector_format import (
     cluster_map_tasks,
@@ -164,6 +173,17 @@ def emulated_table(table: str) -> str:
     return table.rsplit("/", 1)[-1] if table.startswith("arn:") else table
 
 
+def stored_definition(stored: Mapping[str, Any]) -> PipelineDefinition:
+    """A GetPipelineDefinition answer as the validator's model (objects, parameters, values)."""
+    objects = tuple(PipelineObject(o["id"], o.get("name", o["id"]), tuple(
+        Field(f["key"], f["refValue"], is_ref=True) if "refValue" in f else Field(f["key"], f.get("stringValue", ""))
+        for f in o.get("fields", []))) for o in stored.get("pipelineObjects", []))
+    parameters = tuple(Parameter(p["id"], tuple((a["key"], a.get("stringValue", "")) for a in p.get("attributes", [])))
+                       for p in stored.get("parameterObjects", []))
+    values = tuple((v["id"], v.get("stringValue", "")) for v in stored.get("parameterValues", []))
+    return PipelineDefinition(objects=objects, parameters=parameters, values=values)
+
+
 class PipelineRun:
     def __init__(self, name: str, stored: Mapping[str, Any], *, clients: Callable[[str, str], Any], access: Access, region: str,
                  scheduled_start: datetime, overrides: Mapping[str, str] | None = None,
@@ -182,6 +202,7 @@ class PipelineRun:
         self.result = RunResult(name)
         self.fail_attempts = dict(fail_attempts or {})  # activity -> how many first attempts fail once their map tasks wrote
         self.attempt: dict[str, int] = {}
+        self.definition = stored_definition(stored)
 
     # ------------------------------------------------------------------ reading the definition
     def values(self, object_id: str, key: str) -> list[tuple[str, bool]]:
@@ -239,6 +260,9 @@ class PipelineRun:
     # ------------------------------------------------------------------ running
     def run(self) -> RunResult:
         started = time.monotonic()
+        refused = list(parameter_code(DefinitionView(self.definition)))
+        if refused:
+            raise RunFailed(f"{self.name}: refused before any activity: {refused[0]}")
         for activity in self._in_order():
             self._attempts(activity)
         self.result.seconds = time.monotonic() - started
@@ -273,7 +297,7 @@ class PipelineRun:
 
     def _region(self, activity: str) -> str:
         cluster = self.ref(activity, "runsOn")
-        return self.field(cluster, "region") if cluster and self.values(cluster, "region") else self.parameters.get("myDDBRegion", "")
+        return self.field(cluster, "region") if cluster and self.values(cluster, "region") else self.home
 
     def _nodes(self) -> str:
         return self.access.profile_role_arn(self.field("Default", "resourceRole"))
@@ -287,6 +311,8 @@ class PipelineRun:
         if kind == "EmrActivity":
             self._remove_output(activity, where)
             self._step(activity, where)
+        elif kind == "ShellCommandActivity" and len(self.values(activity, "command")) == 1 and read_guard(self.values(activity, "command")[0][0]):
+            self._guard(activity, where)
         elif kind == "ShellCommandActivity":
             self._cleanup(activity, where)
         elif kind == "HiveActivity":
@@ -484,6 +510,15 @@ class PipelineRun:
             for obj in page.get("Contents", []):
                 self.access.check_objects(where, nodes, ["s3:DeleteObject"], bucket, obj["Key"], region, writes=False)
                 s3.delete_object(Bucket=bucket, Key=obj["Key"])
+
+    def _guard(self, activity: str, where: str) -> None:
+        """The guard's fixed command, run by a POSIX shell with the expanded arguments as ``$1``...; only a
+        command ``read_guard`` reads back gets here, so nothing else from a definition runs on this machine."""
+        command = self.values(activity, "command")[0][0]
+        arguments = [self.expand(value, activity) for value, _ in self.values(activity, "scriptArgument")]
+        done = subprocess.run(["/bin/sh", "-c", command, activity, *arguments], capture_output=True, text=True, timeout=30, check=False)
+        if done.returncode != 0:
+            raise RunFailed(f"{where}: the guard exits with {done.returncode} for {arguments!r}: {done.stderr.strip()}")
 
     def _hive_copy(self, activity: str, where: str) -> None:
         source, target = self.ref(activity, "input"), self.ref(activity, "output")

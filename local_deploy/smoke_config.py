@@ -10,7 +10,8 @@ from ddb_datapipeline.assembly import StackArtifact
 from ddb_datapipeline.definition.attempt_rules import export_retries, hive_clusters
 from ddb_datapipeline.definition.hive_projection import UnreadableScript, read_script
 from ddb_datapipeline.definition.hive_verify import read_verify_script
-from ddb_datapipeline.definition.model import Field, PipelineDefinition, PipelineObject
+from ddb_datapipeline.definition.injection_rules import parameter_code
+from ddb_datapipeline.definition.model import Field, Parameter, PipelineDefinition, PipelineObject
 from ddb_datapipeline.definition.view import DefinitionView
 
 from .smoke_common import Check, describe_table, key_schema, list_pipelines
@@ -178,7 +179,7 @@ class ExpectedPipeline:
     table: str
     kind: str  # export, restore, copy
     name_prefix: str
-    values: dict[str, str]  # parameter values the configuration decides
+    values: dict[tuple[str, str], str]  # (object id, field) -> the literal the configuration decides
     schedule: Any  # ScheduleSpec, or None for on demand
     filter_sql: str | None = None  # a filtered or incremental copy: its HiveCopyActivity's filterSql (or its script's WHERE)
     attributes: tuple[str, ...] = ()  # a copy of some attributes: those its HiveActivity's script copies
@@ -188,12 +189,15 @@ class ExpectedPipeline:
 def attempt_findings(stored: dict[str, Any]) -> list[str]:
     """What a deployed definition (GetPipelineDefinition's shape, repeated keys kept) lacks for a second attempt or
     for Hive: an export without the removal of its folder first, a Hive cluster without its hive-site settings
-    (definition/attempt_rules.py); the stored definition is read, so a deploy that lost a step is seen."""
+    (definition/attempt_rules.py); and a parameter that reaches code outside a guard (definition/injection_rules.py);
+    the stored definition is read, so a deploy that lost a step or a guard is seen."""
     objects = tuple(PipelineObject(o["id"], o.get("name", o["id"]), tuple(
         Field(f["key"], f.get("stringValue", f.get("refValue", "")), "refValue" in f) for f in o.get("fields", [])))
         for o in stored.get("pipelineObjects", []))
-    view = DefinitionView(PipelineDefinition(objects=objects), require_values=False)
-    return [str(v) for rule in (export_retries, hive_clusters) for v in rule(view)]
+    parameters = tuple(Parameter(p["id"], tuple((a["key"], a.get("stringValue", "")) for a in p.get("attributes", [])))
+                       for p in stored.get("parameterObjects", []))
+    view = DefinitionView(PipelineDefinition(objects=objects, parameters=parameters), require_values=False)
+    return [str(v) for rule in (export_retries, hive_clusters, parameter_code) for v in rule(view)]
 
 
 def _hive_script(script: str) -> tuple[str, tuple[str, tuple[str, ...]] | str]:
@@ -218,18 +222,20 @@ def expected_pipelines(environments: list[Any]) -> list[ExpectedPipeline]:
             prefix = f"ddb-{env.name}-{table.name}"
             found.append(
                 ExpectedPipeline(env, table.name, "export", f"{prefix}-export-",
-                                 {"myDDBTableName": table.name, "myDDBReadThroughputRatio": str(table.export.read_ratio)}, table.export.schedule)
+                                 {("DDBSourceTable", "tableName"): table.name,
+                                  ("DDBSourceTable", "readThroughputPercent"): str(table.export.read_ratio)}, table.export.schedule)
             )
             found.append(
                 ExpectedPipeline(env, table.name, "restore", f"{prefix}-restore-",
-                                 {"myDDBTableName": table.restore.target_table, "myDDBWriteThroughputRatio": str(table.restore.write_ratio)}, None)
+                                 {("DDBDestinationTable", "tableName"): table.restore.target_table,
+                                  ("DDBDestinationTable", "writeThroughputPercent"): str(table.restore.write_ratio)}, None)
             )
             for copy in getattr(table, "copies", ()):
                 values = {
-                    "mySourceTableName": table.name,
-                    "myTargetRegion": copy.region,
-                    "myDDBReadThroughputRatio": str(copy.read_ratio),
-                    "myDDBWriteThroughputRatio": str(copy.write_ratio),
+                    ("SourceTable", "tableName"): table.name,
+                    ("TargetTable", "region"): copy.region,
+                    ("SourceTable", "readThroughputPercent"): str(copy.read_ratio),
+                    ("TargetTable", "writeThroughputPercent"): str(copy.write_ratio),
                 }
                 selected = copy.selection.filter_sql(copy.schedule.period if copy.schedule else None) if copy.selection else None
                 found.append(ExpectedPipeline(env, table.name, "copy", f"{prefix}-copy-{copy.label}-", values, copy.schedule, selected,
@@ -260,11 +266,11 @@ def _check_pipelines_against_configuration(check: Check, environments: list[Any]
         pipeline_id, name = found[0]
         label = f"{name} ({pipeline_id})"
         definition = check.clients("datapipeline", env.region).get_pipeline_definition(pipelineId=pipeline_id)
-        deployed_values = {v["id"]: v["stringValue"] for v in definition.get("parameterValues", [])}
-        for parameter, value in expected.values.items():
+        deployed_fields = {(o["id"], f["key"]): f.get("stringValue") for o in definition.get("pipelineObjects", []) for f in o["fields"]}
+        for (object_id, key), value in expected.values.items():
             check.count()
-            if deployed_values.get(parameter) != value:
-                check.differ(where, f"{label}: parameter value {parameter} is {deployed_values.get(parameter)!r}, configuration says {value!r}")
+            if deployed_fields.get((object_id, key)) != value:
+                check.differ(where, f"{label}: {object_id}.{key} is {deployed_fields.get((object_id, key))!r}, configuration says {value!r}")
         objects = [{f["key"]: f.get("stringValue", f.get("refValue")) for f in o["fields"]} for o in definition.get("pipelineObjects", [])]
         cluster = {
             "releaseLabel": env.emr.release_label,

@@ -3,7 +3,9 @@
 Modelled on AWS's cross-region sample: an export on a cluster in the source region writes a
 run-specific staging folder, an import on a cluster in the target region waits for it, and a cleanup
 removes the folder only after the import succeeded, so a failed import keeps its input for a retry or
-a manual restore.
+a manual restore. Tables, regions, ratios and the staging folder are literals in the objects, not
+parameters: the cleanup's shell ``command`` and the steps expand them, and a value given at activation must
+never reach code (why in ``guard``).
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from dataclasses import dataclass, replace
 from . import common
 from .emr import EXPORT_CLASS, IMPORT_CLASS, ClusterSpec, connector_step
 from .export import GZIP_OUTPUT_OPTIONS, RUN_FOLDER
-from .model import Parameter, PipelineDefinition, PipelineObject, Ref, values_from
+from .model import PipelineDefinition, PipelineObject, Ref
 
 
 @dataclass(frozen=True)
@@ -47,22 +49,22 @@ def build_copy_definition(spec: CopySpec, settings: common.PipelineSettings) -> 
         *common.scheduling_objects(settings, spec.schedule),
         common.table_node(
             "SourceTable",
-            table="#{mySourceTableName}",
+            table=spec.source_table_name,
             ratio_field="readThroughputPercent",
-            ratio="#{myDDBReadThroughputRatio}",
-            region="#{mySourceRegion}",
+            ratio=str(spec.read_ratio),
+            region=settings.region,
         ),
-        common.s3_folder("StagingFolder", directory=f"#{{myStagingS3Loc}}/{RUN_FOLDER}"),
+        common.s3_folder("StagingFolder", directory=f"{spec.staging_uri}/{RUN_FOLDER}"),
         common.table_node(
             "TargetTable",
-            table="#{myTargetTableName}",
+            table=spec.target_table,
             ratio_field="writeThroughputPercent",
-            ratio="#{myDDBWriteThroughputRatio}",
-            region="#{myTargetRegion}",
+            ratio=str(spec.write_ratio),
+            region=spec.target_region,
         ),
-        spec.cluster.to_object("SourceRegionCluster", region="#{mySourceRegion}"),
+        spec.cluster.to_object("SourceRegionCluster", region=settings.region),
         # A subnet belongs to one region: the target region's cluster runs in its default VPC.
-        target_cluster.to_object("TargetRegionCluster", region="#{myTargetRegion}"),
+        target_cluster.to_object("TargetRegionCluster", region=spec.target_region),
         common.connector_activity(
             "ExportActivity", input="SourceTable", output="StagingFolder", runs_on="SourceRegionCluster", step=export_step,
             removes_output=True,
@@ -91,24 +93,4 @@ def build_copy_definition(spec: CopySpec, settings: common.PipelineSettings) -> 
             settings, spec.schedule, what=f"Copy of DynamoDB table {spec.source_table_name} to {spec.target_table} ({spec.target_region})"
         ),
     ]
-    parameters = (
-        Parameter.build("mySourceTableName", description="Table to copy from"),
-        Parameter.build("mySourceRegion", description="Region of the source table and the export cluster"),
-        Parameter.build("myTargetTableName", description="Table to copy into (its ARN when in another account)"),
-        Parameter.build("myTargetRegion", description="Region of the target table and the import cluster"),
-        Parameter.build("myStagingS3Loc", type="AWS::S3::ObjectKey", description="S3 prefix of the run folders"),
-        common.ratio_parameter("myDDBReadThroughputRatio", default="0.25", what="Share of the source's read capacity"),
-        common.ratio_parameter("myDDBWriteThroughputRatio", default="0.5", what="Share of the target's write capacity"),
-    )
-    values = values_from(
-        {
-            "mySourceTableName": spec.source_table_name,
-            "mySourceRegion": settings.region,
-            "myTargetTableName": spec.target_table,
-            "myTargetRegion": spec.target_region,
-            "myStagingS3Loc": spec.staging_uri,
-            "myDDBReadThroughputRatio": str(spec.read_ratio),
-            "myDDBWriteThroughputRatio": str(spec.write_ratio),
-        }
-    )
-    return PipelineDefinition(objects=tuple(objects), parameters=parameters, values=values)
+    return PipelineDefinition(objects=tuple(objects))

@@ -1,7 +1,9 @@
 """The export definition: scan one table into a new timestamped folder of S3 on every run.
 
 Modelled on AWS's "Export DynamoDB table to S3" template, with a current EMR release, no
-``resizeClusterBeforeRunning`` and the house rules of ``common``.
+``resizeClusterBeforeRunning`` and the house rules of ``common``. Unlike the template, it declares no
+parameters: the table, region, ratio and folder are literals in the objects, so no value given at activation
+reaches the step (why in ``guard``).
 """
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from dataclasses import dataclass
 
 from . import common
 from .emr import EXPORT_CLASS, ClusterSpec, connector_step
-from .model import Parameter, PipelineDefinition, values_from
+from .model import PipelineDefinition
 
 RUN_FOLDER = "#{format(@scheduledStartTime, 'YYYY-MM-dd-HH-mm-ss')}"
 
@@ -41,13 +43,13 @@ def build_export_definition(spec: ExportSpec, settings: common.PipelineSettings)
         *common.scheduling_objects(settings, spec.schedule),
         common.table_node(
             "DDBSourceTable",
-            table="#{myDDBTableName}",
+            table=spec.table_name,
             ratio_field="readThroughputPercent",
-            ratio="#{myDDBReadThroughputRatio}",
-            region="#{myDDBRegion}",
+            ratio=str(spec.read_ratio),
+            region=settings.region,
         ),
-        common.s3_folder("S3BackupLocation", directory=f"#{{myOutputS3Loc}}/{RUN_FOLDER}"),
-        spec.cluster.to_object("EmrClusterForBackup", region="#{myDDBRegion}"),
+        common.s3_folder("S3BackupLocation", directory=f"{spec.output_uri}/{RUN_FOLDER}"),
+        spec.cluster.to_object("EmrClusterForBackup", region=settings.region),
         common.connector_activity(
             "TableBackupActivity",
             input="DDBSourceTable",
@@ -59,18 +61,4 @@ def build_export_definition(spec: ExportSpec, settings: common.PipelineSettings)
         ),
         *common.alarms(settings, spec.schedule, what=f"Export of DynamoDB table {spec.table_name}"),
     ]
-    parameters = (
-        Parameter.build("myDDBTableName", description="Table to export"),
-        Parameter.build("myOutputS3Loc", type="AWS::S3::ObjectKey", description="S3 prefix of the exports"),
-        common.ratio_parameter("myDDBReadThroughputRatio", default="0.25", what="Share of the table's read capacity the export may use"),
-        Parameter.build("myDDBRegion", description="Region of the table and of the EMR cluster"),
-    )
-    values = values_from(
-        {
-            "myDDBTableName": spec.table_name,
-            "myOutputS3Loc": spec.output_uri,
-            "myDDBReadThroughputRatio": str(spec.read_ratio),
-            "myDDBRegion": settings.region,
-        }
-    )
-    return PipelineDefinition(objects=tuple(objects), parameters=parameters, values=values)
+    return PipelineDefinition(objects=tuple(objects))

@@ -23,8 +23,8 @@ from . import common
 from .emr import HIVE_CONFIGURATION_ID, ClusterSpec, hive_configuration
 from .filters import Predicate, column_types, describe, to_hive
 from .hive_projection import ProjectionScript
-from .hive_verify import VerifyScript
-from .model import Parameter, PipelineDefinition, PipelineObject, Ref, values_from
+from .hive_verify import VerifyScript, table_properties
+from .model import PipelineDefinition, PipelineObject, Ref
 from .periods import PERIOD_PATTERN
 
 EPOCH_SECONDS, ISO8601 = "epoch_seconds", "iso8601"
@@ -140,9 +140,12 @@ def projection_script(selection: CopySelection, period: str | None) -> Projectio
     return ProjectionScript(attributes=selection.attributes, columns=_hive_columns(selection), where=selection.filter_sql(period))
 
 
-def verify_script(selection: CopySelection, period: str | None) -> VerifyScript:
-    """The count after the copy: the same rows, looked up in the target by key."""
-    return VerifyScript(keys=selection.verify_keys, columns=_hive_columns(selection), where=selection.filter_sql(period))
+def verify_script(selection: CopySelection, period: str | None, spec: HiveCopySpec, region: str) -> VerifyScript:
+    """The count after the copy: the same rows, looked up in the target by key; ``region`` is the source's."""
+    ratio = str(spec.read_ratio)
+    return VerifyScript(keys=selection.verify_keys, columns=_hive_columns(selection), where=selection.filter_sql(period),
+                        source_properties=table_properties(spec.source_table_name, region, ratio),
+                        target_properties=table_properties(spec.target_table, spec.target_region, ratio))
 
 
 def build_hive_copy_definition(spec: HiveCopySpec, settings: common.PipelineSettings) -> PipelineDefinition:
@@ -164,12 +167,12 @@ def build_hive_copy_definition(spec: HiveCopySpec, settings: common.PipelineSett
     objects = [
         *common.scheduling_objects(settings, spec.schedule),
         *formats,
-        PipelineObject.build("SourceTable", type="DynamoDBDataNode", tableName="#{mySourceTableName}", region="#{mySourceRegion}",
-                             readThroughputPercent="#{myDDBReadThroughputRatio}", dataFormat=None if projected else Ref("SourceFormat")),
-        PipelineObject.build("TargetTable", type="DynamoDBDataNode", tableName="#{myTargetTableName}", region="#{myTargetRegion}",
-                             writeThroughputPercent="#{myDDBWriteThroughputRatio}", dataFormat=None if projected else Ref("TargetFormat")),
+        PipelineObject.build("SourceTable", type="DynamoDBDataNode", tableName=spec.source_table_name, region=settings.region,
+                             readThroughputPercent=str(spec.read_ratio), dataFormat=None if projected else Ref("SourceFormat")),
+        PipelineObject.build("TargetTable", type="DynamoDBDataNode", tableName=spec.target_table, region=spec.target_region,
+                             writeThroughputPercent=str(spec.write_ratio), dataFormat=None if projected else Ref("TargetFormat")),
         # Hive on MapReduce, and no pushdown of the WHERE into a Query of an index: why in emr (HIVE_SETTINGS).
-        spec.cluster.to_object("CopyCluster", region="#{mySourceRegion}", configuration=HIVE_CONFIGURATION_ID),
+        spec.cluster.to_object("CopyCluster", region=settings.region, configuration=HIVE_CONFIGURATION_ID),
         *hive_configuration(),
         PipelineObject.build(
             "CopyActivity",
@@ -190,7 +193,7 @@ def build_hive_copy_definition(spec: HiveCopySpec, settings: common.PipelineSett
         *([PipelineObject.build(
             "VerifyActivity",
             type="HiveActivity",
-            hiveScript=verify_script(spec.selection, period).render(),
+            hiveScript=verify_script(spec.selection, period, spec, settings.region).render(),
             stage="false",
             input=[Ref("SourceTable"), Ref("TargetTable")],
             runsOn=Ref("CopyCluster"),
@@ -201,20 +204,4 @@ def build_hive_copy_definition(spec: HiveCopySpec, settings: common.PipelineSett
         *common.alarms(settings, spec.schedule,
                        what=f"Copy of DynamoDB table {spec.source_table_name} to {spec.target_table} ({spec.target_region})"),
     ]
-    parameters = (
-        Parameter.build("mySourceTableName", description="Table to copy from"),
-        Parameter.build("mySourceRegion", description="Region of the source table and the cluster"),
-        Parameter.build("myTargetTableName", description="Table to copy into"),
-        Parameter.build("myTargetRegion", description="Region of the target table"),
-        common.ratio_parameter("myDDBReadThroughputRatio", default="0.25", what="Share of the source's read capacity"),
-        common.ratio_parameter("myDDBWriteThroughputRatio", default="0.5", what="Share of the target's write capacity"),
-    )
-    values = values_from({
-        "mySourceTableName": spec.source_table_name,
-        "mySourceRegion": settings.region,
-        "myTargetTableName": spec.target_table,
-        "myTargetRegion": spec.target_region,
-        "myDDBReadThroughputRatio": str(spec.read_ratio),
-        "myDDBWriteThroughputRatio": str(spec.write_ratio),
-    })
-    return PipelineDefinition(objects=tuple(objects), parameters=parameters, values=values)
+    return PipelineDefinition(objects=tuple(objects))

@@ -34,10 +34,12 @@ from .hive_tables import (
     render_script,
 )
 
-SOURCE_PROPERTIES = {"dynamodb.table.name": "#{mySourceTableName}", "dynamodb.region": "#{mySourceRegion}",
-                     "dynamodb.throughput.read.percent": "#{myDDBReadThroughputRatio}"}
-TARGET_PROPERTIES = {"dynamodb.table.name": "#{myTargetTableName}", "dynamodb.region": "#{myTargetRegion}",
-                     "dynamodb.throughput.read.percent": "#{myDDBReadThroughputRatio}"}
+
+def table_properties(table: str, region: str, read_ratio: str) -> tuple[tuple[str, str], ...]:
+    """The TBLPROPERTIES of one of the count's tables, as literals: the count reads two inputs, so
+    ``#{input.tableName}`` would not say which, and a parameter would let a value given at activation into
+    the script (why in ``guard``)."""
+    return (("dynamodb.table.name", table), ("dynamodb.region", region), ("dynamodb.throughput.read.percent", read_ratio))
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,8 @@ class VerifyScript:
     keys: tuple[str, ...]  # the source's key attributes
     columns: tuple[tuple[str, str], ...] = ()  # (attribute, Hive type) the WHERE compares
     where: str = ""  # the copy's WHERE; "" counts every item
-    source_properties: tuple[tuple[str, str], ...] = tuple(SOURCE_PROPERTIES.items())
-    target_properties: tuple[tuple[str, str], ...] = tuple(TARGET_PROPERTIES.items())
+    source_properties: tuple[tuple[str, str], ...] = ()  # table_properties of the source
+    target_properties: tuple[tuple[str, str], ...] = ()  # table_properties of the target
 
     def __post_init__(self) -> None:
         check_names(self.keys, self.columns)

@@ -4,6 +4,11 @@ The folder is a parameter chosen at activation (``--parameter-values myInputS3Lo
 stored value points at a folder that never exists, and a precondition waits for that folder's
 ``manifest``: an activation without a chosen export fails on the precondition and alarms instead of
 importing something nobody picked.
+
+The folder is the one value an operator types, and the import's step reads it (``#{input.directoryPath}``), so
+the step ``dependsOn`` a guard (``guard.FolderGuard``): a ShellCommandActivity that receives the value only
+as its argument and fails unless it is one run folder of this table's exports. Everything else (the target
+table, its region, the write ratio) is a literal in the objects, not a parameter.
 """
 from __future__ import annotations
 
@@ -11,9 +16,12 @@ from dataclasses import dataclass
 
 from . import common
 from .emr import IMPORT_CLASS, ClusterSpec, connector_step
+from .guard import FolderGuard
 from .model import Parameter, PipelineDefinition, PipelineObject, Ref, values_from
 
 UNSET_INPUT_FOLDER = "choose-an-export-folder-at-activation"
+INPUT_PARAMETER = "myInputS3Loc"
+GUARD_ID = "ExportFolderCheck"
 
 
 @dataclass(frozen=True)
@@ -37,21 +45,33 @@ def build_restore_definition(spec: RestoreSpec, settings: common.PipelineSetting
         PipelineObject.build(
             "ExportManifestExists",
             type="S3KeyExists",
-            s3Key="#{myInputS3Loc}/manifest",
+            s3Key=f"#{{{INPUT_PARAMETER}}}/manifest",
             role=settings.role,
             preconditionTimeout=spec.precondition_timeout,
         ),
-        common.s3_folder("S3InputDataNode", directory="#{myInputS3Loc}", precondition=Ref("ExportManifestExists")),
+        common.s3_folder("S3InputDataNode", directory=f"#{{{INPUT_PARAMETER}}}", precondition=Ref("ExportManifestExists")),
         common.table_node(
             "DDBDestinationTable",
-            table="#{myDDBTableName}",
+            table=spec.target_table_name,
             ratio_field="writeThroughputPercent",
-            ratio="#{myDDBWriteThroughputRatio}",
-            region="#{myDDBRegion}",
+            ratio=str(spec.write_ratio),
+            region=settings.region,
         ),
-        spec.cluster.to_object("EmrClusterForLoad", region="#{myDDBRegion}"),
+        spec.cluster.to_object("EmrClusterForLoad", region=settings.region),
+        # No retries: a value the guard refuses is refused again.
+        PipelineObject.build(
+            GUARD_ID,
+            type="ShellCommandActivity",
+            command=FolderGuard(spec.exports_uri).command(),
+            scriptArgument=f"#{{{INPUT_PARAMETER}}}",
+            stage="false",
+            runsOn=Ref("EmrClusterForLoad"),
+            maximumRetries="0",
+            onFail=Ref(common.FAILURE_ALARM_ID),
+        ),
         common.connector_activity(
-            "TableLoadActivity", input="S3InputDataNode", output="DDBDestinationTable", runs_on="EmrClusterForLoad", step=step
+            "TableLoadActivity", input="S3InputDataNode", output="DDBDestinationTable", runs_on="EmrClusterForLoad", step=step,
+            depends_on=GUARD_ID,
         ),
         common.failure_alarm(
             settings,
@@ -60,21 +80,11 @@ def build_restore_definition(spec: RestoreSpec, settings: common.PipelineSetting
     ]
     parameters = (
         Parameter.build(
-            "myInputS3Loc",
+            INPUT_PARAMETER,
             type="AWS::S3::ObjectKey",
             description="One export folder (the one holding 'manifest'), no trailing slash",
             watermark=f"{spec.exports_uri}/YYYY-MM-dd-HH-mm-ss",
         ),
-        Parameter.build("myDDBTableName", description="Table to restore into"),
-        common.ratio_parameter("myDDBWriteThroughputRatio", default="0.5", what="Share of the target table's write capacity the restore may use"),
-        Parameter.build("myDDBRegion", description="Region of the table and of the EMR cluster"),
     )
-    values = values_from(
-        {
-            "myInputS3Loc": f"{spec.exports_uri}/{UNSET_INPUT_FOLDER}",
-            "myDDBTableName": spec.target_table_name,
-            "myDDBWriteThroughputRatio": str(spec.write_ratio),
-            "myDDBRegion": settings.region,
-        }
-    )
+    values = values_from({INPUT_PARAMETER: f"{spec.exports_uri}/{UNSET_INPUT_FOLDER}"})
     return PipelineDefinition(objects=tuple(objects), parameters=parameters, values=values)

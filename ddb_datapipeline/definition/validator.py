@@ -4,7 +4,8 @@ and activation, so a broken definition fails at synth time with every problem li
 Each rule family is one small function that yields Violations, in ``structure_rules.py`` (shape:
 ids, references, types, limits), ``value_rules.py`` (expressions, parameters, schedules, ranges,
 jars), ``flow_rules.py`` (dependsOn cycles, connector step arguments, instance generations) or
-``attempt_rules.py`` (a retry of an export, Hive on the cluster); ``RULES`` lists them. A finding is an
+``attempt_rules.py`` (a retry of an export, Hive on the cluster) or ``injection_rules.py`` (no value given at
+activation reaches code); ``RULES`` lists them. A finding is an
 error (the service refuses it, or the run certainly fails) or a warning (lint). The tables they check
 against live in ``rules.py``. CDK token strings (``${Token[...]}``) are opaque text: they are never
 expressions, and values containing one are not range-checked.
@@ -20,6 +21,7 @@ from .flow_rules import connector_arguments, depends_on_cycles, instance_generat
 from .guide_rules import guide_fields
 from .hive_rules import hive_copy
 from .hive_script_rules import hive_scripts
+from .injection_rules import parameter_code
 from .model import PipelineDefinition
 from .structure_rules import ids_and_names, limits, references, types_and_required_fields, user_defined_fields
 from .value_rules import expressions, jar_class_pairing, parameters, scheduling, value_ranges
@@ -59,6 +61,7 @@ RULES: tuple[Callable[[DefinitionView], Iterable[Violation]], ...] = (
     script_backslashes,
     expressions,
     parameters,
+    parameter_code,
 )
 
 

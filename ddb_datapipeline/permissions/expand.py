@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 
 from ..definition.emr import OUTPUT_FOLDER, pushdown_off, removed_folder
+from ..definition.guard import read_guard
 from ..definition.hive_projection import UnreadableScript, read_script
 from ..definition.hive_verify import read_verify_script
 from ..definition.model import PipelineDefinition, PipelineObject
@@ -209,6 +210,8 @@ class _Expansion:
 
     def _shell(self, activity: PipelineObject) -> Iterator[Expected]:
         command = activity.value("command") or ""
+        if read_guard(command) is not None and activity.value("input") is None and activity.value("output") is None:
+            return  # a shell ``case`` on its argument (definition/guard.py): no AWS call; Task Runner's own are the EmrCluster rows
         node = self.definition.object(activity.value("input") or "")
         if not _CLEANUP.match(command) or node.type != "S3DataNode":
             raise ModelGap(f"{activity.id}: the runtime model knows no calls for the command {command!r}")

@@ -87,8 +87,13 @@ def test_an_existing_table_and_bucket_need_nothing_else_and_nag_is_clean(existin
     template.resource_count_is("AWS::SNS::Topic", 1)  # an encrypted alarm topic, created
     template.has_resource_properties("AWS::DataPipeline::Pipeline", {
         "Name": Match.string_like_regexp("^ddb-default-orders-export-[0-9a-f]{8}$"),
-        "ParameterValues": Match.array_with([{"Id": "myDDBTableName", "StringValue": "orders"},
-                                             {"Id": "myOutputS3Loc", "StringValue": "s3://team-backups/exports/orders"}]),
+        # Literals in the objects, no parameters: a value given at activation never reaches the step.
+        "PipelineObjects": Match.array_with([
+            Match.object_like({"Id": "DDBSourceTable", "Fields": Match.array_with([{"Key": "tableName", "StringValue": "orders"}])}),
+            Match.object_like({"Id": "S3BackupLocation", "Fields": Match.array_with([
+                {"Key": "directoryPath", "StringValue": Match.string_like_regexp("^s3://team-backups/exports/orders/#")}])}),
+        ]),
+        "ParameterObjects": [], "ParameterValues": [],
     })
 
 

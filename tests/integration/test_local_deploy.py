@@ -263,9 +263,8 @@ def test_a_wrong_output_folder_is_refused_as_the_node_role_would_be(drilled):
     drill, _ = drilled
 
     def elsewhere(stored: dict[str, Any]) -> None:
-        (exports,) = [v["stringValue"] for v in stored["parameterValues"] if v["id"] == "myOutputS3Loc"]  # s3://<bucket>/exports/orders
-        folder = _field(stored, "S3BackupLocation", "directoryPath")
-        folder["stringValue"] = folder["stringValue"].replace("#{myOutputS3Loc}", exports.replace("/exports/orders", "/other-team"))
+        folder = _field(stored, "S3BackupLocation", "directoryPath")  # s3://<bucket>/exports/orders/#{format(...)}, a literal
+        folder["stringValue"] = folder["stringValue"].replace("/exports/orders/", "/other-team/")
 
     message = _failing_run(drill, "ddb-dev-orders-export-", elsewhere)
     # The first step removes the output folder: the node role may not even list another team's folder.
@@ -372,7 +371,7 @@ def test_a_precondition_on_the_wrong_key_and_a_cleanup_of_another_folder_fail_th
                                  f"{export.exports[0]}/manifest.json does not exist")
 
     def elsewhere(stored: dict[str, Any]) -> None:
-        (staging,) = [v["stringValue"] for v in stored["parameterValues"] if v["id"] == "myStagingS3Loc"]  # s3://<bucket>/copies/...
+        staging = _field(stored, "StagingFolder", "directoryPath")["stringValue"]  # s3://<bucket>/copies/..., a literal
         command = _field(stored, "CleanupActivity", "command")
         command["stringValue"] = command["stringValue"].replace("#{input.directoryPath}", staging.split("/copies/")[0] + "/exports")
 
@@ -457,8 +456,8 @@ def test_the_smoke_check_names_what_differs_from_a_modified_configuration(flow: 
     assert sum("orders-recent" in d and "counts after each run [(\"`updated_at` >= unix_timestamp(" in d and
                "('pk', 'sk'))] (WHERE, keys), configuration says no count" in d for d in found) == 1, found
     if copies:
-        assert any("prod/orders copy pipeline" in d and "myDDBWriteThroughputRatio is '0.5', configuration says '0.9'" in d for d in found), found
-    assert any("dev/orders export pipeline" in d and "myDDBReadThroughputRatio is '0.25', configuration says '0.4'" in d for d in found), found
+        assert any("prod/orders copy pipeline" in d and "TargetTable.writeThroughputPercent is '0.5', configuration says '0.9'" in d for d in found), found
+    assert any("dev/orders export pipeline" in d and "DDBSourceTable.readThroughputPercent is '0.25', configuration says '0.4'" in d for d in found), found
     assert any("EmrCluster coreInstanceCount is '1', configuration says '3'" in d for d in found), found
     assert any("prod/table orders" in d and "billing mode is PROVISIONED, configuration says PAY_PER_REQUEST" in d for d in found), found
     with pytest.raises(SmokeCheckFailed, match=r"^smoke check: config "):
@@ -515,8 +514,8 @@ def test_a_second_deploy_with_a_changed_configuration_updates_in_place(flow: Flo
     region_client = flow.client("datapipeline", "eu-west-1")
     export = next(pid for name, pid in after.items() if name.startswith("ddb-dev-orders-export-"))
     definition = region_client.get_pipeline_definition(pipelineId=export)
-    values = {v["id"]: v["stringValue"] for v in definition["parameterValues"]}
-    assert values["myDDBReadThroughputRatio"] == "0.4"
+    source = next(o for o in definition["pipelineObjects"] if o["id"] == "DDBSourceTable")
+    assert {"key": "readThroughputPercent", "stringValue": "0.4"} in source["fields"]
     cluster = next(o for o in definition["pipelineObjects"] if o["id"] == "EmrClusterForBackup")
     assert {"key": "coreInstanceCount", "stringValue": "3"} in cluster["fields"]
 

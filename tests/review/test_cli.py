@@ -27,6 +27,13 @@ LEGACY_VIOLATIONS = [
     "TableBackupActivity.maximumRetries: maximumRetries '8' is not a whole number between 0 and 5",
     "TableBackupActivity.step: step jar 'emr-dynamodb-tools-4.11.0-SNAPSHOT-jar-with-dependencies.jar' is run with class "
     "'org.apache.hadoop.dynamodb.tools.DynamoDbExport'; the emr-dynamodb-tools jar needs org.apache.hadoop.dynamodb.tools.DynamoDBExport",
+    *[f"TableBackupActivity.step: step expands parameter {name}{via}, and a value given at activation replaces its stored one as text, "
+      f"so it would run as code; allowed: a literal in the definition, or a step that dependsOn a guard ShellCommandActivity whose "
+      f"scriptArgument is #{{{name}}}"
+      for name, via in [("DDBRegion", ""),
+                        ("myDDBReadThroughputRatio", " (through #{input.readThroughputPercent} -> DDBSourceTable.readThroughputPercent)"),
+                        ("myDDBTableName", " (through #{input.tableName} -> DDBSourceTable.tableName)"),
+                        ("myOutputS3Loc", " (through #{output.directoryPath} -> S3BackupLocation.directoryPath)")]],
     "DDBRegion: parameter id 'DDBRegion' must start with 'my' (e.g. 'myDDBRegion')",
 ]
 
@@ -132,14 +139,14 @@ def test_public_definitions_give_the_expected_findings(name, case, capsys):
 
 
 def test_only_warnings_exit_0_and_say_warning(capsys):
-    path = CORPUS / "dynamo-db-export.json"
+    path = CORPUS / "LoadTsvFilesInS3ToRedshift.json"
     assert main(["validate", str(path)]) == 0
     captured = capsys.readouterr()
     assert captured.out.splitlines() == [
-        f"{path}: EmrClusterForBackup.masterInstanceType: warning: masterInstanceType 'm1.medium' is a previous-generation "
-        "instance type that many regions and EMR releases no longer offer; use m5.large, its current counterpart"
+        f"{path}: {name}: warning: parameter {name} is declared but never used; reference it as #{{{name}}} or remove it"
+        for name in ("myInsertMode", "myRedshiftTableName")
     ]
-    assert captured.err == "1 file checked, 1 violation (0 errors, 1 warning)\n"
+    assert captured.err == "1 file checked, 2 violations (0 errors, 2 warnings)\n"
 
 
 def test_json_format_is_one_object_per_finding_in_text_order(capsys):

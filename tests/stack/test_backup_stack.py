@@ -290,3 +290,27 @@ def test_log_delivery_is_admitted_only_for_this_accounts_buckets(synthesis):
                     assert set(statement["Condition"]) == {"ArnLike", "StringEquals"}, template_file.name
                     assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
     assert found >= 6  # dev, prod, the staging bucket, the delivery artifacts and two replication buckets
+
+
+def test_no_activation_value_reaches_code_in_any_synthesized_pipeline(synthesis):
+    """Issue 25: across every stack of the app, no parameter reaches a code field (command, hiveScript, filterSql,
+    step, ...), however it is referenced, except the restore's folder in its step, behind the guard."""
+    from ddb_datapipeline.definition.injection_rules import CODE_FIELDS, parameter_code, parameters_reached
+    from ddb_datapipeline.definition.render import from_cloudformation
+    from ddb_datapipeline.definition.view import DefinitionView
+    from ddb_datapipeline.review import intrinsics
+
+    code_fields, behind_guard, restores = set(), [], 0
+    for path in sorted(synthesis.outdir.glob("*.template.json")):
+        for logical_id, pipeline in resources(json.loads(path.read_text()), "AWS::DataPipeline::Pipeline").items():
+            definition = from_cloudformation(intrinsics.resolve(pipeline["Properties"]))  # references as placeholders
+            view = DefinitionView(definition)
+            assert list(parameter_code(view)) == [], logical_id
+            restores += any(o.id == "ExportFolderCheck" for o in definition.objects)
+            for obj in definition.objects:
+                for field in (f for f in obj.fields if f.key in CODE_FIELDS):
+                    code_fields.add(field.key)
+                    if reached := parameters_reached(view, obj, field.value):
+                        behind_guard.append((set(reached), obj.id, field.key, obj.value("dependsOn")))
+    assert code_fields == {"step", "command", "hiveScript", "filterSql"} and restores > 0  # cdk.json has each kind
+    assert behind_guard == [({"myInputS3Loc"}, "TableLoadActivity", "step", "ExportFolderCheck")] * restores

@@ -63,7 +63,7 @@ def test_the_projects_definitions_remove_their_output_first_and_run_hive_on_mapr
 def test_an_export_without_the_removal_is_reported_with_the_exception_a_retry_meets():
     connector = export().object("TableBackupActivity").values("step")[-1]
     (finding,) = found(with_fields(export(), "TableBackupActivity", step=connector), "export_retries")
-    assert finding.startswith("TableBackupActivity.step: step 1 exports straight into #{myOutputS3Loc}/#{format(@scheduledStartTime")
+    assert finding.startswith("TableBackupActivity.step: step 1 exports straight into s3://b/exports/orders/#{format(@scheduledStartTime")
     assert "'org.apache.hadoop.mapred.FileAlreadyExistsException: Output directory ... already exists'" in finding
     assert finding.endswith(f"put the step '{remove_output_step()}' before it")
 

@@ -60,10 +60,9 @@ def test_export_then_import_then_cleanup(copy):
 
 
 def test_each_side_runs_in_its_region_with_the_pipelines_jar(copy):
-    values = dict(copy.values)
-    assert (values["mySourceRegion"], values["myTargetRegion"]) == ("eu-west-1", "us-west-2")
-    assert copy.object("SourceRegionCluster").value("region") == "#{mySourceRegion}"
-    assert copy.object("TargetRegionCluster").value("region") == "#{myTargetRegion}"
+    assert (copy.object("SourceTable").value("region"), copy.object("TargetTable").value("region")) == ("eu-west-1", "us-west-2")
+    assert copy.object("SourceRegionCluster").value("region") == "eu-west-1"
+    assert copy.object("TargetRegionCluster").value("region") == "us-west-2"
     removal, export = copy.object("ExportActivity").values("step")
     assert removal == remove_output_step()  # each attempt starts from no staging folder (test_definitions)
     export_step, import_step = export.split(","), copy.object("ImportActivity").value("step").split(",")
@@ -80,11 +79,11 @@ def test_each_side_runs_in_its_region_with_the_pipelines_jar(copy):
 
 def test_staging_folder_is_per_run_and_cross_account_exports_set_no_acl(copy):
     folder = copy.object("StagingFolder").value("directoryPath")
-    assert folder.startswith("#{myStagingS3Loc}/") and "@scheduledStartTime" in folder
+    assert folder.startswith(f"{SPEC.staging_uri}/") and "@scheduledStartTime" in folder
     cross = build_copy_definition(replace(SPEC, cross_account=True, target_table="arn:aws:dynamodb:us-west-2:222222222222:table/x"), SETTINGS)
     # The staging bucket enforces bucket-owner ownership: an ACL is redundant and needs s3:PutObjectAcl.
     assert "canned.acl" not in cross.object("ExportActivity").value("step")
-    assert dict(cross.values)["myTargetTableName"] == "arn:aws:dynamodb:us-west-2:222222222222:table/x"
+    assert cross.object("TargetTable").value("tableName") == "arn:aws:dynamodb:us-west-2:222222222222:table/x"
 
 
 OWNED = {"partition_key": {"name": "pk", "type": "S"}}

@@ -66,7 +66,7 @@ def test_export_wires_table_to_timestamped_folder_on_a_guarded_cluster(export):
     # No encryption header: the bucket's default (the project's KMS key) applies to every export file.
     assert export.object("S3BackupLocation").value("s3EncryptionType") == "NONE"
     folder = export.object("S3BackupLocation").value("directoryPath")
-    assert folder.startswith("#{myOutputS3Loc}/") and "@scheduledStartTime" in folder
+    assert folder.startswith("s3://bucket/exports/orders/") and "@scheduledStartTime" in folder
     cluster = export.object("EmrClusterForBackup")
     assert cluster.value("terminateAfter") == "4 hours"
     assert cluster.value("coreInstanceCount") == "2"
@@ -101,13 +101,12 @@ def test_house_rules_are_on_default_and_the_alarm(export):
     assert (schedule.value("period"), schedule.value("startAt")) == ("1 day", "FIRST_ACTIVATION_DATE_TIME")
 
 
-def test_export_values_carry_the_table_bucket_ratio_and_region(export):
-    assert dict(export.values) == {
-        "myDDBTableName": "orders",
-        "myOutputS3Loc": "s3://bucket/exports/orders",
-        "myDDBReadThroughputRatio": "0.3",
-        "myDDBRegion": "eu-west-1",
-    }
+def test_export_objects_carry_the_table_bucket_ratio_and_region_as_literals(export):
+    """No parameters: a value given at activation would reach the step (definition/guard.py)."""
+    assert (export.parameters, export.values) == ((), ())
+    source = export.object("DDBSourceTable")
+    assert (source.value("tableName"), source.value("readThroughputPercent"), source.value("region")) == ("orders", "0.3", "eu-west-1")
+    assert export.object("EmrClusterForBackup").value("region") == "eu-west-1"
 
 
 def test_a_fixed_start_time_is_written_as_start_date_time():
@@ -126,11 +125,16 @@ def test_restore_is_on_demand_and_waits_for_the_chosen_exports_manifest(restore)
     step = restore.object("TableLoadActivity").value("step").split(",")
     assert step[1] == "org.apache.hadoop.dynamodb.tools.DynamoDBImport"
     assert step[2:] == ["#{input.directoryPath}", "#{output.tableName}", "#{output.writeThroughputPercent}"]
-    values = dict(restore.values)
-    assert values["myDDBTableName"] == "orders-restore"
-    assert values["myDDBWriteThroughputRatio"] == "0.4"
-    # Without a chosen export the input points at a folder that cannot exist.
-    assert values["myInputS3Loc"].startswith("s3://bucket/exports/orders/choose-")
+    target = restore.object("DDBDestinationTable")
+    assert (target.value("tableName"), target.value("writeThroughputPercent"), target.value("region")) == ("orders-restore", "0.4", "eu-west-1")
+    # The folder is the one parameter; without a chosen export it points at a folder that cannot exist.
+    assert [p.id for p in restore.parameters] == ["myInputS3Loc"]
+    assert dict(restore.values) == {"myInputS3Loc": "s3://bucket/exports/orders/choose-an-export-folder-at-activation"}
+    # The step runs only after the guard admitted the folder, which it receives as its argument alone.
+    assert restore.object("TableLoadActivity").value("dependsOn") == "ExportFolderCheck"
+    guard = restore.object("ExportFolderCheck")
+    assert (guard.type, guard.values("scriptArgument"), guard.value("runsOn")) == ("ShellCommandActivity", ["#{myInputS3Loc}"], "EmrClusterForLoad")
+    assert "#{" not in guard.value("command") and "'s3://bucket/exports/orders/'" in guard.value("command")
 
 
 def test_fingerprint_changes_only_with_what_the_service_refuses_to_update(export):
@@ -156,9 +160,7 @@ def test_cloudformation_rendering_keeps_refs_repeats_and_strings(export):
     assert {"Key": "runsOn", "RefValue": "EmrClusterForBackup"} in activity["Fields"]
     assert all(set(f) in ({"Key", "StringValue"}, {"Key", "RefValue"}) for o in rendered["PipelineObjects"] for f in o["Fields"])
     assert all(isinstance(f.get("StringValue", ""), str) for o in rendered["PipelineObjects"] for f in o["Fields"])
-    ratio = next(p for p in rendered["ParameterObjects"] if p["Id"] == "myDDBReadThroughputRatio")
-    assert {"Key": "type", "StringValue": "Double"} in ratio["Attributes"]
-    assert {"Id": "myDDBTableName", "StringValue": "orders"} in rendered["ParameterValues"]
+    assert (rendered["ParameterObjects"], rendered["ParameterValues"]) == ([], [])
 
 
 def test_definition_file_round_trips(export, restore):
@@ -200,8 +202,8 @@ def test_a_filtered_or_incremental_copy_is_one_hive_copy_between_two_formatted_t
         (activity,) = [o for o in definition.objects if o.type == "HiveCopyActivity"]
         assert (activity.value("input"), activity.value("output"), activity.value("runsOn")) == ("SourceTable", "TargetTable", "CopyCluster")
         assert [o.type for o in definition.objects if o.type in ("EmrActivity", "S3DataNode", "ShellCommandActivity")] == []
-        assert definition.object("TargetTable").value("region") == "#{myTargetRegion}"
-        assert definition.value_of("myTargetRegion") == "us-west-2"
+        assert definition.object("TargetTable").value("region") == "us-west-2"
+        assert (definition.parameters, definition.values) == ((), ())
     filtered = hive_copy(filter="status in ('OPEN', 'it''s') and total >= 100")
     assert filtered.object("SourceFormat").values("column") == ["status STRING", "total DOUBLE"]
     assert filtered.object("CopyActivity").value("filterSql") == "`status` IN ('OPEN', 'it\\'s') AND `total` >= 100"

@@ -100,7 +100,8 @@ def aws() -> Iterator[Any]:
     from moto import mock_aws
 
     with mock_aws():
-        clients = {service: boto3.client(service, region_name=REGION) for service in ("dynamodb", "s3")}
+        clients = {service: boto3.client(service, region_name=REGION) for service in ("dynamodb", "s3", "sns")}
+        clients["sns"].create_topic(Name="alerts")
         clients["s3"].create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
         clients["dynamodb"].create_table(TableName="orders", BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
                                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
@@ -200,3 +201,90 @@ def test_a_ratio_the_tool_cannot_parse_fails_the_step_in_one_line(aws):
         run(aws, stored(bad, retries=0, folder="unparsed")).run()
     assert str(failed.value) == "p TableBackupActivity: DynamoDBExport exits with -1: Error: Could not parse read ratio (value: a quarter)"
     assert run(aws, stored(bad.replace("a quarter", "0.25d"), retries=0, folder="parsed")).run().files == 5
+
+
+# ---------------------------------------------------------------- issue 25: a value given at activation never runs
+TOPIC = f"arn:aws:sns:{REGION}:123456789012:alerts"
+
+
+def as_stored(definition: Any) -> dict[str, Any]:
+    """A project definition in GetPipelineDefinition's shape, with its parameters and stored values."""
+    return {
+        "pipelineObjects": [{"id": o.id, "name": o.name, "fields": [{"key": f.key, "refValue" if f.is_ref else "stringValue": f.value}
+                                                                   for f in o.fields]} for o in definition.objects],
+        "parameterObjects": [{"id": p.id, "attributes": [{"key": k, "stringValue": v} for k, v in p.attributes]} for p in definition.parameters],
+        "parameterValues": [{"id": k, "stringValue": v} for k, v in definition.values],
+    }
+
+
+def project_restore(target: str) -> Any:
+    from ddb_datapipeline.definition.common import PipelineSettings
+    from ddb_datapipeline.definition.emr import ClusterSpec
+    from ddb_datapipeline.definition.restore import RestoreSpec, build_restore_definition
+
+    settings = PipelineSettings(region=REGION, role="PipelineRole", resource_role="NodeProfile", log_uri=f"s3://{BUCKET}/logs",
+                                alarm_topic_arn=TOPIC)
+    return build_restore_definition(RestoreSpec("orders", target, f"s3://{BUCKET}/exports/orders", 0.5, ClusterSpec()), settings)
+
+
+def project_export_folder(aws: Any) -> str:
+    """The folder the project's own export definition writes, run here once."""
+    from ddb_datapipeline.definition.common import PipelineSettings
+    from ddb_datapipeline.definition.emr import ClusterSpec
+    from ddb_datapipeline.definition.export import ExportSpec, build_export_definition
+
+    settings = PipelineSettings(region=REGION, role="PipelineRole", resource_role="NodeProfile", log_uri=f"s3://{BUCKET}/logs",
+                                alarm_topic_arn=TOPIC)
+    spec = ExportSpec("orders", f"s3://{BUCKET}/exports/orders", 0.25, ClusterSpec(), compress=True)
+    (folder,) = run(aws, as_stored(build_export_definition(spec, settings))).run().exports
+    return folder
+
+
+def empty_table(aws: Any, name: str) -> None:
+    aws["dynamodb"].create_table(TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                                 AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+
+
+def test_a_restore_activated_with_its_exports_folder_imports_it_after_the_guard_admitted_it(aws):
+    folder = project_export_folder(aws)
+    assert folder == f"s3://{BUCKET}/exports/orders/2027-01-15-00-00-00"
+    empty_table(aws, "orders-restore")
+    result = run(aws, as_stored(project_restore("orders-restore")), overrides={"myInputS3Loc": folder}).run()
+    assert result.items == 40 and result.attempts == {}
+    assert aws["dynamodb"].scan(TableName="orders-restore", Select="COUNT")["Count"] == 40
+
+
+@pytest.mark.parametrize("hostile", [
+    "s3://backups/x; touch {marker} #",
+    "s3://backups/exports/orders/2027-01-15-00-00-00; touch {marker}",
+    "s3://backups/exports/orders/2027-01-15-00-00-00$(touch {marker})",
+    "s3://backups/exports/orders/2027-01-15-00-00-00,orders-hostile,1.0",  # extra step arguments: another folder, table, ratio
+    "s3://backups/exports/orders/2027-01-15-00-00-00\\,x",
+    "s3://backups/exports/other/2027-01-15-00-00-00",  # another table's export
+])
+def test_a_restore_activated_with_a_hostile_folder_fails_at_the_guard_and_runs_nothing(aws, hostile, tmp_path):
+    """The hostile value reaches only the guard's argument: the guard exits 1, the run fails there with the
+    failure alarm, the import never starts (nothing written to the target) and no command of the value ran."""
+    marker = tmp_path / "ran"
+    value = hostile.replace("{marker}", str(marker))
+    target = f"hostile-{tmp_path.name}"
+    empty_table(aws, target)
+    pipeline = run(aws, as_stored(project_restore(target)), overrides={"myInputS3Loc": value})
+    with pytest.raises(RunFailed, match="p ExportFolderCheck: the guard exits with 1 for "):
+        pipeline.run()
+    assert list(pipeline.result.attempts) == ["ExportFolderCheck"]  # no retry, and TableLoadActivity never started
+    assert aws["dynamodb"].scan(TableName=target, Select="COUNT")["Count"] == 0
+    assert not marker.exists()
+
+
+def test_a_stored_definition_whose_step_does_not_wait_for_the_guard_is_refused_before_any_activity(aws):
+    stored = as_stored(project_restore("orders-unguarded"))
+    stored["pipelineObjects"] = [o for o in stored["pipelineObjects"] if o["id"] != "ExportFolderCheck"]  # no guard at all
+    for obj in stored["pipelineObjects"]:
+        if obj["id"] == "TableLoadActivity":
+            obj["fields"] = [f for f in obj["fields"] if f["key"] != "dependsOn"]
+    pipeline = run(aws, stored, overrides={"myInputS3Loc": "s3://backups/x,orders,1.0"})
+    with pytest.raises(RunFailed, match=r"^p: refused before any activity: TableLoadActivity.step: step expands parameter myInputS3Loc "
+                                        r"\(through #\{input.directoryPath\} -> S3InputDataNode.directoryPath\)"):
+        pipeline.run()
+    assert pipeline.result.attempts == {}

@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from ddb_datapipeline.definition import validator
 from ddb_datapipeline.definition.emr import remove_output_step
 from ddb_datapipeline.definition.expressions import scan_expressions
 from ddb_datapipeline.definition.model import Parameter, PipelineDefinition, PipelineObject, Ref
@@ -15,11 +16,21 @@ TOOLS_JAR = (
     "s3://dynamodb-dpl-#{myDDBRegion}/emr-ddb-storage-handler/4.11.0/"
     "emr-dynamodb-tools-4.11.0-SNAPSHOT-jar-with-dependencies.jar"
 )
+
 LEGACY_JAR = "s3://dynamodb-emr-us-east-1/emr-ddb-storage-handler/2.1.0/emr-ddb-2.1.0.jar"
 EXPORT_CLASS = "org.apache.hadoop.dynamodb.tools.DynamoDBExport"
 REMOVE_OUTPUT = remove_output_step()
 IMPORT_CLASS = "org.apache.hadoop.dynamodb.tools.DynamoDBImport"
 TOPIC_ARN = "arn:${Token[AWS.Partition.4]}:sns:us-east-1:123456789012:ddb-alerts"
+
+
+@pytest.fixture(autouse=True)
+def _steps_may_take_parameters(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The definitions here follow AWS's console templates, whose steps take their table and folder from
+    parameters; ``parameter_code`` refuses exactly that (tests/unit/test_injection.py), so the other rules are
+    tested here without it."""
+    monkeypatch.setattr(validator, "RULES", tuple(rule for rule in validator.RULES if rule.__name__ != "parameter_code"))
+
 
 
 def failure_alarm() -> PipelineObject:

