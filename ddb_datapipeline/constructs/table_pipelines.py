@@ -376,11 +376,12 @@ def _destination_ref(destination: CopyDestination, home: Stack) -> TableRef:
     region = destination.region or home.region
     account = destination.account or home.account
     # Declared in another stack, or not by this app: its key cannot be named here. A table in another
-    # account is reached through its resource policy and uses an AWS-owned key (no key policy crosses).
+    # account is reached through its resource policy; when it is on a customer managed key of that account
+    # (the copy target of a source on one), that key's policy admits the node role, which needs the grant too.
     return TableRef(
         f"arn:{home.partition}:dynamodb:{region}:{account}:table/{destination.table_name}",
         destination.table_name or "",
         region,
         account,
-        key_elsewhere=account == home.account,
+        key_elsewhere=True,
     )

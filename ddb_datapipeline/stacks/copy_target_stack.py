@@ -16,6 +16,7 @@ from typing import Any, cast
 from aws_cdk import CfnOutput, Stack, Tags
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from ..config import CopyConfig, OwnedTable
@@ -28,7 +29,7 @@ from ..constructs.native_copy_import import NativeCopyImport
 from ..constructs.native_restore import import_wildcard_reason
 from ..constructs.native_steps import EXPORT_WRITES as NATIVE_EXPORT_WRITES
 from ..constructs.native_steps import grant_import
-from ..constructs.pipeline_roles import BATCH_WRITE, EXPORT_WRITES, FOLDER_MARKER
+from ..constructs.pipeline_roles import BATCH_WRITE, EXPORT_WRITES, FOLDER_MARKER, TABLE_KEY_METADATA, TABLE_KEY_WRITE
 from ..constructs.table_pipelines import copy_staging_prefix
 from ..permissions.runtime_calls import folder_ancestors
 from .naming import copy_event_id
@@ -201,6 +202,23 @@ class CopyTargetStack(Stack):
         grant_import(role, bucket=bucket, key=None, prefix=prefix, table_key=None)  # the new table is on an AWS owned key
         acknowledge_wildcards(role, import_wildcard_reason)
 
+    def _admit_to_key(self, source: SourceIdentity, target: CopyTarget, key: kms.IKey, table_name: str) -> None:
+        """DynamoDB uses the table's key with the caller's own KMS authorization ("How Amazon DynamoDB uses AWS
+        KMS"), so the source account's node role needs the key policy (here) as well as its identity policy (there,
+        pipeline_roles.TABLE_KEY_WRITE): the write actions for this one table through DynamoDB, and DescribeKey,
+        which carries no encryption context, in a statement of its own."""
+        through_dynamodb = {"kms:ViaService": f"dynamodb.{self.region}.amazonaws.com"}
+        admitted = self._admit(source, target)
+        sid = output_key(f"{target.source_table} {target.copy.label}")
+        for suffix, actions, context in (
+            ("Write", TABLE_KEY_WRITE, {"kms:EncryptionContext:aws:dynamodb:tableName": table_name}),
+            ("Describe", TABLE_KEY_METADATA, {}),
+        ):
+            key.add_to_resource_policy(iam.PolicyStatement(
+                sid=f"{sid}{suffix}", principals=[iam.AccountPrincipal(source.account)], actions=list(actions), resources=["*"],
+                conditions={**admitted, "StringEquals": {**through_dynamodb, **context}},
+            ))
+
     def _declare(self, target: CopyTarget, source: SourceIdentity | None) -> None:
         shape = target.source_shape
         if shape is None:  # the caller declares only owned targets, which take the source's shape
@@ -221,16 +239,21 @@ class CopyTargetStack(Stack):
                 ]
             )
         props = table_props(shape)
-        DataTable(
+        # A source on a customer managed key keeps its copy on one: this stack's own key, whose policy admits the
+        # copy's node role. Other sources: AWS managed keys (aws/dynamodb) cannot be used from another account, so a
+        # copy written from another account stays on the AWS owned key.
+        on_cmk = shape.encryption == "CUSTOMER_MANAGED"
+        table = DataTable(
             self,
             f"Table-{name}",
             table_name=name,
             partition_key=props["partition_key"],
             sort_key=props["sort_key"],
-            # Another account reaches the table through its resource policy; a customer key would need its own.
-            encryption=encryption("AWS_OWNED") if policy else props["encryption"],
+            encryption=encryption("AWS_OWNED") if policy and not on_cmk else props["encryption"],
             point_in_time_recovery=shape.point_in_time_recovery,
             resource_policy=policy,
             retain=self._retain,
         )
+        if policy is not None and source is not None and table.key is not None:
+            self._admit_to_key(source, target, table.key, name)
         CfnOutput(self, f"Target{output_key(name)}", value=name)

@@ -66,6 +66,28 @@ def test_cross_account_table_admits_exactly_the_source_nodes_role(cross_account,
     assert sorted(statement["Action"]) == ["dynamodb:BatchWriteItem", "dynamodb:DescribeTable"]
 
 
+def test_cross_account_target_of_a_cmk_source_is_on_its_own_rotated_key_admitting_exactly_the_source_nodes_role(
+        cross_account, source_nodes_role, synthesis):
+    """CKV_AWS_119 / CT.DYNAMODB.PR.2: prod's orders is on a customer managed key, so its copy in 222222222222 is too,
+    on a key of that stack; DynamoDB uses it as the caller, the source account's node role."""
+    source = next(t for t in of_type(synthesis.template("prod"), "AWS::DynamoDB::Table") if t["Properties"]["TableName"] == "orders")
+    assert source["Properties"]["SSESpecification"]["SSEType"] == "KMS"
+    (table,) = of_type(cross_account, "AWS::DynamoDB::Table")
+    keys = {logical: r for logical, r in cross_account["Resources"].items() if r["Type"] == "AWS::KMS::Key"}
+    sse = table["Properties"]["SSESpecification"]
+    assert sse["SSEEnabled"] is True and sse["SSEType"] == "KMS"
+    (key_logical,) = [k for k in keys if sse["KMSMasterKeyId"] == {"Fn::GetAtt": [k, "Arn"]}]
+    key = keys[key_logical]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    admitted = {tuple(sorted(s["Action"] if isinstance(s["Action"], list) else [s["Action"]])): s
+                for s in key["KeyPolicy"]["Statement"] if s["Principal"] != {"AWS": "arn:aws:iam::222222222222:root"}}
+    assert set(admitted) == {("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"), ("kms:DescribeKey",)}
+    assert all(admits_only(source_nodes_role, s) for s in admitted.values())
+    write = admitted["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"]["Condition"]["StringEquals"]
+    assert write == {"kms:ViaService": "dynamodb.us-east-1.amazonaws.com", "kms:EncryptionContext:aws:dynamodb:tableName": "orders-analytics"}
+    assert admitted["kms:DescribeKey",]["Condition"]["StringEquals"] == {"kms:ViaService": "dynamodb.us-east-1.amazonaws.com"}
+
+
 def test_cross_account_staging_bucket_admits_exactly_the_source_nodes_role(cross_account, source_nodes_role):
     buckets = {r["Properties"].get("BucketName"): r for r in of_type(cross_account, "AWS::S3::Bucket")}
     staging = buckets["ddb-prod-copies-222222222222-us-east-1"]

@@ -67,6 +67,14 @@ def test_every_request_of_the_model_agrees_with_aws_service_reference(world):
         ("StagingBucketPolicy30E8DF0E", lambda s: s.get("Sid", "").endswith("Objects"),
          "the resource policy of the other account does not allow it"),
         ("resource policy", lambda s: "dynamodb:BatchWriteItem" in statement_actions(s), "dynamodb:BatchWriteItem on arn:aws:dynamodb:us-east-1:222222222222"),
+        # The cross-account target's customer managed key: DynamoDB uses it as the source account's node role, so both
+        # the target's key policy and the node role's identity policy must allow.
+        ("TableordersanalyticsKey54A7188D key policy", lambda s: s.get("Sid", "").endswith("Write"),
+         "kms:Encrypt on arn:aws:kms:us-east-1:222222222222:key/DdbDataPipeline-prod-copy-targets-222222222222-us-east-1-TableordersanalyticsKey54A7188D: the key policy allows neither"),
+        ("TableordersanalyticsKey54A7188D key policy", lambda s: s.get("Sid", "").endswith("Describe"),
+         "kms:DescribeKey on arn:aws:kms:us-east-1:222222222222:key/"),
+        ("Copyordersordersanalytics222222222222useast1NodePermissions428B45F3", lambda s: "kms:Encrypt" in statement_actions(s),
+         "kms:Encrypt on arn:aws:kms:us-east-1:222222222222:key/DdbDataPipeline-prod-copy-targets-222222222222-us-east-1-TableordersanalyticsKey54A7188D: no identity policy"),
         # The step that removes an export's run folder before each attempt lists it (definition/emr.py).
         ("ExportordersNodePermissions805FA6CE", lambda s: "s3:ListBucket" in statement_actions(s),
          "[the removal lists the run folder's objects]"),
