@@ -91,7 +91,8 @@ class NativeRestoreDrill(Construct):
         alert_topic, alert_key = alerts_or_new(self, alert_topic, alert_key)
         self.prefix = exports_prefix(name)
         machine = machine_name(environment, name, "drill")
-        scratch = NewTable(drill_prefix(name), partition, sort, None)
+        # The scratch table holds a copy of the source's items: on the source's customer managed key when it has one.
+        scratch = NewTable(drill_prefix(name), partition, sort, ref.key)
         stack = Stack.of(self)
         scratch_tables = scratch.arn_pattern(stack)
 
@@ -168,7 +169,7 @@ class NativeRestoreDrill(Construct):
             self, start.next(first).next(listed).next(pages), machine,
             f"Restores the latest export of DynamoDB table {name} into a scratch table and compares the counts, every {schedule.period}",
             log_retention, alert_topic=alert_topic, alert_key=alert_key, wildcard_reason=drill_wildcard_reason)
-        grant_import(self.state_machine, bucket=bucket, key=key, prefix=self.prefix, table_key=None)
+        grant_import(self.state_machine, bucket=bucket, key=key, prefix=self.prefix, table_key=scratch.key)
         self.schedule = schedule_machine(self, self.state_machine, schedule, f"Starts the restore drill of {name}",
                                          alert_topic=alert_topic, alert_key=alert_key)
 

@@ -435,3 +435,34 @@ def test_the_permission_check_stops_on_a_schedule_group_without_its_alarm(world,
     without = dataclasses.replace(world, alarms=[a for a in world.alarms if not a.arn.endswith(":ddb-Team-schedule-start-errors")])
     with pytest.raises(ModelGap, match="its schedule's group ddb-Team has no CloudWatch alarm with a topic on TargetErrorCount"):
         outcomes(without)
+
+
+def _import_sse(native: Built, construct: str) -> dict:
+    """The SSESpecification of the ImportTable state of ``construct``'s machine, references resolved to logical ids."""
+    from ddb_datapipeline.template_resolver import Resolver
+
+    resources = native.template.to_json()["Resources"]
+    types = {logical: r["Type"] for logical, r in resources.items()}
+    (machine,) = [r for logical, r in resources.items() if logical.startswith(f"{construct}StateMachine") and r["Type"].endswith("StateMachine")]
+    states = json.loads(Resolver("Team", "eu-west-1", "111111111111", {k: k for k in types}, types)(machine["Properties"]["DefinitionString"]))["States"]
+    (sse,) = [s["Parameters"]["TableCreationParameters"].get("SSESpecification") for s in states.values()
+              if s.get("Resource") == "arn:aws:states:::aws-sdk:dynamodb:importTable"]
+    return sse
+
+
+def test_the_drills_scratch_table_is_on_the_sources_customer_managed_key(native):
+    """CT.DYNAMODB.PR.2 / CKV_AWS_119: the scratch table holds the source's items, so it is created on the source's key."""
+    (key,) = [logical for logical in native.template.find_resources("AWS::KMS::Key") if logical.startswith("Orders")]
+    sse = _import_sse(native, "Drill")
+    assert sse is not None and sse["SSEType"] == "KMS" and sse["Enabled"] is True
+    assert key in json.dumps(sse["KMSMasterKeyId"])
+
+
+def test_a_drill_without_the_new_tables_key_grant_is_denied_creating_the_scratch_table(world):
+    """DynamoDB creates a table on a customer managed key with the caller's KMS authorization (the guide's ImportTable
+    policy): without the grant the drill's import is reported, by name."""
+    from ddb_datapipeline.permissions.audit import denied
+
+    without = world_without(world, "", lambda s: "kms:CreateGrant" in statement_actions(s))
+    lines = [o.line() for o in denied(without) if "drill" in o.line()]
+    assert any("may not kms:CreateGrant" in line and "DynamoDB creates the new table on its customer managed key" in line for line in lines), lines[:3]
