@@ -25,8 +25,8 @@ from .native_steps import COPY_EVENT_SOURCE, COPY_EXPORTED, NewTable, copy_rule_
 
 class NativeCopyImport(Construct):
     """Imports each export of ``source_table`` that arrives under ``prefix`` of ``bucket`` into a new table
-    ``<target_prefix>-<export id>`` (key schema ``partition_key``/``sort_key``, billed per request, on an
-    AWS owned key), when an event for ``copy`` reaches ``bus``; alarms on ``alert_topic``."""
+    ``<target_prefix>-<export id>`` (key schema ``partition_key``/``sort_key``, billed per request, on
+    ``table_key``, default an AWS owned key), when an event for ``copy`` reaches ``bus``; alarms on ``alert_topic``."""
 
     def __init__(
         self,
@@ -45,10 +45,11 @@ class NativeCopyImport(Construct):
         alert_key: kms.IKey | None,
         environment: str,
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
+        table_key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, id)
         name = machine_name(environment, source_table, f"copy-{target_prefix}-import")
-        new_table = NewTable(f"{target_prefix}-", partition_key, sort_key, None)
+        new_table = NewTable(f"{target_prefix}-", partition_key, sort_key, table_key)
         imported = import_steps(self, bucket=bucket, table=new_table, alert_topic=alert_topic, name=name, what="copy",
                                 then=sfn.Succeed(self, "Copied"))
         check = import_check(self, prefix=prefix, table=new_table, then=imported,
@@ -56,7 +57,7 @@ class NativeCopyImport(Construct):
         self.log_group, self.state_machine = state_machine(
             self, check, name, f"Imports exports of DynamoDB table {source_table} into new tables {target_prefix}-... of this region",
             log_retention, alert_topic=alert_topic, alert_key=alert_key, wildcard_reason=import_wildcard_reason)
-        grant_import(self.state_machine, bucket=bucket, key=None, prefix=prefix, table_key=None)
+        grant_import(self.state_machine, bucket=bucket, key=None, prefix=prefix, table_key=new_table.key)
         # Named: CloudFormation's Ref of a rule on a custom bus is "<bus>|<rule>", not the name the alarm needs.
         rule_name = copy_rule_name(environment, source_table, target_prefix, "start")
         self.rule = events.Rule(

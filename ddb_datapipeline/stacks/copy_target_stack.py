@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import CfnOutput, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -177,11 +177,24 @@ class CopyTargetStack(Stack):
             source_table=target.source_table, bucket=self.staging.bucket,
             prefix=copy_staging_prefix(target.source_table, target.copy.label), target_prefix=target.copy.target_prefix,
             partition_key=props["partition_key"], sort_key=props["sort_key"], alert_topic=self._alerts.topic,
-            alert_key=self._alerts.key, environment=self._environment,
+            alert_key=self._alerts.key, environment=self._environment, table_key=self._copy_key(target, shape),
         )
         CfnOutput(self, f"{output_key(f'{target.source_table} copy {target.copy.target_prefix}')}ImportStateMachineArn",
                   value=imports.state_machine.state_machine_arn,
                   description=f"Imports the copies of {target.source_table} exported from {source.region} into new tables {target.copy.target_prefix}-...")
+
+    def _copy_key(self, target: CopyTarget, shape: OwnedTable) -> kms.IKey | None:
+        """The key of a native copy's new tables here when its source is on a customer managed key: a key of this
+        stack (the source's key is in another region, or account, and a DynamoDB table's key is of its own region)."""
+        if shape.encryption != "CUSTOMER_MANAGED":
+            return None
+        assert target.copy.target_prefix is not None
+        return kms.Key(
+            self, f"CopyKey-{target.source_table}-{target.copy.target_prefix}", enable_key_rotation=True,
+            description=f"Encrypts the native copies {target.copy.target_prefix}-... of DynamoDB table {target.source_table}",
+            # The copies outlive the stack (an import's table is not a resource of it), so their key must too.
+            removal_policy=RemovalPolicy.RETAIN,
+        )
 
     def _native_import_role(self, source: SourceIdentity, target: CopyTarget) -> None:
         """A native copy from another account in its own region: its import runs here, as a role that

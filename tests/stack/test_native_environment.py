@@ -267,3 +267,27 @@ def test_no_state_machine_of_the_environments_fails_silently(native):
     from tests.oracles.silent_failures import silent_failures
 
     assert silent_failures(native.outdir) == (17, [])
+
+
+@pytest.mark.parametrize("stack", ["DdbDataPipeline-nat-copy-targets-us-west-2", "DdbDataPipeline-nat-copy-targets-222222222222-us-east-1"])
+def test_a_copy_into_another_region_of_a_cmk_source_imports_onto_a_rotated_key_of_the_target_stack(native, stack):
+    """CT.DYNAMODB.PR.2 / CKV_AWS_119: orders is on a customer managed key (the default of an owned table), so the tables its
+    import machine creates in another region are on one too: a key of that stack (a table's key is of its own region),
+    retained, since the copies are not resources of the stack and outlive it."""
+    target = load_assembly(native.outdir).stack(stack)
+    (key_logical,) = [k for k in target.resources_of_type("AWS::KMS::Key") if k.startswith("CopyKeyorders")]  # the alert topic has its own
+    key = target.resources_of_type("AWS::KMS::Key")[key_logical]
+    assert key["Properties"]["EnableKeyRotation"] is True and key["DeletionPolicy"] == "Retain"
+    (machine,) = target.resources_of_type("AWS::StepFunctions::StateMachine").values()
+    definition = json.dumps(machine["Properties"]["DefinitionString"])
+    assert '\\"SSESpecification\\":{\\"Enabled\\":true,\\"SSEType\\":\\"KMS\\",\\"KMSMasterKeyId\\":\\"' in definition
+    assert json.dumps({"Fn::GetAtt": [key_logical, "Arn"]}) in definition
+
+
+def test_a_copy_import_without_its_key_grant_is_denied_creating_the_table(native):
+    world = load_world(load_assembly(native.outdir))
+    without = world_without(world, "", lambda s: "kms:CreateGrant" in statement_actions(s))
+    lines = [o.line() for o in denied(without) if "-import" in o.line()]
+    assert {line.split(" ", 1)[0] for line in lines if "may not kms:CreateGrant" in line} == {
+        "DdbDataPipeline-nat-copy-targets-us-west-2/ddb-nat-orders-native-copy-orders-dr-import",
+        "DdbDataPipeline-nat-copy-targets-222222222222-us-east-1/ddb-nat-orders-native-copy-orders-far-import"}, lines[:4]
