@@ -69,6 +69,7 @@ class OtherAccount:
     prefix: str
     import_role_arn: str
     machine_role_name: str
+    table_key_arn: str | None = None  # the key there the new tables are on (an alias ARN); None: an AWS owned key
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,8 @@ class NativeCopy(Construct):
             self.prefix = exports_prefix(name)
             staging, owner = bucket, {}
         else:  # the staging bucket is S3-managed: its account's key would need a key policy of its own
-            key, self.prefix, table_key = None, other_account.prefix, None
+            key, self.prefix = None, other_account.prefix
+            table_key = kms.Key.from_key_arn(self, "TargetKey", other_account.table_key_arn) if other_account.table_key_arn else None
             staging, owner = other_account.bucket, {"S3BucketOwner": other_account.account}
         new_table = NewTable(f"{target_prefix}-", partition, sort, table_key)
 

@@ -24,7 +24,7 @@ from .runtime_calls import STATED_POLICIES
 AGNOSTIC_ACCOUNT = "000000000000"
 # The resource types whose policies or definitions the check reads; others are left unresolved.
 _READ = {
-    "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::InstanceProfile", "AWS::KMS::Key",
+    "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::InstanceProfile", "AWS::KMS::Key", "AWS::KMS::Alias",
     "AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy",
     "AWS::DataPipeline::Pipeline", "AWS::StepFunctions::StateMachine", "AWS::Scheduler::Schedule",
     "AWS::Events::EventBus", "AWS::Events::Rule", "AWS::CloudWatch::Alarm",
@@ -143,6 +143,9 @@ class World:
     buckets: dict[str, Bucket] = field(default_factory=dict)  # by name
     tables: dict[str, Table] = field(default_factory=dict)  # by ARN
     keys: dict[str, Policy] = field(default_factory=dict)  # key ARN -> key policy
+    # alias ARN -> key ARN: a caller may name a key by its alias (DynamoDB's SSESpecification.KMSMasterKeyId, botocore's model),
+    # but KMS authorizes the key itself, so the check decides the key's ARN.
+    aliases: dict[str, str] = field(default_factory=dict)
     topics: dict[str, Topic] = field(default_factory=dict)  # by ARN
     pipelines: list[Pipeline] = field(default_factory=list)
     paths: dict[str, str] = field(default_factory=dict)  # "<stack>/<logical id>" -> construct path in the stack
@@ -292,6 +295,10 @@ def _add_stack(world: World, stack: StackArtifact, resolve: Resolver) -> None:
             world.instance_profiles[arn(logical)] = role_arns_by_name[role_name]
         elif type_ == "AWS::KMS::Key":
             world.keys[arn(logical)] = Policy(f"{stack.name}/{logical} key policy", props["KeyPolicy"])
+        elif type_ == "AWS::KMS::Alias":
+            target = str(props["TargetKeyId"])
+            world.aliases[f"arn:aws:kms:{region}:{account}:{props['AliasName']}"] = (
+                target if target.startswith("arn:") else f"arn:aws:kms:{region}:{account}:key/{target}")
         elif type_ == "AWS::DynamoDB::Table":
             sse = props.get("SSESpecification") or {}
             encryption = "AWS_OWNED"

@@ -151,7 +151,7 @@ def _import_facts(world: World, machine: StateMachine, parameters: Mapping[str, 
         facts["key_arn"] = bucket.key_arn
     sse = (parameters.get("TableCreationParameters") or {}).get("SSESpecification") or {}
     if sse.get("KMSMasterKeyId"):
-        facts["table_key_arn"] = sse["KMSMasterKeyId"]
+        facts["table_key_arn"] = world.aliases.get(str(sse["KMSMasterKeyId"]), sse["KMSMasterKeyId"])
     return facts
 
 

@@ -32,7 +32,7 @@ from ..constructs.native_steps import grant_import
 from ..constructs.pipeline_roles import BATCH_WRITE, EXPORT_WRITES, FOLDER_MARKER, TABLE_KEY_METADATA, TABLE_KEY_WRITE
 from ..constructs.table_pipelines import copy_staging_prefix
 from ..permissions.runtime_calls import folder_ancestors
-from .naming import copy_event_id
+from .naming import copy_event_id, copy_key_alias
 from .table_shapes import encryption, table_props
 
 
@@ -183,7 +183,7 @@ class CopyTargetStack(Stack):
                   value=imports.state_machine.state_machine_arn,
                   description=f"Imports the copies of {target.source_table} exported from {source.region} into new tables {target.copy.target_prefix}-...")
 
-    def _copy_key(self, target: CopyTarget, shape: OwnedTable) -> kms.IKey | None:
+    def _copy_key(self, target: CopyTarget, shape: OwnedTable, *, alias: str | None = None) -> kms.IKey | None:
         """The key of a native copy's new tables here when its source is on a customer managed key: a key of this
         stack (the source's key is in another region, or account, and a DynamoDB table's key is of its own region)."""
         if shape.encryption != "CUSTOMER_MANAGED":
@@ -193,7 +193,7 @@ class CopyTargetStack(Stack):
             self, f"CopyKey-{target.source_table}-{target.copy.target_prefix}", enable_key_rotation=True,
             description=f"Encrypts the native copies {target.copy.target_prefix}-... of DynamoDB table {target.source_table}",
             # The copies outlive the stack (an import's table is not a resource of it), so their key must too.
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=RemovalPolicy.RETAIN, alias=alias,
         )
 
     def _native_import_role(self, source: SourceIdentity, target: CopyTarget) -> None:
@@ -212,7 +212,11 @@ class CopyTargetStack(Stack):
         tables = f"arn:{self.partition}:dynamodb:{self.region}:{self.account}:table/{target.copy.target_prefix}-*"
         role.add_to_principal_policy(iam.PolicyStatement(actions=["dynamodb:ImportTable"], resources=[tables]))
         role.add_to_principal_policy(iam.PolicyStatement(actions=["dynamodb:DescribeImport"], resources=[f"{tables}/import/*"]))
-        grant_import(role, bucket=bucket, key=None, prefix=prefix, table_key=None)  # the new table is on an AWS owned key
+        if target.source_shape is None:  # the configuration refuses a native copy of a referenced table
+            raise ValueError(f"{target.source_table}: a native copy needs the source table's shape")
+        # The source's machine names this key by its alias in ImportTable's SSESpecification; the role here uses it.
+        table_key = self._copy_key(target, target.source_shape, alias=copy_key_alias(target.native_roles[1]))
+        grant_import(role, bucket=bucket, key=None, prefix=prefix, table_key=table_key)
         acknowledge_wildcards(role, import_wildcard_reason)
 
     def _admit_to_key(self, source: SourceIdentity, target: CopyTarget, key: kms.IKey, table_name: str) -> None:

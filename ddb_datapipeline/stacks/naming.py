@@ -38,6 +38,13 @@ def native_copy_role_names(config: EnvironmentConfig, table: str, copy: CopyConf
     return shortened(f"{base}-machine", MAX_ROLE_NAME), shortened(f"{base}-import", MAX_ROLE_NAME)
 
 
+def copy_key_alias(import_role_name: str) -> str:
+    """The alias of the key a native copy into another account creates its tables on, in that account: the source
+    stack names the key by it (it cannot read the other account's key id), and DynamoDB accepts an alias ARN as
+    KMSMasterKeyId (botocore's DynamoDB model, SSESpecification). The import role's name is unique per copy."""
+    return f"alias/{import_role_name}"
+
+
 def _owner(config: EnvironmentConfig, group: str) -> str:
     return config.name if group == MAIN_GROUP else f"{config.name}-{group}"
 

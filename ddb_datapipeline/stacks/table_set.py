@@ -199,6 +199,9 @@ class TableSet:
             prefix=copy_staging_prefix(table.name, copy.label),
             import_role_arn=f"arn:{self.stack.partition}:iam::{copy.account}:role/{import_role}",
             machine_role_name=machine_role,
+            # A source on a customer managed key: the copies are on one of the target account's (its copy-target stack's).
+            table_key_arn=(f"arn:{self.stack.partition}:kms:{copy.region}:{copy.account}:{naming.copy_key_alias(import_role)}"
+                           if table.owned is not None and table.owned.encryption == "CUSTOMER_MANAGED" else None),
         )
 
     def _add_copy(self, table: TableConfig, source: dynamodb.ITable, copy: CopyConfig) -> None:

@@ -171,6 +171,12 @@ ACCEPTED: tuple[Accepted, ...] = (
              "one key, through DynamoDB only (kms:ViaService).",
              "doc: DynamoDB Developer Guide, 'How Amazon DynamoDB uses AWS KMS' (the key policy for a customer managed key)",
              detail="kms:creategrant"),
+    Accepted("PERMISSIONS_MANAGEMENT_ACTIONS", "*/NativeImport-*/DefaultPolicy/Resource",
+             "A native copy from another account imports as this role (copy-target stack), and DynamoDB creates the imported table "
+             "on the copy's customer managed key of this stack as the caller, which takes kms:CreateGrant on that one key, through "
+             "DynamoDB only (kms:ViaService).",
+             "doc: DynamoDB Developer Guide, 'How Amazon DynamoDB uses AWS KMS' (the key policy for a customer managed key)",
+             detail="kms:creategrant"),
     Accepted("CREDENTIALS_EXPOSURE", "*/Role/DefaultPolicy/Resource",
              "A native copy into another account runs its import Task as that account's import role (the Task's Credentials), "
              "which the machine's role assumes; the role is named by its ARN, and its trust policy names this machine's role.",

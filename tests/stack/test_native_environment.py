@@ -285,9 +285,33 @@ def test_a_copy_into_another_region_of_a_cmk_source_imports_onto_a_rotated_key_o
 
 
 def test_a_copy_import_without_its_key_grant_is_denied_creating_the_table(native):
+    """Each import of a copy into another region or account creates its table on a key of the copy-target stack; without
+    the new-table key grant each is reported (the one into another account as the source's machine, whose import Task
+    runs as the role there)."""
     world = load_world(load_assembly(native.outdir))
     without = world_without(world, "", lambda s: "kms:CreateGrant" in statement_actions(s))
-    lines = [o.line() for o in denied(without) if "-import" in o.line()]
+    lines = [o.line() for o in denied(without) if "native-copy-orders-" in o.line()]
     assert {line.split(" ", 1)[0] for line in lines if "may not kms:CreateGrant" in line} == {
+        "DdbDataPipeline-nat/ddb-nat-orders-native-copy-orders-staging",
+        "DdbDataPipeline-nat/ddb-nat-orders-native-copy-orders-analytics",
         "DdbDataPipeline-nat-copy-targets-us-west-2/ddb-nat-orders-native-copy-orders-dr-import",
         "DdbDataPipeline-nat-copy-targets-222222222222-us-east-1/ddb-nat-orders-native-copy-orders-far-import"}, lines[:4]
+
+
+def test_a_copy_into_another_account_of_a_cmk_source_names_the_target_stacks_key_by_its_alias(native):
+    """The source stack cannot read the other account's key id: its ImportTable names the key by an alias ARN (botocore's
+    SSESpecification.KMSMasterKeyId takes one), and the copy-target stack declares that alias on a rotated key it grants
+    its import role; the permission check resolves the alias to the key (AWS::KMS::Alias)."""
+    template = native.template("nat")
+    (machine,) = [m for m in template["Resources"].values() if m["Type"] == "AWS::StepFunctions::StateMachine"
+                  and m["Properties"]["StateMachineName"] == "ddb-nat-orders-native-copy-orders-analytics"]
+    definition = json.dumps(machine["Properties"]["DefinitionString"])
+    target = load_assembly(native.outdir).stack("DdbDataPipeline-nat-copy-targets-222222222222-eu-west-1")
+    (alias,) = target.resources_of_type("AWS::KMS::Alias").values()
+    name = alias["Properties"]["AliasName"]
+    assert f'\\"KMSMasterKeyId\\":\\"arn:aws:kms:eu-west-1:222222222222:{name}\\"' in definition
+    key_logical = alias["Properties"]["TargetKeyId"]["Fn::GetAtt"][0]
+    key = target.resources_of_type("AWS::KMS::Key")[key_logical]
+    assert key["Properties"]["EnableKeyRotation"] is True and key["DeletionPolicy"] == "Retain"
+    world = load_world(load_assembly(native.outdir))
+    assert world.aliases[f"arn:aws:kms:eu-west-1:222222222222:{name}"].endswith(f":key/DdbDataPipeline-nat-copy-targets-222222222222-eu-west-1-{key_logical}")
