@@ -146,8 +146,9 @@ class NativeCopy(Construct):
         imported = import_steps(self, bucket=staging, table=new_table, alert_topic=alert_topic, name=machine, what="copy",
                                 then=sfn.Succeed(self, "Copied"), assume_role_arn=assume,
                                 account=other_account.account if other_account else None)
-        check = import_check(self, prefix=self.prefix, table=new_table, then=imported,
-                             refusal=f"the copy computed a folder outside {self.prefix}/AWSDynamoDB/ or a table outside {target_prefix}-*")
+        check = import_check(self, prefix=self.prefix, table=new_table, then=imported, alert_topic=alert_topic, name=machine,
+                             named_after_export=True,
+                             refusal=f"expected export: {self.prefix}/AWSDynamoDB/<export id>/data/ and table: {target_prefix}-<that export id>")
         exported = export_steps(self, source=ref, bucket=staging, key=key, prefix=self.prefix, alert_topic=alert_topic, name=machine,
                                 late_minutes=None, then=self._name_new_table(name).next(check), request=owner or None)
         start = sfn.Pass(self, "Start", parameters={"table": name, "polls": {"value": 0}})
