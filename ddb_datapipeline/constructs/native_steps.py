@@ -70,6 +70,12 @@ def copy_rule_name(environment: str, table: str, target_prefix: str, role: str) 
     return shortened(f"ddb-{environment}-{table}-copy-{target_prefix}-{role}", MAX_RULE_NAME)
 
 
+def announce_bus_name(forward_rule: str) -> str:
+    """The bus a copy into another region announces its exports on, in the source region: named as the copy's
+    forward rule (the rule is on it, so its ARN is ``rule/<bus>/<rule>``, which the target's bus policy names)."""
+    return forward_rule
+
+
 def export_id(arn_path: str) -> str:
     """The intrinsic that reads the export id out of an export ARN at ``arn_path``
     (``arn:...:table/<table>/export/<export id>``; the id starts with the export's time)."""

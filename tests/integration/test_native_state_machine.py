@@ -297,7 +297,7 @@ def test_a_copy_into_another_account_stages_and_imports_there(definitions, monke
 
 def test_a_copy_into_another_region_exports_there_and_its_event_starts_the_import_there(definitions, rules, monkeypatch):
     """The rules as synthesized: the source machine exports into the staging bucket of us-west-2 and puts
-    its event on eu-west-1's default bus; the forward rule sends it to the copies' bus of us-west-2, whose
+    its event on the copy's own bus in eu-west-1; the forward rule there sends it to the copies' bus of us-west-2, whose
     rule starts the import machine there with the event's detail. The new table is in us-west-2 only."""
     away = "us-west-2"
     (forward,) = [r for r in rules.values() if r.get("Name") == "away-forward"]
@@ -309,8 +309,9 @@ def test_a_copy_into_another_region_exports_there_and_its_event_starts_the_impor
             roleArn=f"arn:aws:iam::{ACCOUNT}:role/importer")["stateMachineArn"]
         here, there = boto3.client("events", region_name=REGION), boto3.client("events", region_name=away)
         there.create_event_bus(Name="copies")
-        here.put_rule(Name=forward["Name"], EventPattern=json.dumps(forward["EventPattern"]))
-        here.put_targets(Rule=forward["Name"], Targets=[{k: v for k, v in t.items() if k in ("Id", "Arn", "RoleArn")} for t in forward["Targets"]])
+        here.create_event_bus(Name=forward["EventBusName"])  # the copy's own announce bus (its name resolved as its logical id)
+        here.put_rule(Name=forward["Name"], EventBusName=forward["EventBusName"], EventPattern=json.dumps(forward["EventPattern"]))
+        here.put_targets(Rule=forward["Name"], EventBusName=forward["EventBusName"], Targets=[{k: v for k, v in t.items() if k in ("Id", "Arn", "RoleArn")} for t in forward["Targets"]])
         there.put_rule(Name="start", EventBusName="copies", EventPattern=json.dumps(start["EventPattern"]))
         (target,) = start["Targets"]
         there.put_targets(Rule="start", EventBusName="copies", Targets=[{"Id": target["Id"], "Arn": machine, "InputPath": target["InputPath"],
