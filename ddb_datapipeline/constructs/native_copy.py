@@ -15,6 +15,7 @@ only tables of the prefix, in the source's account and region.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
@@ -40,6 +41,7 @@ from .native_steps import (
     COPY_EXPORTED,
     NewTable,
     alarm,
+    announce_bus_name,
     export_id,
     export_steps,
     grant_export,
@@ -148,8 +150,9 @@ class NativeCopy(Construct):
         imported = import_steps(self, bucket=staging, table=new_table, alert_topic=alert_topic, name=machine, what="copy",
                                 then=sfn.Succeed(self, "Copied"), assume_role_arn=assume,
                                 account=other_account.account if other_account else None)
-        check = import_check(self, prefix=self.prefix, table=new_table, then=imported,
-                             refusal=f"the copy computed a folder outside {self.prefix}/AWSDynamoDB/ or a table outside {target_prefix}-*")
+        check = import_check(self, prefix=self.prefix, table=new_table, then=imported, alert_topic=alert_topic, name=machine,
+                             named_after_export=True,
+                             refusal=f"expected export: {self.prefix}/AWSDynamoDB/<export id>/data/ and table: {target_prefix}-<that export id>")
         exported = export_steps(self, source=ref, bucket=staging, key=key, prefix=self.prefix, alert_topic=alert_topic, name=machine,
                                 late_minutes=None, then=self._name_new_table(name).next(check), request=owner or None)
         start = sfn.Pass(self, "Start", parameters={"table": name, "polls": {"value": 0}})
@@ -179,15 +182,30 @@ class NativeCopy(Construct):
 
     def _hand_over(self, *, name: str, ref: TableRef, other_region: OtherRegion, alert_topic: sns.ITopic, alert_key: kms.IKey | None,
                    machine: str, log_retention: logs.RetentionDays, schedule: ScheduleSpec | None) -> None:
-        """Export into the target region's staging folder, then announce it: an event on this region's
-        default bus, which a rule forwards to the copies' bus there (the import machine's trigger)."""
+        """Export into the target region's staging folder, then announce it: an event on a bus of this copy
+        alone, which a rule forwards to the copies' bus there (the import machine's trigger).
+
+        The bus (named as the forward rule, ``announce_bus_name``) refuses PutEvents from every principal but
+        this machine's role: an explicit Deny in a resource policy holds against any Allow an identity policy of
+        the account gives (IAM's evaluation logic), so no other principal of the account can put a forged copy
+        event where the forward rule picks it up, as it could on the default bus."""
         self.prefix = other_region.prefix
+        stack = Stack.of(self)
+        bus_name = announce_bus_name(other_region.forward_rule_name)
+        self.bus = events.EventBus(self, "Bus", event_bus_name=bus_name,
+                                   description=f"Exports of {name} for the copy {self.target_prefix}, announced by its machine only")
+        role_arn = f"arn:{stack.partition}:iam::{stack.account}:role/{other_region.machine_role_name}"
+        cast(events.CfnEventBus, self.bus.node.default_child).policy = iam.PolicyDocument(statements=[iam.PolicyStatement(
+            sid="OnlyTheCopysMachine", effect=iam.Effect.DENY, principals=[iam.AnyPrincipal()], actions=["events:PutEvents"],
+            resources=[f"arn:{stack.partition}:events:{stack.region}:{stack.account}:event-bus/{bus_name}"],
+            conditions={"ArnNotEquals": {"aws:PrincipalArn": role_arn}},
+        )])
         staging = other_region.bucket
         owner = {"S3BucketOwner": other_region.account} if other_region.account else None
         failed = alarm(self, "HandOverFailed", alert_topic, f"FAILED: {machine}", "The export {} of {} could not be handed over to the import: {}",
                        "$.export", "$.source", "$.error.Cause").next(sfn.Fail(self, "NotHandedOver", error="HandOverFailed"))
         announce = tasks.EventBridgePutEvents(self, "AnnounceExport", entries=[tasks.EventBridgePutEventsEntry(
-            source=COPY_EVENT_SOURCE, detail_type=COPY_EXPORTED,
+            source=COPY_EVENT_SOURCE, detail_type=COPY_EXPORTED, event_bus=self.bus,
             detail=sfn.TaskInput.from_object({"copy": other_region.copy, "source": name, "export": sfn.JsonPath.string_at("$.export"),
                                               "table": sfn.JsonPath.string_at("$.table")}),
         )], result_path=sfn.JsonPath.DISCARD)
@@ -203,12 +221,12 @@ class NativeCopy(Construct):
         grant_export(self.state_machine, source=ref, bucket=staging, key=None, prefix=self.prefix,
                      bucket_account=other_region.account or Stack.of(self).account)
         # The rule's name is fixed: the bus policy of another account admits events from this rule only.
-        self.forward = events.Rule(self, "Forward", rule_name=other_region.forward_rule_name,
+        self.forward = events.Rule(self, "Forward", rule_name=other_region.forward_rule_name, event_bus=self.bus,
                     description=f"Forwards exports of {name} for the copy {self.target_prefix} to {other_region.region}",
                     event_pattern=events.EventPattern(source=[COPY_EVENT_SOURCE], detail_type=[COPY_EXPORTED],
                                                       detail={"copy": [other_region.copy]}),
                     targets=[targets.EventBus(events.EventBus.from_event_bus_arn(self, "TargetBus", other_region.bus_arn))])
-        delivery_alarm(self, "ForwardFailed", rule_name=other_region.forward_rule_name, bus_name=None, topic=alert_topic, key=alert_key,
+        delivery_alarm(self, "ForwardFailed", rule_name=other_region.forward_rule_name, bus_name=bus_name, topic=alert_topic, key=alert_key,
                        description=f"An export of {name} for the copy {self.target_prefix} was not delivered to {other_region.region}: "
                                    "nothing will import it")
         self.schedule = schedule_machine(self, self.state_machine, schedule,

@@ -52,8 +52,8 @@ class NativeCopyImport(Construct):
         new_table = NewTable(f"{target_prefix}-", partition_key, sort_key, table_key)
         imported = import_steps(self, bucket=bucket, table=new_table, alert_topic=alert_topic, name=name, what="copy",
                                 then=sfn.Succeed(self, "Copied"))
-        check = import_check(self, prefix=prefix, table=new_table, then=imported,
-                             refusal=f"the event named a folder outside {prefix}/AWSDynamoDB/ or a table outside {target_prefix}-*")
+        check = import_check(self, prefix=prefix, table=new_table, then=imported, alert_topic=alert_topic, name=name, named_after_export=True,
+                             refusal=f"expected export: {prefix}/AWSDynamoDB/<export id>/data/ and table: {target_prefix}-<that export id>")
         self.log_group, self.state_machine = state_machine(
             self, check, name, f"Imports exports of DynamoDB table {source_table} into new tables {target_prefix}-... of this region",
             log_retention, alert_topic=alert_topic, alert_key=alert_key, wildcard_reason=import_wildcard_reason)

@@ -120,7 +120,7 @@ class NativeRestoreDrill(Construct):
                                      result_path="$.imported")
         imported = import_steps(self, bucket=bucket, table=scratch, alert_topic=alert_topic, name=machine, what="restore drill",
                                 then=count.next(compare))
-        check = import_check(self, prefix=self.prefix, table=scratch, then=imported,
+        check = import_check(self, prefix=self.prefix, table=scratch, then=imported, alert_topic=alert_topic, name=machine,
                              refusal=f"the drill computed a folder outside {self.prefix}/AWSDynamoDB/ or a table outside {scratch.prefix}*")
         latest_id = export_id("$.latest")
         described = tasks.CallAwsService(

@@ -2,7 +2,8 @@
 by a Step Functions state machine started by hand with the export and the new table's name.
 
 ImportTable always creates its table (the service's rule), so a restore never writes into the source or
-any existing table. The machine accepts only an export of its own table (``exports/<table>/AWSDynamoDB/...``)
+any existing table. The machine accepts only one export of its own table (``exports/<table>/AWSDynamoDB/<export id>/data/``,
+never a folder of several, which ImportTable would merge into one table)
 and a new table named ``<target_prefix>...``; its role may create only tables of that prefix.
 
 Start it with ``{"export": "exports/orders/AWSDynamoDB/<export id>/data/", "table": "orders-restore-1"}``.
@@ -90,7 +91,7 @@ class NativeRestore(Construct):
 
         steps = import_steps(self, bucket=bucket, table=new_table, alert_topic=alert_topic, name=machine, what="restore",
                              then=sfn.Succeed(self, "Restored"))
-        check = import_check(self, prefix=self.prefix, table=new_table, then=steps,
+        check = import_check(self, prefix=self.prefix, table=new_table, then=steps, alert_topic=alert_topic, name=machine,
                              refusal=f"expected export: {self.prefix}/AWSDynamoDB/<export id>/data/ and table: {self.target_prefix}<suffix>")
         start = sfn.Pass(self, "Start", parameters={"export.$": "$.export", "table.$": "$.table", "polls": {"value": 0}})
         self.log_group, self.state_machine = state_machine(

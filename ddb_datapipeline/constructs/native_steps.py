@@ -70,6 +70,12 @@ def copy_rule_name(environment: str, table: str, target_prefix: str, role: str) 
     return shortened(f"ddb-{environment}-{table}-copy-{target_prefix}-{role}", MAX_RULE_NAME)
 
 
+def announce_bus_name(forward_rule: str) -> str:
+    """The bus a copy into another region announces its exports on, in the source region: named as the copy's
+    forward rule (the rule is on it, so its ARN is ``rule/<bus>/<rule>``, which the target's bus policy names)."""
+    return forward_rule
+
+
 def export_id(arn_path: str) -> str:
     """The intrinsic that reads the export id out of an export ARN at ``arn_path``
     (``arn:...:table/<table>/export/<export id>``; the id starts with the export's time)."""
@@ -258,15 +264,34 @@ def import_steps(scope: Construct, *, bucket: s3.IBucket, table: NewTable, alert
     return reset.next(importing).next(wait).next(describe).next(count).next(decide)
 
 
-def import_check(scope: Construct, *, prefix: str, table: NewTable, refusal: str, then: sfn.IChainable) -> sfn.Choice:
-    """Go on to ``then`` only for an export of this table (``$.export`` under ``prefix``) and a new table
-    of the prefix (``$.table``); fail otherwise. The permission model reads the two patterns."""
-    return (
-        sfn.Choice(scope, "OwnExportAndNewTable?")
-        .when(sfn.Condition.and_(sfn.Condition.string_matches("$.export", f"{prefix}/AWSDynamoDB/*"),
-                                 sfn.Condition.string_matches("$.table", f"{table.prefix}*")), then)
-        .otherwise(sfn.Fail(scope, "Refused", error="InvalidInput", cause=refusal))
-    )
+def import_check(scope: Construct, *, prefix: str, table: NewTable, refusal: str, then: sfn.IChainable, alert_topic: sns.ITopic,
+                 name: str, named_after_export: bool = False) -> sfn.Choice:
+    """Go on to ``then`` only for one export of this table's folder and a new table of the prefix; alarm and fail
+    otherwise. The permission model reads the two StringMatches patterns.
+
+    ``$.export`` must be ``<prefix>/AWSDynamoDB/<export id>/data/``: ImportTable reads every object under the
+    key prefix it is given, so a shorter prefix (``<prefix>/AWSDynamoDB/``, or one cut inside an id) would merge
+    several exports into one table. Export ids contain no ``/`` and no ``/data/``, so a prefix ending in
+    ``/data/`` is inside one export's folder. ``named_after_export``: the table must also be exactly
+    ``<table prefix><export id>`` of that same export (a copy's, named so by its own machine), and the folder
+    exactly that export's: the id is cut out of the folder and both names are rebuilt from it and compared."""
+    refused = alarm(scope, "RefusedAlarm", alert_topic, f"REFUSED: {name}", f"{name} refused export {{}} into table {{}}: {refusal}",
+                    "$.export", "$.table", result_path=sfn.JsonPath.DISCARD).next(sfn.Fail(scope, "Refused", error="InvalidInput", cause=refusal))
+    patterns = sfn.Condition.and_(sfn.Condition.string_matches("$.export", f"{prefix}/AWSDynamoDB/*/data/"),
+                                  sfn.Condition.string_matches("$.table", f"{table.prefix}*"))
+    if not named_after_export:
+        return sfn.Choice(scope, "OwnExportAndNewTable?").when(patterns, then).otherwise(refused)
+    # The segment after AWSDynamoDB: <prefix segments>, AWSDynamoDB, <export id>, data.
+    cut = f"States.ArrayGetItem(States.StringSplit($.export, '/'), {len(prefix.split('/')) + 1})"
+    expected = sfn.Pass(scope, "ExpectedNames", result_path="$.expected", parameters={
+        "export.$": f"States.Format('{prefix}/AWSDynamoDB/{{}}/data/', {cut})",
+        "table.$": f"States.Format('{table.prefix}{{}}', {cut})",
+    })
+    exact = (sfn.Choice(scope, "OneExportAndItsTable?")
+             .when(sfn.Condition.and_(sfn.Condition.string_equals_json_path("$.export", "$.expected.export"),
+                                      sfn.Condition.string_equals_json_path("$.table", "$.expected.table")), then)
+             .otherwise(refused))
+    return sfn.Choice(scope, "OwnExportAndNewTable?").when(patterns, expected.next(exact)).otherwise(refused)
 
 
 def grant_import(grantee: iam.IGrantable, *, bucket: s3.IBucket, key: kms.IKey | None, prefix: str, table_key: kms.IKey | None) -> None:

@@ -28,7 +28,7 @@ from ..constructs.export_bucket import ExportBucket
 from ..constructs.native_copy_import import NativeCopyImport
 from ..constructs.native_restore import import_wildcard_reason
 from ..constructs.native_steps import EXPORT_WRITES as NATIVE_EXPORT_WRITES
-from ..constructs.native_steps import grant_import
+from ..constructs.native_steps import announce_bus_name, grant_import
 from ..constructs.pipeline_roles import BATCH_WRITE, EXPORT_WRITES, FOLDER_MARKER, TABLE_KEY_METADATA, TABLE_KEY_WRITE
 from ..constructs.table_pipelines import copy_staging_prefix
 from ..permissions.runtime_calls import folder_ancestors
@@ -160,17 +160,21 @@ class CopyTargetStack(Stack):
         if self._bus is None:
             self._bus = events.EventBus(self, "CopiesBus", event_bus_name=bus_name,
                                         description="Exports of native DynamoDB copies, announced by their source regions")
-            self._bus_policy = iam.PolicyDocument()
+            self._admitted: list[iam.PolicyStatement] = []  # the source accounts' forward rules, one statement each
+            self._forward_rules: list[str] = []
             self._alerts = AlertTopic(self, "Alerts", emails=alert_emails)
             CfnOutput(self, "AlertTopicArn", value=self._alerts.topic.topic_arn)
+        # The forward rule sits on the copy's own announce bus in the source region: its ARN is rule/<bus>/<rule>.
+        rule_arn = (f"arn:{self.partition}:events:{source.region}:{source.account}:rule/"
+                    f"{announce_bus_name(target.forward_rule)}/{target.forward_rule}")
+        bus_arn = f"arn:{self.partition}:events:{self.region}:{self.account}:event-bus/{bus_name}"
+        self._forward_rules.append(rule_arn)
         if target.copy.cross_account:  # one policy on the bus itself (an EventBusPolicy resource per statement is deprecated)
-            rule_arn = f"arn:{self.partition}:events:{source.region}:{source.account}:rule/{target.forward_rule}"
-            self._bus_policy.add_statements(iam.PolicyStatement(
+            self._admitted.append(iam.PolicyStatement(
                 sid=output_key(f"{target.source_table} {target.copy.label}"), principals=[iam.AccountPrincipal(source.account)],
-                actions=["events:PutEvents"], resources=[f"arn:{self.partition}:events:{self.region}:{self.account}:event-bus/{bus_name}"],
-                conditions={"ArnEquals": {"aws:SourceArn": rule_arn}},
+                actions=["events:PutEvents"], resources=[bus_arn], conditions={"ArnEquals": {"aws:SourceArn": rule_arn}},
             ))
-            cast(events.CfnEventBus, self._bus.node.default_child).policy = self._bus_policy
+        self._only_forward_rules(bus_arn)
         props = table_props(shape)
         imports = NativeCopyImport(
             self, f"NativeCopyImport-{target.source_table}-{target.copy.target_prefix}", bus=self._bus, copy=copy_event_id(target.source_table, target.copy),
@@ -195,6 +199,15 @@ class CopyTargetStack(Stack):
             # The copies outlive the stack (an import's table is not a resource of it), so their key must too.
             removal_policy=RemovalPolicy.RETAIN, alias=alias,
         )
+
+    def _only_forward_rules(self, bus_arn: str) -> None:
+        """Deny PutEvents on the copies' bus to anything but the forward rules of its copies (aws:SourceArn, which
+        EventBridge sets when a rule delivers; a direct PutEvents call has none, so the Deny holds): a principal of
+        this account, whose identity policy could allow PutEvents, cannot start an import with a forged event."""
+        statement = iam.PolicyStatement(
+            sid="OnlyTheForwardRules", effect=iam.Effect.DENY, principals=[iam.AnyPrincipal()], actions=["events:PutEvents"],
+            resources=[bus_arn], conditions={"ArnNotEquals": {"aws:SourceArn": sorted(self._forward_rules)}})
+        cast(events.CfnEventBus, self._bus.node.default_child).policy = iam.PolicyDocument(statements=[*self._admitted, statement])
 
     def _native_import_role(self, source: SourceIdentity, target: CopyTarget) -> None:
         """A native copy from another account in its own region: its import runs here, as a role that

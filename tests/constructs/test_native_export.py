@@ -166,7 +166,9 @@ def test_a_restore_is_cdk_nag_clean_and_creates_only_tables_of_its_prefix(restor
     assert restore.nag_violations() == []
     states = asl(restore, "Restore")["States"]
     checks = states["OwnExportAndNewTable?"]["Choices"][0]["And"]
-    assert {c["Variable"]: c["StringMatches"] for c in checks} == {"$.export": "exports/orders/AWSDynamoDB/*", "$.table": "orders-restore*"}
+    assert {c["Variable"]: c["StringMatches"] for c in checks} == {"$.export": "exports/orders/AWSDynamoDB/*/data/",
+                                                                        "$.table": "orders-restore*"}
+    assert states["OwnExportAndNewTable?"]["Default"] == "RefusedAlarm" and states["RefusedAlarm"]["Next"] == "Refused"
     imports = next(s for s in statements(restore) if s["Action"] == "dynamodb:ImportTable")
     assert imports["Resource"]["Fn::Join"][1][-1] == ":dynamodb:eu-west-1:111111111111:table/orders-restore*"
     params = states["Import"]["Parameters"]["TableCreationParameters"]
@@ -206,7 +208,12 @@ def test_a_copy_exports_names_the_new_table_after_the_export_then_imports_it(nat
     assert names["table.$"] == "States.Format('orders-copy-{}', States.ArrayGetItem(States.StringSplit($.export.arn, '/'), 3))"
     assert names["export.$"] == "States.Format('exports/orders/AWSDynamoDB/{}/data/', States.ArrayGetItem(States.StringSplit($.export.arn, '/'), 3))"
     check = states["OwnExportAndNewTable?"]["Choices"][0]["And"]
-    assert [c["StringMatches"] for c in check] == ["exports/orders/AWSDynamoDB/*", "orders-copy-*"]
+    assert [c["StringMatches"] for c in check] == ["exports/orders/AWSDynamoDB/*/data/", "orders-copy-*"]
+    cut = "States.ArrayGetItem(States.StringSplit($.export, '/'), 3)"
+    assert states["ExpectedNames"]["Parameters"] == {"export.$": f"States.Format('exports/orders/AWSDynamoDB/{{}}/data/', {cut})",
+                                                     "table.$": f"States.Format('orders-copy-{{}}', {cut})"}
+    assert states["OneExportAndItsTable?"]["Choices"][0]["And"] == [
+        {"Variable": "$.export", "StringEqualsPath": "$.expected.export"}, {"Variable": "$.table", "StringEqualsPath": "$.expected.table"}]
     assert states["Import"]["Parameters"]["TableCreationParameters"]["BillingMode"] == "PAY_PER_REQUEST"
     assert states["Imported?"]["Choices"][0]["Next"] == "Copied"
     assert not any(s["Type"] == "Task" and ":lambda:" in s["Resource"] for s in states.values())

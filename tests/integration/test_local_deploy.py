@@ -146,8 +146,9 @@ def test_a_native_environment_deploys_with_its_state_machines_and_no_pipeline(fl
     assert "ddb-nat-events-copy-events-analytics-machine" in json.dumps(role["AssumeRolePolicyDocument"])
     assert not [row for row in flow.first.report.pipelines if row.name.startswith("ddb-nat-")]
     assert flow.stack_status("DdbDataPipeline-nat", "eu-west-1") == "CREATE_COMPLETE"
-    # the copy into another region: its forward rule here, the copies' bus, its rule and the import machine there
-    assert flow.client("events", "eu-west-1").describe_rule(Name="ddb-nat-events-copy-events-dr-forward")["State"] == "ENABLED"
+    # the copy into another region: its forward rule here, on the copy's own announce bus, the copies' bus, its rule and the import machine there
+    forward = "ddb-nat-events-copy-events-dr-forward"  # the rule and the bus it is on share the name
+    assert flow.client("events", "eu-west-1").describe_rule(Name=forward, EventBusName=forward)["State"] == "ENABLED"
     assert flow.stack_status("DdbDataPipeline-nat-copy-targets-us-west-2", "us-west-2") == "CREATE_COMPLETE"
     (rule,) = flow.client("events", "us-west-2").list_rules(EventBusName="ddb-nat-copies")["Rules"]
     (target,) = flow.client("events", "us-west-2").list_targets_by_rule(Rule=rule["Name"], EventBusName="ddb-nat-copies")["Targets"]

@@ -193,13 +193,15 @@ def test_a_restore_creates_a_new_table_with_every_exported_item(definitions, mon
     result = run(definitions["export"], point_in_time_recovery=True, monkeypatch=monkeypatch, restore=definitions["restore"],
                  restore_inputs=(lambda files: {"export": data_folder(files), "table": "orders-restore-1"},
                                  lambda files: {"export": data_folder(files), "table": "orders"},
-                                 lambda files: {"export": "exports/invoices/AWSDynamoDB/x/data/", "table": "orders-restore-2"}))
-    restored, into_source, other_export = result["restores"]
+                                 lambda files: {"export": "exports/invoices/AWSDynamoDB/x/data/", "table": "orders-restore-2"},
+                                 lambda files: {"export": "exports/orders/AWSDynamoDB/", "table": "orders-restore-3"},
+                                 lambda files: {"export": data_folder(files).split("/data/")[0][:-3], "table": "orders-restore-4"}))
+    restored, into_source, other_export, every_export, cut_inside_an_id = result["restores"]
     assert restored["status"] == "SUCCEEDED", restored
     assert result["tables"]["orders-restore-1"] == result["tables"]["orders"] == [f"order-{index}" for index in range(7)]
-    for refused in (into_source, other_export):
+    for refused in (into_source, other_export, every_export, cut_inside_an_id):
         assert refused["status"] == "FAILED" and refused["error"] == "InvalidInput"
-    assert "orders-restore-2" not in result["tables"]
+    assert sorted(result["tables"]) == ["orders", "orders-restore-1"]
 
 
 def test_a_copy_run_exports_then_imports_into_a_new_table_of_its_prefix(definitions, monkeypatch):
@@ -295,7 +297,7 @@ def test_a_copy_into_another_account_stages_and_imports_there(definitions, monke
 
 def test_a_copy_into_another_region_exports_there_and_its_event_starts_the_import_there(definitions, rules, monkeypatch):
     """The rules as synthesized: the source machine exports into the staging bucket of us-west-2 and puts
-    its event on eu-west-1's default bus; the forward rule sends it to the copies' bus of us-west-2, whose
+    its event on the copy's own bus in eu-west-1; the forward rule there sends it to the copies' bus of us-west-2, whose
     rule starts the import machine there with the event's detail. The new table is in us-west-2 only."""
     away = "us-west-2"
     (forward,) = [r for r in rules.values() if r.get("Name") == "away-forward"]
@@ -307,8 +309,9 @@ def test_a_copy_into_another_region_exports_there_and_its_event_starts_the_impor
             roleArn=f"arn:aws:iam::{ACCOUNT}:role/importer")["stateMachineArn"]
         here, there = boto3.client("events", region_name=REGION), boto3.client("events", region_name=away)
         there.create_event_bus(Name="copies")
-        here.put_rule(Name=forward["Name"], EventPattern=json.dumps(forward["EventPattern"]))
-        here.put_targets(Rule=forward["Name"], Targets=[{k: v for k, v in t.items() if k in ("Id", "Arn", "RoleArn")} for t in forward["Targets"]])
+        here.create_event_bus(Name=forward["EventBusName"])  # the copy's own announce bus (its name resolved as its logical id)
+        here.put_rule(Name=forward["Name"], EventBusName=forward["EventBusName"], EventPattern=json.dumps(forward["EventPattern"]))
+        here.put_targets(Rule=forward["Name"], EventBusName=forward["EventBusName"], Targets=[{k: v for k, v in t.items() if k in ("Id", "Arn", "RoleArn")} for t in forward["Targets"]])
         there.put_rule(Name="start", EventBusName="copies", EventPattern=json.dumps(start["EventPattern"]))
         (target,) = start["Targets"]
         there.put_targets(Rule="start", EventBusName="copies", Targets=[{"Id": target["Id"], "Arn": machine, "InputPath": target["InputPath"],
@@ -375,3 +378,40 @@ def test_a_restore_drill_restores_the_latest_export_compares_the_counts_and_dele
         assert alarm["Subject"] == "FAILED: ddb-dev-orders-native-drill"
         assert alarm["Message"] == f"Restore drill of orders: the export {output['export']} holds 7 items, the restore imported 6 with 0 errors"
         assert aws.dynamodb.list_tables()["TableNames"] == ["orders"]
+
+
+def test_the_copy_import_machine_imports_only_the_one_staged_export_its_event_names_into_that_exports_table(definitions, monkeypatch):
+    """Forged events reach the import machine as their detail: a folder outside the copy's staging folder, the
+    staging folder of every export (ImportTable would merge them), a table not named after the export, are each
+    refused with an alarm before anything is imported; the event the source machine sends imports."""
+    from moto.dynamodb.models import dynamodb_backends
+
+    machine, name = definitions["copy-orders-away-import"], "ddb-dev-orders-native-copy-orders-away-import"
+    with emulated(point_in_time_recovery=True, monkeypatch=monkeypatch) as aws:
+        aws.s3.create_bucket(Bucket="away", CreateBucketConfiguration={"LocationConstraint": REGION})  # the staging bucket's name
+        ids = []
+        for bucket, prefix in (("away", "copies/orders-to-away"), ("away", "copies/orders-to-away"), ("away", "exports/orders")):
+            arn = aws.dynamodb.export_table_to_point_in_time(TableArn=TABLE, S3Bucket=bucket, S3Prefix=prefix,
+                                                             ExportFormat="DYNAMODB_JSON")["ExportDescription"]["ExportArn"]
+            dynamodb_backends[ACCOUNT][REGION].table_exports[arn].join()
+            ids.append(arn.rsplit("/", 1)[1])
+        first, second, backup = ids
+        forged = {
+            "outside the staging folder": {"export": f"exports/orders/AWSDynamoDB/{backup}/data/", "table": f"orders-away-{backup}"},
+            "every staged export": {"export": "copies/orders-to-away/AWSDynamoDB/", "table": f"orders-away-{first}"},
+            "another export's table": {"export": f"copies/orders-to-away/AWSDynamoDB/{first}/data/", "table": f"orders-away-{second}"},
+            "a table outside the prefix": {"export": f"copies/orders-to-away/AWSDynamoDB/{first}/data/", "table": f"orders-{first}"},
+        }
+        for what, detail in forged.items():
+            refused = execute(name, machine, {"copy": "orders-away", "source": "orders", **detail})
+            assert (refused["status"], refused["error"]) == ("FAILED", "InvalidInput"), what
+            (alarm,) = aws.alarms()
+            assert alarm["Subject"] == f"REFUSED: {name}", what
+            assert alarm["Message"].startswith(f"{name} refused export {detail['export']} into table {detail['table']}: expected export: "
+                                               "copies/orders-to-away/AWSDynamoDB/<export id>/data/"), what
+        assert aws.dynamodb.list_tables()["TableNames"] == ["orders"]
+        sent = {"copy": "orders-away", "source": "orders", "export": f"copies/orders-to-away/AWSDynamoDB/{first}/data/",
+                "table": f"orders-away-{first}"}
+        imported = execute(name, machine, sent)
+        assert imported["status"] == "SUCCEEDED", imported
+        assert aws.dynamodb.list_tables()["TableNames"] == ["orders", f"orders-away-{first}"] and aws.alarms() == []

@@ -172,7 +172,11 @@ def test_a_copy_into_another_region_hands_over_to_an_import_machine_there_by_an_
 
     target = load_assembly(native.outdir).stack("DdbDataPipeline-nat-copy-targets-us-west-2")
     (bus,) = target.resources_of_type("AWS::Events::EventBus").values()
-    assert bus["Properties"]["Name"] == "ddb-nat-copies" and "Policy" not in bus["Properties"]  # the same account: its roles decide
+    assert bus["Properties"]["Name"] == "ddb-nat-copies"
+    (deny,) = bus["Properties"]["Policy"]["Statement"]  # the same account: only the forward rule's deliveries pass
+    assert (deny["Effect"], deny["Principal"], deny["Action"]) == ("Deny", {"AWS": "*"}, "events:PutEvents")
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:SourceArn": ["arn:aws:events:eu-west-1:111111111111:rule/"
+                                                                    "ddb-nat-orders-copy-orders-dr-forward/ddb-nat-orders-copy-orders-dr-forward"]}}
     (start,) = [r["Properties"] for r in target.resources_of_type("AWS::Events::Rule").values()]
     assert start["EventPattern"]["detail"] == {"copy": ["orders/orders-dr"]} and start["Targets"][0]["InputPath"] == "$.detail"
     (machine,) = target.resources_of_type("AWS::StepFunctions::StateMachine").values()
@@ -186,9 +190,11 @@ def test_a_copy_into_another_region_hands_over_to_an_import_machine_there_by_an_
 
     far = load_assembly(native.outdir).stack("DdbDataPipeline-nat-copy-targets-222222222222-us-east-1")
     (bus,) = far.resources_of_type("AWS::Events::EventBus").values()
-    (statement,) = bus["Properties"]["Policy"]["Statement"]
+    statement, deny = bus["Properties"]["Policy"]["Statement"]
+    far_rule = "arn:aws:events:eu-west-1:111111111111:rule/ddb-nat-orders-copy-orders-far-forward/ddb-nat-orders-copy-orders-far-forward"
     assert statement["Principal"] == {"AWS": "arn:aws:iam::111111111111:root"}
-    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": "arn:aws:events:eu-west-1:111111111111:rule/ddb-nat-orders-copy-orders-far-forward"}}
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": far_rule}}
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"ArnNotEquals": {"aws:SourceArn": [far_rule]}}
 
 
 def test_a_cross_account_copy_into_another_region_needs_the_bus_policy(native):
@@ -202,9 +208,9 @@ def test_a_cross_account_copy_into_another_region_needs_the_bus_policy(native):
 
 @pytest.mark.parametrize("lost, expected", [
     ("start", "ddb-nat-orders-native-copy-orders-dr: its event ddb-datapipeline/DynamoDB copy exported on "
-              "arn:aws:events:eu-west-1:111111111111:event-bus/default starts no state machine"),
+              "arn:aws:events:eu-west-1:111111111111:event-bus/ddb-nat-orders-copy-orders-dr-forward starts no state machine"),
     ("forward", "ddb-nat-orders-native-copy-orders-dr: its event ddb-datapipeline/DynamoDB copy exported on "
-                "arn:aws:events:eu-west-1:111111111111:event-bus/default starts no state machine"),
+                "arn:aws:events:eu-west-1:111111111111:event-bus/ddb-nat-orders-copy-orders-dr-forward starts no state machine"),
 ])
 def test_an_event_that_starts_no_import_is_a_gap_of_the_model(native, lost, expected):
     """A copy whose export event reaches no import machine would export and never import: the check refuses it."""
@@ -240,7 +246,8 @@ def test_each_rule_of_a_copy_into_another_region_alarms_when_it_drops_an_event(n
               if a["Type"] == "AWS::CloudWatch::Alarm"}
     forward = alarms["ddb-nat-orders-copy-orders-dr-forward-failed-deliveries"]
     assert (forward["Namespace"], forward["MetricName"], forward["TreatMissingData"]) == ("AWS/Events", "FailedInvocations", "notBreaching")
-    assert forward["Dimensions"] == [{"Name": "RuleName", "Value": "ddb-nat-orders-copy-orders-dr-forward"}]
+    assert forward["Dimensions"] == [{"Name": "EventBusName", "Value": "ddb-nat-orders-copy-orders-dr-forward"},
+                                     {"Name": "RuleName", "Value": "ddb-nat-orders-copy-orders-dr-forward"}]
     target = load_assembly(native.outdir).stack("DdbDataPipeline-nat-copy-targets-us-west-2")
     (start,) = [a["Properties"] for a in target.resources_of_type("AWS::CloudWatch::Alarm").values()
                 if a["Properties"]["Namespace"] == "AWS/Events"]
@@ -315,3 +322,24 @@ def test_a_copy_into_another_account_of_a_cmk_source_names_the_target_stacks_key
     assert key["Properties"]["EnableKeyRotation"] is True and key["DeletionPolicy"] == "Retain"
     world = load_world(load_assembly(native.outdir))
     assert world.aliases[f"arn:aws:kms:eu-west-1:222222222222:{name}"].endswith(f":key/DdbDataPipeline-nat-copy-targets-222222222222-eu-west-1-{key_logical}")
+
+
+def test_only_the_copys_machine_puts_its_events_and_only_its_forward_rule_reaches_the_copies_bus(native):
+    """Forged copy events: any other principal of the account, even one whose identity policy allows every PutEvents,
+    is denied on the copy's announce bus (explicit Deny in the bus policy) and on the copies' bus of the target
+    region (no aws:SourceArn of a forward rule); the machine's own PutEvents and the forward rule's delivery pass."""
+    from ddb_datapipeline.permissions.evaluator import Policy, Request, evaluate
+
+    world = load_world(load_assembly(native.outdir))
+    calls = [o for o in outcomes(world) if o.expected.request.action == "events:PutEvents" and "orders-dr" in o.expected.request.resource + o.line()]
+    announce = next(o.expected.request for o in calls if o.expected.request.resource.endswith("event-bus/ddb-nat-orders-copy-orders-dr-forward"))
+    forward = next(o.expected.request for o in calls if o.expected.request.resource.endswith("event-bus/ddb-nat-copies"))
+    assert announce.principal.endswith(":role/ddb-nat-orders-copy-orders-dr-machine") and all(o.decision.allowed for o in calls)
+    anything = Policy("admin", {"Statement": [{"Effect": "Allow", "Action": "events:*", "Resource": "*"}]})
+    other = "arn:aws:iam::111111111111:role/someone-else"
+    for bus_arn in (announce.resource, forward.resource):
+        forged = evaluate(Request(other, "events:PutEvents", bus_arn, {"aws:PrincipalArn": other, "aws:PrincipalAccount": "111111111111"}),
+                          identity=[anything], resource_policy=world.buses[bus_arn], resource_account="111111111111")
+        assert not forged.allowed and "explicitly denied" in forged.reason, (bus_arn, forged)
+    for request in (announce, forward):
+        assert evaluate(request, identity=[anything], resource_policy=world.buses[request.resource], resource_account="111111111111").allowed
