@@ -1,6 +1,6 @@
 """The tables the definition validator checks against, taken from the AWS Data Pipeline Developer Guide
-(object reference pages, "Pipeline Expressions and Functions", "AWS Data Pipeline Limits") and from
-/work/shared/reference/aws-data-pipeline.md sections 2-5. Pure data: no logic lives here.
+(object reference pages, "Pipeline Expressions and Functions", "AWS Data Pipeline Limits") and the
+CloudFormation reference for AWS::DataPipeline::Pipeline. Pure data: no logic lives here.
 """
 from __future__ import annotations
 
