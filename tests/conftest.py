@@ -72,6 +72,21 @@ def world_without(world: Any, policy_suffix: str, predicate: Any) -> Any:
     return changed
 
 
+def with_fields(definition: Any, object_id: str, **fields: Any) -> Any:
+    """A copy of a PipelineDefinition with ``object_id``'s named fields replaced (None removes one)."""
+    import dataclasses
+
+    from ddb_datapipeline.definition.model import PipelineObject
+
+    objects = []
+    for obj in definition.objects:
+        if obj.id == object_id:
+            kept = tuple(f for f in obj.fields if f.key not in fields)
+            obj = PipelineObject(obj.id, obj.name, kept + PipelineObject.build(obj.id, **fields).fields)
+        objects.append(obj)
+    return dataclasses.replace(definition, objects=tuple(objects))
+
+
 def statement_actions(statement: Any) -> list[str]:
     actions = statement.get("Action", [])
     return actions if isinstance(actions, list) else [actions]

@@ -13,9 +13,9 @@ from ddb_datapipeline.definition.emr import HIVE_CONFIGURATION_ID, ClusterSpec, 
 from ddb_datapipeline.definition.export import ExportSpec, build_export_definition
 from ddb_datapipeline.definition.filters import parse_filter
 from ddb_datapipeline.definition.hive_copy import CopySelection, HiveCopySpec, build_hive_copy_definition
-from ddb_datapipeline.definition.model import PipelineDefinition, PipelineObject
+from ddb_datapipeline.definition.model import PipelineDefinition
 from ddb_datapipeline.definition.validator import validate
-from tests.conftest import config_error
+from tests.conftest import config_error, with_fields
 
 SETTINGS = PipelineSettings("eu-west-1", "PipelineRole", "NodesProfile", "s3://logs/dp", "arn:aws:sns:eu-west-1:111111111111:alerts")
 CLUSTER = ClusterSpec()
@@ -29,17 +29,6 @@ def hive_copy(release: str = "emr-5.36.2") -> PipelineDefinition:
     selection = CopySelection(row_filter=parse_filter("status = 'OPEN'"))
     spec = HiveCopySpec("orders", "orders-open", "eu-west-1", 0.25, 0.5, dataclasses.replace(CLUSTER, release_label=release), selection)
     return build_hive_copy_definition(spec, SETTINGS)
-
-
-def with_fields(definition: PipelineDefinition, object_id: str, **fields) -> PipelineDefinition:
-    """``object_id`` with the named fields replaced (None removes one)."""
-    objects = []
-    for obj in definition.objects:
-        if obj.id == object_id:
-            kept = tuple(f for f in obj.fields if f.key not in fields)
-            obj = PipelineObject(obj.id, obj.name, kept + PipelineObject.build(obj.id, **fields).fields)
-        objects.append(obj)
-    return dataclasses.replace(definition, objects=tuple(objects))
 
 
 def found(definition: PipelineDefinition, check: str) -> list[str]:

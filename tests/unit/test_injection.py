@@ -22,6 +22,7 @@ from ddb_datapipeline.definition.model import PipelineDefinition, PipelineObject
 from ddb_datapipeline.definition.render import from_definition_file
 from ddb_datapipeline.definition.restore import GUARD_ID, RestoreSpec, build_restore_definition
 from ddb_datapipeline.definition.validator import validate
+from tests.conftest import with_fields
 
 SETTINGS = PipelineSettings(region="eu-west-1", role="PipelineRole", resource_role="ResourceRole", log_uri="s3://b/logs",
                             alarm_topic_arn="arn:aws:sns:eu-west-1:111111111111:alerts")
@@ -32,17 +33,6 @@ CORPUS = Path(__file__).parents[1] / "review" / "fixtures" / "corpus"
 
 def restore() -> PipelineDefinition:
     return build_restore_definition(RestoreSpec("orders", "orders-restore", EXPORTS, 0.5, CLUSTER), SETTINGS)
-
-
-def with_fields(definition: PipelineDefinition, object_id: str, **fields: str | Ref | None) -> PipelineDefinition:
-    """``object_id`` with the named fields replaced (None removes one)."""
-    objects = []
-    for obj in definition.objects:
-        if obj.id == object_id:
-            kept = tuple(f for f in obj.fields if f.key not in fields)
-            obj = PipelineObject(obj.id, obj.name, kept + PipelineObject.build(obj.id, **fields).fields)
-        objects.append(obj)
-    return dataclasses.replace(definition, objects=tuple(objects))
 
 
 def code_findings(definition: PipelineDefinition) -> list[str]:
