@@ -194,7 +194,7 @@ def run_permissions(cdk_out: str, as_markdown: bool) -> int:
             return EXIT_CLEAN
         results = outcomes(world)
     except (AssemblyError, DefinitionFormatError, ModelGap, StopIteration) as error:
-        print(f"error: {error or 'the assembly lacks a pipeline the README tables show'}", file=sys.stderr)
+        print(f"error: {error or 'the assembly lacks a pipeline the tables of docs/permissions.md show'}", file=sys.stderr)
         return EXIT_UNUSABLE
     denied = [o for o in results if not o.decision.allowed]
     for outcome in denied:
@@ -272,7 +272,7 @@ def parser() -> argparse.ArgumentParser:
                                                   "cloud assembly and evaluates each call against its identity and resource "
                                                   "policies. Prints one line per denied call. Exit 0 all allowed, 1 denials, 2 unusable input.")
     permissions.add_argument("--cdk-out", default="cdk.out", help="synthesized cloud assembly (default: cdk.out)")
-    permissions.add_argument("--markdown", action="store_true", help="print the README's per-kind tables instead")
+    permissions.add_argument("--markdown", action="store_true", help="print the per-kind tables of docs/permissions.md instead")
     deployed = commands.add_parser("check-deployed", help="read a deployed environment stack back (read-only)",
                                    description="Checks stack status, bucket encryption and TLS policy, table "
                                                "status and each pipeline's state. Exit 0 healthy, 1 problems, 2 unreachable.")

@@ -95,7 +95,7 @@ def advice(config: EnvironmentConfig, group: str | None) -> Callable[[int | None
     """What a team changes when a stack of the environment is over a limit: for a stack of hashed
     tables, the table_stacks that would fit them (computed from the table names)."""
     hashed = [table.name for table in config.tables if table.stack_group == automatic_group(table.name, config.table_stacks)]
-    moving = f"now {config.table_stacks}; a change moves tables between stacks, see the README's \"Large environments\""
+    moving = f"now {config.table_stacks}; a change moves tables between stacks, see docs/configuration.md, \"Large environments\""
 
     def say(fits: int | None) -> str:
         if group is not None and group != MAIN_GROUP and not group.startswith("tables-"):

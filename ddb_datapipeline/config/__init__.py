@@ -127,7 +127,7 @@ def _cloudwatch_alarm_rule(env: Section, region: str, alerts: AlertConfig, table
         if table.native:
             raise env.fail("alarm_topic_arn", alerts.existing_topic_arn, (
                 f"a topic whose policy and key admit CloudWatch alarms, as tables[{table.name}] (native engine) alarms through CloudWatch "
-                "when a run of its state machines fails, times out or is aborted; admit cloudwatch.amazonaws.com (README, "
+                "when a run of its state machines fails, times out or is aborted; admit cloudwatch.amazonaws.com (docs/configuration.md, "
                 "alarm_topic_admits_cloudwatch), then set alarm_topic_admits_cloudwatch: true"))
 
 

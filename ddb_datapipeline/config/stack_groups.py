@@ -4,7 +4,7 @@ A CloudFormation stack holds at most 500 resources and a 1 MB template, about 20
 project's shape, so a large environment spreads its tables over ``table_stacks`` stacks. A table's
 stack depends on the table alone (a hash of its name, or the ``stack_group`` it states), never on the
 other tables: adding or removing a table moves no other table, which would replace (or, retained, orphan)
-its resources. Changing ``table_stacks`` does move tables; the README says how to do that safely.
+its resources. Changing ``table_stacks`` does move tables; docs/configuration.md says how to do that safely.
 """
 from __future__ import annotations
 

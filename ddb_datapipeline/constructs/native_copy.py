@@ -8,7 +8,7 @@ rule starts the import machine there (``native_copy_import.py``).
 
 ImportTable always creates its table, so every run makes a table of its own, named
 ``<target_prefix>-<export id>`` after the export it imports: the copy never writes into an existing table, and the
-previous copies stay until the team deletes them (README, "The native engine"). The machine checks the
+previous copies stay until the team deletes them (docs/native-engine.md). The machine checks the
 name and the folder it computed before importing, as a restore checks its input, and its role may create
 only tables of the prefix, in the source's account and region.
 """

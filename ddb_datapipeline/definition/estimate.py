@@ -14,7 +14,7 @@ model. The physics are the EMR DynamoDB connector's (awslabs/emr-dynamodb-connec
   mappers (``MIN_READ_THROUGHPUT_PER_MAP``); the rate is shared out among whatever mappers run, so
   nodes beyond those that hold the useful mappers add cost, not speed.
 
-What the model leaves out (the README says so too): throttling by the application's own traffic, hot
+What the model leaves out (docs/configuration.md says so too): throttling by the application's own traffic, hot
 partitions, auto scaling changing the capacity mid-run, and any per-mapper I/O ceiling. It is an
 estimate of the planned rate, not a measurement.
 """

@@ -1,6 +1,6 @@
 """The runtime permission tables: for one pipeline, each call it makes and the statement that allows it.
 
-Generated from the model and a synthesized assembly, so the README's tables are what the check
+Generated from the model and a synthesized assembly, so the tables of docs/permissions.md are what the check
 evaluates; a test regenerates them and compares.
 """
 from __future__ import annotations
@@ -71,7 +71,7 @@ def pipeline_table(world: World, pipeline: Pipeline) -> str:
     return "\n".join(lines)
 
 
-# One pipeline of cdk.json per kind, as the README shows them.
+# One pipeline of cdk.json per kind, as docs/permissions.md shows them.
 README_EXAMPLES = [
     ("Export", "ddb-prod-orders-export-"),
     ("Restore", "ddb-prod-orders-restore-"),

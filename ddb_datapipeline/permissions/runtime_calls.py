@@ -28,7 +28,7 @@ ACL).
 
 Evidence: ``doc`` (an AWS documentation page), ``managed-policy`` (AWS's managed policy for the same
 role grants it and nothing documents less), ``connector`` (the emr-dynamodb-connector source),
-``inferred`` (reasoned, not read; every such row is listed in the README).
+``inferred`` (reasoned, not read; every such row is listed in docs/permissions.md).
 """
 from __future__ import annotations
 

@@ -44,7 +44,7 @@ def test_the_wheel_holds_the_runtime_package_only(wheel):
 
 
 def readme_example() -> str:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "library.md").read_text()
     block = readme.split("<!-- example: library -->\n```python\n", 1)[1].split("```", 1)[0]
     assert len(block.strip().splitlines()) <= 15
     return block

@@ -112,7 +112,7 @@ def test_the_readmes_validate_example_says_what_it_does():
     import re
 
     root = ROOT
-    block = (root / "README.md").read_text().split("<!-- example: validate -->\n```sh\n", 1)[1].split("```", 1)[0]
+    block = (root / "docs" / "review.md").read_text().split("<!-- example: validate -->\n```sh\n", 1)[1].split("```", 1)[0]
     command, _, comment = block.splitlines()[0].partition("#")
     stated = int(re.search(r"(\d+) violations, exit 1", comment).group(1))
     result = subprocess.run(command.split(), cwd=root, capture_output=True, text=True)

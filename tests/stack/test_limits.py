@@ -15,7 +15,7 @@ from ddb_datapipeline.app_builder import build, check_resource_counts, plan, sta
 from ddb_datapipeline.config import ConfigError
 from ddb_datapipeline.config.stack_groups import automatic_group
 
-MOVES = 'now 1; a change moves tables between stacks, see the README\'s "Large environments"'
+MOVES = 'now 1; a change moves tables between stacks, see docs/configuration.md, "Large environments"'
 ADVICE = f"raise table_stacks ({MOVES}) or give tables a stack_group of their own"  # where the table count is not the cause
 
 

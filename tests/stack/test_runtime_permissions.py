@@ -201,7 +201,7 @@ def test_the_readme_tables_are_the_model_on_cdk_json(world):
 
     from ddb_datapipeline.permissions.report import README_END, README_START, markdown
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "permissions.md").read_text()
     shown = readme.split(README_START, 1)[1].split(README_END, 1)[0].strip()
     assert shown == markdown(world), "README tables are stale: run python -m ddb_datapipeline permissions --markdown"
     assert "**DENIED**" not in shown

@@ -127,7 +127,7 @@ def test_estimate_command_text_and_errors(tmp_path, capsys):
 
 
 def test_the_readme_shows_the_refusal_as_synth_prints_it():
-    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text(encoding="utf-8")
     section = readme.split("## Estimate duration and cost", 1)[1].split("\n## ", 1)[0]
     message = refusal(single({"owned": PROVISIONED, "size_gib": 100, "export": {"schedule": "ondemand"}}))
     assert f"configuration error: {message}\n" in section
