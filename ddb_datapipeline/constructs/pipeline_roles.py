@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Aws, Stack, Token
+from aws_cdk import Aws, Stack, Tags, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -230,7 +230,7 @@ class PipelineRoles(Construct):
             "Task Runner's PollForTask and ReportTaskRunnerHeartbeat have no resource type, and a pipeline's id "
             "exists only after it is created (so reports are scoped to this account's pipelines); a cluster's id "
             "exists only at launch (so step actions are scoped to this account's clusters in the pipelines' "
-            "regions); Task Runner, EMR's script runner and the connector jar are read from AWS's own per-region "
+            f"regions, and to the one whose tag {calls.CLUSTER_TAG} is the calling node role's own); Task Runner, EMR's script runner and the connector jar are read from AWS's own per-region "
             "buckets, under their fixed folders.",
             iam.PolicyStatement(
                 sid="TaskRunnerPolls",
@@ -244,7 +244,14 @@ class PipelineRoles(Construct):
                 resources=[f"arn:{Aws.PARTITION}:datapipeline:{self.home}:{Aws.ACCOUNT_ID}:pipeline/*"],
                 conditions=home_only,
             ),
-            self._regional(iam.PolicyStatement(sid="RunStepsOnTheCluster", actions=TASK_RUNNER_CLUSTER_ACTIONS), _cluster_arns),
+            # Only the cluster of the node role's own pipeline: Data Pipeline tags the clusters it launches with the
+            # pipeline's tags, and the pipeline and its node role both carry CLUSTER_TAG = the node role's name
+            # (``admit``, ``cluster_tags``). One statement serves every node role through the policy variable.
+            self._regional(iam.PolicyStatement(
+                sid="RunStepsOnTheCluster",
+                actions=TASK_RUNNER_CLUSTER_ACTIONS,
+                conditions={"StringEquals": {f"elasticmapreduce:ResourceTag/{calls.CLUSTER_TAG}": f"${{aws:PrincipalTag/{calls.CLUSTER_TAG}}}"}},
+            ), _cluster_arns),
             self._regional(iam.PolicyStatement(sid="InstallTaskRunner", actions=["s3:GetObject"]), _task_runner_objects, conditioned=False),
             self._regional(iam.PolicyStatement(sid="ReadTheConnectorJar", actions=["s3:GetObject"]), _connector_jars, conditioned=False),
         )
@@ -314,7 +321,18 @@ class PipelineRoles(Construct):
         if name is None or not name.startswith(self.node_role_prefix):
             raise ValueError(f"{nodes.node.path}: the node role's name {name!r} must start with {self.node_role_prefix!r}, "
                              "the prefix the pipeline role may pass")
+        if not _TAG_VALUE.fullmatch(name):
+            raise ValueError(f"{nodes.node.path}: the node role's name {name!r} is not allowed; it is also the value of the tag "
+                             f"{calls.CLUSTER_TAG}, which allows only letters, digits, spaces and _ . : / = + - @")
         nodes.role.add_managed_policy(self.node_policy)
+        Tags.of(nodes.role).add(calls.CLUSTER_TAG, name)
+
+    @staticmethod
+    def cluster_tags(nodes: NodeRole) -> dict[str, str]:
+        """The tag a pipeline carries (and so the clusters it launches) for ``nodes`` to reach its clusters only."""
+        if nodes.name is None:
+            raise ValueError(f"{nodes.node.path}: a node role without a name cannot be tied to its pipeline's clusters")
+        return {calls.CLUSTER_TAG: nodes.name}
 
     def grant_alarm(self, topic: sns.ITopic, key: kms.IKey | None) -> None:
         """The pipeline role publishes the alarms of a pipeline to ``topic`` (encrypted with ``key``)."""
@@ -388,6 +406,8 @@ class PipelineRoles(Construct):
 
 
 _ROLE_NAME = re.compile(r"[A-Za-z0-9+=,.@_-]+")
+# IAM's tag values (IAM API Reference, Tag: [\p{L}\p{Z}\p{N}_.:/=+\-@]*), as far as a role name can use them: no comma.
+_TAG_VALUE = re.compile(r"[A-Za-z0-9+=.@_-]+")
 
 
 def _default_prefix(stack: Stack) -> str:
