@@ -7,6 +7,7 @@ Parameters take their stored values; the run-time folder name becomes a sample d
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from collections.abc import Iterator, Mapping, Sequence, Set
@@ -291,3 +292,22 @@ def _fill_one(template: str, values: Mapping[str, str]) -> str:
 
 def expected_requests(world: World, pipeline: Pipeline) -> list[Expected]:
     return list(_Expansion(world, pipeline).run())
+
+
+STEP_ACTION = "elasticmapreduce:AddJobFlowSteps"
+
+
+def step_requests(world: World, caller: Pipeline, owner: Pipeline) -> list[Expected]:
+    """``caller``'s node role adding a step to each cluster ``owner`` launches: the request Task Runner makes on
+    its own cluster (the model's node-role cluster row) when ``owner`` is ``caller``, and the one code on
+    ``caller``'s cluster could make on another pipeline's cluster otherwise. The cluster carries ``owner``'s
+    tags (Data Pipeline propagates them), the request ``caller``'s node role's tags."""
+    mine, theirs = _Expansion(world, caller), _Expansion(world, owner)
+    row = next(c for c in CALLS if c.on_cluster and c.principal == NODES and STEP_ACTION in c.actions)
+    row = dataclasses.replace(row, actions=(STEP_ACTION,))
+    role = world.roles.get(mine.nodes_arn)
+    found: list[Expected] = []
+    for cluster in (obj for obj in owner.definition.objects if obj.type == "EmrCluster"):
+        facts = {**mine.base, **theirs._cluster_facts(cluster)}
+        found += requests_of(caller, row, mine.nodes_arn, facts, principal_tags=role.tags if role else {}, resource_tags=owner.tags)
+    return found

@@ -163,6 +163,10 @@ def test_a_node_role_outside_the_prefix_is_refused():
         roles.admit(NodeRole(stack, "Bad", description="d", role_name="other-orders"))
     with pytest.raises(ValueError, match=r"node_role_prefix: 'a b' is not allowed"):
         PipelineRoles(stack, "Roles2", node_role_prefix="a b")
+    # The name is also the value of the cluster tag, and IAM's tag values have no comma (role names may).
+    with pytest.raises(ValueError, match=r"^Team/Comma: the node role's name 'team-nodes-a,b' is not allowed; it is also the value "
+                                         r"of the tag ddb-datapipeline:nodes, which allows only letters"):
+        roles.admit(NodeRole(stack, "Comma", description="d", role_name="team-nodes-a,b"))
 
 
 def test_a_declared_tables_key_is_granted_by_its_arn(declared):
