@@ -246,11 +246,13 @@ class PipelineRoles(Construct):
             ),
             # Only the cluster of the node role's own pipeline: Data Pipeline tags the clusters it launches with the
             # pipeline's tags, and the pipeline and its node role both carry CLUSTER_TAG = the node role's name
-            # (``admit``, ``cluster_tags``). One statement serves every node role through the policy variable.
+            # (``admit``, ``cluster_tags``). One statement serves every node role through the policy variable. The SAR
+            # lists aws:ResourceTag and elasticmapreduce:ResourceTag for EMR's cluster resource; the global form is the one
+            # parliament's checker knows (it reads the action rows, not the resource types' keys).
             self._regional(iam.PolicyStatement(
                 sid="RunStepsOnTheCluster",
                 actions=TASK_RUNNER_CLUSTER_ACTIONS,
-                conditions={"StringEquals": {f"elasticmapreduce:ResourceTag/{calls.CLUSTER_TAG}": f"${{aws:PrincipalTag/{calls.CLUSTER_TAG}}}"}},
+                conditions={"StringEquals": {f"aws:ResourceTag/{calls.CLUSTER_TAG}": f"${{aws:PrincipalTag/{calls.CLUSTER_TAG}}}"}},
             ), _cluster_arns),
             self._regional(iam.PolicyStatement(sid="InstallTaskRunner", actions=["s3:GetObject"]), _task_runner_objects, conditioned=False),
             self._regional(iam.PolicyStatement(sid="ReadTheConnectorJar", actions=["s3:GetObject"]), _connector_jars, conditioned=False),

@@ -262,7 +262,7 @@ def test_every_pipeline_and_its_node_role_carry_the_node_roles_name_as_cluster_t
         name = nodes.rsplit("/", 1)[1]
         assert pipeline.tags[CLUSTER_TAG] == name and world.roles[nodes].tags[CLUSTER_TAG] == name, pipeline.label
     statement = _node_step_statement(world)
-    assert statement["Condition"]["StringEquals"][f"elasticmapreduce:ResourceTag/{CLUSTER_TAG}"] == f"${{aws:PrincipalTag/{CLUSTER_TAG}}}"
+    assert statement["Condition"]["StringEquals"][f"aws:ResourceTag/{CLUSTER_TAG}"] == f"${{aws:PrincipalTag/{CLUSTER_TAG}}}"
 
 
 def test_each_node_role_adds_steps_to_its_own_pipelines_clusters_and_to_no_other(world):
@@ -275,7 +275,7 @@ def test_each_node_role_adds_steps_to_its_own_pipelines_clusters_and_to_no_other
 
 def test_without_the_tag_condition_every_node_role_reaches_every_cluster(world):
     changed = copy.deepcopy(world)
-    del _node_step_statement(changed)["Condition"]["StringEquals"][f"elasticmapreduce:ResourceTag/{CLUSTER_TAG}"]
+    del _node_step_statement(changed)["Condition"]["StringEquals"][f"aws:ResourceTag/{CLUSTER_TAG}"]
     wrong = [c for c in cluster_isolation(changed) if c.wrong]
     assert wrong and all(not c.own and c.decision.allowed for c in wrong)
     prod = [p for p in changed.pipelines if p.stack == "DdbDataPipeline-prod"]
@@ -293,3 +293,21 @@ def test_a_pipeline_whose_tag_is_not_its_node_roles_name_cannot_run_on_its_own_c
     lost = {o.expected.request.action for o in denied(changed)}
     assert lost == {"elasticmapreduce:AddJobFlowSteps", "elasticmapreduce:DescribeCluster", "elasticmapreduce:DescribeJobFlows",
                     "elasticmapreduce:DescribeStep", "elasticmapreduce:ListInstanceGroups", "elasticmapreduce:ListInstances"}
+
+
+def test_every_action_of_the_step_statement_receives_the_tag_it_is_conditioned_on(world):
+    """A condition on a key an action's request never carries denies that action at run time, silently: each
+    action of RunStepsOnTheCluster must act on a resource type whose condition keys (SAR) include the cluster's
+    tag, and the model must send it (the SAR rule on the model checks the service's own form of the key)."""
+    from tests.oracles.iam import sar
+
+    statement = _node_step_statement(world)
+    (key,) = [k for k in statement["Condition"]["StringEquals"] if "ResourceTag" in k]
+    pattern = key.split("/", 1)[0] + "/${TagKey}"
+    reference = sar()
+    for action in statement["Action"]:
+        keys = reference.action(action).keys  # type: ignore[union-attr]
+        assert pattern in keys and f"{action.split(':')[0]}:ResourceTag/${{TagKey}}" in keys, action
+    sent = {e.request.action: e.request.context for p in world.pipelines for e in expected_requests(world, p)
+            if e.request.action in statement["Action"] and "nodes" in e.request.principal}
+    assert set(sent) == set(statement["Action"]) and all(key in context for context in sent.values())
