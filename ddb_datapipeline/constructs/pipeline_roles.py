@@ -202,6 +202,11 @@ class PipelineRoles(Construct):
         manage = self._regional(
             iam.PolicyStatement(sid="ManageClustersOfThisAccount", actions=EMR_CLUSTER_ACTIONS), _cluster_arns
         )
+        # Not tag-scoped as AmazonEMRServicePolicy_v2 is: its create statements require the tag
+        # for-use-with-amazon-emr-managed-policies on the subnet and security groups a cluster uses, which EMR does not
+        # create and a cluster without subnetId (the default VPC; every copy's target-region cluster) does not have, and
+        # its security-group statements on EMR-managed groups that an earlier cluster may have created untagged. A
+        # condition there would stop clusters from launching; the statement stays on "*", pinned to the regions.
         instances = self._regional(iam.PolicyStatement(sid="RunClusterInstances", actions=EMR_SERVICE_EC2_ACTIONS, resources=["*"]))
         # A managed policy: it does not count against the role's 10,240 characters of inline policy,
         # which the per-pipeline policies share.
@@ -209,8 +214,9 @@ class PipelineRoles(Construct):
             "EmrServicePolicy",
             self.pipeline_role,
             "EMR launches instances, launch templates, security groups and network interfaces whose ids exist "
-            "only after launch, and RunJobFlow and EC2's describes have no resource type; Data Pipeline's "
-            "EmrCluster cannot tag them, so EMR's tag-scoped v2 statements do not apply. Each action is named "
+            "only after launch, and RunJobFlow and EC2's describes have no resource type; EMR's tag-scoped v2 "
+            "statements also need the subnet and security groups tagged, which the default VPC's are not (clusters "
+            "without subnetId launch there), so they would stop clusters from launching. Each action is named "
             "(no service wildcard), pinned to the pipelines' regions; cluster actions are limited to this "
             "account's clusters; the service-linked role to EMR's cleanup role.",
             launch,
