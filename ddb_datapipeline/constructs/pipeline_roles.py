@@ -236,8 +236,8 @@ class PipelineRoles(Construct):
             "Task Runner's PollForTask and ReportTaskRunnerHeartbeat have no resource type, and a pipeline's id "
             "exists only after it is created (so reports are scoped to this account's pipelines); a cluster's id "
             "exists only at launch (so step actions are scoped to this account's clusters in the pipelines' "
-            f"regions, and to the one whose tag {calls.CLUSTER_TAG} is the calling node role's own); Task Runner, EMR's script runner and the connector jar are read from AWS's own per-region "
-            "buckets, under their fixed folders.",
+            f"regions, and to the one whose tag {calls.CLUSTER_TAG} is the calling node role's own); Task Runner, "
+            "EMR's script runner and the connector jar are read from AWS's own per-region buckets, under their fixed folders.",
             iam.PolicyStatement(
                 sid="TaskRunnerPolls",
                 actions=["datapipeline:PollForTask", "datapipeline:ReportTaskRunnerHeartbeat"],

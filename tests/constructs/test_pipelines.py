@@ -307,3 +307,18 @@ def test_a_counted_copy_may_scan_its_target():
     assert target_actions(CopySelection(incremental=window)) == {"dynamodb:DescribeTable", "dynamodb:BatchWriteItem"}
     assert target_actions(CopySelection(incremental=window, verify_keys=("pk",))) == {
         "dynamodb:DescribeTable", "dynamodb:BatchWriteItem", "dynamodb:Scan"}
+
+
+def test_tags_a_scope_adds_count_against_the_pipelines_ten():
+    """The pipeline's own five tags (its node role's cluster tag among them) and what Tags.of adds above it."""
+    app = cdk.App()
+    stack = cdk.Stack(app, "Team", env=ENV)
+    ExportPipeline(stack, "Export", table=dynamodb.Table.from_table_name(stack, "Orders", "orders"),
+                   bucket=s3.Bucket.from_bucket_name(stack, "Backups", "team-backups"))
+    for index in range(5):
+        cdk.Tags.of(stack).add(f"team:{index}", "x")
+    app.synth()  # ten: allowed
+    cdk.Tags.of(stack).add("team:5", "x")
+    with pytest.raises(RuntimeError, match=r"\[Team/Export/Pipeline\] ddb-default-orders-export: 11 pipeline tags \(ddb-datapipeline:environment, "
+                                           r"ddb-datapipeline:kind, ddb-datapipeline:nodes, .*team:5\); the service allows at most 10"):
+        app.synth(force=True)
