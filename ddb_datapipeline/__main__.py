@@ -183,7 +183,7 @@ def run_review(cdk_out: str, out: str, base: str | None) -> int:
 def run_permissions(cdk_out: str, as_markdown: bool) -> int:
     from .assembly import AssemblyError, load_assembly
     from .permissions.assembly_view import load_world
-    from .permissions.audit import outcomes
+    from .permissions.audit import cluster_isolation, outcomes
     from .permissions.expand import ModelGap
     from .permissions.report import markdown
 
@@ -193,6 +193,7 @@ def run_permissions(cdk_out: str, as_markdown: bool) -> int:
             print(markdown(world))
             return EXIT_CLEAN
         results = outcomes(world)
+        crossings = cluster_isolation(world)
     except (AssemblyError, DefinitionFormatError, ModelGap, StopIteration) as error:
         print(f"error: {error or 'the assembly lacks a pipeline the tables of docs/permissions.md show'}", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -201,7 +202,16 @@ def run_permissions(cdk_out: str, as_markdown: bool) -> int:
         print(outcome.line())
     machines = f"{len(world.state_machines)} state machines, " if world.state_machines else ""
     print(f"{len(world.pipelines)} pipelines, {machines}{len(results)} runtime calls checked, {len(denied)} denied", file=sys.stderr)
-    return EXIT_VIOLATIONS if denied else EXIT_CLEAN
+    # The isolation check: each node role adds steps to its own pipeline's clusters and to no other's.
+    breaches = [c for c in crossings if c.wrong]
+    for crossing in breaches:
+        print(crossing.line())
+    own = [c for c in crossings if c.own]
+    foreign = [c for c in crossings if not c.own]
+    print(f"cluster isolation: {sum(c.decision.allowed for c in own)} of {len(own)} own-cluster steps allowed, "
+          f"{sum(not c.decision.allowed for c in foreign)} of {len(foreign)} steps on another pipeline's cluster denied",
+          file=sys.stderr)
+    return EXIT_VIOLATIONS if denied or breaches else EXIT_CLEAN
 
 
 def run_check_deployed(stack: str, region: str, role_arn: str | None, table_stacks: list[str] | None = None) -> int:

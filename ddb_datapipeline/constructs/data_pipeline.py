@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import jsii
 from aws_cdk import aws_datapipeline as datapipeline
-from constructs import Construct
+from constructs import Construct, IValidation
 
 from ..definition.model import PipelineDefinition
 from ..definition.render import to_cloudformation
@@ -73,3 +74,21 @@ class DataPipeline(Construct):
             pipeline_tags=[datapipeline.CfnPipeline.PipelineTagProperty(key=k, value=v) for k, v in sorted(tags.items())],
         )
         self.pipeline_id = self.resource.ref
+        self.node.add_validation(_TagQuota(self.resource, name_prefix))
+
+
+@jsii.implements(IValidation)
+class _TagQuota:
+    """The pipeline's tags as deployed: its own and those a scope adds (``Tags.of(app).add``), counted after the
+    tag aspects ran. Over the service's 10, CloudFormation would fail the deployment; a tag the pipeline needs
+    (``ddb-datapipeline:nodes``, which its clusters must carry) must not be crowded out."""
+
+    def __init__(self, resource: datapipeline.CfnPipeline, label: str) -> None:
+        self.resource = resource
+        self.label = label
+
+    def validate(self) -> list[str]:
+        keys = sorted(str(tag["key"]) for tag in self.resource.cdk_tag_manager.render_tags() or [])
+        if len(keys) <= MAX_PIPELINE_TAGS:
+            return []
+        return [f"{self.label}: {len(keys)} pipeline tags ({', '.join(keys)}); the service allows at most {MAX_PIPELINE_TAGS}"]

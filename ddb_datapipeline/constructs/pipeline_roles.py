@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Aws, Stack, Token
+from aws_cdk import Aws, Stack, Tags, Token
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -202,6 +202,11 @@ class PipelineRoles(Construct):
         manage = self._regional(
             iam.PolicyStatement(sid="ManageClustersOfThisAccount", actions=EMR_CLUSTER_ACTIONS), _cluster_arns
         )
+        # Not tag-scoped as AmazonEMRServicePolicy_v2 is: its create statements require the tag
+        # for-use-with-amazon-emr-managed-policies on the subnet and security groups a cluster uses, which EMR does not
+        # create and a cluster without subnetId (the default VPC; every copy's target-region cluster) does not have, and
+        # its security-group statements on EMR-managed groups that an earlier cluster may have created untagged. A
+        # condition there would stop clusters from launching; the statement stays on "*", pinned to the regions.
         instances = self._regional(iam.PolicyStatement(sid="RunClusterInstances", actions=EMR_SERVICE_EC2_ACTIONS, resources=["*"]))
         # A managed policy: it does not count against the role's 10,240 characters of inline policy,
         # which the per-pipeline policies share.
@@ -209,8 +214,9 @@ class PipelineRoles(Construct):
             "EmrServicePolicy",
             self.pipeline_role,
             "EMR launches instances, launch templates, security groups and network interfaces whose ids exist "
-            "only after launch, and RunJobFlow and EC2's describes have no resource type; Data Pipeline's "
-            "EmrCluster cannot tag them, so EMR's tag-scoped v2 statements do not apply. Each action is named "
+            "only after launch, and RunJobFlow and EC2's describes have no resource type; EMR's tag-scoped v2 "
+            "statements also need the subnet and security groups tagged, which the default VPC's are not (clusters "
+            "without subnetId launch there), so they would stop clusters from launching. Each action is named "
             "(no service wildcard), pinned to the pipelines' regions; cluster actions are limited to this "
             "account's clusters; the service-linked role to EMR's cleanup role.",
             launch,
@@ -230,8 +236,8 @@ class PipelineRoles(Construct):
             "Task Runner's PollForTask and ReportTaskRunnerHeartbeat have no resource type, and a pipeline's id "
             "exists only after it is created (so reports are scoped to this account's pipelines); a cluster's id "
             "exists only at launch (so step actions are scoped to this account's clusters in the pipelines' "
-            "regions); Task Runner, EMR's script runner and the connector jar are read from AWS's own per-region "
-            "buckets, under their fixed folders.",
+            f"regions, and to the one whose tag {calls.CLUSTER_TAG} is the calling node role's own); Task Runner, "
+            "EMR's script runner and the connector jar are read from AWS's own per-region buckets, under their fixed folders.",
             iam.PolicyStatement(
                 sid="TaskRunnerPolls",
                 actions=["datapipeline:PollForTask", "datapipeline:ReportTaskRunnerHeartbeat"],
@@ -244,7 +250,16 @@ class PipelineRoles(Construct):
                 resources=[f"arn:{Aws.PARTITION}:datapipeline:{self.home}:{Aws.ACCOUNT_ID}:pipeline/*"],
                 conditions=home_only,
             ),
-            self._regional(iam.PolicyStatement(sid="RunStepsOnTheCluster", actions=TASK_RUNNER_CLUSTER_ACTIONS), _cluster_arns),
+            # Only the cluster of the node role's own pipeline: Data Pipeline tags the clusters it launches with the
+            # pipeline's tags, and the pipeline and its node role both carry CLUSTER_TAG = the node role's name
+            # (``admit``, ``cluster_tags``). One statement serves every node role through the policy variable. The SAR
+            # lists aws:ResourceTag and elasticmapreduce:ResourceTag for EMR's cluster resource; the global form is the one
+            # parliament's checker knows (it reads the action rows, not the resource types' keys).
+            self._regional(iam.PolicyStatement(
+                sid="RunStepsOnTheCluster",
+                actions=TASK_RUNNER_CLUSTER_ACTIONS,
+                conditions={"StringEquals": {f"aws:ResourceTag/{calls.CLUSTER_TAG}": f"${{aws:PrincipalTag/{calls.CLUSTER_TAG}}}"}},
+            ), _cluster_arns),
             self._regional(iam.PolicyStatement(sid="InstallTaskRunner", actions=["s3:GetObject"]), _task_runner_objects, conditioned=False),
             self._regional(iam.PolicyStatement(sid="ReadTheConnectorJar", actions=["s3:GetObject"]), _connector_jars, conditioned=False),
         )
@@ -314,7 +329,18 @@ class PipelineRoles(Construct):
         if name is None or not name.startswith(self.node_role_prefix):
             raise ValueError(f"{nodes.node.path}: the node role's name {name!r} must start with {self.node_role_prefix!r}, "
                              "the prefix the pipeline role may pass")
+        if not _TAG_VALUE.fullmatch(name):
+            raise ValueError(f"{nodes.node.path}: the node role's name {name!r} is not allowed; it is also the value of the tag "
+                             f"{calls.CLUSTER_TAG}, which allows only letters, digits, spaces and _ . : / = + - @")
         nodes.role.add_managed_policy(self.node_policy)
+        Tags.of(nodes.role).add(calls.CLUSTER_TAG, name)
+
+    @staticmethod
+    def cluster_tags(nodes: NodeRole) -> dict[str, str]:
+        """The tag a pipeline carries (and so the clusters it launches) for ``nodes`` to reach its clusters only."""
+        if nodes.name is None:
+            raise ValueError(f"{nodes.node.path}: a node role without a name cannot be tied to its pipeline's clusters")
+        return {calls.CLUSTER_TAG: nodes.name}
 
     def grant_alarm(self, topic: sns.ITopic, key: kms.IKey | None) -> None:
         """The pipeline role publishes the alarms of a pipeline to ``topic`` (encrypted with ``key``)."""
@@ -388,6 +414,8 @@ class PipelineRoles(Construct):
 
 
 _ROLE_NAME = re.compile(r"[A-Za-z0-9+=,.@_-]+")
+# IAM's tag values (IAM API Reference, Tag: [\p{L}\p{Z}\p{N}_.:/=+\-@]*), as far as a role name can use them: no comma.
+_TAG_VALUE = re.compile(r"[A-Za-z0-9+=.@_-]+")
 
 
 def _default_prefix(stack: Stack) -> str:

@@ -155,6 +155,8 @@ class _TablePipeline(Construct):
                 "ddb-datapipeline:kind": self.kind,
                 "ddb-datapipeline:table": self.table_name,
                 "ddb-datapipeline:environment": self.environment,
+                # Data Pipeline puts it on the clusters it launches: only this pipeline's node role may run steps there.
+                **self.roles.cluster_tags(self.nodes),
             },
         )
         self.pipeline_id = self.pipeline.pipeline_id

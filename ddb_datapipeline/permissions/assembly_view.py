@@ -38,6 +38,7 @@ class Role:
     logical_id: str
     trust: Policy
     policies: list[Policy] = field(default_factory=list)
+    tags: dict[str, str] = field(default_factory=dict)  # the role's Tags: its requests carry them as aws:PrincipalTag/<key>
 
 
 @dataclass(frozen=True)
@@ -269,7 +270,8 @@ def _add_stack(world: World, stack: StackArtifact, resolve: Resolver) -> None:
     for logical, resource in resources.items():
         if resource.get("Type") == "AWS::IAM::Role":
             props = resource.get("Properties", {})
-            role = Role(arn(logical), stack.name, logical, Policy(f"{stack.name}/{logical} trust", props["AssumeRolePolicyDocument"]))
+            role = Role(arn(logical), stack.name, logical, Policy(f"{stack.name}/{logical} trust", props["AssumeRolePolicyDocument"]),
+                        tags={str(t["Key"]): str(t["Value"]) for t in props.get("Tags", []) or []})
             for inline in props.get("Policies", []) or []:
                 role.policies.append(Policy(f"{stack.name}/{logical}/{inline['PolicyName']}", inline["PolicyDocument"]))
             world.roles[role.arn] = role

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .assembly_view import World
+from .assembly_view import Pipeline, World
 from .evaluator import Decision, Policy, Request, evaluate
-from .expand import Expected, expected_requests
+from .expand import Expected, expected_requests, step_requests
 from .native_expand import native_requests
 
 DEFAULT_KEY_POLICY = "assumed default key policy (the account delegates to IAM)"
@@ -80,3 +80,40 @@ def outcomes(world: World) -> list[Outcome]:
 
 def denied(world: World) -> list[Outcome]:
     return [o for o in outcomes(world) if not o.decision.allowed]
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """One pipeline's node role (``caller``) adding a step to a cluster of ``owner``: allowed only when they are
+    the same pipeline. A node role that may add steps to another pipeline's cluster runs code there as that
+    pipeline's instance profile, so per-pipeline node roles would isolate nothing."""
+
+    caller: Pipeline
+    owner: Pipeline
+    expected: Expected
+    decision: Decision
+
+    @property
+    def own(self) -> bool:
+        return self.caller is self.owner
+
+    @property
+    def wrong(self) -> bool:
+        return self.decision.allowed != self.own
+
+    def line(self) -> str:
+        r = self.expected.request
+        if self.own:
+            return f"{self.caller.label}: its node role may not {r.action} on its own cluster {r.resource}: {self.decision.reason}"
+        return (f"{self.caller.label}: its node role may {r.action} on the cluster of {self.owner.label} ({r.resource}), "
+                f"allowed by {', '.join(self.decision.allowed_by)}")
+
+
+def cluster_isolation(world: World) -> list[Crossing]:
+    """Every ordered pair of the assembly's Data Pipeline pipelines (a pipeline with itself included), decided."""
+    return [
+        Crossing(caller, owner, e, decide(world, e))
+        for caller in world.pipelines
+        for owner in world.pipelines
+        for e in step_requests(world, caller, owner)
+    ]

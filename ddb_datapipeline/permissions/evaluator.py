@@ -170,10 +170,44 @@ def _action_matches(statement: Mapping[str, Any], action: str) -> bool:
 
 def _resource_matches(statement: Mapping[str, Any], resource: str) -> bool:
     if "NotResource" in statement:
-        return not any(_glob(r, resource) for r in _as_list(statement["NotResource"]))
+        return not any(_glob(_no_variable(r), resource) for r in _as_list(statement["NotResource"]))
     if "Resource" not in statement:
         return True  # a trust policy has no Resource element
-    return any(_glob(r, resource) for r in _as_list(statement["Resource"]))
+    return any(_glob(_no_variable(r), resource) for r in _as_list(statement["Resource"]))
+
+
+def _no_variable(resource: str) -> str:
+    """A policy variable in a Resource is not implemented: refused, so it cannot silently match nothing."""
+    if "${" in resource:
+        raise Unsupported(f"policy variable in Resource {resource!r} is not supported")
+    return resource
+
+
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_PRINCIPAL_TAG = re.compile(r"aws:PrincipalTag/([^,'\s]+)", re.IGNORECASE)
+
+
+def substitute_variables(value: str, context: Mapping[str, Any], *, where: str) -> str | None:
+    """A condition value with its policy variables replaced by the request's values (IAM User Guide, 'IAM policy
+    elements: Variables and tags'). Only ``${aws:PrincipalTag/<key>}`` is implemented: it lets one shared
+    statement compare a resource's tag with the caller's own. ``context`` has lower-case key names. None when
+    the request lacks the key (IAM: the condition then does not hold). Any other variable (another key, a
+    default value, the ``${*}`` escapes) raises ``Unsupported`` rather than being compared as text."""
+    missing = False
+
+    def one(match: re.Match[str]) -> str:
+        nonlocal missing
+        tag = _PRINCIPAL_TAG.fullmatch(match.group(1))
+        if tag is None:
+            raise Unsupported(f"{where}: policy variable ${{{match.group(1)}}} is not supported")
+        found = context.get(f"aws:principaltag/{tag.group(1).lower()}")
+        if found is None:
+            missing = True
+            return ""
+        return str(found)
+
+    substituted = _VARIABLE.sub(one, value)
+    return None if missing else substituted
 
 
 def _principal_match(statement: Mapping[str, Any], request: Request) -> str | None:
@@ -233,7 +267,12 @@ def conditions_hold(condition: Mapping[str, Any], context: Mapping[str, Any], *,
     lowered = {key.lower(): value for key, value in context.items()}
     for operator, keys in condition.items():
         for key, expected in keys.items():
-            if not _condition_holds(operator, key.lower(), [str(v) for v in _as_list(expected)], lowered, where):
+            values: list[str | None] = [str(v) for v in _as_list(expected)]
+            if any("${" in str(v) for v in values):
+                values = [substitute_variables(str(v), lowered, where=where) for v in values]
+                if any(v is None for v in values):
+                    return False  # a variable whose key the request lacks: the condition does not hold
+            if not _condition_holds(operator, key.lower(), [str(v) for v in values], lowered, where):
                 return False
     return True
 
@@ -262,4 +301,4 @@ def _condition_holds(operator: str, key: str, expected: list[str], context: Mapp
     return any(one(value) for value in actual)
 
 
-__all__ = ["Decision", "Policy", "Request", "Unsupported", "evaluate", "conditions_hold"]
+__all__ = ["Decision", "Policy", "Request", "Unsupported", "evaluate", "conditions_hold", "substitute_variables"]

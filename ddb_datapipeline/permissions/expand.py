@@ -7,6 +7,7 @@ Parameters take their stored values; the run-time folder name becomes a sample d
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from collections.abc import Iterator, Mapping, Sequence, Set
@@ -29,6 +30,7 @@ _CLEANUP = re.compile(r"^aws s3 rm --recursive(?: --only-show-errors)? #\{input\
 
 
 Fact = str | Sequence[str]  # a placeholder's value; a list gives one request per item
+_NO_TAGS: Mapping[str, str] = {}
 
 
 class ModelGap(ValueError):
@@ -243,18 +245,26 @@ class _Expansion:
             if call.trigger != trigger or (call.when is not None and call.when not in flags):
                 continue
             principal = {ROLE: role_arn, NODES: self.nodes_arn}.get(call.principal, call.principal)
-            yield from requests_of(self.pipeline, call, principal, merged)
+            role = self.world.roles.get(principal)
+            yield from requests_of(self.pipeline, call, principal, merged, principal_tags=role.tags if role else {},
+                                   resource_tags=self.pipeline.tags if call.on_cluster else {})
 
 
-def requests_of(subject: Pipeline | StateMachine, call: RuntimeCall, principal: str, facts: Mapping[str, Fact]) -> Iterator[Expected]:
+def requests_of(subject: Pipeline | StateMachine, call: RuntimeCall, principal: str, facts: Mapping[str, Fact], *,
+                principal_tags: Mapping[str, str] = _NO_TAGS, resource_tags: Mapping[str, str] = _NO_TAGS) -> Iterator[Expected]:
     """The requests one model row makes as ``principal``, with the context every request carries (TLS,
-    the region, the caller's ARN and account; only the source keys for a service assuming a role)."""
+    the region, the caller's ARN, account and tags (``principal_tags``, the role's own in the template);
+    only the source keys for a service assuming a role). ``resource_tags``: the tags the resource carries,
+    which the request carries as ``aws:ResourceTag/<key>`` and ``<service>:ResourceTag/<key>``."""
     for action in call.actions:
+        service = action.split(":", 1)[0]
+        tagged = {f"{prefix}:ResourceTag/{key}": value for key, value in resource_tags.items() for prefix in ("aws", service)}
         for resource, context in fill(call, facts):
-            context = {"aws:SecureTransport": "true", "aws:RequestedRegion": str(facts["region"]), **context}
+            context = {"aws:SecureTransport": "true", "aws:RequestedRegion": str(facts["region"]), **tagged, **context}
             if not principal.startswith("service:"):
                 account = principal.split(":")[4] if principal.startswith("arn:") else subject.account
                 context |= {"aws:PrincipalArn": principal, "aws:PrincipalAccount": account}
+                context |= {f"aws:PrincipalTag/{key}": value for key, value in principal_tags.items()}
             if action.startswith("sts:"):  # a role assuming a role is still named by its ARN; a service is not
                 context = {k: v for k, v in context.items() if k.startswith(("aws:Source", "aws:Principal"))}
             yield Expected(subject, call, Request(principal, action, resource, context), {k: str(v) for k, v in facts.items()})
@@ -282,3 +292,22 @@ def _fill_one(template: str, values: Mapping[str, str]) -> str:
 
 def expected_requests(world: World, pipeline: Pipeline) -> list[Expected]:
     return list(_Expansion(world, pipeline).run())
+
+
+STEP_ACTION = "elasticmapreduce:AddJobFlowSteps"
+
+
+def step_requests(world: World, caller: Pipeline, owner: Pipeline) -> list[Expected]:
+    """``caller``'s node role adding a step to each cluster ``owner`` launches: the request Task Runner makes on
+    its own cluster (the model's node-role cluster row) when ``owner`` is ``caller``, and the one code on
+    ``caller``'s cluster could make on another pipeline's cluster otherwise. The cluster carries ``owner``'s
+    tags (Data Pipeline propagates them), the request ``caller``'s node role's tags."""
+    mine, theirs = _Expansion(world, caller), _Expansion(world, owner)
+    row = next(c for c in CALLS if c.on_cluster and c.principal == NODES and STEP_ACTION in c.actions)
+    row = dataclasses.replace(row, actions=(STEP_ACTION,))
+    role = world.roles.get(mine.nodes_arn)
+    found: list[Expected] = []
+    for cluster in (obj for obj in owner.definition.objects if obj.type == "EmrCluster"):
+        facts = {**mine.base, **theirs._cluster_facts(cluster)}
+        found += requests_of(caller, row, mine.nodes_arn, facts, principal_tags=role.tags if role else {}, resource_tags=owner.tags)
+    return found

@@ -91,6 +91,9 @@ class RuntimeCall:
     evidence: str
     context: Mapping[str, str] = field(default_factory=dict)
     when: str | None = None
+    # The resource is a cluster the pipeline launched: it carries the pipeline's tags (CLUSTER_TAGS_SOURCE), which the
+    # request then carries as the resource's tag keys (expand.py).
+    on_cluster: bool = False
 
 
 TRIGGERS = {
@@ -129,6 +132,15 @@ DP_CLUSTER_CALLS = ("elasticmapreduce:AddJobFlowSteps", "elasticmapreduce:AddTag
 # Task Runner on the master node submits the activity as a step of its own cluster and follows it.
 TASK_RUNNER_CLUSTER_CALLS = ("elasticmapreduce:AddJobFlowSteps", "elasticmapreduce:DescribeCluster", "elasticmapreduce:DescribeJobFlows",
                              "elasticmapreduce:DescribeStep", "elasticmapreduce:ListInstanceGroups", "elasticmapreduce:ListInstances")
+# The tag that ties an EMR cluster to the one node role that may run steps on it. Its value is the name of the
+# pipeline's node role (unique in the account: IAM's rule for role names); the pipeline carries it, so the
+# clusters it launches do, and the node role carries it as a principal tag, so one shared policy statement
+# compares the two (the node policy's RunStepsOnTheCluster).
+CLUSTER_TAG = "ddb-datapipeline:nodes"
+CLUSTER_TAGS_SOURCE = ("Data Pipeline Developer Guide, 'Tagging your pipelines': tags applied to a pipeline are applied to its "
+                       "underlying resources (Amazon EMR clusters and Amazon EC2 instances), not retroactively to finished ones; "
+                       "Service Authorization Reference, Amazon EMR: every cluster action takes elasticmapreduce:ResourceTag/${TagKey} "
+                       "and aws:ResourceTag/${TagKey}; IAM User Guide, 'IAM policy elements: Variables and tags' (aws:PrincipalTag)")
 REGION = {"aws:RequestedRegion": "{region}"}
 HOME = {"aws:RequestedRegion": "{home}"}
 S3_CONTEXT = {"s3:ResourceAccount": "{bucket_account}", "aws:RequestedRegion": "{bucket_region}"}
@@ -159,7 +171,7 @@ CALLS: tuple[RuntimeCall, ...] = (
     RuntimeCall("EmrCluster", "Data Pipeline passes the service role and the instance profile's role to EMR", ROLE,
                 ("iam:PassRole",), "{nodes_arn}", IAM_PASSROLE, "doc", {"iam:PassedToService": "elasticmapreduce.amazonaws.com"}),
     RuntimeCall("EmrCluster", "Data Pipeline watches, adds steps to and terminates the cluster", ROLE,
-                DP_CLUSTER_CALLS, "{cluster_arn}", DP_ROLE_POLICY, "managed-policy", REGION),
+                DP_CLUSTER_CALLS, "{cluster_arn}", DP_ROLE_POLICY, "managed-policy", REGION, on_cluster=True),
     RuntimeCall("EmrCluster", "EMR assumes the service role", "service:elasticmapreduce.amazonaws.com",
                 ("sts:AssumeRole",), "{role_arn}", EMR_SERVICE, "doc",
                 {"aws:SourceAccount": "{account}", "aws:SourceArn": "{cluster_arn}"}),
@@ -194,7 +206,8 @@ CALLS: tuple[RuntimeCall, ...] = (
     RuntimeCall("EmrCluster", "Task Runner reports progress and the result of each task", NODES,
                 ("datapipeline:ReportTaskProgress", "datapipeline:SetTaskStatus"), "{pipeline_arn}", DP_TASK_RUNNER, "doc", HOME),
     RuntimeCall("EmrCluster", "Task Runner runs each activity as a step of its own cluster and follows it", NODES,
-                TASK_RUNNER_CLUSTER_CALLS, "{cluster_arn}", DP_RESOURCE_POLICY, "managed-policy", REGION),
+                TASK_RUNNER_CLUSTER_CALLS, "{cluster_arn}", DP_RESOURCE_POLICY + "; " + CLUSTER_TAGS_SOURCE, "managed-policy", REGION,
+                on_cluster=True),
     # The connector.
     RuntimeCall("EmrActivity", "the step reads the connector jar from AWS's per-region bucket", NODES,
                 ("s3:GetObject",), "{jar_arn}", CONNECTOR, "doc"),

@@ -163,6 +163,10 @@ def test_a_node_role_outside_the_prefix_is_refused():
         roles.admit(NodeRole(stack, "Bad", description="d", role_name="other-orders"))
     with pytest.raises(ValueError, match=r"node_role_prefix: 'a b' is not allowed"):
         PipelineRoles(stack, "Roles2", node_role_prefix="a b")
+    # The name is also the value of the cluster tag, and IAM's tag values have no comma (role names may).
+    with pytest.raises(ValueError, match=r"^Team/Comma: the node role's name 'team-nodes-a,b' is not allowed; it is also the value "
+                                         r"of the tag ddb-datapipeline:nodes, which allows only letters"):
+        roles.admit(NodeRole(stack, "Comma", description="d", role_name="team-nodes-a,b"))
 
 
 def test_a_declared_tables_key_is_granted_by_its_arn(declared):
@@ -303,3 +307,18 @@ def test_a_counted_copy_may_scan_its_target():
     assert target_actions(CopySelection(incremental=window)) == {"dynamodb:DescribeTable", "dynamodb:BatchWriteItem"}
     assert target_actions(CopySelection(incremental=window, verify_keys=("pk",))) == {
         "dynamodb:DescribeTable", "dynamodb:BatchWriteItem", "dynamodb:Scan"}
+
+
+def test_tags_a_scope_adds_count_against_the_pipelines_ten():
+    """The pipeline's own five tags (its node role's cluster tag among them) and what Tags.of adds above it."""
+    app = cdk.App()
+    stack = cdk.Stack(app, "Team", env=ENV)
+    ExportPipeline(stack, "Export", table=dynamodb.Table.from_table_name(stack, "Orders", "orders"),
+                   bucket=s3.Bucket.from_bucket_name(stack, "Backups", "team-backups"))
+    for index in range(5):
+        cdk.Tags.of(stack).add(f"team:{index}", "x")
+    app.synth()  # ten: allowed
+    cdk.Tags.of(stack).add("team:5", "x")
+    with pytest.raises(RuntimeError, match=r"\[Team/Export/Pipeline\] ddb-default-orders-export: 11 pipeline tags \(ddb-datapipeline:environment, "
+                                           r"ddb-datapipeline:kind, ddb-datapipeline:nodes, .*team:5\); the service allows at most 10"):
+        app.synth(force=True)

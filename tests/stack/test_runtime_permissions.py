@@ -4,6 +4,7 @@ reach another pipeline's tables or folders."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections import defaultdict
 from fnmatch import fnmatchcase
 
@@ -11,9 +12,10 @@ import pytest
 
 from ddb_datapipeline.assembly import load_assembly
 from ddb_datapipeline.permissions.assembly_view import World, load_world
-from ddb_datapipeline.permissions.audit import denied, outcomes
+from ddb_datapipeline.permissions.audit import cluster_isolation, denied, outcomes
 from ddb_datapipeline.permissions.evaluator import Request, evaluate
 from ddb_datapipeline.permissions.expand import expected_requests
+from ddb_datapipeline.permissions.runtime_calls import CLUSTER_TAG
 from tests.conftest import statement_actions, world_without
 from tests.oracles.iam import model_mismatches
 
@@ -244,3 +246,68 @@ def test_a_filtered_copy_queries_nothing_because_its_cluster_turns_pushdown_off(
     bare = dataclasses.replace(pipeline, definition=dataclasses.replace(pipeline.definition, objects=objects))
     queries = [e for e in expected_requests(world, bare) if e.request.action == "dynamodb:Query"]
     assert queries and not any(decide(world, e).allowed for e in queries)
+
+
+def _node_step_statement(world: World) -> dict:
+    (policy,) = {id(p): p for r in world.roles.values() for p in r.policies if p.name == "DdbDataPipeline-prod/RolesNodePolicy1C3C9FEB"}.values()
+    (statement,) = [s for s in policy.document["Statement"] if s.get("Sid") == "RunStepsOnTheCluster"]
+    return statement
+
+
+def test_every_pipeline_and_its_node_role_carry_the_node_roles_name_as_cluster_tag(world):
+    """Data Pipeline puts the pipeline's tags on its clusters; the node role carries the same tag, so the node
+    policy can compare them. The value is the node role's name: IAM keeps it unique in the account."""
+    for pipeline in world.pipelines:
+        nodes = expected_requests(world, pipeline)[0].facts["nodes_arn"]
+        name = nodes.rsplit("/", 1)[1]
+        assert pipeline.tags[CLUSTER_TAG] == name and world.roles[nodes].tags[CLUSTER_TAG] == name, pipeline.label
+    statement = _node_step_statement(world)
+    assert statement["Condition"]["StringEquals"][f"aws:ResourceTag/{CLUSTER_TAG}"] == f"${{aws:PrincipalTag/{CLUSTER_TAG}}}"
+
+
+def test_each_node_role_adds_steps_to_its_own_pipelines_clusters_and_to_no_other(world):
+    crossings = cluster_isolation(world)
+    assert [c.line() for c in crossings if c.wrong] == []
+    pairs = {(c.caller.label, c.owner.label) for c in crossings}
+    assert len(world.pipelines) >= 10 and len(pairs) == len(world.pipelines) ** 2
+    assert {c.caller.label for c in crossings if c.own and c.decision.allowed} == {p.label for p in world.pipelines}
+
+
+def test_without_the_tag_condition_every_node_role_reaches_every_cluster(world):
+    changed = copy.deepcopy(world)
+    del _node_step_statement(changed)["Condition"]["StringEquals"][f"aws:ResourceTag/{CLUSTER_TAG}"]
+    wrong = [c for c in cluster_isolation(changed) if c.wrong]
+    assert wrong and all(not c.own and c.decision.allowed for c in wrong)
+    prod = [p for p in changed.pipelines if p.stack == "DdbDataPipeline-prod"]
+    assert len({(c.caller.label, c.owner.label) for c in wrong}) >= len(prod) * (len(prod) - 1)
+    assert "its node role may elasticmapreduce:AddJobFlowSteps on the cluster of DdbDataPipeline-prod/" in wrong[0].line()
+
+
+def test_a_pipeline_whose_tag_is_not_its_node_roles_name_cannot_run_on_its_own_cluster(world):
+    changed = copy.deepcopy(world)
+    index, export = next((i, p) for i, p in enumerate(changed.pipelines) if p.name.startswith("ddb-prod-orders-export"))
+    changed.pipelines[index] = dataclasses.replace(export, tags={**export.tags, CLUSTER_TAG: "ddb-prod-us-east-1-nodes-other"})
+    wrong = [c for c in cluster_isolation(changed) if c.wrong]
+    assert [(c.caller.name, c.own) for c in wrong] == [(export.name, True)]
+    assert wrong[0].line().startswith(f"DdbDataPipeline-prod/{export.name}: its node role may not elasticmapreduce:AddJobFlowSteps on its own cluster")
+    lost = {o.expected.request.action for o in denied(changed)}
+    assert lost == {"elasticmapreduce:AddJobFlowSteps", "elasticmapreduce:DescribeCluster", "elasticmapreduce:DescribeJobFlows",
+                    "elasticmapreduce:DescribeStep", "elasticmapreduce:ListInstanceGroups", "elasticmapreduce:ListInstances"}
+
+
+def test_every_action_of_the_step_statement_receives_the_tag_it_is_conditioned_on(world):
+    """A condition on a key an action's request never carries denies that action at run time, silently: each
+    action of RunStepsOnTheCluster must act on a resource type whose condition keys (SAR) include the cluster's
+    tag, and the model must send it (the SAR rule on the model checks the service's own form of the key)."""
+    from tests.oracles.iam import sar
+
+    statement = _node_step_statement(world)
+    (key,) = [k for k in statement["Condition"]["StringEquals"] if "ResourceTag" in k]
+    pattern = key.split("/", 1)[0] + "/${TagKey}"
+    reference = sar()
+    for action in statement["Action"]:
+        keys = reference.action(action).keys  # type: ignore[union-attr]
+        assert pattern in keys and f"{action.split(':')[0]}:ResourceTag/${{TagKey}}" in keys, action
+    sent = {e.request.action: e.request.context for p in world.pipelines for e in expected_requests(world, p)
+            if e.request.action in statement["Action"] and "nodes" in e.request.principal}
+    assert set(sent) == set(statement["Action"]) and all(key in context for context in sent.values())

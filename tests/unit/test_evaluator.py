@@ -1,7 +1,7 @@
 """The IAM evaluator on its own: each rule of IAM's evaluation logic it implements, allowed and denied."""
 import pytest
 
-from ddb_datapipeline.permissions.evaluator import Policy, Request, Unsupported, evaluate
+from ddb_datapipeline.permissions.evaluator import Policy, Request, Unsupported, evaluate, substitute_variables
 
 ROLE = "arn:aws:iam::111111111111:role/nodes"
 OTHER_ROLE = "arn:aws:iam::111111111111:role/other"
@@ -176,3 +176,36 @@ def test_a_service_publishing_to_a_topic_or_using_a_key_needs_the_resource_polic
                            "Resource": "*"})
     assert evaluate(encrypt, resource_policy=key_admits, resource_account="111111111111", kind="kms").allowed
     assert not evaluate(encrypt, resource_policy=ROOT_DELEGATES, resource_account="111111111111", kind="kms").allowed
+
+
+CLUSTER = "arn:aws:elasticmapreduce:us-east-1:111111111111:cluster/j-0example"
+OWN_CLUSTER_ONLY = allow("elasticmapreduce:AddJobFlowSteps", "arn:aws:elasticmapreduce:us-east-1:111111111111:cluster/*",
+                         Condition={"StringEquals": {"elasticmapreduce:ResourceTag/team": "${aws:PrincipalTag/team}"}})
+
+
+def step(cluster_team=None, caller_team=None):
+    context = {**TLS, **({"elasticmapreduce:ResourceTag/team": cluster_team} if cluster_team else {}),
+               **({"aws:PrincipalTag/Team": caller_team} if caller_team else {})}  # tag key names are case-insensitive
+    return Request(ROLE, "elasticmapreduce:AddJobFlowSteps", CLUSTER, context)
+
+
+def test_a_principal_tag_variable_compares_the_resource_with_the_callers_own_tag():
+    policies = [identity(OWN_CLUSTER_ONLY)]
+    assert evaluate(step("a", "a"), identity=policies).allowed
+    assert not evaluate(step("b", "a"), identity=policies).allowed
+    assert not evaluate(step("a", "A"), identity=policies).allowed  # values stay case-sensitive
+    # A caller without the tag, or a cluster without it, matches nothing: the variable never stands for "".
+    assert not evaluate(step("a", None), identity=policies).allowed
+    assert not evaluate(step(None, "a"), identity=policies).allowed
+    assert substitute_variables("x-${aws:PrincipalTag/team}", {"aws:principaltag/team": "a"}, where="p") == "x-a"
+    assert substitute_variables("${aws:PrincipalTag/team}", {}, where="p") is None
+
+
+@pytest.mark.parametrize("value", ["${aws:username}", "${aws:PrincipalTag/team, 'none'}", "${*}", "${aws:ResourceTag/team}"])
+def test_a_policy_variable_it_does_not_implement_is_refused(value):
+    condition = {"Condition": {"StringEquals": {"elasticmapreduce:ResourceTag/team": value}}}
+    policy = identity(allow("elasticmapreduce:AddJobFlowSteps", "*", **condition))
+    with pytest.raises(Unsupported, match=r"^identity: policy variable \$\{.*\} is not supported$"):
+        evaluate(step("a", "a"), identity=[policy])
+    with pytest.raises(Unsupported, match=r"policy variable in Resource"):
+        evaluate(step("a", "a"), identity=[identity(allow("elasticmapreduce:AddJobFlowSteps", "arn:aws:elasticmapreduce:*:*:cluster/${aws:username}"))])
