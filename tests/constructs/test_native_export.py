@@ -567,5 +567,9 @@ def test_another_accounts_machine_rule_or_bucket_is_denied_where_this_ones_are_a
     read = next(o.expected.request for o in checked if o.expected.pipeline is restore and o.expected.request.action == "s3:GetObject")
     identity: list[Policy] = list(world.roles[restore.role_arn].policies)
     assert read.context["s3:ResourceAccount"] == "111111111111" and evaluate(read, identity=identity, resource_account="111111111111").allowed
+    # a bucket of the same name in another account, whose policy admits this role: only the condition stands in the way
+    theirs = Policy("their bucket policy", {"Statement": [{"Effect": "Allow", "Principal": {"AWS": restore.role_arn}, "Action": "s3:*",
+                                                           "Resource": "*"}]})
     elsewhere = Request(read.principal, read.action, read.resource, {**read.context, "s3:ResourceAccount": "999999999999"})
-    assert not evaluate(elsewhere, identity=identity, resource_account="999999999999").allowed
+    decision = evaluate(elsewhere, identity=identity, resource_policy=theirs, resource_account="999999999999")
+    assert not decision.allowed and "no identity policy" in decision.reason, decision
