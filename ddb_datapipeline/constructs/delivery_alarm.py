@@ -38,6 +38,12 @@ def _publish_statement(stack: Stack, topic_arn: str) -> iam.PolicyStatement:
 
 
 def _encrypt_statement() -> iam.PolicyStatement:
+    """CloudWatch's use of the topic's key, deliberately without aws:SourceArn/aws:SourceAccount (the topic's statement
+    has both): SNS calls KMS for CloudWatch's publication, and the AWS pages read (SNS Developer Guide, "Enable
+    compatibility between event sources from AWS services and encrypted topics"; the CloudWatch User Guide's
+    encrypted-topic setup) give this statement with no condition and say nothing of which source keys that KMS
+    call carries. A key the call does not carry denies it, and an alarm that never arrives is the worse outcome;
+    the topic's policy already admits only this account's ``ddb-*`` alarms (native_calls.CLOUDWATCH_SNS_KMS)."""
     return iam.PolicyStatement(
         sid="CloudWatchAlarmsEncrypt", principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
         actions=["kms:Decrypt", "kms:GenerateDataKey*"], resources=["*"],

@@ -49,6 +49,8 @@ from .native_steps import (
     import_check,
     import_steps,
     machine_name,
+    rule_arn,
+    rule_role,
     state_machine,
 )
 from .pipeline_roles import TableRef
@@ -163,7 +165,8 @@ class NativeCopy(Construct):
         grant_export(self.state_machine, source=ref, bucket=staging, key=key, prefix=self.prefix,
                      bucket_account=other_account.account if other_account else None)
         if other_account is None:
-            grant_import(self.state_machine, bucket=bucket, key=key, prefix=self.prefix, table_key=new_table.key)
+            grant_import(self.state_machine, bucket=bucket, key=key, prefix=self.prefix, table_key=new_table.key,
+                         bucket_account=Stack.of(self).account)  # exported without S3BucketOwner: this account's bucket
         else:
             self.state_machine.add_to_role_policy(iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[other_account.import_role_arn]))
         self.schedule = schedule_machine(self, self.state_machine, schedule, f"Starts the copy of {name} into {target_prefix}-...",
@@ -225,7 +228,9 @@ class NativeCopy(Construct):
                     description=f"Forwards exports of {name} for the copy {self.target_prefix} to {other_region.region}",
                     event_pattern=events.EventPattern(source=[COPY_EVENT_SOURCE], detail_type=[COPY_EXPORTED],
                                                       detail={"copy": [other_region.copy]}),
-                    targets=[targets.EventBus(events.EventBus.from_event_bus_arn(self, "TargetBus", other_region.bus_arn))])
+                    targets=[targets.EventBus(events.EventBus.from_event_bus_arn(self, "TargetBus", other_region.bus_arn),
+                                              role=rule_role(self, "ForwardRole", rule=rule_arn(
+                                                  stack, bus_name=bus_name, rule_name=other_region.forward_rule_name)))])
         delivery_alarm(self, "ForwardFailed", rule_name=other_region.forward_rule_name, bus_name=bus_name, topic=alert_topic, key=alert_key,
                        description=f"An export of {name} for the copy {self.target_prefix} was not delivered to {other_region.region}: "
                                    "nothing will import it")

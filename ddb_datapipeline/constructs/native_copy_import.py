@@ -8,6 +8,7 @@ the table must carry the copy's prefix, as a restore checks its input.
 """
 from __future__ import annotations
 
+from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -20,13 +21,26 @@ from constructs import Construct
 
 from .delivery_alarm import delivery_alarm
 from .native_restore import import_wildcard_reason
-from .native_steps import COPY_EVENT_SOURCE, COPY_EXPORTED, NewTable, copy_rule_name, grant_import, import_check, import_steps, machine_name, state_machine
+from .native_steps import (
+    COPY_EVENT_SOURCE,
+    COPY_EXPORTED,
+    NewTable,
+    copy_rule_name,
+    grant_import,
+    import_check,
+    import_steps,
+    machine_name,
+    rule_arn,
+    rule_role,
+    state_machine,
+)
 
 
 class NativeCopyImport(Construct):
     """Imports each export of ``source_table`` that arrives under ``prefix`` of ``bucket`` into a new table
     ``<target_prefix>-<export id>`` (key schema ``partition_key``/``sort_key``, billed per request, on
-    ``table_key``, default an AWS owned key), when an event for ``copy`` reaches ``bus``; alarms on ``alert_topic``."""
+    ``table_key``, default an AWS owned key), when an event for ``copy`` reaches ``bus``; alarms on ``alert_topic``.
+    ``bucket_account``: the account that owns ``bucket`` (default: this stack's, where the staging bucket is declared)."""
 
     def __init__(
         self,
@@ -46,6 +60,7 @@ class NativeCopyImport(Construct):
         environment: str,
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
         table_key: kms.IKey | None = None,
+        bucket_account: str | None = None,
     ) -> None:
         super().__init__(scope, id)
         name = machine_name(environment, source_table, f"copy-{target_prefix}-import")
@@ -57,13 +72,16 @@ class NativeCopyImport(Construct):
         self.log_group, self.state_machine = state_machine(
             self, check, name, f"Imports exports of DynamoDB table {source_table} into new tables {target_prefix}-... of this region",
             log_retention, alert_topic=alert_topic, alert_key=alert_key, wildcard_reason=import_wildcard_reason)
-        grant_import(self.state_machine, bucket=bucket, key=None, prefix=prefix, table_key=new_table.key)
+        grant_import(self.state_machine, bucket=bucket, key=None, prefix=prefix, table_key=new_table.key,
+                     bucket_account=bucket_account or Stack.of(self).account)
         # Named: CloudFormation's Ref of a rule on a custom bus is "<bus>|<rule>", not the name the alarm needs.
         rule_name = copy_rule_name(environment, source_table, target_prefix, "start")
         self.rule = events.Rule(
             self, "Start", event_bus=bus, rule_name=rule_name, description=f"Starts the import of each copy of {source_table} into {target_prefix}-...",
             event_pattern=events.EventPattern(source=[COPY_EVENT_SOURCE], detail_type=[COPY_EXPORTED], detail={"copy": [copy]}),
-            targets=[targets.SfnStateMachine(self.state_machine, input=events.RuleTargetInput.from_event_path("$.detail"))],
+            targets=[targets.SfnStateMachine(
+                self.state_machine, input=events.RuleTargetInput.from_event_path("$.detail"),
+                role=rule_role(self, "StartRole", rule=rule_arn(Stack.of(self), bus_name=bus.event_bus_name, rule_name=rule_name)))],
         )
         delivery_alarm(self, "StartFailed", rule_name=rule_name, bus_name=bus.event_bus_name, topic=alert_topic, key=alert_key,
                        description=f"An export of {source_table} arrived for the copy {target_prefix} but its import did not start")

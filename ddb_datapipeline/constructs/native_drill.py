@@ -169,7 +169,8 @@ class NativeRestoreDrill(Construct):
             self, start.next(first).next(listed).next(pages), machine,
             f"Restores the latest export of DynamoDB table {name} into a scratch table and compares the counts, every {schedule.period}",
             log_retention, alert_topic=alert_topic, alert_key=alert_key, wildcard_reason=drill_wildcard_reason)
-        grant_import(self.state_machine, bucket=bucket, key=key, prefix=self.prefix, table_key=scratch.key)
+        grant_import(self.state_machine, bucket=bucket, key=key, prefix=self.prefix, table_key=scratch.key,
+                     bucket_account=Stack.of(self).account)  # the export's bucket: its export names no S3BucketOwner
         self.schedule = schedule_machine(self, self.state_machine, schedule, f"Starts the restore drill of {name}",
                                          alert_topic=alert_topic, alert_key=alert_key)
 

@@ -10,6 +10,7 @@ Start it with ``{"export": "exports/orders/AWSDynamoDB/<export id>/data/", "tabl
 """
 from __future__ import annotations
 
+from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
@@ -97,4 +98,5 @@ class NativeRestore(Construct):
         self.log_group, self.state_machine = state_machine(
             self, start.next(check), machine, f"Restores a native export of DynamoDB table {name} into a new table", log_retention,
             alert_topic=alert_topic, alert_key=alert_key, wildcard_reason=import_wildcard_reason)
-        grant_import(self.state_machine, bucket=bucket, key=key, prefix=self.prefix, table_key=new_table.key)
+        grant_import(self.state_machine, bucket=bucket, key=key, prefix=self.prefix, table_key=new_table.key,
+                     bucket_account=Stack.of(self).account)  # the export's bucket: its export names no S3BucketOwner

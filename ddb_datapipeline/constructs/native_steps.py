@@ -70,6 +70,34 @@ def copy_rule_name(environment: str, table: str, target_prefix: str, role: str) 
     return shortened(f"ddb-{environment}-{table}-copy-{target_prefix}-{role}", MAX_RULE_NAME)
 
 
+def rule_arn(stack: Stack, *, bus_name: str, rule_name: str) -> str:
+    """The ARN of the rule ``rule_name`` on the custom bus ``bus_name`` of ``stack`` (``rule/<bus>/<rule>``), built
+    from names: a reference to the rule would make its role depend on the rule, which depends on its role."""
+    return f"arn:{stack.partition}:events:{stack.region}:{stack.account}:rule/{bus_name}/{rule_name}"
+
+
+def rule_role(scope: Construct, id: str, *, rule: str) -> iam.Role:
+    """The role EventBridge assumes to deliver the events of the rule whose ARN is ``rule``, trusted for that rule
+    of this account only. The EventBridge User Guide, "Cross-service confused deputy prevention in Amazon
+    EventBridge": for event bus rule targets the value of aws:SourceArn must be the rule ARN (with
+    aws:SourceAccount the account of the rule). Without them, a rule of any account whose target named this
+    role could have EventBridge assume it."""
+    stack = Stack.of(scope)
+    return iam.Role(scope, id, assumed_by=iam.ServicePrincipal("events.amazonaws.com", conditions={
+        "ArnEquals": {"aws:SourceArn": rule}, "StringEquals": {"aws:SourceAccount": stack.account}}))
+
+
+def machine_trust(stack: Stack) -> iam.ServicePrincipal:
+    """Step Functions as it may assume a machine's role: for a state machine of this account and region only. The
+    conditions CDK writes into the role it makes for every other machine (aws-stepfunctions StateMachine), from the
+    Step Functions Developer Guide, "Creating an IAM role for your state machine", section "Prevent cross-service
+    confused deputy issue" (aws:SourceArn a state machine ARN, aws:SourceAccount its account). A role given a fixed
+    name (another account's policies name it) would otherwise trust Step Functions on behalf of any account."""
+    machines = f"arn:{stack.partition}:states:{stack.region}:{stack.account}:stateMachine:*"
+    return iam.ServicePrincipal("states.amazonaws.com", conditions={
+        "ArnLike": {"aws:SourceArn": machines}, "StringEquals": {"aws:SourceAccount": stack.account}})
+
+
 def announce_bus_name(forward_rule: str) -> str:
     """The bus a copy into another region announces its exports on, in the source region: named as the copy's
     forward rule (the rule is on it, so its ARN is ``rule/<bus>/<rule>``, which the target's bus policy names)."""
@@ -294,17 +322,25 @@ def import_check(scope: Construct, *, prefix: str, table: NewTable, refusal: str
     return sfn.Choice(scope, "OwnExportAndNewTable?").when(patterns, expected.next(exact)).otherwise(refused)
 
 
-def grant_import(grantee: iam.IGrantable, *, bucket: s3.IBucket, key: kms.IKey | None, prefix: str, table_key: kms.IKey | None) -> None:
+def grant_import(grantee: iam.IGrantable, *, bucket: s3.IBucket, key: kms.IKey | None, prefix: str, table_key: kms.IKey | None,
+                 bucket_account: str) -> None:
     """DynamoDB reads the files and writes its log as the caller (the machine's role, or the role a copy
     into another account imports as): read of the export prefix, the bucket's key through S3, the
-    import's log group, and the new table's key through DynamoDB."""
+    import's log group, and the new table's key through DynamoDB.
+
+    ``bucket_account``: the account that owns ``bucket``. S3 ARNs carry no account, so both reads are pinned to it
+    (``s3:ResourceAccount``, as the export's writes are): a bucket of the same name in another account (the real
+    one deleted and its name taken) cannot feed the import items of someone else's choosing."""
     stack = Stack.of(grantee) if isinstance(grantee, Construct) else Stack.of(bucket)
 
     def grant(statement: iam.PolicyStatement) -> None:
         grantee.grant_principal.add_to_principal_policy(statement)
 
-    grant(iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{prefix}/*")]))
-    grant(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn], conditions={"StringLike": {"s3:prefix": [f"{prefix}/*"]}}))
+    owner = {"s3:ResourceAccount": bucket_account}
+    grant(iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{prefix}/*")],
+                              conditions={"StringEquals": owner}))
+    grant(iam.PolicyStatement(actions=["s3:ListBucket"], resources=[bucket.bucket_arn],
+                              conditions={"StringLike": {"s3:prefix": [f"{prefix}/*"]}, "StringEquals": owner}))
     if key is not None:
         grant(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn],
                                   conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.amazonaws.com"}}))
@@ -377,7 +413,7 @@ def state_machine(scope: Construct, definition: sfn.IChainable, name: str, comme
     catch_uncaught(scope, definition, alert_topic=alert_topic, name=name)
     log_group = logs.LogGroup(scope, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
     # A name of its own where another account's policies must name the role (``role_name``).
-    role = iam.Role(scope, "Role", assumed_by=iam.ServicePrincipal("states.amazonaws.com"), role_name=role_name) if role_name else None
+    role = iam.Role(scope, "Role", assumed_by=machine_trust(Stack.of(scope)), role_name=role_name) if role_name else None
     machine = sfn.StateMachine(
         scope, "StateMachine",
         role=role,

@@ -34,7 +34,8 @@ DDB_EXPORT_KMS = ("DynamoDB Developer Guide (2023 revision), export to S3: the t
                   "AWS KMS' are assumed")
 DDB_DESCRIBE_EXPORT = "Service Authorization Reference, Amazon DynamoDB: DescribeExport, resource type export (table/<name>/export/<id>)"
 SFN_SDK = "Step Functions Developer Guide, 'AWS SDK service integrations': the execution role needs the IAM action of the called API"
-SFN_ROLE = "Step Functions Developer Guide, 'Creating an IAM role for your state machine' (trust states.amazonaws.com)"
+SFN_ROLE = ("Step Functions Developer Guide, 'Creating an IAM role for your state machine' (trust states.amazonaws.com; its section "
+            "'Prevent cross-service confused deputy issue': aws:SourceArn a state machine's ARN, aws:SourceAccount its account)")
 SFN_LOGS = ("Step Functions Developer Guide, 'Logging using CloudWatch Logs': logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, "
             "DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups on '*'")
 SFN_XRAY = "Step Functions Developer Guide, 'AWS X-Ray and Step Functions': xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets"
@@ -74,6 +75,9 @@ SFN_EVENTS = ("Step Functions Developer Guide, 'Send custom events to EventBridg
 EVENTS_ROLE = ("EventBridge User Guide, 'Using IAM roles for targets' (the rule's role trusts events.amazonaws.com), "
                "'Permissions for event buses' (a rule sending to a bus of another account or Region uses its role, which needs "
                "events:PutEvents on that bus; another account's bus must admit it, e.g. by aws:SourceArn of the rule)")
+EVENTS_TRUST = ("EventBridge User Guide, 'Using IAM roles for targets' (the rule's role trusts events.amazonaws.com) and "
+                "'Cross-service confused deputy prevention in Amazon EventBridge' (for event bus rule targets aws:SourceArn is the "
+                "rule's ARN; aws:SourceAccount the rule's account)")
 EVENTS_SFN = "EventBridge User Guide, 'Event bus targets': a Step Functions target needs states:StartExecution on the machine"
 LIST_EXPORTS_TASK = "aws-sdk:dynamodb:listExports"
 DELETE_TABLE_TASK = "aws-sdk:dynamodb:deleteTable"
@@ -83,7 +87,9 @@ ALARM = "alarm"
 CLOUDWATCH_SNS = ("CloudWatch User Guide, alarm actions to SNS: CloudWatch publishes as cloudwatch.amazonaws.com, which the topic's "
                   "access policy must allow (aws:SourceArn is the alarm)")
 CLOUDWATCH_SNS_KMS = ("CloudWatch User Guide (re:Post 'CloudWatch alarm with an encrypted SNS topic'): the topic's customer managed key "
-                      "must allow cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey*; an AWS managed key cannot")
+                      "must allow cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey*; an AWS managed key cannot. SNS Developer "
+                      "Guide, 'Enable compatibility between event sources from AWS services and encrypted topics': the key statement, "
+                      "with no condition; no AWS page read says which source keys this call carries, so the model sends none")
 IMPORT_LOGS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents", "logs:PutRetentionPolicy")
 LOGS_LIST = "Service Authorization Reference, Amazon CloudWatch Logs: DescribeLogGroups has no resource type (granted on '*')"
 S3_CONTEXT = {"s3:ResourceAccount": "{account}"}
@@ -174,11 +180,11 @@ CALLS: tuple[RuntimeCall, ...] = (
     RuntimeCall(PUT_EVENTS_TASK, "the machine announces an event on its bus", MACHINE, ("events:PutEvents",), "{event_bus_arn}",
                 SFN_EVENTS, "doc"),
     RuntimeCall(ROUTE, "EventBridge assumes the role of a rule that forwards the event", "service:events.amazonaws.com",
-                ("sts:AssumeRole",), "{rule_role}", EVENTS_ROLE, "doc", {"aws:SourceAccount": "{rule_account}", "aws:SourceArn": "{rule_arn}"}),
+                ("sts:AssumeRole",), "{rule_role}", EVENTS_TRUST, "doc", {"aws:SourceAccount": "{rule_account}", "aws:SourceArn": "{rule_arn}"}),
     RuntimeCall(ROUTE, "the rule forwards the event to a bus in another region or account", RULE, ("events:PutEvents",), "{target_arn}",
                 EVENTS_ROLE, "doc", {"aws:SourceArn": "{rule_arn}"}),
     RuntimeCall(START, "EventBridge assumes the role of a rule that starts a machine", "service:events.amazonaws.com",
-                ("sts:AssumeRole",), "{rule_role}", EVENTS_ROLE, "doc", {"aws:SourceAccount": "{rule_account}", "aws:SourceArn": "{rule_arn}"}),
+                ("sts:AssumeRole",), "{rule_role}", EVENTS_TRUST, "doc", {"aws:SourceAccount": "{rule_account}", "aws:SourceArn": "{rule_arn}"}),
     RuntimeCall(START, "the rule starts the machine the event is for", RULE, ("states:StartExecution",), "{target_arn}", EVENTS_SFN, "doc"),
     RuntimeCall(ALARM, "CloudWatch publishes the alarm of a rule that dropped the event, of a machine's failed, timed-out or "
                 "aborted run, or of a schedule group whose schedule could not start its machine", "service:cloudwatch.amazonaws.com",

@@ -138,15 +138,17 @@ def _import_facts(world: World, machine: StateMachine, parameters: Mapping[str, 
     bucket_name = source["S3Bucket"]
     folder = _sample(machine, "$.export")
     table = _sample(machine, "$.table")
+    bucket = world.buckets.get(bucket_name)
     facts: dict[str, Any] = {
-        "account": account,
+        # s3:ResourceAccount of the reads: the bucket's owner where the assembly declares the bucket; a bucket it only
+        # names (an existing one) is taken to be in the account that calls, as the constructs take it.
+        "account": bucket.account if bucket is not None else account,
         "import_table_arn": f"arn:aws:dynamodb:{machine.region}:{account}:table/{table}",
         "object_arn": f"arn:aws:s3:::{bucket_name}/{folder.rstrip('/')}/example.json.gz",
         "bucket_arn": f"arn:aws:s3:::{bucket_name}",
         "folder": folder,
         "import_log_arn": f"arn:aws:logs:{machine.region}:{account}:log-group:/aws-dynamodb/imports:log-stream:example",
     }
-    bucket = world.buckets.get(bucket_name)
     if bucket is not None and bucket.key_arn:
         facts["key_arn"] = bucket.key_arn
     sse = (parameters.get("TableCreationParameters") or {}).get("SSESpecification") or {}

@@ -229,7 +229,7 @@ class CopyTargetStack(Stack):
             raise ValueError(f"{target.source_table}: a native copy needs the source table's shape")
         # The source's machine names this key by its alias in ImportTable's SSESpecification; the role here uses it.
         table_key = self._copy_key(target, target.source_shape, alias=copy_key_alias(target.native_roles[1]))
-        grant_import(role, bucket=bucket, key=None, prefix=prefix, table_key=table_key)
+        grant_import(role, bucket=bucket, key=None, prefix=prefix, table_key=table_key, bucket_account=self.account)  # this stack's staging bucket
         acknowledge_wildcards(role, import_wildcard_reason)
 
     def _admit_to_key(self, source: SourceIdentity, target: CopyTarget, key: kms.IKey, table_name: str) -> None:

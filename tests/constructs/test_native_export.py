@@ -473,3 +473,103 @@ def test_a_drill_without_the_new_tables_key_grant_is_denied_creating_the_scratch
     without = world_without(world, "", lambda s: "kms:CreateGrant" in statement_actions(s))
     lines = [o.line() for o in denied(without) if "drill" in o.line()]
     assert any("may not kms:CreateGrant" in line and "DynamoDB creates the new table on its customer managed key" in line for line in lines), lines[:3]
+
+
+# --- Confused deputy: who may assume the roles, which bucket the imports read -------------------------
+def _flat(value):
+    """A condition with the partition written out: the bare stack joins ``arn:``, Ref AWS::Partition and the rest."""
+    if isinstance(value, dict) and set(value) == {"Fn::Join"}:
+        return "".join("aws" if part == {"Ref": "AWS::Partition"} else part for part in value["Fn::Join"][1])
+    return {k: _flat(v) for k, v in value.items()} if isinstance(value, dict) else value
+
+
+def _roles(built: Built) -> dict[str, dict]:
+    return {logical: r["Properties"] for logical, r in built.template.find_resources("AWS::IAM::Role").items()}
+
+
+MACHINES_HERE = {"ArnLike": {"aws:SourceArn": "arn:aws:states:eu-west-1:111111111111:stateMachine:*"},
+                 "StringEquals": {"aws:SourceAccount": "111111111111"}}
+
+
+def test_every_machine_role_named_or_not_trusts_step_functions_for_this_accounts_machines_only(native):
+    """The named roles of the copies into another account (``copier``) and region (``away-copier``), which other
+    accounts' policies name, carry the same conditions as the roles CDK makes for the other machines."""
+    trusts = {props.get("RoleName", logical): props["AssumeRolePolicyDocument"]["Statement"]
+              for logical, props in _roles(native).items()
+              if props["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "states.amazonaws.com"}}
+    assert {"copier", "away-copier"} <= set(trusts) and len(trusts) >= 7
+    for name, (statement,) in trusts.items():
+        assert _flat(statement["Condition"]) == MACHINES_HERE, name
+
+
+def test_the_forward_rules_role_trusts_eventbridge_for_that_rule_only(native):
+    """The role the forward rule's target uses: aws:SourceArn is the rule's ARN (rule/<bus>/<rule>), as the EventBridge
+    User Guide's confused-deputy page says EventBridge sends for an event bus rule target."""
+    (rule,) = native.template.find_resources("AWS::Events::Rule").values()
+    (target,) = rule["Properties"]["Targets"]
+    role = _roles(native)[target["RoleArn"]["Fn::GetAtt"][0]]
+    (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert _flat(statement["Condition"]) == {"ArnEquals": {"aws:SourceArn": "arn:aws:events:eu-west-1:111111111111:rule/away-forward/away-forward"},
+                                      "StringEquals": {"aws:SourceAccount": "111111111111"}}
+
+
+def test_the_imports_read_only_from_the_buckets_account(native):
+    """s3:ResourceAccount on the import's GetObject and ListBucket (restore, same-account copy, drill): S3 ARNs carry no
+    account, so without it a bucket of the same name elsewhere could feed an import."""
+    for construct in ("Restore", "Copy", "Drill"):
+        reads = [s for s in statements(native, construct) if statement_actions(s) in (["s3:GetObject"], ["s3:ListBucket"])
+                 and "exports/orders" in json.dumps(s["Resource"]) + json.dumps(s.get("Condition"))]
+        assert len(reads) == 2, construct
+        for statement in reads:
+            assert statement["Condition"]["StringEquals"] == {"s3:ResourceAccount": "111111111111"}, (construct, statement)
+
+
+def test_the_cloudwatch_key_statement_carries_no_source_keys_by_choice(native):
+    """Deliberate (constructs/delivery_alarm.py): no AWS page read says the KMS call SNS makes for CloudWatch's alarm
+    carries aws:SourceArn or aws:SourceAccount, and a key the call lacks would drop every alarm. The topic's own
+    statement carries both."""
+    keys = [st for key in native.template.find_resources("AWS::KMS::Key").values() for st in key["Properties"]["KeyPolicy"]["Statement"]
+            if st.get("Sid") == "CloudWatchAlarmsEncrypt"]
+    assert keys and all("Condition" not in st for st in keys)
+    topics = [st for policy in native.template.find_resources("AWS::SNS::TopicPolicy").values()
+              for st in policy["Properties"]["PolicyDocument"]["Statement"] if st.get("Sid") == "CloudWatchAlarmsPublish"]
+    assert topics and all(set(st["Condition"]["StringEquals"]) == {"aws:SourceAccount"} and set(st["Condition"]["ArnLike"]) == {"aws:SourceArn"}
+                          for st in topics)
+
+
+def test_another_accounts_machine_rule_or_bucket_is_denied_where_this_ones_are_allowed(world, checked):
+    """The permission model's own requests pass the new conditions; the same requests from another account's state machine,
+    from another rule, or against a bucket of another account are denied by them."""
+    from ddb_datapipeline.permissions.evaluator import Policy, Request, evaluate
+
+    def trusted(request: Request) -> bool:
+        return evaluate(request, resource_policy=world.roles[request.resource].trust, kind="trust").allowed
+
+    def assumed(role_suffix: str, principal: str) -> Request:
+        return next(o.expected.request for o in checked if o.expected.request.action == "sts:AssumeRole"
+                    and o.expected.request.principal == principal and o.expected.request.resource.endswith(role_suffix))
+
+    machine = assumed(":role/copier", "service:states.amazonaws.com")
+    assert trusted(machine)
+    for forged in ({"aws:SourceAccount": "999999999999", "aws:SourceArn": "arn:aws:states:eu-west-1:999999999999:stateMachine:x"},
+                   {**machine.context, "aws:SourceArn": "arn:aws:states:us-east-1:111111111111:stateMachine:x"}):
+        assert not trusted(Request(machine.principal, machine.action, machine.resource, forged)), forged
+
+    forward = next(o.expected.request for o in checked if o.expected.request.action == "sts:AssumeRole"
+                   and o.expected.request.principal == "service:events.amazonaws.com" and "eu-west-1" in str(o.expected.request.context))
+    assert trusted(forward)
+    for forged in ({**forward.context, "aws:SourceArn": "arn:aws:events:eu-west-1:111111111111:rule/away-forward/another-rule"},
+                   {"aws:SourceAccount": "999999999999", "aws:SourceArn": "arn:aws:events:eu-west-1:999999999999:rule/away-forward/away-forward"}):
+        assert not trusted(Request(forward.principal, forward.action, forward.resource, forged)), forged
+
+    (restore,) = [m for m in world.state_machines if m.name.endswith("-native-restore")]
+    read = next(o.expected.request for o in checked if o.expected.pipeline is restore and o.expected.request.action == "s3:GetObject")
+    identity: list[Policy] = list(world.roles[restore.role_arn].policies)
+    assert read.context["s3:ResourceAccount"] == "111111111111" and evaluate(read, identity=identity, resource_account="111111111111").allowed
+    # a bucket of the same name in another account, whose policy admits this role: only the condition stands in the way
+    theirs = Policy("their bucket policy", {"Statement": [{"Effect": "Allow", "Principal": {"AWS": restore.role_arn}, "Action": "s3:*",
+                                                           "Resource": "*"}]})
+    elsewhere = Request(read.principal, read.action, read.resource, {**read.context, "s3:ResourceAccount": "999999999999"})
+    decision = evaluate(elsewhere, identity=identity, resource_policy=theirs, resource_account="999999999999")
+    assert not decision.allowed and "no identity policy" in decision.reason, decision

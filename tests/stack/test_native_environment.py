@@ -343,3 +343,64 @@ def test_only_the_copys_machine_puts_its_events_and_only_its_forward_rule_reache
         assert not forged.allowed and "explicitly denied" in forged.reason, (bus_arn, forged)
     for request in (announce, forward):
         assert evaluate(request, identity=[anything], resource_policy=world.buses[request.resource], resource_account="111111111111").allowed
+
+
+# Which conditions each service principal's statements carry, in every template of the native environments (data: the
+# source of each is named in the README's "Confused deputy" section). A new statement for one of these services without
+# them, or one that loses them, fails here. cloudwatch's key statement is bare by choice (constructs/delivery_alarm.py).
+# datapipeline, ec2 and elasticmapreduce (the Data Pipeline roles) are constructs/pipeline_roles.py's and not listed.
+SOURCE_KEYS = {
+    ("states.amazonaws.com", "sts:AssumeRole"): {"aws:SourceAccount", "aws:SourceArn"},
+    ("scheduler.amazonaws.com", "sts:AssumeRole"): {"aws:SourceAccount", "aws:SourceArn"},
+    ("events.amazonaws.com", "sts:AssumeRole"): {"aws:SourceAccount", "aws:SourceArn"},
+    ("cloudwatch.amazonaws.com", "sns:Publish"): {"aws:SourceAccount", "aws:SourceArn"},
+    ("cloudwatch.amazonaws.com", "kms:Decrypt"): set(),
+    ("logging.s3.amazonaws.com", "s3:PutObject"): {"aws:SourceAccount", "aws:SourceArn"},
+}
+
+
+def _service_statements(document):
+    if isinstance(document, dict):
+        for statement in document.get("Statement", []) if isinstance(document.get("Statement"), list) else []:
+            services = (statement.get("Principal") or {}).get("Service") if isinstance(statement.get("Principal"), dict) else None
+            for service in [services] if isinstance(services, str) else services or []:
+                yield service, statement
+        for value in document.values():
+            yield from _service_statements(value)
+    elif isinstance(document, list):
+        for value in document:
+            yield from _service_statements(value)
+
+
+def test_each_service_principal_carries_the_source_keys_its_service_sends(native):
+    seen = set()
+    for stack in load_assembly(native.outdir).stacks:
+        for service, statement in _service_statements(json.loads(stack.template_text)["Resources"]):
+            action = statement_actions(statement)[0]
+            if service in ("datapipeline.amazonaws.com", "ec2.amazonaws.com", "elasticmapreduce.amazonaws.com"):
+                continue
+            keys = {key for operator in (statement.get("Condition") or {}).values() for key in operator if key.startswith("aws:Source")}
+            assert (service, action) in SOURCE_KEYS, (stack.name, service, action)
+            assert keys == SOURCE_KEYS[(service, action)], (stack.name, service, action, statement.get("Condition"))
+            seen.add((service, action))
+    assert seen == set(SOURCE_KEYS)
+
+
+def test_the_copy_targets_start_rules_and_import_roles_are_pinned(native):
+    """In the copy-target stacks: each start rule's role trusts EventBridge for that rule of that account only, and the
+    imports (the machine there, or the role a copy from another account imports as) read only the staging bucket of
+    that account (s3:ResourceAccount)."""
+    for name, account, region in (("DdbDataPipeline-nat-copy-targets-us-west-2", "111111111111", "us-west-2"),
+                                  ("DdbDataPipeline-nat-copy-targets-222222222222-us-east-1", "222222222222", "us-east-1"),
+                                  ("DdbDataPipeline-nat-copy-targets-222222222222-eu-west-1", "222222222222", "eu-west-1")):
+        target = load_assembly(native.outdir).stack(name)
+        roles = target.resources_of_type("AWS::IAM::Role")
+        for rule in target.resources_of_type("AWS::Events::Rule").values():
+            (statement,) = roles[rule["Properties"]["Targets"][0]["RoleArn"]["Fn::GetAtt"][0]]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+            source = statement["Condition"]["ArnEquals"]["aws:SourceArn"]["Fn::Join"][1]
+            assert source[0] == f"arn:aws:events:{region}:{account}:rule/" and source[2] == f"/{rule['Properties']['Name']}"
+            assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": account}
+        reads = [st for policy in target.resources_of_type("AWS::IAM::Policy").values() for st in policy["Properties"]["PolicyDocument"]["Statement"]
+                 if statement_actions(st) in (["s3:GetObject"], ["s3:ListBucket"])]
+        assert len(reads) == 2, name
+        assert all(st["Condition"]["StringEquals"] == {"s3:ResourceAccount": account} for st in reads), name
