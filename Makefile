@@ -51,10 +51,21 @@ lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy --strict ddb_datapipeline/definition ddb_datapipeline/config ddb_datapipeline/permissions
 
+# checkov for make review lives in its own environment: its pins (boto3 among them) conflict with
+# requirements-dev.txt's, so it cannot share .venv. Built from the fully pinned requirements-checkov.txt.
+CHECKOV_VENV := .venv-checkov
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt $(VENV)/.installed
+	test -x $(CHECKOV_VENV)/bin/python || $(VENV)/bin/uv venv --quiet --python $(PY) $(CHECKOV_VENV)
+	$(VENV)/bin/uv pip install --quiet --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt
+	touch $@
+
 # The pull-request report: synthesizes every environment, then writes review/ from cdk.out alone.
 # --ignore-errors keeps the synth going on cdk-nag findings so the report can show them (the CLI
 # still stops on a configuration error). BASE=<a kept cdk.out> adds review/diff.md.
-review: setup
+# review/checks.md: cfn-guard (the binary and AWS Control Tower rules bundled in the npm package
+# @cdklabs/cdk-validator-cfnguard, run on the templates rather than as a synth plugin, so make synth and
+# the tests do not pay for it) and checkov; a finding not in checks-acknowledgments.toml fails make review.
+review: setup $(CHECKOV_VENV)/.installed
 	@if [ -n "$(BASE)" ]; then \
 	  test -d "$(BASE)" || { echo "BASE=$(BASE): no such directory; give a kept copy of a cdk.out" >&2; exit 2; }; \
 	  if [ "$$(cd "$(BASE)" && pwd -P)" = "$$(pwd -P)/cdk.out" ]; then \
@@ -62,7 +73,9 @@ review: setup
 	fi
 	rm -rf cdk.out review
 	$(CDK) synth --quiet --ignore-errors
-	$(PY) -m ddb_datapipeline review --cdk-out cdk.out --out review $(if $(BASE),--base "$(BASE)")
+	$(PY) -m ddb_datapipeline review --cdk-out cdk.out --out review $(if $(BASE),--base "$(BASE)") \
+	  --cfn-guard node_modules/@cdklabs/cdk-validator-cfnguard --checkov $(CHECKOV_VENV)/bin/checkov \
+	  --acknowledgments checks-acknowledgments.toml
 
 # Lints Data Pipeline definition files (JSON file format): make validate FILE="a.json b.json"
 validate: $(VENV)/.installed

@@ -166,17 +166,37 @@ def _validate_command(args: argparse.Namespace) -> int:
     return run_validate(args.files, supplied, require_values=args.require_values, output_format=args.format)
 
 
-def run_review(cdk_out: str, out: str, base: str | None) -> int:
+def run_review(cdk_out: str, out: str, base: str | None, *, cfn_guard: str | None = None, checkov: str | None = None,
+               acknowledgments: str | None = None) -> int:
+    """Writes the review; with ``cfn_guard`` (the @cdklabs/cdk-validator-cfnguard package directory) or
+    ``checkov`` (its executable), also ``checks.md``, and exit 1 when a finding has no acknowledgment
+    or an acknowledgment matches nothing."""
     from .assembly import AssemblyError
-    from .review.report import build_review
+    from .review.checks import ChecksError
+    from .review.report import build_checks, build_review
 
+    tools = cfn_guard is not None or checkov is not None
+    if tools and acknowledgments is None:
+        print("error: --acknowledgments is required with --cfn-guard or --checkov", file=sys.stderr)
+        return EXIT_UNUSABLE
     try:
         summary = build_review(Path(cdk_out), Path(out), Path(base) if base else None)
-    except (AssemblyError, DefinitionFormatError) as error:
+        checks = (build_checks(Path(cdk_out), Path(out), guard_package=Path(cfn_guard) if cfn_guard else None,
+                               checkov=Path(checkov) if checkov else None, acknowledgments=Path(acknowledgments))
+                  if tools and acknowledgments is not None else None)
+    except (AssemblyError, DefinitionFormatError, ChecksError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
-    written = "README.md and diff.md" if base else "README.md"
+    written = ", ".join(["README.md", *(["diff.md"] if base else []), *(["checks.md"] if checks else [])])
     print(f"review written to {out}/ ({written}): {summary.line()}")
+    if checks is None:
+        return EXIT_CLEAN
+    line, failed = checks
+    print(f"policy checks: {line}")
+    if failed:
+        print(f"error: policy check findings without an acknowledgment, or stale acknowledgments: see {out}/checks.md",
+              file=sys.stderr)
+        return EXIT_VIOLATIONS
     return EXIT_CLEAN
 
 
@@ -277,6 +297,10 @@ def parser() -> argparse.ArgumentParser:
     review.add_argument("--cdk-out", default="cdk.out", help="synthesized cloud assembly (default: cdk.out)")
     review.add_argument("--out", default="review", help="directory to write (default: review)")
     review.add_argument("--base", help="baseline cloud assembly to compare with; writes diff.md")
+    review.add_argument("--cfn-guard", help="@cdklabs/cdk-validator-cfnguard package directory: runs its cfn-guard with "
+                                            "its Control Tower rules on the templates; writes checks.md")
+    review.add_argument("--checkov", help="checkov executable: runs its CloudFormation checks; writes checks.md")
+    review.add_argument("--acknowledgments", help="TOML file of acknowledged findings (required with --cfn-guard or --checkov)")
     permissions = commands.add_parser("permissions", help="check every pipeline's runtime calls against the synthesized policies",
                                       description="Expands the runtime permission model for every pipeline of a synthesized "
                                                   "cloud assembly and evaluates each call against its identity and resource "
@@ -311,7 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_estimate(args.cdk_json, args.format, args.env)
     if args.command == "check-deployed":
         return run_check_deployed(args.stack, args.region, args.role_arn, args.table_stack)
-    return run_review(args.cdk_out, args.out, args.base)
+    return run_review(args.cdk_out, args.out, args.base, cfn_guard=args.cfn_guard, checkov=args.checkov,
+                      acknowledgments=args.acknowledgments)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from ..permissions.assembly_view import load_world
 from ..permissions.audit import outcomes
 from ..permissions.expand import ModelGap
 from . import diff as diff_section
-from . import iam, lint, nag, pipelines, resources, state_machines
+from . import checks, iam, lint, nag, pipelines, resources, state_machines
 from . import markdown as md
 
 README = "README.md"
@@ -210,3 +210,22 @@ def build_review(cdk_out: Path, out: Path, base: Path | None = None,
     files, summary = render(assembly, baseline, linter)
     write(files, out)
     return summary
+
+
+def build_checks(cdk_out: Path, out: Path, *, guard_package: Path | None, checkov: Path | None,
+                 acknowledgments: Path) -> tuple[str, bool]:
+    """Runs the policy tools given on the stack templates of ``cdk_out``, writes ``checks.md`` under
+    ``out`` and returns its summary line and whether it fails (a finding without acknowledgment or
+    a stale acknowledgment). Raises ChecksError when a tool or the file cannot be used."""
+    acks = checks.load_acknowledgments(acknowledgments)
+    assembly = load_assembly(cdk_out)
+    templates = {stack.template_file: stack.name for stack in assembly.stacks}
+    runs = []
+    if guard_package is not None:
+        runs.append(checks.run_guard(guard_package, cdk_out, templates))
+    if checkov is not None:
+        runs.append(checks.run_checkov(checkov, cdk_out, templates))
+    outcome = checks.match(runs, acks)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / checks.CHECKS).write_bytes(checks.render(runs, outcome, acknowledgments.name).encode("utf-8"))
+    return checks.summary_line(runs, outcome), outcome.failed
