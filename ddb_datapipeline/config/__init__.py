@@ -12,6 +12,7 @@ from typing import Any
 from ..definition.emr import ClusterSpec
 from ..definition.periods import PERIOD_UNITS, period_minutes
 from .across import check_across_environments, check_node_role_prefixes
+from .bucket_sharing import check_shared_buckets
 from .emr_catalog import instance_type_rule, region_release_rule, release_rule
 from .model import (
     DATAPIPELINE,
@@ -23,6 +24,7 @@ from .model import (
     EnvironmentConfig,
     ExportConfig,
     KeyAttribute,
+    LockConfig,
     OwnedTable,
     RestoreConfig,
     TableConfig,
@@ -33,7 +35,9 @@ from .patterns import (
     EMAIL,
     ENV_NAME,
     KMS_KEY_ARN,
+    MAX_OBJECT_LOCK_DAYS,
     MIN_TERMINATE_AFTER_MINUTES,
+    OBJECT_LOCK_MODES,
     SNS_TOPIC_ARN,
     STORAGE_CLASSES,
     SUBNET,
@@ -52,6 +56,7 @@ __all__ = [
     "EnvironmentConfig",
     "ExportConfig",
     "KeyAttribute",
+    "LockConfig",
     "OwnedTable",
     "RestoreConfig",
     "TableConfig",
@@ -60,18 +65,23 @@ __all__ = [
 ]
 
 
-def _bucket(section: Section) -> BucketConfig:
+def _bucket(section: Section, region: str) -> BucketConfig:
     existing = section.string("existing_bucket_name", None, allowed="an S3 bucket name")
     if existing is not None and (rule := bucket_name_rule(existing)):
         raise section.fail("existing_bucket_name", existing, rule)
     key_arn = section.string("existing_key_arn", None, pattern=KMS_KEY_ARN, allowed="a KMS key ARN")
     if key_arn and not existing:
         raise section.fail("existing_key_arn", key_arn, "no key without existing_bucket_name")
+    if key_arn and (rule := same_region_key_rule(key_arn, region, "the bucket's")):
+        raise section.fail("existing_key_arn", key_arn, rule)
     if existing:
         # A bucket this project does not own keeps its own lifecycle; settings for ours would be ignored.
         for key in ("export_retention_days", "transition_after_days", "transition_storage_class", "log_retention_days"):
             if section.has(key):
                 raise section.fail(key, section.raw[key], "nothing with existing_bucket_name (that bucket keeps its own lifecycle)")
+        if section.has("object_lock"):
+            raise section.fail("object_lock", section.raw["object_lock"],
+                               "no object_lock with existing_bucket_name (that bucket's Object Lock is its owner's to set)")
     retention = section.integer("export_retention_days", 35, minimum=1, maximum=36500)
     storage_class = section.string("transition_storage_class", "GLACIER_IR", choices=STORAGE_CLASSES)
     minimum = 30 if storage_class == "STANDARD_IA" else 1
@@ -84,6 +94,7 @@ def _bucket(section: Section) -> BucketConfig:
         # Nothing would ever move to the class; a silent no-op hides a forgotten transition_after_days.
         raise section.fail("transition_storage_class", storage_class, "no storage class without transition_after_days")
     config = BucketConfig(
+        object_lock=_object_lock(section, retention),
         export_retention_days=retention,
         transition_after_days=transition,
         transition_storage_class=storage_class,
@@ -93,6 +104,32 @@ def _bucket(section: Section) -> BucketConfig:
     )
     section.finish()
     return config
+
+
+def _object_lock(bucket: Section, export_retention_days: int) -> LockConfig | None:
+    """S3 Object Lock's default retention for the bucket this project creates. A lock longer than the exports'
+    retention is refused: expiry then only hides the current version behind a delete marker, while S3 keeps the
+    locked version (and bills it) until the lock ends, so two settings would state two retentions of one export."""
+    if not bucket.has("object_lock"):
+        bucket.allow("object_lock")
+        return None
+    section = bucket.section("object_lock")
+    mode = section.string("mode", choices=OBJECT_LOCK_MODES)
+    days = section.integer("days", minimum=1, maximum=MAX_OBJECT_LOCK_DAYS)
+    section.finish()
+    if days > export_retention_days:
+        raise section.fail("days", days, (
+            f"at most export_retention_days ({export_retention_days}): expiry cannot remove a locked export, it only hides it "
+            "behind a delete marker until the lock ends; raise export_retention_days to at least the lock's days"))
+    return LockConfig(mode=mode, days=days)
+
+
+def same_region_key_rule(key_arn: str, region: str, whose: str) -> str | None:
+    """A KMS key serves only its own region, and SSE-KMS (S3, SNS) needs a key in the resource's region."""
+    key_region = key_arn.split(":")[3]
+    if key_region == region:
+        return None
+    return f"a key of {whose} region {region} (this key is in {key_region}; SSE-KMS uses a key of the resource's own region)"
 
 
 def _alerts(env: Section) -> AlertConfig:
@@ -110,6 +147,8 @@ def _alerts(env: Section) -> AlertConfig:
     key = env.string("alarm_topic_key_arn", None, pattern=KMS_KEY_ARN, allowed="a KMS key ARN")
     if key and not topic:
         raise env.fail("alarm_topic_key_arn", key, "no key without alarm_topic_arn")
+    if key and topic and (rule := same_region_key_rule(key, topic.split(":")[3], "the topic's")):
+        raise env.fail("alarm_topic_key_arn", key, rule)
     admits = env.boolean("alarm_topic_admits_cloudwatch", False)
     if admits and not topic:
         raise env.fail("alarm_topic_admits_cloudwatch", admits, "no statement about a topic without alarm_topic_arn")
@@ -181,7 +220,7 @@ def _environment(name: str, raw: Any) -> EnvironmentConfig:
         region=region,
         retain_data=env.boolean("retain_data", True),
         alerts=alerts,
-        bucket=_bucket(env.section("export_bucket")),
+        bucket=_bucket(env.section("export_bucket"), region),
         emr=emr,
         tables=tables,
         table_stacks=table_stacks,
@@ -205,6 +244,7 @@ def load_environments(context: Mapping[str, Any]) -> dict[str, EnvironmentConfig
             )
         environments[name] = _environment(name, settings)
     check_across_environments(environments)
+    check_shared_buckets(environments)
     check_node_role_prefixes(environments)
     return environments
 

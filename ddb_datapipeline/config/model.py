@@ -90,6 +90,14 @@ class TableConfig:
 
 
 @dataclass(frozen=True)
+class LockConfig:
+    """S3 Object Lock's default retention on a bucket this project creates (``export_bucket.object_lock``)."""
+
+    mode: str  # GOVERNANCE or COMPLIANCE
+    days: int
+
+
+@dataclass(frozen=True)
 class BucketConfig:
     export_retention_days: int
     transition_after_days: int | None
@@ -97,6 +105,7 @@ class BucketConfig:
     log_retention_days: int
     existing_bucket_name: str | None = None  # write into a bucket this project does not own
     existing_key_arn: str | None = None  # that bucket's KMS key, if it has one
+    object_lock: LockConfig | None = None  # a default retention on the bucket this project creates
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,32 @@
 """The bucket that holds exports and pipeline logs, with its key and its access-log bucket."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from ..definition.bucket_layout import COPIES_PREFIX, EXPORTS_PREFIX, LOGS_PREFIX
+from ..definition.bucket_layout import exports_folder as exports_prefix
+from ..definition.bucket_layout import logs_folder as logs_prefix
 from .access_logs import access_log_bucket, log_access_of
 
-EXPORTS_PREFIX = "exports"
-LOGS_PREFIX = "logs"
-COPIES_PREFIX = "copies"
+__all__ = ["COPIES_PREFIX", "EXPORTS_PREFIX", "LOGS_PREFIX", "ExportBucket", "ObjectLock", "exports_prefix", "logs_prefix", "s3_uri"]
+
 COPY_STAGING_RETENTION_DAYS = 14  # a safety net: a successful copy removes its run folder itself
 
 
-def exports_prefix(table_name: str) -> str:
-    return f"{EXPORTS_PREFIX}/{table_name}"
+@dataclass(frozen=True)
+class ObjectLock:
+    """S3 Object Lock's default retention for every new object version of the bucket (``mode`` GOVERNANCE or
+    COMPLIANCE, the S3 API names). Why: an export then cannot be removed or overwritten for ``days``, not even by
+    the pipelines' own deletes (they add delete markers instead; the locked version stays). Only at creation
+    through this construct; the configuration refuses it for a bucket the project does not own."""
 
-
-def logs_prefix(pipeline: str) -> str:
-    return f"{LOGS_PREFIX}/{pipeline}"
+    mode: str
+    days: int
 
 
 def s3_uri(bucket: s3.IBucket, prefix: str) -> str:
@@ -45,6 +52,7 @@ class ExportBucket(Construct):
         log_retention_days: int = 90,
         kms_encrypted: bool = True,
         bucket_name: str | None = None,
+        object_lock: ObjectLock | None = None,
     ) -> None:
         super().__init__(scope, id)
         removal = RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY
@@ -80,6 +88,13 @@ class ExportBucket(Construct):
             versioned=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             removal_policy=removal,
+            # Object Lock needs versioning (on above); the access-log bucket stays unlocked, as S3 refuses a locked
+            # bucket as a destination of server access logs.
+            object_lock_enabled=True if object_lock else None,
+            object_lock_default_retention=(
+                s3.ObjectLockRetention.governance(Duration.days(object_lock.days)) if object_lock.mode == "GOVERNANCE"
+                else s3.ObjectLockRetention.compliance(Duration.days(object_lock.days))
+            ) if object_lock else None,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ExpireExports",

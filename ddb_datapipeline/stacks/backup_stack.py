@@ -15,7 +15,7 @@ from ..config import EnvironmentConfig
 from ..config.stack_groups import MAIN_GROUP
 from ..constructs.alert_topic import AlertTopic
 from ..constructs.delivery_alarm import state_admission
-from ..constructs.export_bucket import ExportBucket
+from ..constructs.export_bucket import ExportBucket, ObjectLock
 from ..constructs.pipeline_roles import PipelineRoles
 from ..constructs.table_pipelines import CopyPipeline, ExportPipeline, RestorePipeline
 from . import naming
@@ -50,6 +50,7 @@ class BackupStack(Stack):
                 transition_after_days=bucket.transition_after_days,
                 transition_storage_class=bucket.transition_storage_class,
                 log_retention_days=bucket.log_retention_days,
+                object_lock=ObjectLock(mode=bucket.object_lock.mode, days=bucket.object_lock.days) if bucket.object_lock else None,
             ).bucket
         alerts = config.alerts
         self.alerts = AlertTopic(

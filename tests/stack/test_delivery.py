@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -171,3 +172,71 @@ def test_the_lookup_role_follows_the_bootstrap_qualifier(context, tmp_path):
     from tests.oracles.iam import parliament_findings
 
     assert parliament_findings(synthesis.outdir, *sorted(synthesis.outdir.glob("assembly-*"))) == []
+
+
+def install_commands(template: dict[str, Any]) -> list[str]:
+    """Every command of every CodeBuild step of the delivery that installs a tool."""
+    found = []
+    for project in of_type(template, "AWS::CodeBuild::Project").values():
+        spec = project["Properties"]["Source"]["BuildSpec"]
+        if isinstance(spec, dict):  # a step that names resources: Fn::Join of text and references (none in a command here)
+            spec = "".join(part if isinstance(part, str) else "REF" for part in spec["Fn::Join"][1])
+        for phase in json.loads(spec)["phases"].values():
+            found += [c for c in phase["commands"] if re.search(r"\b(npm (install|i|ci)|pip3? install|make setup)\b", c)]
+    return found
+
+
+def locked_npm_version(name: str) -> str:
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+    return str(lock["packages"][f"node_modules/{name}"]["version"])
+
+
+def test_every_tool_the_build_steps_install_is_pinned(delivery):
+    """The self-mutation step's CLI is the one package-lock.json installs; everything else comes from make setup."""
+    commands = install_commands(delivery)
+    assert f"npm install -g aws-cdk@{locked_npm_version('aws-cdk')}" in commands
+    for command in commands:
+        assert command == "make setup" or re.fullmatch(r"npm install -g (@?[a-z0-9/-]+)@\d+\.\d+\.\d+", command), command
+
+
+def test_the_synth_step_installs_from_the_lock_files_only(delivery):
+    spec = buildspec(delivery, "PipelineBuildSynth")
+    assert spec["phases"]["install"]["commands"] == ["make setup"]
+
+
+def test_make_setup_installs_from_pins_only():
+    recipe = (ROOT / "Makefile").read_text()
+    assert re.search(r"pip install .*\buv==\d+\.\d+\.\d+$", recipe, re.M)
+    assert re.search(r"uv pip install .*-r requirements-dev\.txt$", recipe, re.M)
+    assert re.search(r"^\tnpm ci\b", recipe, re.M) and "npm install" not in recipe
+    for name in ("requirements.txt", "requirements-dev.txt"):
+        for line in (ROOT / name).read_text().splitlines():
+            if line.strip() and not line.startswith(("#", "-r ")):
+                assert re.fullmatch(r"[A-Za-z0-9_.\[\]-]+==[0-9][0-9A-Za-z.]*", line.split("#")[0].strip()), f"{name}: {line}"
+
+
+def test_asset_publishing_installs_the_pinned_cdk_assets(context, tmp_path):
+    """The app has no assets today; a stage with one shows the step CDK Pipelines adds for it installs cdk-assets at
+    the pinned version, not `latest` (its default)."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_s3_assets as s3_assets
+
+    from ddb_datapipeline.stacks.delivery_stack import CDK_ASSETS_CLI_VERSION, DeliveryStack
+
+    (tmp_path / "asset.txt").write_text("an asset\n")
+
+    def with_an_asset(scope: Any, config: Any) -> cdk.Stack:
+        stack = cdk.Stack(scope, config.stack_name)
+        s3_assets.Asset(stack, "Asset", path=str(tmp_path / "asset.txt"))
+        cdk.CfnWaitConditionHandle(stack, "Placeholder")  # a template needs a resource
+        return stack
+
+    app = cdk.App(outdir=str(tmp_path / "out"))
+    delivery = plan(context).delivery
+    assert delivery is not None
+    stack = DeliveryStack(app, "Delivery", delivery=delivery, build_environment=with_an_asset,
+                          env=cdk.Environment(account=delivery.account, region=delivery.region))
+    template = app.synth().get_stack_by_name(stack.stack_name).template
+    assert re.fullmatch(r"\d+\.\d+\.\d+", CDK_ASSETS_CLI_VERSION)
+    assert f"npm install -g cdk-assets@{CDK_ASSETS_CLI_VERSION}" in install_commands(template)
+    assert test_every_tool_the_build_steps_install_is_pinned(template) is None

@@ -14,7 +14,8 @@ CONTEXT = {
             "region": "ap-southeast-2",
             "retain_data": False,
             "emr": {"subnet_id": "subnet-0123456789abcdef0", "core_instance_count": 3, "release_label": "emr-6.15.0"},
-            "export_bucket": {"transition_after_days": 30, "transition_storage_class": "STANDARD_IA", "export_retention_days": 60},
+            "export_bucket": {"transition_after_days": 30, "transition_storage_class": "STANDARD_IA", "export_retention_days": 60,
+                              "object_lock": {"mode": "COMPLIANCE", "days": 60}},
             "tables": [
                 {
                     "name": "orders.v2",
@@ -78,6 +79,14 @@ def test_the_choices_reach_the_template(synthesis):
     cluster = next(o for o in export["PipelineObjects"] if o["Id"] == "EmrClusterForBackup")
     assert {"Key": "subnetId", "StringValue": "subnet-0123456789abcdef0"} in cluster["Fields"]
     assert set(pipelines) >= {"ddb-qa-orders.v2-restore", "ddb-qa-legacy_table-copy-legacy_copy-us-east-1"}
+
+
+def test_the_object_lock_reaches_the_export_bucket_only(synthesis):
+    buckets = {k: r["Properties"] for k, r in synthesis.template("qa")["Resources"].items() if r["Type"] == "AWS::S3::Bucket"}
+    locked = {k: b["ObjectLockConfiguration"] for k, b in buckets.items() if b.get("ObjectLockEnabled") is True}
+    assert list(locked.values()) == [{"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 60}}}]
+    (name,) = locked
+    assert name.startswith("ExportBucket") and buckets[name]["VersioningConfiguration"] == {"Status": "Enabled"}
 
 
 def test_every_runtime_call_is_allowed(synthesis):
