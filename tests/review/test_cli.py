@@ -18,23 +18,23 @@ from .test_parts import definitions
 LEGACY = FIXTURES / "legacy_export.json"
 CORPUS = FIXTURES / "corpus"
 LEGACY_VIOLATIONS = [
-    "DefaultSchedule.startDateTime: startDateTime '2019-06-01 00:00:00' is not allowed; the format is YYYY-MM-DDTHH:MM:SS (UTC)",
-    "DDBSourceTable.readThroughputPercent: readThroughputPercent '#{myDDBReadThroughputRatio}' (resolves to '1.25') is outside 0.1-1.0",
-    "EmrClusterForBackup.masterInstanceType: warning: masterInstanceType 'm3.xlarge' is a previous-generation instance type "
+    "DefaultSchedule.startDateTime: DP227 startDateTime '2019-06-01 00:00:00' is not allowed; the format is YYYY-MM-DDTHH:MM:SS (UTC)",
+    "DDBSourceTable.readThroughputPercent: DP230 readThroughputPercent '#{myDDBReadThroughputRatio}' (resolves to '1.25') is outside 0.1-1.0",
+    "EmrClusterForBackup.masterInstanceType: warning: DP305 masterInstanceType 'm3.xlarge' is a previous-generation instance type "
     "that many regions and EMR releases no longer offer; use m5.xlarge, its current counterpart",
-    "EmrClusterForBackup.coreInstanceType: warning: coreInstanceType 'm3.xlarge' is a previous-generation instance type "
+    "EmrClusterForBackup.coreInstanceType: warning: DP305 coreInstanceType 'm3.xlarge' is a previous-generation instance type "
     "that many regions and EMR releases no longer offer; use m5.xlarge, its current counterpart",
-    "TableBackupActivity.maximumRetries: maximumRetries '8' is not a whole number between 0 and 5",
-    "TableBackupActivity.step: step jar 'emr-dynamodb-tools-4.11.0-SNAPSHOT-jar-with-dependencies.jar' is run with class "
+    "TableBackupActivity.maximumRetries: DP231 maximumRetries '8' is not a whole number between 0 and 5",
+    "TableBackupActivity.step: DP240 step jar 'emr-dynamodb-tools-4.11.0-SNAPSHOT-jar-with-dependencies.jar' is run with class "
     "'org.apache.hadoop.dynamodb.tools.DynamoDbExport'; the emr-dynamodb-tools jar needs org.apache.hadoop.dynamodb.tools.DynamoDBExport",
-    *[f"TableBackupActivity.step: step expands parameter {name}{via}, and a value given at activation replaces its stored one as text, "
+    *[f"TableBackupActivity.step: warning: DP610 step expands parameter {name}{via}, and a value given at activation replaces its stored one as text, "
       f"so it would run as code; allowed: a literal in the definition, or a step that dependsOn a guard ShellCommandActivity whose "
       f"scriptArgument is #{{{name}}}"
       for name, via in [("DDBRegion", ""),
                         ("myDDBReadThroughputRatio", " (through #{input.readThroughputPercent} -> DDBSourceTable.readThroughputPercent)"),
                         ("myDDBTableName", " (through #{input.tableName} -> DDBSourceTable.tableName)"),
                         ("myOutputS3Loc", " (through #{output.directoryPath} -> S3BackupLocation.directoryPath)")]],
-    "DDBRegion: parameter id 'DDBRegion' must start with 'my' (e.g. 'myDDBRegion')",
+    "DDBRegion: DP210 parameter id 'DDBRegion' must start with 'my' (e.g. 'myDDBRegion')",
 ]
 
 
@@ -143,7 +143,7 @@ def test_only_warnings_exit_0_and_say_warning(capsys):
     assert main(["validate", str(path)]) == 0
     captured = capsys.readouterr()
     assert captured.out.splitlines() == [
-        f"{path}: {name}: warning: parameter {name} is declared but never used; reference it as #{{{name}}} or remove it"
+        f"{path}: {name}: warning: DP213 parameter {name} is declared but never used; reference it as #{{{name}}} or remove it"
         for name in ("myInsertMode", "myRedshiftTableName")
     ]
     assert captured.err == "1 file checked, 2 violations (0 errors, 2 warnings)\n"
@@ -152,10 +152,10 @@ def test_only_warnings_exit_0_and_say_warning(capsys):
 def test_json_format_is_one_object_per_finding_in_text_order(capsys):
     assert main(["validate", str(LEGACY), "--format", "json"]) == 1
     found = json.loads(capsys.readouterr().out)
-    assert [f"{f['object']}.{f['field']}: {'warning: ' if f['severity'] == 'warning' else ''}{f['message']}"
-            if f["field"] else f"{f['object']}: {f['message']}" for f in found] == LEGACY_VIOLATIONS
-    assert set(found[0]) == {"file", "object", "field", "rule", "severity", "message"}
-    assert found[0]["file"] == str(LEGACY) and found[0]["rule"] == "scheduling"
+    assert [f"{f['object']}.{f['field']}: {'warning: ' if f['severity'] == 'warning' else ''}{f['id']} {f['message']}"
+            if f["field"] else f"{f['object']}: {f['id']} {f['message']}" for f in found] == LEGACY_VIOLATIONS
+    assert set(found[0]) == {"file", "object", "field", "id", "rule", "severity", "message"}
+    assert found[0]["file"] == str(LEGACY) and found[0]["rule"] == "scheduling" and found[0]["id"] == "DP227"
 
 
 def test_a_template_parameter_without_value_is_fine_unless_values_are_required(tmp_path, capsys):
@@ -166,7 +166,7 @@ def test_a_template_parameter_without_value_is_fine_unless_values_are_required(t
     assert "neither a default nor a value" not in capsys.readouterr().out
     main(["validate", str(path), "--require-values"])
     out = capsys.readouterr().out
-    assert "myDDBTableName: parameter myDDBTableName is not optional and has neither a default nor a value" in out
+    assert "myDDBTableName: DP214 parameter myDDBTableName is not optional and has neither a default nor a value" in out
 
 
 def test_parameter_objects_and_values_replace_the_definitions_own(tmp_path, capsys):
@@ -179,8 +179,8 @@ def test_parameter_objects_and_values_replace_the_definitions_own(tmp_path, caps
     main(["validate", str(definition), "--parameter-objects", str(parameters), "--require-values",
           "--parameter-values-uri", f"file://{values}"])
     out = capsys.readouterr().out
-    assert "resolves to '1.25'" not in out and "DDBRegion: parameter id 'DDBRegion'" in out
-    assert "myDDBTableName: parameter myDDBTableName is not optional" in out
+    assert "resolves to '1.25'" not in out and "DDBRegion: DP210 parameter id 'DDBRegion'" in out
+    assert "myDDBTableName: DP214 parameter myDDBTableName is not optional" in out
     main(["validate", str(definition), "--parameter-objects", str(parameters), "--require-values",
           "--parameter-values", "myDDBTableName=orders", "myOutputS3Loc=s3://b/x", "myDDBReadThroughputRatio=0.3"])
     out = capsys.readouterr().out

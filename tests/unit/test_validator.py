@@ -435,8 +435,8 @@ def test_values_for_undeclared_parameters_are_reported_once_each_in_order():
     definition = add(export_definition(), values=[("myZeta", "1"), ("myAlpha", "2"), ("myZeta", "3")])
     undeclared = [v for v in validate(definition) if v.object_id in ("myZeta", "myAlpha")]
     assert [str(v) for v in undeclared] == [
-        "myZeta: values sets myZeta = '1' but no parameter myZeta is declared",
-        "myAlpha: values sets myAlpha = '2' but no parameter myAlpha is declared",
+        "myZeta: warning: values sets myZeta = '1' but no parameter myZeta is declared",
+        "myAlpha: warning: values sets myAlpha = '2' but no parameter myAlpha is declared",
     ]
 
 
@@ -506,12 +506,19 @@ def test_emr_cluster_without_release_label_or_ami_version_is_fine():
     "fields, fragment",
     [
         ({"runsOn": None}, "EmrActivity needs exactly one of runsOn, workerGroup; none is set"),
-        ({"workerGroup": "wg-1"}, "EmrActivity sets runsOn and workerGroup; set exactly one"),
     ],
 )
 def test_emr_activity_runs_on_xor_worker_group(fields, fragment):
     definition = edit(export_definition(), "TableBackupActivity", **fields)
     assert_violation(definition, "TableBackupActivity", "", fragment)
+
+
+def test_runs_on_and_worker_group_together_is_a_warning():
+    """Issue 28: every activity page says 'If you provide a runsOn value and workerGroup exists, workerGroup is
+    ignored.', so the service accepts both: lint (DP136), not an error."""
+    definition = edit(export_definition(), "TableBackupActivity", workerGroup="wg-1")
+    found = assert_violation(definition, "TableBackupActivity", "workerGroup", "the service ignores workerGroup when runsOn is set")
+    assert (found.code, found.severity) == ("DP136", "warning")
 
 
 def test_emr_activity_needs_a_step():
@@ -591,7 +598,9 @@ def test_ondemand_forbids_schedules_and_late_after_timeout():
     )
     assert_violation(definition, "Daily", "", "Schedule objects are not allowed when Default's scheduleType is 'ondemand'")
     assert_violation(definition, "TableLoadActivity", "schedule", "schedule 'Daily' is not allowed")
-    assert_violation(definition, "TableLoadActivity", "lateAfterTimeout", "lateAfterTimeout '2 hours' is not allowed")
+    late = assert_violation(definition, "TableLoadActivity", "lateAfterTimeout", "lateAfterTimeout '2 hours' has no effect")
+    assert late.severity == "warning"  # the guide: 'triggered only when the schedule type is not set to ondemand'
+    assert {v.severity for v in validate(definition) if v.code == "DP223"} == {"error"}
 
 
 def test_scheduled_pipeline_objects_need_a_schedule():
@@ -737,7 +746,7 @@ def test_escaped_commas_and_other_jars_are_fine():
     steps = [
         REMOVE_OUTPUT,
         f"{TOOLS_JAR},{EXPORT_CLASS},-Dfs.s3.canned.acl=BucketOwnerFullControl,#{{output.directoryPath}},#{{input.tableName}},a\\,b",
-        "command-runner.jar,org.apache.hadoop.dynamodb.tools.DynamoDbExport,x",
+        "command-runner.jar,spark-submit,x",
     ]
     assert_no_violation(edit(export_definition(), "TableBackupActivity", step=steps), "TableBackupActivity")
 
@@ -767,7 +776,7 @@ def test_a_masked_field_is_the_field_its_type_documents():
 def test_at_most_100_objects():
     extra = [PipelineObject.build(f"Csv{i}", type="CSV") for i in range(94)]
     definition = add(export_definition(), *extra)
-    assert_violation(definition, "<definition>", "", "101 objects exceed the limit of 100 per pipeline")
+    assert_violation(definition, "<definition>", "", "101 objects exceed the default limit of 100 per pipeline")
 
 
 def test_at_most_50_fields_per_object():
@@ -787,7 +796,7 @@ def test_at_most_50_parameters():
     extra = [Parameter.build(f"myP{i}", default="x") for i in range(47)]
     used = {f"myUses{i}": f"#{{myP{i}}}" for i in range(47)}
     definition = add(edit(export_definition(), "TableBackupActivity", **used), parameters=extra)
-    assert_violation(definition, "<definition>", "", "51 parameters exceed the limit of 50 per definition")
+    assert_violation(definition, "<definition>", "", "51 parameters exceed the usual limit of 50 per definition")
 
 
 # --- reporting ----------------------------------------------------------------------------------
