@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .definition.model import Parameter, PipelineDefinition
 from .definition.render import DefinitionFormatError, from_definition_file, parameters_from_file, values_from_file
-from .definition.rule_registry import RULES, SelectorError, check_selectors, markdown
+from .definition.rule_registry import RULES, SelectorError, check_selectors, is_selected, markdown
 from .definition.validator import Violation, chosen, errors, validate
 
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_UNUSABLE = 0, 1, 2
@@ -167,14 +167,16 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-def list_rules(output_format: str) -> int:
-    """Every rule of the registry: one line each (text), an array (json) or docs/linter-rules.md (markdown)."""
+def list_rules(output_format: str, selection: Selection = Selection()) -> int:
+    """The rules of the registry the selection keeps (all by default): one line each (text), an array (json) or,
+    for all of them, docs/linter-rules.md (markdown)."""
+    rules = tuple(r for r in RULES if is_selected(r.id, select=selection.select, ignore=selection.ignore))
     if output_format == "markdown":
-        print(markdown(), end="")
+        print(markdown(rules), end="")
     elif output_format == "json":
-        print(json.dumps([dataclasses.asdict(rule) for rule in RULES], indent=2))
+        print(json.dumps([dataclasses.asdict(rule) for rule in rules], indent=2))
     else:
-        for rule in RULES:
+        for rule in rules:
             print(f"{rule.id} {rule.severity:<7} {rule.check:<26} {rule.title}")
     return EXIT_CLEAN
 
@@ -188,7 +190,7 @@ def _validate_command(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
     if args.list_rules:
-        return list_rules(args.format)
+        return list_rules(args.format, Selection(select, ignore))
     try:
         if args.format == "markdown":
             raise InputError("--format markdown: 'markdown' is not allowed for findings; expected text or json "

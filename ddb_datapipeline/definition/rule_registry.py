@@ -119,29 +119,31 @@ _TABLE: tuple[tuple[str, str, str, str, str], ...] = (
      "field or input./output./node. paths"),
     ("DP210", "parameters", ERROR, "a parameter id that does not start with 'my'",
      GUIDE + "dp-custom-templates.html: 'It is required that the variable is prefixed by my.'"),
-    ("DP211", "parameters", ERROR, "an unknown parameter attribute",
-     GUIDE + "dp-custom-templates.html, table 'Parameter Object Attributes'"),
+    ("DP211", "parameters", WARNING, "an unknown parameter attribute",
+     GUIDE + "dp-custom-templates.html, table 'Parameter Attributes' (id, description, type, optional, allowedValues, "
+     "default, isArray); AWS's own templates add watermark, helpText, helpLink, so the service accepts more"),
     ("DP212", "parameters", ERROR, "an unknown parameter type",
-     GUIDE + "dp-custom-templates.html: type is String, Integer, Double or AWS::S3::ObjectKey"),
+     GUIDE + "dp-custom-templates.html, Parameter Attributes: type is 'String, Integer, Double, or AWS::S3::ObjectKey'"),
     ("DP213", "parameters", WARNING, "a parameter declared but never used",
      "lint: an unused parameter has no effect; one referenced from an object's field or from another parameter's "
      "attribute or value counts as used"),
     ("DP214", "parameters", ERROR, "a parameter without default or value (with --require-values)",
-     GUIDE + "dp-custom-templates.html: a parameter that is not optional needs a value when the pipeline is "
-     "activated"),
+     GUIDE + "dp-custom-templates.html, optional: 'Indicates whether the parameter is optional or required. The default "
+     "is false.'"),
     ("DP215", "parameters", ERROR, "a parameter value that is not of its type",
-     GUIDE + "dp-custom-templates.html: 'type: The type of the parameter (Integer, Double, ...)'"),
+     GUIDE + "dp-custom-templates.html, type: 'The parameter type that defines the allowed range of input values and "
+     "validation rules.'"),
     ("DP216", "parameters", ERROR, "a parameter value outside its allowedValues",
-     GUIDE + "dp-custom-templates.html: 'allowedValues: Lists all allowed values for the parameter'"),
+     GUIDE + "dp-custom-templates.html, allowedValues: 'Enumerates all permitted values for the parameter.'"),
     ("DP217", "parameters", WARNING, "a value for a parameter that is not declared",
      "inferred: a value without its parameter is never read"),
     ("DP220", "scheduling", ERROR, "a scheduleType that is not cron, timeseries or ondemand",
      GUIDE + "dp-object-emractivity.html, scheduleType: 'Values are: cron, ondemand, and timeseries.'"),
     ("DP221", "scheduling", ERROR, "ondemand set elsewhere than on Default, or mixed with other schedule types",
-     GUIDE + "dp-object-emractivity.html, scheduleType: 'an on-demand schedule ... must be specified in the default "
-     "object and must be the only scheduleType specified for objects in the pipeline'"),
+     GUIDE + "dp-object-emractivity.html, scheduleType: 'If you use an ondemand schedule, it must be specified in the "
+     "default object and must be the only scheduleType specified for objects in the pipeline.'"),
     ("DP222", "scheduling", ERROR, "a failureAndRerunMode that is not none or cascade",
-     GUIDE + "dp-manage-cascade-failandrerun.html: failureAndRerunMode is cascade or none"),
+     GUIDE + "dp-manage-cascade-failandrerun.html: the Enumeration failureAndRerunMode is cascade or none (the default)"),
     ("DP223", "scheduling", ERROR, "a Schedule object or schedule reference in an on-demand pipeline",
      GUIDE + "dp-concepts-schedules.html: 'On-demand pipelines require that you not use a schedule object'"),
     ("DP224", "scheduling", WARNING, "lateAfterTimeout in an on-demand pipeline",
@@ -169,7 +171,7 @@ _TABLE: tuple[tuple[str, str, str, str, str], ...] = (
     ("DP234", "value_ranges", ERROR, "a period field that is not '<n> <unit>'",
      GUIDE + "dp-object-emractivity.html: the slot type 'Period' (e.g. attemptTimeout, lateAfterTimeout)"),
     ("DP235", "value_ranges", ERROR, "an s3EncryptionType that is not SERVER_SIDE_ENCRYPTION or NONE",
-     GUIDE + "dp-object-s3datanode.html, s3EncryptionType: 'Allowed values are SERVER_SIDE_ENCRYPTION or NONE'"),
+     GUIDE + "dp-object-s3datanode.html, s3EncryptionType: 'Values are SERVER_SIDE_ENCRYPTION or NONE.'"),
     ("DP240", "jar_class_pairing", ERROR, "a connector jar run with a class it does not hold",
      CONNECTOR + ": the tools' classes are DynamoDBExport and DynamoDBImport (java ClassNotFoundException otherwise); "
      "emr-ddb-2.1.0.jar's are DynamoDbExport and DynamoDbImport (AWS's data-pipeline-samples)"),
@@ -265,8 +267,8 @@ def check_selectors(option: str, values: tuple[str, ...]) -> None:
     option, the value and what is allowed, with the closest id."""
     for value in values:
         if not any(rule.id.startswith(value.upper()) for rule in RULES) or not value:
-            close = difflib.get_close_matches(value.upper(), [r.id for r in RULES], n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
+            close = difflib.get_close_matches(value.upper(), [r.id for r in RULES], n=1) if len(value) >= 5 else []
+            hint = f"; did you mean {close[0]}?" if close else ""
             raise SelectorError(f"{option}: '{value}' is not allowed; expected a rule id or a prefix of one "
                                 f"(DP1 to DP6, e.g. DP1 or DP304){hint}")
 
@@ -287,7 +289,7 @@ def is_selected(rule_id: str, *, select: tuple[str, ...] = (), ignore: tuple[str
     return dropped < 0 or chosen > dropped
 
 
-def markdown() -> str:
+def markdown(rules: tuple[Rule, ...] = RULES) -> str:
     """docs/linter-rules.md: every rule with its severity, title and source, generated from this table."""
     lines = [
         "# Definition linter rules",
@@ -302,7 +304,7 @@ def markdown() -> str:
         "| id | severity | rule | family | source |",
         "|---|---|---|---|---|",
     ]
-    for rule in RULES:
+    for rule in rules:
         cells = (rule.id, rule.severity, rule.title, f"`{rule.check}`", rule.source)
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"

@@ -218,3 +218,93 @@ def test_a_console_template_with_metadata_is_a_definition(tmp_path, capsys):
     path.write_text(json.dumps({"metadata": {"templateName": "x"}, **json.loads(LEGACY.read_text())}))
     assert main(["validate", str(path)]) == 1
     assert len(capsys.readouterr().out.splitlines()) == len(LEGACY_VIOLATIONS)
+
+
+# --- issue 28: rule ids, --select/--ignore, the rules page, the connector's tools in AWS's sample ---------
+CROSS_REGION = CORPUS / "dynamodb-to-dynamodb-crossregion.json"
+
+
+def _swapped(tmp_path, activity, first, second):
+    """AWS's cross-region sample with two arguments of one activity's connector step swapped."""
+    data = json.loads(CROSS_REGION.read_text())
+    for obj in data["objects"]:
+        if obj["id"] == activity:
+            (step,) = obj["step"]
+            assert first in step and second in step
+            obj["step"] = [step.replace(first, "\0").replace(second, first).replace("\0", second)]
+    path = tmp_path / f"{activity}.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    "activity, first, second, line",
+    [
+        ("TableBackupActivity", "#{output.directoryPath}", "#{input.tableName}",
+         "TableBackupActivity.step: DP304 argument 1 '#{input.tableName}' of TableBackupActivity is the table name, where "
+         "DynamoDBExport expects the S3 directory; DynamoDBExport takes S3 directory, table name, [throughput ratio], "
+         "[segment count]"),
+        ("TableLoadActivity", "#{output.tableName}", "#{output.writeThroughputPercent}",
+         "TableLoadActivity.step: DP304 argument 2 '#{output.writeThroughputPercent}' of TableLoadActivity is the throughput "
+         "ratio, where DynamoDBImport expects the table name; DynamoDBImport takes S3 directory, table name, "
+         "[throughput ratio]"),
+    ],
+)
+def test_aws_cross_region_sample_with_a_step_s_arguments_swapped_is_an_error_naming_the_activity(
+        tmp_path, capsys, activity, first, second, line):
+    path = _swapped(tmp_path, activity, first, second)
+    assert main(["validate", str(path), "--select", "DP3", "--ignore", "DP305"]) == 1
+    assert capsys.readouterr().out.splitlines() == [f"{path}: {line}"]
+
+
+@pytest.mark.parametrize(
+    "options, ids",
+    [
+        ([], ["DP227", "DP230", "DP305", "DP305", "DP231", "DP240", "DP610", "DP610", "DP610", "DP610", "DP210"]),
+        (["--select", "DP2"], ["DP227", "DP230", "DP231", "DP240", "DP210"]),
+        (["--select", "DP610", "dp305"], ["DP305", "DP305", "DP610", "DP610", "DP610", "DP610"]),
+        (["--ignore", "DP6", "DP30"], ["DP227", "DP230", "DP231", "DP240", "DP210"]),
+        (["--ignore", "DP2", "--select", "DP231"], ["DP231"]),
+    ],
+)
+def test_select_and_ignore_take_rule_ids_and_prefixes(capsys, options, ids):
+    main(["validate", str(LEGACY), *options, "--format", "json"])
+    assert [f["id"] for f in json.loads(capsys.readouterr().out)] == ids
+
+
+def test_ignoring_every_error_exits_0(capsys):
+    assert main(["validate", str(LEGACY), "--ignore", "DP2"]) == 0
+    assert capsys.readouterr().err == "1 file checked, 6 violations (0 errors, 6 warnings)\n"
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--ignore", "DP9"], "error: --ignore: 'DP9' is not allowed; expected a rule id or a prefix of one (DP1 to DP6, "
+                              "e.g. DP1 or DP304)\n"),
+        (["--select", "DP3O4"], "error: --select: 'DP3O4' is not allowed; expected a rule id or a prefix of one (DP1 to DP6, "
+                                "e.g. DP1 or DP304); did you mean DP304?\n"),
+        (["--format", "markdown"], "error: --format markdown: 'markdown' is not allowed for findings; expected text or json "
+                                   "(markdown is for --list-rules)\n"),
+    ],
+)
+def test_a_bad_rule_option_is_one_line_and_exits_2(capsys, options, message):
+    assert main(["validate", str(LEGACY), *options]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == message
+
+
+def test_the_rules_page_is_what_the_command_prints_now(capsys):
+    """docs/linter-rules.md is generated: `python -m ddb_datapipeline validate --list-rules --format markdown >
+    docs/linter-rules.md` after a change to the registry."""
+    assert main(["validate", "--list-rules", "--format", "markdown"]) == 0
+    page = capsys.readouterr().out
+    assert (ROOT / "docs" / "linter-rules.md").read_text() == page
+    assert "| DP304 | error | a connector tool argument in the wrong place (a swap) | `connector_arguments` |" in page
+
+
+def test_list_rules_as_json_carries_each_rules_id_severity_and_source(capsys):
+    assert main(["validate", "--list-rules", "--format", "json", "--select", "DP61"]) == 0
+    (rule,) = json.loads(capsys.readouterr().out)
+    assert rule["id"] == "DP610" and rule["severity"] == "warning" and rule["check"] == "parameter_code"
+    assert rule["source"].startswith("https://docs.aws.amazon.com/datapipeline/latest/DeveloperGuide/")
