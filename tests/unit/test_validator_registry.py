@@ -150,6 +150,17 @@ def test_a_swapped_export_is_an_error_whatever_the_jar_and_the_expression_style(
     assert (found.code, found.severity) == ("DP304", "error")
 
 
+def test_a_parameter_without_value_is_told_by_its_type():
+    """A template's #{myStaging} has no value until activation; its type AWS::S3::ObjectKey says it is a folder."""
+    definition = add(edit(export_definition(), "TableBackupActivity",
+                          step=_export_step("#{output.directoryPath},#{myStaging},#{myRatio}")),
+                     parameters=[Parameter.build("myStaging", type="AWS::S3::ObjectKey"), Parameter.build("myRatio", type="Double")])
+    found = assert_violation(definition, "TableBackupActivity", "step",
+                             "argument 2 '#{myStaging}' of TableBackupActivity is the S3 directory, where DynamoDBExport "
+                             "expects the table name")
+    assert found.is_error
+
+
 def test_a_hadoop_activity_running_the_import_with_swapped_arguments_is_an_error():
     activity = PipelineObject.build(
         "HadoopLoad", type="HadoopActivity", jarUri=TOOLS_JAR, mainClass="org.apache.hadoop.dynamodb.tools.DynamoDBImport",
