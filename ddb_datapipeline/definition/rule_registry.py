@@ -93,7 +93,11 @@ _TABLE: tuple[tuple[str, str, str, str, str], ...] = (
      "ignored.' (the same sentence on every activity page)"),
     ("DP137", "types_and_required_fields", ERROR, "none of a required group set",
      "each type's guide page: 'Required Group (One of the following is required)' (runsOn/workerGroup on "
-     "activities, command/scriptUri, directoryPath/filePath, startAt/startDateTime)"),
+     "activities, command/scriptUri, startAt/startDateTime); " + GUIDE + "dp-object-s3datanode.html: 'You must "
+     "provide either a filePath or directoryPath value.'"),
+    ("DP138", "types_and_required_fields", WARNING, "an EmrActivity without step",
+     GUIDE + "dp-object-emractivity.html lists step under 'Optional Fields' ('One or more steps for the cluster to "
+     "run'); without one the activity runs nothing (inferred)"),
     ("DP140", "user_defined_fields", ERROR, "a field that is neither a Data Pipeline field nor user-defined (my...)",
      GUIDE + "dp-writing-pipeline-definition.html: 'A user-defined field must have a name prefixed with the word "
      "\"my\" in all lower-case letters, followed by a capital letter or underscore character.'"),

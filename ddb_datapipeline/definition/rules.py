@@ -69,7 +69,6 @@ NODE_TYPES = ACTION_TYPES | PRECONDITION_TYPES  # where #{node.X} exists
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "DynamoDBDataNode": ("tableName",),
     "RedshiftDataNode": ("tableName", "database"),
-    "EmrActivity": ("step",),
     "HadoopActivity": ("jarUri",),
     "RedshiftCopyActivity": ("insertMode",),
     "Ec2Resource": ("role", "resourceRole"),
@@ -80,6 +79,9 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "DynamoDBDataExists": ("tableName", "role"),
     "Schedule": ("period",),
 }
+# Fields the guide lists as optional but without which the object does nothing (lint, rule DP138): an EmrActivity
+# page's step is an Optional Field ("One or more steps for the cluster to run").
+EXPECTED_FIELDS: dict[str, tuple[str, ...]] = {"EmrActivity": ("step",)}
 RUNS_ON_GROUP = ("runsOn", "workerGroup")
 # Exactly one field of each group must be set (inherited values count for "at least one").
 EXACTLY_ONE_OF: dict[str, tuple[tuple[str, ...], ...]] = {

@@ -104,6 +104,10 @@ def types_and_required_fields(ctx: DefinitionView) -> Iterator[Violation]:
             if not ctx.lookup(obj, key):
                 yield Violation(obj.id, key, f"{obj_type} requires {key}, which is not set "
                                              "(directly, by a parent or by Default)", "DP133")
+        for key in R.EXPECTED_FIELDS.get(obj_type, ()):
+            if not ctx.lookup(obj, key):
+                yield Violation(obj.id, key, f"{obj_type} has no {key} (directly, by a parent or by Default), so it runs "
+                                             "nothing", "DP138")
         for group in R.AT_MOST_ONE_OF.get(obj_type, ()):
             own = [key for key in group if obj.value(key) is not None]
             if len(own) > 1:

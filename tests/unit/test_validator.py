@@ -521,9 +521,11 @@ def test_runs_on_and_worker_group_together_is_a_warning():
     assert (found.code, found.severity) == ("DP136", "warning")
 
 
-def test_emr_activity_needs_a_step():
+def test_emr_activity_without_a_step_is_lint():
+    """Issue 28: the EmrActivity page lists step under 'Optional Fields', so the service accepts it (DP138)."""
     definition = edit(export_definition(), "TableBackupActivity", step=None)
-    assert_violation(definition, "TableBackupActivity", "step", "EmrActivity requires step")
+    found = assert_violation(definition, "TableBackupActivity", "step", "EmrActivity has no step")
+    assert (found.code, found.severity) == ("DP138", "warning")
 
 
 def test_shell_command_activity_command_xor_script_and_runs_on():
