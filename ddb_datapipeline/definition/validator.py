@@ -31,14 +31,15 @@ __all__ = ["DefinitionError", "Violation", "chosen", "ensure_valid", "errors", "
 
 
 class DefinitionError(ValueError):
-    """Raised by ensure_valid; str() lists every violation, one per line, prefixed by a one-line summary."""
+    """Raised by ensure_valid; str() lists every violation, one per line with its rule id (as the validate command
+    prints it, so docs/linter-rules.md says where the rule comes from), prefixed by a one-line summary."""
 
     def __init__(self, violations: Iterable[Violation], label: str = "pipeline definition") -> None:
         self.violations: tuple[Violation, ...] = tuple(violations)
         self.label = label
         count = len(self.violations)
         summary = f"{label} is invalid: {count} violation{'' if count == 1 else 's'}"
-        super().__init__("\n".join([summary, *map(str, self.violations)]))
+        super().__init__("\n".join([summary, *(v.coded() for v in self.violations)]))
 
 
 RULES: tuple[Callable[[DefinitionView], Iterable[Violation]], ...] = (

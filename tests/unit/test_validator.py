@@ -816,13 +816,14 @@ def test_ensure_valid_lists_every_violation():
     assert isinstance(error, ValueError)
     lines = str(error).splitlines()
     assert lines[0] == "export pipeline OrdersBackup is invalid: 3 violations"
-    assert lines[1:] == [str(v) for v in error.violations]
+    assert lines[1:] == [v.coded() for v in error.violations]
+    assert lines[1].startswith("EmrClusterForBackup.coreInstanceCount: DP233 coreInstanceCount")
     assert [(v.object_id, v.field) for v in error.violations] == [
         ("EmrClusterForBackup", "coreInstanceCount"),
         ("TableBackupActivity", "maximumRetries"),  # edit() re-appends fields in keyword order
         ("TableBackupActivity", "runsOn"),
     ]
-    assert lines[3] == "TableBackupActivity.runsOn: reference to 'Nowhere' names no object of this definition"
+    assert lines[3] == "TableBackupActivity.runsOn: DP120 reference to 'Nowhere' names no object of this definition"
 
 
 def test_validate_order_is_deterministic_and_follows_the_definition():
