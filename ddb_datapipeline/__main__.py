@@ -22,7 +22,8 @@ from pathlib import Path
 
 from .definition.model import Parameter, PipelineDefinition
 from .definition.render import DefinitionFormatError, from_definition_file, parameters_from_file, values_from_file
-from .definition.validator import Violation, errors, validate
+from .definition.rule_registry import RULES, SelectorError, check_selectors, is_selected, markdown
+from .definition.validator import Violation, chosen, errors, validate
 
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_UNUSABLE = 0, 1, 2
 
@@ -99,8 +100,18 @@ def _file_of(uri: str) -> str:
     return uri.removeprefix("file://")
 
 
-def check_file(file_name: str, supplied: Supplied = Supplied(), *, require_values: bool = False) -> tuple[Violation, ...]:
-    """The violations of one definition file; raises InputError when it is not a definition."""
+@dataclasses.dataclass(frozen=True)
+class Selection:
+    """--select and --ignore: rule ids or prefixes (``DP1``, ``DP304``); empty select keeps every rule."""
+
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+
+def check_file(file_name: str, supplied: Supplied = Supplied(), *, require_values: bool = False,
+               selection: Selection = Selection()) -> tuple[Violation, ...]:
+    """The violations of one definition file that the selection keeps; raises InputError when it is not a
+    definition."""
     data = _load(file_name)
     try:
         definition: PipelineDefinition = from_definition_file(data)
@@ -110,15 +121,16 @@ def check_file(file_name: str, supplied: Supplied = Supplied(), *, require_value
         definition = dataclasses.replace(definition, parameters=supplied.parameters)
     if supplied.values is not None:
         definition = dataclasses.replace(definition, values=supplied.values)
-    return validate(definition, require_values=require_values)
+    found = validate(definition, require_values=require_values)
+    return chosen(found, select=selection.select, ignore=selection.ignore)
 
 
 def _as_json(found: list[tuple[str, Violation]]) -> str:
     """One object per finding, in the order printed as text (files as given, then definition order)."""
     return json.dumps(
         [
-            {"file": name, "object": v.object_id, "field": v.field, "rule": v.check, "severity": v.severity,
-             "message": v.rule}
+            {"file": name, "object": v.object_id, "field": v.field, "id": v.code, "rule": v.check,
+             "severity": v.severity, "message": v.rule}
             for name, v in found
         ],
         indent=2,
@@ -126,12 +138,12 @@ def _as_json(found: list[tuple[str, Violation]]) -> str:
 
 
 def run_validate(files: Sequence[str], supplied: Supplied = Supplied(), *, require_values: bool = False,
-                 output_format: str = "text") -> int:
+                 output_format: str = "text", selection: Selection = Selection()) -> int:
     worst = EXIT_CLEAN
     found: list[tuple[str, Violation]] = []
     for file_name in files:
         try:
-            violations = check_file(file_name, supplied, require_values=require_values)
+            violations = check_file(file_name, supplied, require_values=require_values, selection=selection)
         except InputError as error:
             print(f"error: {error}", file=sys.stderr)
             worst = EXIT_UNUSABLE
@@ -139,7 +151,7 @@ def run_validate(files: Sequence[str], supplied: Supplied = Supplied(), *, requi
         found += [(file_name, v) for v in violations]
         if output_format == "text":
             for violation in violations:
-                print(f"{file_name}: {violation}")
+                print(f"{file_name}: {violation.coded()}")
         if errors(violations) and worst == EXIT_CLEAN:
             worst = EXIT_VIOLATIONS
     if output_format == "json":
@@ -155,15 +167,42 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
+def list_rules(output_format: str, selection: Selection = Selection()) -> int:
+    """The rules of the registry the selection keeps (all by default): one line each (text), an array (json) or,
+    for all of them, docs/linter-rules.md (markdown)."""
+    rules = tuple(r for r in RULES if is_selected(r.id, select=selection.select, ignore=selection.ignore))
+    if output_format == "markdown":
+        print(markdown(rules), end="")
+    elif output_format == "json":
+        print(json.dumps([dataclasses.asdict(rule) for rule in rules], indent=2))
+    else:
+        for rule in rules:
+            print(f"{rule.id} {rule.severity:<7} {rule.check:<26} {rule.title}")
+    return EXIT_CLEAN
+
+
 def _validate_command(args: argparse.Namespace) -> int:
+    select, ignore = tuple(args.select or ()), tuple(args.ignore or ())
     try:
+        check_selectors("--select", select)
+        check_selectors("--ignore", ignore)
+    except SelectorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    if args.list_rules:
+        return list_rules(args.format, Selection(select, ignore))
+    try:
+        if args.format == "markdown":
+            raise InputError("--format markdown: 'markdown' is not allowed for findings; expected text or json "
+                             "(markdown is for --list-rules)")
         if not args.files:
             raise InputError("validate needs at least one FILE (FILE arguments go before the options)")
         supplied = supplied_inputs(args.parameter_objects, args.parameter_values_uri, args.parameter_values)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
-    return run_validate(args.files, supplied, require_values=args.require_values, output_format=args.format)
+    return run_validate(args.files, supplied, require_values=args.require_values, output_format=args.format,
+                        selection=Selection(select, ignore))
 
 
 def run_review(cdk_out: str, out: str, base: str | None, *, cfn_guard: str | None = None, checkov: str | None = None,
@@ -277,9 +316,11 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m ddb_datapipeline", description=__doc__.split("\n\n")[0])
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check = commands.add_parser("validate", help="check Data Pipeline definition files (JSON file format)",
-                                description="Prints every finding as 'FILE: object.field: rule' (warnings as "
-                                            "'FILE: object.field: warning: rule'). Exit 0 when there is no error "
-                                            "(warnings allowed), 1 with an error, 2 when a file is not a definition.")
+                                description="Prints every finding as 'FILE: object.field: ID message' (warnings as "
+                                            "'FILE: object.field: warning: ID message'). Exit 0 when there is no error "
+                                            "(warnings allowed), 1 with an error, 2 when a file is not a definition. "
+                                            "--list-rules prints the rule registry (docs/linter-rules.md with "
+                                            "--format markdown).")
     check.add_argument("files", nargs="*", metavar="FILE", help="definition files (put them before the options)")
     check.add_argument("--parameter-objects", metavar="FILE",
                        help='parameters in a separate file ({"parameters": [...]}); replace the definition\'s')
@@ -289,8 +330,15 @@ def parser() -> argparse.ArgumentParser:
                        help="values as the AWS CLI takes them; replace the definition's")
     check.add_argument("--require-values", action="store_true",
                        help="report parameters without value or default (as the synth-time check does)")
-    check.add_argument("--format", choices=("text", "json"), default="text",
-                       help="json: one array of {file, object, field, rule, severity, message} on stdout")
+    check.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                       help="json: one array of {file, object, field, id, rule, severity, message} on stdout; "
+                            "markdown: with --list-rules only")
+    check.add_argument("--select", nargs="+", metavar="ID",
+                       help="report only the rules whose id starts with one of these (e.g. DP3 DP101)")
+    check.add_argument("--ignore", nargs="+", metavar="ID",
+                       help="leave out the rules whose id starts with one of these (e.g. DP1); the longer match "
+                            "wins over --select")
+    check.add_argument("--list-rules", action="store_true", help="print every rule: id, severity, family, title")
     review = commands.add_parser("review", help="write the review report of a synthesized cloud assembly",
                                  description="Writes README.md, one JSON definition per pipeline and, with "
                                              "--base, diff.md.")

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from . import rules as R
 from .emr import HIVE_SETTINGS, HIVE_SITE, OUTPUT_FOLDER, remove_output_step, removed_folder
 from .model import PipelineObject
-from .view import WARNING, DefinitionView, Violation
+from .view import DefinitionView, Violation
 
 HIVE_ACTIVITIES = ("HiveActivity", "HiveCopyActivity")
 # The tools' DynamoDBExport, whose source was read; the legacy emr-ddb-2.1.0.jar is closed, so what it does
@@ -58,7 +58,7 @@ def export_retries(ctx: DefinitionView) -> Iterator[Violation]:
         for index, folder in removals.items():
             if folder != OUTPUT_FOLDER:
                 yield Violation(activity.id, "step", f"step {index + 1} removes '{folder}', not the activity's own output folder "
-                                                     f"{OUTPUT_FOLDER}: it would delete data this activity does not write")
+                                                     f"{OUTPUT_FOLDER}: it would delete data this activity does not write", "DP601")
         outputs = [node for node in _refs(ctx, activity, "output") if ctx.type_of(node) == "S3DataNode"]
         if not outputs:
             continue
@@ -68,7 +68,7 @@ def export_retries(ctx: DefinitionView) -> Iterator[Violation]:
                     f"step {index + 1} exports straight into {_output_shown(ctx, activity)} (ExportOutputFormat writes no "
                     "_temporary folder), and the folder is the same for every attempt of a scheduled run: once an attempt wrote "
                     "a file, each retry and rerun fails with 'org.apache.hadoop.mapred.FileAlreadyExistsException: Output "
-                    f"directory ... already exists'; put the step '{remove_output_step()}' before it"))
+                    f"directory ... already exists'; put the step '{remove_output_step()}' before it"), "DP602")
 
 
 # --- Hive on the cluster ----------------------------------------------------------------------------------
@@ -114,7 +114,7 @@ def hive_clusters(ctx: DefinitionView) -> Iterator[Violation]:
                 shown = f"sets {key}={settings[key]}" if key in settings else f"does not set {key}"
                 yield Violation(cluster_id, "configuration", (
                     f"runs Hive ({', '.join(activities)}) and its {HIVE_SITE} configuration {shown}: {_WHY[key]}; "
-                    f"refer to an EmrConfiguration (classification {HIVE_SITE}) with the Property {key}={wanted}"))
+                    f"refer to an EmrConfiguration (classification {HIVE_SITE}) with the Property {key}={wanted}"), "DP510")
 
 
 def script_backslashes(ctx: DefinitionView) -> Iterator[Violation]:
@@ -123,4 +123,4 @@ def script_backslashes(ctx: DefinitionView) -> Iterator[Violation]:
             if "\\" in script:
                 yield Violation(activity.id, "hiveScript", (
                     "the script holds a backslash, and Data Pipeline removes one from a step before use and may do the same "
-                    "here ('\\002' would become '002'); write such characters with Hive's chr()"), WARNING)
+                    "here ('\\002' would become '002'); write such characters with Hive's chr()"), "DP511")

@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from . import rules as R
 from .expressions import shorten
 from .model import PipelineObject
-from .view import WARNING, DefinitionView, Violation, listed
+from .view import CDK_TOKEN, DefinitionView, Violation, listed
 
 _UNESCAPED_COMMA = re.compile(r"(?<!\\),")
 _NODE_ARGUMENT = re.compile(r"#\{\s*(input|output)\.(\w+)\s*\}")
 _NUMBER = re.compile(r"^\d+(\.\d+)?$")
+_FIRST_NAME = re.compile(r"#\{\s*\*?([A-Za-z_]\w*)\s*\}")  # a value that begins with #{name}
 
 
 # --- dependsOn cycles ---------------------------------------------------------------------------
@@ -42,7 +43,7 @@ def depends_on_cycles(ctx: DefinitionView) -> Iterator[Violation]:
                         reported.add(members)
                         chain = " -> ".join([*path, start])
                         yield Violation(start, "dependsOn", f"dependsOn chain {chain} is a cycle; none of "
-                                                            f"{listed(path)} can ever start")
+                                                            f"{listed(path)} can ever start", "DP301")
                 elif target not in visited:
                     visited.add(target)
                     stack.append((target, [*path, target]))
@@ -58,55 +59,103 @@ def _positional(arguments: list[str]) -> list[str]:
     return arguments[i:]
 
 
-def _kind(ctx: DefinitionView, obj: PipelineObject, argument: str) -> str | None:
-    """What an argument holds, when it can be told: a node field through #{input.X}/#{output.X}
-    (by the referenced node's type), an s3:// literal, or a number; None when unknown."""
-    match = _NODE_ARGUMENT.fullmatch(argument.strip())
-    if match:
-        refs = [f.value for f in ctx.lookup(obj, match.group(1)) if f.is_ref and f.value in ctx.objects]
-        kinds = {R.NODE_FIELD_KINDS.get((ctx.type_of(ctx.objects[r]) or "", match.group(2))) for r in refs}
-        return kinds.pop() if len(kinds) == 1 else None
-    known = ctx.literal(argument.strip())
-    if known is None:
-        return None
-    text = known[0].strip()
-    if text.startswith(("s3://", "s3n://", "s3a://", "hdfs://")):
+def _literal_kind(text: str) -> str | None:
+    """An s3:// path, a small number (a ratio) or a table name; None for what cannot be told (a larger
+    number may be a segment count or a numeric table name)."""
+    if text.startswith(R.S3_SCHEMES):
         return R.DIRECTORY
-    # A small number is a ratio; a larger one may be a numeric table name ("2024" is a valid name).
-    return R.RATIO if _NUMBER.match(text) and float(text) <= R.RATIO_LITERAL_MAX else None
+    if _NUMBER.match(text):
+        return R.RATIO if float(text) <= R.RATIO_LITERAL_MAX else None
+    return R.TABLE if R.TABLE_NAME.fullmatch(text) else None
 
 
-def _step_problem(ctx: DefinitionView, obj: PipelineObject, step: str) -> str | None:
-    parts = [p.strip() for p in _UNESCAPED_COMMA.split(step)]
-    if len(parts) < 2:
+def _kind(ctx: DefinitionView, obj: PipelineObject, argument: str, seen: frozenset[tuple[str, str]] = frozenset()) -> str | None:
+    """What an argument holds, whatever its expression style: a literal; ``#{input.X}``/``#{output.X}`` (by the
+    node's type and field, else what the node's field X holds); ``#{myParam}`` (by its value, else its type);
+    ``#{myField}`` of the object itself (what that field holds); a value that begins with an expression holding
+    a directory (``#{myOutputS3Loc}/#{format(...)}``). None when it cannot be told."""
+    text = argument.strip()
+    if CDK_TOKEN in text:
         return None
-    signature = next((s for s in R.TOOL_SIGNATURES if s.main_class == parts[1]), None)
-    if signature is None:
+    if "#{" not in text:
+        return _literal_kind(text)
+    node = _NODE_ARGUMENT.fullmatch(text)
+    if node:
+        holder, key = node.group(1), node.group(2)
+        targets = [ctx.objects[f.value] for f in ctx.lookup(obj, holder) if f.is_ref and f.value in ctx.objects]
+        kinds: set[str | None] = set()
+        for target in targets:
+            node_kind = R.NODE_FIELD_KINDS.get((ctx.type_of(target) or "", key))
+            if node_kind is None and (target.id, key) not in seen:
+                held = [f.value for f in ctx.lookup(target, key) if not f.is_ref]
+                node_kind = _kind(ctx, target, held[0], seen | {(target.id, key)}) if held else None
+            kinds.add(node_kind)
+        return kinds.pop() if len(kinds) == 1 else None
+    first = _FIRST_NAME.match(text)
+    if first is None:
         return None
-    tool = signature.main_class.rsplit(".", 1)[-1]
-    expected = [*signature.required, *(f"[{o}]" for o in signature.optional)]
-    takes = f"takes {listed(expected)}"
-    arguments = _positional(parts[2:])
+    name, whole = first.group(1), first.end() == len(text)
+    kind: str | None = None
+    if name in ctx.parameters or R.MASKED_PREFIX + name in ctx.parameters:
+        param = ctx.parameters.get(name) or ctx.parameters[R.MASKED_PREFIX + name]
+        value = ctx.definition.value_of(param.id)
+        kind = _kind(ctx, obj, value, seen) if value is not None and "#{" not in value else None
+        kind = kind or R.PARAMETER_KINDS.get(param.attribute("type") or "String")
+    elif (obj.id, name) not in seen:
+        held = [f.value for f in ctx.lookup(obj, name) if not f.is_ref]
+        kind = _kind(ctx, obj, held[0], seen | {(obj.id, name)}) if held else None
+    if whole:
+        return kind
+    return R.DIRECTORY if kind == R.DIRECTORY else None  # a folder with more after it is still a folder
+
+
+def _invocations(ctx: DefinitionView, obj: PipelineObject) -> Iterator[tuple[str, str, list[str]]]:
+    """(field, main class, arguments) of each program an activity runs: an EmrActivity's steps (jar, class,
+    arguments), a HadoopActivity's mainClass with its ``argument`` fields in order."""
+    obj_type = ctx.type_of(obj)
+    if obj_type == "EmrActivity":
+        for step in obj.values("step"):
+            parts = [p.strip() for p in _UNESCAPED_COMMA.split(step)]
+            if len(parts) >= 2:
+                yield "step", parts[1], parts[2:]
+    elif obj_type == "HadoopActivity":
+        for main_class in (f.value for f in ctx.lookup(obj, "mainClass") if not f.is_ref):
+            yield "argument", main_class.strip(), [f.value.strip() for f in ctx.lookup(obj, "argument") if not f.is_ref]
+
+
+def _signature(main_class: str) -> R.ToolSignature | None:
+    return next((s for s in R.TOOL_SIGNATURES if main_class in s.main_classes), None)
+
+
+def _tool_problem(ctx: DefinitionView, obj: PipelineObject, signature: R.ToolSignature,
+                  given: list[str]) -> tuple[str, str] | None:
+    """(rule id, message) of the first thing the tool would refuse, or None."""
+    tool = signature.tool
+    takes = f"takes {listed([*signature.required, *(f'[{o}]' for o in signature.optional)])}"
+    arguments = _positional(given)
     most = len(signature.required) + len(signature.optional)
-    if not len(signature.required) <= len(arguments) <= most:
-        return f"step passes {len(arguments)} argument{'s' if len(arguments) != 1 else ''} to {tool}, which {takes}"
+    count = f"{len(arguments)} argument{'s' if len(arguments) != 1 else ''}"
+    if len(arguments) < len(signature.required):
+        return "DP302", f"{obj.id} passes {count} to {tool}, which {takes}; it stops with 'Not enough parameters'"
     wanted = [*signature.required, *signature.optional]
-    for position, argument in enumerate(arguments):
+    for position, argument in enumerate(arguments[:most]):
         kind = _kind(ctx, obj, argument)
-        if kind is not None and kind != wanted[position] and wanted[position] != R.COUNT:
-            return (f"step argument {position + 1} '{shorten(argument)}' is the {kind}, where {tool} expects "
-                    f"the {wanted[position]}; {tool} {takes}")
+        if kind is None or kind == wanted[position] or (wanted[position] == R.COUNT and kind == R.RATIO):
+            continue
+        return "DP304", (f"argument {position + 1} '{shorten(argument)}' of {obj.id} is the {kind}, where {tool} "
+                         f"expects the {wanted[position]}; {tool} {takes}")
+    if len(arguments) > most:
+        return "DP303", f"{obj.id} passes {count} to {tool}, which {takes}; it ignores the rest"
     return None
 
 
 def connector_arguments(ctx: DefinitionView) -> Iterator[Violation]:
     for obj in ctx.definition.objects:
-        if ctx.type_of(obj) != "EmrActivity":
-            continue
-        for step in obj.values("step"):
-            problem = _step_problem(ctx, obj, step)
-            if problem:
-                yield Violation(obj.id, "step", problem)
+        for field, main_class, arguments in _invocations(ctx, obj):
+            signature = _signature(main_class)
+            found = _tool_problem(ctx, obj, signature, arguments) if signature else None
+            if found:
+                yield Violation(obj.id, field, found[1], found[0])
 
 
 # --- previous-generation instance types ---------------------------------------------------------
@@ -129,4 +178,4 @@ def instance_generations(ctx: DefinitionView) -> Iterator[Violation]:
             if known and suggestion:
                 yield Violation(obj.id, f.key, f"{f.key} {known[1]} is a previous-generation instance type that "
                                                f"many regions and EMR releases no longer offer; use {suggestion}, "
-                                               "its current counterpart", WARNING)
+                                               "its current counterpart", "DP305")

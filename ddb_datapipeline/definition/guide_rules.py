@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from . import rules as R
 from .model import PipelineObject
 from .object_fields import OBJECT_FIELDS, TypeFields
-from .view import WARNING, DefinitionView, Violation, listed
+from .view import DefinitionView, Violation, listed
 
 # Fields every object may carry besides its type's own.
 COMMON_FIELDS = frozenset({"type", "parent"})
@@ -48,7 +48,7 @@ def guide_fields(ctx: DefinitionView) -> Iterator[Violation]:
             continue
         page = R.GUIDE + documented.page
         if obj_type in DEPRECATED_TYPES and obj.type == obj_type:
-            yield Violation(obj.id, "type", f"{obj_type} is deprecated ({page}); use {DEPRECATED_TYPES[obj_type]}", WARNING)
+            yield Violation(obj.id, "type", f"{obj_type} is deprecated ({page}); use {DEPRECATED_TYPES[obj_type]}", "DP401")
         yield from _fields_of(obj.id, [f.key for f in obj.fields], obj_type, documented, page)
         yield from _values(ctx, obj, obj_type, documented, page)
         yield from _required(ctx, obj, obj_type, documented, page)
@@ -62,11 +62,11 @@ def _values(ctx: DefinitionView, obj: PipelineObject, obj_type: str, documented:
     for f in obj.fields:
         kind = slots.get(f.key)
         if kind == "Reference" and not f.is_ref and f.key not in R.REF_FIELDS and f.value:
-            yield Violation(obj.id, f.key, f"{f.key} must be a reference to an object id ({page}), not the string '{f.value}'")
+            yield Violation(obj.id, f.key, f"{f.key} must be a reference to an object id ({page}), not the string '{f.value}'", "DP404")
         elif kind == "Boolean" and not f.is_ref:
             literal = ctx.literal(f.value)
             if literal is not None and literal[0].lower() not in ("true", "false"):
-                yield Violation(obj.id, f.key, f"{f.key} {literal[1]} is not true or false ({page})")
+                yield Violation(obj.id, f.key, f"{f.key} {literal[1]} is not true or false ({page})", "DP405")
 
 
 def _fields_of(object_id: str, keys: list[str], obj_type: str, documented: TypeFields, page: str) -> Iterator[Violation]:
@@ -75,12 +75,12 @@ def _fields_of(object_id: str, keys: list[str], obj_type: str, documented: TypeF
         bare = key.removeprefix("*")
         if key in allowed or bare in allowed or f"*{bare}" in allowed:
             if bare in documented.deprecated:
-                yield Violation(object_id, key, f"{key} is deprecated on {obj_type} ({page})", WARNING)
+                yield Violation(object_id, key, f"{key} is deprecated on {obj_type} ({page})", "DP402")
             continue
         if bare not in R.KNOWN_FIELDS or R.USER_FIELD.match(bare):
             continue  # an unknown field is an error of its own rule; a user field is free
         yield Violation(object_id, key, f"{key} is not listed for {obj_type} in the Developer Guide ({page}); "
-                                        "it may have no effect there", WARNING)
+                                        "it may have no effect there", "DP403")
 
 
 def _required(ctx: DefinitionView, obj: PipelineObject, obj_type: str, documented: TypeFields, page: str) -> Iterator[Violation]:
@@ -90,8 +90,8 @@ def _required(ctx: DefinitionView, obj: PipelineObject, obj_type: str, documente
         bare = key.removeprefix("*")
         if key in stated or bare in stated or ctx.lookup(obj, key) or ctx.lookup(obj, bare):
             continue
-        yield Violation(obj.id, bare, f"{obj_type} requires {bare} ({page}), which is not set (directly, by a parent or by Default)")
+        yield Violation(obj.id, bare, f"{obj_type} requires {bare} ({page}), which is not set (directly, by a parent or by Default)", "DP406")
     for group in documented.groups:
         if frozenset(group) in grouped or any(ctx.lookup(obj, key) for key in group):
             continue
-        yield Violation(obj.id, "", f"{obj_type} needs one of {listed(list(group))} ({page}); none is set")
+        yield Violation(obj.id, "", f"{obj_type} needs one of {listed(list(group))} ({page}); none is set", "DP407")

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from . import rules as R
 from .expressions import shorten
 from .model import PipelineObject
-from .view import ERROR, WARNING, DefinitionView, Violation, listed
+from .view import DefinitionView, Violation, listed
 
 # --- Tables -------------------------------------------------------------------------------------
 HIVE_COPY = "HiveCopyActivity"
@@ -88,7 +88,7 @@ def _node_types(ctx: DefinitionView, activity: PipelineObject) -> Iterator[Viola
             # a type that is no data node at all is the reference rule's finding
             if node_type in R.DATA_NODE_TYPES and node_type not in HIVE_COPY_NODE_TYPES:
                 yield Violation(activity.id, key, f"{key} refers to '{node.id}' of type {node_type}; a {HIVE_COPY} "
-                                                  f"copies between {' and '.join(HIVE_COPY_NODE_TYPES)} nodes only")
+                                                  f"copies between {' and '.join(HIVE_COPY_NODE_TYPES)} nodes only", "DP501")
     s3_inputs = [node.id for node in _targets(ctx, activity, "input") if ctx.type_of(node) == S3_NODE]
     if s3_inputs:
         for node in _targets(ctx, activity, "output"):
@@ -96,7 +96,7 @@ def _node_types(ctx: DefinitionView, activity: PipelineObject) -> Iterator[Viola
             if node_type in HIVE_COPY_NODE_TYPES and node_type != OUTPUT_OF_S3_INPUT:
                 yield Violation(activity.id, "output", f"output refers to '{node.id}' of type {node_type} while input "
                                                        f"'{s3_inputs[0]}' is an {S3_NODE}; with an {S3_NODE} input "
-                                                       f"the output must be a {OUTPUT_OF_S3_INPUT}")
+                                                       f"the output must be a {OUTPUT_OF_S3_INPUT}", "DP502")
 
 
 def _format_problem(ctx: DefinitionView, node: PipelineObject, role: str, activity_id: str) -> str | None:
@@ -120,7 +120,7 @@ def _node_formats(ctx: DefinitionView, activity: PipelineObject, reported: set[s
             problem = _format_problem(ctx, node, role, activity.id)
             if problem:
                 reported.add(node.id)  # once per node, however many activities use it
-                yield Violation(node.id, "dataFormat", problem)
+                yield Violation(node.id, "dataFormat", problem, "DP503")
 
 
 # --- filterSql ----------------------------------------------------------------------------------
@@ -213,7 +213,7 @@ def _unknown_columns(ctx: DefinitionView, activity: PipelineObject, identifiers:
             if lower not in names:
                 yield Violation(activity.id, "filterSql", f"filterSql names column `{name}`, which {EXPORT_FORMAT} "
                                                           f"'{format_id}' of input '{node.id}' does not declare ({said}); "
-                                                          "Hive would fail with an unknown column")
+                                                          "Hive would fail with an unknown column", "DP506")
 
 
 def _filters(ctx: DefinitionView, activity: PipelineObject) -> Iterator[Violation]:
@@ -224,34 +224,34 @@ def _filters(ctx: DefinitionView, activity: PipelineObject) -> Iterator[Violatio
         value, shown = known if known else (f.value, f"'{shorten(f.value)}'")
         if LEADING_WHERE.match(value):
             yield Violation(activity.id, "filterSql", f"filterSql {shown} begins with WHERE; give only the predicates, "
-                                                      "AWS Data Pipeline adds the WHERE itself")
+                                                      "AWS Data Pipeline adds the WHERE itself", "DP504")
         scanned = scan_hive(ctx, value)
         if scanned is None:
             continue
         unbalanced, identifiers = scanned
         if unbalanced:
             yield Violation(activity.id, "filterSql", f"filterSql {shown}: {unbalanced}; quotes and parentheses must "
-                                                      "balance outside #{...} expressions, or Hive fails at run time")
+                                                      "balance outside #{...} expressions, or Hive fails at run time", "DP505")
             continue  # identifiers of an unbalanced text are guesses
         yield from _unknown_columns(ctx, activity, identifiers)
 
 
 # --- DynamoDBExportDataFormat columns -----------------------------------------------------------
 def _column_problem(shown: str, text: str) -> tuple[str, str] | None:
-    """(problem, severity) of one column declaration, or None."""
+    """(problem, rule id) of one column declaration, or None."""
     match = COLUMN.fullmatch(text)
     expected = f"a column is '<name> <TYPE>' (e.g. 'hostname STRING') with TYPE one of {listed(HIVE_COLUMN_TYPES)}"
     if match is None:
-        return f"column {shown} is not '<name> <TYPE>'; {expected}", ERROR
+        return f"column {shown} is not '<name> <TYPE>'; {expected}", "DP507"
     name, hive_type = match.group("name"), match.group("type").upper()
     if not COLUMN_NAME.fullmatch(name):
         return (f"column {shown} names '{name}'; a column name is a letter or '_' followed by letters, digits "
-                "or '_'"), ERROR
+                "or '_'"), "DP507"
     if hive_type not in HIVE_COLUMN_TYPES or (match.group("precision") and hive_type not in TYPES_WITH_PRECISION):
-        return f"column {shown} has type '{text.split(None, 1)[1].strip()}'; {expected}", ERROR
+        return f"column {shown} has type '{text.split(None, 1)[1].strip()}'; {expected}", "DP507"
     if hive_type in UNMAPPED_TYPES:
         return (f"column {shown} is {hive_type}, but DynamoDB Boolean attributes are not mapped to Hive "
-                f"{hive_type} (only the numbers 0 and 1 are); declare the attribute's stored type"), WARNING
+                f"{hive_type} (only the numbers 0 and 1 are); declare the attribute's stored type"), "DP508"
     return None
 
 
@@ -264,8 +264,8 @@ def _columns(ctx: DefinitionView, data_format: PipelineObject) -> Iterator[Viola
         text, shown = known
         found = _column_problem(shown, text)
         if found:
-            problem, severity = found
-            yield Violation(data_format.id, "column", problem, severity)
+            problem, rule_id = found
+            yield Violation(data_format.id, "column", problem, rule_id)
         words = text.split()
         if not words:
             continue
@@ -273,7 +273,7 @@ def _columns(ctx: DefinitionView, data_format: PipelineObject) -> Iterator[Viola
         if name in first:
             yield Violation(data_format.id, "column", f"column {shown} declares '{words[0]}' again, after "
                                                       f"'{first[name]}'; each column name may appear once per "
-                                                      f"{EXPORT_FORMAT} (names are compared case-insensitively)")
+                                                      f"{EXPORT_FORMAT} (names are compared case-insensitively)", "DP509")
         else:
             first[name] = text
 

@@ -41,11 +41,11 @@ def _nodes(ctx: DefinitionView, activity: PipelineObject, script: ProjectionScri
         nodes = _targets(ctx, activity, key)
         if len(nodes) != count:
             yield Violation(activity.id, key, f"this {HIVE_ACTIVITY}'s script needs {count} {key} {DYNAMODB_NODE} node(s) "
-                                              f"(source{' and target' if count == 2 else ''} table), found {len(nodes)}")
+                                              f"(source{' and target' if count == 2 else ''} table), found {len(nodes)}", "DP520")
         for node in nodes:
             if ctx.type_of(node) != DYNAMODB_NODE:
                 yield Violation(activity.id, key, f"{key} refers to '{node.id}' of type {ctx.type_of(node)}; the script reads and "
-                                                  f"writes {DYNAMODB_NODE} nodes only")
+                                                  f"writes {DYNAMODB_NODE} nodes only", "DP520")
 
 
 def _script(ctx: DefinitionView, activity: PipelineObject) -> Iterator[Violation]:
@@ -54,12 +54,12 @@ def _script(ctx: DefinitionView, activity: PipelineObject) -> Iterator[Violation
             continue
         if "${" in field.value:
             yield Violation(activity.id, "hiveScript", "hiveScript holds '${', which Hive substitutes as a variable before the "
-                                                       "script runs")
+                                                       "script runs", "DP521")
             continue
         try:
             script = _read(field.value)
         except UnreadableScript as error:
-            yield Violation(activity.id, "hiveScript", f"hiveScript is not a script this project writes: {error}")
+            yield Violation(activity.id, "hiveScript", f"hiveScript is not a script this project writes: {error}", "DP522")
             continue
         yield from _nodes(ctx, activity, script)
         scanned = scan_hive(ctx, script.where)
@@ -68,13 +68,13 @@ def _script(ctx: DefinitionView, activity: PipelineObject) -> Iterator[Violation
         unbalanced, identifiers = scanned
         if unbalanced:
             yield Violation(activity.id, "hiveScript", f"the script's WHERE: {unbalanced}; quotes and parentheses must balance "
-                                                       "outside #{...} expressions, or Hive fails at run time")
+                                                       "outside #{...} expressions, or Hive fails at run time", "DP523")
             continue
         declared = {name.lower() for name, _ in script.columns}
         for name in identifiers:
             if OPAQUE not in name and name.lower() not in declared:
                 yield Violation(activity.id, "hiveScript", f"the script's WHERE names column `{name}`, which its table "
-                                                           f"does not declare ({', '.join(sorted(declared)) or 'none'})")
+                                                           f"does not declare ({', '.join(sorted(declared)) or 'none'})", "DP524")
 
 
 def _projects(ctx: DefinitionView, activity: PipelineObject) -> bool:
@@ -89,5 +89,5 @@ def hive_scripts(ctx: DefinitionView) -> Iterator[Violation]:
         stage = [f.value for f in ctx.lookup(activity, "stage")]
         if stage != ["false"]:
             yield Violation(activity.id, "stage", f"stage is {stage[0] if stage else 'unset (true)'}; the script declares its "
-                                                  "own tables, so stage must be false")
+                                                  "own tables, so stage must be false", "DP525")
         yield from _script(ctx, activity)

@@ -104,4 +104,4 @@ def parameter_code(ctx: DefinitionView) -> Iterator[Violation]:
                     yield Violation(obj.id, key, f"{key} expands parameter {name}{via}, and a value given at activation replaces "
                                                  "its stored one as text, so it would run as code; allowed: a literal in the "
                                                  f"definition, or a step that dependsOn a guard ShellCommandActivity whose "
-                                                 f"scriptArgument is #{{{name}}}")
+                                                 f"scriptArgument is #{{{name}}}", "DP610")

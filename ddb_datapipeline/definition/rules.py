@@ -69,7 +69,6 @@ NODE_TYPES = ACTION_TYPES | PRECONDITION_TYPES  # where #{node.X} exists
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "DynamoDBDataNode": ("tableName",),
     "RedshiftDataNode": ("tableName", "database"),
-    "EmrActivity": ("step",),
     "HadoopActivity": ("jarUri",),
     "RedshiftCopyActivity": ("insertMode",),
     "Ec2Resource": ("role", "resourceRole"),
@@ -80,6 +79,9 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "DynamoDBDataExists": ("tableName", "role"),
     "Schedule": ("period",),
 }
+# Fields the guide lists as optional but without which the object does nothing (lint, rule DP138): an EmrActivity
+# page's step is an Optional Field ("One or more steps for the cluster to run").
+EXPECTED_FIELDS: dict[str, tuple[str, ...]] = {"EmrActivity": ("step",)}
 RUNS_ON_GROUP = ("runsOn", "workerGroup")
 # Exactly one field of each group must be set (inherited values count for "at least one").
 EXACTLY_ONE_OF: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -256,23 +258,39 @@ JAR_RULES = (
 
 
 # --- Connector tool signatures ------------------------------------------------------------------
-# Positional arguments of the emr-dynamodb-tools main classes (awslabs/emr-dynamodb-connector,
-# emr-dynamodb-tools: DynamoDBExport and DynamoDBImport usage lines), after any Hadoop generic options.
+# Positional arguments of the connector's tools, after any Hadoop generic options. Source read:
+# awslabs/emr-dynamodb-connector at 4.11.0 (commit cbed033c), emr-dynamodb-tools DynamoDBExport.java and
+# DynamoDBImport.java: run() refuses fewer than 2 arguments, args[0] is the path, args[1] the table, args[2]
+# Double.parseDouble(ratio) if given, and (export only) args[3] Integer.parseInt(segment count) if given;
+# usage lines "Export <path> <table-name> [<read-ratio>] [<total-segment-count>]" and "Import <path>
+# <table-name> [<write-ratio>]". The legacy closed emr-ddb-2.1.0.jar's DynamoDbExport/DynamoDbImport are taken
+# to read the same order (inferred: AWS's data-pipeline-samples call them with path, table, ratio).
 DIRECTORY, TABLE, RATIO, COUNT = "S3 directory", "table name", "throughput ratio", "segment count"
 RATIO_LITERAL_MAX = 1.5  # a ratio literal is at most this; a larger number is something else (a numeric table name)
+# DynamoDB table names: 3-255 of letters, digits, '_', '-', '.' (DynamoDB Developer Guide, "Naming rules").
+TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+S3_SCHEMES = ("s3://", "s3n://", "s3a://", "hdfs://")
 
 
 @dataclass(frozen=True)
 class ToolSignature:
-    main_class: str
+    """A connector tool: its main classes (the tools' and the legacy jar's spelling) and its arguments."""
+
+    tool: str
+    main_classes: tuple[str, ...]
     required: tuple[str, ...]
     optional: tuple[str, ...] = ()
 
 
 TOOL_SIGNATURES = (
-    ToolSignature("org.apache.hadoop.dynamodb.tools.DynamoDBExport", (DIRECTORY, TABLE, RATIO), (COUNT,)),
-    ToolSignature("org.apache.hadoop.dynamodb.tools.DynamoDBImport", (DIRECTORY, TABLE, RATIO)),
+    ToolSignature("DynamoDBExport", ("org.apache.hadoop.dynamodb.tools.DynamoDBExport",
+                                     "org.apache.hadoop.dynamodb.tools.DynamoDbExport"), (DIRECTORY, TABLE), (RATIO, COUNT)),
+    ToolSignature("DynamoDBImport", ("org.apache.hadoop.dynamodb.tools.DynamoDBImport",
+                                     "org.apache.hadoop.dynamodb.tools.DynamoDbImport"), (DIRECTORY, TABLE), (RATIO,)),
 )
+# What a parameter of each type holds, for #{myX} arguments (Developer Guide, "Creating a Pipeline Using
+# Parametrized Templates": AWS::S3::ObjectKey is an S3 location, Double a number).
+PARAMETER_KINDS: dict[str, str] = {"AWS::S3::ObjectKey": DIRECTORY, "Double": RATIO}
 # Hadoop GenericOptionsParser options that take the next argument as their value ("-D k=v" too).
 HADOOP_OPTIONS_WITH_VALUE = frozenset({"-D", "-conf", "-fs", "-jt", "-files", "-libjars", "-archives"})
 # What a data node field holds, for #{input.X} / #{output.X} arguments.

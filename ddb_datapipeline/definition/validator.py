@@ -5,14 +5,13 @@ Each rule family is one small function that yields Violations, in ``structure_ru
 ids, references, types, limits), ``value_rules.py`` (expressions, parameters, schedules, ranges,
 jars), ``flow_rules.py`` (dependsOn cycles, connector step arguments, instance generations) or
 ``attempt_rules.py`` (a retry of an export, Hive on the cluster) or ``injection_rules.py`` (no value given at
-activation reaches code); ``RULES`` lists them. A finding is an
-error (the service refuses it, or the run certainly fails) or a warning (lint). The tables they check
-against live in ``rules.py``. CDK token strings (``${Token[...]}``) are opaque text: they are never
+activation reaches code); ``RULES`` lists them. Every finding carries a rule id of ``rule_registry.py``, which
+gives its severity: an error (its source says the service refuses it, or the run certainly fails) or a warning
+(lint). The tables they check against live in ``rules.py``. CDK token strings (``${Token[...]}``) are opaque text: they are never
 expressions, and values containing one are not range-checked.
 """
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable
 
 from . import rules as R
@@ -23,22 +22,24 @@ from .hive_rules import hive_copy
 from .hive_script_rules import hive_scripts
 from .injection_rules import parameter_code
 from .model import PipelineDefinition
+from .rule_registry import is_selected
 from .structure_rules import ids_and_names, limits, references, types_and_required_fields, user_defined_fields
 from .value_rules import expressions, jar_class_pairing, parameters, scheduling, value_ranges
 from .view import DefinitionView, Violation
 
-__all__ = ["DefinitionError", "Violation", "ensure_valid", "errors", "validate"]
+__all__ = ["DefinitionError", "Violation", "chosen", "ensure_valid", "errors", "validate"]
 
 
 class DefinitionError(ValueError):
-    """Raised by ensure_valid; str() lists every violation, one per line, prefixed by a one-line summary."""
+    """Raised by ensure_valid; str() lists every violation, one per line with its rule id (as the validate command
+    prints it, so docs/linter-rules.md says where the rule comes from), prefixed by a one-line summary."""
 
     def __init__(self, violations: Iterable[Violation], label: str = "pipeline definition") -> None:
         self.violations: tuple[Violation, ...] = tuple(violations)
         self.label = label
         count = len(self.violations)
         summary = f"{label} is invalid: {count} violation{'' if count == 1 else 's'}"
-        super().__init__("\n".join([summary, *map(str, self.violations)]))
+        super().__init__("\n".join([summary, *(v.coded() for v in self.violations)]))
 
 
 RULES: tuple[Callable[[DefinitionView], Iterable[Violation]], ...] = (
@@ -90,7 +91,7 @@ def _in_definition_order(definition: PipelineDefinition, found: list[Violation])
 
     unique: dict[tuple[str, str, str, str], Violation] = {}
     for v in found:
-        unique.setdefault((v.object_id, v.field, v.rule, v.severity), v)
+        unique.setdefault((v.object_id, v.field, v.rule, v.code), v)
     return tuple(sorted(unique.values(), key=rank))
 
 
@@ -99,8 +100,13 @@ def validate(definition: PipelineDefinition, *, require_values: bool = True) -> 
     fields). ``require_values=False`` is for templates linted on their own: their parameters receive
     values at put or activation time, so a parameter without value or default is not a finding."""
     ctx = DefinitionView(definition, require_values=require_values)
-    found = [dataclasses.replace(v, check=v.check or rule.__name__) for rule in RULES for v in rule(ctx)]
+    found = [v for rule in RULES for v in rule(ctx)]
     return _in_definition_order(definition, found)
+
+
+def chosen(violations: Iterable[Violation], *, select: tuple[str, ...] = (), ignore: tuple[str, ...] = ()) -> tuple[Violation, ...]:
+    """The findings of the rules ``select`` and ``ignore`` keep (ids or prefixes, rule_registry.is_selected)."""
+    return tuple(v for v in violations if is_selected(v.code, select=select, ignore=ignore))
 
 
 def errors(violations: Iterable[Violation]) -> tuple[Violation, ...]:
@@ -108,8 +114,10 @@ def errors(violations: Iterable[Violation]) -> tuple[Violation, ...]:
 
 
 def ensure_valid(definition: PipelineDefinition, *, label: str = "pipeline definition") -> PipelineDefinition:
-    """Returns the definition unchanged when valid, raises DefinitionError otherwise. Warnings count
-    too, and every parameter must have a value: what this project deploys is held to lint-clean."""
+    """Returns the definition unchanged when valid, raises DefinitionError otherwise. This is the synth
+    path's stricter selection: every rule, and warnings count as errors (a warning of the command line, such as
+    DP610 parameter_code or DP602 export_retries, fails the synth), and every parameter must have a value:
+    what this project deploys is held to lint-clean."""
     violations = validate(definition)
     if violations:
         raise DefinitionError(violations, label)

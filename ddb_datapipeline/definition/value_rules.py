@@ -15,7 +15,7 @@ from .periods import (
     START_AT_FIRST_ACTIVATION,
     period_minutes,
 )
-from .view import WARNING, DefinitionView, Violation, is_opaque, listed, string_fields
+from .view import DefinitionView, Violation, did_you_mean, is_opaque, listed, string_fields
 
 
 def _has_slot(ctx: DefinitionView, obj: PipelineObject, name: str) -> bool:
@@ -24,36 +24,38 @@ def _has_slot(ctx: DefinitionView, obj: PipelineObject, name: str) -> bool:
     return name in R.OBJECT_SLOTS or name in R.PLAIN_RUNTIME_FIELDS or bool(ctx.lookup(obj, name))
 
 
-def _io_problem(ctx: DefinitionView, obj: PipelineObject, segments: list[str], expr: str) -> str | None:
+def _io_problem(ctx: DefinitionView, obj: PipelineObject, segments: list[str], expr: str) -> tuple[str, str] | None:
     """``input.X`` / ``output.X``: the object needs that reference, and its target the field X."""
     head = segments[0]
     refs = [f for f in ctx.lookup(obj, head) if f.is_ref]
     if ctx.is_template(obj):
         return None
     if not refs:
-        return f"'{expr}' reads {head}, but {obj.id} has no {head} reference"
+        return "DP206", f"'{expr}' reads {head}, but {obj.id} has no {head} reference"
     targets = [ctx.objects[f.value] for f in refs if f.value in ctx.objects]
     if len(segments) > 1 and targets and not any(_has_slot(ctx, t, segments[1]) for t in targets):
-        return (f"'{expr}' reads {head}.{segments[1]}, but {head} object {listed(t.id for t in targets)} "
+        return "DP206", (f"'{expr}' reads {head}.{segments[1]}, but {head} object {listed(t.id for t in targets)} "
                 f"has no field {segments[1]}")
     return None
 
 
-def _identifier_problem(ctx: DefinitionView, obj: PipelineObject, path: str, expr: str) -> str | None:
+def _identifier_problem(ctx: DefinitionView, obj: PipelineObject, path: str, expr: str) -> tuple[str, str] | None:
+    """(rule id, message) of an identifier an expression cannot read, or None."""
     segments = path.split(".")
     head = segments[0].lstrip("*")
     if head.startswith("@"):
         if head in R.RUNTIME_FIELDS:
             return None
-        return (f"runtime field '{head}' in '{expr}' does not exist; runtime fields include "
-                "@scheduledStartTime, @scheduledEndTime, @actualStartTime, @pipelineId, @id, @status")
+        return "DP204", (f"runtime field '{head}' in '{expr}' does not exist{did_you_mean(head, R.RUNTIME_FIELDS)}; "
+                         "runtime fields include @scheduledStartTime, @scheduledEndTime, @actualStartTime, @pipelineId, "
+                         "@id, @status")
     if len(segments) == 1 and (head in ctx.parameters or R.MASKED_PREFIX + head in ctx.parameters):
         return None  # masked "*myPassword" is read as "#{*myPassword}", and as "#{myPassword}" in AWS's samples
     if head == "node":
         obj_type = ctx.type_of(obj)
         if obj_type in R.NODE_TYPES or ctx.is_template(obj):
             return None
-        return (f"'{expr}' uses node, which exists only in {listed(sorted(R.ACTION_TYPES))} and "
+        return "DP205", (f"'{expr}' uses node, which exists only in {listed(sorted(R.ACTION_TYPES))} and "
                 f"precondition objects, not in {obj_type}")
     if head in ("input", "output"):
         return _io_problem(ctx, obj, [head, *segments[1:]], expr)
@@ -62,9 +64,9 @@ def _identifier_problem(ctx: DefinitionView, obj: PipelineObject, path: str, exp
     if ctx.lookup(obj, head) or ctx.lookup(obj, "*" + head) or head in R.PLAIN_RUNTIME_FIELDS:
         return None
     if head.startswith(R.PARAMETER_PREFIX) and len(segments) == 1:
-        return (f"parameter {head} is used but not declared (in '{expr}'); declare it or define "
+        return "DP207", (f"parameter {head} is used but not declared (in '{expr}'); declare it or define "
                 f"field {head} on {obj.id}")
-    return (f"unknown identifier '{head}' in '{expr}'; allowed: a declared parameter, a field of {obj.id}, "
+    return "DP208", (f"unknown identifier '{head}' in '{expr}'; allowed: a declared parameter, a field of {obj.id}, "
             "a runtime @field, input./output./node. paths, or a function call")
 
 
@@ -73,25 +75,27 @@ def expressions(ctx: DefinitionView) -> Iterator[Violation]:
         for f in string_fields(obj):
             found, problems = ctx.scan(f.value)
             for problem in problems:
-                yield Violation(obj.id, f.key, problem)
+                yield Violation(obj.id, f.key, problem, "DP202" if "nests" in problem else "DP201")
             for expr in found:
                 text = shorten(expr.text)
                 for path, is_call in expr.names:
                     if is_call and path not in R.FUNCTIONS:
                         yield Violation(obj.id, f.key, f"function '{path}' in '{text}' is not a Data Pipeline "
-                                                       f"function; known functions: {listed(sorted(R.FUNCTIONS))}")
+                                                       f"function{did_you_mean(path, R.FUNCTIONS) or '; known functions: ' + listed(sorted(R.FUNCTIONS))}",
+                                          "DP203")
                     found_problem = None if is_call else _identifier_problem(ctx, obj, path, text)
                     if found_problem:
-                        yield Violation(obj.id, f.key, found_problem)
+                        yield Violation(obj.id, f.key, found_problem[1], found_problem[0])
 
 
 def _parameter_used(ctx: DefinitionView, param: Parameter, used_by_objects: set[str]) -> bool:
+    """Used by an object's field, or by another parameter: one of its attributes (a default such as
+    ``#{myBucket}/exports``) or the value it is given (``values``), which the service expands as well."""
     bare = param.id.removeprefix(R.MASKED_PREFIX)
+    others = [value for other in ctx.definition.parameters if other.id != param.id for _, value in other.attributes]
+    others += [value for key, value in ctx.definition.values if key not in (param.id, bare)]
     return bool({param.id, bare} & used_by_objects) or any(
-        param.id in ctx.names_in(value) or bare in ctx.names_in(value)
-        for other in ctx.definition.parameters
-        if other.id != param.id
-        for _, value in other.attributes
+        param.id in ctx.names_in(value) or bare in ctx.names_in(value) for value in others
     )
 
 
@@ -106,9 +110,9 @@ def _parameter_values(ctx: DefinitionView, param: Parameter) -> Iterator[Violati
         if is_opaque(value):
             continue
         if pattern and not pattern.match(value.strip()):
-            yield Violation(param.id, where, f"{where} '{value}' is not a valid {kind}")
+            yield Violation(param.id, where, f"{where} '{value}' is not a valid {kind}", "DP215")
         elif allowed and value not in allowed:
-            yield Violation(param.id, where, f"{where} '{value}' is not one of the allowedValues {listed(allowed)}")
+            yield Violation(param.id, where, f"{where} '{value}' is not one of the allowedValues {listed(allowed)}", "DP216")
 
 
 def parameters(ctx: DefinitionView) -> Iterator[Violation]:
@@ -119,28 +123,28 @@ def parameters(ctx: DefinitionView) -> Iterator[Violation]:
         bare = param.id.removeprefix(R.MASKED_PREFIX)  # "*myPassword": a masked parameter
         if not bare.startswith(R.PARAMETER_PREFIX):
             yield Violation(param.id, "", f"parameter id '{param.id}' must start with 'my' "
-                                          f"(e.g. 'my{bare[:1].upper()}{bare[1:]}')")
+                                          f"(e.g. 'my{bare[:1].upper()}{bare[1:]}')", "DP210")
         for key, _ in param.attributes:
             if key not in R.PARAMETER_ATTRIBUTES and not R.USER_FIELD.match(key):
                 yield Violation(param.id, key, f"attribute '{key}' is not a parameter attribute; "
-                                               f"allowed: {listed(R.PARAMETER_ATTRIBUTES)}")
+                                               f"allowed: {listed(R.PARAMETER_ATTRIBUTES)}{did_you_mean(key, R.PARAMETER_ATTRIBUTES)}", "DP211")
         kind = param.attribute("type") or "String"
         if kind not in R.PARAMETER_TYPES:
             yield Violation(param.id, "type", f"type '{kind}' is not a parameter type; "
-                                              f"allowed: {listed(R.PARAMETER_TYPES)}")
+                                              f"allowed: {listed(R.PARAMETER_TYPES)}{did_you_mean(kind, R.PARAMETER_TYPES)}", "DP212")
         if not _parameter_used(ctx, param, used_by_objects):
             yield Violation(param.id, "", f"parameter {param.id} is declared but never used; "
-                                          f"reference it as #{{{param.id}}} or remove it", WARNING)
+                                          f"reference it as #{{{param.id}}} or remove it", "DP213")
         optional = (param.attribute("optional") or "").lower() == "true"
         if ctx.require_values and not optional and ctx.definition.value_of(param.id) is None:
             yield Violation(param.id, "", f"parameter {param.id} is not optional and has neither a default "
-                                          "nor a value; the service refuses activation")
+                                          "nor a value; the service refuses activation", "DP214")
         yield from _parameter_values(ctx, param)
     reported: set[str] = set()
     for key, value in ctx.definition.values:
         if key not in ctx.parameters and key not in reported:
             reported.add(key)
-            yield Violation(key, "", f"values sets {key} = '{shorten(value)}' but no parameter {key} is declared")
+            yield Violation(key, "", f"values sets {key} = '{shorten(value)}' but no parameter {key} is declared", "DP217")
 
 
 
@@ -171,11 +175,11 @@ def _schedule_object(ctx: DefinitionView, obj: PipelineObject) -> Iterator[Viola
         if f.key == "period":
             problem = _period_problem("period", shown, text, MINIMUM_SCHEDULE_MINUTES)
             if problem:
-                yield Violation(obj.id, f.key, problem)
+                yield Violation(obj.id, f.key, problem, "DP226")
         elif f.key in _SCHEDULE_VALUES and not _SCHEDULE_VALUES[f.key][0](text):
-            yield Violation(obj.id, f.key, f"{f.key} {shown} is not allowed; {_SCHEDULE_VALUES[f.key][1]}")
+            yield Violation(obj.id, f.key, f"{f.key} {shown} is not allowed; {_SCHEDULE_VALUES[f.key][1]}", "DP227")
     if obj.value("endDateTime") is not None and obj.value("occurrences") is not None:
-        yield Violation(obj.id, "", "Schedule sets both endDateTime and occurrences; set at most one")
+        yield Violation(obj.id, "", "Schedule sets both endDateTime and occurrences; set at most one", "DP228")
 
 
 def _schedule_type_problem(ctx: DefinitionView, obj: PipelineObject, value: str) -> str | None:
@@ -197,25 +201,29 @@ def scheduling(ctx: DefinitionView) -> Iterator[Violation]:
         for value in obj.values("scheduleType"):
             problem = None if is_opaque(value) else _schedule_type_problem(ctx, obj, value)
             if problem:
-                yield Violation(obj.id, "scheduleType", problem)
+                yield Violation(obj.id, "scheduleType", problem, "DP220" if "is not one of" in problem else "DP221")
         for value in obj.values("failureAndRerunMode"):
             if not is_opaque(value) and value.lower() not in R.RERUN_MODES:
                 yield Violation(obj.id, "failureAndRerunMode", f"failureAndRerunMode '{value}' is not one of "
-                                                               f"{listed(R.RERUN_MODES)}")
+                                                               f"{listed(R.RERUN_MODES)}", "DP222")
         if ondemand:
             if obj_type == "Schedule":
-                yield Violation(obj.id, "", "Schedule objects are not allowed when Default's scheduleType is 'ondemand'")
+                yield Violation(obj.id, "", "Schedule objects are not allowed when Default's scheduleType is 'ondemand'",
+                                "DP223")
             for f in obj.fields:
-                if f.key in ("schedule", "lateAfterTimeout"):
-                    yield Violation(obj.id, f.key, f"{f.key} '{f.value}' is not allowed when Default's "
-                                                   "scheduleType is 'ondemand'")
+                if f.key == "schedule":
+                    yield Violation(obj.id, f.key, f"schedule '{f.value}' is not allowed when Default's scheduleType "
+                                                   "is 'ondemand'", "DP223")
+                elif f.key == "lateAfterTimeout":
+                    yield Violation(obj.id, f.key, f"lateAfterTimeout '{f.value}' has no effect when Default's "
+                                                   "scheduleType is 'ondemand'", "DP224")
         elif obj_type == "Schedule":
             yield from _schedule_object(ctx, obj)
         elif obj_type in R.SCHEDULED_TYPES and not ctx.is_template(obj) and not ctx.lookup(obj, "schedule"):
             mode = f"'{ctx.declared_mode}'" if ctx.declared_mode else f"'{ctx.mode}' (the service default)"
             yield Violation(obj.id, "schedule", f"{obj_type} has no schedule (directly, from a parent or from "
                                                 f"Default); scheduleType {mode} needs one, or set scheduleType "
-                                                "ondemand on Default")
+                                                "ondemand on Default", "DP225")
 
 
 def _range_problem(key: str, text: str, shown: str) -> str | None:
@@ -240,13 +248,20 @@ def _range_problem(key: str, text: str, shown: str) -> str | None:
     return None
 
 
+# The rule id of each range-checked field (every other one is a period field, DP234).
+_RANGE_RULES: dict[str, str] = {
+    **{key: "DP230" for key in R.THROUGHPUT_FIELDS}, "maximumRetries": "DP231", "retryDelay": "DP232",
+    **{key: "DP233" for key in R.WHOLE_NUMBER_FIELDS}, "s3EncryptionType": "DP235",
+}
+
+
 def value_ranges(ctx: DefinitionView) -> Iterator[Violation]:
     for obj in ctx.definition.objects:
         for f in string_fields(obj):
             known = ctx.literal(f.value)
             problem = _range_problem(f.key, known[0].strip(), known[1]) if known else None
             if problem:
-                yield Violation(obj.id, f.key, problem)
+                yield Violation(obj.id, f.key, problem, _RANGE_RULES.get(f.key, "DP234"))
 
 
 def jar_class_pairing(ctx: DefinitionView) -> Iterator[Violation]:
@@ -260,6 +275,6 @@ def jar_class_pairing(ctx: DefinitionView) -> Iterator[Violation]:
                 if rule.matches(jar) and main_class not in rule.classes:
                     wanted = [c for c in rule.classes if c.lower() == main_class.lower()] or list(rule.classes)
                     yield Violation(obj.id, "step", f"step jar '{jar.rsplit('/', 1)[-1]}' is run with class "
-                                                    f"'{main_class}'; {rule.family} needs {' or '.join(wanted)}")
+                                                    f"'{main_class}'; {rule.family} needs {' or '.join(wanted)}", "DP240")
 
 

@@ -2,6 +2,7 @@
 (objects by id, inheritance through ``parent`` and Default, literal values behind parameters)."""
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -9,9 +10,10 @@ from dataclasses import dataclass
 from . import rules as R
 from .expressions import Expression, scan_expressions
 from .model import Field, Parameter, PipelineDefinition, PipelineObject
+from .rule_registry import BY_ID, ERROR, WARNING
 
 CDK_TOKEN = "${Token["
-ERROR, WARNING = "error", "warning"
+__all__ = ["ERROR", "WARNING", "DefinitionView", "Violation"]
 
 
 @dataclass(frozen=True)
@@ -22,12 +24,29 @@ class Violation:
     object_id: str  # object id, or parameter id, or "<definition>" for whole-definition rules
     field: str  # field key, or "" when the rule is about the object as a whole
     rule: str  # one sentence naming the value and what is allowed
-    severity: str = ERROR
-    check: str = ""  # the rule family that found it (for machine-readable output); set by validate
+    code: str = ""  # the rule's id in rule_registry (DP101 ...); its severity and family come from there
+
+    @property
+    def severity(self) -> str:
+        """The registry's severity of the rule (an id-less finding, built by hand in a test, is an error)."""
+        known = BY_ID.get(self.code)
+        return known.severity if known else ERROR
+
+    @property
+    def check(self) -> str:
+        """The rule family that reports it (the validator function's name), for machine-readable output."""
+        known = BY_ID.get(self.code)
+        return known.check if known else ""
 
     @property
     def is_error(self) -> bool:
         return self.severity == ERROR
+
+    def coded(self) -> str:
+        """The line the validate command prints: the rule id before the message, and ``warning`` for lint."""
+        where = f"{self.object_id}.{self.field}" if self.field else self.object_id
+        marker = "" if self.is_error else "warning: "
+        return f"{where}: {marker}{self.code} {self.rule}"
 
     def __str__(self) -> str:
         where = f"{self.object_id}.{self.field}" if self.field else self.object_id
@@ -106,6 +125,13 @@ class DefinitionView:
 
 def string_fields(obj: PipelineObject) -> Iterator[Field]:
     return (f for f in obj.fields if not f.is_ref and f.key != "type")
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """'; did you mean X?' with the closest known name (difflib, case-insensitive), or '' when none is close."""
+    by_lower = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.75)
+    return f"; did you mean '{by_lower[close[0]]}'?" if close else ""
 
 
 def listed(options: Iterable[str]) -> str:

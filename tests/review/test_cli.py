@@ -18,23 +18,23 @@ from .test_parts import definitions
 LEGACY = FIXTURES / "legacy_export.json"
 CORPUS = FIXTURES / "corpus"
 LEGACY_VIOLATIONS = [
-    "DefaultSchedule.startDateTime: startDateTime '2019-06-01 00:00:00' is not allowed; the format is YYYY-MM-DDTHH:MM:SS (UTC)",
-    "DDBSourceTable.readThroughputPercent: readThroughputPercent '#{myDDBReadThroughputRatio}' (resolves to '1.25') is outside 0.1-1.0",
-    "EmrClusterForBackup.masterInstanceType: warning: masterInstanceType 'm3.xlarge' is a previous-generation instance type "
+    "DefaultSchedule.startDateTime: DP227 startDateTime '2019-06-01 00:00:00' is not allowed; the format is YYYY-MM-DDTHH:MM:SS (UTC)",
+    "DDBSourceTable.readThroughputPercent: DP230 readThroughputPercent '#{myDDBReadThroughputRatio}' (resolves to '1.25') is outside 0.1-1.0",
+    "EmrClusterForBackup.masterInstanceType: warning: DP305 masterInstanceType 'm3.xlarge' is a previous-generation instance type "
     "that many regions and EMR releases no longer offer; use m5.xlarge, its current counterpart",
-    "EmrClusterForBackup.coreInstanceType: warning: coreInstanceType 'm3.xlarge' is a previous-generation instance type "
+    "EmrClusterForBackup.coreInstanceType: warning: DP305 coreInstanceType 'm3.xlarge' is a previous-generation instance type "
     "that many regions and EMR releases no longer offer; use m5.xlarge, its current counterpart",
-    "TableBackupActivity.maximumRetries: maximumRetries '8' is not a whole number between 0 and 5",
-    "TableBackupActivity.step: step jar 'emr-dynamodb-tools-4.11.0-SNAPSHOT-jar-with-dependencies.jar' is run with class "
+    "TableBackupActivity.maximumRetries: DP231 maximumRetries '8' is not a whole number between 0 and 5",
+    "TableBackupActivity.step: DP240 step jar 'emr-dynamodb-tools-4.11.0-SNAPSHOT-jar-with-dependencies.jar' is run with class "
     "'org.apache.hadoop.dynamodb.tools.DynamoDbExport'; the emr-dynamodb-tools jar needs org.apache.hadoop.dynamodb.tools.DynamoDBExport",
-    *[f"TableBackupActivity.step: step expands parameter {name}{via}, and a value given at activation replaces its stored one as text, "
+    *[f"TableBackupActivity.step: warning: DP610 step expands parameter {name}{via}, and a value given at activation replaces its stored one as text, "
       f"so it would run as code; allowed: a literal in the definition, or a step that dependsOn a guard ShellCommandActivity whose "
       f"scriptArgument is #{{{name}}}"
       for name, via in [("DDBRegion", ""),
                         ("myDDBReadThroughputRatio", " (through #{input.readThroughputPercent} -> DDBSourceTable.readThroughputPercent)"),
                         ("myDDBTableName", " (through #{input.tableName} -> DDBSourceTable.tableName)"),
                         ("myOutputS3Loc", " (through #{output.directoryPath} -> S3BackupLocation.directoryPath)")]],
-    "DDBRegion: parameter id 'DDBRegion' must start with 'my' (e.g. 'myDDBRegion')",
+    "DDBRegion: DP210 parameter id 'DDBRegion' must start with 'my' (e.g. 'myDDBRegion')",
 ]
 
 
@@ -143,7 +143,7 @@ def test_only_warnings_exit_0_and_say_warning(capsys):
     assert main(["validate", str(path)]) == 0
     captured = capsys.readouterr()
     assert captured.out.splitlines() == [
-        f"{path}: {name}: warning: parameter {name} is declared but never used; reference it as #{{{name}}} or remove it"
+        f"{path}: {name}: warning: DP213 parameter {name} is declared but never used; reference it as #{{{name}}} or remove it"
         for name in ("myInsertMode", "myRedshiftTableName")
     ]
     assert captured.err == "1 file checked, 2 violations (0 errors, 2 warnings)\n"
@@ -152,10 +152,10 @@ def test_only_warnings_exit_0_and_say_warning(capsys):
 def test_json_format_is_one_object_per_finding_in_text_order(capsys):
     assert main(["validate", str(LEGACY), "--format", "json"]) == 1
     found = json.loads(capsys.readouterr().out)
-    assert [f"{f['object']}.{f['field']}: {'warning: ' if f['severity'] == 'warning' else ''}{f['message']}"
-            if f["field"] else f"{f['object']}: {f['message']}" for f in found] == LEGACY_VIOLATIONS
-    assert set(found[0]) == {"file", "object", "field", "rule", "severity", "message"}
-    assert found[0]["file"] == str(LEGACY) and found[0]["rule"] == "scheduling"
+    assert [f"{f['object']}.{f['field']}: {'warning: ' if f['severity'] == 'warning' else ''}{f['id']} {f['message']}"
+            if f["field"] else f"{f['object']}: {f['id']} {f['message']}" for f in found] == LEGACY_VIOLATIONS
+    assert set(found[0]) == {"file", "object", "field", "id", "rule", "severity", "message"}
+    assert found[0]["file"] == str(LEGACY) and found[0]["rule"] == "scheduling" and found[0]["id"] == "DP227"
 
 
 def test_a_template_parameter_without_value_is_fine_unless_values_are_required(tmp_path, capsys):
@@ -166,7 +166,7 @@ def test_a_template_parameter_without_value_is_fine_unless_values_are_required(t
     assert "neither a default nor a value" not in capsys.readouterr().out
     main(["validate", str(path), "--require-values"])
     out = capsys.readouterr().out
-    assert "myDDBTableName: parameter myDDBTableName is not optional and has neither a default nor a value" in out
+    assert "myDDBTableName: DP214 parameter myDDBTableName is not optional and has neither a default nor a value" in out
 
 
 def test_parameter_objects_and_values_replace_the_definitions_own(tmp_path, capsys):
@@ -179,8 +179,8 @@ def test_parameter_objects_and_values_replace_the_definitions_own(tmp_path, caps
     main(["validate", str(definition), "--parameter-objects", str(parameters), "--require-values",
           "--parameter-values-uri", f"file://{values}"])
     out = capsys.readouterr().out
-    assert "resolves to '1.25'" not in out and "DDBRegion: parameter id 'DDBRegion'" in out
-    assert "myDDBTableName: parameter myDDBTableName is not optional" in out
+    assert "resolves to '1.25'" not in out and "DDBRegion: DP210 parameter id 'DDBRegion'" in out
+    assert "myDDBTableName: DP214 parameter myDDBTableName is not optional" in out
     main(["validate", str(definition), "--parameter-objects", str(parameters), "--require-values",
           "--parameter-values", "myDDBTableName=orders", "myOutputS3Loc=s3://b/x", "myDDBReadThroughputRatio=0.3"])
     out = capsys.readouterr().out
@@ -218,3 +218,93 @@ def test_a_console_template_with_metadata_is_a_definition(tmp_path, capsys):
     path.write_text(json.dumps({"metadata": {"templateName": "x"}, **json.loads(LEGACY.read_text())}))
     assert main(["validate", str(path)]) == 1
     assert len(capsys.readouterr().out.splitlines()) == len(LEGACY_VIOLATIONS)
+
+
+# --- issue 28: rule ids, --select/--ignore, the rules page, the connector's tools in AWS's sample ---------
+CROSS_REGION = CORPUS / "dynamodb-to-dynamodb-crossregion.json"
+
+
+def _swapped(tmp_path, activity, first, second):
+    """AWS's cross-region sample with two arguments of one activity's connector step swapped."""
+    data = json.loads(CROSS_REGION.read_text())
+    for obj in data["objects"]:
+        if obj["id"] == activity:
+            (step,) = obj["step"]
+            assert first in step and second in step
+            obj["step"] = [step.replace(first, "\0").replace(second, first).replace("\0", second)]
+    path = tmp_path / f"{activity}.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    "activity, first, second, line",
+    [
+        ("TableBackupActivity", "#{output.directoryPath}", "#{input.tableName}",
+         "TableBackupActivity.step: DP304 argument 1 '#{input.tableName}' of TableBackupActivity is the table name, where "
+         "DynamoDBExport expects the S3 directory; DynamoDBExport takes S3 directory, table name, [throughput ratio], "
+         "[segment count]"),
+        ("TableLoadActivity", "#{output.tableName}", "#{output.writeThroughputPercent}",
+         "TableLoadActivity.step: DP304 argument 2 '#{output.writeThroughputPercent}' of TableLoadActivity is the throughput "
+         "ratio, where DynamoDBImport expects the table name; DynamoDBImport takes S3 directory, table name, "
+         "[throughput ratio]"),
+    ],
+)
+def test_aws_cross_region_sample_with_a_step_s_arguments_swapped_is_an_error_naming_the_activity(
+        tmp_path, capsys, activity, first, second, line):
+    path = _swapped(tmp_path, activity, first, second)
+    assert main(["validate", str(path), "--select", "DP3", "--ignore", "DP305"]) == 1
+    assert capsys.readouterr().out.splitlines() == [f"{path}: {line}"]
+
+
+@pytest.mark.parametrize(
+    "options, ids",
+    [
+        ([], ["DP227", "DP230", "DP305", "DP305", "DP231", "DP240", "DP610", "DP610", "DP610", "DP610", "DP210"]),
+        (["--select", "DP2"], ["DP227", "DP230", "DP231", "DP240", "DP210"]),
+        (["--select", "DP610", "dp305"], ["DP305", "DP305", "DP610", "DP610", "DP610", "DP610"]),
+        (["--ignore", "DP6", "DP30"], ["DP227", "DP230", "DP231", "DP240", "DP210"]),
+        (["--ignore", "DP2", "--select", "DP231"], ["DP231"]),
+    ],
+)
+def test_select_and_ignore_take_rule_ids_and_prefixes(capsys, options, ids):
+    main(["validate", str(LEGACY), *options, "--format", "json"])
+    assert [f["id"] for f in json.loads(capsys.readouterr().out)] == ids
+
+
+def test_ignoring_every_error_exits_0(capsys):
+    assert main(["validate", str(LEGACY), "--ignore", "DP2"]) == 0
+    assert capsys.readouterr().err == "1 file checked, 6 violations (0 errors, 6 warnings)\n"
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--ignore", "DP9"], "error: --ignore: 'DP9' is not allowed; expected a rule id or a prefix of one (DP1 to DP6, "
+                              "e.g. DP1 or DP304)\n"),
+        (["--select", "DP3O4"], "error: --select: 'DP3O4' is not allowed; expected a rule id or a prefix of one (DP1 to DP6, "
+                                "e.g. DP1 or DP304); did you mean DP304?\n"),
+        (["--format", "markdown"], "error: --format markdown: 'markdown' is not allowed for findings; expected text or json "
+                                   "(markdown is for --list-rules)\n"),
+    ],
+)
+def test_a_bad_rule_option_is_one_line_and_exits_2(capsys, options, message):
+    assert main(["validate", str(LEGACY), *options]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == message
+
+
+def test_the_rules_page_is_what_the_command_prints_now(capsys):
+    """docs/linter-rules.md is generated: `python -m ddb_datapipeline validate --list-rules --format markdown >
+    docs/linter-rules.md` after a change to the registry."""
+    assert main(["validate", "--list-rules", "--format", "markdown"]) == 0
+    page = capsys.readouterr().out
+    assert (ROOT / "docs" / "linter-rules.md").read_text() == page
+    assert "| DP304 | error | a connector tool argument in the wrong place (a swap) | `connector_arguments` |" in page
+
+
+def test_list_rules_as_json_carries_each_rules_id_severity_and_source(capsys):
+    assert main(["validate", "--list-rules", "--format", "json", "--select", "DP61"]) == 0
+    (rule,) = json.loads(capsys.readouterr().out)
+    assert rule["id"] == "DP610" and rule["severity"] == "warning" and rule["check"] == "parameter_code"
+    assert rule["source"].startswith("https://docs.aws.amazon.com/datapipeline/latest/DeveloperGuide/")

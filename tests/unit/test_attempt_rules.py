@@ -52,7 +52,7 @@ def test_the_projects_definitions_remove_their_output_first_and_run_hive_on_mapr
 def test_an_export_without_the_removal_is_reported_with_the_exception_a_retry_meets():
     connector = export().object("TableBackupActivity").values("step")[-1]
     (finding,) = found(with_fields(export(), "TableBackupActivity", step=connector), "export_retries")
-    assert finding.startswith("TableBackupActivity.step: step 1 exports straight into s3://b/exports/orders/#{format(@scheduledStartTime")
+    assert finding.startswith("TableBackupActivity.step: warning: step 1 exports straight into s3://b/exports/orders/#{format(@scheduledStartTime")
     assert "'org.apache.hadoop.mapred.FileAlreadyExistsException: Output directory ... already exists'" in finding
     assert finding.endswith(f"put the step '{remove_output_step()}' before it")
 
@@ -60,10 +60,10 @@ def test_an_export_without_the_removal_is_reported_with_the_exception_a_retry_me
 def test_a_removal_after_the_export_or_of_another_folder_is_reported():
     connector = export().object("TableBackupActivity").values("step")[-1]
     (after,) = found(with_fields(export(), "TableBackupActivity", step=[connector, remove_output_step()]), "export_retries")
-    assert after.startswith("TableBackupActivity.step: step 1 exports straight into") and "FileAlreadyExistsException" in after
+    assert after.startswith("TableBackupActivity.step: warning: step 1 exports straight into") and "FileAlreadyExistsException" in after
     other = remove_output_step().replace("#{output.directoryPath}", "#{myOutputS3Loc}")
     findings = found(with_fields(export(), "TableBackupActivity", step=[other, connector]), "export_retries")
-    assert findings[0] == ("TableBackupActivity.step: step 1 removes '#{myOutputS3Loc}', not the activity's own output folder "
+    assert findings[0] == ("TableBackupActivity.step: warning: step 1 removes '#{myOutputS3Loc}', not the activity's own output folder "
                            "#{output.directoryPath}: it would delete data this activity does not write")
     assert "FileAlreadyExistsException" in findings[1]
 
@@ -72,7 +72,7 @@ def test_a_hive_cluster_without_the_settings_is_reported_for_each():
     bare = with_fields(hive_copy(), "CopyCluster", configuration=None)
     findings = found(bare, "hive_clusters")
     assert len(findings) == 2
-    assert findings[0].startswith("CopyCluster.configuration: runs Hive (CopyActivity) and its hive-site configuration does not set "
+    assert findings[0].startswith("CopyCluster.configuration: warning: runs Hive (CopyActivity) and its hive-site configuration does not set "
                                   "hive.execution.engine: Hive runs on Tez")
     assert "makes the connector Query that index (DynamoDBFilterPushdown)" in findings[1]
     (tez,) = found(with_fields(hive_copy(), "HiveSiteProperty1", value="tez"), "hive_clusters")
@@ -144,5 +144,5 @@ def test_the_smoke_check_reads_a_deployed_definition_for_the_removal_and_the_hiv
     assert attempt_findings(_stored(export())) == [] and attempt_findings(_stored(hive_copy())) == []
     connector = export().object("TableBackupActivity").values("step")[-1]
     (lost,) = attempt_findings(_stored(with_fields(export(), "TableBackupActivity", step=connector)))
-    assert lost.startswith("TableBackupActivity.step: step 1 exports straight into") and "FileAlreadyExistsException" in lost
+    assert lost.startswith("TableBackupActivity.step: warning: step 1 exports straight into") and "FileAlreadyExistsException" in lost
     assert len(attempt_findings(_stored(with_fields(hive_copy(), "CopyCluster", configuration=None)))) == 2

@@ -284,7 +284,7 @@ def test_a_stored_definition_whose_step_does_not_wait_for_the_guard_is_refused_b
         if obj["id"] == "TableLoadActivity":
             obj["fields"] = [f for f in obj["fields"] if f["key"] != "dependsOn"]
     pipeline = run(aws, stored, overrides={"myInputS3Loc": "s3://backups/x,orders,1.0"})
-    with pytest.raises(RunFailed, match=r"^p: refused before any activity: TableLoadActivity.step: step expands parameter myInputS3Loc "
+    with pytest.raises(RunFailed, match=r"^p: refused before any activity: TableLoadActivity.step: warning: step expands parameter myInputS3Loc "
                                         r"\(through #\{input.directoryPath\} -> S3InputDataNode.directoryPath\)"):
         pipeline.run()
     assert pipeline.result.attempts == {}

@@ -68,7 +68,7 @@ def test_the_projects_definitions_feed_no_parameter_to_code_but_the_guarded_rest
 
 def test_a_step_that_does_not_wait_for_the_guard_is_refused_with_the_path_the_value_takes():
     (finding,) = code_findings(with_fields(restore(), "TableLoadActivity", dependsOn=None))
-    assert finding.startswith("TableLoadActivity.step: step expands parameter myInputS3Loc (through #{input.directoryPath} -> "
+    assert finding.startswith("TableLoadActivity.step: warning: step expands parameter myInputS3Loc (through #{input.directoryPath} -> "
                               "S3InputDataNode.directoryPath)")
     assert finding.endswith("allowed: a literal in the definition, or a step that dependsOn a guard ShellCommandActivity whose "
                             "scriptArgument is #{myInputS3Loc}")
@@ -88,9 +88,9 @@ def test_only_the_exact_guard_lets_the_value_through(fields):
 @pytest.mark.parametrize("object_id, fields, shown", [
     ("CleanupActivity", {"command": "aws s3 rm --recursive #{myStagingS3Loc}"}, "command expands parameter myStagingS3Loc,"),
     ("StagingFolder", {"directoryPath": "#{myStagingS3Loc}/run"},
-     "CleanupActivity.command: command expands parameter myStagingS3Loc (through #{input.directoryPath} -> StagingFolder.directoryPath)"),
+     "CleanupActivity.command: warning: command expands parameter myStagingS3Loc (through #{input.directoryPath} -> StagingFolder.directoryPath)"),
     ("TargetTable", {"tableName": "#{myTargetTableName}"},
-     "ImportActivity.step: step expands parameter myTargetTableName (through #{output.tableName} -> TargetTable.tableName)"),
+     "ImportActivity.step: warning: step expands parameter myTargetTableName (through #{output.tableName} -> TargetTable.tableName)"),
     ("SourceRegionCluster", {"region": "#{myDDBRegion}"}, None),  # a cluster's region is no code field and no step names it
 ])
 def test_a_parameter_reaching_a_copy_command_or_step_directly_or_through_its_nodes_is_refused(object_id, fields, shown):
@@ -117,7 +117,7 @@ def test_a_user_defined_field_of_the_activity_itself_is_followed_to_the_paramete
     copy = build_copy_definition(CopySpec("orders", "orders-dr", "us-west-2", "s3://b/copies/x", 0.25, 0.5, CLUSTER), SETTINGS)
     own = with_fields(copy, "CleanupActivity", myFolder="#{myStaging}/run", command="aws s3 rm --recursive #{myFolder}")
     (finding,) = code_findings(own)
-    assert finding.startswith("CleanupActivity.command: command expands parameter myStaging (through #{myFolder} -> CleanupActivity.myFolder)")
+    assert finding.startswith("CleanupActivity.command: warning: command expands parameter myStaging (through #{myFolder} -> CleanupActivity.myFolder)")
     literal = with_fields(copy, "CleanupActivity", myFolder="s3://b/copies/x/run", command="aws s3 rm --recursive #{myFolder}")
     assert code_findings(literal) == []
 
@@ -175,4 +175,4 @@ def test_the_smoke_check_reads_a_deployed_restore_for_a_step_that_lost_its_guard
 
     assert attempt_findings(stored(restore())) == []
     (lost,) = attempt_findings(stored(with_fields(restore(), "TableLoadActivity", dependsOn=None)))
-    assert lost.startswith("TableLoadActivity.step: step expands parameter myInputS3Loc (through #{input.directoryPath}")
+    assert lost.startswith("TableLoadActivity.step: warning: step expands parameter myInputS3Loc (through #{input.directoryPath}")

@@ -435,8 +435,8 @@ def test_values_for_undeclared_parameters_are_reported_once_each_in_order():
     definition = add(export_definition(), values=[("myZeta", "1"), ("myAlpha", "2"), ("myZeta", "3")])
     undeclared = [v for v in validate(definition) if v.object_id in ("myZeta", "myAlpha")]
     assert [str(v) for v in undeclared] == [
-        "myZeta: values sets myZeta = '1' but no parameter myZeta is declared",
-        "myAlpha: values sets myAlpha = '2' but no parameter myAlpha is declared",
+        "myZeta: warning: values sets myZeta = '1' but no parameter myZeta is declared",
+        "myAlpha: warning: values sets myAlpha = '2' but no parameter myAlpha is declared",
     ]
 
 
@@ -506,7 +506,6 @@ def test_emr_cluster_without_release_label_or_ami_version_is_fine():
     "fields, fragment",
     [
         ({"runsOn": None}, "EmrActivity needs exactly one of runsOn, workerGroup; none is set"),
-        ({"workerGroup": "wg-1"}, "EmrActivity sets runsOn and workerGroup; set exactly one"),
     ],
 )
 def test_emr_activity_runs_on_xor_worker_group(fields, fragment):
@@ -514,9 +513,19 @@ def test_emr_activity_runs_on_xor_worker_group(fields, fragment):
     assert_violation(definition, "TableBackupActivity", "", fragment)
 
 
-def test_emr_activity_needs_a_step():
+def test_runs_on_and_worker_group_together_is_a_warning():
+    """Issue 28: every activity page says 'If you provide a runsOn value and workerGroup exists, workerGroup is
+    ignored.', so the service accepts both: lint (DP136), not an error."""
+    definition = edit(export_definition(), "TableBackupActivity", workerGroup="wg-1")
+    found = assert_violation(definition, "TableBackupActivity", "workerGroup", "the service ignores workerGroup when runsOn is set")
+    assert (found.code, found.severity) == ("DP136", "warning")
+
+
+def test_emr_activity_without_a_step_is_lint():
+    """Issue 28: the EmrActivity page lists step under 'Optional Fields', so the service accepts it (DP138)."""
     definition = edit(export_definition(), "TableBackupActivity", step=None)
-    assert_violation(definition, "TableBackupActivity", "step", "EmrActivity requires step")
+    found = assert_violation(definition, "TableBackupActivity", "step", "EmrActivity has no step")
+    assert (found.code, found.severity) == ("DP138", "warning")
 
 
 def test_shell_command_activity_command_xor_script_and_runs_on():
@@ -591,7 +600,9 @@ def test_ondemand_forbids_schedules_and_late_after_timeout():
     )
     assert_violation(definition, "Daily", "", "Schedule objects are not allowed when Default's scheduleType is 'ondemand'")
     assert_violation(definition, "TableLoadActivity", "schedule", "schedule 'Daily' is not allowed")
-    assert_violation(definition, "TableLoadActivity", "lateAfterTimeout", "lateAfterTimeout '2 hours' is not allowed")
+    late = assert_violation(definition, "TableLoadActivity", "lateAfterTimeout", "lateAfterTimeout '2 hours' has no effect")
+    assert late.severity == "warning"  # the guide: 'triggered only when the schedule type is not set to ondemand'
+    assert {v.severity for v in validate(definition) if v.code == "DP223"} == {"error"}
 
 
 def test_scheduled_pipeline_objects_need_a_schedule():
@@ -737,7 +748,7 @@ def test_escaped_commas_and_other_jars_are_fine():
     steps = [
         REMOVE_OUTPUT,
         f"{TOOLS_JAR},{EXPORT_CLASS},-Dfs.s3.canned.acl=BucketOwnerFullControl,#{{output.directoryPath}},#{{input.tableName}},a\\,b",
-        "command-runner.jar,org.apache.hadoop.dynamodb.tools.DynamoDbExport,x",
+        "command-runner.jar,spark-submit,x",
     ]
     assert_no_violation(edit(export_definition(), "TableBackupActivity", step=steps), "TableBackupActivity")
 
@@ -767,7 +778,7 @@ def test_a_masked_field_is_the_field_its_type_documents():
 def test_at_most_100_objects():
     extra = [PipelineObject.build(f"Csv{i}", type="CSV") for i in range(94)]
     definition = add(export_definition(), *extra)
-    assert_violation(definition, "<definition>", "", "101 objects exceed the limit of 100 per pipeline")
+    assert_violation(definition, "<definition>", "", "101 objects exceed the default limit of 100 per pipeline")
 
 
 def test_at_most_50_fields_per_object():
@@ -787,7 +798,7 @@ def test_at_most_50_parameters():
     extra = [Parameter.build(f"myP{i}", default="x") for i in range(47)]
     used = {f"myUses{i}": f"#{{myP{i}}}" for i in range(47)}
     definition = add(edit(export_definition(), "TableBackupActivity", **used), parameters=extra)
-    assert_violation(definition, "<definition>", "", "51 parameters exceed the limit of 50 per definition")
+    assert_violation(definition, "<definition>", "", "51 parameters exceed the usual limit of 50 per definition")
 
 
 # --- reporting ----------------------------------------------------------------------------------
@@ -805,13 +816,14 @@ def test_ensure_valid_lists_every_violation():
     assert isinstance(error, ValueError)
     lines = str(error).splitlines()
     assert lines[0] == "export pipeline OrdersBackup is invalid: 3 violations"
-    assert lines[1:] == [str(v) for v in error.violations]
+    assert lines[1:] == [v.coded() for v in error.violations]
+    assert lines[1].startswith("EmrClusterForBackup.coreInstanceCount: DP233 coreInstanceCount")
     assert [(v.object_id, v.field) for v in error.violations] == [
         ("EmrClusterForBackup", "coreInstanceCount"),
         ("TableBackupActivity", "maximumRetries"),  # edit() re-appends fields in keyword order
         ("TableBackupActivity", "runsOn"),
     ]
-    assert lines[3] == "TableBackupActivity.runsOn: reference to 'Nowhere' names no object of this definition"
+    assert lines[3] == "TableBackupActivity.runsOn: DP120 reference to 'Nowhere' names no object of this definition"
 
 
 def test_validate_order_is_deterministic_and_follows_the_definition():

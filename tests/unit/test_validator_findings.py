@@ -199,8 +199,10 @@ def test_the_projects_export_with_table_and_directory_swapped_names_the_activity
     export = project_export()
     step = swap(step_of(export, "TableBackupActivity"), "#{output.directoryPath}", "#{input.tableName}")
     found = assert_violation(edit(export, "TableBackupActivity", step=[REMOVE_OUTPUT, step]), "TableBackupActivity", "step",
-                             "step argument 1 '#{input.tableName}' is the table name, where DynamoDBExport expects the S3 directory")
-    assert found.rule.endswith("DynamoDBExport takes S3 directory, table name, throughput ratio, [segment count]")
+                             "argument 1 '#{input.tableName}' of TableBackupActivity is the table name, where DynamoDBExport "
+                             "expects the S3 directory")
+    assert found.rule.endswith("DynamoDBExport takes S3 directory, table name, [throughput ratio], [segment count]")
+    assert (found.code, found.severity) == ("DP304", "error")
 
 
 def test_the_projects_restore_with_swapped_arguments_is_caught():
@@ -213,11 +215,13 @@ def test_the_projects_restore_with_swapped_arguments_is_caught():
 @pytest.mark.parametrize(
     "arguments, fragment",
     [
-        ("#{output.directoryPath},#{input.tableName}", "step passes 2 arguments to DynamoDBExport, which takes"),
+        ("#{output.directoryPath}", "TableBackupActivity passes 1 argument to DynamoDBExport, which takes"),
         ("#{output.directoryPath},#{input.readThroughputPercent},#{input.tableName}",
-         "step argument 2 '#{input.readThroughputPercent}' is the throughput ratio, where DynamoDBExport expects the table name"),
-        ("#{output.directoryPath},#{input.tableName},0.5,4,extra", "step passes 5 arguments"),
-        ("s3://bucket/x,#{input.tableName},s3://bucket/y", "step argument 3 's3://bucket/y' is the S3 directory"),
+         "argument 2 '#{input.readThroughputPercent}' of TableBackupActivity is the throughput ratio, where DynamoDBExport "
+         "expects the table name"),
+        ("#{output.directoryPath},#{input.tableName},0.5,4,extra", "TableBackupActivity passes 5 arguments"),
+        ("s3://bucket/x,#{input.tableName},s3://bucket/y", "argument 3 's3://bucket/y' of TableBackupActivity is the S3 directory"),
+        ("orders,s3://bucket/x,0.5", "argument 1 'orders' of TableBackupActivity is the table name"),
     ],
 )
 def test_export_arguments_against_the_tools_signature(arguments, fragment):
@@ -232,6 +236,7 @@ def test_export_arguments_against_the_tools_signature(arguments, fragment):
         "-D,mapreduce.job.queuename=etl,-Dfs.s3.canned.acl=BucketOwnerFullControl,#{output.directoryPath},#{input.tableName},0.25",
         "#{myOutputS3Loc},#{myDDBTableName},#{myDDBReadThroughputRatio}",
         "s3://bucket/x,2024,0.5",  # a numeric table name is not a ratio
+        "#{output.directoryPath},#{input.tableName}",  # 4.11.0: the ratio is optional (args.length >= 3)
     ],
 )
 def test_export_arguments_that_fit(arguments):
@@ -239,10 +244,13 @@ def test_export_arguments_that_fit(arguments):
     assert_no_violation(definition, "TableBackupActivity")
 
 
-def test_import_takes_exactly_three_arguments():
+def test_import_reads_three_arguments_and_ignores_more():
+    """4.11.0's DynamoDBImport reads args[0..2] only: a fourth is lint (DP303), not a refusal."""
     step = f"{TOOLS_JAR},{IMPORT_CLASS},#{{input.directoryPath}},#{{output.tableName}},#{{output.writeThroughputPercent}},4"
-    assert_violation(edit(import_definition(), "TableLoadActivity", step=step), "TableLoadActivity", "step",
-                     "step passes 4 arguments to DynamoDBImport, which takes S3 directory, table name, throughput ratio")
+    found = assert_violation(edit(import_definition(), "TableLoadActivity", step=step), "TableLoadActivity", "step",
+                             "TableLoadActivity passes 4 arguments to DynamoDBImport, which takes S3 directory, table name, "
+                             "[throughput ratio]; it ignores the rest")
+    assert (found.code, found.severity) == ("DP303", "warning")
 
 
 # --- 4c. previous-generation instance types -----------------------------------------------------
