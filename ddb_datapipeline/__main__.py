@@ -138,7 +138,7 @@ def _as_json(found: list[tuple[str, Violation]]) -> str:
 
 
 def run_validate(files: Sequence[str], supplied: Supplied = Supplied(), *, require_values: bool = False,
-                 output_format: str = "text", selection: Selection = Selection()) -> int:
+                 output_format: str = "text", selection: Selection = Selection(), fail_on: str = "error") -> int:
     worst = EXIT_CLEAN
     found: list[tuple[str, Violation]] = []
     for file_name in files:
@@ -152,7 +152,8 @@ def run_validate(files: Sequence[str], supplied: Supplied = Supplied(), *, requi
         if output_format == "text":
             for violation in violations:
                 print(f"{file_name}: {violation.coded()}")
-        if errors(violations) and worst == EXIT_CLEAN:
+        failing = errors(violations) if fail_on == "error" else violations
+        if failing and worst == EXIT_CLEAN:
             worst = EXIT_VIOLATIONS
     if output_format == "json":
         print(_as_json(found))
@@ -202,7 +203,7 @@ def _validate_command(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
     return run_validate(args.files, supplied, require_values=args.require_values, output_format=args.format,
-                        selection=Selection(select, ignore))
+                        selection=Selection(select, ignore), fail_on=args.fail_on)
 
 
 def run_review(cdk_out: str, out: str, base: str | None, *, cfn_guard: str | None = None, checkov: str | None = None,
@@ -318,7 +319,7 @@ def parser() -> argparse.ArgumentParser:
     check = commands.add_parser("validate", help="check Data Pipeline definition files (JSON file format)",
                                 description="Prints every finding as 'FILE: object.field: ID message' (warnings as "
                                             "'FILE: object.field: warning: ID message'). Exit 0 when there is no error "
-                                            "(warnings allowed), 1 with an error, 2 when a file is not a definition. "
+                                            "(warnings allowed; with --fail-on warning, no finding at all), 1 otherwise, 2 when a file is not a definition. "
                                             "--list-rules prints the rule registry (docs/linter-rules.md with "
                                             "--format markdown).")
     check.add_argument("files", nargs="*", metavar="FILE", help="definition files (put them before the options)")
@@ -338,6 +339,9 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--ignore", nargs="+", metavar="ID",
                        help="leave out the rules whose id starts with one of these (e.g. DP1); the longer match "
                             "wins over --select")
+    check.add_argument("--fail-on", choices=("error", "warning"), default="error",
+                       help="warning: exit 1 on any finding the selection keeps, warnings included (as this "
+                            "project's synth does), e.g. --fail-on warning --select DP610 in CI")
     check.add_argument("--list-rules", action="store_true", help="print every rule: id, severity, family, title")
     review = commands.add_parser("review", help="write the review report of a synthesized cloud assembly",
                                  description="Writes README.md, one JSON definition per pipeline and, with "

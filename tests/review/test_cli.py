@@ -187,6 +187,15 @@ def test_parameter_objects_and_values_replace_the_definitions_own(tmp_path, caps
     assert "is not optional" not in out and "resolves to '1.25'" not in out
 
 
+def test_fail_on_warning_makes_a_kept_warning_fail_ci(capsys):
+    """A team that wants activation values out of code fails its CI on DP610 alone, although it is a warning."""
+    assert main(["validate", str(LEGACY), "--select", "DP610"]) == 0
+    assert main(["validate", str(LEGACY), "--select", "DP610", "--fail-on", "warning"]) == 1
+    assert main(["validate", str(LEGACY), "--select", "DP999", "--fail-on", "warning"]) == 2  # no such rule
+    assert main(["validate", str(LEGACY), "--ignore", "DP2", "DP3", "DP6", "--fail-on", "warning"]) == 0
+    capsys.readouterr()
+
+
 @pytest.mark.parametrize(
     "options, message",
     [
