@@ -1,0 +1,38 @@
+"""The test scheduling of tests/conftest.py: every module that uses the session synthesis runs on one xdist
+worker (one work unit), whole; the other modules stay one work unit per file."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from tests.conftest import SharedSynthesisScheduling, pytest_collection_modifyitems
+
+
+class FakeItem:
+    def __init__(self, nodeid: str, *fixtures: str) -> None:
+        self._nodeid, self.fixturenames = nodeid, list(fixtures)
+
+    @property
+    def nodeid(self) -> str:
+        return self._nodeid
+
+
+def scopes(*nodeids: str) -> list[str]:
+    scheduler = SharedSynthesisScheduling.__new__(SharedSynthesisScheduling)  # _split_scope needs no state
+    return [scheduler._split_scope(nodeid) for nodeid in nodeids]
+
+
+def test_modules_of_the_synthesis_share_one_work_unit_and_stay_whole():
+    items = [
+        FakeItem("tests/stack/test_a.py::test_reads_templates", "synthesis", "tmp_path"),
+        FakeItem("tests/stack/test_a.py::test_plain", "tmp_path"),  # same module: must go with it
+        FakeItem("tests/review/test_b.py::test_review", "review", "synthesis"),  # through another fixture
+        FakeItem("tests/unit/test_c.py::test_unrelated[x@y]", "context"),
+    ]
+    pytest_collection_modifyitems(SimpleNamespace(workerinput={}), items)  # type: ignore[arg-type]
+    assert scopes(*(item.nodeid for item in items)) == ["synthesis", "synthesis", "synthesis", "tests/unit/test_c.py"]
+
+
+def test_without_xdist_node_ids_are_left_alone():
+    items = [FakeItem("tests/stack/test_a.py::test_reads_templates", "synthesis")]
+    pytest_collection_modifyitems(SimpleNamespace(), items)  # type: ignore[arg-type]
+    assert items[0].nodeid == "tests/stack/test_a.py::test_reads_templates"
