@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from tests.conftest import SharedSynthesisScheduling, pytest_collection_modifyitems
+from tests.conftest import SharedSynthesisScheduling, pytest_collection_modifyitems, pytest_xdist_make_scheduler
 
 
 class FakeItem:
@@ -36,3 +36,9 @@ def test_without_xdist_node_ids_are_left_alone():
     items = [FakeItem("tests/stack/test_a.py::test_reads_templates", "synthesis")]
     pytest_collection_modifyitems(SimpleNamespace(), items)  # type: ignore[arg-type]
     assert items[0].nodeid == "tests/stack/test_a.py::test_reads_templates"
+
+
+def test_the_scheduler_hook_answers_before_xdist():
+    # xdist registers its own pytest_xdist_make_scheduler after the conftests, and pluggy calls the last
+    # registered first: without tryfirst, xdist's loadfile scheduler would answer and this one never run.
+    assert getattr(pytest_xdist_make_scheduler, "pytest_impl", {}).get("tryfirst") is True
