@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest.nodeid import coerce_node_id
 from xdist.scheduler import LoadFileScheduling
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,7 +205,8 @@ def native_machines(tmp_path_factory: pytest.TempPathFactory) -> Any:
 # One worker for the modules of the session synthesis: `make test` runs two xdist workers with --dist loadfile,
 # and each worker that runs a module using `synthesis` synthesizes the whole app again (its stacks are live
 # jsii objects, which cannot be shared between processes). On each worker, the node ids of every module that
-# uses the fixture get the suffix "@synthesis" (as xdist's loadgroup does for its marks); on the controller,
+# uses the fixture get the suffix "@synthesis" (as xdist's loadgroup does for its marks, through pytest's private
+# node id, which pytest 9.2 keeps in ``_id``: xdist's own ``_nodeid`` no longer reaches it); on the controller,
 # the loadfile scheduler keeps modules whole and puts all such modules in one work unit, so one worker
 # synthesizes once. Other modules are still spread file by file.
 SHARED_SCOPE = "synthesis"
@@ -217,7 +219,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     shared = {item.nodeid.split("::", 1)[0] for item in items if any(f in getattr(item, "fixturenames", ()) for f in SHARED_FIXTURES)}
     for item in items:
         if item.nodeid.split("::", 1)[0] in shared:
-            item._nodeid = f"{item.nodeid}@{SHARED_SCOPE}"
+            item._id = coerce_node_id(f"{item.nodeid}@{SHARED_SCOPE}")  # pytest 9 keeps the node id in _id
 
 
 class SharedSynthesisScheduling(LoadFileScheduling):  # type: ignore[misc]

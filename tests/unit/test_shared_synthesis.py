@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from _pytest.nodeid import coerce_node_id
+
 from tests.conftest import SharedSynthesisScheduling, pytest_collection_modifyitems, pytest_xdist_make_scheduler
 
 
 class FakeItem:
+    """What the hook reads and writes of a pytest item: its fixture closure and its node id (kept in ``_id``)."""
+
     def __init__(self, nodeid: str, *fixtures: str) -> None:
-        self._nodeid, self.fixturenames = nodeid, list(fixtures)
+        self._id, self.fixturenames = coerce_node_id(nodeid), list(fixtures)
 
     @property
     def nodeid(self) -> str:
-        return self._nodeid
+        return str(self._id)
 
 
 def scopes(*nodeids: str) -> list[str]:
