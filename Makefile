@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 CDK := npx --no-install cdk
 
-.PHONY: drill-local setup synth test lint clean review validate deploy-local destroy-local scale
+.PHONY: drill-local setup synth test lint clean review validate deploy-local destroy-local scale measure
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -44,6 +44,12 @@ synth: setup
 
 test: setup lint
 	$(PY) -m pytest -q -n 2 --dist loadfile tests
+
+# The CPU seconds (user + sys of the whole process tree) and wall time of make test, in one line; the
+# CPU seconds are the figure to compare, since other jobs on a shared machine stretch the wall time.
+# CMD="make drill-local" (or any command) measures that instead.
+measure: setup
+	@$(PY) -m local_deploy.measure -- $(or $(CMD),$(MAKE) --no-print-directory test)
 
 # ruff on everything; mypy --strict on the code that has no CDK in it (definitions, configuration, the
 # permission model), where a type error is a logic error.

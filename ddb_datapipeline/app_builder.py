@@ -150,6 +150,16 @@ def build(app: cdk.App, plan: Plan) -> dict[str, BackupStack]:
     return stacks
 
 
+def in_process_app(*, context: Mapping[str, Any], outdir: str) -> cdk.App:
+    """An App for a synth inside this process (the local deploy and drill, ``make scale``, the tests), without
+    CDK's built-in CloudFormation template validation (aws-cdk-lib's ``builtinCloudFormationValidation``,
+    the ``@aws/cloudformation-validate`` WASM engine): starting it costs about 3.4 CPU-s per process and it
+    checks each template again, about 45% of such a synth, while its verdict only downgrades to warnings
+    that these callers never read. The templates are the same byte for byte; ``make synth`` (the CDK CLI
+    running ``app.py``) keeps the validation."""
+    return cdk.App(context=dict(context), outdir=outdir, builtin_cloud_formation_validation=False)
+
+
 def synthesize(app: cdk.App, context: Mapping[str, Any]) -> tuple[cxapi.CloudAssembly, dict[str, BackupStack]]:
     """What ``app.py`` does under ``cdk synth``: plan, build, synthesize into the app's outdir, then the
     checks only written templates allow. Raises ConfigError (one line) on a configuration mistake."""
