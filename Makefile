@@ -47,9 +47,10 @@ test: setup lint
 
 # The CPU seconds (user + sys of the whole process tree) and wall time of make test, in one line; the
 # CPU seconds are the figure to compare, since other jobs on a shared machine stretch the wall time.
-# CMD="make drill-local" (or any command) measures that instead.
+# CMD="make drill-local" (or any command) measures that instead; RECORD=1 appends the figures, the commit
+# and the load average before the run to docs/measurements.md (where the README quotes them from).
 measure: setup
-	@$(PY) -m local_deploy.measure -- $(or $(CMD),$(MAKE) --no-print-directory test)
+	@$(PY) -m local_deploy.measure $(if $(RECORD),--record docs/measurements.md) -- $(or $(CMD),$(MAKE) --no-print-directory test)
 
 # ruff on everything; mypy --strict on the code that has no CDK in it (definitions, configuration, the
 # permission model), where a type error is a logic error.

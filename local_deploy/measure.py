@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -46,13 +47,45 @@ def line(*, label: str, result: Measurement) -> str:
             f"{os.cpu_count()} cores, exit {result.returncode}")
 
 
+RECORD_HEADER = ("| when (UTC) | commit | command | CPU-s | user | sys | wall (s) | cores | load before | exit |\n"
+                 "|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n")
+
+
+def record_row(*, label: str, result: Measurement, commit: str, when: str, load: float) -> str:
+    """One row of the measurements table: what ran, on which commit, what it cost and how busy the machine was
+    when it started (the 1-minute load average), so a figure is never read without its machine state."""
+    return (f"| {when} | `{commit}` | `{label}` | {result.cpu:.1f} | {result.user:.1f} | {result.sys:.1f} | "
+            f"{result.wall:.1f} | {os.cpu_count()} | {load:.2f} | {result.returncode} |\n")
+
+
+def record(path: Path, row: str) -> None:
+    """Appends ``row`` to the table in ``path``, creating the file with its header first."""
+    text = path.read_text(encoding="utf-8") if path.exists() else RECORD_HEADER
+    path.write_text(text + row, encoding="utf-8")
+
+
+def _commit() -> str:
+    found = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, check=False)
+    return (found.stdout.strip() or "unknown") + ("+changes" if dirty.stdout.strip() else "")
+
+
 def main(argv: list[str]) -> int:
+    record_to = None
+    if argv[:1] == ["--record"] and len(argv) > 1:
+        record_to, argv = Path(argv[1]), argv[2:]
     command = argv[1:] if argv[:1] == ["--"] else argv
     if not command:
-        print("usage: python -m local_deploy.measure -- <command...>", file=sys.stderr)
+        print("usage: python -m local_deploy.measure [--record FILE] -- <command...>", file=sys.stderr)
         return 2
+    load = os.getloadavg()[0]
     result = measure(command=command)
-    print(line(label=" ".join(command), result=result), flush=True)
+    label = " ".join(command)
+    print(line(label=label, result=result), flush=True)
+    if record_to is not None and result.returncode == 0:
+        when = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+        record(record_to, record_row(label=label, result=result, commit=_commit(), when=when, load=load))
+        print(f"recorded in {record_to}", flush=True)
     return result.returncode
 
 

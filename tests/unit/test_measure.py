@@ -23,3 +23,31 @@ def test_the_exit_code_is_kept_and_printed():
     result = measure(command=[sys.executable, "-c", "raise SystemExit(3)"])
     assert result.returncode == 3
     assert line(label="x", result=result).endswith(", exit 3")
+
+
+def test_a_recorded_run_names_its_commit_and_machine_state(tmp_path: Path):
+    from local_deploy.measure import Measurement, record, record_row
+
+    table = tmp_path / "measurements.md"
+    result = Measurement(user=100.0, sys=10.5, wall=120.25, returncode=0)
+    record(table, record_row(label="make test", result=result, commit="abc1234", when="2026-12-07 05:00", load=0.42))
+    record(table, record_row(label="make drill-local", result=result, commit="abc1234", when="2026-12-07 05:10", load=1.5))
+    lines = table.read_text().splitlines()
+    assert lines[0].startswith("| when (UTC) | commit |") and len(lines) == 4  # header, rule, two rows
+    assert lines[2].split(" | ")[1:6] == ["`abc1234`", "`make test`", "110.5", "100.0", "10.5"]
+    assert lines[3].split(" | ")[-2:] == ["1.50", "0 |"]
+
+
+def test_the_readmes_make_test_figure_is_the_latest_recorded_one():
+    """The README quotes make test's CPU seconds and wall time from docs/measurements.md, written by
+    make measure RECORD=1, never typed by hand."""
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    rows = [line.split(" | ") for line in (root / "docs" / "measurements.md").read_text().splitlines()
+            if "`make --no-print-directory test`" in line]
+    latest = rows[-1]
+    cpu, wall, commit = latest[3], latest[6], latest[1].strip("`")
+    readme = (root / "README.md").read_text()
+    stated = re.search(r"`make test` used ([\d.]+) CPU-s and ([\d.]+) s of wall time .* at commit `([^`]+)`", readme, flags=re.S)
+    assert stated is not None and stated.groups() == (cpu, wall, commit)
