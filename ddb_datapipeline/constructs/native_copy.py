@@ -54,7 +54,8 @@ from .native_steps import (
     state_machine,
 )
 from .pipeline_roles import TableRef
-from .table_pipelines import PipelineConfigurationError, table_ref
+from .props import PipelineConfigurationError
+from .table_pipelines import table_ref
 
 
 def copy_wildcard_reason(finding: str) -> str | None:

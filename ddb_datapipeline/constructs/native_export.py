@@ -31,7 +31,8 @@ from .delivery_alarm import ALARM_PREFIX, admit_alarms
 from .export_bucket import exports_prefix
 from .native_steps import ALARM_PERIOD, export_steps, grant_export, machine_name, state_machine
 from .pipeline_roles import shortened
-from .table_pipelines import PipelineConfigurationError, table_ref
+from .props import PipelineConfigurationError
+from .table_pipelines import table_ref
 
 # What EventBridge Scheduler's rate() takes; a month has no fixed length, so a monthly period is refused.
 RATE_UNITS = {"minute": "minutes", "minutes": "minutes", "hour": "hours", "hours": "hours", "day": "days", "days": "days"}

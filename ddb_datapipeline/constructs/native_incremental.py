@@ -30,7 +30,8 @@ from .alert_topic import alerts_or_new
 from .export_bucket import exports_prefix
 from .native_export import schedule_machine, wildcard_reason
 from .native_steps import alarm, export_steps, grant_export, machine_name, state_machine
-from .table_pipelines import PipelineConfigurationError, table_ref
+from .props import PipelineConfigurationError
+from .table_pipelines import table_ref
 
 SETTLE_MINUTES = 5  # how far behind now a window ends: DynamoDB refuses an ExportToTime in the future
 MIN_WINDOW_MINUTES, MAX_WINDOW_MINUTES = INCREMENTAL_MIN_MINUTES, INCREMENTAL_MAX_MINUTES

@@ -23,7 +23,8 @@ from .alert_topic import alerts_or_new
 from .export_bucket import exports_prefix
 from .native_export import wildcard_reason
 from .native_steps import NewTable, grant_import, import_check, import_steps, machine_name, state_machine
-from .table_pipelines import PipelineConfigurationError, physical_table_name
+from .props import PipelineConfigurationError
+from .table_pipelines import physical_table_name
 
 
 def key_schema(table: dynamodb.ITable, partition_key: dynamodb.Attribute | None,
