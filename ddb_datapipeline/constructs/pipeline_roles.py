@@ -404,10 +404,10 @@ class PipelineRoles(Construct):
         for access in node_prefixes:
             _add_prefix_access(node_policy, access)
         # One statement per key, however many prefixes of that bucket the policy covers.
-        for key_arn, actions in _bucket_key_actions(node_prefixes).items():
+        for key_arn, key_actions in _bucket_key_actions(node_prefixes).items():
             node_policy.add_statements(
                 iam.PolicyStatement(
-                    actions=actions,
+                    actions=key_actions,
                     resources=[key_arn],
                     conditions={"StringEquals": {"kms:ViaService": f"s3.{self.home}.amazonaws.com"}},
                 )

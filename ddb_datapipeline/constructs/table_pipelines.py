@@ -55,7 +55,7 @@ def copy_staging_prefix(table_name: str, label: str) -> str:
 
 def physical_table_name(table: dynamodb.ITable) -> str:
     """The table's name as a plain string: pipelines and their folders are named after it."""
-    name = table.table_name
+    name: str = table.table_name
     if not Token.is_unresolved(name):
         return name
     resource = table.node.default_child
