@@ -25,8 +25,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ..definition.common import ScheduleSpec
-from ..definition.periods import START_AT_FIRST_ACTIVATION
-from ..definition.periods import period_minutes
+from ..definition.periods import START_AT_FIRST_ACTIVATION, period_minutes
 from .alert_topic import alerts_or_new
 from .delivery_alarm import ALARM_PREFIX, admit_alarms
 from .export_bucket import exports_prefix
