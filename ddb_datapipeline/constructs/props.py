@@ -17,7 +17,7 @@ from dataclasses import fields
 from datetime import datetime
 
 from ..config.emr_catalog import instance_type_rule, release_rule
-from ..config.patterns import MIN_LATE_AFTER_MINUTES, MIN_TERMINATE_AFTER_MINUTES
+from ..config.patterns import ENV_NAME, MIN_LATE_AFTER_MINUTES, MIN_TERMINATE_AFTER_MINUTES, TABLE_NAME, TABLE_NAME_RULE
 from ..definition.common import ScheduleSpec
 from ..definition.emr import ClusterSpec
 from ..definition.periods import DATE_TIME_PATTERN, PERIOD_UNITS, START_AT_FIRST_ACTIVATION, is_monthly, period_minutes, schedule_period_problem
@@ -27,11 +27,10 @@ MAX_CORE_INSTANCES = 50  # the configuration's limit on emr.core_instance_count 
 MAX_SHOWN = 80  # characters of a value shown in an error
 RATIO_RULE = f"a number from {MIN_RATIO} to {MAX_RATIO}"
 START_RULE = f"{START_AT_FIRST_ACTIVATION} or a UTC time YYYY-MM-DDTHH:MM:SS on a date of the calendar"
-# The environment names the pipeline (ddb-<environment>-...) and is the value of its tag ddb-datapipeline:environment:
-# IAM/Data Pipeline tag values allow letters, digits, spaces and _ . : / = + - @ (inferred from the tag rules the
-# node role's name follows, pipeline_roles._TAG_VALUE); a space would make the pipeline's name hard to type.
-ENVIRONMENT = re.compile(r"[A-Za-z0-9_.:/=+@-]{1,64}")
-ENVIRONMENT_RULE = "1-64 characters of A-Z a-z 0-9 _ . : / = + - @"
+# The environment names pipelines and state machines (ddb-<environment>-...) and tags them: the names cdk.json's
+# environments may have (config/patterns.py ENV_NAME), so a team's app names things as this repository's does.
+ENVIRONMENT = re.compile(ENV_NAME)
+ENVIRONMENT_RULE = "a lowercase letter, then up to 19 of a-z 0-9 - (as an environment of cdk.json)"
 
 
 class PipelineConfigurationError(ValueError):
@@ -72,6 +71,16 @@ def check_environment(where: str, value: object) -> str:
     return value
 
 
+def check_target_prefix(where: str, prefix: object, source: str) -> str:
+    """The start of the names of the tables an import creates: a table name's characters, and not the start of
+    the source's own name (the import's role may create only tables of that prefix, config/tables.py)."""
+    if not isinstance(prefix, str) or not re.fullmatch(TABLE_NAME, prefix):
+        raise refuse(where, "target_prefix", prefix, TABLE_NAME_RULE)
+    if source.startswith(prefix):
+        raise refuse(where, "target_prefix", prefix, f"a prefix that the source table's name '{source}' does not start with")
+    return prefix
+
+
 def _in_calendar(start: str) -> bool:
     try:
         datetime.strptime(start, "%Y-%m-%dT%H:%M:%S")
@@ -80,17 +89,20 @@ def _in_calendar(start: str) -> bool:
     return True
 
 
-def check_schedule(where: str, prop: str, schedule: object, *, native: bool = False) -> ScheduleSpec | None:
-    """None (on demand) or a ``ScheduleSpec`` whose period, start and late_after the service accepts; on the
-    native engine (EventBridge Scheduler's rate()) no period in months."""
-    if schedule is None:
+def check_schedule(where: str, prop: str, schedule: object, *, native: bool = False, minimum_minutes: int = 15,
+                   required: bool = False) -> ScheduleSpec | None:
+    """None (on demand, unless ``required``) or a ``ScheduleSpec`` whose period, start and late_after the
+    service accepts; on the native engine (EventBridge Scheduler's rate()) no period in months."""
+    if schedule is None and not required:
         return None
     if not isinstance(schedule, ScheduleSpec):
-        raise refuse(where, prop, schedule, "a ScheduleSpec or None")
+        raise refuse(where, prop, schedule, "a ScheduleSpec" if required else "a ScheduleSpec or None")
     period = schedule.period
-    if not isinstance(period, str) or schedule_period_problem(period) or (native and is_monthly(period)):
+    if (not isinstance(period, str) or schedule_period_problem(period) or (native and is_monthly(period))
+            or (period_minutes(period) or 0) < minimum_minutes):
         units = "minutes, hours, days or weeks" if native else PERIOD_UNITS
-        raise refuse(where, f"{prop}.period", period, f"a period of at least 15 minutes in {units}, such as '1 day'")
+        at_least = f"{minimum_minutes} minutes" if minimum_minutes % 60 else f"{minimum_minutes // 60} hour{'s' if minimum_minutes > 60 else ''}"
+        raise refuse(where, f"{prop}.period", period, f"a period of at least {at_least} in {units}, such as '1 day'")
     start = schedule.start
     if not isinstance(start, str) or (start != START_AT_FIRST_ACTIVATION and not (DATE_TIME_PATTERN.fullmatch(start) and _in_calendar(start))):
         raise refuse(where, f"{prop}.start", start, START_RULE)
