@@ -56,7 +56,7 @@ def check_ratio(where: str, prop: str, value: object) -> float:
     """A read or write ratio: a number (not a bool, not NaN) within the service's 0.1-1.0."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not MIN_RATIO <= value <= MAX_RATIO:
         raise refuse(where, prop, value, RATIO_RULE)
-    return float(value)
+    return value  # as given: the definition writes it as typed (1 stays "1"), so its fingerprint does not move
 
 
 def check_bool(where: str, prop: str, value: object) -> bool:
