@@ -259,24 +259,28 @@ def section(stack: StackArtifact, level: int) -> str:
         "",
         md.heading(level + 1, "Permissions per role"),
         "",
-        md.table(
-            ["Role", "Policy", "Statement", "Effect", "Actions", "Resources", "Conditions", "Look at"],
-            (
-                [
-                    md.code(s.principal),
-                    md.code(s.policy),
-                    md.code(s.label),
-                    s.effect if s.effect == "Allow" else f"**{md.text(s.effect)}**",
-                    _cells(s.actions, s.not_action, {v for m in marks[s] for v in m.values}),
-                    _cells(s.resources, s.not_resource, {v for m in marks[s] for v in m.values}),
-                    md.codes(s.conditions) if s.conditions else "",
-                    _reasons(marks[s]),
-                ]
-                for s in statements
-            ),
-        ),
-        "",
     ]
+    headers = ["Role", "Policy", "Statement", "Effect", "Actions", "Resources", "Conditions", "Look at"]
+
+    def row(s: Statement) -> list[str]:
+        flagged = {v for m in marks[s] for v in m.values}
+        return [
+            md.code(s.principal),
+            md.code(s.policy),
+            md.code(s.label),
+            s.effect if s.effect == "Allow" else f"**{md.text(s.effect)}**",
+            _cells(s.actions, s.not_action, flagged),
+            _cells(s.resources, s.not_resource, flagged),
+            md.codes(s.conditions) if s.conditions else "",
+            _reasons(marks[s]),
+        ]
+
+    if looked:
+        parts += [md.table(headers, (row(s) for s in looked)), ""]
+    rest = [s for s in statements if not marks[s]]
+    if rest:
+        title = f"{len(rest)} statement{'s' if len(rest) != 1 else ''} with nothing to look at"
+        parts += [md.details(title, md.table(headers[:-1], (row(s)[:-1] for s in rest))), ""]
     return "\n".join(parts)
 
 
