@@ -321,5 +321,5 @@ def render(runs: Sequence[ToolRun], outcome: Outcome, acknowledgments_file: str,
 
 def summary_line(runs: Sequence[ToolRun], outcome: Outcome) -> str:
     counts = ", ".join(f"{r.tool} {r.version}: {r.passed} passed, {r.failed} failed, {len(r.findings)} findings" for r in runs)
-    return (f"{counts}; {len(outcome.acknowledged)} acknowledged, {len(outcome.unacknowledged)} not acknowledged, "
+    return (f"{counts or 'no tool ran'}; {len(outcome.acknowledged)} acknowledged, {len(outcome.unacknowledged)} not acknowledged, "
             f"{len(outcome.stale)} stale acknowledgments")

@@ -132,3 +132,17 @@ def test_a_table_or_bucket_a_stack_deletion_would_delete_is_named():
         "Key": {"Type": "AWS::KMS::Key", "Properties": {}},
     }
     assert report.unprotected(stack(resources)) == ("Deleted", "unprotected")
+
+
+def test_the_first_screen_lists_at_most_fifteen_items_and_counts_the_rest():
+    from ddb_datapipeline.review import lint, nag
+
+    finding = nag.NagEntry("AwsSolutions", "AwsSolutions-S1", "B/Resource", "B", "error", "no access logs", "")
+    reviews = tuple(report.StackReview(stack({}, f"App-{i:02d}"), (), (), nag.NagResult(True, (), (finding,), ()),
+                                       lint.LintResult("1.0", "eu-west-1", ())) for i in range(20))
+    screen = report._first_screen(reviews, 0, "", None, (), report.Checks(), [])
+    items = [line for line in screen.splitlines() if line.startswith("- ")]
+    assert len(items) == report.MAX_LOOK_AT + 1
+    assert items[0] == "- \u26a0 1 open cdk-nag finding in [App-00](#stack-app-00)"
+    assert items[-1] == "- and 5 more, each in its section below"
+    assert "| To look at | \u26a0 20 (listed below) |" in screen
