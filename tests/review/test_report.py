@@ -425,7 +425,7 @@ def test_with_a_baseline_the_first_screen_counts_changes_and_names_replaced_pipe
     readme, _, pipeline_id = against_a_baseline
     screen = _first_screen(readme)
     assert "| What changed | 0 added, 0 removed, 2 changed resources; 1 pipeline replaced: [diff.md](diff.md) |" in screen
-    assert f"1 pipeline replaced (a new pipeline id; its runs' history stays with the old one): `DdbDataPipeline-prod/{pipeline_id}`" in screen
+    assert f"1 pipeline replaced (CloudFormation creates a new pipeline and deletes the old one): `DdbDataPipeline-prod/{pipeline_id}`" in screen
     assert "1 new or changed IAM statement to look at (\u26a0) in [DdbDataPipeline-prod]" in screen
     assert "[DdbDataPipeline-dev]" not in screen.split("new or changed IAM")[0].rsplit("\n", 1)[-1]
 
