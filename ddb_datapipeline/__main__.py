@@ -209,31 +209,34 @@ def _validate_command(args: argparse.Namespace) -> int:
 def run_review(cdk_out: str, out: str, base: str | None, *, cfn_guard: str | None = None, checkov: str | None = None,
                acknowledgments: str | None = None) -> int:
     """Writes the review; with ``cfn_guard`` (the @cdklabs/cdk-validator-cfnguard package directory) or
-    ``checkov`` (its executable), also ``checks.md``, and exit 1 when a finding has no acknowledgment
-    or an acknowledgment matches nothing."""
+    ``checkov`` (its executable), also ``checks.md``. Exit 2 when a check it runs or was asked to run did
+    not run (cfn-lint not installed, a tool that failed: the report says which), else 1 when a finding has
+    no acknowledgment or an acknowledgment matches nothing."""
     from .assembly import AssemblyError
     from .review.checks import ChecksError
-    from .review.report import build_checks, build_review
+    from .review.report import build_review
 
     tools = cfn_guard is not None or checkov is not None
     if tools and acknowledgments is None:
         print("error: --acknowledgments is required with --cfn-guard or --checkov", file=sys.stderr)
         return EXIT_UNUSABLE
     try:
-        summary = build_review(Path(cdk_out), Path(out), Path(base) if base else None)
-        checks = (build_checks(Path(cdk_out), Path(out), guard_package=Path(cfn_guard) if cfn_guard else None,
-                               checkov=Path(checkov) if checkov else None, acknowledgments=Path(acknowledgments))
-                  if tools and acknowledgments is not None else None)
+        summary = build_review(Path(cdk_out), Path(out), Path(base) if base else None,
+                               guard_package=Path(cfn_guard) if cfn_guard else None,
+                               checkov=Path(checkov) if checkov else None,
+                               acknowledgments=Path(acknowledgments) if acknowledgments else None)
     except (AssemblyError, DefinitionFormatError, ChecksError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
-    written = ", ".join(["README.md", *(["diff.md"] if base else []), *(["checks.md"] if checks else [])])
+    written = ", ".join(["README.md", *(["diff.md"] if base else []), *(["checks.md"] if tools else [])])
     print(f"review written to {out}/ ({written}): {summary.line()}")
-    if checks is None:
-        return EXIT_CLEAN
-    line, failed = checks
-    print(f"policy checks: {line}")
-    if failed:
+    if summary.checks_line:
+        print(f"policy checks: {summary.checks_line}")
+    for line in summary.not_run:
+        print(f"error: {line}", file=sys.stderr)
+    if summary.not_run:
+        return EXIT_UNUSABLE
+    if summary.checks_failed:
         print(f"error: policy check findings without an acknowledgment, or stale acknowledgments: see {out}/checks.md",
               file=sys.stderr)
         return EXIT_VIOLATIONS
