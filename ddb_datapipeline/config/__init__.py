@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..definition.emr import ClusterSpec
-from ..definition.periods import PERIOD_UNITS, period_minutes
+from ..definition.periods import PERIOD_UNITS
 from .across import check_across_environments, check_node_role_prefixes
 from .bucket_sharing import check_shared_buckets
 from .emr_catalog import instance_type_rule, region_release_rule, release_rule
@@ -42,6 +42,7 @@ from .patterns import (
     STORAGE_CLASSES,
     SUBNET,
 )
+from .patterns import period_minutes_as_written as period_minutes
 from .quotas import DEFAULT_PIPELINE_QUOTA, MAX_PIPELINE_QUOTA
 from .reader import ConfigError, Section, printable
 from .regions import region_rule

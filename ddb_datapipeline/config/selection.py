@@ -18,7 +18,7 @@ from ..definition.common import ScheduleSpec
 from ..definition.filters import FilterError, parse_filter
 from ..definition.hive_copy import TIME_FORMATS, CopySelection, IncrementalWindow
 from ..definition.hive_rules import HIVE_RESERVED
-from ..definition.periods import period_minutes
+from .patterns import period_minutes_as_written as period_minutes
 from .reader import Section, printable
 
 ATTRIBUTE_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,254}"
