@@ -198,7 +198,15 @@ def _copy_account(section: Section, account: str | None) -> tuple[str | None, bo
     return target_account, cross_account
 
 
-def _copy(section: Section, *, source: str, keys: tuple[str, ...] | None, account: str | None, region: str, release: str) -> CopyConfig:
+def _key_types(owned: OwnedTable | None) -> tuple[tuple[str, str], ...]:
+    """The source's key attributes with their DynamoDB types (S, N or B); none for a referenced table."""
+    if owned is None:
+        return ()
+    return tuple((key.name, key.type) for key in (owned.partition_key, owned.sort_key) if key is not None)
+
+
+def _copy(section: Section, *, source: str, keys: tuple[str, ...] | None, account: str | None, region: str, release: str,
+          key_types: tuple[tuple[str, str], ...] = ()) -> CopyConfig:
     owned = keys is not None
     target = section.string("target_table", pattern=TABLE_NAME, allowed=TABLE_NAME_RULE)
     target_region = section.string("region", region, allowed="an AWS region such as eu-west-1")
@@ -225,7 +233,7 @@ def _copy(section: Section, *, source: str, keys: tuple[str, ...] | None, accoun
         write_ratio=_ratio(section, "write_ratio", 0.5),
         owned=target_owned,
         cross_account=cross_account,
-        selection=copy_selection(section, schedule=schedule, cross_account=cross_account, keys=keys),
+        selection=copy_selection(section, schedule=schedule, cross_account=cross_account, keys=keys, key_types=key_types),
     )
     section.finish()
     return copy
@@ -252,7 +260,7 @@ def _table(section: Section, *, account: str | None, region: str, release: str, 
             if engine == NATIVE else
             _copy(
                 Section(raw, f"{section.where('copies')}[{index}]"),
-                source=name, keys=_key_names(owned), account=account, region=region, release=release,
+                source=name, keys=_key_names(owned), account=account, region=region, release=release, key_types=_key_types(owned),
             )
             for index, raw in enumerate(section.items("copies", []))
         ),

@@ -102,7 +102,7 @@ def test_restoring_into_the_source_needs_an_explicit_yes():
     [
         ({"account": "12345"}, "environments.dev.account: '12345' is not allowed; expected a 12-digit AWS account id"),
         ({"region": "europe"}, "environments.dev.region: 'europe' is not allowed; expected an AWS region"),
-        ({"alarm_emails": ["not-an-email"]}, "environments.dev.alarm_emails[0].email: 'not-an-email' is not allowed; expected an email address"),
+        ({"alarm_emails": ["not-an-email"]}, "environments.dev.alarm_emails[0]: 'not-an-email' is not allowed; expected an email address"),
         ({"retain_data": "yes"}, "environments.dev.retain_data: 'yes' (a string) is not allowed; expected true or false"),
         ({"emr": {"terminate_after": "10 minutes"}}, "environments.dev.emr.terminate_after: '10 minutes' is not allowed; expected a period of at least 30 minutes"),
         ({"emr": {"release_label": "emr-3.11.0"}}, "environments.dev.emr.release_label: 'emr-3.11.0' is not allowed"),
