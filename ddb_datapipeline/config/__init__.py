@@ -14,6 +14,7 @@ from ..definition.periods import PERIOD_UNITS
 from .across import check_across_environments, check_node_role_prefixes
 from .bucket_sharing import check_shared_buckets
 from .emr_catalog import instance_type_rule, region_release_rule, release_rule
+from .generated import check_generated_names
 from .model import (
     DATAPIPELINE,
     ENGINES,
@@ -253,6 +254,7 @@ def load_environments(context: Mapping[str, Any]) -> dict[str, EnvironmentConfig
     check_across_environments(environments)
     check_shared_buckets(environments)
     check_node_role_prefixes(environments)
+    check_generated_names(environments)
     return environments
 
 
