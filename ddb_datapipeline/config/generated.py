@@ -148,8 +148,12 @@ def _place(a: Name, b: Name) -> str:
 
 
 def _covers(family: Name, other: Name) -> bool:
-    """The family's prefix takes in the other name (a table of it, or a prefix that starts with it)."""
-    return family.kind == "tables" and other.kind in ("table", "tables") and other.name.startswith(family.name)
+    """The family's prefix takes in the other name: a prefix that starts with it, or a table a run could name (one
+    longer than the prefix: a run always adds a suffix or an export id; a table named as the prefix itself, as the
+    documented move from Data Pipeline has for ``<table>-restore``, is never created by a run)."""
+    if family.kind != "tables" or not other.name.startswith(family.name):
+        return False
+    return other.kind == "tables" or (other.kind == "table" and other.name != family.name)
 
 
 def _clash(earlier: Name, later: Name) -> ConfigError | None:
