@@ -41,9 +41,9 @@ def test_an_estimate_refusal_and_a_cross_environment_rule_are_checked_too(tmp_pa
     assert main(["check", "--cdk-json", write(tmp_path, context)]) == 2
     assert "configuration error: environments.dev.emr.terminate_after: '3 hours' is not allowed; expected at least" in capsys.readouterr().err
     context = cdk_json_context()
-    context["environments"]["dev"].update(account="111111111111", region="us-east-1")  # restores into prod's orders-restore
+    context["environments"]["dev"].update(account="111111111111", region="us-east-1")  # declares prod's orders too
     assert main(["check", "--cdk-json", write(tmp_path, context), "--env", "dev"]) == 2
-    assert "one writer per table across environments" in capsys.readouterr().err
+    assert "expected each table declared by one environment only" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -75,8 +75,7 @@ def test_check_imports_no_cdk():
 
 
 def test_the_planners_stack_names_agree_with_the_stacks():
-    from ddb_datapipeline.config import load_environments
-    from ddb_datapipeline.config import planning
+    from ddb_datapipeline.config import load_environments, planning
     from ddb_datapipeline.stacks import naming
 
     for env in load_environments(cdk_json_context()).values():
