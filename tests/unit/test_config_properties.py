@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from ddb_datapipeline.config import ConfigError
@@ -30,30 +30,36 @@ KEY_NAMES = ("pk", "sk", "id", "updated_at", "status")
 TABLE_NAMES = ("orders", "events", "customers", "t" * 200, "u" * 230)
 PERIODS = ("15 minutes", "1 hour", "6 hours", "1 day", "2 days", "1 week")
 FILTERS = ("status = 'OPEN'", "total > 100", "pk = 5", "pk = 'a'", "sk > 3", "status is null", "updated_at > 5",
-           "status in ('A', 'B') and total >= 1", "id = 'x' or total < 2")
+           "status in ('A', 'B') and total >= 1", "id = 'x' or total < 2", "DDB_ITEM = 'x'", "status = 'a' and", "total > 1e5",
+           "select > 1", "Status = 'a' or status = 'b'")
 
 
 @st.composite
 def owned(draw: st.DrawFn) -> dict[str, Any]:
-    found: dict[str, Any] = {"partition_key": {"name": draw(st.sampled_from(KEY_NAMES[:3])), "type": draw(st.sampled_from("SNB"))}}
+    partition = draw(st.sampled_from(KEY_NAMES[:3]))
+    found: dict[str, Any] = {"partition_key": {"name": partition, "type": draw(st.sampled_from("SSNNB"))}}
     if draw(st.booleans()):
-        found["sort_key"] = {"name": draw(st.sampled_from(KEY_NAMES[1:])), "type": draw(st.sampled_from("SN"))}
+        found["sort_key"] = {"name": draw(st.sampled_from([name for name in KEY_NAMES if name != partition])),
+                             "type": draw(st.sampled_from("SN"))}
     return found
 
 
 @st.composite
 def datapipeline_copy(draw: st.DrawFn, index: int) -> dict[str, Any]:
+    """A copy of an owned table: whole, incremental, filtered or both, valid by construction unless the
+    filter's or the window's types disagree with the key's."""
+    kind = draw(st.sampled_from(("whole", "incremental", "filter", "filter", "both")))
+    schedules = ("6 hours", "1 day", "2 days") if kind in ("incremental", "both") else ("ondemand", *PERIODS)
     copy: dict[str, Any] = {"target_table": f"copy-{index}", "owned": draw(st.booleans()),
                             "region": draw(st.sampled_from(("us-east-1", "eu-west-1", "us-west-2"))),
-                            "schedule": draw(st.sampled_from(("ondemand", *PERIODS)))}
-    kind = draw(st.sampled_from(("whole", "incremental", "filter", "both")))
+                            "schedule": draw(st.sampled_from(schedules))}
     if kind in ("incremental", "both"):
         copy["incremental"] = {"attribute": draw(st.sampled_from(KEY_NAMES)), "format": draw(st.sampled_from(("epoch_seconds", "iso8601"))),
                                "overlap": draw(st.sampled_from(("15 minutes", "1 hour")))}
     if kind in ("filter", "both"):
         copy["filter"] = draw(st.sampled_from(FILTERS))
-        if draw(st.booleans()):
-            copy["attribute_types"] = {draw(st.sampled_from(KEY_NAMES)): draw(st.sampled_from("SN"))}
+        if "is null" in copy["filter"] or draw(st.integers(0, 4)) == 0:
+            copy["attribute_types"] = {draw(st.sampled_from(("status", *KEY_NAMES))): draw(st.sampled_from("SN"))}
         if draw(st.booleans()):
             copy["attributes"] = ["status", "total"]
     return copy
@@ -63,7 +69,7 @@ def datapipeline_copy(draw: st.DrawFn, index: int) -> dict[str, Any]:
 def table(draw: st.DrawFn, index: int, engine: str) -> dict[str, Any]:
     name = draw(st.sampled_from(TABLE_NAMES))
     found: dict[str, Any] = {"name": f"{name}{index}" if index else name}
-    if draw(st.booleans()):
+    if draw(st.integers(0, 3)) > 0:
         found["owned"] = draw(owned())
     schedule = draw(st.sampled_from(("ondemand", *PERIODS)))
     found["export"] = {"schedule": schedule}
@@ -79,7 +85,7 @@ def table(draw: st.DrawFn, index: int, engine: str) -> dict[str, Any]:
             found["copies"] = [{"target_prefix": draw(st.sampled_from(("copy", f"{found['name']}-c", "x" * 240))),
                                 "region": draw(st.sampled_from(("us-east-1", "us-west-2"))),
                                 "schedule": draw(st.sampled_from(("ondemand", "1 day")))}]
-    elif draw(st.booleans()):
+    elif "owned" in found and draw(st.integers(0, 3)) > 0:
         found["copies"] = [draw(datapipeline_copy(number)) for number in range(draw(st.integers(1, 2)))]
     if draw(st.booleans()):
         found["size_gib"], found["item_count"] = 10, 1_000_000
@@ -186,8 +192,14 @@ def checked(context: dict[str, Any]) -> None:
     rendered(planned)
 
 
-@settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
+# No shrinking: a failure prints the first failing configuration at once (shrinking one took minutes here).
+@settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(CONTEXTS)
+# Found while writing this test: the connector scripts' own column name in a filter passed the loader and ended in a
+# ValueError in the Hive rendering (kept as an explicit example, since 300 draws rarely combine it with attributes).
+@example({"environments": {"dev": {"region": "eu-west-1", "tables": [
+    {"name": "orders", "owned": {"partition_key": {"name": "pk", "type": "S"}},
+     "copies": [{"target_table": "orders-c", "owned": True, "schedule": "1 day", "filter": "ddb_item = 'x'", "attributes": ["status"]}]}]}}})
 def test_planning_ends_in_a_plan_or_one_configuration_line(context: dict[str, Any]) -> None:
     checked(context)
