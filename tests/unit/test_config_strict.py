@@ -230,3 +230,18 @@ def test_the_shipped_configuration_still_plans():
 
     planned = plan(copy.deepcopy(cdk_json_context()))
     assert [env.name for env in planned.environments] == ["dev", "prod"]
+
+
+# --- Sizes in the configuration's words --------------------------------------------------------------------------
+LONG_VALUES = ", ".join("'" + f"v{index:03d}" * 200 + "'" for index in range(20))
+
+
+@pytest.mark.parametrize(("extra", "where"), [({}, "CopyActivity.filterSql"), ({"attributes": ["status"]}, "CopyActivity.hiveScript")])
+def test_a_filter_over_a_definition_fields_size_is_refused_at_the_filter(extra, where):
+    message = config_error(load_environments, copy_of(filter=f"status in ({LONG_VALUES})", **extra))
+    assert message.startswith("environments.dev.tables[orders].copies[0].filter: 'status in (")
+    assert f"expected a filter that fits Data Pipeline's 10,240 bytes per field value (the copy's {where} would hold " in message
+
+
+def test_a_filter_within_the_size_passes():
+    load_environments(copy_of(filter=f"status in ({LONG_VALUES.split(', ')[0]})", attributes=["status"]))
