@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import re
 
-from ..definition.common import ScheduleSpec
+from ..definition.common import PipelineSettings, ScheduleSpec
+from ..definition.emr import ClusterSpec
 from ..definition.filters import BoolOp, Comparison, FilterError, InList, IsNull, Predicate, parse_filter
-from ..definition.hive_copy import TIME_FORMAT_TYPES, TIME_FORMATS, CopySelection, IncrementalWindow
+from ..definition.hive_copy import TIME_FORMAT_TYPES, TIME_FORMATS, CopySelection, HiveCopySpec, IncrementalWindow, build_hive_copy_definition
 from ..definition.hive_rules import HIVE_RESERVED
 from ..definition.hive_tables import ITEM_COLUMN
+from ..definition.rules import MAX_FIELD_VALUE_BYTES, MAX_OBJECT_BYTES
 from .patterns import period_minutes_as_written as period_minutes
 from .reader import Section, printable, refuse
 
@@ -62,6 +64,7 @@ def copy_selection(section: Section, *, schedule: ScheduleSpec | None, cross_acc
         selection.columns()  # the types every compared attribute needs, or the reason there are none
     except FilterError as error:
         raise section.fail("filter", text, str(error)) from None
+    _check_field_sizes(section, selection, schedule)
     if not selection.attributes:  # a HiveCopyActivity: its generated table declares each compared attribute unquoted
         for name in selection.columns():
             if name.upper() in HIVE_RESERVED:
@@ -203,3 +206,27 @@ def _agreed_types(section: Section, row_filter: Predicate | None, incremental: I
         if name in compared and name not in declared_map:
             declared_map[name] = key_type
     return tuple(declared_map.items())
+
+
+# Stand-ins for what the stack fills in: only the fields the selection writes (filterSql, the Hive script) grow with it.
+_SIZING_SETTINGS = PipelineSettings("us-east-1", "role", "profile", "s3://bucket/logs/", "arn:aws:sns:us-east-1:111111111111:alerts")
+
+
+def _check_field_sizes(section: Section, selection: CopySelection, schedule: ScheduleSpec | None) -> None:
+    """The copy's definition as the stack builds it, measured against Data Pipeline's limits on a field value and on
+    an object (definition/rules.py), so that a long filter is refused at ``filter`` in one line instead of by the
+    definition validator at synth, in the words of a pipeline object's field."""
+    spec = HiveCopySpec(source_table_name="source", target_table="target", target_region="us-east-1", read_ratio=0.25,
+                        write_ratio=0.5, cluster=ClusterSpec(), selection=selection, schedule=schedule)
+    field = "filter" if section.has("filter") else "incremental" if section.has("incremental") else "attributes"
+    for obj in build_hive_copy_definition(spec, _SIZING_SETTINGS).objects:
+        total = 0
+        for item in obj.fields:
+            size = len(item.value.encode())
+            total += size + len(item.key.encode())
+            if size > MAX_FIELD_VALUE_BYTES:
+                raise section.fail(field, section.raw[field], f"a {field} that fits Data Pipeline's {MAX_FIELD_VALUE_BYTES:,} bytes per "
+                                   f"field value (the copy's {obj.id}.{item.key} would hold {size:,} bytes); split the copy or shorten it")
+        if total > MAX_OBJECT_BYTES:
+            raise section.fail(field, section.raw[field], f"a {field} that fits Data Pipeline's {MAX_OBJECT_BYTES:,} bytes per object "
+                               f"(the copy's {obj.id} would hold {total:,} bytes); split the copy or shorten it")
