@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 CDK := npx --no-install cdk
 
-.PHONY: drill-local setup synth test lint clean review validate deploy-local destroy-local scale measure
+.PHONY: drill-local setup synth test lint clean review validate deploy-local destroy-local scale measure check
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -41,6 +41,10 @@ synth: setup
 	$(CDK) synth --quiet $(if $(ENV),-c env=$(ENV))
 	$(PY) -m ddb_datapipeline permissions --cdk-out cdk.out
 	@echo "Templates written to cdk.out/"
+
+# Every configuration check that needs no synth (load, plan, estimates), in about a second: make check [ENV=dev].
+check: $(VENV)/.installed
+	$(PY) -m ddb_datapipeline check $(if $(ENV),--env $(ENV))
 
 test: setup lint
 	$(PY) -m pytest -q -n 2 --dist loadfile tests

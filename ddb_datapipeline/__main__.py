@@ -1,10 +1,11 @@
-"""Command line: ``python -m ddb_datapipeline validate FILE...``, ``... review``, ``... permissions``, ``... check-deployed`` and ``... estimate``.
+"""Command line: ``python -m ddb_datapipeline validate FILE...``, ``review``, ``permissions``, ``check-deployed``, ``estimate`` and ``check``.
 
 ``validate`` lints any Data Pipeline definition in the JSON file format (this project's, a
 hand-written one, or one exported with ``aws datapipeline get-pipeline-definition``) with the same
 validator the stacks use at synth time, so teams can check legacy pipelines before touching them.
 ``review`` writes the pull-request report from a synthesized ``cdk.out``. ``estimate`` prints each
-configured pipeline's duration, capacity and estimated cost from ``cdk.json``. ``check-deployed`` reads
+configured pipeline's duration, capacity and estimated cost from ``cdk.json``. ``check`` runs every
+configuration check that needs no synth (the loader, the planner, the estimates' refusals) in about a second. ``check-deployed`` reads
 a deployed environment stack back (read-only), as the delivery pipeline does after each stage.
 
 Exit codes: 0 clean, 1 violations found, 2 unusable input (missing file, bad JSON, not a
@@ -316,6 +317,37 @@ def run_estimate(cdk_json: str, output: str, env: str | None) -> int:
     return EXIT_CLEAN
 
 
+def run_check(cdk_json: str, env: str | None) -> int:
+    """Every configuration check that needs no synth, on the context of ``cdk_json``: exit 0 with one summary line
+    on stdout, or 2 with the one-line error on stderr. Imports no CDK (that alone takes seconds)."""
+    from .config import ConfigError
+    from .config.cdk_json import check_duplicate_keys
+    from .config.planning import plan
+
+    try:
+        text = Path(cdk_json).read_text(encoding="utf-8")
+    except OSError as error:
+        print(f"error: {cdk_json}: cannot read: {error.strerror or error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    try:
+        check_duplicate_keys(text, cdk_json)
+        document = json.loads(text)
+        context = document.get("context") if isinstance(document, dict) else None
+        if not isinstance(context, dict):
+            raise ConfigError(f"{cdk_json}: no \"context\" object; expected the project's cdk.json")
+        checked = plan({**{key: context.get(key) for key in ("environments", "delivery")}, "env": env})
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    tables = [table for config in checked.environments for table in config.tables]
+    native = sum(table.native for table in tables)
+    copies = sum(len(table.copies) for table in tables)
+    delivery = ", a delivery pipeline" if checked.delivery is not None else ""
+    print(f"{cdk_json}: configuration OK: {_count(len(checked.environments), 'environment')}{delivery}, "
+          f"{_count(len(tables), 'table')} ({native} native), {_count(copies, 'copy')}".replace("copys", "copies"))
+    return EXIT_CLEAN
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m ddb_datapipeline", description=__doc__.split("\n\n")[0])
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -377,6 +409,12 @@ def parser() -> argparse.ArgumentParser:
     estimate.add_argument("--cdk-json", default="cdk.json", help="file whose context to read (default: cdk.json)")
     estimate.add_argument("--env", help="one environment only")
     estimate.add_argument("--format", choices=("text", "json"), default="text", help="json: one array of pipeline objects")
+    configuration = commands.add_parser("check", help="every configuration check that needs no synth, in about a second",
+                                        description="Loads and plans the environments (and delivery) of cdk.json as the app does "
+                                                    "before synth, estimates included; no synthesis, no AWS call. Exit 0 with a "
+                                                    "one-line summary, 2 with the one-line configuration error.")
+    configuration.add_argument("--cdk-json", default="cdk.json", help="file whose context to read (default: cdk.json)")
+    configuration.add_argument("--env", help="one environment only (every environment is still checked against the others)")
     return root
 
 
@@ -386,6 +424,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _validate_command(args)
     if args.command == "permissions":
         return run_permissions(args.cdk_out, args.markdown)
+    if args.command == "check":
+        return run_check(args.cdk_json, args.env)
     if args.command == "estimate":
         return run_estimate(args.cdk_json, args.format, args.env)
     if args.command == "check-deployed":
