@@ -146,12 +146,7 @@ def _alerts(env: Section, region: str) -> AlertConfig:
         if email.lower() in seen:
             raise env.fail(f"alarm_emails[{index}]", email, f"each address once (alarm_emails[{seen[email.lower()]}] is the same address)")
         seen[email.lower()] = index
-    topic = env.string("alarm_topic_arn", None, pattern=SNS_TOPIC_ARN, allowed=f"an SNS topic ARN of the aws partition in {region}")
-    if topic is not None and topic.split(":")[3] != region:
-        # Every alarm of the environment (CloudWatch's, the pipelines' SnsAlarm, the state machines' publish) is made
-        # in the environment's region; CloudWatch alarm actions name a topic of the alarm's own region.
-        raise env.fail("alarm_topic_arn", topic, f"an SNS topic ARN of the aws partition in {region}, the environment's region "
-                       "(its alarms are made there and CloudWatch alarms publish to a topic of their own region)")
+    topic = env.string("alarm_topic_arn", None, pattern=SNS_TOPIC_ARN, allowed="an SNS topic ARN of the aws partition")
     key = env.string("alarm_topic_key_arn", None, pattern=KMS_KEY_ARN, allowed="a KMS key ARN of the aws partition")
     if key and not topic:
         raise env.fail("alarm_topic_key_arn", key, "no key without alarm_topic_arn")
@@ -168,7 +163,17 @@ def _cloudwatch_alarm_rule(env: Section, region: str, alerts: AlertConfig, table
     native copy into another region on a rule that drops its event), and CloudWatch may publish only to a topic
     whose policy admits it. A topic the team brought cannot be changed here, so its admission must be stated, or
     every such synth would fail the runtime permission check."""
-    if not alerts.existing_topic_arn or alerts.admits_cloudwatch:
+    topic = alerts.existing_topic_arn
+    if topic is None:
+        return
+    native = next((table for table in tables if table.native), None)
+    if native is not None and topic.split(":")[3] != region:
+        # The state machines publish through the SDK integration, which calls SNS in the machine's own region, and
+        # their CloudWatch alarms name a topic of the alarm's region. A Data Pipeline environment alone keeps the
+        # topics it always took: no source read here says SnsAlarm is bound to the pipeline's region.
+        raise env.fail("alarm_topic_arn", topic, f"an SNS topic ARN in {region}, the environment's region, as tables[{native.name}] "
+                       "(native engine) publishes its alarms from there")
+    if alerts.admits_cloudwatch:
         return
     for table in tables:
         if table.native:

@@ -86,7 +86,6 @@ KMS = "arn:{partition}:kms:{region}:111111111111:key/12345678-1234-1234-1234-123
 
 @pytest.mark.parametrize(("fields", "field"), [
     ({"alarm_topic_arn": TOPIC.format(partition="aws-cn", region="eu-west-1")}, "alarm_topic_arn"),
-    ({"alarm_topic_arn": TOPIC.format(partition="aws", region="us-east-1")}, "alarm_topic_arn"),
     ({"alarm_topic_arn": TOPIC.format(partition="aws", region="eu-west-1"),
       "alarm_topic_key_arn": KMS.format(partition="aws-us-gov", region="eu-west-1")}, "alarm_topic_key_arn"),
     ({"export_bucket": {"existing_bucket_name": "team-bucket", "existing_key_arn": KMS.format(partition="aws-cn", region="eu-west-1")}},
@@ -94,6 +93,16 @@ KMS = "arn:{partition}:kms:{region}:111111111111:key/12345678-1234-1234-1234-123
 ])
 def test_a_topic_or_key_of_another_partition_or_region_is_refused(fields, field):
     assert config_error(load_environments, env(**fields)).startswith(f"environments.dev.{field}: ")
+
+
+def test_a_topic_of_another_region_is_refused_where_native_machines_publish_to_it():
+    """Step Functions' SDK integration calls SNS in the machine's region, and CloudWatch alarms name a topic of
+    their own region; a Data Pipeline environment keeps the topics of other regions it always took."""
+    other = {"alarm_topic_arn": TOPIC.format(partition="aws", region="us-east-1"), "alarm_topic_admits_cloudwatch": True}
+    message = config_error(load_environments, native(**other))
+    assert message.startswith("environments.dev.alarm_topic_arn: 'arn:aws:sns:us-east-1:111111111111:alerts' is not allowed; "
+                              "expected an SNS topic ARN in eu-west-1, the environment's region, as tables[")
+    load_environments(env(**other))
 
 
 def test_a_topic_and_key_of_the_environments_region_pass():
