@@ -10,10 +10,23 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..definition.emr import ClusterSpec
+from ..definition.emr_catalog import instance_type_rule, region_release_rule, release_rule
+from ..definition.patterns import (
+    ACCOUNT,
+    EMAIL,
+    ENV_NAME,
+    KMS_KEY_ARN,
+    MAX_OBJECT_LOCK_DAYS,
+    MIN_TERMINATE_AFTER_MINUTES,
+    OBJECT_LOCK_MODES,
+    SNS_TOPIC_ARN,
+    STORAGE_CLASSES,
+    SUBNET,
+)
+from ..definition.patterns import period_minutes_as_written as period_minutes
 from ..definition.periods import PERIOD_UNITS
 from .across import check_across_environments, check_node_role_prefixes
 from .bucket_sharing import check_shared_buckets
-from .emr_catalog import instance_type_rule, region_release_rule, release_rule
 from .generated import check_generated_names
 from .model import (
     DATAPIPELINE,
@@ -31,19 +44,6 @@ from .model import (
     TableConfig,
 )
 from .names import bucket_name_rule
-from .patterns import (
-    ACCOUNT,
-    EMAIL,
-    ENV_NAME,
-    KMS_KEY_ARN,
-    MAX_OBJECT_LOCK_DAYS,
-    MIN_TERMINATE_AFTER_MINUTES,
-    OBJECT_LOCK_MODES,
-    SNS_TOPIC_ARN,
-    STORAGE_CLASSES,
-    SUBNET,
-)
-from .patterns import period_minutes_as_written as period_minutes
 from .quotas import DEFAULT_PIPELINE_QUOTA, MAX_PIPELINE_QUOTA
 from .reader import ConfigError, Section, printable
 from .regions import region_rule

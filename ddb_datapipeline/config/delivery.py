@@ -5,9 +5,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..definition.patterns import ACCOUNT
 from .model import EnvironmentConfig
 from .names import branch_rule, bucket_name_rule
-from .patterns import ACCOUNT
 from .reader import ConfigError, Section
 from .regions import region_rule
 

@@ -7,7 +7,7 @@ its target's region), so copy targets may name every region of the partition.
 """
 from __future__ import annotations
 
-from .names import nearest
+from ..definition.spelling import nearest
 
 # Regions of the commercial partition ("aws"), from botocore's endpoints.json (botocore 1.44.8,
 # partitions[aws].regions), checked against the AWS General Reference "Regions and zones" list.

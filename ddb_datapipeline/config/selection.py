@@ -20,8 +20,8 @@ from ..definition.filters import BoolOp, Comparison, FilterError, InList, IsNull
 from ..definition.hive_copy import TIME_FORMAT_TYPES, TIME_FORMATS, CopySelection, HiveCopySpec, IncrementalWindow, build_hive_copy_definition
 from ..definition.hive_rules import HIVE_RESERVED
 from ..definition.hive_tables import ITEM_COLUMN
+from ..definition.patterns import period_minutes_as_written as period_minutes
 from ..definition.rules import MAX_FIELD_VALUE_BYTES, MAX_OBJECT_BYTES
-from .patterns import period_minutes_as_written as period_minutes
 from .reader import Section, printable, refuse
 
 ATTRIBUTE_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,254}"

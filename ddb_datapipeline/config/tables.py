@@ -8,17 +8,8 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from ..definition.common import ScheduleSpec
-from ..definition.periods import (
-    INCREMENTAL_MAX_MINUTES,
-    INCREMENTAL_MIN_MINUTES,
-    MINIMUM_SCHEDULE_MINUTES,
-    PERIOD_UNITS,
-    START_AT_FIRST_ACTIVATION,
-    is_monthly,
-)
-from .emr_catalog import region_release_rule
-from .model import DATAPIPELINE, ENGINES, NATIVE, CopyConfig, ExportConfig, KeyAttribute, OwnedTable, RestoreConfig, TableConfig
-from .patterns import (
+from ..definition.emr_catalog import region_release_rule
+from ..definition.patterns import (
     ACCOUNT,
     MAX_TABLES_PER_ENVIRONMENT,
     MIN_LATE_AFTER_MINUTES,
@@ -28,7 +19,16 @@ from .patterns import (
     date_time_as_written,
     output_key,
 )
-from .patterns import period_minutes_as_written as period_minutes
+from ..definition.patterns import period_minutes_as_written as period_minutes
+from ..definition.periods import (
+    INCREMENTAL_MAX_MINUTES,
+    INCREMENTAL_MIN_MINUTES,
+    MINIMUM_SCHEDULE_MINUTES,
+    PERIOD_UNITS,
+    START_AT_FIRST_ACTIVATION,
+    is_monthly,
+)
+from .model import DATAPIPELINE, ENGINES, NATIVE, CopyConfig, ExportConfig, KeyAttribute, OwnedTable, RestoreConfig, TableConfig
 from .reader import ConfigError, Section, printable, refuse
 from .regions import region_rule
 from .selection import copy_selection

@@ -16,10 +16,10 @@ import re
 from dataclasses import fields
 from datetime import datetime
 
-from ..config.emr_catalog import instance_type_rule, release_rule
-from ..config.patterns import ENV_NAME, MIN_LATE_AFTER_MINUTES, MIN_TERMINATE_AFTER_MINUTES, TABLE_NAME, TABLE_NAME_RULE
 from ..definition.common import ScheduleSpec
 from ..definition.emr import ClusterSpec
+from ..definition.emr_catalog import instance_type_rule, release_rule
+from ..definition.patterns import ENV_NAME, MIN_LATE_AFTER_MINUTES, MIN_TERMINATE_AFTER_MINUTES, TABLE_NAME, TABLE_NAME_RULE
 from ..definition.periods import DATE_TIME_PATTERN, PERIOD_UNITS, START_AT_FIRST_ACTIVATION, is_monthly, period_minutes, schedule_period_problem
 
 MIN_RATIO, MAX_RATIO = 0.1, 1.0  # Data Pipeline's throughput percent fields (the validator's DP230; config/tables.py _ratio)

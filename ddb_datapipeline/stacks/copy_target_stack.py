@@ -20,7 +20,6 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from ..config import CopyConfig, OwnedTable
-from ..config.patterns import output_key
 from ..constructs.acknowledge import acknowledge_wildcards
 from ..constructs.alert_topic import AlertTopic
 from ..constructs.data_table import DataTable
@@ -31,6 +30,7 @@ from ..constructs.native_steps import EXPORT_WRITES as NATIVE_EXPORT_WRITES
 from ..constructs.native_steps import announce_bus_name, grant_import
 from ..constructs.pipeline_roles import BATCH_WRITE, EXPORT_WRITES, FOLDER_MARKER, TABLE_KEY_METADATA, TABLE_KEY_WRITE
 from ..constructs.table_pipelines import copy_staging_prefix
+from ..definition.patterns import output_key
 from ..permissions.runtime_calls import folder_ancestors
 from .naming import copy_event_id, copy_key_alias
 from .table_shapes import encryption, table_props

@@ -16,7 +16,6 @@ from aws_cdk import aws_sns as sns
 
 from ..config import CopyConfig, EnvironmentConfig, OwnedTable, TableConfig
 from ..config.estimates import estimate_environment
-from ..config.patterns import output_key
 from ..constructs.data_table import DataTable
 from ..constructs.native_copy import NativeCopy, OtherAccount, OtherRegion
 from ..constructs.native_drill import NativeRestoreDrill
@@ -26,6 +25,7 @@ from ..constructs.native_restore import NativeRestore
 from ..constructs.pipeline_roles import PipelineRoles
 from ..constructs.table_pipelines import CopyDestination, CopyPipeline, ExportPipeline, RestorePipeline, copy_staging_prefix
 from ..definition.common import ScheduleSpec
+from ..definition.patterns import output_key
 from ..estimate_report import ESTIMATE_METADATA, as_record
 from . import naming
 from .table_shapes import table_props

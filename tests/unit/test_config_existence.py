@@ -10,9 +10,9 @@ import pytest
 
 from ddb_datapipeline.app_builder import plan
 from ddb_datapipeline.config import ConfigError, load_environments
-from ddb_datapipeline.config.emr_catalog import INSTANCE_FAMILIES, RELEASES, offered_types
 from ddb_datapipeline.config.names import branch_rule, bucket_name_rule
 from ddb_datapipeline.config.regions import AWS_REGIONS, DATA_PIPELINE_REGIONS
+from ddb_datapipeline.definition.emr_catalog import INSTANCE_FAMILIES, RELEASES, offered_types
 from tests.conftest import config_error
 
 OWNED = {"partition_key": {"name": "pk", "type": "S"}}

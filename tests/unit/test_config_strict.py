@@ -125,8 +125,8 @@ def test_a_native_copy_refuses_the_late_after_it_would_ignore():
 
 
 def test_the_native_wait_agrees_with_the_machines():
-    from ddb_datapipeline.config.patterns import NATIVE_GIVE_UP_MINUTES
     from ddb_datapipeline.constructs.native_steps import GIVE_UP_AFTER_MINUTES
+    from ddb_datapipeline.definition.patterns import NATIVE_GIVE_UP_MINUTES
 
     assert NATIVE_GIVE_UP_MINUTES == GIVE_UP_AFTER_MINUTES
 

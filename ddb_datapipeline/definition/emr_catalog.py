@@ -15,9 +15,9 @@ from __future__ import annotations
 import functools
 import re
 
-from ..definition.emr import ClusterSpec
-from ..definition.flow_rules import current_counterpart
-from .names import nearest
+from .emr import ClusterSpec
+from .flow_rules import current_counterpart
+from .spelling import nearest
 
 # Release lines this app accepts, and the newest patch of each minor release that exists: emr-5.36.0,
 # emr-5.36.1 and emr-5.36.2 exist, emr-5.36.3 does not. Patches of a minor are numbered from 0 without gaps.

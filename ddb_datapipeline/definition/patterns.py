@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from ..definition.periods import DATE_TIME_PATTERN, PERIOD_PATTERN, period_minutes
+from .periods import DATE_TIME_PATTERN, PERIOD_PATTERN, period_minutes
 
 TABLE_NAME = r"[A-Za-z0-9_.-]{3,255}"
 TABLE_NAME_RULE = "3-255 characters of A-Z a-z 0-9 _ . -"
