@@ -1,4 +1,5 @@
-"""Command line: ``python -m ddb_datapipeline validate FILE...``, ``... review``, ``... permissions``, ``... check-deployed`` and ``... estimate``.
+"""Command line: ``python -m ddb_datapipeline validate FILE...``, ``... review``, ``... permissions``, ``... check-deployed``,
+``... estimate`` and ``... plan-stacks``.
 
 ``validate`` lints any Data Pipeline definition in the JSON file format (this project's, a
 hand-written one, or one exported with ``aws datapipeline get-pipeline-definition``) with the same
@@ -6,6 +7,7 @@ validator the stacks use at synth time, so teams can check legacy pipelines befo
 ``review`` writes the pull-request report from a synthesized ``cdk.out``. ``estimate`` prints each
 configured pipeline's duration, capacity and estimated cost from ``cdk.json``. ``check-deployed`` reads
 a deployed environment stack back (read-only), as the delivery pipeline does after each stage.
+``plan-stacks`` prints the tables a planned ``table_stacks`` would move and the lines that keep them.
 
 Exit codes: 0 clean, 1 violations found, 2 unusable input (missing file, bad JSON, not a
 definition). For ``validate``, only errors make exit 1: warnings are printed and exit 0. User
@@ -313,6 +315,31 @@ def run_estimate(cdk_json: str, output: str, env: str | None) -> int:
     return EXIT_CLEAN
 
 
+def run_plan_stacks(cdk_json: str, env: str, table_stacks: int, assignment: str | None) -> int:
+    """Prints which tables a planned ``table_stacks`` (and ``stack_assignment``) would move, and the
+    ``stack_group`` lines that keep them where they are; exit 0, or 2 on unusable input."""
+    from .config import ConfigError
+    from .config.stack_groups import MAX_TABLE_STACKS
+    from .config.stack_plan import plan_stacks
+    from .estimate_report import read_context
+
+    if not 1 <= table_stacks <= MAX_TABLE_STACKS:
+        print(f"error: --table-stacks: {table_stacks} is not allowed; expected a whole number from 1 to {MAX_TABLE_STACKS}",
+              file=sys.stderr)
+        return EXIT_UNUSABLE
+    try:
+        found = plan_stacks(read_context(Path(cdk_json)), env, table_stacks=table_stacks, assignment=assignment)
+    except FileNotFoundError:
+        print(f"error: {cdk_json}: no such file", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except (ValueError, OSError) as error:  # ConfigError and JSONDecodeError are ValueErrors
+        prefix = "configuration error" if isinstance(error, ConfigError) else "error"
+        print(f"{prefix}: {error}".splitlines()[0], file=sys.stderr)
+        return EXIT_UNUSABLE
+    print("\n".join(found.lines()))
+    return EXIT_CLEAN
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python -m ddb_datapipeline", description=__doc__.split("\n\n")[0])
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -374,6 +401,16 @@ def parser() -> argparse.ArgumentParser:
     estimate.add_argument("--cdk-json", default="cdk.json", help="file whose context to read (default: cdk.json)")
     estimate.add_argument("--env", help="one environment only")
     estimate.add_argument("--format", choices=("text", "json"), default="text", help="json: one array of pipeline objects")
+    stacks = commands.add_parser("plan-stacks", help="which tables a change of table_stacks or stack_assignment would move",
+                                 description="Reads the environments of cdk.json (no synthesis, no AWS call) and prints, for "
+                                             "the planned table_stacks, the tables that would change stacks (from-stack -> "
+                                             "to-stack) and the stack_group lines that keep them where they are. "
+                                             "Exit 0, or 2 on unusable input.")
+    stacks.add_argument("--env", required=True, help="the environment")
+    stacks.add_argument("--table-stacks", type=int, required=True, metavar="N", help="the planned table_stacks (1-99)")
+    stacks.add_argument("--assignment", choices=("rendezvous", "modulo"),
+                        help="the planned stack_assignment (default: the stated one, else rendezvous)")
+    stacks.add_argument("--cdk-json", default="cdk.json", help="file whose context to read (default: cdk.json)")
     return root
 
 
@@ -385,6 +422,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_permissions(args.cdk_out, args.markdown)
     if args.command == "estimate":
         return run_estimate(args.cdk_json, args.format, args.env)
+    if args.command == "plan-stacks":
+        return run_plan_stacks(args.cdk_json, args.env, args.table_stacks, args.assignment)
     if args.command == "check-deployed":
         return run_check_deployed(args.stack, args.region, args.role_arn, args.table_stack)
     return run_review(args.cdk_out, args.out, args.base, cfn_guard=args.cfn_guard, checkov=args.checkov,
