@@ -51,8 +51,11 @@ class StackPlan:
         stack = now.stack_name
         change = (f"table_stacks {now.table_stacks} -> {planned.table_stacks}, stack_assignment "
                   f"{now.stack_assignment or '(none)'} -> {planned.stack_assignment or '(none)'}")
+        changed = [f"{group} {a} -> {b}" for group, a, b in self.counts if a != b]
+        fullest = max(self.counts, key=lambda count: count[2])  # the first of the fullest: limits bind on it
         out = [f"{now.name}: {change}",
-               "tables per stack, now -> planned: " + ", ".join(f"{group} {a} -> {b}" for group, a, b in self.counts)]
+               f"tables per stack, now -> planned: {', '.join(changed) or 'no change'}; "
+               f"the fullest planned is {fullest[0]} with {fullest[2]}"]
         if not self.moves:
             return [*out, f"no table moves ({len(now.tables)} tables)", *self._settings(path)]
         out.append(f"{len(self.moves)} of {len(now.tables)} tables move (from-stack -> to-stack):")
