@@ -341,6 +341,8 @@ def run_plan_stacks(cdk_json: str, env: str, table_stacks: int, assignment: str 
 
 
 def parser() -> argparse.ArgumentParser:
+    from .config.stack_groups import ASSIGNMENTS
+
     root = argparse.ArgumentParser(prog="python -m ddb_datapipeline", description=__doc__.split("\n\n")[0])
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check = commands.add_parser("validate", help="check Data Pipeline definition files (JSON file format)",
@@ -408,7 +410,7 @@ def parser() -> argparse.ArgumentParser:
                                              "Exit 0, or 2 on unusable input.")
     stacks.add_argument("--env", required=True, help="the environment")
     stacks.add_argument("--table-stacks", type=int, required=True, metavar="N", help="the planned table_stacks (1-99)")
-    stacks.add_argument("--assignment", choices=("rendezvous", "modulo"),
+    stacks.add_argument("--assignment", choices=ASSIGNMENTS,
                         help="the planned stack_assignment (default: the stated one, else rendezvous)")
     stacks.add_argument("--cdk-json", default="cdk.json", help="file whose context to read (default: cdk.json)")
     return root
