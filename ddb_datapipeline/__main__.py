@@ -319,6 +319,7 @@ def run_plan_stacks(cdk_json: str, env: str, table_stacks: int, assignment: str 
     """Prints which tables a planned ``table_stacks`` (and ``stack_assignment``) would move, and the
     ``stack_group`` lines that keep them where they are; exit 0, or 2 on unusable input."""
     from .config import ConfigError
+    from .config.cdk_json import check_cdk_json
     from .config.stack_groups import MAX_TABLE_STACKS
     from .config.stack_plan import plan_stacks
     from .estimate_report import read_context
@@ -328,6 +329,7 @@ def run_plan_stacks(cdk_json: str, env: str, table_stacks: int, assignment: str 
               file=sys.stderr)
         return EXIT_UNUSABLE
     try:
+        check_cdk_json(Path(cdk_json))  # a repeated environment key would plan the one the CDK CLI keeps, unsaid
         found = plan_stacks(read_context(Path(cdk_json)), env, table_stacks=table_stacks, assignment=assignment)
     except FileNotFoundError:
         print(f"error: {cdk_json}: no such file", file=sys.stderr)

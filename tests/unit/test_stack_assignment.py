@@ -235,3 +235,12 @@ def test_plan_stacks_refuses_in_one_line(tmp_path, capsys, args, settings, expec
     cdk_json = write_cdk_json(tmp_path / "cdk.json", settings, small_tables())
     code, lines, err = plan_stacks(capsys, cdk_json, *args)
     assert (code, lines, err) == (2, [], expected + "\n")
+
+
+def test_plan_stacks_refuses_a_cdk_json_that_repeats_an_environment(tmp_path, capsys):
+    cdk_json = write_cdk_json(tmp_path / "cdk.json", {}, small_tables())
+    text = cdk_json.read_text()
+    cdk_json.write_text(text.replace('"other": {', '"shop": {"region": "us-east-1", "tables": []}, "other": {', 1))
+    code, lines, err = plan_stacks(capsys, cdk_json, "--table-stacks", "2")
+    assert (code, lines, err) == (2, [], 'configuration error: cdk.json: key "shop" appears twice in context.environments; '
+                                         "expected each key once (the CDK CLI would silently keep only the last)\n")
