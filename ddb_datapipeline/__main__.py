@@ -1,11 +1,12 @@
-"""Command line: ``python -m ddb_datapipeline validate FILE...``, ``... review``, ``... permissions``, ``... check-deployed``,
-``... estimate`` and ``... plan-stacks``.
+"""Command line: ``python -m ddb_datapipeline validate FILE...``, ``review``, ``permissions``, ``check-deployed``, ``estimate``,
+``check`` and ``plan-stacks``.
 
 ``validate`` lints any Data Pipeline definition in the JSON file format (this project's, a
 hand-written one, or one exported with ``aws datapipeline get-pipeline-definition``) with the same
 validator the stacks use at synth time, so teams can check legacy pipelines before touching them.
 ``review`` writes the pull-request report from a synthesized ``cdk.out``. ``estimate`` prints each
-configured pipeline's duration, capacity and estimated cost from ``cdk.json``. ``check-deployed`` reads
+configured pipeline's duration, capacity and estimated cost from ``cdk.json``. ``check`` runs every
+configuration check that needs no synth (the loader, the planner, the estimates' refusals) in about a second. ``check-deployed`` reads
 a deployed environment stack back (read-only), as the delivery pipeline does after each stage.
 ``plan-stacks`` prints the tables a planned ``table_stacks`` would move and the lines that keep them.
 
@@ -211,31 +212,34 @@ def _validate_command(args: argparse.Namespace) -> int:
 def run_review(cdk_out: str, out: str, base: str | None, *, cfn_guard: str | None = None, checkov: str | None = None,
                acknowledgments: str | None = None) -> int:
     """Writes the review; with ``cfn_guard`` (the @cdklabs/cdk-validator-cfnguard package directory) or
-    ``checkov`` (its executable), also ``checks.md``, and exit 1 when a finding has no acknowledgment
-    or an acknowledgment matches nothing."""
+    ``checkov`` (its executable), also ``checks.md``. Exit 2 when a check it runs or was asked to run did
+    not run (cfn-lint not installed, a tool that failed: the report says which), else 1 when a finding has
+    no acknowledgment or an acknowledgment matches nothing."""
     from .assembly import AssemblyError
     from .review.checks import ChecksError
-    from .review.report import build_checks, build_review
+    from .review.report import build_review
 
     tools = cfn_guard is not None or checkov is not None
     if tools and acknowledgments is None:
         print("error: --acknowledgments is required with --cfn-guard or --checkov", file=sys.stderr)
         return EXIT_UNUSABLE
     try:
-        summary = build_review(Path(cdk_out), Path(out), Path(base) if base else None)
-        checks = (build_checks(Path(cdk_out), Path(out), guard_package=Path(cfn_guard) if cfn_guard else None,
-                               checkov=Path(checkov) if checkov else None, acknowledgments=Path(acknowledgments))
-                  if tools and acknowledgments is not None else None)
+        summary = build_review(Path(cdk_out), Path(out), Path(base) if base else None,
+                               guard_package=Path(cfn_guard) if cfn_guard else None,
+                               checkov=Path(checkov) if checkov else None,
+                               acknowledgments=Path(acknowledgments) if acknowledgments else None)
     except (AssemblyError, DefinitionFormatError, ChecksError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_UNUSABLE
-    written = ", ".join(["README.md", *(["diff.md"] if base else []), *(["checks.md"] if checks else [])])
+    written = ", ".join(["README.md", *(["diff.md"] if base else []), *(["checks.md"] if tools else [])])
     print(f"review written to {out}/ ({written}): {summary.line()}")
-    if checks is None:
-        return EXIT_CLEAN
-    line, failed = checks
-    print(f"policy checks: {line}")
-    if failed:
+    if summary.checks_line:
+        print(f"policy checks: {summary.checks_line}")
+    for line in summary.not_run:
+        print(f"error: {line}", file=sys.stderr)
+    if summary.not_run:
+        return EXIT_UNUSABLE
+    if summary.checks_failed:
         print(f"error: policy check findings without an acknowledgment, or stale acknowledgments: see {out}/checks.md",
               file=sys.stderr)
         return EXIT_VIOLATIONS
@@ -312,6 +316,37 @@ def run_estimate(cdk_json: str, output: str, env: str | None) -> int:
         return EXIT_UNUSABLE
     rows = records(environments)
     print(json.dumps(rows, indent=2) if output == "json" else as_text(rows))
+    return EXIT_CLEAN
+
+
+def run_check(cdk_json: str, env: str | None) -> int:
+    """Every configuration check that needs no synth, on the context of ``cdk_json``: exit 0 with one summary line
+    on stdout, or 2 with the one-line error on stderr. Imports no CDK (that alone takes seconds)."""
+    from .config import ConfigError
+    from .config.cdk_json import check_duplicate_keys
+    from .config.planning import plan
+
+    try:
+        text = Path(cdk_json).read_text(encoding="utf-8")
+    except OSError as error:
+        print(f"error: {cdk_json}: cannot read: {error.strerror or error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    try:
+        check_duplicate_keys(text, cdk_json)
+        document = json.loads(text)
+        context = document.get("context") if isinstance(document, dict) else None
+        if not isinstance(context, dict):
+            raise ConfigError(f"{cdk_json}: no \"context\" object; expected the project's cdk.json")
+        checked = plan({**{key: context.get(key) for key in ("environments", "delivery")}, "env": env})
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    tables = [table for config in checked.environments for table in config.tables]
+    native = sum(table.native for table in tables)
+    copies = sum(len(table.copies) for table in tables)
+    delivery = ", a delivery pipeline" if checked.delivery is not None else ""
+    print(f"{cdk_json}: configuration OK: {_count(len(checked.environments), 'environment')}{delivery}, "
+          f"{_count(len(tables), 'table')} ({native} native), {_count(copies, 'copy')}".replace("copys", "copies"))
     return EXIT_CLEAN
 
 
@@ -405,6 +440,12 @@ def parser() -> argparse.ArgumentParser:
     estimate.add_argument("--cdk-json", default="cdk.json", help="file whose context to read (default: cdk.json)")
     estimate.add_argument("--env", help="one environment only")
     estimate.add_argument("--format", choices=("text", "json"), default="text", help="json: one array of pipeline objects")
+    configuration = commands.add_parser("check", help="every configuration check that needs no synth, in about a second",
+                                        description="Loads and plans the environments (and delivery) of cdk.json as the app does "
+                                                    "before synth, estimates included; no synthesis, no AWS call. Exit 0 with a "
+                                                    "one-line summary, 2 with the one-line configuration error.")
+    configuration.add_argument("--cdk-json", default="cdk.json", help="file whose context to read (default: cdk.json)")
+    configuration.add_argument("--env", help="one environment only (every environment is still checked against the others)")
     stacks = commands.add_parser("plan-stacks", help="which tables a change of table_stacks or stack_assignment would move",
                                  description="Reads the environments of cdk.json (no synthesis, no AWS call) and prints, for "
                                              "the planned table_stacks, the tables that would change stacks (from-stack -> "
@@ -424,6 +465,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _validate_command(args)
     if args.command == "permissions":
         return run_permissions(args.cdk_out, args.markdown)
+    if args.command == "check":
+        return run_check(args.cdk_json, args.env)
     if args.command == "estimate":
         return run_estimate(args.cdk_json, args.format, args.env)
     if args.command == "plan-stacks":

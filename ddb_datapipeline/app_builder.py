@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,64 +14,20 @@ from aws_cdk import cx_api as cxapi
 from cdk_nag import AwsSolutionsChecks
 
 from . import limits
-from .config import EnvironmentConfig, load_environments, select_environments
-from .config.delivery import DeliveryConfig, load_delivery
-from .config.estimates import check_durations
-from .config.quotas import check_pipeline_quotas
-from .config.reader import refuse
-from .config.stack_groups import MAIN_GROUP, RENDEZVOUS, automatic_group, group_stack_name, table_stacks_needed
-from .stacks import naming
+from .config import EnvironmentConfig
+from .config.planning import Plan, plan
+from .config.stack_groups import MAIN_GROUP, RENDEZVOUS, automatic_group, table_stacks_needed
 from .stacks.backup_stack import BackupStack
 from .stacks.delivery_stack import DeliveryStack
 from .stacks.environment import build_environment
+
+__all__ = ["Plan", "build", "check_resource_counts", "check_synthesized", "plan", "stack_owners", "synthesize"]
 
 # Deploy to a local emulator (``-c local=true``, set only by ``make deploy-local``): every stack targets
 # moto's one account and is synthesized without the bootstrap-version rule, whose SSM lookup breaks
 # stack updates in moto. Never set by ``make synth``, so nothing of it reaches a real deployment.
 LOCAL_CONTEXT_KEY = "local"
 LOCAL_ACCOUNT = "123456789012"
-
-
-@dataclass(frozen=True)
-class Plan:
-    environments: list[EnvironmentConfig]
-    delivery: DeliveryConfig | None
-    selected: bool  # one environment chosen with -c env=NAME
-
-
-def plan(context: Mapping[str, Any]) -> Plan:
-    """The validated configuration to synthesize; raises ConfigError before anything is built."""
-    environments = load_environments(context)
-    delivery = load_delivery(context, environments)
-    _check_stack_names(environments, delivery)
-    check_durations(environments.values())
-    check_pipeline_quotas(environments.values())
-    return Plan(
-        environments=select_environments(environments, context.get("env")),
-        delivery=delivery,
-        selected=context.get("env") is not None,
-    )
-
-
-def _check_stack_names(environments: Mapping[str, EnvironmentConfig], delivery: DeliveryConfig | None) -> None:
-    """Every stack the app can build has a name of its own: CDK refuses a second construct of one name
-    with a traceback, and CloudFormation would merge two stacks of one name in an account and region.
-    Checked on the whole configuration, whichever environment ``-c env`` selects."""
-    owners: dict[str, str] = {}  # stack name -> the configuration path that makes it
-    if delivery is not None:
-        owners[delivery.stack_name] = "delivery"
-    for env in environments.values():
-        path = f"environments.{env.name}"
-        names = {group_stack_name(env.stack_name, table.stack_group) for table in env.tables} | {env.stack_name} | {
-            naming.target_stack_name(env, copy, table.stack_group)
-            for table in env.tables for copy in table.copies if naming.needs_target_stack(env, copy)
-        }
-        for name in sorted(names):
-            if name in owners and owners[name] != path:
-                raise refuse(
-                    path, env.name, f"an environment name whose stacks are named apart from the app's other stacks ({owners[name]} makes the stack {name})"
-                )
-        owners.update((name, path) for name in names)
 
 
 def is_local(app: cdk.App) -> bool:
@@ -156,6 +111,16 @@ def build(app: cdk.App, plan: Plan) -> dict[str, BackupStack]:
             description="Delivery pipeline: tests, synthesizes and deploys the DynamoDB Data Pipeline environments",
         )
     return stacks
+
+
+def in_process_app(*, context: Mapping[str, Any], outdir: str) -> cdk.App:
+    """An App for a synth inside this process (the local deploy and drill, ``make scale``, the tests), without
+    CDK's built-in CloudFormation template validation (aws-cdk-lib's ``builtinCloudFormationValidation``,
+    the ``@aws/cloudformation-validate`` WASM engine): starting it costs about 3.4 CPU-s per process and it
+    checks each template again, about 45% of such a synth, while its verdict only downgrades to warnings
+    that these callers never read. The templates are the same byte for byte; ``make synth`` (the CDK CLI
+    running ``app.py``) keeps the validation."""
+    return cdk.App(context=dict(context), outdir=outdir, builtin_cloud_formation_validation=False)
 
 
 def synthesize(app: cdk.App, context: Mapping[str, Any]) -> tuple[cxapi.CloudAssembly, dict[str, BackupStack]]:

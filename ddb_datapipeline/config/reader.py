@@ -5,6 +5,7 @@ spot in ``cdk.json`` without reading code.
 """
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -14,9 +15,33 @@ class ConfigError(ValueError):
     """A user's configuration mistake: printed as one line, never as a traceback."""
 
 
-def refuse(path: str, value: Any, allowed: str) -> ConfigError:
-    """The one-line error for a value found at ``path``, for checks that span more than one Section."""
-    return ConfigError(f"{path}: {_show(value)} is not allowed; expected {allowed}")
+def refuse(path: str, value: Any, allowed: str, *, typed: bool = False) -> ConfigError:
+    """The one-line error for a value found at ``path``, for checks that span more than one Section. ``typed``: the
+    value is of the wrong JSON type, so the message says which type it is ('2' (a string) where a number belongs
+    looks like a number once printed)."""
+    shown = f"{_show(value)} ({json_type(value)})" if typed and not isinstance(value, (dict, list)) and value is not None else _show(value)
+    return ConfigError(f"{path}: {shown} is not allowed; expected {allowed}")
+
+
+def json_type(value: Any) -> str:
+    """The JSON type of a parsed value, as a user reads it: a string, a number, true or false..."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return "null" if value is None else type(value).__name__
+
+
+def closest(value: str, options: Iterable[str]) -> str | None:
+    """The option a mistyped ``value`` most likely meant (difflib's ratio of at least 0.75), or None."""
+    found = difflib.get_close_matches(value, list(options), n=1, cutoff=0.75)
+    return found[0] if found else None
 
 
 def printable(text: str) -> str:
@@ -41,8 +66,8 @@ class Section:
     def where(self, key: str) -> str:
         return f"{self.path}.{printable(key)}"
 
-    def fail(self, key: str, value: Any, allowed: str) -> ConfigError:
-        return refuse(self.where(key), value, allowed)
+    def fail(self, key: str, value: Any, allowed: str, *, typed: bool = False) -> ConfigError:
+        return refuse(self.where(key), value, allowed, typed=typed)
 
     def allow(self, *keys: str) -> None:
         """Marks optional keys as known when they were not read (absent, or handled by hand)."""
@@ -75,10 +100,12 @@ class Section:
         if options is not None:
             allowed = "one of " + ", ".join(options)
         if not isinstance(value, str):
-            raise self.fail(key, value, allowed)
+            raise self.fail(key, value, allowed, typed=True)
         if options is not None and value not in options:
             raise self.fail(key, value, allowed)
-        if pattern is not None and not re.fullmatch(pattern, value):
+        # re.ASCII: \d and \s mean ASCII digits and spaces only (full-width digits are not a date); fullmatch: a
+        # pasted line break after the value is part of it, never stripped.
+        if pattern is not None and not re.fullmatch(pattern, value, re.ASCII):
             raise self.fail(key, value, allowed)
         return value
 
@@ -86,20 +113,25 @@ class Section:
         value = self._get(key, default)
         if value is default and default is not _MISSING:
             return value
-        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-            raise self.fail(key, value, f"a whole number from {minimum} to {maximum}")
+        allowed = f"a whole number from {minimum} to {maximum}"
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(key, value, allowed, typed=True)
+        if not isinstance(value, int) or not minimum <= value <= maximum:
+            raise self.fail(key, value, allowed)
         return value
 
     def number(self, key: str, default: Any = _MISSING, *, minimum: float, maximum: float) -> float:
         value = self._get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not minimum <= value <= maximum:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(key, value, f"a number from {minimum} to {maximum}", typed=True)
+        if not minimum <= value <= maximum:
             raise self.fail(key, value, f"a number from {minimum} to {maximum}")
         return float(value)
 
     def boolean(self, key: str, default: Any = _MISSING) -> bool:
         value = self._get(key, default)
         if not isinstance(value, bool):
-            raise self.fail(key, value, "true or false")
+            raise self.fail(key, value, "true or false", typed=True)
         return value
 
     def section(self, key: str) -> Section:
@@ -116,7 +148,9 @@ class Section:
         unknown = sorted(set(self.raw) - self._read)
         if unknown:
             known = ", ".join(sorted(self._read))
-            raise ConfigError(f"{self.where(unknown[0])}: unknown field; known fields here: {known}")
+            meant = closest(str(unknown[0]), self._read)
+            guess = f"did you mean {meant}? " if meant else ""
+            raise ConfigError(f"{self.where(str(unknown[0]))}: unknown field; {guess}known fields here: {known}")
 
 
 def _show(value: Any) -> str:

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import re
 
-from ..definition.common import ScheduleSpec
-from ..definition.filters import FilterError, parse_filter
-from ..definition.hive_copy import TIME_FORMATS, CopySelection, IncrementalWindow
+from ..definition.common import PipelineSettings, ScheduleSpec
+from ..definition.emr import ClusterSpec
+from ..definition.filters import BoolOp, Comparison, FilterError, InList, IsNull, Predicate, parse_filter
+from ..definition.hive_copy import TIME_FORMAT_TYPES, TIME_FORMATS, CopySelection, HiveCopySpec, IncrementalWindow, build_hive_copy_definition
 from ..definition.hive_rules import HIVE_RESERVED
-from ..definition.periods import period_minutes
-from .reader import Section, printable
+from ..definition.hive_tables import ITEM_COLUMN
+from ..definition.rules import MAX_FIELD_VALUE_BYTES, MAX_OBJECT_BYTES
+from .patterns import period_minutes_as_written as period_minutes
+from .reader import Section, printable, refuse
 
 ATTRIBUTE_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,254}"
 ATTRIBUTE_RULE = "an attribute name of letters, digits and _ (not starting with a digit), as Hive names columns"
@@ -29,9 +32,9 @@ DEFAULT_OVERLAP = "15 minutes"
 
 
 def copy_selection(section: Section, *, schedule: ScheduleSpec | None, cross_account: bool,
-                   keys: tuple[str, ...] | None) -> CopySelection | None:
+                   keys: tuple[str, ...] | None, key_types: tuple[tuple[str, str], ...] = ()) -> CopySelection | None:
     """The copy's selection, or None when it copies whole tables (the export/import pair). ``keys``: the
-    source's key attributes, None for a table only referenced."""
+    source's key attributes, None for a table only referenced; ``key_types``: their DynamoDB types (S, N, B)."""
     if not any(section.has(key) for key in SELECTING):
         if section.has("verify") and section.raw["verify"] is not False:
             raise section.fail("verify", section.raw["verify"], "false or absent on a copy without incremental, filter or attributes "
@@ -51,11 +54,17 @@ def copy_selection(section: Section, *, schedule: ScheduleSpec | None, cross_acc
     if verify and unnamed is not None:
         raise section.fail("verify", True, f"false on a copy of {unnamed}: the count looks each item up in the target by key")
     try:
-        selection = CopySelection(row_filter=parse_filter(text) if text is not None else None, incremental=incremental,
-                                  attribute_types=declared, attributes=attributes, verify_keys=keys if verify and keys and unnamed is None else ())
+        row_filter = parse_filter(text) if text is not None else None
+    except FilterError as error:
+        raise section.fail("filter", text, str(error)) from None
+    known = _agreed_types(section, row_filter, incremental, declared, dict(key_types))
+    try:
+        selection = CopySelection(row_filter=row_filter, incremental=incremental,
+                                  attribute_types=known, attributes=attributes, verify_keys=keys if verify and keys and unnamed is None else ())
         selection.columns()  # the types every compared attribute needs, or the reason there are none
     except FilterError as error:
         raise section.fail("filter", text, str(error)) from None
+    _check_field_sizes(section, selection, schedule)
     if not selection.attributes:  # a HiveCopyActivity: its generated table declares each compared attribute unquoted
         for name in selection.columns():
             if name.upper() in HIVE_RESERVED:
@@ -128,3 +137,96 @@ def _attribute_types(section: Section) -> tuple[tuple[str, str], ...]:
 
 def _is_attribute(name: str) -> bool:
     return re.fullmatch(ATTRIBUTE_NAME, name) is not None
+
+
+TYPE_NAMES = {"S": "a string", "N": "a number", "B": "binary"}
+
+
+def _compared(predicate: Predicate) -> dict[str, list[str | object]]:
+    """Each attribute the filter names -> the values it is compared with (none for IS NULL)."""
+    found: dict[str, list[str | object]] = {}
+    if isinstance(predicate, BoolOp):
+        for part in predicate.parts:
+            for name, values in _compared(part).items():
+                found.setdefault(name, []).extend(values)
+    elif isinstance(predicate, Comparison):
+        found.setdefault(predicate.attribute, []).append(predicate.value)
+    elif isinstance(predicate, InList):
+        found.setdefault(predicate.attribute, []).extend(predicate.values)
+    elif isinstance(predicate, IsNull):
+        found.setdefault(predicate.attribute, [])
+    return found
+
+
+def _agreed_types(section: Section, row_filter: Predicate | None, incremental: IncrementalWindow | None,
+                  declared: tuple[tuple[str, str], ...], key_types: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """The types the filter's columns take, after refusing every pair of facts that cannot both hold: a key's type
+    (the table's key schema) against a declared type, a value the filter compares it with, or the incremental
+    window's format; a declared type against the window's format; and a declared type nothing uses. Returns the
+    declared types with the types of the keys the filter names (a key tested only with IS NULL needs no declaration)."""
+    compared = _compared(row_filter) if row_filter is not None else {}
+    where = section.where("filter")
+    for name in [*compared, *([incremental.attribute] if incremental else [])]:
+        if name.lower() == ITEM_COLUMN:
+            field = "incremental" if incremental is not None and name == incremental.attribute and name not in compared else "filter"
+            raise refuse(section.where(field), section.raw[field], f"no attribute named '{name}': the copy's Hive scripts name the "
+                         f"whole item {ITEM_COLUMN}")
+    declared_map = dict(declared)
+    for name, key_type in key_types.items():
+        if name in declared_map and declared_map[name] != key_type:
+            raise refuse(f"{section.where('attribute_types')}.{printable(name)}", declared_map[name],
+                         f"{key_type}, the type of the table's key '{printable(name)}' (owned.*_key.type), or no declaration")
+        if name in compared:
+            if key_type == "B":
+                raise refuse(where, section.raw["filter"], f"a filter that does not name the binary key '{printable(name)}' (a filter "
+                             "compares strings and numbers only)")
+            for value in compared[name]:
+                found = "S" if isinstance(value, str) else "N"
+                if found != key_type:
+                    raise refuse(where, section.raw["filter"], f"'{printable(name)}', a key of type {key_type} ({TYPE_NAMES[key_type]}), "
+                                 f"compared with {TYPE_NAMES[key_type]} only (the filter compares it with {TYPE_NAMES[found]})")
+        if incremental is not None and incremental.attribute == name:
+            wanted = TIME_FORMAT_TYPES[incremental.time_format]
+            if key_type != wanted:
+                raise refuse(f"{section.where('incremental')}.format", incremental.time_format,
+                             f"a format whose type is the key's: '{printable(name)}' is a key of type {key_type} ({TYPE_NAMES[key_type]}), "
+                             f"while {incremental.time_format} reads {TYPE_NAMES[wanted]} "
+                             + ("(iso8601 reads a string)" if key_type == "S" else "(epoch_seconds reads a number)" if key_type == "N"
+                                else "(a binary attribute holds no time)"))
+    if incremental is not None and incremental.attribute in declared_map:
+        wanted = TIME_FORMAT_TYPES[incremental.time_format]
+        if declared_map[incremental.attribute] != wanted:
+            raise refuse(f"{section.where('attribute_types')}.{printable(incremental.attribute)}", declared_map[incremental.attribute],
+                         f"{wanted}, the type incremental.format {incremental.time_format} reads, or no declaration")
+    for name in declared_map:
+        if name not in compared and (incremental is None or name != incremental.attribute):
+            raise refuse(f"{section.where('attribute_types')}.{printable(name)}", declared_map[name],
+                         "a type for an attribute the filter names (nothing reads this declaration: is the name mistyped?)")
+    for name, key_type in key_types.items():
+        if name in compared and name not in declared_map:
+            declared_map[name] = key_type
+    return tuple(declared_map.items())
+
+
+# Stand-ins for what the stack fills in: only the fields the selection writes (filterSql, the Hive script) grow with it.
+_SIZING_SETTINGS = PipelineSettings("us-east-1", "role", "profile", "s3://bucket/logs/", "arn:aws:sns:us-east-1:111111111111:alerts")
+
+
+def _check_field_sizes(section: Section, selection: CopySelection, schedule: ScheduleSpec | None) -> None:
+    """The copy's definition as the stack builds it, measured against Data Pipeline's limits on a field value and on
+    an object (definition/rules.py), so that a long filter is refused at ``filter`` in one line instead of by the
+    definition validator at synth, in the words of a pipeline object's field."""
+    spec = HiveCopySpec(source_table_name="source", target_table="target", target_region="us-east-1", read_ratio=0.25,
+                        write_ratio=0.5, cluster=ClusterSpec(), selection=selection, schedule=schedule)
+    field = "filter" if section.has("filter") else "incremental" if section.has("incremental") else "attributes"
+    for obj in build_hive_copy_definition(spec, _SIZING_SETTINGS).objects:
+        total = 0
+        for item in obj.fields:
+            size = len(item.value.encode())
+            total += size + len(item.key.encode())
+            if size > MAX_FIELD_VALUE_BYTES:
+                raise section.fail(field, section.raw[field], f"a {field} that fits Data Pipeline's {MAX_FIELD_VALUE_BYTES:,} bytes per "
+                                   f"field value (the copy's {obj.id}.{item.key} would hold {size:,} bytes); split the copy or shorten it")
+        if total > MAX_OBJECT_BYTES:
+            raise section.fail(field, section.raw[field], f"a {field} that fits Data Pipeline's {MAX_OBJECT_BYTES:,} bytes per object "
+                               f"(the copy's {obj.id} would hold {total:,} bytes); split the copy or shorten it")

@@ -9,18 +9,26 @@ from datetime import datetime
 
 from ..definition.common import ScheduleSpec
 from ..definition.periods import (
-    DATE_TIME_PATTERN,
     INCREMENTAL_MAX_MINUTES,
     INCREMENTAL_MIN_MINUTES,
+    MINIMUM_SCHEDULE_MINUTES,
     PERIOD_UNITS,
     START_AT_FIRST_ACTIVATION,
     is_monthly,
-    period_minutes,
-    schedule_period_problem,
 )
 from .emr_catalog import region_release_rule
 from .model import DATAPIPELINE, ENGINES, NATIVE, CopyConfig, ExportConfig, KeyAttribute, OwnedTable, RestoreConfig, TableConfig
-from .patterns import ACCOUNT, MAX_TABLES_PER_ENVIRONMENT, MIN_LATE_AFTER_MINUTES, TABLE_NAME, TABLE_NAME_RULE, output_key
+from .patterns import (
+    ACCOUNT,
+    MAX_TABLES_PER_ENVIRONMENT,
+    MIN_LATE_AFTER_MINUTES,
+    NATIVE_GIVE_UP_MINUTES,
+    TABLE_NAME,
+    TABLE_NAME_RULE,
+    date_time_as_written,
+    output_key,
+)
+from .patterns import period_minutes_as_written as period_minutes
 from .reader import ConfigError, Section, printable, refuse
 from .regions import region_rule
 from .selection import copy_selection
@@ -80,8 +88,9 @@ def _owned(section: Section) -> OwnedTable:
     return owned
 
 
-def _schedule(section: Section, default: str) -> ScheduleSpec | None:
-    """``ondemand`` (None) or a recurring schedule with its start."""
+def _schedule(section: Section, default: str, *, native: bool = False) -> ScheduleSpec | None:
+    """``ondemand`` (None) or a recurring schedule with its start. ``native``: an export's state machine, which
+    gives up waiting after NATIVE_GIVE_UP_MINUTES, so a late_after as long never alarms."""
     period = section.string("schedule", default)
     if period == "ondemand":
         for key in ("start", "late_after"):
@@ -89,14 +98,19 @@ def _schedule(section: Section, default: str) -> ScheduleSpec | None:
                 raise section.fail(key, section.raw[key], f"no {key} with schedule 'ondemand'")
         section.allow("start", "late_after")
         return None
-    if schedule_period_problem(period):
-        raise section.fail("schedule", period, f"'ondemand' or a period of at least 15 minutes in {PERIOD_UNITS}")
+    if (period_minutes(period) or 0) < MINIMUM_SCHEDULE_MINUTES:
+        raise section.fail("schedule", period, f"'ondemand' or a period of at least {MINIMUM_SCHEDULE_MINUTES} minutes in {PERIOD_UNITS}")
     start = section.string("start", START_AT_FIRST_ACTIVATION, allowed=START_RULE)
-    if start != START_AT_FIRST_ACTIVATION and not (DATE_TIME_PATTERN.fullmatch(start) and _in_calendar(start)):
+    if start != START_AT_FIRST_ACTIVATION and not (date_time_as_written(start) and _in_calendar(start)):
         raise section.fail("start", start, START_RULE)
-    late_after = section.string("late_after", None)
+    late_rule = f"a period of at least {MIN_LATE_AFTER_MINUTES} minutes in {PERIOD_UNITS}, or null"
+    late_after = section.string("late_after", None, allowed=late_rule)
     if late_after is not None and (period_minutes(late_after) or 0) < MIN_LATE_AFTER_MINUTES:
-        raise section.fail("late_after", late_after, f"a period of at least {MIN_LATE_AFTER_MINUTES} minutes in {PERIOD_UNITS}, or null")
+        raise section.fail("late_after", late_after, late_rule)
+    if late_after is not None and native and (period_minutes(late_after) or 0) >= NATIVE_GIVE_UP_MINUTES:
+        raise section.fail("late_after", late_after, (
+            f"a period shorter than {NATIVE_GIVE_UP_MINUTES // 60} hours on the native engine (its state machine gives up "
+            f"waiting after {NATIVE_GIVE_UP_MINUTES // 60} hours and alarms then; a later late alarm would never come)"))
     return ScheduleSpec(period=period, start=start, late_after=late_after)
 
 
@@ -120,7 +134,7 @@ INCREMENTAL_RULE = "a period from 15 minutes to 24 hours (DynamoDB's incremental
 
 def _export(section: Section, engine: str) -> ExportConfig:
     config = ExportConfig(
-        schedule=_schedule(section, "1 day"),
+        schedule=_schedule(section, "1 day", native=engine == NATIVE),
         read_ratio=_ratio(section, "read_ratio", 0.25),
         compress=section.boolean("compress", True),
         incremental=_incremental(section, engine),
@@ -184,7 +198,15 @@ def _copy_account(section: Section, account: str | None) -> tuple[str | None, bo
     return target_account, cross_account
 
 
-def _copy(section: Section, *, source: str, keys: tuple[str, ...] | None, account: str | None, region: str, release: str) -> CopyConfig:
+def _key_types(owned: OwnedTable | None) -> tuple[tuple[str, str], ...]:
+    """The source's key attributes with their DynamoDB types (S, N or B); none for a referenced table."""
+    if owned is None:
+        return ()
+    return tuple((key.name, key.type) for key in (owned.partition_key, owned.sort_key) if key is not None)
+
+
+def _copy(section: Section, *, source: str, keys: tuple[str, ...] | None, account: str | None, region: str, release: str,
+          key_types: tuple[tuple[str, str], ...] = ()) -> CopyConfig:
     owned = keys is not None
     target = section.string("target_table", pattern=TABLE_NAME, allowed=TABLE_NAME_RULE)
     target_region = section.string("region", region, allowed="an AWS region such as eu-west-1")
@@ -211,7 +233,7 @@ def _copy(section: Section, *, source: str, keys: tuple[str, ...] | None, accoun
         write_ratio=_ratio(section, "write_ratio", 0.5),
         owned=target_owned,
         cross_account=cross_account,
-        selection=copy_selection(section, schedule=schedule, cross_account=cross_account, keys=keys),
+        selection=copy_selection(section, schedule=schedule, cross_account=cross_account, keys=keys, key_types=key_types),
     )
     section.finish()
     return copy
@@ -240,7 +262,7 @@ def _table(section: Section, *, account: str | None, region: str, release: str, 
             if engine == NATIVE else
             _copy(
                 Section(raw, f"{section.where('copies')}[{index}]"),
-                source=name, keys=_key_names(owned), account=account, region=region, release=release,
+                source=name, keys=_key_names(owned), account=account, region=region, release=release, key_types=_key_types(owned),
             )
             for index, raw in enumerate(section.items("copies", []))
         ),
@@ -321,7 +343,11 @@ def _native_copy(section: Section, *, source: str, owned: bool, region: str, acc
         raise section.fail("region", target_region, f"the source's region {region} for a copy from an environment without an "
                            "account (set environments.<env>.account to copy into another region)")
     target_account, cross_account = _copy_account(section, account)
-    schedule = _schedule(section, "ondemand")
+    if section.has("late_after"):
+        # The copy's machine passes no late alarm to its export (constructs/native_copy.py): the value would do nothing.
+        raise section.fail("late_after", section.raw["late_after"], f"no late_after on a native copy (its state machine alarms when "
+                           f"the copy fails, or when it gives up waiting after {NATIVE_GIVE_UP_MINUTES // 60} hours)")
+    schedule = _schedule(section, "ondemand", native=True)
     if schedule is not None and is_monthly(schedule.period):
         raise section.fail("schedule", schedule.period, NATIVE_SCHEDULE_RULE)
     copy = CopyConfig(target_table=prefix, region=target_region, account=target_account if cross_account else None, schedule=schedule,

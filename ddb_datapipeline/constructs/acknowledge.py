@@ -94,7 +94,7 @@ def _flatten(node: Any) -> str:
     if isinstance(node, dict):
         if "Fn::Join" in node:
             delimiter, items = node["Fn::Join"]
-            return delimiter.join(_flatten(item) for item in items)
+            return str(delimiter).join(_flatten(item) for item in items)
         if "Fn::GetAtt" in node:
             resource, attribute = node["Fn::GetAtt"]
             return f"<{_flatten(resource)}.{_flatten(attribute)}>"

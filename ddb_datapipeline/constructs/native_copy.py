@@ -54,7 +54,8 @@ from .native_steps import (
     state_machine,
 )
 from .pipeline_roles import TableRef
-from .table_pipelines import PipelineConfigurationError, table_ref
+from .props import check_environment, check_schedule, check_target_prefix, construct_path
+from .table_pipelines import check_alert_key, table_ref
 
 
 def copy_wildcard_reason(finding: str) -> str | None:
@@ -124,12 +125,14 @@ class NativeCopy(Construct):
         other_account: OtherAccount | None = None,
         other_region: OtherRegion | None = None,
     ) -> None:
-        super().__init__(scope, id)
+        where = construct_path(scope.node.path, id)
+        environment = check_environment(where, environment)
+        check_alert_key(where, alert_topic, alert_key)
+        schedule = check_schedule(where, "schedule", schedule, native=True)
         ref = table_ref(source)
         name = ref.table_name
-        if name.startswith(target_prefix):
-            raise PipelineConfigurationError(f"{self.node.path}: target_prefix '{target_prefix}' would name copies that the source "
-                                             f"table '{name}' could match; choose a prefix that '{name}' does not start with")
+        target_prefix = check_target_prefix(where, target_prefix, name)
+        super().__init__(scope, id)
         partition, sort = key_schema(source, partition_key, sort_key)
         alert_topic, alert_key = alerts_or_new(self, alert_topic, alert_key)
         self.target_prefix = target_prefix

@@ -34,6 +34,8 @@ from .native_steps import (
     rule_role,
     state_machine,
 )
+from .props import check_environment, check_target_prefix, construct_path
+from .table_pipelines import check_alert_key
 
 
 class NativeCopyImport(Construct):
@@ -62,6 +64,10 @@ class NativeCopyImport(Construct):
         table_key: kms.IKey | None = None,
         bucket_account: str | None = None,
     ) -> None:
+        where = construct_path(scope.node.path, id)
+        environment = check_environment(where, environment)
+        check_alert_key(where, alert_topic, alert_key)
+        target_prefix = check_target_prefix(where, target_prefix, source_table)
         super().__init__(scope, id)
         name = machine_name(environment, source_table, f"copy-{target_prefix}-import")
         new_table = NewTable(f"{target_prefix}-", partition_key, sort_key, table_key)

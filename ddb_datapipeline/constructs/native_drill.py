@@ -36,7 +36,8 @@ from .export_bucket import exports_prefix
 from .native_export import schedule_machine, wildcard_reason
 from .native_restore import import_wildcard_reason, key_schema
 from .native_steps import NewTable, alarm, export_id, grant_import, import_check, import_steps, machine_name, state_machine
-from .table_pipelines import table_ref
+from .props import check_environment, check_schedule, construct_path
+from .table_pipelines import check_alert_key, table_ref
 
 DRILL_SUFFIX = "-drill-"
 # How many of the newest completed full exports the drill describes before it gives up (and alarms): more than
@@ -83,6 +84,13 @@ class NativeRestoreDrill(Construct):
         environment: str = "default",
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
     ) -> None:
+        where = construct_path(scope.node.path, id)
+        environment = check_environment(where, environment)
+        check_alert_key(where, alert_topic, alert_key)
+        # config/tables.py DRILL_RULE: a restore and a count take about an hour; a drill at most once an hour.
+        checked = check_schedule(where, "schedule", schedule, native=True, minimum_minutes=60, required=True)
+        assert checked is not None  # required=True
+        schedule = checked
         super().__init__(scope, id)
         ref = table_ref(source)
         name = ref.table_name

@@ -24,14 +24,15 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from ..definition.common import START_AT_FIRST_ACTIVATION, ScheduleSpec
-from ..definition.periods import period_minutes
+from ..definition.common import ScheduleSpec
+from ..definition.periods import START_AT_FIRST_ACTIVATION, period_minutes
 from .alert_topic import alerts_or_new
 from .delivery_alarm import ALARM_PREFIX, admit_alarms
 from .export_bucket import exports_prefix
 from .native_steps import ALARM_PERIOD, export_steps, grant_export, machine_name, state_machine
 from .pipeline_roles import shortened
-from .table_pipelines import PipelineConfigurationError, table_ref
+from .props import PipelineConfigurationError, check_environment, check_schedule, construct_path
+from .table_pipelines import check_alert_key, table_ref
 
 # What EventBridge Scheduler's rate() takes; a month has no fixed length, so a monthly period is refused.
 RATE_UNITS = {"minute": "minutes", "minutes": "minutes", "hour": "hours", "hours": "hours", "day": "days", "days": "days"}
@@ -94,6 +95,10 @@ class NativeExport(Construct):
         environment: str = "default",
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
     ) -> None:
+        where = construct_path(scope.node.path, id)
+        environment = check_environment(where, environment)
+        check_alert_key(where, alert_topic, alert_key)
+        schedule = check_schedule(where, "schedule", schedule, native=True)
         super().__init__(scope, id)
         source = table_ref(table)
         key = bucket_key if bucket_key is not None else bucket.encryption_key

@@ -30,7 +30,8 @@ from .alert_topic import alerts_or_new
 from .export_bucket import exports_prefix
 from .native_export import schedule_machine, wildcard_reason
 from .native_steps import alarm, export_steps, grant_export, machine_name, state_machine
-from .table_pipelines import PipelineConfigurationError, table_ref
+from .props import check_environment, construct_path, refuse
+from .table_pipelines import check_alert_key, table_ref
 
 SETTLE_MINUTES = 5  # how far behind now a window ends: DynamoDB refuses an ExportToTime in the future
 MIN_WINDOW_MINUTES, MAX_WINDOW_MINUTES = INCREMENTAL_MIN_MINUTES, INCREMENTAL_MAX_MINUTES
@@ -73,11 +74,13 @@ class NativeIncrementalExport(Construct):
         environment: str = "default",
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
     ) -> None:
-        super().__init__(scope, id)
-        minutes = period_minutes(period)
+        where = construct_path(scope.node.path, id)
+        environment = check_environment(where, environment)
+        check_alert_key(where, alert_topic, alert_key)
+        minutes = period_minutes(period) if isinstance(period, str) else None
         if minutes is None or not MIN_WINDOW_MINUTES <= minutes <= MAX_WINDOW_MINUTES:
-            raise PipelineConfigurationError(f"{self.node.path}: incremental period '{period}': expected 15 minutes to 24 hours "
-                                             "(DynamoDB's incremental export window)")
+            raise refuse(where, "period", period, "a period from 15 minutes to 24 hours (DynamoDB's incremental export window)")
+        super().__init__(scope, id)
         source = table_ref(table)
         stack = Stack.of(self)
         key = bucket_key if bucket_key is not None else bucket.encryption_key

@@ -23,7 +23,8 @@ from .alert_topic import alerts_or_new
 from .export_bucket import exports_prefix
 from .native_export import wildcard_reason
 from .native_steps import NewTable, grant_import, import_check, import_steps, machine_name, state_machine
-from .table_pipelines import PipelineConfigurationError, physical_table_name
+from .props import PipelineConfigurationError, check_environment, check_target_prefix, construct_path
+from .table_pipelines import check_alert_key, physical_table_name
 
 
 def key_schema(table: dynamodb.ITable, partition_key: dynamodb.Attribute | None,
@@ -80,8 +81,12 @@ class NativeRestore(Construct):
         environment: str = "default",
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
     ) -> None:
-        super().__init__(scope, id)
+        where = construct_path(scope.node.path, id)
+        environment = check_environment(where, environment)
+        check_alert_key(where, alert_topic, alert_key)
         name = physical_table_name(source)
+        target_prefix = check_target_prefix(where, f"{name}-restore" if target_prefix is None else target_prefix, name)
+        super().__init__(scope, id)
         partition, sort = key_schema(source, partition_key, sort_key)
         self.target_prefix = target_prefix or f"{name}-restore"
         key = bucket_key if bucket_key is not None else bucket.encryption_key

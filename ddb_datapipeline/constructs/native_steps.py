@@ -9,7 +9,7 @@ machine (a copy), so their states have names of their own.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from aws_cdk import CfnResource, Duration, RemovalPolicy, Stack
@@ -122,7 +122,7 @@ def alarm(scope: Construct, id: str, topic: sns.ITopic, subject: str, template: 
 
 def export_steps(scope: Construct, *, source: TableRef, bucket: s3.IBucket, key: kms.IKey | None, prefix: str,
                  alert_topic: sns.ITopic, name: str, late_minutes: int | None, then: sfn.IChainable,
-                 request: dict[str, object] | None = None) -> sfn.IChainable:
+                 request: Mapping[str, object] | None = None) -> sfn.IChainable:
     """Export ``source`` (named by ``$.table``) under ``prefix``, wait for it (``$.polls.value`` counts the
     checks), alarm when it fails, is late or is stuck, and go on to ``then`` with ``$.export.arn`` set.
     ``request``: more parameters of the export (an incremental export's type and window)."""

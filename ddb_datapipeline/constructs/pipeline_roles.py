@@ -28,6 +28,7 @@ from constructs import Construct
 
 from ..permissions import runtime_calls as calls
 from .acknowledge import acknowledge_wildcards
+from .props import PipelineConfigurationError
 
 EMR_SERVICE_EC2_ACTIONS = sorted({*calls.EMR_CREATES, *calls.EMR_MODIFIES, *calls.EMR_DESCRIBES})
 EMR_CLUSTER_ACTIONS = list(calls.DP_CLUSTER_CALLS)
@@ -132,6 +133,31 @@ class NodeRole(Construct):
         self.name = role_name  # as given: the role's own name is a reference to the deployed role
         self.role = iam.Role(self, "Role", role_name=role_name, description=description, assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"))
         self.instance_profile = iam.InstanceProfile(self, "InstanceProfile", role=self.role, instance_profile_name=self.role.role_name)
+
+
+class _NodeRoleNames(Construct):
+    """The node role names a stack's pipelines have taken, and by which pipeline: a child of the stack (no
+    resources), so every ``PipelineRoles`` of the stack sees the same list."""
+
+    ID = "DdbNodeRoleNames"
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        self.owners: dict[str, str] = {}
+
+    @classmethod
+    def of(cls, stack: Stack) -> _NodeRoleNames:
+        found = stack.node.try_find_child(cls.ID)
+        return found if isinstance(found, _NodeRoleNames) else cls(stack, cls.ID)
+
+    def claim(self, name: str, nodes: NodeRole) -> None:
+        pipeline = nodes.node.scope.node.path if nodes.node.scope is not None else nodes.node.path
+        owner = self.owners.setdefault(name, pipeline)
+        if owner != pipeline:
+            raise PipelineConfigurationError(
+                f"{pipeline}: its node role would be named {name!r}, as {owner}'s is (an account has one role of a name); give one "
+                "of them roles=PipelineRoles(stack, id, node_role_prefix=...) with a prefix of its own"
+            )
 
 
 class PipelineRoles(Construct):
@@ -324,7 +350,11 @@ class PipelineRoles(Construct):
         return node_role_name(self.node_role_prefix, pipeline)
 
     def admit(self, nodes: NodeRole) -> None:
-        """A pipeline's node role gets the node policy; the pipeline role may pass and read it by its prefix."""
+        """A pipeline's node role gets the node policy; the pipeline role may pass and read it by its prefix.
+
+        Two node roles of one name in a stack (two exports of one table, or two ``PipelineRoles`` with one
+        prefix) are refused here, naming both pipelines: CDK only warns about the duplicate, and CloudFormation
+        fails the deployment, since an account has one role of a name."""
         name = nodes.name
         if name is None or not name.startswith(self.node_role_prefix):
             raise ValueError(f"{nodes.node.path}: the node role's name {name!r} must start with {self.node_role_prefix!r}, "
@@ -332,6 +362,7 @@ class PipelineRoles(Construct):
         if not _TAG_VALUE.fullmatch(name):
             raise ValueError(f"{nodes.node.path}: the node role's name {name!r} is not allowed; it is also the value of the tag "
                              f"{calls.CLUSTER_TAG}, which allows only letters, digits, spaces and _ . : / = + - @")
+        _NodeRoleNames.of(Stack.of(self)).claim(name, nodes)
         nodes.role.add_managed_policy(self.node_policy)
         Tags.of(nodes.role).add(calls.CLUSTER_TAG, name)
 
@@ -373,10 +404,10 @@ class PipelineRoles(Construct):
         for access in node_prefixes:
             _add_prefix_access(node_policy, access)
         # One statement per key, however many prefixes of that bucket the policy covers.
-        for key_arn, actions in _bucket_key_actions(node_prefixes).items():
+        for key_arn, key_actions in _bucket_key_actions(node_prefixes).items():
             node_policy.add_statements(
                 iam.PolicyStatement(
-                    actions=actions,
+                    actions=key_actions,
                     resources=[key_arn],
                     conditions={"StringEquals": {"kms:ViaService": f"s3.{self.home}.amazonaws.com"}},
                 )

@@ -29,15 +29,23 @@ from .alert_topic import alerts_or_new
 from .data_pipeline import DataPipeline
 from .export_bucket import COPIES_PREFIX, exports_prefix, logs_prefix, s3_uri
 from .pipeline_roles import BATCH_WRITE, EXPORT_WRITES, LOG_WRITES, READS, SCAN, NodeRole, PipelineRoles, PrefixAccess, TableRef
+from .props import (
+    PipelineConfigurationError as PipelineConfigurationError,
+)
+from .props import (
+    check_bool,
+    check_cluster,
+    check_environment,
+    check_ratio,
+    check_schedule,
+    construct_path,
+    refuse,
+)
 
 PIPELINE_NAME_PREFIX = "ddb"
 SERVICE_LOG_ACCESS = ("s3:GetObject", "s3:PutObject")
 DAILY = ScheduleSpec("1 day")
 ROLES_ID = "DdbPipelineRoles"
-
-
-class PipelineConfigurationError(ValueError):
-    """A construct was given arguments that cannot work together; the message is one line."""
 
 
 def copy_staging_prefix(table_name: str, label: str) -> str:
@@ -47,7 +55,7 @@ def copy_staging_prefix(table_name: str, label: str) -> str:
 
 def physical_table_name(table: dynamodb.ITable) -> str:
     """The table's name as a plain string: pipelines and their folders are named after it."""
-    name = table.table_name
+    name: str = table.table_name
     if not Token.is_unresolved(name):
         return name
     resource = table.node.default_child
@@ -79,6 +87,27 @@ def default_roles(scope: Construct) -> PipelineRoles:
     stack = Stack.of(scope)
     found = stack.node.try_find_child(ROLES_ID)
     return found if isinstance(found, PipelineRoles) else PipelineRoles(stack, ROLES_ID)
+
+
+def check_alert_key(where: str, topic: sns.ITopic | None, key: kms.IKey | None) -> None:
+    """A topic this app declares with a KMS key needs that key passed too: the pipeline role must be granted
+    ``kms:GenerateDataKey`` on it to publish, and without the grant every alarm is denied at run time."""
+    if topic is not None and key is None and topic.master_key is not None:
+        raise refuse(where, "alert_key", None, f"the KMS key alert_topic {topic.node.path} is encrypted with (publishing an alarm "
+                                               "needs kms:GenerateDataKey on it)")
+
+
+def key_schema_words(table: dynamodb.ITable) -> str | None:
+    """A declared table's key schema, as ``pk (S), sk (N)``; None when the app does not know it (an imported table)."""
+    if not isinstance(table, dynamodb.Table):
+        return None
+    schema = table.schema_v2()
+    keys = [*(schema.partition_keys or []), *(schema.sort_keys or [])]
+    return ", ".join(f"{k.name} ({_ATTRIBUTE_TYPES.get(str(k.type), str(k.type))})" for k in keys)
+
+
+# AttributeType's members as DynamoDB writes them (AttributeDefinition.AttributeType: S, N, B).
+_ATTRIBUTE_TYPES = {str(dynamodb.AttributeType.STRING): "S", str(dynamodb.AttributeType.NUMBER): "N", str(dynamodb.AttributeType.BINARY): "B"}
 
 
 class _TablePipeline(Construct):
@@ -192,6 +221,13 @@ class ExportPipeline(_TablePipeline):
         roles: PipelineRoles | None = None,
         environment: str = "default",
     ) -> None:
+        where = construct_path(scope.node.path, id)
+        schedule = check_schedule(where, "schedule", schedule)
+        read_ratio = check_ratio(where, "read_ratio", read_ratio)
+        compress = check_bool(where, "compress", compress)
+        cluster = check_cluster(where, "cluster", cluster)
+        environment = check_environment(where, environment)
+        check_alert_key(where, alert_topic, alert_key)
         source = table_ref(table)
         super().__init__(scope, id, table_name=source.table_name, bucket=bucket, bucket_key=bucket_key, environment=environment,
                          roles=roles, alert_topic=alert_topic, alert_key=alert_key, log_name=f"{source.table_name}-export")
@@ -230,6 +266,16 @@ class RestorePipeline(_TablePipeline):
         roles: PipelineRoles | None = None,
         environment: str = "default",
     ) -> None:
+        where = construct_path(scope.node.path, id)
+        write_ratio = check_ratio(where, "write_ratio", write_ratio)
+        cluster = check_cluster(where, "cluster", cluster)
+        environment = check_environment(where, environment)
+        check_alert_key(where, alert_topic, alert_key)
+        # The connector writes the items as exported: into a table keyed otherwise, every write fails at run time.
+        expected, found = key_schema_words(source), key_schema_words(target)
+        if expected is not None and found is not None and expected != found:
+            raise refuse(where, "target", target.node.path, f"a table with the source's key schema {expected} (it has {found}); a "
+                                                            "restore writes the items as they were exported")
         source_name = physical_table_name(source)
         written = table_ref(target)
         super().__init__(scope, id, table_name=source_name, bucket=bucket, bucket_key=bucket_key, environment=environment,
@@ -294,6 +340,17 @@ class CopyPipeline(_TablePipeline):
         environment: str = "default",
         selection: CopySelection | None = None,
     ) -> None:
+        where = construct_path(scope.node.path, id)
+        schedule = check_schedule(where, "schedule", schedule)
+        read_ratio = check_ratio(where, "read_ratio", read_ratio)
+        write_ratio = check_ratio(where, "write_ratio", write_ratio)
+        cluster = check_cluster(where, "cluster", cluster)
+        environment = check_environment(where, environment)
+        check_alert_key(where, alert_topic, alert_key)
+        if not isinstance(destination, CopyDestination):
+            raise refuse(where, "destination", destination, "a CopyDestination")
+        if selection is not None and not isinstance(selection, CopySelection):
+            raise refuse(where, "selection", selection, "a CopySelection or None")
         read = table_ref(source)
         home = Stack.of(scope)
         target = _destination_ref(destination, home)

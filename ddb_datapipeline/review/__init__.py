@@ -5,6 +5,8 @@ pairs. Everything here works from the files in ``cdk.out`` (templates, ``manifes
 ``validation-report.json``) and the definition model, never from the CDK app, so the report shows
 exactly what CloudFormation will receive and can be rebuilt from any kept ``cdk.out``.
 
-One module per report section (resources, pipelines, mermaid, iam, nag, lint, diff) and ``report``
-to put them together; ``markdown`` and ``intrinsics`` are the shared helpers.
+One module per report section (resources, pipelines, mermaid, iam, nag, lint, diff, checks) and ``report``
+to put them together with the first screen (what changed, what to look at, what did not run);
+``attention`` decides which IAM statements are marked and why; ``markdown`` and ``intrinsics`` are the
+shared helpers.
 """

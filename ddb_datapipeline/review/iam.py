@@ -1,8 +1,9 @@
 """The IAM matrix: each role, who may assume it, and every action it is allowed on which resource.
 
 Permissions in a template are spread over roles, inline policies and ``AWS::IAM::Policy`` resources
-that attach themselves to roles; a reviewer wants them the other way round, per role. Wildcards in
-actions or resources are marked, as are conditions, since those are what a review argues about.
+that attach themselves to roles; a reviewer wants them the other way round, per role. A statement is
+marked only where a reviewer must look, with the reason (``attention``); conditions are shown, since
+those are what a review argues about.
 """
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..assembly import StackArtifact
-from . import intrinsics
+from . import attention, intrinsics
 from . import markdown as md
 
 ROLE = "AWS::IAM::Role"
 POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
 INSTANCE_PROFILE = "AWS::IAM::InstanceProfile"
-_PLACEHOLDER = re.compile(r"^\$\{([A-Za-z0-9]+)\}$")
+_PLACEHOLDER = re.compile(r"^\$\{([A-Za-z0-9]+(?:\.[A-Za-z]+)?)\}$")
 
 
 @dataclass(frozen=True)
@@ -113,10 +114,12 @@ def _parts(principal: str, policy: str, document: Any) -> list[Statement]:
 
 
 def _logical(stack: StackArtifact, value: Any, types: Iterable[str]) -> str | None:
-    """The logical id a ``{"Ref": X}`` points at, when X is a resource of one of ``types``."""
+    """The logical id a ``{"Ref": X}`` (or ``{"Fn::GetAtt": [X, ...]}``) points at, when X is a resource of
+    one of ``types``."""
     match = _PLACEHOLDER.match(intrinsics.text(value))
-    if match and stack.resources.get(match.group(1), {}).get("Type") in tuple(types):
-        return match.group(1)
+    logical_id = match.group(1).split(".", 1)[0] if match else ""
+    if match and stack.resources.get(logical_id, {}).get("Type") in tuple(types):
+        return logical_id
     return None
 
 
@@ -127,6 +130,20 @@ def _attached(stack: StackArtifact, properties: dict[str, Any]) -> list[str]:
     holders += [f"user {intrinsics.text(u)}" for u in intrinsics.as_list(properties.get("Users"))]
     holders += [f"group {intrinsics.text(g)}" for g in intrinsics.as_list(properties.get("Groups"))]
     return holders
+
+
+def holders(stack: StackArtifact, policy_id: str) -> tuple[str, ...]:
+    """Who a policy of the stack is attached to: its own ``Roles``/``Users``/``Groups`` and, for a managed
+    policy, every role of the stack whose ``ManagedPolicyArns`` names it (how CDK attaches a shared one).
+    A ``Ref``/``GetAtt`` to a role of the stack reads as its logical id; an imported name as ``${Import:X}``."""
+    resource = stack.resources.get(policy_id) or {}
+    found = _attached(stack, resource.get("Properties") or {})
+    if resource.get("Type") == "AWS::IAM::ManagedPolicy":
+        for role_id, role in sorted(stack.resources_of_type(ROLE).items()):
+            arns = intrinsics.as_list((role.get("Properties") or {}).get("ManagedPolicyArns"))
+            if any(_logical(stack, arn, ["AWS::IAM::ManagedPolicy"]) == policy_id for arn in arns):
+                found.append(role_id)
+    return tuple(dict.fromkeys(found))
 
 
 def statements_of(stack: StackArtifact) -> tuple[Statement, ...]:
@@ -184,19 +201,27 @@ def trusts_of(stack: StackArtifact) -> tuple[Trust, ...]:
     return tuple(found)
 
 
-def _marked(values: Iterable[str], negated: bool) -> str:
-    cells = [md.warn("*" in v, md.code(v)) for v in values]
+def marked(stack: StackArtifact, statements: tuple[Statement, ...] | None = None) -> dict[Statement, tuple[attention.Mark, ...]]:
+    """Each statement of the stack with the reasons a reviewer must look at it (none for most)."""
+    statements = statements_of(stack) if statements is None else statements
+    own = tuple(stack.resources)
+    by_policy: dict[tuple[str, str], list[Statement]] = {}
+    for statement in statements:
+        by_policy.setdefault((statement.principal, statement.policy), []).append(statement)
+    return {
+        s: attention.statement_marks(s, account=stack.account, own=own, siblings=by_policy[(s.principal, s.policy)])
+        for s in statements
+    }
+
+
+def _cells(values: Iterable[str], negated: bool, flagged: set[str]) -> str:
+    cells = [md.warn(v in flagged, md.code(v)) for v in values]
     text = "<br>".join(cells) or "-"
     return f"{md.WARNING} **NOT**<br>{text}" if negated else text
 
 
-def _wildcards(statement: Statement) -> str:
-    marks = []
-    if statement.wildcard_actions or statement.not_action:
-        marks.append(f"{md.WARNING} action")
-    if statement.wildcard_resources or statement.not_resource:
-        marks.append(f"{md.WARNING} resource")
-    return ", ".join(marks)
+def _reasons(marks: tuple[attention.Mark, ...]) -> str:
+    return "<br>".join(f"{md.WARNING} {md.text(m.reason)}" for m in marks)
 
 
 def section(stack: StackArtifact, level: int) -> str:
@@ -205,12 +230,15 @@ def section(stack: StackArtifact, level: int) -> str:
     parts = [md.heading(level, "IAM"), ""]
     if not trusts and not statements:
         return "\n".join(parts + ["No IAM roles or policies.", ""])
-    wild = [s for s in statements if _wildcards(s)]
+    marks = marked(stack, statements)
+    looked = [s for s in statements if marks[s]]
     managed = [t for t in trusts if t.managed_policies]
     parts += [
         f"{len(trusts)} role{'s' if len(trusts) != 1 else ''}, {len(statements)} policy statement"
-        f"{'s' if len(statements) != 1 else ''}; {len(wild)} with a wildcard ({md.WARNING}), "
-        f"{len(managed)} role{'s' if len(managed) != 1 else ''} with managed policies not declared here.",
+        f"{'s' if len(statements) != 1 else ''}; {len(looked)} to look at ({md.WARNING}, with the reason), "
+        f"{len(managed)} role{'s' if len(managed) != 1 else ''} with managed policies not declared here. "
+        "Not marked: `*` on actions that have no resource type (only `*` grants them) and wildcards under "
+        "the prefixes this project documents.",
         "",
         md.heading(level + 1, "Roles and who may assume them"),
         "",
@@ -219,10 +247,10 @@ def section(stack: StackArtifact, level: int) -> str:
             (
                 [
                     md.code(t.role),
-                    "<br>".join(md.warn("*" in p, md.code(p)) for p in t.principals) or "-",
+                    "<br>".join(_principal_cell(p, stack.account) for p in t.principals) or "-",
                     "<br>".join([md.code(a) for a in t.actions] + [md.code(c) for c in t.conditions]),
                     md.codes(t.instance_profiles) if t.instance_profiles else "",
-                    "<br>".join(md.warn(True, md.code(m)) for m in t.managed_policies),
+                    "<br>".join(md.code(m) for m in t.managed_policies),
                     md.text(t.description),
                 ]
                 for t in trusts
@@ -231,22 +259,32 @@ def section(stack: StackArtifact, level: int) -> str:
         "",
         md.heading(level + 1, "Permissions per role"),
         "",
-        md.table(
-            ["Role", "Policy", "Statement", "Effect", "Actions", "Resources", "Conditions", "Wildcards"],
-            (
-                [
-                    md.code(s.principal),
-                    md.code(s.policy),
-                    md.code(s.label),
-                    s.effect if s.effect == "Allow" else f"**{md.text(s.effect)}**",
-                    _marked(s.actions, s.not_action),
-                    _marked(s.resources, s.not_resource),
-                    md.codes(s.conditions) if s.conditions else "",
-                    _wildcards(s),
-                ]
-                for s in statements
-            ),
-        ),
-        "",
     ]
+    headers = ["Role", "Policy", "Statement", "Effect", "Actions", "Resources", "Conditions", "Look at"]
+
+    def row(s: Statement) -> list[str]:
+        flagged = {v for m in marks[s] for v in m.values}
+        return [
+            md.code(s.principal),
+            md.code(s.policy),
+            md.code(s.label),
+            s.effect if s.effect == "Allow" else f"**{md.text(s.effect)}**",
+            _cells(s.actions, s.not_action, flagged),
+            _cells(s.resources, s.not_resource, flagged),
+            md.codes(s.conditions) if s.conditions else "",
+            _reasons(marks[s]),
+        ]
+
+    if looked:
+        parts += [md.table(headers, (row(s) for s in looked)), ""]
+    rest = [s for s in statements if not marks[s]]
+    if rest:
+        title = f"{len(rest)} statement{'s' if len(rest) != 1 else ''} with nothing to look at"
+        parts += [md.details(title, md.table(headers[:-1], (row(s)[:-1] for s in rest))), ""]
     return "\n".join(parts)
+
+
+def _principal_cell(principal: str, account: str | None) -> str:
+    marks = attention.principal_marks(principal, account)
+    shown = md.warn(bool(marks), md.code(principal))
+    return shown + "".join(f" ({md.text(m.reason)})" for m in marks)

@@ -5,8 +5,13 @@ cfn-lint checks the templates against the CloudFormation resource schemas (inclu
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
+import hashlib
+import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from . import markdown as md
@@ -40,20 +45,50 @@ def _rules() -> Any:
     return Runner(ConfigMixIn(regions=[DEFAULT_REGION])).rules
 
 
+# A directory where lint results are kept between processes, keyed by template, region and cfn-lint version
+# (unset: results are kept in this process only). The tests point it under .pytest_cache, so the templates
+# that several fixtures, both test workers and the review's rebuild lint are linted once; the product
+# never sets it, so nothing is written next to a cloud assembly.
+CACHE_DIR_ENV = "DDB_DATAPIPELINE_LINT_CACHE"
+_CACHE_FORMAT = "lint-result-1"  # part of every key: change it when LintResult or the way _lint builds it changes
+
+
 @functools.lru_cache(maxsize=32)
 def lint_template(template_text: str, region: str | None) -> LintResult:
     """Lints one template; cached on its text, since the same text always gives the same findings."""
     shown_region = region or DEFAULT_REGION
     try:
-        from cfnlint.decode.decode import decode_str
         from cfnlint.version import __version__
     except ImportError:  # a runtime-only install (requirements.txt): say so rather than fail
         return LintResult("", shown_region, ())
+    cache_dir = os.environ.get(CACHE_DIR_ENV)
+    if not cache_dir:
+        return _lint(template_text, shown_region, __version__)
+    key = hashlib.sha256("\0".join((_CACHE_FORMAT, __version__, shown_region, template_text)).encode()).hexdigest()
+    path = Path(cache_dir) / f"{key}.json"
+    try:
+        return _from_json(json.loads(path.read_text()))
+    except (OSError, ValueError, KeyError, TypeError):  # not cached yet, or a torn or foreign file: lint again
+        pass
+    result = _lint(template_text, shown_region, __version__)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{key}.{os.getpid()}.tmp")
+    partial.write_text(json.dumps(dataclasses.asdict(result)))
+    os.replace(partial, path)  # atomic: another process reads the whole result or none
+    return result
+
+
+def _from_json(data: dict[str, Any]) -> LintResult:
+    return LintResult(str(data["version"]), str(data["region"]), tuple(LintFinding(**finding) for finding in data["findings"]))
+
+
+def _lint(template_text: str, region: str, version: str) -> LintResult:
     from cfnlint.config import ConfigMixIn
+    from cfnlint.decode.decode import decode_str
     from cfnlint.runner import run_template_by_data
 
     template, errors = decode_str(template_text)
-    matches = errors or (list(run_template_by_data(template, ConfigMixIn(regions=[shown_region]), _rules())) if template is not None else [])
+    matches = errors or (list(run_template_by_data(template, ConfigMixIn(regions=[region]), _rules())) if template is not None else [])
     findings = {
         LintFinding(
             rule=m.rule.id,
@@ -64,7 +99,7 @@ def lint_template(template_text: str, region: str | None) -> LintResult:
         )
         for m in matches
     }
-    return LintResult(__version__, shown_region, tuple(sorted(findings, key=lambda f: (f.line, f.rule, f.path, f.message))))
+    return LintResult(version, region, tuple(sorted(findings, key=lambda f: (f.line, f.rule, f.path, f.message))))
 
 
 def section(result: LintResult, template_file: str, level: int) -> str:

@@ -55,3 +55,9 @@ def slug(title: str) -> str:
 
 def warn(flagged: bool, value: str) -> str:
     return f"{WARNING} {value}" if flagged else value
+
+
+def details(summary: str, body: str) -> str:
+    """A folded block: GitHub shows ``summary`` and opens ``body`` on a click. The blank lines around the
+    body let GitHub render a table inside it."""
+    return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"

@@ -91,11 +91,12 @@ def section(result: NagResult, level: int) -> str:
         parts += ["None.", ""]
     parts += [md.heading(level + 1, "Acknowledgments"), ""]
     if result.acknowledgments:
-        parts += [md.table(
+        count = len(result.acknowledgments)
+        parts += [md.details(f"{count} acknowledgment{'s' if count != 1 else ''}", md.table(
             ["Rule", "Construct", "Resource", "Reason"],
             ([md.code(e.rule), md.code(e.construct), md.code(e.logical_id) if e.logical_id else "", md.text(e.reason)]
              for e in result.acknowledgments),
-        ), ""]
+        )), ""]
     else:
         parts += ["None.", ""]
     return "\n".join(parts)

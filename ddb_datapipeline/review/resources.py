@@ -200,8 +200,7 @@ def _role(stack: StackArtifact, logical_id: str, resource: dict[str, Any]) -> Ro
 
 def _attached_policy(stack: StackArtifact, logical_id: str, resource: dict[str, Any]) -> Row:
     p = _props(resource)
-    holders = [intrinsics.text(v) for key in ("Roles", "Users", "Groups") for v in intrinsics.as_list(p.get(key))]
-    return [md.codes(holders), str(len(intrinsics.as_list((p.get("PolicyDocument") or {}).get("Statement"))))]
+    return [md.codes(iam.holders(stack, logical_id)), str(len(intrinsics.as_list((p.get("PolicyDocument") or {}).get("Statement"))))]
 
 
 def _profile(stack: StackArtifact, logical_id: str, resource: dict[str, Any]) -> Row:

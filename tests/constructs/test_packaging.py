@@ -36,6 +36,7 @@ def wheel(tmp_path_factory) -> Path:
 def test_the_wheel_holds_the_runtime_package_only(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "ddb_datapipeline/__init__.py" in names and "ddb_datapipeline/constructs/table_pipelines.py" in names
+    assert "ddb_datapipeline/py.typed" in names  # PEP 561: a team's type checker reads the package's own types
     assert not [n for n in names if n.startswith(("local_deploy/", "tests/")) or "/local/" in n]
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
     required = sorted(re.findall(r"^Requires-Dist: ([a-z0-9-]+)[^;\n]*$", metadata, flags=re.MULTILINE))
@@ -50,9 +51,15 @@ def readme_example() -> str:
     return block
 
 
-def test_the_readmes_library_example_runs_from_the_installed_wheel_with_cdk_nag_clean(wheel, tmp_path):
-    site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), str(wheel)], check=True)
+@pytest.fixture(scope="module")
+def site(wheel, tmp_path_factory) -> Path:
+    """The wheel installed as a team's environment holds it (aws-cdk-lib and cdk-nag come from this interpreter)."""
+    target = tmp_path_factory.mktemp("site")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)], check=True)
+    return target
+
+
+def test_the_readmes_library_example_runs_from_the_installed_wheel_with_cdk_nag_clean(site, tmp_path):
     app = tmp_path / "team_app.py"
     app.write_text(readme_example())
     env = {
@@ -73,3 +80,41 @@ def test_the_readmes_library_example_runs_from_the_installed_wheel_with_cdk_nag_
     where = subprocess.run([sys.executable, "-c", "import ddb_datapipeline; print(ddb_datapipeline.__file__)"],
                            cwd=tmp_path, env=env, capture_output=True, text=True).stdout
     assert where.startswith(str(site))
+
+
+TEAM_APP = """
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_s3 as s3
+
+from ddb_datapipeline import ExportPipeline
+
+app = cdk.App()
+stack = cdk.Stack(app, "TeamBackups")
+table = dynamodb.Table.from_table_name(stack, "Orders", "orders")
+bucket = s3.Bucket.from_bucket_name(stack, "Backups", "team-backups")
+ExportPipeline(stack, "Export", table=table, bucket=bucket, read_ratio=RATIO)
+"""
+# The team's mypy, strict, with the CDK's own packages not followed (their stubs take 100 s of CPU to read; the
+# package's signatures are what is checked here, and their CDK types become Any).
+TEAM_MYPY = """
+[mypy]
+strict = True
+[mypy-aws_cdk,aws_cdk.*,constructs,constructs.*,cdk_nag,cdk_nag.*,jsii,jsii.*]
+follow_imports = skip
+"""
+
+
+def test_a_teams_type_checker_sees_the_constructs_signatures_from_the_installed_wheel(site, tmp_path):
+    """The wheel carries py.typed and __init__.py names its lazy exports for type checkers: mypy rejects a
+    read_ratio given as text in a team's app, and accepts the same app with a number."""
+    (tmp_path / "good_app.py").write_text(TEAM_APP.replace("RATIO", "0.5"))
+    (tmp_path / "bad_app.py").write_text(TEAM_APP.replace("RATIO", '"high"'))
+    (tmp_path / "mypy.ini").write_text(TEAM_MYPY)
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    result = subprocess.run([sys.executable, "-m", "mypy", "--config-file", "mypy.ini", "--cache-dir", str(tmp_path / "cache"),
+                             "good_app.py", "bad_app.py"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert errors == ['bad_app.py:12: error: Argument "read_ratio" to "ExportPipeline" has incompatible type "str"; expected "float"  [arg-type]'], \
+        result.stdout + result.stderr
+    assert result.returncode == 1

@@ -84,8 +84,11 @@ def test_an_acknowledged_finding_passes_with_its_reason(one_rule_package: Path, 
     line, failed = build_checks(_assembly(tmp_path, TEMPLATE), tmp_path / "review", guard_package=one_rule_package,
                                 checkov=None, acknowledgments=acks)
     assert not failed and "1 acknowledged, 0 not acknowledged, 0 stale" in line
-    row = next(r for r in (tmp_path / "review" / "checks.md").read_text().splitlines() if "PlainBucket" in r)
+    text = (tmp_path / "review" / "checks.md").read_text()
+    row = next(r for r in text.splitlines() if "PlainBucket" in r)
     assert row.endswith("| kept on purpose |")
+    folded = text.split("<details><summary>1 acknowledgment</summary>\n", 1)[1].split("</details>", 1)[0]
+    assert row in folded
 
 
 def test_an_acknowledgment_that_matches_nothing_is_stale_and_fails(one_rule_package: Path, tmp_path: Path) -> None:
@@ -102,7 +105,11 @@ def test_the_review_command_exits_1_on_an_unacknowledged_finding(one_rule_packag
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     # The rest of the review (README.md: cfn-lint, the permission model) is tested in test_report.py and
     # costs 20 s on this template's buckets; only the policy checks' exit code is under test here.
-    monkeypatch.setattr(report, "build_review", lambda *args: report.ReviewSummary((), 1, 0, 0, 0, 0))
+    def render(assembly, base, linter, tools):  # the policy checks as build_review ran them, nothing else
+        return {}, report.ReviewSummary((), 1, 0, 0, 0, 0, checks_line=checks.summary_line(tools.runs, tools.outcome),
+                                        checks_failed=tools.outcome.failed)
+
+    monkeypatch.setattr(report, "render", render)
     acks = tmp_path / "acks.toml"
     acks.write_text(_ack(stack="Other"))  # right rule and resource, another stack: does not count
     cdk_out = _assembly(tmp_path, TEMPLATE)
@@ -164,3 +171,51 @@ def test_the_project_acknowledgments_load_and_each_explains_one_rule() -> None:
     acks = checks.load_acknowledgments(ACKS)
     assert len(acks) == len({(a.tool, a.rule, a.resource, a.stack) for a in acks})
     assert all(len(a.reason) > 40 for a in acks)
+
+
+def _summary(tools: report.Checks, not_run: tuple[str, ...] = ()) -> report.ReviewSummary:
+    return report.ReviewSummary((), 1, 0, 0, 0, 0, not_run=not_run, checks_line=checks.summary_line(tools.runs, tools.outcome),
+                                checks_failed=tools.outcome.failed)
+
+
+def test_a_tool_that_cannot_run_is_a_line_in_checks_md_and_fails_review(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    acks = tmp_path / "acks.toml"
+    acks.write_text("")
+    cdk_out = _assembly(tmp_path, TEMPLATE)
+    broken = tmp_path / "empty-package"
+    broken.mkdir()
+    line, failed = build_checks(cdk_out, tmp_path / "review", guard_package=broken, checkov=None, acknowledgments=acks)
+    assert failed
+    text = (tmp_path / "review" / "checks.md").read_text()
+    assert "## Did not run" in text and "cfn-guard: " in text.split("## Did not run", 1)[1] and "has no bundled binary" in text
+    seen = []
+
+    def render(assembly, base, linter, tools):
+        seen.append(tools.errors)  # what build_review gave render (whose own lines are tested in test_report.py)
+        return {}, _summary(tools, tuple(f"{e}: not run" for e in tools.errors))
+
+    monkeypatch.setattr(report, "render", render)
+    code = main(["review", "--cdk-out", str(cdk_out), "--out", str(tmp_path / "r"), "--cfn-guard", str(broken),
+                 "--acknowledgments", str(acks)])
+    assert code == 2
+    (errors,) = seen
+    assert len(errors) == 1 and errors[0].startswith("cfn-guard: ") and "has no bundled binary" in errors[0]
+    assert "error: cfn-guard: " in capsys.readouterr().err
+
+
+def test_review_exits_2_when_cfn_lint_is_not_installed(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    line = "cfn-lint is not installed (pip install -r requirements-dev.txt): not run"
+    monkeypatch.setattr(report, "render", lambda assembly, base, linter, tools: ({}, _summary(tools, (line,))))
+    code = main(["review", "--cdk-out", str(_assembly(tmp_path, TEMPLATE)), "--out", str(tmp_path / "r")])
+    assert code == 2
+    assert capsys.readouterr().err == f"error: {line}\n"
+
+
+def test_a_tool_asked_for_that_did_not_run_fails_while_one_not_given_is_only_reported() -> None:
+    report_lines, failing = report._not_run((), "", report.Checks(errors=("cfn-guard: exit 3: broken",)))
+    assert failing == ["cfn-guard: exit 3: broken: not run"]
+    assert report_lines == ["cfn-guard: exit 3: broken: not run", "checkov: not run (--checkov not given; make review runs it)"]
+    report_lines, failing = report._not_run((), "model gap", report.Checks())
+    assert failing == [] and "runtime permissions: not checked: model gap" in report_lines

@@ -110,8 +110,7 @@ def test_every_role_statement_is_in_the_iam_matrix(review):
                     assert any(f"`{action}`" in row and (label is None or f"`{label}`" in row) for row in rows), action
                 for resource in as_list(statement["Resource"]):
                     shown = intrinsics.text(resource)
-                    marked = f"\u26a0 `{shown}`" if "*" in shown else f"`{shown}`"
-                    assert any(marked in row for row in rows), shown
+                    assert any(f"`{shown}`" in row for row in rows), shown
                 checked += 1
         if not stack.resources_of_type("AWS::IAM::Role"):
             continue
@@ -275,7 +274,8 @@ def test_a_denied_runtime_call_is_named_in_the_report(review):
                 s for s in template["Resources"][logical_id]["Properties"]["PolicyDocument"]["Statement"] if s["Sid"] != "TaskRunnerPolls"
             ]
         stacks.append(dataclasses.replace(stack, template=template))
-    text, denied = _permissions_section(dataclasses.replace(review.assembly, stacks=tuple(stacks)))
+    text, denied, gap = _permissions_section(dataclasses.replace(review.assembly, stacks=tuple(stacks)))
+    assert gap == ""
     clusters = 8 + 3 * 2 + 2  # exports and restores run one cluster, copies two (source and target region), a filtered copy one
     assert denied == 2 * clusters  # PollForTask and the heartbeat, on every cluster
     assert "datapipeline:PollForTask" in text and text.count("\u26a0") == denied + 1
@@ -331,3 +331,109 @@ def test_an_export_says_it_removes_its_folder_first_and_a_hive_cluster_says_its_
             "`emr-dynamodb-tools-4.11.0-SNAPSHOT-jar-with-dependencies.jar`") in words
     words = review.pipeline_section(stack.name, named["ddb-dev-orders-copy-orders-open-eu-west-1"])
     assert ", `hive-site`: `hive.execution.engine=mr`, `dynamodb.filter.pushdown=false`" in words
+
+
+def _first_screen(readme: str) -> str:
+    return readme.split("\n## At a glance\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_first_screen_says_what_changed_what_to_look_at_and_what_did_not_run(review):
+    screen = _first_screen(review.readme)
+    assert review.readme.index("## At a glance") < review.readme.index("## How to read this report")
+    assert len(screen.splitlines()) <= 30
+    assert "| What changed | no baseline given" in screen
+    # cdk.json's dev tables are deleted with their stack (dev is meant to be torn down): a reviewer sees it first
+    assert "stateful resources deleted with the stack (no Retain or no deletion protection) in [DdbDataPipeline-dev]" in screen
+    # the session review is built without the policy tools: said, not "0 findings"
+    assert "- **\u26a0 did not run**: cfn-guard: not run (--cfn-guard not given; make review runs it)" in screen
+    assert "- **\u26a0 did not run**: checkov: not run (--checkov not given; make review runs it)" in screen
+    assert "| Checks run | runtime permissions, cdk-nag, cfn-lint |" in screen
+    assert review.summary.not_run == ()  # neither was asked for, so the command does not fail
+    for stack in review.assembly.stacks:
+        assert f"(#{md.slug('Stack ' + stack.name)})" in screen.split("Sections: ", 1)[1]
+
+
+def test_data_stacks_come_before_the_delivery_stack(review):
+    order = [line.removeprefix("## Stack ") for line in review.readme.splitlines() if line.startswith("## Stack ")]
+    delivery = [i for i, name in enumerate(order) if "-delivery" in name]
+    assert delivery and min(delivery) > max(i for i, name in enumerate(order) if "-delivery" not in name)
+    prod = order.index("DdbDataPipeline-prod")
+    targets = [n for n in order if n.startswith("DdbDataPipeline-prod-copy-targets-")]
+    assert order[prod + 1: prod + 1 + len(targets)] == sorted(targets) and len(targets) == 2
+
+
+def test_acknowledgments_are_folded_with_their_count(review):
+    for stack in review.assembly.stacks:
+        nag = review.stack_section(stack.name).split("\n### cdk-nag\n", 1)[1].split("\n### cfn-lint\n", 1)[0]
+        acknowledgments = nag.split("#### Acknowledgments\n", 1)[1]
+        rows = [line for line in acknowledgments.splitlines() if line.startswith("| `")]
+        if rows:
+            assert acknowledgments.strip().startswith(f"<details><summary>{len(rows)} acknowledgment")
+            assert acknowledgments.strip().endswith("</details>")
+
+
+def test_statements_are_marked_only_with_a_reason_a_reviewer_must_look_at(review):
+    section = review.iam_section("DdbDataPipeline-dev")
+    table = section.split("#### Permissions per role\n", 1)[1]
+    marked, folded = table.split("<details>", 1)
+    rows = [line for line in marked.splitlines() if line.startswith("| `")]
+    assert 0 < len(rows) <= 10  # 63 of 118 statements carried a mark before (issue 27)
+    assert all(line.rstrip(" |").split(" | ")[-1].startswith("\u26a0 ") for line in rows)  # each with its reason
+    assert "\u26a0" not in folded
+    (run,) = [line for line in rows if "`RunClusterInstances`" in line]
+    assert "Resource \\* on actions that have a resource type: ec2:AuthorizeSecurityGroupEgress" in run
+    polls = [line for line in folded.splitlines() if "`TaskRunnerPolls`" in line]  # * is all PollForTask can have
+    assert polls and all("| `*` |" in line for line in polls)
+    assert f"{len(rows)} to look at" in section
+
+
+def test_shared_policies_show_the_roles_they_are_attached_to(review):
+    stack = review.assembly.stack("DdbDataPipeline-dev")
+    resources = review.stack_section(stack.name).split("\n### Resources\n", 1)[1].split("\n### Pipelines\n", 1)[0]
+    for policy_type in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"):
+        for policy_id in stack.resources_of_type(policy_type):
+            (row,) = [line for line in resources.splitlines() if line.startswith(f"| `{policy_id}` |")]
+            attached = row.split(" | ")[1]
+            roles = [r.strip("`") for r in attached.split("<br>")]
+            assert roles and all(stack.resources[r]["Type"] == "AWS::IAM::Role" for r in roles), row
+    node_policy = next(k for k in stack.resources_of_type("AWS::IAM::ManagedPolicy") if k.startswith("RolesNodePolicy"))
+    (row,) = [line for line in resources.splitlines() if line.startswith(f"| `{node_policy}` |")]
+    assert row.count("NodesRole") == 7  # every pipeline's node role: 2 exports, 2 restores, 3 copies
+
+
+@pytest.fixture(scope="module")
+def against_a_baseline(review, synthesis, tmp_path_factory):
+    """One render against a baseline where prod's orders export had another name (so it is replaced) and the
+    EMR service policy lacked its instance statement (so it is new), with cfn-lint missing."""
+    from ddb_datapipeline.review.lint import LintResult
+
+    base = _baseline(synthesis.outdir, tmp_path_factory.mktemp("changed") / "base")
+    stack = review.assembly.stack("DdbDataPipeline-prod")
+    template = json.loads((base / stack.template_file).read_text())
+    resources = template["Resources"]
+    pipeline_id = next(k for k, v in resources.items() if v["Type"] == PIPELINE and v["Properties"]["Name"].startswith("ddb-prod-orders-export-"))
+    resources[pipeline_id]["Properties"]["Name"] = "ddb-prod-orders-export-old"
+    policy = next(v for k, v in resources.items() if k.startswith("RolesEmrServicePolicy"))
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    policy["Properties"]["PolicyDocument"]["Statement"] = [s for s in statements if s.get("Sid") != "RunClusterInstances"]
+    (base / stack.template_file).write_text(json.dumps(template))
+    files, summary = render(review.assembly, load_assembly(base), lambda text, region: LintResult("", region or "us-east-1", ()))
+    return files["README.md"], summary, pipeline_id
+
+
+def test_with_a_baseline_the_first_screen_counts_changes_and_names_replaced_pipelines_and_new_marks(against_a_baseline):
+    readme, _, pipeline_id = against_a_baseline
+    screen = _first_screen(readme)
+    assert "| What changed | 0 added, 0 removed, 2 changed resources; 1 pipeline replaced: [diff.md](diff.md) |" in screen
+    assert f"1 pipeline replaced (CloudFormation creates a new pipeline and deletes the old one): `DdbDataPipeline-prod/{pipeline_id}`" in screen
+    assert "1 new or changed IAM statement to look at (\u26a0) in [DdbDataPipeline-prod]" in screen
+    assert "[DdbDataPipeline-dev]" not in screen.split("new or changed IAM")[0].rsplit("\n", 1)[-1]
+
+
+def test_a_missing_cfn_lint_is_a_failure_not_zero_findings(against_a_baseline):
+    readme, summary, _ = against_a_baseline
+    screen = _first_screen(readme)
+    assert "- **\u26a0 did not run**: cfn-lint is not installed (pip install -r requirements-dev.txt): not run" in screen
+    assert "| Checks run | runtime permissions, cdk-nag |" in screen
+    assert summary.not_run == ("cfn-lint is not installed (pip install -r requirements-dev.txt): not run",)
+    assert "cfn-lint not run (not installed)" in summary.line() and "cfn-lint finding" not in summary.line()

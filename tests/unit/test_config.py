@@ -55,7 +55,7 @@ def test_defaults_are_the_safe_ones():
     "table, expected",
     [
         ({"export": {"read_ratio": 1.5}}, "environments.dev.tables[orders].export.read_ratio: 1.5 is not allowed; expected a number from 0.1 to 1.0"),
-        ({"export": {"read_ratio": "0.5"}}, "export.read_ratio: '0.5' is not allowed"),
+        ({"export": {"read_ratio": "0.5"}}, "export.read_ratio: '0.5' (a string) is not allowed"),
         ({"restore": {"write_ratio": 0.05}}, "restore.write_ratio: 0.05 is not allowed"),
         ({"export": {"schedule": "10 minutes"}}, "export.schedule: '10 minutes' is not allowed; expected 'ondemand' or a period of at least 15 minutes"),
         ({"export": {"schedule": "1 fortnight"}}, "export.schedule: '1 fortnight'"),
@@ -102,8 +102,8 @@ def test_restoring_into_the_source_needs_an_explicit_yes():
     [
         ({"account": "12345"}, "environments.dev.account: '12345' is not allowed; expected a 12-digit AWS account id"),
         ({"region": "europe"}, "environments.dev.region: 'europe' is not allowed; expected an AWS region"),
-        ({"alarm_emails": ["not-an-email"]}, "environments.dev.alarm_emails[0].email: 'not-an-email' is not allowed; expected an email address"),
-        ({"retain_data": "yes"}, "environments.dev.retain_data: 'yes' is not allowed; expected true or false"),
+        ({"alarm_emails": ["not-an-email"]}, "environments.dev.alarm_emails[0]: 'not-an-email' is not allowed; expected an email address"),
+        ({"retain_data": "yes"}, "environments.dev.retain_data: 'yes' (a string) is not allowed; expected true or false"),
         ({"emr": {"terminate_after": "10 minutes"}}, "environments.dev.emr.terminate_after: '10 minutes' is not allowed; expected a period of at least 30 minutes"),
         ({"emr": {"release_label": "emr-3.11.0"}}, "environments.dev.emr.release_label: 'emr-3.11.0' is not allowed"),
         ({"emr": {"core_instance_count": 0}}, "environments.dev.emr.core_instance_count: 0 is not allowed; expected a whole number from 1 to 50"),

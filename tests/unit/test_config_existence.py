@@ -69,7 +69,7 @@ def test_the_delivery_region_must_be_a_real_region(context):
     [
         ({"release_label": "emr-5.36.3"}, "environments.dev.emr.release_label: 'emr-5.36.3' is not allowed; expected an existing EMR release from emr-5.0.0 to emr-7.14.0, such as 'emr-5.36.2' (the nearest)"),
         ({"release_label": "emr-8.0.0"}, "emr.release_label: 'emr-8.0.0' is not allowed; expected an existing EMR release"),
-        ({"release_label": 5.36}, "emr.release_label: 5.36 is not allowed; expected an EMR release label such as emr-5.36.2"),
+        ({"release_label": 5.36}, "emr.release_label: 5.36 (a number) is not allowed; expected an EMR release label such as emr-5.36.2"),
         ({"core_instance_type": "m5.xlarg"}, "environments.dev.emr.core_instance_type: 'm5.xlarg' is not allowed; expected an instance type emr-5.36.2 offers, such as 'm5.xlarge' (the nearest)"),
         ({"master_instance_type": "m5.large"}, "emr.master_instance_type: 'm5.large' is not allowed; expected an instance type emr-5.36.2 offers, such as 'm5.xlarge' (the nearest)"),
         ({"master_instance_type": "t3.micro"}, "emr.master_instance_type: 't3.micro' is not allowed; expected an instance type emr-5.36.2 offers"),

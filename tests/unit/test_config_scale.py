@@ -72,7 +72,7 @@ def test_a_stated_stack_group_wins_over_the_hash():
     "change, expected",
     [
         ({"table_stacks": 0}, "environments.big.table_stacks: 0 is not allowed; expected a whole number from 1 to 99"),
-        ({"table_stacks": "4"}, "environments.big.table_stacks: '4' is not allowed; expected a whole number from 1 to 99"),
+        ({"table_stacks": "4"}, "environments.big.table_stacks: '4' (a string) is not allowed; expected a whole number from 1 to 99"),
         ({"pipeline_quota": 0}, "environments.big.pipeline_quota: 0 is not allowed; expected a whole number from 1 to 100000"),
     ],
 )

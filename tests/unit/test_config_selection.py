@@ -116,7 +116,7 @@ def test_an_incremental_copy_of_an_owned_table_is_counted_by_default():
 @pytest.mark.parametrize("copy, expected", [
     ({"verify": True}, f"{WHERE}.verify: true is not allowed; expected false or absent on a copy without incremental, filter or "
                        "attributes"),
-    ({"filter": "status = 'OPEN'", "verify": "yes"}, f"{WHERE}.verify: 'yes' is not allowed"),
+    ({"filter": "status = 'OPEN'", "verify": "yes"}, f"{WHERE}.verify: 'yes' (a string) is not allowed"),
 ])
 def test_a_mistake_in_verify_is_one_line(copy, expected):
     assert config_error(load_environments, env(**copy)).startswith(expected)
