@@ -1,4 +1,5 @@
-"""Command line: ``python -m ddb_datapipeline validate FILE...``, ``review``, ``permissions``, ``check-deployed``, ``estimate`` and ``check``.
+"""Command line: ``python -m ddb_datapipeline validate FILE...``, ``review``, ``permissions``, ``check-deployed``, ``estimate``,
+``check`` and ``plan-stacks``.
 
 ``validate`` lints any Data Pipeline definition in the JSON file format (this project's, a
 hand-written one, or one exported with ``aws datapipeline get-pipeline-definition``) with the same
@@ -7,6 +8,7 @@ validator the stacks use at synth time, so teams can check legacy pipelines befo
 configured pipeline's duration, capacity and estimated cost from ``cdk.json``. ``check`` runs every
 configuration check that needs no synth (the loader, the planner, the estimates' refusals) in about a second. ``check-deployed`` reads
 a deployed environment stack back (read-only), as the delivery pipeline does after each stage.
+``plan-stacks`` prints the tables a planned ``table_stacks`` would move and the lines that keep them.
 
 Exit codes: 0 clean, 1 violations found, 2 unusable input (missing file, bad JSON, not a
 definition). For ``validate``, only errors make exit 1: warnings are printed and exit 0. User
@@ -348,7 +350,36 @@ def run_check(cdk_json: str, env: str | None) -> int:
     return EXIT_CLEAN
 
 
+def run_plan_stacks(cdk_json: str, env: str, table_stacks: int, assignment: str | None) -> int:
+    """Prints which tables a planned ``table_stacks`` (and ``stack_assignment``) would move, and the
+    ``stack_group`` lines that keep them where they are; exit 0, or 2 on unusable input."""
+    from .config import ConfigError
+    from .config.cdk_json import check_cdk_json
+    from .config.stack_groups import MAX_TABLE_STACKS
+    from .config.stack_plan import plan_stacks
+    from .estimate_report import read_context
+
+    if not 1 <= table_stacks <= MAX_TABLE_STACKS:
+        print(f"error: --table-stacks: {table_stacks} is not allowed; expected a whole number from 1 to {MAX_TABLE_STACKS}",
+              file=sys.stderr)
+        return EXIT_UNUSABLE
+    try:
+        check_cdk_json(Path(cdk_json))  # a repeated environment key would plan the one the CDK CLI keeps, unsaid
+        found = plan_stacks(read_context(Path(cdk_json)), env, table_stacks=table_stacks, assignment=assignment)
+    except FileNotFoundError:
+        print(f"error: {cdk_json}: no such file", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except (ValueError, OSError) as error:  # ConfigError and JSONDecodeError are ValueErrors
+        prefix = "configuration error" if isinstance(error, ConfigError) else "error"
+        print(f"{prefix}: {error}".splitlines()[0], file=sys.stderr)
+        return EXIT_UNUSABLE
+    print("\n".join(found.lines()))
+    return EXIT_CLEAN
+
+
 def parser() -> argparse.ArgumentParser:
+    from .config.stack_groups import ASSIGNMENTS
+
     root = argparse.ArgumentParser(prog="python -m ddb_datapipeline", description=__doc__.split("\n\n")[0])
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check = commands.add_parser("validate", help="check Data Pipeline definition files (JSON file format)",
@@ -415,6 +446,16 @@ def parser() -> argparse.ArgumentParser:
                                                     "one-line summary, 2 with the one-line configuration error.")
     configuration.add_argument("--cdk-json", default="cdk.json", help="file whose context to read (default: cdk.json)")
     configuration.add_argument("--env", help="one environment only (every environment is still checked against the others)")
+    stacks = commands.add_parser("plan-stacks", help="which tables a change of table_stacks or stack_assignment would move",
+                                 description="Reads the environments of cdk.json (no synthesis, no AWS call) and prints, for "
+                                             "the planned table_stacks, the tables that would change stacks (from-stack -> "
+                                             "to-stack) and the stack_group lines that keep them where they are. "
+                                             "Exit 0, or 2 on unusable input.")
+    stacks.add_argument("--env", required=True, help="the environment")
+    stacks.add_argument("--table-stacks", type=int, required=True, metavar="N", help="the planned table_stacks (1-99)")
+    stacks.add_argument("--assignment", choices=ASSIGNMENTS,
+                        help="the planned stack_assignment (default: the stated one, else rendezvous)")
+    stacks.add_argument("--cdk-json", default="cdk.json", help="file whose context to read (default: cdk.json)")
     return root
 
 
@@ -428,6 +469,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_check(args.cdk_json, args.env)
     if args.command == "estimate":
         return run_estimate(args.cdk_json, args.format, args.env)
+    if args.command == "plan-stacks":
+        return run_plan_stacks(args.cdk_json, args.env, args.table_stacks, args.assignment)
     if args.command == "check-deployed":
         return run_check_deployed(args.stack, args.region, args.role_arn, args.table_stack)
     return run_review(args.cdk_out, args.out, args.base, cfn_guard=args.cfn_guard, checkov=args.checkov,

@@ -16,7 +16,7 @@ from cdk_nag import AwsSolutionsChecks
 from . import limits
 from .config import EnvironmentConfig
 from .config.planning import Plan, plan
-from .config.stack_groups import MAIN_GROUP, automatic_group, table_stacks_needed
+from .config.stack_groups import MAIN_GROUP, RENDEZVOUS, automatic_group, table_stacks_needed
 from .stacks.backup_stack import BackupStack
 from .stacks.delivery_stack import DeliveryStack
 from .stacks.environment import build_environment
@@ -49,15 +49,23 @@ def _deployment(app: cdk.App, account: str | None, region: str) -> dict[str, Any
 def advice(config: EnvironmentConfig, group: str | None) -> Callable[[int | None], str]:
     """What a team changes when a stack of the environment is over a limit: for a stack of hashed
     tables, the table_stacks that would fit them (computed from the table names)."""
-    hashed = [table.name for table in config.tables if table.stack_group == automatic_group(table.name, config.table_stacks)]
+    assignment = config.stack_assignment
+    hashed = [table.name for table in config.tables
+              if table.stack_group == automatic_group(table.name, config.table_stacks, assignment=assignment)]
     moving = f"now {config.table_stacks}; a change moves tables between stacks, see docs/configuration.md, \"Large environments\""
 
     def say(fits: int | None) -> str:
         if group is not None and group != MAIN_GROUP and not group.startswith("tables-"):
             return f"move tables out of stack_group {group}"
-        needed = table_stacks_needed(hashed, fits, config.table_stacks) if fits is not None else None
+        # An environment of one table stack states no assignment yet; the count is the one of the assignment
+        # docs/configuration.md recommends to a new one.
+        needed = (table_stacks_needed(hashed, fits, config.table_stacks, assignment=assignment or RENDEZVOUS)
+                  if fits is not None else None)
         if needed is not None:
-            return f"set table_stacks to {needed} or more ({moving}) or give tables a stack_group of their own"
+            stated = "" if assignment else f' with stack_assignment "{RENDEZVOUS}"'
+            return (f"set table_stacks to {needed} or more{stated} (now {config.table_stacks}; python -m ddb_datapipeline "
+                    f"plan-stacks --env {config.name} --table-stacks {needed} lists the tables that would move) "
+                    "or give tables a stack_group of their own")
         return f"raise table_stacks ({moving}) or give tables a stack_group of their own"
 
     return say

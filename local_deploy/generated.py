@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from ddb_datapipeline.config.quotas import DEFAULT_PIPELINE_QUOTA
-from ddb_datapipeline.config.stack_groups import table_stacks_needed
+from ddb_datapipeline.config.stack_groups import RENDEZVOUS, table_stacks_needed
 
 ENVIRONMENT = "scale"
 TABLES_PER_STACK = 15  # well within 500 resources and 1 MB in this shape (about 48 KB and 15 resources a table)
@@ -30,12 +30,15 @@ def generated_environment(count: int, *, names: list[str] | None = None) -> dict
             table["copies"] = [{"target_table": f"{name}-copy", "owned": True, "schedule": "1 day"}]
         tables.append(table)
     pipelines = sum(2 + len(t.get("copies", [])) for t in tables)
+    spread = {} if len(names) <= TABLES_PER_STACK else {
+        "table_stacks": table_stacks_needed(names, TABLES_PER_STACK, 1, assignment=RENDEZVOUS), "stack_assignment": RENDEZVOUS}
     return {
         "account": "111111111111",
         "region": "us-east-1",
         "retain_data": False,
         "alarm_emails": ["data-platform@example.com"],
-        "table_stacks": 1 if len(names) <= TABLES_PER_STACK else table_stacks_needed(names, TABLES_PER_STACK, 1),
+        "table_stacks": 1,
+        **spread,
         # A 100-pipeline account cannot hold this; a team with this many tables asks AWS to raise the quota.
         "pipeline_quota": max(DEFAULT_PIPELINE_QUOTA, pipelines),
         "tables": tables,

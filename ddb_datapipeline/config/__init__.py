@@ -47,7 +47,7 @@ from .names import bucket_name_rule
 from .quotas import DEFAULT_PIPELINE_QUOTA, MAX_PIPELINE_QUOTA
 from .reader import ConfigError, Section, printable
 from .regions import region_rule
-from .stack_groups import MAX_TABLE_STACKS
+from .stack_groups import MAX_TABLE_STACKS, read_assignment
 from .tables import parse_tables
 
 __all__ = [
@@ -224,8 +224,10 @@ def _environment(name: str, raw: Any) -> EnvironmentConfig:
     if rule := region_release_rule(region, emr.release_label):
         raise env.fail("region", region, rule)
     table_stacks = env.integer("table_stacks", 1, minimum=1, maximum=MAX_TABLE_STACKS)
+    stack_assignment = read_assignment(env, table_stacks)
     alerts = _alerts(env, region)
-    tables = parse_tables(env, account=account, region=region, release=emr.release_label, table_stacks=table_stacks, engine=engine)
+    tables = parse_tables(env, account=account, region=region, release=emr.release_label, table_stacks=table_stacks,
+                          stack_assignment=stack_assignment, engine=engine)
     _cloudwatch_alarm_rule(env, region, alerts, tables)
     config = EnvironmentConfig(
         name=name,
@@ -237,6 +239,7 @@ def _environment(name: str, raw: Any) -> EnvironmentConfig:
         emr=emr,
         tables=tables,
         table_stacks=table_stacks,
+        stack_assignment=stack_assignment,
         pipeline_quota=env.integer("pipeline_quota", DEFAULT_PIPELINE_QUOTA, minimum=1, maximum=MAX_PIPELINE_QUOTA),
     )
     env.finish()

@@ -129,6 +129,7 @@ class EnvironmentConfig:
     emr: ClusterSpec
     tables: tuple[TableConfig, ...]
     table_stacks: int = 1  # stacks the tables are spread over when they state no stack_group
+    stack_assignment: str | None = None  # how they are spread (config/stack_groups.py); stated when table_stacks > 1
     pipeline_quota: int = 100  # Data Pipeline's pipelines per account and region, as raised for this account
 
     @property

@@ -239,12 +239,14 @@ def _copy(section: Section, *, source: str, keys: tuple[str, ...] | None, accoun
     return copy
 
 
-def _table(section: Section, *, account: str | None, region: str, release: str, table_stacks: int, engine: str = DATAPIPELINE) -> TableConfig:
+def _table(section: Section, *, account: str | None, region: str, release: str, table_stacks: int, stack_assignment: str | None,
+           engine: str = DATAPIPELINE) -> TableConfig:
     name = section.string("name", pattern=TABLE_NAME, allowed=TABLE_NAME_RULE)
     engine = section.string("engine", engine, choices=ENGINES)
     if engine == NATIVE:
         _check_native(section)
-    group = section.string("stack_group", None, pattern=GROUP_NAME, allowed=GROUP_NAME_RULE) or automatic_group(name, table_stacks)
+    group = section.string("stack_group", None, pattern=GROUP_NAME, allowed=GROUP_NAME_RULE) or automatic_group(
+        name, table_stacks, assignment=stack_assignment)
     owned = _owned(section.section("owned")) if section.has("owned") else None
     section.allow("owned")
     table = TableConfig(
@@ -387,7 +389,7 @@ def _size_gib(section: Section) -> float | None:
 
 
 def parse_tables(env: Section, *, account: str | None, region: str, release: str, table_stacks: int = 1,
-                 engine: str = DATAPIPELINE) -> tuple[TableConfig, ...]:
+                 stack_assignment: str | None = None, engine: str = DATAPIPELINE) -> tuple[TableConfig, ...]:
     """The environment's tables; ``release`` is the EMR release its clusters run (copy targets' regions must offer it)."""
     raw_tables = env.items("tables")
     if not 1 <= len(raw_tables) <= MAX_TABLES_PER_ENVIRONMENT:
@@ -398,7 +400,7 @@ def parse_tables(env: Section, *, account: str | None, region: str, release: str
     for index, raw in enumerate(raw_tables):
         label = printable(raw["name"]) if isinstance(raw, Mapping) and isinstance(raw.get("name"), str) else index
         tables.append(_table(Section(raw, f"{env.where('tables')}[{label}]"), account=account, region=region, release=release,
-                             table_stacks=table_stacks, engine=engine))
+                             table_stacks=table_stacks, stack_assignment=stack_assignment, engine=engine))
     claimed: dict[str, str] = {}
     for table in tables:
         names = [(table.name, "table")]

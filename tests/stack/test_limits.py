@@ -19,13 +19,18 @@ MOVES = 'now 1; a change moves tables between stacks, see docs/configuration.md,
 ADVICE = f"raise table_stacks ({MOVES}) or give tables a stack_group of their own"  # where the table count is not the cause
 
 
-def suggested_table_stacks(message: str, tables: list[str], fits: int) -> int:
-    """The table_stacks a message suggests; at that count the tables really do spread to ``fits`` per stack."""
-    found = re.search(rf": set table_stacks to (\d+) or more \({re.escape(MOVES)}\) or give tables a stack_group of their own$", message)
+def suggested_table_stacks(message: str, env: str, tables: list[str], fits: int) -> int:
+    """The table_stacks a message suggests (with the assignment it names: the environment of one table stack
+    states none); at that count the tables really do spread to ``fits`` per stack, and the plan-stacks command
+    it names is the one for that count."""
+    found = re.search(r': set table_stacks to (\d+) or more with stack_assignment "rendezvous" \(now 1; python -m ddb_datapipeline '
+                      rf"plan-stacks --env {env} --table-stacks (\d+) lists the tables that would move\) or give tables a "
+                      r"stack_group of their own$", message)
     assert found, message
     count = int(found.group(1))
-    per_stack = [sum(1 for t in tables if automatic_group(t, count) == g) for g in {automatic_group(t, count) for t in tables}]
-    assert max(per_stack) <= fits and count >= 2
+    assert int(found.group(2)) == count
+    groups = [automatic_group(t, count, assignment="rendezvous") for t in tables]
+    assert max(groups.count(g) for g in groups) <= fits and count >= 2
     return count
 
 
@@ -56,7 +61,7 @@ def test_an_environment_over_the_resource_quota_is_one_configuration_line(synthe
         f"environments.{env}.tables: 2 tables make stack DdbDataPipeline-{env} hold {declared} resources; expected at most "
         f"{declared - 1} (CloudFormation's quota of resources per stack): set table_stacks to "
     )
-    suggested_table_stacks(message, ["orders", "customers"], fits=1)
+    suggested_table_stacks(message, env, ["orders", "customers"], fits=1)
 
 
 def test_building_the_app_checks_the_resource_quota(context, monkeypatch):
@@ -80,7 +85,7 @@ def test_a_template_over_the_size_quota_less_its_margin_is_one_configuration_lin
         f"environments.dev.tables: 2 tables make stack DdbDataPipeline-dev a template of {size:,} bytes; expected at most "
         f"{allowed:,} (CloudFormation's quota of {at_limit - 100:,} bytes, less a 5% margin): set table_stacks to "
     )
-    suggested_table_stacks(message, ["orders", "customers"], fits=1)
+    suggested_table_stacks(message, "dev", ["orders", "customers"], fits=1)
 
 
 def test_the_app_checks_template_sizes_after_its_synth(context, tmp_path, monkeypatch, capsys):

@@ -34,7 +34,8 @@ def native(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
             {"name": "events", "owned": OWNED, "engine": "native"},
         ]},
         # native tables in table stacks: the bucket, topic and keys are the environment stack's
-        "spread": {"account": "111111111111", "region": "us-west-2", "engine": "native", "table_stacks": 2, "tables": [
+        "spread": {"account": "111111111111", "region": "us-west-2", "engine": "native", "table_stacks": 2,
+                   "stack_assignment": "rendezvous", "tables": [
             {"name": "alpha", "stack_group": "tables-01", "owned": OWNED},
             {"name": "beta", "stack_group": "tables-02", "owned": OWNED},
         ]},

@@ -58,9 +58,9 @@ def test_fifty_tables_spread_over_table_stacks_that_share_the_environment_stack(
 
 
 def test_each_table_lives_in_the_stack_its_name_hashes_to(fifty):
-    count = generated_environment(50)["table_stacks"]
+    settings = generated_environment(50)
     for name in table_names(50):
-        group = automatic_group(name, count)
+        group = automatic_group(name, settings["table_stacks"], assignment=settings["stack_assignment"])
         template = fifty.template_named(f"DdbDataPipeline-scale-{group}")
         assert any(r["Type"] == "AWS::DynamoDB::Table" and r["Properties"]["TableName"] == name for r in template["Resources"].values())
 
@@ -100,7 +100,8 @@ def test_parliament_accepts_every_policy_of_the_environment_stack_and_a_table_st
 def per_table(fifty: Synthesis) -> tuple[float, float]:
     """The most template bytes and resources one table costs in the 50-table synth (a stack's whole
     size over its tables: the stack's own overhead counts against the tables, so this is an upper bound)."""
-    counts = Counter(automatic_group(name, generated_environment(50)["table_stacks"]) for name in table_names(50))
+    settings = generated_environment(50)
+    counts = Counter(automatic_group(name, settings["table_stacks"], assignment=settings["stack_assignment"]) for name in table_names(50))
     size = resources = 0.0
     for group, tables in counts.items():
         path = Path(fifty.outdir) / f"DdbDataPipeline-scale-{group}.template.json"
@@ -114,7 +115,8 @@ def per_table(fifty: Synthesis) -> tuple[float, float]:
 def test_larger_environments_fit_by_the_measured_cost_per_table(fifty, tables):
     size, resources = per_table(fifty)
     settings = generated_environment(tables)
-    fullest = max(Counter(automatic_group(name, settings["table_stacks"]) for name in table_names(tables)).values())
+    fullest = max(Counter(automatic_group(name, settings["table_stacks"], assignment=settings["stack_assignment"])
+                          for name in table_names(tables)).values())
     assert fullest * size <= limits.MAX_TEMPLATE_BYTES * limits.TEMPLATE_MARGIN
     assert fullest * resources <= limits.MAX_RESOURCES_PER_STACK
     assert settings["pipeline_quota"] >= tables * 2 + tables // 2

@@ -102,7 +102,8 @@ def environment(draw: st.DrawFn) -> dict[str, Any]:
         env["alarm_topic_arn"] = f"arn:aws:sns:{env['region']}:111111111111:alerts"
         env["alarm_topic_admits_cloudwatch"] = True
     if draw(st.booleans()):
-        env["table_stacks"] = 3
+        env["table_stacks"] = 3  # several table stacks state their assignment (config/stack_groups.py)
+        env["stack_assignment"] = draw(st.sampled_from(("rendezvous", "modulo")))
     env["tables"] = [draw(table(index, engine)) for index in range(draw(st.integers(1, 2)))]
     return env
 

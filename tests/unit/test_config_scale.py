@@ -34,32 +34,33 @@ def test_one_table_stack_keeps_every_table_in_the_environments_stack():
     assert set(groups(environment(NAMES[:5])).values()) == {"main"}
 
 
-def test_tables_spread_over_the_stated_number_of_stacks():
-    found = Counter(groups(environment(NAMES, table_stacks=4)).values())
+@pytest.mark.parametrize("assignment", ["rendezvous", "modulo"])
+def test_tables_spread_over_the_stated_number_of_stacks(assignment):
+    found = Counter(groups(environment(NAMES, table_stacks=4, stack_assignment=assignment)).values())
     assert set(found) == {"tables-01", "tables-02", "tables-03", "tables-04"}
     assert sum(found.values()) == 60 and min(found.values()) >= 5  # a hash, not a fill: no stack is left nearly empty here
 
 
-def test_adding_or_removing_a_table_moves_no_other_table():
-    before = groups(environment(NAMES, table_stacks=8))
-    added = groups(environment(NAMES[:30] + ["new-table-in-the-middle"] + NAMES[30:], table_stacks=8))
-    removed = groups(environment(NAMES[:10] + NAMES[11:], table_stacks=8))
+@pytest.mark.parametrize("assignment", ["rendezvous", "modulo"])
+def test_adding_or_removing_a_table_moves_no_other_table(assignment):
+    before = groups(environment(NAMES, table_stacks=8, stack_assignment=assignment))
+    added = groups(environment(NAMES[:30] + ["new-table-in-the-middle"] + NAMES[30:], table_stacks=8, stack_assignment=assignment))
+    removed = groups(environment(NAMES[:10] + NAMES[11:], table_stacks=8, stack_assignment=assignment))
     assert {name: added[name] for name in NAMES} == before
     assert removed == {name: group for name, group in before.items() if name != NAMES[10]}
 
 
 def test_the_assignment_is_a_pure_function_of_the_name():
     """The same on every machine and run (sha256, not Python's salted hash)."""
-    assert automatic_group("orders", 1) == "main"
-    assert [automatic_group("orders", n) for n in (2, 3, 10)] == [automatic_group("orders", n) for n in (2, 3, 10)]
+    assert automatic_group("orders", 1, assignment="modulo") == automatic_group("orders", 1, assignment="rendezvous") == "main"
     import hashlib
 
     documented = int.from_bytes(hashlib.sha256(b"orders").digest()[:8], "big") % 10 + 1  # the README's rule
-    assert automatic_group("orders", 10) == f"tables-{documented:02d}"
+    assert automatic_group("orders", 10, assignment="modulo") == f"tables-{documented:02d}"
 
 
 def test_a_stated_stack_group_wins_over_the_hash():
-    context = environment(NAMES[:6], table_stacks=3)
+    context = environment(NAMES[:6], table_stacks=3, stack_assignment="rendezvous")
     context["environments"]["big"]["tables"][0]["stack_group"] = "payments"
     context["environments"]["big"]["tables"][1]["stack_group"] = "main"
     found = groups(context)

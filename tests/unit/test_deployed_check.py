@@ -74,7 +74,8 @@ def test_the_delivery_check_reads_every_table_stack_of_an_environment():
 
     owned = {"partition_key": {"name": "pk", "type": "S"}}
     tables = [{"name": f"t-{i}", "owned": owned} for i in range(6)]
-    env = load_environments({"environments": {"big": {"region": "us-east-1", "table_stacks": 2, "tables": tables}}})["big"]
+    env = load_environments({"environments": {"big": {"region": "us-east-1", "table_stacks": 2, "stack_assignment": "rendezvous",
+                                                         "tables": tables}}})["big"]
     command = check_command(env, "arn:aws:iam::1:role/lookup")
     assert command.endswith(
         "check-deployed --stack DdbDataPipeline-big --region us-east-1 --role-arn arn:aws:iam::1:role/lookup "
