@@ -28,7 +28,7 @@ MAX_SHOWN = 80  # characters of a value shown in an error
 RATIO_RULE = f"a number from {MIN_RATIO} to {MAX_RATIO}"
 START_RULE = f"{START_AT_FIRST_ACTIVATION} or a UTC time YYYY-MM-DDTHH:MM:SS on a date of the calendar"
 # The environment names pipelines and state machines (ddb-<environment>-...) and tags them: the names cdk.json's
-# environments may have (config/patterns.py ENV_NAME), so a team's app names things as this repository's does.
+# environments may have (definition/patterns.py ENV_NAME), so a team's app names things as this repository's does.
 ENVIRONMENT = re.compile(ENV_NAME)
 ENVIRONMENT_RULE = "a lowercase letter, then up to 19 of a-z 0-9 - (as an environment of cdk.json)"
 
@@ -114,7 +114,7 @@ def check_schedule(where: str, prop: str, schedule: object, *, native: bool = Fa
 
 def check_cluster(where: str, prop: str, cluster: object) -> ClusterSpec:
     """An EMR cluster a run can start: a release of the connector's lines with instance types it offers
-    (config/emr_catalog.py, from EMR's ListReleaseLabels and ListSupportedInstanceTypes), 1-50 core nodes,
+    (definition/emr_catalog.py, from EMR's ListReleaseLabels and ListSupportedInstanceTypes), 1-50 core nodes,
     and a termination guard no shorter than a cluster's start."""
     if not isinstance(cluster, ClusterSpec):
         raise refuse(where, prop, cluster, "a ClusterSpec")
