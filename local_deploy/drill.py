@@ -75,10 +75,15 @@ def _tagged(clients: ClientFactory, regions: set[str]) -> dict[tuple[str, str, s
 
 
 def aws_assembly(options: Options) -> Any:
-    """The assembly ``cdk synth`` writes for AWS, whose accounts the drill decides every call in (``drill_access``)."""
+    """The environment stacks as ``cdk synth`` writes them for AWS, whose accounts the drill decides every call in
+    (``drill_access``). Without the delivery stack: the local deploy does not deploy it, no pipeline calls anything
+    of it, and it builds every environment a second time inside its stages (a third of this synth's CPU). The
+    environment stacks' templates are the same byte for byte with or without it (compared on the drill's
+    configuration), so every decision is too; the whole configuration, delivery included, was checked by the
+    deploy's synth before this one."""
     outdir = options.state_dir / "drill-assembly"
     context = options.context if options.context is not None else project_context()
-    synthesize_local(context, options.env, outdir, local=False)
+    synthesize_local({key: value for key, value in context.items() if key != "delivery"}, options.env, outdir, local=False)
     return load_assembly(outdir)
 
 

@@ -229,7 +229,9 @@ class SharedSynthesisScheduling(LoadFileScheduling):  # type: ignore[misc]
         return SHARED_SCOPE if nodeid.endswith(f"@{SHARED_SCOPE}") else str(super()._split_scope(nodeid))
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own, which registers later and would answer first
+# optionalhook: with xdist disabled (-p no:xdist, e.g. to time one module alone) the hook does not exist, and pytest
+# would refuse this conftest as declaring an unknown hook.
+@pytest.hookimpl(tryfirst=True, optionalhook=True)  # tryfirst: before xdist's own, which registers later and would answer first
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """``make test``'s --dist loadfile with SharedSynthesisScheduling; any other --dist is xdist's own."""
     return SharedSynthesisScheduling(config, log) if config.getvalue("dist") == "loadfile" else None

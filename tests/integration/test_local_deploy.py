@@ -180,6 +180,17 @@ def test_a_drill_runs_every_pipeline_from_its_stored_definition_and_verifies_wha
     assert 0 < counts["ddb-dev-orders-copy-orders-recent-eu-west-1"][0] < counts["ddb-dev-orders-copy-orders-open-eu-west-1"][0] < 60
 
 
+def test_the_drill_decides_calls_in_the_stacks_the_deploy_deployed_without_the_delivery_stack(flow: Flow, drilled):
+    """The AWS assembly the drill decides calls with holds the deployed stacks, in their AWS accounts, and not the
+    delivery stack, which the local deploy does not deploy (drill.aws_assembly leaves it out: it built dev and prod
+    a second time in every drill)."""
+    from ddb_datapipeline.assembly import load_assembly
+
+    as_deployed = {stack.name: stack.account for stack in load_assembly(flow.workdir / "state" / "drill-assembly").stacks}
+    assert sorted(as_deployed) == sorted(stack.name for stack in read_assembly(flow.assembly))
+    assert LOCAL_ACCOUNT not in as_deployed.values()
+
+
 def _failing_run(drill: Any, prefix: str, change: Any, access: Any = None) -> str:
     """The one-line failure of an orders pipeline (``ddb-<env>-orders-<kind>-...``) run from a changed copy of
     its stored definition."""
