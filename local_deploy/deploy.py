@@ -34,7 +34,7 @@ NOT_PROVED = (
     "IAM permissions are not enforced (the runtime permission check, python -m ddb_datapipeline permissions, and cdk-nag cover them, not this deploy)",
     "pipelines are stored, never validated or run by the emulator (no EMR cluster, no export file, no activation checks)",
     "properties moto ignores (not checked): table point-in-time recovery and resource policies; bucket versioning, "
-    "public access block, lifecycle rules, access logging and object ownership",
+    "public access block, lifecycle rules, access logging, object ownership and Object Lock",
 )
 
 
