@@ -300,20 +300,27 @@ def run_check_deployed(stack: str, region: str, role_arn: str | None, table_stac
     return EXIT_VIOLATIONS if found else EXIT_CLEAN
 
 
+def _unreadable_configuration(cdk_json: str, error: Exception) -> int:
+    """One line for a cdk.json that is missing, not JSON, or refused by the configuration's rules."""
+    from .config import ConfigError
+
+    if isinstance(error, FileNotFoundError):
+        print(f"error: {cdk_json}: no such file", file=sys.stderr)
+    else:
+        prefix = "configuration error" if isinstance(error, ConfigError) else "error"
+        print(f"{prefix}: {error}".splitlines()[0], file=sys.stderr)
+    return EXIT_UNUSABLE
+
+
 def run_estimate(cdk_json: str, output: str, env: str | None) -> int:
-    from .config import ConfigError, load_environments, select_environments
+    from .config import load_environments, select_environments
     from .estimate_report import as_text, read_context, records
 
     try:
         context = read_context(Path(cdk_json))
         environments = select_environments(load_environments(context), env)
-    except FileNotFoundError:
-        print(f"error: {cdk_json}: no such file", file=sys.stderr)
-        return EXIT_UNUSABLE
     except (ValueError, OSError) as error:  # ConfigError and JSONDecodeError are ValueErrors
-        prefix = "configuration error" if isinstance(error, ConfigError) else "error"
-        print(f"{prefix}: {error}".splitlines()[0], file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _unreadable_configuration(cdk_json, error)
     rows = records(environments)
     print(json.dumps(rows, indent=2) if output == "json" else as_text(rows))
     return EXIT_CLEAN
@@ -353,7 +360,6 @@ def run_check(cdk_json: str, env: str | None) -> int:
 def run_plan_stacks(cdk_json: str, env: str, table_stacks: int, assignment: str | None) -> int:
     """Prints which tables a planned ``table_stacks`` (and ``stack_assignment``) would move, and the
     ``stack_group`` lines that keep them where they are; exit 0, or 2 on unusable input."""
-    from .config import ConfigError
     from .config.cdk_json import check_cdk_json
     from .config.stack_groups import MAX_TABLE_STACKS
     from .config.stack_plan import plan_stacks
@@ -366,13 +372,8 @@ def run_plan_stacks(cdk_json: str, env: str, table_stacks: int, assignment: str 
     try:
         check_cdk_json(Path(cdk_json))  # a repeated environment key would plan the one the CDK CLI keeps, unsaid
         found = plan_stacks(read_context(Path(cdk_json)), env, table_stacks=table_stacks, assignment=assignment)
-    except FileNotFoundError:
-        print(f"error: {cdk_json}: no such file", file=sys.stderr)
-        return EXIT_UNUSABLE
     except (ValueError, OSError) as error:  # ConfigError and JSONDecodeError are ValueErrors
-        prefix = "configuration error" if isinstance(error, ConfigError) else "error"
-        print(f"{prefix}: {error}".splitlines()[0], file=sys.stderr)
-        return EXIT_UNUSABLE
+        return _unreadable_configuration(cdk_json, error)
     print("\n".join(found.lines()))
     return EXIT_CLEAN
 
