@@ -36,9 +36,12 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 
 # cdk-nag runs inside the synth; the runtime permission check then reads cdk.out: a pipeline whose
 # runtime calls the synthesized policies would deny stops here, as a cdk-nag finding does.
+# Synthesizes into cdk.out.new and replaces cdk.out only when the synth succeeded, so a configuration mistake
+# leaves the previous templates in place (and no half-written folder).
 synth: setup
-	rm -rf cdk.out
-	$(CDK) synth --quiet $(if $(ENV),-c env=$(ENV))
+	rm -rf cdk.out.new
+	$(CDK) synth --quiet -o cdk.out.new $(if $(ENV),-c env=$(ENV)) || { status=$$?; rm -rf cdk.out.new; exit $$status; }
+	rm -rf cdk.out && mv cdk.out.new cdk.out
 	$(PY) -m ddb_datapipeline permissions --cdk-out cdk.out
 	@echo "Templates written to cdk.out/"
 
@@ -119,4 +122,4 @@ scale: setup
 	$(PY) -m local_deploy.scale $(or $(TABLES),50)
 
 clean:
-	rm -rf cdk.out cdk.out.local review .pytest_cache
+	rm -rf cdk.out cdk.out.new cdk.out.local review .pytest_cache
