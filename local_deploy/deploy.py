@@ -47,6 +47,7 @@ class Options:
     verbose: bool = False
     context: Mapping[str, Any] | None = None  # the whole cdk.json context; None: cdk.json as it is
     endpoint: str | None = None  # an emulator to use (starts nothing); default: $AWS_ENDPOINT_URL
+    endpoint_origin: str | None = None  # who started ``endpoint`` when this process did (the drill), for the output
     assembly_dir: Path = ASSEMBLY_DIR
     state_dir: Path = STATE_DIR
     cli: Path = CLI
@@ -276,7 +277,7 @@ def deploy(options: Options) -> DeployResult:
     cli_path(options.cli)  # so does a missing CDK CLI, before seconds of synth
     target = acquire_target(options)
     steps = _Steps(options, target)
-    options.out(f"Local deploy to {target.endpoint} ({_origin(target)})")
+    options.out(f"Local deploy to {target.endpoint} ({options.endpoint_origin or origin(target)})")
     try:
         steps.synth()
         bootstrapped = steps.bootstrap()
@@ -311,7 +312,7 @@ def destroy(options: Options) -> list[str]:
         return []
     target = acquire_target(options)
     steps = _Steps(options, target)
-    options.out(f"Local destroy on {target.endpoint} ({_origin(target)})")
+    options.out(f"Local destroy on {target.endpoint} ({origin(target)})")
     try:
         if not (options.assembly_dir / "manifest.json").exists():
             steps.synth()
@@ -326,7 +327,7 @@ def destroy(options: Options) -> list[str]:
             options.out(f"Stopped the kept emulator (pid {target.emulator.pid}).")
 
 
-def _origin(target: Target) -> str:
+def origin(target: Target) -> str:
     if target.origin == "AWS_ENDPOINT_URL":
         return "AWS_ENDPOINT_URL; nothing started"
     if target.origin == "kept":

@@ -32,7 +32,7 @@ from ddb_datapipeline.permissions.assembly_view import load_world
 
 from . import LocalDeployError
 from .connector_format import read_export
-from .deploy import Options, acquire_target, deploy, environments, project_context, release_target
+from .deploy import Options, acquire_target, deploy, environments, origin, project_context, release_target
 from .drill_access import Access, RunFailed
 from .drill_run import PipelineRun, RunResult
 from .hive_filter import holds
@@ -91,6 +91,7 @@ class Drill:
     def __init__(self, endpoint: str, options: Options, item_count: int) -> None:
         self.clients = ClientFactory(endpoint)
         self.item_count = item_count
+        self.out = options.out
         assembly = load_assembly(options.assembly_dir)
         deployed = {stack.name: self.clients("cloudformation", stack.region or "us-east-1").describe_stack_resources(
             StackName=stack.name)["StackResources"] for stack in assembly.stacks if stack.region}
@@ -197,6 +198,7 @@ class Drill:
         return self.same(copy.target_table, copy.region, table_checksum(wanted), len(wanted))
 
     def _attempt(self, name: str, run: Any) -> tuple[RunResult | None, Row]:
+        self.out(f"drill: running {name}")  # a run takes seconds to minutes: show that the drill moves
         started = time.monotonic()
         try:
             result = run()
@@ -253,7 +255,7 @@ def drill(options: Options, item_count: int = 2000) -> list[Row]:
     environments(options)  # a configuration mistake stops before anything starts
     target = acquire_target(options)
     try:
-        options.endpoint = target.endpoint
+        options.endpoint, options.endpoint_origin = target.endpoint, origin(target)
         deploy(options)
         started = time.monotonic()
         runner = Drill(target.endpoint, options, item_count)

@@ -180,6 +180,14 @@ def test_a_drill_runs_every_pipeline_from_its_stored_definition_and_verifies_wha
     assert 0 < counts["ddb-dev-orders-copy-orders-recent-eu-west-1"][0] < counts["ddb-dev-orders-copy-orders-open-eu-west-1"][0] < 60
 
 
+def test_the_drill_says_which_pipeline_it_runs_as_it_starts_it(flow: Flow, drilled):
+    """A run takes seconds to minutes; a line per pipeline as it starts shows the drill is not hung."""
+    _, rows = drilled
+    running = {line.removeprefix("drill: running ") for line in flow.output if line.startswith("drill: running ")}
+    ran = {row.pipeline for row in rows if not row.verdict.startswith("not run")}
+    assert ran and ran <= running
+
+
 def test_the_drill_decides_calls_in_the_stacks_the_deploy_deployed_without_the_delivery_stack(flow: Flow, drilled):
     """The AWS assembly the drill decides calls with holds the deployed stacks, in their AWS accounts, and not the
     delivery stack, which the local deploy does not deploy (drill.aws_assembly leaves it out: it built dev and prod
