@@ -111,7 +111,7 @@ def _check_native_against_configuration(check: Check, environments: list[Any]) -
     """Each native table's state machines exist: its export into its own prefix, its restore and copies
     into new tables of the configured prefixes."""
     from ddb_datapipeline.constructs.native_incremental import window_expression
-    from ddb_datapipeline.constructs.native_steps import machine_name
+    from ddb_datapipeline.definition.generated_names import machine_name
     from ddb_datapipeline.definition.periods import period_minutes
 
     for env in environments:

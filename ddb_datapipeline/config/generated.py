@@ -10,39 +10,20 @@ account of its region, as in ``across.py``) and checked across all environments.
 """
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..definition.generated_names import DRILL_SUFFIX, MAX_NODE_ROLE_PREFIX, machine_name
 from .across import claims
 from .model import EnvironmentConfig
 from .names import node_role_prefix
 from .reader import ConfigError, refuse
 
 MAX_TABLE_NAME = 255  # DynamoDB's table name limit (CreateTable, TableName: 3-255 characters)
-MAX_MACHINE_NAME = 80  # Step Functions' state machine name limit (CreateStateMachine, name: 1-80 characters)
 # An export id as DynamoDB writes it in an export ARN (table/<table>/export/<export id>): 14 digits of the export's
 # time in milliseconds, '-', 8 hex digits. Source: DynamoDB export ARNs as the service returns them (moto writes
 # the same form, tests/integration/test_moto_fixes.py); permissions/native_expand.py SAMPLE_EXPORT has this length.
 EXPORT_ID_LENGTH = len("01700000000000-a1b2c3d4")
-# IAM's 64 characters for a role name leave 44 for the prefix of an environment's node roles (source file read:
-# constructs/pipeline_roles.py MAX_NODE_ROLE_PREFIX, which raises a ValueError past it; tests keep the two equal).
-MAX_NODE_ROLE_PREFIX = 44
-DRILL_SUFFIX = "-drill-"  # as constructs/native_drill.py DRILL_SUFFIX (tests keep the two equal)
-
-
-def shortened(name: str, limit: int, *, keep: int = 8) -> str:
-    """As constructs/pipeline_roles.shortened (which imports CDK, so config cannot): ``name`` when it fits, else its
-    start and a hash of the whole. tests/unit/test_config_generated.py keeps the two equal."""
-    if len(name) <= limit:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:keep]
-    return f"{name[:limit - keep - 1]}-{digest}"
-
-
-def machine_name(environment: str, table: str, kind: str) -> str:
-    """As constructs/native_steps.machine_name."""
-    return shortened(f"ddb-{environment}-{table}-native-{kind}", MAX_MACHINE_NAME)
 
 
 @dataclass(frozen=True)

@@ -41,14 +41,14 @@ def plan(context: Mapping[str, Any]) -> Plan:
 
 
 def target_stack_name(config: EnvironmentConfig, copy: CopyConfig, group: str = MAIN_GROUP) -> str:
-    """As stacks/naming.target_stack_name: the copy targets follow their source table's stack group."""
+    """The copy targets follow their source table's stack group: a group's copies land in its own stacks."""
     suffix = f"{copy.account}-{copy.region}" if copy.cross_account else copy.region
     return f"{group_stack_name(config.stack_name, group)}-copy-targets-{suffix}"
 
 
 def needs_target_stack(config: EnvironmentConfig, copy: CopyConfig) -> bool:
-    """As stacks/naming.needs_target_stack: owned targets outside the source stack's region, native copies into
-    another region, and every cross-account target."""
+    """Owned targets outside the source stack's region, native copies into another region, and every
+    cross-account target."""
     return copy.cross_account or ((copy.owned or copy.target_prefix is not None) and copy.region != config.region)
 
 

@@ -9,11 +9,11 @@ from datetime import datetime
 
 from ..definition.common import ScheduleSpec
 from ..definition.emr_catalog import region_release_rule
+from ..definition.generated_names import NATIVE_GIVE_UP_MINUTES
 from ..definition.patterns import (
     ACCOUNT,
     MAX_TABLES_PER_ENVIRONMENT,
     MIN_LATE_AFTER_MINUTES,
-    NATIVE_GIVE_UP_MINUTES,
     TABLE_NAME,
     TABLE_NAME_RULE,
     date_time_as_written,

@@ -31,6 +31,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from ..definition.common import ScheduleSpec
+from ..definition.generated_names import machine_name
 from .alert_topic import alerts_or_new
 from .delivery_alarm import delivery_alarm
 from .export_bucket import exports_prefix
@@ -48,7 +49,6 @@ from .native_steps import (
     grant_import,
     import_check,
     import_steps,
-    machine_name,
     rule_arn,
     rule_role,
     state_machine,

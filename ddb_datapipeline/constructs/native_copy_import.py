@@ -19,6 +19,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from ..definition.generated_names import machine_name
 from .delivery_alarm import delivery_alarm
 from .native_restore import import_wildcard_reason
 from .native_steps import (
@@ -29,7 +30,6 @@ from .native_steps import (
     grant_import,
     import_check,
     import_steps,
-    machine_name,
     rule_arn,
     rule_role,
     state_machine,

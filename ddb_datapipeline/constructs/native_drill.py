@@ -31,15 +31,15 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from ..definition.common import ScheduleSpec
+from ..definition.generated_names import DRILL_SUFFIX, machine_name
 from .alert_topic import alerts_or_new
 from .export_bucket import exports_prefix
 from .native_export import schedule_machine, wildcard_reason
 from .native_restore import import_wildcard_reason, key_schema
-from .native_steps import NewTable, alarm, export_id, grant_import, import_check, import_steps, machine_name, state_machine
+from .native_steps import NewTable, alarm, export_id, grant_import, import_check, import_steps, state_machine
 from .props import check_environment, check_schedule, construct_path
 from .table_pipelines import check_alert_key, table_ref
 
-DRILL_SUFFIX = "-drill-"
 # How many of the newest completed full exports the drill describes before it gives up (and alarms): more than
 # this many copies' exports since the last backup means the backups stopped, which deserves the alarm.
 MAX_CANDIDATES = 100

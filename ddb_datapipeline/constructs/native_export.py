@@ -25,12 +25,12 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ..definition.common import ScheduleSpec
+from ..definition.generated_names import machine_name, shortened
 from ..definition.periods import START_AT_FIRST_ACTIVATION, period_minutes
 from .alert_topic import alerts_or_new
 from .delivery_alarm import ALARM_PREFIX, admit_alarms
 from .export_bucket import exports_prefix
-from .native_steps import ALARM_PERIOD, export_steps, grant_export, machine_name, state_machine
-from .pipeline_roles import shortened
+from .native_steps import ALARM_PERIOD, export_steps, grant_export, state_machine
 from .props import PipelineConfigurationError, check_environment, check_schedule, construct_path
 from .table_pipelines import check_alert_key, table_ref
 

@@ -25,11 +25,12 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from ..definition.common import ScheduleSpec
+from ..definition.generated_names import machine_name
 from ..definition.periods import INCREMENTAL_MAX_MINUTES, INCREMENTAL_MIN_MINUTES, period_minutes
 from .alert_topic import alerts_or_new
 from .export_bucket import exports_prefix
 from .native_export import schedule_machine, wildcard_reason
-from .native_steps import alarm, export_steps, grant_export, machine_name, state_machine
+from .native_steps import alarm, export_steps, grant_export, state_machine
 from .props import check_environment, construct_path, refuse
 from .table_pipelines import check_alert_key, table_ref
 

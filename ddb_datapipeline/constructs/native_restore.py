@@ -19,10 +19,11 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from ..definition.generated_names import machine_name
 from .alert_topic import alerts_or_new
 from .export_bucket import exports_prefix
 from .native_export import wildcard_reason
-from .native_steps import NewTable, grant_import, import_check, import_steps, machine_name, state_machine
+from .native_steps import NewTable, grant_import, import_check, import_steps, state_machine
 from .props import PipelineConfigurationError, check_environment, check_target_prefix, construct_path
 from .table_pipelines import check_alert_key, physical_table_name
 

@@ -25,13 +25,13 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from ..definition.generated_names import NATIVE_GIVE_UP_MINUTES, shortened
 from .acknowledge import acknowledge_wildcards
 from .delivery_alarm import ALARM_PREFIX, admit_alarms
-from .pipeline_roles import TableRef, shortened
+from .pipeline_roles import TableRef
 
 POLL_EVERY = Duration.minutes(5)
-GIVE_UP_AFTER_MINUTES = 24 * 60  # an export of a large table takes hours; one that runs a day is stuck
-MAX_POLLS = GIVE_UP_AFTER_MINUTES // 5
+MAX_POLLS = NATIVE_GIVE_UP_MINUTES // 5
 # DynamoDB's export writes objects (multipart for large files) with the caller's permissions.
 EXPORT_WRITES = ("s3:AbortMultipartUpload", "s3:PutObject", "s3:PutObjectAcl")
 # The DynamoDB guide's import policy: the import writes its own log stream under /aws-dynamodb/. The guide grants
@@ -45,7 +45,6 @@ SCALAR_TYPES = {"STRING": "S", "NUMBER": "N", "BINARY": "B"}
 # DynamoDB documents, GenerateDataKey* as it writes them).
 NEW_TABLE_KEY = ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncryptFrom",
                  "kms:ReEncryptTo")
-MAX_MACHINE_NAME = 80  # Step Functions' limit on a state machine's name
 MAX_RULE_NAME = 64  # EventBridge's limit on a rule's name
 # The event a copy into another region announces its export with, and the import machine there starts on.
 COPY_EVENT_SOURCE = "ddb-datapipeline"
@@ -56,12 +55,6 @@ COPY_EXPORTED = "DynamoDB copy exported"
 EXECUTION_ALARMS = (("ExecutionsFailed", "failed"), ("ExecutionsTimedOut", "timed-out"), ("ExecutionsAborted", "aborted"))
 ALARM_PERIOD = Duration.minutes(5)
 UNCAUGHT_ALARM, UNCAUGHT_FAIL = "StepFailedAlarm", "StepFailed"
-
-
-def machine_name(environment: str, table: str, kind: str) -> str:
-    """``ddb-<environment>-<table>-native-<kind>``, shortened with a hash where a long table name would
-    pass Step Functions' 80 characters (a name CloudFormation would refuse only at deploy)."""
-    return shortened(f"ddb-{environment}-{table}-native-{kind}", MAX_MACHINE_NAME)
 
 
 def copy_rule_name(environment: str, table: str, target_prefix: str, role: str) -> str:
@@ -422,7 +415,7 @@ def state_machine(scope: Construct, definition: sfn.IChainable, name: str, comme
         comment=comment,
         tracing_enabled=True,
         logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
-        timeout=Duration.minutes(wait_loops * GIVE_UP_AFTER_MINUTES + 60),
+        timeout=Duration.minutes(wait_loops * NATIVE_GIVE_UP_MINUTES + 60),
     )
     if alert_key is not None:
         machine.add_to_role_policy(iam.PolicyStatement(

@@ -14,7 +14,6 @@ requests against these policies, and fails on a grant no request uses.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from ..definition.generated_names import MAX_NODE_ROLE_PREFIX, MAX_ROLE_NAME, shortened
 from ..permissions import runtime_calls as calls
 from .acknowledge import acknowledge_wildcards
 from .props import PipelineConfigurationError
@@ -51,8 +51,6 @@ TABLE_KEY_READ = ("kms:Decrypt",)
 TABLE_KEY_WRITE = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*")
 TABLE_KEY_METADATA = ("kms:DescribeKey",)
 FOLDER_MARKER = "_$folder$"
-MAX_ROLE_NAME = 64  # IAM's limit on a role (and instance profile) name
-MAX_NODE_ROLE_PREFIX = 44  # leaves 20 characters for the pipeline's own part
 NODE_ROLES_REASON = (
     "The node roles of this stack's pipelines, by the name prefix they all share (one statement whatever "
     "the number of pipelines, so the shared role's policy stays within IAM's size limit)."
@@ -107,15 +105,6 @@ class TableRef:
     account: str
     key: kms.IKey | None = None
     key_elsewhere: bool = False
-
-
-def shortened(name: str, limit: int, *, keep: int = 8) -> str:
-    """``name`` when it fits ``limit`` characters, else its start and a hash of the whole, so two long
-    names that share a start stay apart."""
-    if len(name) <= limit:
-        return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:keep]
-    return f"{name[:limit - keep - 1]}-{digest}"
 
 
 def node_role_name(prefix: str, pipeline: str) -> str:

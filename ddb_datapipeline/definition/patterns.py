@@ -16,9 +16,6 @@ STORAGE_CLASSES = ("STANDARD_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER"
 MAX_TABLES_PER_ENVIRONMENT = 500  # the most the tests synthesize within every limit (tests/stack/test_scale.py)
 MIN_TERMINATE_AFTER_MINUTES = 30  # an EMR cluster alone takes 10-20 minutes to start
 MIN_LATE_AFTER_MINUTES = 30  # a run is never done sooner: the cluster alone takes 10-20 minutes
-# A native state machine stops waiting for its export or import after this long and alarms (source file read:
-# constructs/native_steps.py GIVE_UP_AFTER_MINUTES; tests/unit/test_config_strict.py keeps the two equal).
-NATIVE_GIVE_UP_MINUTES = 24 * 60
 
 
 def output_key(text: str) -> str:

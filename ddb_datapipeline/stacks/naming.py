@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from ..config import CopyConfig, EnvironmentConfig
 from ..config.names import node_role_prefix
-from ..config.stack_groups import MAIN_GROUP, group_stack_name
+from ..config.planning import needs_target_stack, target_stack_name  # noqa: F401  (the stacks' names, as the planner checks them)
+from ..config.stack_groups import MAIN_GROUP
 from ..constructs.native_steps import copy_rule_name
-from ..constructs.pipeline_roles import MAX_ROLE_NAME, node_role_name, shortened
+from ..constructs.pipeline_roles import node_role_name
+from ..definition.generated_names import MAX_ROLE_NAME, shortened
 
 MAX_BUCKET_NAME = 63
 
@@ -73,15 +75,3 @@ def forward_rule_name(config: EnvironmentConfig, table: str, copy: CopyConfig) -
     """The source region's rule that forwards a native copy's export events to the target region: named,
     because the copies' bus in another account admits events from this rule only."""
     return copy_rule_name(config.name, table, copy.target_prefix or "", "forward")
-
-
-def target_stack_name(config: EnvironmentConfig, copy: CopyConfig, group: str = MAIN_GROUP) -> str:
-    """The copy targets follow their source table's stack group: a group's copies land in its own stacks."""
-    suffix = f"{copy.account}-{copy.region}" if copy.cross_account else copy.region
-    return f"{group_stack_name(config.stack_name, group)}-copy-targets-{suffix}"
-
-
-def needs_target_stack(config: EnvironmentConfig, copy: CopyConfig) -> bool:
-    """Owned targets outside the source stack's region, native copies into another region, and every
-    cross-account target."""
-    return copy.cross_account or ((copy.owned or copy.target_prefix is not None) and copy.region != config.region)

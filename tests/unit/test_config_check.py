@@ -72,15 +72,3 @@ def test_check_imports_no_cdk():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aws_cdk', 'jsii', 'constructs')))")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.splitlines()[-1] == "[]"
-
-
-def test_the_planners_stack_names_agree_with_the_stacks():
-    from ddb_datapipeline.config import load_environments, planning
-    from ddb_datapipeline.stacks import naming
-
-    for env in load_environments(cdk_json_context()).values():
-        for table in env.tables:
-            for copy in table.copies:
-                assert planning.needs_target_stack(env, copy) == naming.needs_target_stack(env, copy)
-                for group in ("main", "tables-01", "big"):
-                    assert planning.target_stack_name(env, copy, group) == naming.target_stack_name(env, copy, group)

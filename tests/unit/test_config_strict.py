@@ -124,13 +124,6 @@ def test_a_native_copy_refuses_the_late_after_it_would_ignore():
     assert config_error(load_environments, context).startswith("environments.dev.tables[orders].copies[0].late_after: '1 hour' is not allowed")
 
 
-def test_the_native_wait_agrees_with_the_machines():
-    from ddb_datapipeline.constructs.native_steps import GIVE_UP_AFTER_MINUTES
-    from ddb_datapipeline.definition.patterns import NATIVE_GIVE_UP_MINUTES
-
-    assert NATIVE_GIVE_UP_MINUTES == GIVE_UP_AFTER_MINUTES
-
-
 # --- Types that must agree ---------------------------------------------------------------------------------
 @pytest.mark.parametrize(("key_type", "fields", "expected"), [
     ("S", {"filter": "pk = 5"}, "copies[0].filter: 'pk = 5' is not allowed; expected 'pk', a key of type S (a string), compared with a string only"),
@@ -220,18 +213,6 @@ def test_an_environment_name_whose_node_roles_pass_iams_limit_is_refused_in_that
     load_environments({"environments": {"e" * 18: long}})
     load_environments({"environments": {"e" * 20: {**long, "region": "eu-west-1"}}})
     load_environments({"environments": {"e" * 20: {**long, "engine": "native"}}})
-
-
-def test_the_config_copies_of_construct_constants_agree():
-    from ddb_datapipeline.config import generated
-    from ddb_datapipeline.constructs import native_drill, native_steps, pipeline_roles
-
-    assert generated.MAX_NODE_ROLE_PREFIX == pipeline_roles.MAX_NODE_ROLE_PREFIX
-    assert generated.DRILL_SUFFIX == native_drill.DRILL_SUFFIX
-    assert generated.MAX_MACHINE_NAME == native_steps.MAX_MACHINE_NAME
-    for name in ("short", "x" * 90, "ddb-" + "y" * 200):
-        assert generated.shortened(name, 80) == pipeline_roles.shortened(name, 80)
-        assert generated.machine_name("dev", name, "export") == native_steps.machine_name("dev", name, "export")
 
 
 def test_the_shipped_configuration_still_plans():
