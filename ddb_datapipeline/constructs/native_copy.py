@@ -14,6 +14,7 @@ only tables of the prefix, in the source's account and region.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -32,7 +33,7 @@ from constructs import Construct
 
 from ..definition.common import ScheduleSpec
 from ..definition.generated_names import machine_name
-from .alert_topic import alerts_or_new
+from .alert_topic import alerts_for
 from .delivery_alarm import delivery_alarm
 from .export_bucket import exports_prefix
 from .native_export import schedule_machine, wildcard_reason
@@ -40,6 +41,7 @@ from .native_restore import import_wildcard_reason, key_schema
 from .native_steps import (
     COPY_EVENT_SOURCE,
     COPY_EXPORTED,
+    MachineMetrics,
     NewTable,
     alarm,
     announce_bus_name,
@@ -54,7 +56,7 @@ from .native_steps import (
     state_machine,
 )
 from .pipeline_roles import TableRef
-from .props import check_environment, check_schedule, check_target_prefix, construct_path
+from .props import check_emails, check_environment, check_schedule, check_target_prefix, construct_path
 from .table_pipelines import check_alert_key, table_ref
 
 
@@ -94,7 +96,7 @@ class OtherRegion:
     forward_rule_name: str
 
 
-class NativeCopy(Construct):
+class NativeCopy(Construct, MachineMetrics):
     """Copies ``source`` into a new table ``<target_prefix>-<export id>`` on ``schedule`` (None: only when
     started by hand), through a full export into ``exports/<table>/`` of ``bucket``. The new table has the
     source's key schema (``partition_key``/``sort_key`` for a table this app only references), is billed
@@ -104,6 +106,12 @@ class NativeCopy(Construct):
     (S3BucketOwner) and the import runs there as its role (the Task's Credentials); the new table is on an
     AWS owned key. ``other_region``: a copy into another region (of this account or another): the export
     goes to the staging bucket there and the machine hands over to the import machine there by an event."""
+
+    # What it creates or uses, typed for the team's code (aws-cdk L2s expose theirs the same way).
+    alert_topic: sns.ITopic  # the topic its alarms publish to: the given one, or the stack's shared AlertTopic's
+    alert_key: kms.IKey | None  # that topic's key, when it has one
+    state_machine: sfn.StateMachine  # the machine that runs it (its role: ``state_machine.role``)
+    log_group: logs.LogGroup  # the machine's execution log
 
     def __init__(
         self,
@@ -120,6 +128,7 @@ class NativeCopy(Construct):
         schedule: ScheduleSpec | None = None,
         alert_topic: sns.ITopic | None = None,
         alert_key: kms.IKey | None = None,
+        alarm_emails: Sequence[str] = (),
         environment: str = "default",
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
         other_account: OtherAccount | None = None,
@@ -128,13 +137,15 @@ class NativeCopy(Construct):
         where = construct_path(scope.node.path, id)
         environment = check_environment(where, environment)
         check_alert_key(where, alert_topic, alert_key)
+        alarm_emails = check_emails(where, "alarm_emails", alarm_emails)
         schedule = check_schedule(where, "schedule", schedule, native=True)
         ref = table_ref(source)
         name = ref.table_name
         target_prefix = check_target_prefix(where, target_prefix, name)
         super().__init__(scope, id)
         partition, sort = key_schema(source, partition_key, sort_key)
-        alert_topic, alert_key = alerts_or_new(self, alert_topic, alert_key)
+        alert_topic, alert_key = alerts_for(self, topic=alert_topic, key=alert_key, emails=alarm_emails)
+        self.alert_topic, self.alert_key = alert_topic, alert_key
         self.target_prefix = target_prefix
         machine = machine_name(environment, name, f"copy-{target_prefix}")
         if other_region is not None:

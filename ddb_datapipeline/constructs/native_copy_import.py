@@ -8,6 +8,8 @@ the table must carry the copy's prefix, as a restore checks its input.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -20,11 +22,13 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ..definition.generated_names import machine_name
+from .alert_topic import alerts_for
 from .delivery_alarm import delivery_alarm
 from .native_restore import import_wildcard_reason
 from .native_steps import (
     COPY_EVENT_SOURCE,
     COPY_EXPORTED,
+    MachineMetrics,
     NewTable,
     copy_rule_name,
     grant_import,
@@ -34,15 +38,21 @@ from .native_steps import (
     rule_role,
     state_machine,
 )
-from .props import check_environment, check_target_prefix, construct_path
+from .props import check_emails, check_environment, check_target_prefix, construct_path
 from .table_pipelines import check_alert_key
 
 
-class NativeCopyImport(Construct):
+class NativeCopyImport(Construct, MachineMetrics):
     """Imports each export of ``source_table`` that arrives under ``prefix`` of ``bucket`` into a new table
     ``<target_prefix>-<export id>`` (key schema ``partition_key``/``sort_key``, billed per request, on
     ``table_key``, default an AWS owned key), when an event for ``copy`` reaches ``bus``; alarms on ``alert_topic``.
     ``bucket_account``: the account that owns ``bucket`` (default: this stack's, where the staging bucket is declared)."""
+
+    # What it creates or uses, typed for the team's code (aws-cdk L2s expose theirs the same way).
+    alert_topic: sns.ITopic  # the topic its alarms publish to: the given one, or the stack's shared AlertTopic's
+    alert_key: kms.IKey | None  # that topic's key, when it has one
+    state_machine: sfn.StateMachine  # the machine that runs it (its role: ``state_machine.role``)
+    log_group: logs.LogGroup  # the machine's execution log
 
     def __init__(
         self,
@@ -57,8 +67,9 @@ class NativeCopyImport(Construct):
         target_prefix: str,
         partition_key: dynamodb.Attribute,
         sort_key: dynamodb.Attribute | None,
-        alert_topic: sns.ITopic,
-        alert_key: kms.IKey | None,
+        alert_topic: sns.ITopic | None = None,
+        alert_key: kms.IKey | None = None,
+        alarm_emails: Sequence[str] = (),
         environment: str,
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
         table_key: kms.IKey | None = None,
@@ -67,8 +78,11 @@ class NativeCopyImport(Construct):
         where = construct_path(scope.node.path, id)
         environment = check_environment(where, environment)
         check_alert_key(where, alert_topic, alert_key)
+        alarm_emails = check_emails(where, "alarm_emails", alarm_emails)
         target_prefix = check_target_prefix(where, target_prefix, source_table)
         super().__init__(scope, id)
+        alert_topic, alert_key = alerts_for(self, topic=alert_topic, key=alert_key, emails=alarm_emails)
+        self.alert_topic, self.alert_key = alert_topic, alert_key
         name = machine_name(environment, source_table, f"copy-{target_prefix}-import")
         new_table = NewTable(f"{target_prefix}-", partition_key, sort_key, table_key)
         imported = import_steps(self, bucket=bucket, table=new_table, alert_topic=alert_topic, name=name, what="copy",

@@ -20,6 +20,8 @@ and delete only tables of that prefix: the drill never touches the source or a r
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
@@ -32,12 +34,12 @@ from constructs import Construct
 
 from ..definition.common import ScheduleSpec
 from ..definition.generated_names import DRILL_SUFFIX, machine_name
-from .alert_topic import alerts_or_new
+from .alert_topic import alerts_for
 from .export_bucket import exports_prefix
 from .native_export import schedule_machine, wildcard_reason
 from .native_restore import import_wildcard_reason, key_schema
-from .native_steps import NewTable, alarm, export_id, grant_import, import_check, import_steps, state_machine
-from .props import check_environment, check_schedule, construct_path
+from .native_steps import MachineMetrics, NewTable, alarm, export_id, grant_import, import_check, import_steps, state_machine
+from .props import check_emails, check_environment, check_schedule, construct_path
 from .table_pipelines import check_alert_key, table_ref
 
 # How many of the newest completed full exports the drill describes before it gives up (and alarms): more than
@@ -64,9 +66,15 @@ def drill_prefix(table: str) -> str:
     return f"{table}{DRILL_SUFFIX}"
 
 
-class NativeRestoreDrill(Construct):
+class NativeRestoreDrill(Construct, MachineMetrics):
     """Restores the latest full export of ``source`` (from ``exports/<table>/`` of ``bucket``) into a
     scratch table on ``schedule``, alarms on ``alert_topic`` when the counts differ or a step fails."""
+
+    # What it creates or uses, typed for the team's code (aws-cdk L2s expose theirs the same way).
+    alert_topic: sns.ITopic  # the topic its alarms publish to: the given one, or the stack's shared AlertTopic's
+    alert_key: kms.IKey | None  # that topic's key, when it has one
+    state_machine: sfn.StateMachine  # the machine that runs it (its role: ``state_machine.role``)
+    log_group: logs.LogGroup  # the machine's execution log
 
     def __init__(
         self,
@@ -81,12 +89,14 @@ class NativeRestoreDrill(Construct):
         sort_key: dynamodb.Attribute | None = None,
         alert_topic: sns.ITopic | None = None,
         alert_key: kms.IKey | None = None,
+        alarm_emails: Sequence[str] = (),
         environment: str = "default",
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
     ) -> None:
         where = construct_path(scope.node.path, id)
         environment = check_environment(where, environment)
         check_alert_key(where, alert_topic, alert_key)
+        alarm_emails = check_emails(where, "alarm_emails", alarm_emails)
         # config/tables.py DRILL_RULE: a restore and a count take about an hour; a drill at most once an hour.
         checked = check_schedule(where, "schedule", schedule, native=True, minimum_minutes=60, required=True)
         assert checked is not None  # required=True
@@ -96,7 +106,8 @@ class NativeRestoreDrill(Construct):
         name = ref.table_name
         partition, sort = key_schema(source, partition_key, sort_key)
         key = bucket_key if bucket_key is not None else bucket.encryption_key
-        alert_topic, alert_key = alerts_or_new(self, alert_topic, alert_key)
+        alert_topic, alert_key = alerts_for(self, topic=alert_topic, key=alert_key, emails=alarm_emails)
+        self.alert_topic, self.alert_key = alert_topic, alert_key
         self.prefix = exports_prefix(name)
         machine = machine_name(environment, name, "drill")
         # The scratch table holds a copy of the source's items: on the source's customer managed key when it has one.

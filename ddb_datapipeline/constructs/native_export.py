@@ -9,6 +9,7 @@ files as the caller, so the state machine's role is the one that needs the bucke
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from aws_cdk import Duration, RemovalPolicy, Stack
@@ -27,11 +28,11 @@ from constructs import Construct
 from ..definition.common import ScheduleSpec
 from ..definition.generated_names import machine_name, shortened
 from ..definition.periods import START_AT_FIRST_ACTIVATION, period_minutes
-from .alert_topic import alerts_or_new
+from .alert_topic import alerts_for
 from .delivery_alarm import ALARM_PREFIX, admit_alarms
 from .export_bucket import exports_prefix
-from .native_steps import ALARM_PERIOD, export_steps, grant_export, state_machine
-from .props import PipelineConfigurationError, check_environment, check_schedule, construct_path
+from .native_steps import ALARM_PERIOD, MachineMetrics, export_steps, grant_export, state_machine
+from .props import PipelineConfigurationError, check_emails, check_environment, check_schedule, construct_path
 from .table_pipelines import check_alert_key, table_ref
 
 # What EventBridge Scheduler's rate() takes; a month has no fixed length, so a monthly period is refused.
@@ -74,12 +75,19 @@ def schedule_expression(spec: ScheduleSpec) -> scheduler.ScheduleExpression:
     return scheduler.ScheduleExpression.rate(getattr(Duration, RATE_UNITS[unit])(int(count)))
 
 
-class NativeExport(Construct):
+class NativeExport(Construct, MachineMetrics):
     """Exports ``table`` into ``exports/<table>/`` of ``bucket`` on ``schedule`` (None: only when started
     by hand), encrypted with the bucket's KMS key. The table must have point-in-time recovery enabled.
 
     ``bucket_key``: for an imported bucket whose KMS key the bucket object does not carry.
-    ``alert_topic`` defaults to a new encrypted topic; ``alert_key`` is its key, if it has one."""
+    ``alert_topic`` defaults to the stack's shared ``AlertTopic``; ``alert_key`` is its key, if it has one;
+    ``alarm_emails`` are subscribed to whichever topic it alerts."""
+
+    # What it creates or uses, typed for the team's code (aws-cdk L2s expose theirs the same way).
+    alert_topic: sns.ITopic  # the topic its alarms publish to: the given one, or the stack's shared AlertTopic's
+    alert_key: kms.IKey | None  # that topic's key, when it has one
+    state_machine: sfn.StateMachine  # the machine that runs it (its role: ``state_machine.role``)
+    log_group: logs.LogGroup  # the machine's execution log
 
     def __init__(
         self,
@@ -92,17 +100,20 @@ class NativeExport(Construct):
         schedule: ScheduleSpec | None = ScheduleSpec("1 day"),
         alert_topic: sns.ITopic | None = None,
         alert_key: kms.IKey | None = None,
+        alarm_emails: Sequence[str] = (),
         environment: str = "default",
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
     ) -> None:
         where = construct_path(scope.node.path, id)
         environment = check_environment(where, environment)
         check_alert_key(where, alert_topic, alert_key)
+        alarm_emails = check_emails(where, "alarm_emails", alarm_emails)
         schedule = check_schedule(where, "schedule", schedule, native=True)
         super().__init__(scope, id)
         source = table_ref(table)
         key = bucket_key if bucket_key is not None else bucket.encryption_key
-        alert_topic, alert_key = alerts_or_new(self, alert_topic, alert_key)
+        alert_topic, alert_key = alerts_for(self, topic=alert_topic, key=alert_key, emails=alarm_emails)
+        self.alert_topic, self.alert_key = alert_topic, alert_key
         self.prefix = exports_prefix(source.table_name)
         late_minutes = period_minutes(schedule.late_after) if schedule is not None and schedule.late_after else None
         name = machine_name(environment, source.table_name, "export")

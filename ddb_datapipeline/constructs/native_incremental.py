@@ -13,6 +13,8 @@ in the full exports. A run that finds another run of its machine still going doe
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -27,11 +29,11 @@ from constructs import Construct
 from ..definition.common import ScheduleSpec
 from ..definition.generated_names import machine_name
 from ..definition.periods import INCREMENTAL_MAX_MINUTES, INCREMENTAL_MIN_MINUTES, period_minutes
-from .alert_topic import alerts_or_new
+from .alert_topic import alerts_for
 from .export_bucket import exports_prefix
 from .native_export import schedule_machine, wildcard_reason
-from .native_steps import alarm, export_steps, grant_export, state_machine
-from .props import check_environment, construct_path, refuse
+from .native_steps import MachineMetrics, alarm, export_steps, grant_export, state_machine
+from .props import check_emails, check_environment, construct_path, refuse
 from .table_pipelines import check_alert_key, table_ref
 
 SETTLE_MINUTES = 5  # how far behind now a window ends: DynamoDB refuses an ExportToTime in the future
@@ -56,10 +58,16 @@ def window_expression(period: int, now: str = "$millis()") -> str:
     )
 
 
-class NativeIncrementalExport(Construct):
+class NativeIncrementalExport(Construct, MachineMetrics):
     """Exports what changed in ``table`` every ``period`` (15 minutes to 24 hours) into
     ``exports/<table>/incremental/`` of ``bucket``, each window starting where the last completed one
     ended. The table must have point-in-time recovery enabled (as for a full export)."""
+
+    # What it creates or uses, typed for the team's code (aws-cdk L2s expose theirs the same way).
+    alert_topic: sns.ITopic  # the topic its alarms publish to: the given one, or the stack's shared AlertTopic's
+    alert_key: kms.IKey | None  # that topic's key, when it has one
+    state_machine: sfn.StateMachine  # the machine that runs it (its role: ``state_machine.role``)
+    log_group: logs.LogGroup  # the machine's execution log
 
     def __init__(
         self,
@@ -72,12 +80,14 @@ class NativeIncrementalExport(Construct):
         bucket_key: kms.IKey | None = None,
         alert_topic: sns.ITopic | None = None,
         alert_key: kms.IKey | None = None,
+        alarm_emails: Sequence[str] = (),
         environment: str = "default",
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
     ) -> None:
         where = construct_path(scope.node.path, id)
         environment = check_environment(where, environment)
         check_alert_key(where, alert_topic, alert_key)
+        alarm_emails = check_emails(where, "alarm_emails", alarm_emails)
         minutes = period_minutes(period) if isinstance(period, str) else None
         if minutes is None or not MIN_WINDOW_MINUTES <= minutes <= MAX_WINDOW_MINUTES:
             raise refuse(where, "period", period, "a period from 15 minutes to 24 hours (DynamoDB's incremental export window)")
@@ -85,7 +95,8 @@ class NativeIncrementalExport(Construct):
         source = table_ref(table)
         stack = Stack.of(self)
         key = bucket_key if bucket_key is not None else bucket.encryption_key
-        alert_topic, alert_key = alerts_or_new(self, alert_topic, alert_key)
+        alert_topic, alert_key = alerts_for(self, topic=alert_topic, key=alert_key, emails=alarm_emails)
+        self.alert_topic, self.alert_key = alert_topic, alert_key
         self.prefix = f"{exports_prefix(source.table_name)}/incremental"
         self.watermark_key = f"{self.prefix}/watermark"
         name = machine_name(environment, source.table_name, "incremental")

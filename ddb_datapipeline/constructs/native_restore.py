@@ -10,6 +10,8 @@ Start it with ``{"export": "exports/orders/AWSDynamoDB/<export id>/data/", "tabl
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_kms as kms
@@ -20,11 +22,11 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ..definition.generated_names import machine_name
-from .alert_topic import alerts_or_new
+from .alert_topic import alerts_for
 from .export_bucket import exports_prefix
 from .native_export import wildcard_reason
-from .native_steps import NewTable, grant_import, import_check, import_steps, state_machine
-from .props import PipelineConfigurationError, check_environment, check_target_prefix, construct_path
+from .native_steps import MachineMetrics, NewTable, grant_import, import_check, import_steps, state_machine
+from .props import PipelineConfigurationError, check_emails, check_environment, check_target_prefix, construct_path
 from .table_pipelines import check_alert_key, physical_table_name
 
 
@@ -59,11 +61,17 @@ def import_wildcard_reason(finding: str) -> str | None:
     return None
 
 
-class NativeRestore(Construct):
+class NativeRestore(Construct, MachineMetrics):
     """Restores one native export of ``source`` into a new table named ``<target_prefix>...`` (default
     ``<source>-restore``), billed per request, on ``table_key`` (default: an AWS owned key).
 
     ``partition_key``/``sort_key``: the source's key schema, needed for a table this app only references."""
+
+    # What it creates or uses, typed for the team's code (aws-cdk L2s expose theirs the same way).
+    alert_topic: sns.ITopic  # the topic its alarms publish to: the given one, or the stack's shared AlertTopic's
+    alert_key: kms.IKey | None  # that topic's key, when it has one
+    state_machine: sfn.StateMachine  # the machine that runs it (its role: ``state_machine.role``)
+    log_group: logs.LogGroup  # the machine's execution log
 
     def __init__(
         self,
@@ -79,19 +87,22 @@ class NativeRestore(Construct):
         table_key: kms.IKey | None = None,
         alert_topic: sns.ITopic | None = None,
         alert_key: kms.IKey | None = None,
+        alarm_emails: Sequence[str] = (),
         environment: str = "default",
         log_retention: logs.RetentionDays = logs.RetentionDays.THREE_MONTHS,
     ) -> None:
         where = construct_path(scope.node.path, id)
         environment = check_environment(where, environment)
         check_alert_key(where, alert_topic, alert_key)
+        alarm_emails = check_emails(where, "alarm_emails", alarm_emails)
         name = physical_table_name(source)
         target_prefix = check_target_prefix(where, f"{name}-restore" if target_prefix is None else target_prefix, name)
         super().__init__(scope, id)
         partition, sort = key_schema(source, partition_key, sort_key)
         self.target_prefix = target_prefix or f"{name}-restore"
         key = bucket_key if bucket_key is not None else bucket.encryption_key
-        alert_topic, alert_key = alerts_or_new(self, alert_topic, alert_key)
+        alert_topic, alert_key = alerts_for(self, topic=alert_topic, key=alert_key, emails=alarm_emails)
+        self.alert_topic, self.alert_key = alert_topic, alert_key
         self.prefix = exports_prefix(name)
         machine = machine_name(environment, name, "restore")
         new_table = NewTable(self.target_prefix, partition, sort, table_key)

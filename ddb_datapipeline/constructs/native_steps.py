@@ -375,6 +375,37 @@ def catch_uncaught(scope: Construct, definition: sfn.IChainable, *, alert_topic:
         state.add_catch(handler, errors=[sfn.Errors.ALL], result_path="$.error")  # type: ignore[attr-defined]
 
 
+def execution_metric(machine: sfn.IStateMachine, metric_name: str) -> cloudwatch.Metric:
+    """The AWS/States execution metric ``metric_name`` of ``machine`` as its alarm reads it (the sum over
+    ``ALARM_PERIOD``): one function for the alarms and the constructs' ``metric_*`` methods, so the two cannot differ."""
+    return machine.metric(metric_name, statistic="Sum", period=ALARM_PERIOD)
+
+
+class MachineMetrics:
+    """The ``metric_*`` methods of a native construct, after the state machine L2's names (``metric_failed``,
+    ``metric_timed_out``, ``metric_aborted``, ``metric_time``): the metric each of its alarms watches, dimension
+    ``StateMachineArn``, for a team's dashboards and alarms of its own. A different period or statistic:
+    ``construct.metric_failed().with_(period=Duration.hours(1))``."""
+
+    state_machine: sfn.StateMachine
+
+    def metric_failed(self) -> cloudwatch.Metric:
+        """Runs that failed (``ExecutionsFailed``, sum per 5 minutes): what the ``...-failed`` alarm watches."""
+        return execution_metric(self.state_machine, "ExecutionsFailed")
+
+    def metric_timed_out(self) -> cloudwatch.Metric:
+        """Runs stopped by the machine's timeout (``ExecutionsTimedOut``): what the ``...-timed-out`` alarm watches."""
+        return execution_metric(self.state_machine, "ExecutionsTimedOut")
+
+    def metric_aborted(self) -> cloudwatch.Metric:
+        """Runs stopped by hand (``ExecutionsAborted``): what the ``...-aborted`` alarm watches."""
+        return execution_metric(self.state_machine, "ExecutionsAborted")
+
+    def metric_time(self) -> cloudwatch.Metric:
+        """How long a run took (``ExecutionTime``, milliseconds, average per 5 minutes); no alarm watches it."""
+        return self.state_machine.metric("ExecutionTime", statistic="Average", period=ALARM_PERIOD)
+
+
 def execution_alarms(scope: Construct, machine: sfn.StateMachine, *, name: str, alert_topic: sns.ITopic,
                      alert_key: kms.IKey | None) -> list[cloudwatch.Alarm]:
     """CloudWatch alarms on ``alert_topic`` when a run of ``machine`` fails, times out or is aborted: what the
@@ -386,7 +417,7 @@ def execution_alarms(scope: Construct, machine: sfn.StateMachine, *, name: str, 
             scope, f"{metric_name}Alarm",
             alarm_name=f"{ALARM_PREFIX}{name.removeprefix(ALARM_PREFIX)}-{suffix}",
             alarm_description=f"A run of the state machine {name} ended {suffix.replace('-', ' ')}",
-            metric=machine.metric(metric_name, statistic="Sum", period=ALARM_PERIOD),
+            metric=execution_metric(machine, metric_name),
             threshold=1, evaluation_periods=1,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,  # Step Functions sends the count only when it is not zero

@@ -19,7 +19,7 @@ from datetime import datetime
 from ..definition.common import ScheduleSpec
 from ..definition.emr import ClusterSpec
 from ..definition.emr_catalog import instance_type_rule, release_rule
-from ..definition.patterns import ENV_NAME, MIN_LATE_AFTER_MINUTES, MIN_TERMINATE_AFTER_MINUTES, TABLE_NAME, TABLE_NAME_RULE
+from ..definition.patterns import EMAIL, ENV_NAME, MIN_LATE_AFTER_MINUTES, MIN_TERMINATE_AFTER_MINUTES, TABLE_NAME, TABLE_NAME_RULE
 from ..definition.periods import DATE_TIME_PATTERN, PERIOD_UNITS, START_AT_FIRST_ACTIVATION, is_monthly, period_minutes, schedule_period_problem
 
 MIN_RATIO, MAX_RATIO = 0.1, 1.0  # Data Pipeline's throughput percent fields (the validator's DP230; config/tables.py _ratio)
@@ -57,6 +57,22 @@ def check_ratio(where: str, prop: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not MIN_RATIO <= value <= MAX_RATIO:
         raise refuse(where, prop, value, RATIO_RULE)
     return value  # as given: the definition writes it as typed (1 stays "1"), so its fingerprint does not move
+
+
+def check_emails(where: str, prop: str, value: object) -> tuple[str, ...]:
+    """Addresses to subscribe to the alert topic: a list of email addresses (the pattern cdk.json's
+    ``alarm_emails`` takes, definition/patterns.py EMAIL), each once, ignoring case as the configuration does.
+    A plain string is refused rather than read as a list of its characters."""
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise refuse(where, prop, value, "a list of email addresses such as ['oncall@example.com']")
+    seen: dict[str, int] = {}
+    for index, email in enumerate(value):
+        if not isinstance(email, str) or not re.fullmatch(EMAIL, email):
+            raise refuse(where, f"{prop}[{index}]", email, "an email address such as oncall@example.com")
+        if email.lower() in seen:
+            raise refuse(where, f"{prop}[{index}]", email, f"each address once ({prop}[{seen[email.lower()]}] is the same address)")
+        seen[email.lower()] = index
+    return tuple(value)
 
 
 def check_bool(where: str, prop: str, value: object) -> bool:

@@ -1,8 +1,8 @@
 """The public pipeline constructs: export a table, restore an export, copy a table into another.
 
 Each takes CDK interfaces (``ITable``, ``IBucket``, ``ITopic``) and derives what it can from them:
-the table's name and key, the bucket's key. What is not given is created: the alarm topic, the
-stack's shared ``PipelineRoles``. Each pipeline gets a node role of its own (its EMR cluster's
+the table's name and key, the bucket's key. What is not given is created once per stack and shared:
+the alert topic (``AlertTopic.of``) and the ``PipelineRoles``. Each pipeline gets a node role of its own (its EMR cluster's
 identity), so a cluster reaches only its own table(s), folders and keys.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ from ..definition.export import ExportSpec, build_export_definition
 from ..definition.hive_copy import CopySelection, HiveCopySpec, build_hive_copy_definition
 from ..definition.model import PipelineDefinition
 from ..definition.restore import RestoreSpec, build_restore_definition
-from .alert_topic import alerts_or_new
+from .alert_topic import alerts_for
 from .data_pipeline import DataPipeline
 from .export_bucket import COPIES_PREFIX, exports_prefix, logs_prefix, s3_uri
 from .pipeline_roles import BATCH_WRITE, EXPORT_WRITES, LOG_WRITES, READS, SCAN, NodeRole, PipelineRoles, PrefixAccess, TableRef
@@ -35,6 +35,7 @@ from .props import (
 from .props import (
     check_bool,
     check_cluster,
+    check_emails,
     check_environment,
     check_ratio,
     check_schedule,
@@ -115,6 +116,13 @@ class _TablePipeline(Construct):
     waiting for the permissions before activation."""
 
     kind = ""
+    # What a pipeline creates or uses, typed for the team's code (aws-cdk L2s expose theirs the same way).
+    alert_topic: sns.ITopic  # the topic its failures are published to: the given one, or the stack's shared AlertTopic's
+    alert_key: kms.IKey | None  # that topic's key, when it has one
+    roles: PipelineRoles  # the pipeline role (shared in the stack) that runs it and publishes its alarms
+    nodes: NodeRole  # its EMR cluster's own role and instance profile
+    pipeline: DataPipeline  # the CfnPipeline (``pipeline.resource``) and its checked definition
+    pipeline_id: str  # the pipeline's id (df-...), a token until deploy
 
     def __init__(
         self,
@@ -128,6 +136,7 @@ class _TablePipeline(Construct):
         roles: PipelineRoles | None,
         alert_topic: sns.ITopic | None,
         alert_key: kms.IKey | None,
+        alarm_emails: Sequence[str],
         log_name: str,
         nodes_role_name: str | None = None,
     ) -> None:
@@ -137,8 +146,8 @@ class _TablePipeline(Construct):
         self.bucket = bucket
         self.bucket_key = bucket_key if bucket_key is not None else bucket.encryption_key
         self.roles = roles if roles is not None else default_roles(self)
-        alert_topic, alert_key = alerts_or_new(self, alert_topic, alert_key)
-        self.alert_topic = alert_topic
+        alert_topic, alert_key = alerts_for(self, topic=alert_topic, key=alert_key, emails=alarm_emails)
+        self.alert_topic, self.alert_key = alert_topic, alert_key
         self.roles.grant_alarm(alert_topic, alert_key)
         self.log_prefix = logs_prefix(log_name)
         # This pipeline's own cluster identity: nothing another pipeline's nodes may use.
@@ -200,7 +209,8 @@ class ExportPipeline(_TablePipeline):
     first period, an on-demand one runs once.
 
     ``bucket_key`` is needed only for an imported bucket whose KMS key the bucket object does not carry;
-    ``roles`` defaults to the stack's shared roles, ``alert_topic`` to a new encrypted topic."""
+    ``roles`` defaults to the stack's shared roles, ``alert_topic`` to the stack's shared ``AlertTopic``;
+    ``alarm_emails`` are subscribed to whichever topic it alerts (each address once per topic)."""
 
     kind = "export"
 
@@ -218,6 +228,7 @@ class ExportPipeline(_TablePipeline):
         cluster: ClusterSpec = ClusterSpec(),
         alert_topic: sns.ITopic | None = None,
         alert_key: kms.IKey | None = None,
+        alarm_emails: Sequence[str] = (),
         roles: PipelineRoles | None = None,
         environment: str = "default",
     ) -> None:
@@ -228,9 +239,10 @@ class ExportPipeline(_TablePipeline):
         cluster = check_cluster(where, "cluster", cluster)
         environment = check_environment(where, environment)
         check_alert_key(where, alert_topic, alert_key)
+        alarm_emails = check_emails(where, "alarm_emails", alarm_emails)
         source = table_ref(table)
         super().__init__(scope, id, table_name=source.table_name, bucket=bucket, bucket_key=bucket_key, environment=environment,
-                         roles=roles, alert_topic=alert_topic, alert_key=alert_key, log_name=f"{source.table_name}-export")
+                         roles=roles, alert_topic=alert_topic, alert_key=alert_key, alarm_emails=alarm_emails, log_name=f"{source.table_name}-export")
         prefix = exports_prefix(source.table_name)
         granted = self._grant(tables=[(source, SCAN)], node_prefixes=[self.prefix(prefix, EXPORT_WRITES, emrfs_writes=True)])
         spec = ExportSpec(table_name=source.table_name, output_uri=s3_uri(bucket, prefix), read_ratio=read_ratio, cluster=cluster,
@@ -263,6 +275,7 @@ class RestorePipeline(_TablePipeline):
         cluster: ClusterSpec = ClusterSpec(),
         alert_topic: sns.ITopic | None = None,
         alert_key: kms.IKey | None = None,
+        alarm_emails: Sequence[str] = (),
         roles: PipelineRoles | None = None,
         environment: str = "default",
     ) -> None:
@@ -271,6 +284,7 @@ class RestorePipeline(_TablePipeline):
         cluster = check_cluster(where, "cluster", cluster)
         environment = check_environment(where, environment)
         check_alert_key(where, alert_topic, alert_key)
+        alarm_emails = check_emails(where, "alarm_emails", alarm_emails)
         # The connector writes the items as exported: into a table keyed otherwise, every write fails at run time.
         expected, found = key_schema_words(source), key_schema_words(target)
         if expected is not None and found is not None and expected != found:
@@ -279,7 +293,7 @@ class RestorePipeline(_TablePipeline):
         source_name = physical_table_name(source)
         written = table_ref(target)
         super().__init__(scope, id, table_name=source_name, bucket=bucket, bucket_key=bucket_key, environment=environment,
-                         roles=roles, alert_topic=alert_topic, alert_key=alert_key, log_name=f"{source_name}-restore")
+                         roles=roles, alert_topic=alert_topic, alert_key=alert_key, alarm_emails=alarm_emails, log_name=f"{source_name}-restore")
         prefix = exports_prefix(source_name)
         granted = self._grant(
             tables=[(written, BATCH_WRITE)],
@@ -336,6 +350,7 @@ class CopyPipeline(_TablePipeline):
         cluster: ClusterSpec = ClusterSpec(),
         alert_topic: sns.ITopic | None = None,
         alert_key: kms.IKey | None = None,
+        alarm_emails: Sequence[str] = (),
         roles: PipelineRoles | None = None,
         environment: str = "default",
         selection: CopySelection | None = None,
@@ -347,6 +362,7 @@ class CopyPipeline(_TablePipeline):
         cluster = check_cluster(where, "cluster", cluster)
         environment = check_environment(where, environment)
         check_alert_key(where, alert_topic, alert_key)
+        alarm_emails = check_emails(where, "alarm_emails", alarm_emails)
         if not isinstance(destination, CopyDestination):
             raise refuse(where, "destination", destination, "a CopyDestination")
         if selection is not None and not isinstance(selection, CopySelection):
@@ -362,7 +378,7 @@ class CopyPipeline(_TablePipeline):
                 "destination.nodes_role_name (the role its policies admit)"
             )
         super().__init__(scope, id, table_name=read.table_name, bucket=bucket, bucket_key=bucket_key, environment=environment,
-                         roles=roles, alert_topic=alert_topic, alert_key=alert_key, log_name=f"{read.table_name}-copy-{label}",
+                         roles=roles, alert_topic=alert_topic, alert_key=alert_key, alarm_emails=alarm_emails, log_name=f"{read.table_name}-copy-{label}",
                          nodes_role_name=destination.nodes_role_name)
         if selection is not None:  # one cluster, in the source's region: the target's region starts none
             self._selective(read=read, target=target, label=label, selection=selection, schedule=schedule, read_ratio=read_ratio,

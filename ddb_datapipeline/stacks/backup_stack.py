@@ -53,9 +53,9 @@ class BackupStack(Stack):
                 object_lock=ObjectLock(mode=bucket.object_lock.mode, days=bucket.object_lock.days) if bucket.object_lock else None,
             ).bucket
         alerts = config.alerts
-        self.alerts = AlertTopic(
+        # The stack's shared topic (AlertTopic.of, id "Alerts"): the one a team's constructs find, made here first.
+        self.alerts = AlertTopic.of(
             self,
-            "Alerts",
             emails=alerts.emails,
             existing_topic=sns.Topic.from_topic_arn(self, "ExistingAlerts", alerts.existing_topic_arn) if alerts.existing_topic_arn else None,
             existing_key=kms.Key.from_key_arn(self, "ExistingAlertsKey", alerts.existing_key_arn) if alerts.existing_key_arn else None,

@@ -162,7 +162,7 @@ class CopyTargetStack(Stack):
                                         description="Exports of native DynamoDB copies, announced by their source regions")
             self._admitted: list[iam.PolicyStatement] = []  # the source accounts' forward rules, one statement each
             self._forward_rules: list[str] = []
-            self._alerts = AlertTopic(self, "Alerts", emails=alert_emails)
+            self._alerts = AlertTopic.of(self, emails=alert_emails)  # the stack's shared topic, id "Alerts"
             CfnOutput(self, "AlertTopicArn", value=self._alerts.topic.topic_arn)
         # The forward rule sits on the copy's own announce bus in the source region: its ARN is rule/<bus>/<rule>.
         rule_arn = (f"arn:{self.partition}:events:{source.region}:{source.account}:rule/"
