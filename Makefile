@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 CDK := npx --no-install cdk
 
-.PHONY: drill-local setup synth test lint clean review validate deploy-local destroy-local scale measure check
+.PHONY: drill-local setup synth test test-fast lint clean review validate deploy-local destroy-local scale measure check
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -51,6 +51,11 @@ check: $(VENV)/.installed
 
 test: setup lint
 	$(PY) -m pytest -q -n 2 --dist loadfile tests
+
+# The fast tier: lint, the unit tests and the construct tests (each construct on a bare Stack, marker "constructs"),
+# without the app's session synthesis (DDB_DATAPIPELINE_FAST_TIER makes a test that asks for it fail).
+test-fast: setup lint
+	DDB_DATAPIPELINE_FAST_TIER=1 $(PY) -m pytest -q -n 2 --dist loadfile tests/unit tests/constructs
 
 # The CPU seconds (user + sys of the whole process tree) and wall time of make test, in one line; the
 # CPU seconds are the figure to compare, since other jobs on a shared machine stretch the wall time.

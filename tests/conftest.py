@@ -142,8 +142,16 @@ def synthesize(context: dict[str, Any], outdir: Path) -> Synthesis:
     return Synthesis(outdir=outdir, stacks=stacks)
 
 
+# make test-fast sets it: the fast tier must never pay for the app's synthesis, and a test there that asks for it
+# fails saying so instead of quietly costing a minute.
+FAST_TIER = "DDB_DATAPIPELINE_FAST_TIER"
+
+
 @pytest.fixture(scope="session")
 def synthesis(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
+    if os.environ.get(FAST_TIER):
+        pytest.fail(f"{FAST_TIER} is set (make test-fast): this test uses the app's session synthesis; move it out of "
+                    "tests/unit and tests/constructs, or build a bare Stack of its own")
     return synthesize(cdk_json_context(), tmp_path_factory.mktemp("cdk.out"))
 
 

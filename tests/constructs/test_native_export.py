@@ -359,7 +359,7 @@ def test_each_machine_alarms_through_cloudwatch_when_a_run_fails_times_out_or_is
         "ExecutionsFailed": "ddb-dev-orders-native-export-failed", "ExecutionsTimedOut": "ddb-dev-orders-native-export-timed-out",
         "ExecutionsAborted": "ddb-dev-orders-native-export-aborted"}
     (machine,) = [k for k in native.template.find_resources("AWS::StepFunctions::StateMachine") if k.startswith("Export")]
-    (topic,) = [k for k in native.template.find_resources("AWS::SNS::Topic") if k.startswith("Export")]
+    (topic,) = [k for k in native.template.find_resources("AWS::SNS::Topic") if k.startswith("AlertsTopic")]  # the stack's shared one
     for alarm in export.values():
         assert alarm["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": machine}}]
         assert alarm["AlarmActions"] == [{"Ref": topic}]
@@ -414,7 +414,8 @@ def test_the_permission_check_publishes_each_execution_alarm_and_stops_on_a_mach
 
 def test_the_schedules_of_a_stack_share_a_group_whose_alarms_say_a_schedule_did_not_start_its_machine(native):
     """EventBridge Scheduler counts start errors and dropped invocations per schedule group only: the stack's
-    schedules share the group ddb-<stack>, each of whose two alarms publishes to every topic of those schedules."""
+    schedules share the group ddb-<stack>, each of whose two alarms publishes to every topic of those schedules (here the
+    stack's shared one)."""
     (group,) = native.template.find_resources("AWS::Scheduler::ScheduleGroup").values()
     assert group["Properties"] == {"Name": "ddb-Team"} and group["DeletionPolicy"] == "Delete"
     schedules = native.template.find_resources("AWS::Scheduler::Schedule").values()
@@ -423,8 +424,9 @@ def test_the_schedules_of_a_stack_share_a_group_whose_alarms_say_a_schedule_did_
               if a["Properties"]["Namespace"] == "AWS/Scheduler"}
     assert {m: a["AlarmName"] for m, a in alarms.items()} == {"TargetErrorCount": "ddb-Team-schedule-start-errors",
                                                               "InvocationDroppedCount": "ddb-Team-schedules-dropped"}
-    topics = {a["Ref"] for a in alarms["InvocationDroppedCount"]["AlarmActions"]}
-    assert {t.split("AlertsTopic")[0] for t in topics} == {"Export", "Copy", "Incremental", "Drill"}
+    # Every construct was given no topic: all alert through the stack's shared one, so the group's alarms name it once.
+    topics = [a["Ref"] for a in alarms["InvocationDroppedCount"]["AlarmActions"]]
+    assert len(topics) == 1 and topics[0].startswith("AlertsTopic")
     for alarm in alarms.values():
         assert alarm["Dimensions"] == [{"Name": "ScheduleGroup", "Value": "ddb-Team"}]
 
@@ -573,3 +575,37 @@ def test_another_accounts_machine_rule_or_bucket_is_denied_where_this_ones_are_a
     elsewhere = Request(read.principal, read.action, read.resource, {**read.context, "s3:ResourceAccount": "999999999999"})
     decision = evaluate(elsewhere, identity=identity, resource_policy=theirs, resource_account="999999999999")
     assert not decision.allowed and "no identity policy" in decision.reason, decision
+
+
+@pytest.mark.parametrize("construct", ["Export", "Restore", "Copy", "Incremental", "Drill", "Elsewhere", "Away", "TeamAway/AwayImport"])
+def test_each_native_constructs_metric_methods_return_what_its_alarms_watch(native, construct):
+    """metric_failed/metric_timed_out/metric_aborted are the metric of the alarm on that outcome (namespace, name,
+    dimension, statistic, period), so a team's dashboard shows what alarms; metric_time is the machine's run time."""
+    from aws_cdk.assertions import Template
+
+    app = native.stack.node.scope
+    made = app.node.find_child("TeamAway").node.find_child("AwayImport") if "/" in construct else native.stack.node.find_child(construct)
+    stack = cdk.Stack.of(made)
+    template = native.template if stack is native.stack else Template.from_json(
+        json.loads((native.outdir / "TeamAway.template.json").read_text()))
+    alarms = {a["Properties"]["AlarmName"]: a["Properties"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()}
+    machine = stack.resolve(made.state_machine.state_machine_arn)
+    for method, suffix in (("metric_failed", "failed"), ("metric_timed_out", "timed-out"), ("metric_aborted", "aborted")):
+        metric = getattr(made, method)()
+        (alarm,) = [a for name, a in alarms.items() if name.endswith(f"-{suffix}") and a["Dimensions"][0]["Value"] == machine]
+        assert (metric.namespace, metric.metric_name, stack.resolve(metric.dimensions), metric.statistic, metric.period.to_seconds()) == (
+            alarm["Namespace"], alarm["MetricName"], {"StateMachineArn": machine}, alarm["Statistic"], alarm["Period"])
+    time = made.metric_time()
+    assert (time.namespace, time.metric_name, stack.resolve(time.dimensions), time.statistic) == (
+        "AWS/States", "ExecutionTime", {"StateMachineArn": machine}, "Average")
+
+
+def test_the_native_constructs_expose_what_they_made_and_the_shared_topic(native):
+    from aws_cdk import aws_logs as logs
+    from aws_cdk import aws_stepfunctions as sfn
+
+    shared = native.stack.node.find_child("Alerts")
+    for construct in ("Export", "Restore", "Copy", "Incremental", "Drill", "Elsewhere", "Away"):
+        made = native.stack.node.find_child(construct)
+        assert made.alert_topic is shared.topic and made.alert_key is shared.key
+        assert isinstance(made.state_machine, sfn.StateMachine) and isinstance(made.log_group, logs.LogGroup)
