@@ -13,6 +13,7 @@ from ddb_datapipeline import NativeExport, PipelineConfigurationError
 from ddb_datapipeline.constructs.native_export import schedule_expression
 from ddb_datapipeline.definition.common import ScheduleSpec
 from tests.conftest import statement_actions, world_without
+from tests.constructs.machines import check_machine_alarms_and_metrics
 from tests.constructs.test_pipelines import KEY, Built
 
 
@@ -577,35 +578,6 @@ def test_another_accounts_machine_rule_or_bucket_is_denied_where_this_ones_are_a
     assert not decision.allowed and "no identity policy" in decision.reason, decision
 
 
-@pytest.mark.parametrize("construct", ["Export", "Restore", "Copy", "Incremental", "Drill", "Elsewhere", "Away", "TeamAway/AwayImport"])
-def test_each_native_constructs_metric_methods_return_what_its_alarms_watch(native, construct):
-    """metric_failed/metric_timed_out/metric_aborted are the metric of the alarm on that outcome (namespace, name,
-    dimension, statistic, period), so a team's dashboard shows what alarms; metric_time is the machine's run time."""
-    from aws_cdk.assertions import Template
 
-    app = native.stack.node.scope
-    made = app.node.find_child("TeamAway").node.find_child("AwayImport") if "/" in construct else native.stack.node.find_child(construct)
-    stack = cdk.Stack.of(made)
-    template = native.template if stack is native.stack else Template.from_json(
-        json.loads((native.outdir / "TeamAway.template.json").read_text()))
-    alarms = {a["Properties"]["AlarmName"]: a["Properties"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()}
-    machine = stack.resolve(made.state_machine.state_machine_arn)
-    for method, suffix in (("metric_failed", "failed"), ("metric_timed_out", "timed-out"), ("metric_aborted", "aborted")):
-        metric = getattr(made, method)()
-        (alarm,) = [a for name, a in alarms.items() if name.endswith(f"-{suffix}") and a["Dimensions"][0]["Value"] == machine]
-        assert (metric.namespace, metric.metric_name, stack.resolve(metric.dimensions), metric.statistic, metric.period.to_seconds()) == (
-            alarm["Namespace"], alarm["MetricName"], {"StateMachineArn": machine}, alarm["Statistic"], alarm["Period"])
-    time = made.metric_time()
-    assert (time.namespace, time.metric_name, stack.resolve(time.dimensions), time.statistic) == (
-        "AWS/States", "ExecutionTime", {"StateMachineArn": machine}, "Average")
-
-
-def test_the_native_constructs_expose_what_they_made_and_the_shared_topic(native):
-    from aws_cdk import aws_logs as logs
-    from aws_cdk import aws_stepfunctions as sfn
-
-    shared = native.stack.node.find_child("Alerts")
-    for construct in ("Export", "Restore", "Copy", "Incremental", "Drill", "Elsewhere", "Away"):
-        made = native.stack.node.find_child(construct)
-        assert made.alert_topic is shared.topic and made.alert_key is shared.key
-        assert isinstance(made.state_machine, sfn.StateMachine) and isinstance(made.log_group, logs.LogGroup)
+def test_the_alarms_watch_what_metric_methods_return_and_the_construct_exposes_what_it_made(native):
+    check_machine_alarms_and_metrics(native, "Export")
