@@ -3,6 +3,7 @@ so ``pytest -m constructs`` (and ``make test-fast``, which runs them with the un
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,3 +14,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if Path(str(item.path)).resolve().parent == HERE:
             item.add_marker(pytest.mark.constructs)
+
+
+@pytest.fixture(scope="session")
+def declared_pipelines(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One bare stack with an export, a restore and two copies of a declared table (tests/constructs/test_pipelines.py
+    build_declared), synthesized once per worker for the modules of those three constructs."""
+    from tests.constructs.test_pipelines import build_declared, synthesize
+
+    return synthesize(tmp_path_factory.mktemp("declared"), build_declared)

@@ -62,20 +62,22 @@ def existing(tmp_path_factory) -> Built:
     return synthesize(tmp_path_factory.mktemp("existing"), build)
 
 
-@pytest.fixture(scope="module")
-def declared(tmp_path_factory) -> Built:
-    """Export, restore and copy of a table the app declares, in two parents that share the roles."""
-    def build(stack: cdk.Stack) -> None:
-        orders = DataTable(stack, "Orders", table_name="orders", partition_key=KEY, retain=False).table
-        staging = DataTable(stack, "Staging", table_name="orders-staging", partition_key=KEY, retain=False).table
-        bucket = ExportBucket(stack, "Bucket", retain=False).bucket
-        ExportPipeline(stack, "Export", table=orders, bucket=bucket)
-        RestorePipeline(stack, "Restore", source=orders, target=staging, bucket=bucket)
-        for parent in (Construct(stack, "TeamA"), Construct(stack, "TeamB")):
-            CopyPipeline(parent, "Copy", source=orders, destination=CopyDestination(table_name=f"copy-of-orders-{parent.node.id}"),
-                         bucket=bucket)
+def build_declared(stack: cdk.Stack) -> None:
+    """Export, restore and copy of a table the app declares, in two parents that share the roles (the session's
+    ``declared_pipelines``, tests/constructs/conftest.py, which the modules of the three constructs read too)."""
+    orders = DataTable(stack, "Orders", table_name="orders", partition_key=KEY, retain=False).table
+    staging = DataTable(stack, "Staging", table_name="orders-staging", partition_key=KEY, retain=False).table
+    bucket = ExportBucket(stack, "Bucket", retain=False).bucket
+    ExportPipeline(stack, "Export", table=orders, bucket=bucket, alarm_emails=["oncall@example.com"])
+    RestorePipeline(stack, "Restore", source=orders, target=staging, bucket=bucket)
+    for parent in (Construct(stack, "TeamA"), Construct(stack, "TeamB")):
+        CopyPipeline(parent, "Copy", source=orders, destination=CopyDestination(table_name=f"copy-of-orders-{parent.node.id}"),
+                     bucket=bucket)
 
-    return synthesize(tmp_path_factory.mktemp("declared"), build)
+
+@pytest.fixture(scope="module")
+def declared(declared_pipelines) -> Built:
+    return declared_pipelines
 
 
 def test_an_existing_table_and_bucket_need_nothing_else_and_nag_is_clean(existing):
