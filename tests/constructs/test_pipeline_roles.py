@@ -1,0 +1,49 @@
+"""PipelineRoles on a bare Stack: the pipeline role Data Pipeline and EMR assume, the policy that passes and reads only
+the node roles of its prefix, a name of the team's choice, and a wrong prefix refused in one line. One synth."""
+from __future__ import annotations
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk.assertions import Template
+
+from ddb_datapipeline import PipelineRoles
+from tests.constructs.test_props import ENV
+
+
+@pytest.fixture(scope="module")
+def built() -> tuple[cdk.Stack, Template]:
+    stack = cdk.Stack(cdk.App(), "Roles", env=ENV)
+    PipelineRoles(stack, "Default")
+    PipelineRoles(stack, "Named", role_name="team-pipeline", node_role_prefix="team-nodes-")
+    return stack, Template.from_stack(stack)
+
+
+def test_the_pipeline_role_is_assumed_by_data_pipeline_and_by_emr_for_this_account_only(built):
+    _, template = built
+    roles = template.find_resources("AWS::IAM::Role")
+    assert len(roles) == 2 and sorted(r["Properties"].get("RoleName", "") for r in roles.values()) == ["", "team-pipeline"]
+    for role in roles.values():
+        trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        assert [s["Principal"]["Service"] for s in trust] == ["datapipeline.amazonaws.com", "elasticmapreduce.amazonaws.com"]
+        assert trust[1]["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+
+
+def test_it_passes_and_reads_only_the_node_roles_of_its_prefix(built):
+    _, template = built
+    (named,) = [p["Properties"]["PolicyDocument"]["Statement"] for k, p in template.find_resources("AWS::IAM::Policy").items()
+                if k.startswith("NamedPipelinePolicy")]
+    passing = next(s for s in named if s["Sid"] == "PassTheRolesToEmrAndEc2")
+    assert passing["Resource"][1] == {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"}, ":role/team-nodes-*"]]}
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": ["elasticmapreduce.amazonaws.com", "ec2.amazonaws.com"]}}
+
+
+def test_the_default_prefix_is_the_stack_and_region(built):
+    stack, _ = built
+    assert stack.node.find_child("Default").node_role_prefix == "Roles-eu-west-1-"
+
+
+def test_a_wrong_prefix_is_refused_in_one_line_naming_it():
+    stack = cdk.Stack(cdk.App(), "Team", env=ENV)
+    with pytest.raises(ValueError) as caught:
+        PipelineRoles(stack, "Roles", node_role_prefix="bad prefix!")
+    assert str(caught.value).startswith("PipelineRoles.node_role_prefix: 'bad prefix!' is not allowed; expected 1-") and "\n" not in str(caught.value)
