@@ -154,3 +154,17 @@ def test_the_typed_exports_are_the_lazy_exports():
     block = next(node for node in tree.body if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING")
     typed = {alias.name: (node.module or "").lstrip(".") for node in block.body if isinstance(node, ast.ImportFrom) for alias in node.names}
     assert typed == ddb_datapipeline._EXPORTS
+
+
+def test_every_public_construct_has_a_test_module_of_its_own():
+    """Issue 26 item 6: one assertions module per construct of the package's exports, named after it."""
+    import re
+
+    from constructs import Construct
+
+    constructs = [name for name in ddb_datapipeline._EXPORTS if isinstance(getattr(ddb_datapipeline, name), type)
+                  and issubclass(getattr(ddb_datapipeline, name), Construct)]
+    assert len(constructs) == 14
+    here = Path(__file__).parent
+    missing = [name for name in constructs if not (here / f"test_{re.sub(r'(?<!^)(?=[A-Z])', '_', name).lower()}.py").is_file()]
+    assert missing == []
