@@ -13,7 +13,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from ddb_datapipeline import ExportBucket, ExportPipeline, NativeExport, NativeRestore, PipelineConfigurationError, RestorePipeline
+from ddb_datapipeline import DataTable, ExportBucket, ExportPipeline, NativeExport, NativeRestore, PipelineConfigurationError, RestorePipeline
 from ddb_datapipeline.assembly import load_assembly
 from ddb_datapipeline.definition.generated_names import MAX_DERIVED_NAME, name_from_path
 from ddb_datapipeline.definition.validator import DefinitionError
@@ -33,20 +33,22 @@ def _unnamed(scope: Construct, id: str = "Orders") -> dynamodb.Table:
 
 @pytest.fixture(scope="module")
 def unnamed(tmp_path_factory) -> Built:
-    """One table without a name, with an export, a restore into itself, a native export and a native restore."""
+    """A table without a name with an export, a restore into a DataTable without a name (on its customer managed
+    key, so the key's grant names the table by its token), a native export and a native restore."""
     def build(stack: cdk.Stack) -> None:
         orders = _unnamed(stack)
+        staging = DataTable(stack, "Staging", partition_key=KEY, retain=False).table
         bucket = ExportBucket(stack, "Bucket", retain=False).bucket
         ExportPipeline(stack, "Export", table=orders, bucket=bucket)
-        RestorePipeline(stack, "Restore", source=orders, target=orders, bucket=bucket)
+        RestorePipeline(stack, "Restore", source=orders, target=staging, bucket=bucket)
         NativeExport(stack, "NativeExport", table=orders, bucket=bucket)
         NativeRestore(stack, "NativeRestore", source=orders, bucket=bucket)
 
     return synthesize(tmp_path_factory.mktemp("unnamed"), build)
 
 
-def _table_ref(built: Built) -> dict[str, str]:
-    (logical,) = built.template.find_resources("AWS::DynamoDB::Table")
+def _table_ref(built: Built, construct: str = "Orders") -> dict[str, str]:
+    (logical,) = [logical for logical in built.template.find_resources("AWS::DynamoDB::Table") if logical.startswith(construct)]
     return {"Ref": logical}
 
 
@@ -70,7 +72,13 @@ def test_the_definitions_take_the_token_and_the_folders_and_names_the_derived_na
     exported = _fields(export)
     assert exported[("DDBSourceTable", "tableName")] == table  # CloudFormation puts the name it gave the table here
     assert f"/exports/{DERIVED}/#" in json.dumps(exported[("S3BackupLocation", "directoryPath")])
-    assert _fields(restore)[("DDBDestinationTable", "tableName")] == table
+    assert _fields(restore)[("DDBDestinationTable", "tableName")] == _table_ref(unnamed, "Staging")
+    assert f"/exports/{DERIVED}/" in json.dumps(list(_fields(restore).values()))  # the restore reads the source's folder
+    # The restore's nodes write the staging table on its key, for that table only: its name, as CloudFormation gives it.
+    contexts = [s["Condition"]["StringEquals"]["kms:EncryptionContext:aws:dynamodb:tableName"]
+                for p in unnamed.template.find_resources("AWS::IAM::Policy").values() for s in p["Properties"]["PolicyDocument"]["Statement"]
+                if "kms:EncryptionContext:aws:dynamodb:tableName" in json.dumps(s.get("Condition", {}))]
+    assert contexts and all(c == _table_ref(unnamed, "Staging") for c in contexts)
     tags = {t["Key"]: t["Value"] for t in export["Properties"]["PipelineTags"]}
     assert tags["ddb-datapipeline:table"] == table
     roles = {r["Properties"].get("RoleName") for r in unnamed.template.find_resources("AWS::IAM::Role").values()}
