@@ -13,7 +13,21 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from ddb_datapipeline import DataTable, ExportBucket, ExportPipeline, NativeExport, NativeRestore, PipelineConfigurationError, RestorePipeline
+from ddb_datapipeline import (
+    CopyDestination,
+    CopyPipeline,
+    DataTable,
+    ExportBucket,
+    ExportPipeline,
+    NativeCopy,
+    NativeExport,
+    NativeIncrementalExport,
+    NativeRestore,
+    PipelineConfigurationError,
+    RestorePipeline,
+)
+from ddb_datapipeline.constructs.native_drill import NativeRestoreDrill
+from ddb_datapipeline.definition.common import ScheduleSpec
 from ddb_datapipeline.assembly import load_assembly
 from ddb_datapipeline.definition.generated_names import MAX_DERIVED_NAME, name_from_path
 from ddb_datapipeline.definition.validator import DefinitionError
@@ -34,7 +48,8 @@ def _unnamed(scope: Construct, id: str = "Orders") -> dynamodb.Table:
 @pytest.fixture(scope="module")
 def unnamed(tmp_path_factory) -> Built:
     """A table without a name with an export, a restore into a DataTable without a name (on its customer managed
-    key, so the key's grant names the table by its token), a native export and a native restore."""
+    key, so the key's grant names the table by its token), a native export and a native restore; and a copy into that
+    DataTable, a native copy, an incremental export and a restore drill."""
     def build(stack: cdk.Stack) -> None:
         orders = _unnamed(stack)
         staging = DataTable(stack, "Staging", partition_key=KEY, retain=False).table
@@ -43,6 +58,11 @@ def unnamed(tmp_path_factory) -> Built:
         RestorePipeline(stack, "Restore", source=orders, target=staging, bucket=bucket)
         NativeExport(stack, "NativeExport", table=orders, bucket=bucket)
         NativeRestore(stack, "NativeRestore", source=orders, bucket=bucket)
+        # The other constructs that take a table, once each.
+        CopyPipeline(stack, "Copy", source=orders, destination=CopyDestination(table=staging), bucket=bucket)
+        NativeCopy(stack, "NativeCopy", source=orders, bucket=bucket, target_prefix="orders-copy")
+        NativeIncrementalExport(stack, "Incremental", table=orders, bucket=bucket, period="1 hour")
+        NativeRestoreDrill(stack, "Drill", source=orders, bucket=bucket, schedule=ScheduleSpec("7 days"))
 
     return synthesize(tmp_path_factory.mktemp("unnamed"), build)
 
@@ -59,13 +79,15 @@ def _fields(pipeline: dict) -> dict[tuple[str, str], object]:
 
 def test_a_table_without_a_name_synthesizes_and_cdk_nag_is_clean(unnamed):
     assert unnamed.nag_violations() == []
-    unnamed.template.resource_count_is("AWS::DataPipeline::Pipeline", 2)
-    unnamed.template.resource_count_is("AWS::StepFunctions::StateMachine", 2)
+    unnamed.template.resource_count_is("AWS::DataPipeline::Pipeline", 3)
+    unnamed.template.resource_count_is("AWS::StepFunctions::StateMachine", 5)
 
 
 def test_the_definitions_take_the_token_and_the_folders_and_names_the_derived_name(unnamed):
     pipelines = sorted(unnamed.template.find_resources("AWS::DataPipeline::Pipeline").values(), key=lambda p: p["Properties"]["Name"])
-    export, restore = pipelines
+    copy, export, restore = pipelines
+    assert re.fullmatch(rf"ddb-default-{DERIVED}-copy-Team-Staging-Table-eu-west-1-[0-9a-f]{{8}}", copy["Properties"]["Name"])
+    assert f"/copies/{DERIVED}-to-Team-Staging-Table-eu-west-1/" in json.dumps(list(_fields(copy).values()))
     assert re.fullmatch(rf"ddb-default-{DERIVED}-export-[0-9a-f]{{8}}", export["Properties"]["Name"])
     assert re.fullmatch(rf"ddb-default-{DERIVED}-restore-[0-9a-f]{{8}}", restore["Properties"]["Name"])
     table = _table_ref(unnamed)
@@ -84,7 +106,11 @@ def test_the_definitions_take_the_token_and_the_folders_and_names_the_derived_na
     roles = {r["Properties"].get("RoleName") for r in unnamed.template.find_resources("AWS::IAM::Role").values()}
     assert {f"Team-eu-west-1-{DERIVED}-export", f"Team-eu-west-1-{DERIVED}-restore"} <= roles
     machines = {m["Properties"]["StateMachineName"] for m in unnamed.template.find_resources("AWS::StepFunctions::StateMachine").values()}
-    assert machines == {f"ddb-default-{DERIVED}-native-export", f"ddb-default-{DERIVED}-native-restore"}
+    assert machines == {f"ddb-default-{DERIVED}-native-{kind}" for kind in ("export", "restore", "copy-orders-copy", "incremental", "drill")}
+    # The drill's scratch tables and the restore's new tables are named after the derived name too.
+    tables = json.dumps([s["Resource"] for s in (p["Properties"]["PolicyDocument"]["Statement"]
+                                                 for p in unnamed.template.find_resources("AWS::IAM::Policy").values()) for s in s])
+    assert f":table/{DERIVED}-drill-" in tables and f":table/{DERIVED}-restore" in tables
 
 
 def test_the_native_export_starts_with_the_tables_token_and_its_role_writes_the_derived_folder(unnamed):
@@ -98,7 +124,7 @@ def test_the_native_export_starts_with_the_tables_token_and_its_role_writes_the_
 
 def test_the_permission_model_allows_every_runtime_call(unnamed):
     world = load_world(load_assembly(unnamed.outdir))
-    assert len(world.pipelines) == 2
+    assert len(world.pipelines) == 3
     assert len(outcomes(world)) > 200
     assert [o.line() for o in denied(world)] == []
 
