@@ -26,9 +26,9 @@ from ddb_datapipeline import (
     PipelineConfigurationError,
     RestorePipeline,
 )
+from ddb_datapipeline.assembly import load_assembly
 from ddb_datapipeline.constructs.native_drill import NativeRestoreDrill
 from ddb_datapipeline.definition.common import ScheduleSpec
-from ddb_datapipeline.assembly import load_assembly
 from ddb_datapipeline.definition.generated_names import MAX_DERIVED_NAME, name_from_path
 from ddb_datapipeline.definition.validator import DefinitionError
 from ddb_datapipeline.permissions.assembly_view import load_world
