@@ -55,7 +55,7 @@ from .native_steps import (
 )
 from .pipeline_roles import TableRef
 from .props import check_environment, check_schedule, check_target_prefix, construct_path
-from .table_pipelines import bucket_key_of, check_alert_key, table_ref
+from .table_pipelines import bucket_key_of, check_alert_key, generated_name_start, table_ref
 
 
 def copy_wildcard_reason(finding: str) -> str | None:
@@ -131,7 +131,7 @@ class NativeCopy(Construct):
         schedule = check_schedule(where, "schedule", schedule, native=True)
         ref = table_ref(source, scope=scope)
         name = ref.table_name  # what the machine exports; a token CloudFormation resolves where the table has no fixed name
-        target_prefix = check_target_prefix(where, target_prefix, ref.named)
+        target_prefix = check_target_prefix(where, target_prefix, name, generated_start=generated_name_start(source))
         super().__init__(scope, id)
         partition, sort = key_schema(source, partition_key, sort_key)
         alert_topic, alert_key = alerts_or_new(self, alert_topic, alert_key)

@@ -25,7 +25,7 @@ from .export_bucket import exports_prefix
 from .native_export import wildcard_reason
 from .native_steps import NewTable, grant_import, import_check, import_steps, state_machine
 from .props import PipelineConfigurationError, check_environment, check_target_prefix, construct_path
-from .table_pipelines import bucket_key_of, check_alert_key, table_ref
+from .table_pipelines import bucket_key_of, check_alert_key, generated_name_start, table_ref
 
 
 def key_schema(table: dynamodb.ITable, partition_key: dynamodb.Attribute | None,
@@ -87,7 +87,8 @@ class NativeRestore(Construct):
         check_alert_key(where, alert_topic, alert_key)
         ref = table_ref(source, scope=scope)
         name, named = ref.table_name, ref.named  # the name (a token where CloudFormation names the table), what folders use
-        target_prefix = check_target_prefix(where, f"{named}-restore" if target_prefix is None else target_prefix, named)
+        target_prefix = check_target_prefix(where, f"{named}-restore" if target_prefix is None else target_prefix, name,
+                                            generated_start=generated_name_start(source))
         super().__init__(scope, id)
         partition, sort = key_schema(source, partition_key, sort_key)
         self.target_prefix = target_prefix or f"{named}-restore"

@@ -11,7 +11,7 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Stack, Token
+from aws_cdk import CfnResource, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -73,6 +73,21 @@ def physical_table_name(table: dynamodb.ITable) -> str:
     CloudFormation resolves to the name it gave the table (``Ref`` of the table, or its import across stacks)."""
     fixed = fixed_table_name(table)
     return fixed if fixed is not None else table.table_name
+
+
+def generated_name_start(table: dynamodb.ITable) -> str | None:
+    """For a table this app declares without a name, the start of the name CloudFormation gives it at deploy:
+    ``<stack name>-<logical id>``, then a random suffix (inferred from the names CloudFormation generates for resources
+    without a name; a logical id is letters and digits only). None for a table with a fixed name, or one only referenced."""
+    if fixed_table_name(table) is not None:
+        return None
+    resource = table.node.default_child
+    if not isinstance(resource, CfnResource):
+        return None
+    stack = Stack.of(resource)
+    if Token.is_unresolved(stack.stack_name):
+        return None
+    return f"{stack.stack_name}-{stack.resolve(resource.logical_id)}"
 
 
 class _TableNames:

@@ -204,3 +204,15 @@ def test_the_same_bucket_with_its_key_given_is_accepted():
     export = ExportPipeline(stack, "Export", table=dynamodb.Table.from_table_name(stack, "Orders", "orders"),
                             bucket=s3.Bucket.from_cfn_bucket(resource), bucket_key=kms.Key.from_key_arn(stack, "Key", key_arn))
     assert export.bucket_key is not None
+
+
+@pytest.mark.parametrize("prefix", ["Team-Orders", "Team-OrdersA9", "Team-OrdersA9B65338-x"])
+def test_a_target_prefix_that_could_start_the_name_cloudformation_gives_the_source_is_refused(prefix):
+    """CloudFormation names the table Team-<logical id>-<random>; a restore's role may create every table of its prefix."""
+    stack = _stack()
+    orders = _unnamed(stack)
+    logical = stack.resolve(orders.node.default_child.logical_id)
+    assert logical == "OrdersA9B65338"  # the prefixes above are written for this logical id
+    with pytest.raises(PipelineConfigurationError, match=rf"^Team/Restore: target_prefix: '{prefix}' is not allowed; expected a prefix "
+                                                         r"that the name CloudFormation gives the source table \('Team-OrdersA9B65338-\.\.\.'\)"):
+        NativeRestore(stack, "Restore", source=orders, bucket=s3.Bucket.from_bucket_name(stack, "B", "team-backups"), target_prefix=prefix)
