@@ -30,10 +30,10 @@ def machine_name(environment: str, table: str, kind: str) -> str:
 
 
 # A table whose name is a token (CloudFormation names it at deploy) has no name at synth to put in folders and resource
-# names, so those use a name derived from the table's construct path instead. 48 characters: short enough that the
-# longest words the constructs add (a copy's "-copy-<label>", a restore's "-restore" prefix plus DynamoDB's export id
-# of 23 characters) stay within a table name's 255 characters, and readable in a role or state machine name (both
-# shortened again to their own limits above). Source: inferred from the names this project builds.
+# names, so those use a name derived from the table's construct path instead. 48 characters is a choice (inferred, not
+# a service limit): the tables the native engine creates put words after it (a restore's "-restore" and a suffix, a
+# drill's "-drill-" and a 23-character export id), far within a table name's 255; and pipeline, node role and state
+# machine names, which are shortened with a hash to their own limits above, keep it whole and readable.
 MAX_DERIVED_NAME = 48
 MIN_DERIVED_NAME = 3  # DynamoDB's shortest table name (CreateTable, TableName: 3-255 characters)
 _NOT_IN_A_NAME = re.compile(r"[^A-Za-z0-9]+")
