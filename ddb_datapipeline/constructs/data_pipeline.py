@@ -31,11 +31,15 @@ class DataPipeline(Construct):
         definition: PipelineDefinition,
         activate: bool,
         tags: Mapping[str, str],
+        stand_ins: Mapping[str, str] | None = None,
     ) -> None:
+        """``stand_ins``: for each token in the definition that CloudFormation resolves to a name at deploy (a table
+        it names), a name that follows the same rules; the validator reads the definition with them in place."""
         super().__init__(scope, id)
         if len(tags) > MAX_PIPELINE_TAGS:
             raise ValueError(f"{name_prefix}: {len(tags)} pipeline tags; the service allows at most {MAX_PIPELINE_TAGS}")
-        self.definition = ensure_valid(definition, label=name_prefix)
+        ensure_valid(definition.with_stand_ins(stand_ins or {}), label=name_prefix)
+        self.definition = definition
         self.pipeline_name = f"{name_prefix}-{definition.fingerprint()}"
         rendered = to_cloudformation(definition)
         self.resource = datapipeline.CfnPipeline(

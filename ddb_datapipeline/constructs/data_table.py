@@ -13,14 +13,17 @@ from .acknowledge import acknowledge
 class DataTable(Construct):
     """A table with the project's defaults: a customer managed key with rotation, point-in-time
     recovery, and with ``retain`` (the default) a table that survives a stack deletion or a
-    replacement and refuses deletion through the API as well (deletion protection)."""
+    replacement and refuses deletion through the API as well (deletion protection).
+
+    ``table_name``: None lets CloudFormation name the table (the pipelines and state machines then take its name as
+    a token, and name their folders and resources after the table's construct path)."""
 
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
-        table_name: str,
+        table_name: str | None = None,
         partition_key: dynamodb.Attribute,
         sort_key: dynamodb.Attribute | None = None,
         billing_mode: dynamodb.BillingMode = dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -34,10 +37,11 @@ class DataTable(Construct):
     ) -> None:
         super().__init__(scope, id)
         removal = RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY
+        called = table_name if table_name is not None else self.node.path
         self.key: kms.IKey | None = None
         if encryption == dynamodb.TableEncryption.CUSTOMER_MANAGED:
             self.key = kms.Key(
-                self, "Key", description=f"Encrypts DynamoDB table {table_name}", enable_key_rotation=True, removal_policy=removal
+                self, "Key", description=f"Encrypts DynamoDB table {called}", enable_key_rotation=True, removal_policy=removal
             )
         self.table = dynamodb.Table(
             self,
@@ -63,6 +67,6 @@ class DataTable(Construct):
             acknowledge(
                 self.table,
                 "DDB3",
-                f"Point-in-time recovery of {table_name} is turned off in the configuration "
+                f"Point-in-time recovery of {called} is turned off in the configuration "
                 "(owned.point_in_time_recovery: false); this project's exports are its backups.",
             )

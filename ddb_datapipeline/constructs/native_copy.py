@@ -57,7 +57,7 @@ from .native_steps import (
 )
 from .pipeline_roles import TableRef
 from .props import check_emails, check_environment, check_schedule, check_target_prefix, construct_path
-from .table_pipelines import check_alert_key, table_ref
+from .table_pipelines import bucket_key_of, check_alert_key, generated_name_start, table_ref
 
 
 def copy_wildcard_reason(finding: str) -> str | None:
@@ -139,22 +139,22 @@ class NativeCopy(Construct, MachineMetrics):
         check_alert_key(where, alert_topic, alert_key)
         alarm_emails = check_emails(where, "alarm_emails", alarm_emails)
         schedule = check_schedule(where, "schedule", schedule, native=True)
-        ref = table_ref(source)
-        name = ref.table_name
-        target_prefix = check_target_prefix(where, target_prefix, name)
+        ref = table_ref(source, scope=scope)
+        name = ref.table_name  # what the machine exports; a token CloudFormation resolves where the table has no fixed name
+        target_prefix = check_target_prefix(where, target_prefix, name, generated_start=generated_name_start(source))
         super().__init__(scope, id)
         partition, sort = key_schema(source, partition_key, sort_key)
         alert_topic, alert_key = alerts_for(self, topic=alert_topic, key=alert_key, emails=alarm_emails)
         self.alert_topic, self.alert_key = alert_topic, alert_key
         self.target_prefix = target_prefix
-        machine = machine_name(environment, name, f"copy-{target_prefix}")
+        machine = machine_name(environment, ref.named, f"copy-{target_prefix}")
         if other_region is not None:
             self._hand_over(name=name, ref=ref, other_region=other_region, alert_topic=alert_topic, alert_key=alert_key, machine=machine,
                             log_retention=log_retention, schedule=schedule)
             return
         if other_account is None:
-            key = bucket_key if bucket_key is not None else bucket.encryption_key
-            self.prefix = exports_prefix(name)
+            key = bucket_key_of(where, bucket, bucket_key)
+            self.prefix = exports_prefix(ref.named)
             staging, owner = bucket, {}
         else:  # the staging bucket is S3-managed: its account's key would need a key policy of its own
             key, self.prefix = None, other_account.prefix

@@ -40,7 +40,7 @@ from .native_export import schedule_machine, wildcard_reason
 from .native_restore import import_wildcard_reason, key_schema
 from .native_steps import MachineMetrics, NewTable, alarm, export_id, grant_import, import_check, import_steps, state_machine
 from .props import check_emails, check_environment, check_schedule, construct_path
-from .table_pipelines import check_alert_key, table_ref
+from .table_pipelines import bucket_key_of, check_alert_key, table_ref
 
 # How many of the newest completed full exports the drill describes before it gives up (and alarms): more than
 # this many copies' exports since the last backup means the backups stopped, which deserves the alarm.
@@ -102,16 +102,16 @@ class NativeRestoreDrill(Construct, MachineMetrics):
         assert checked is not None  # required=True
         schedule = checked
         super().__init__(scope, id)
-        ref = table_ref(source)
-        name = ref.table_name
+        ref = table_ref(source, scope=scope)
+        name = ref.table_name  # what the machine reports; a token CloudFormation resolves where the table has no fixed name
         partition, sort = key_schema(source, partition_key, sort_key)
-        key = bucket_key if bucket_key is not None else bucket.encryption_key
+        key = bucket_key_of(where, bucket, bucket_key)
         alert_topic, alert_key = alerts_for(self, topic=alert_topic, key=alert_key, emails=alarm_emails)
         self.alert_topic, self.alert_key = alert_topic, alert_key
-        self.prefix = exports_prefix(name)
-        machine = machine_name(environment, name, "drill")
+        self.prefix = exports_prefix(ref.named)
+        machine = machine_name(environment, ref.named, "drill")
         # The scratch table holds a copy of the source's items: on the source's customer managed key when it has one.
-        scratch = NewTable(drill_prefix(name), partition, sort, ref.key)
+        scratch = NewTable(drill_prefix(ref.named), partition, sort, ref.key)
         stack = Stack.of(self)
         scratch_tables = scratch.arn_pattern(stack)
 

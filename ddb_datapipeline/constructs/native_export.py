@@ -33,7 +33,7 @@ from .delivery_alarm import ALARM_PREFIX, admit_alarms
 from .export_bucket import exports_prefix
 from .native_steps import ALARM_PERIOD, MachineMetrics, export_steps, grant_export, state_machine
 from .props import PipelineConfigurationError, check_emails, check_environment, check_schedule, construct_path
-from .table_pipelines import check_alert_key, table_ref
+from .table_pipelines import bucket_key_of, check_alert_key, table_ref
 
 # What EventBridge Scheduler's rate() takes; a month has no fixed length, so a monthly period is refused.
 RATE_UNITS = {"minute": "minutes", "minutes": "minutes", "hour": "hours", "hours": "hours", "day": "days", "days": "days"}
@@ -110,13 +110,13 @@ class NativeExport(Construct, MachineMetrics):
         alarm_emails = check_emails(where, "alarm_emails", alarm_emails)
         schedule = check_schedule(where, "schedule", schedule, native=True)
         super().__init__(scope, id)
-        source = table_ref(table)
-        key = bucket_key if bucket_key is not None else bucket.encryption_key
+        source = table_ref(table, scope=scope)
+        key = bucket_key_of(where, bucket, bucket_key)
         alert_topic, alert_key = alerts_for(self, topic=alert_topic, key=alert_key, emails=alarm_emails)
         self.alert_topic, self.alert_key = alert_topic, alert_key
-        self.prefix = exports_prefix(source.table_name)
+        self.prefix = exports_prefix(source.named)
         late_minutes = period_minutes(schedule.late_after) if schedule is not None and schedule.late_after else None
-        name = machine_name(environment, source.table_name, "export")
+        name = machine_name(environment, source.named, "export")
 
         if isinstance(table, dynamodb.Table) and not _has_pitr(table):
             raise PipelineConfigurationError(f"{table.node.path}: a native export reads point-in-time recovery; enable it on the table")

@@ -34,7 +34,7 @@ from .export_bucket import exports_prefix
 from .native_export import schedule_machine, wildcard_reason
 from .native_steps import MachineMetrics, alarm, export_steps, grant_export, state_machine
 from .props import check_emails, check_environment, construct_path, refuse
-from .table_pipelines import check_alert_key, table_ref
+from .table_pipelines import bucket_key_of, check_alert_key, table_ref
 
 SETTLE_MINUTES = 5  # how far behind now a window ends: DynamoDB refuses an ExportToTime in the future
 MIN_WINDOW_MINUTES, MAX_WINDOW_MINUTES = INCREMENTAL_MIN_MINUTES, INCREMENTAL_MAX_MINUTES
@@ -92,14 +92,14 @@ class NativeIncrementalExport(Construct, MachineMetrics):
         if minutes is None or not MIN_WINDOW_MINUTES <= minutes <= MAX_WINDOW_MINUTES:
             raise refuse(where, "period", period, "a period from 15 minutes to 24 hours (DynamoDB's incremental export window)")
         super().__init__(scope, id)
-        source = table_ref(table)
+        source = table_ref(table, scope=scope)
         stack = Stack.of(self)
-        key = bucket_key if bucket_key is not None else bucket.encryption_key
+        key = bucket_key_of(where, bucket, bucket_key)
         alert_topic, alert_key = alerts_for(self, topic=alert_topic, key=alert_key, emails=alarm_emails)
         self.alert_topic, self.alert_key = alert_topic, alert_key
-        self.prefix = f"{exports_prefix(source.table_name)}/incremental"
+        self.prefix = f"{exports_prefix(source.named)}/incremental"
         self.watermark_key = f"{self.prefix}/watermark"
-        name = machine_name(environment, source.table_name, "incremental")
+        name = machine_name(environment, source.named, "incremental")
         own_arn = f"arn:{stack.partition}:states:{stack.region}:{stack.account}:stateMachine:{name}"
 
         save = tasks.CallAwsService(

@@ -27,7 +27,7 @@ from .export_bucket import exports_prefix
 from .native_export import wildcard_reason
 from .native_steps import MachineMetrics, NewTable, grant_import, import_check, import_steps, state_machine
 from .props import PipelineConfigurationError, check_emails, check_environment, check_target_prefix, construct_path
-from .table_pipelines import check_alert_key, physical_table_name
+from .table_pipelines import bucket_key_of, check_alert_key, generated_name_start, table_ref
 
 
 def key_schema(table: dynamodb.ITable, partition_key: dynamodb.Attribute | None,
@@ -95,16 +95,18 @@ class NativeRestore(Construct, MachineMetrics):
         environment = check_environment(where, environment)
         check_alert_key(where, alert_topic, alert_key)
         alarm_emails = check_emails(where, "alarm_emails", alarm_emails)
-        name = physical_table_name(source)
-        target_prefix = check_target_prefix(where, f"{name}-restore" if target_prefix is None else target_prefix, name)
+        ref = table_ref(source, scope=scope)
+        name, named = ref.table_name, ref.named  # the name (a token where CloudFormation names the table), what folders use
+        target_prefix = check_target_prefix(where, f"{named}-restore" if target_prefix is None else target_prefix, name,
+                                            generated_start=generated_name_start(source))
         super().__init__(scope, id)
         partition, sort = key_schema(source, partition_key, sort_key)
-        self.target_prefix = target_prefix or f"{name}-restore"
-        key = bucket_key if bucket_key is not None else bucket.encryption_key
+        self.target_prefix = target_prefix or f"{named}-restore"
+        key = bucket_key_of(where, bucket, bucket_key)
         alert_topic, alert_key = alerts_for(self, topic=alert_topic, key=alert_key, emails=alarm_emails)
         self.alert_topic, self.alert_key = alert_topic, alert_key
-        self.prefix = exports_prefix(name)
-        machine = machine_name(environment, name, "restore")
+        self.prefix = exports_prefix(named)
+        machine = machine_name(environment, named, "restore")
         new_table = NewTable(self.target_prefix, partition, sort, table_key)
 
         steps = import_steps(self, bucket=bucket, table=new_table, alert_topic=alert_topic, name=machine, what="restore",

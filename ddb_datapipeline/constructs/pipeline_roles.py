@@ -105,6 +105,14 @@ class TableRef:
     account: str
     key: kms.IKey | None = None
     key_elsewhere: bool = False
+    # The name its folders and resources are named after: ``table_name`` when fixed, else one derived from the
+    # table's construct path (``table_pipelines.table_label``); ``table_name`` is then a token CloudFormation resolves.
+    label: str = ""
+
+    @property
+    def named(self) -> str:
+        """``label``, or the table's name where no label was given (a table addressed by its name)."""
+        return self.label or self.table_name
 
 
 def node_role_name(prefix: str, pipeline: str) -> str:

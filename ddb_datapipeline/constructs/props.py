@@ -87,13 +87,19 @@ def check_environment(where: str, value: object) -> str:
     return value
 
 
-def check_target_prefix(where: str, prefix: object, source: str) -> str:
+def check_target_prefix(where: str, prefix: object, source: str, *, generated_start: str | None = None) -> str:
     """The start of the names of the tables an import creates: a table name's characters, and not the start of
-    the source's own name (the import's role may create only tables of that prefix, config/tables.py)."""
+    the source's own name (the import's role may create only tables of that prefix, config/tables.py).
+
+    ``generated_start``: for a source that CloudFormation names at deploy, the start every name it may give that table
+    shares (``<stack name>-<logical id>``); a prefix that could start such a name is refused the same way."""
     if not isinstance(prefix, str) or not re.fullmatch(TABLE_NAME, prefix):
         raise refuse(where, "target_prefix", prefix, TABLE_NAME_RULE)
     if source.startswith(prefix):
         raise refuse(where, "target_prefix", prefix, f"a prefix that the source table's name '{source}' does not start with")
+    if generated_start is not None and (generated_start.startswith(prefix) or prefix.startswith(generated_start)):
+        raise refuse(where, "target_prefix", prefix, f"a prefix that the name CloudFormation gives the source table "
+                                                     f"('{generated_start}-...') does not start with")
     return prefix
 
 

@@ -7,10 +7,11 @@ identity), so a cluster reaches only its own table(s), folders and keys.
 """
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aws_cdk import Stack, Token
+from aws_cdk import CfnResource, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -22,6 +23,7 @@ from ..definition.common import PipelineSettings, ScheduleSpec
 from ..definition.copy import CopySpec, build_copy_definition
 from ..definition.emr import ClusterSpec
 from ..definition.export import ExportSpec, build_export_definition
+from ..definition.generated_names import name_from_path
 from ..definition.hive_copy import CopySelection, HiveCopySpec, build_hive_copy_definition
 from ..definition.model import PipelineDefinition
 from ..definition.restore import RestoreSpec, build_restore_definition
@@ -54,8 +56,9 @@ def copy_staging_prefix(table_name: str, label: str) -> str:
     return f"{COPIES_PREFIX}/{table_name}-to-{label}"
 
 
-def physical_table_name(table: dynamodb.ITable) -> str:
-    """The table's name as a plain string: pipelines and their folders are named after it."""
+def fixed_table_name(table: dynamodb.ITable) -> str | None:
+    """The table's name when the app fixes it (given, or the name of a referenced table); None when CloudFormation
+    names the table at deploy (its name is a token)."""
     name: str = table.table_name
     if not Token.is_unresolved(name):
         return name
@@ -63,12 +66,71 @@ def physical_table_name(table: dynamodb.ITable) -> str:
     declared = getattr(resource, "table_name", None)
     if isinstance(declared, str) and not Token.is_unresolved(declared):
         return declared
-    raise PipelineConfigurationError(
-        f"{table.node.path}: the table has no fixed name; give it table_name (pipelines and export folders are named after it)"
-    )
+    return None
 
 
-def table_ref(table: dynamodb.ITable) -> TableRef:
+def physical_table_name(table: dynamodb.ITable) -> str:
+    """The table's name as the definitions and state machines take it: the fixed name, else the token that
+    CloudFormation resolves to the name it gave the table (``Ref`` of the table, or its import across stacks)."""
+    fixed = fixed_table_name(table)
+    return fixed if fixed is not None else table.table_name
+
+
+def generated_name_start(table: dynamodb.ITable) -> str | None:
+    """For a table this app declares without a name, the start of the name CloudFormation gives it at deploy:
+    ``<stack name>-<logical id>``, then a random suffix (inferred from the names CloudFormation generates for resources
+    without a name; a logical id is letters and digits only). None for a table with a fixed name, or one only referenced."""
+    if fixed_table_name(table) is not None:
+        return None
+    resource = table.node.default_child
+    if not isinstance(resource, CfnResource):
+        return None
+    stack = Stack.of(resource)
+    if Token.is_unresolved(stack.stack_name):
+        return None
+    return f"{stack.stack_name}-{stack.resolve(resource.logical_id)}"
+
+
+class _TableNames:
+    """The names the tables used by a stack's constructs go by in folders and resource names, and which table has
+    each. Two tables with one fixed name are one table referenced twice; a name derived from a construct path that
+    another table also goes by would put two tables' exports in one folder and give their pipelines one name, so it
+    is refused naming both tables. Kept beside the stack, not in its construct tree, so an app whose tables all have
+    fixed names synthesizes exactly as before (jsii hands back one Python object per stack)."""
+
+    _by_stack: weakref.WeakKeyDictionary[Stack, _TableNames] = weakref.WeakKeyDictionary()
+
+    def __init__(self) -> None:
+        self.owners: dict[str, tuple[str, bool]] = {}
+
+    @classmethod
+    def of(cls, stack: Stack) -> _TableNames:
+        found = cls._by_stack.get(stack)
+        if found is None:
+            found = cls._by_stack[stack] = cls()
+        return found
+
+    def claim(self, name: str, path: str, *, derived: bool) -> None:
+        owner, owner_derived = self.owners.setdefault(name, (path, derived))
+        if owner != path and (derived or owner_derived):
+            raise PipelineConfigurationError(
+                f"{owner} and {path}: both tables would go by the name {name!r} in export folders and resource names (a table "
+                "without a fixed name goes by its construct path); give one of them table_name or another construct id"
+            )
+
+
+def table_label(table: dynamodb.ITable, *, scope: Construct) -> str:
+    """The name ``table``'s folders and resources (pipelines, roles, state machines) are named after: its fixed name,
+    else one derived from its construct path (``definition/generated_names.py`` name_from_path), so a table that
+    CloudFormation names works as one with a fixed name. ``scope``: the construct using the table; its stack keeps the
+    names in use, so two tables going by one name are refused."""
+    fixed = fixed_table_name(table)
+    label = fixed if fixed is not None else name_from_path(table.node.path)
+    _TableNames.of(Stack.of(scope)).claim(label, table.node.path, derived=fixed is None)
+    return label
+
+
+def table_ref(table: dynamodb.ITable, *, scope: Construct) -> TableRef:
     """The table's ARN and key: a table this app declares has its key (or none, for AWS-owned and
     AWS-managed keys); one it only references may use a key this app cannot name."""
     declared = isinstance(table, (dynamodb.Table, dynamodb.TableV2))
@@ -80,6 +142,7 @@ def table_ref(table: dynamodb.ITable) -> TableRef:
         table.env.account,
         key=key,
         key_elsewhere=key is None and not declared,
+        label=table_label(table, scope=scope),
     )
 
 
@@ -96,6 +159,33 @@ def check_alert_key(where: str, topic: sns.ITopic | None, key: kms.IKey | None) 
     if topic is not None and key is None and topic.master_key is not None:
         raise refuse(where, "alert_key", None, f"the KMS key alert_topic {topic.node.path} is encrypted with (publishing an alarm "
                                                "needs kms:GenerateDataKey on it)")
+
+
+def bucket_key_of(where: str, bucket: s3.IBucket, bucket_key: kms.IKey | None) -> kms.IKey | None:
+    """The KMS key the constructs grant on for ``bucket``: ``bucket_key`` when given, else the key the bucket object
+    carries. A bucket whose CloudFormation resource names a KMS key that the bucket object does not carry (one made with
+    ``Bucket.from_cfn_bucket``, or changed through an escape hatch) needs ``bucket_key``: without it no role is granted
+    that key, and every write and read of the exports is denied at run time, which only a later check would tell."""
+    if bucket_key is not None:
+        return bucket_key
+    if bucket.encryption_key is not None:
+        return bucket.encryption_key
+    resource = bucket.node.default_child
+    if isinstance(resource, s3.CfnBucket):
+        encryption = Stack.of(bucket).resolve(resource.bucket_encryption) or {}
+        for rule in encryption.get("serverSideEncryptionConfiguration") or []:
+            default = rule.get("serverSideEncryptionByDefault") or {}
+            key_id = default.get("kmsMasterKeyId")
+            if str(default.get("sseAlgorithm", "")).startswith("aws:kms") and key_id:
+                raise refuse(where, "bucket_key", None, f"the KMS key {shown_key(key_id)} that bucket {bucket.node.path} is encrypted "
+                                                        "with, as an IKey (writing and reading the exports needs kms:GenerateDataKey "
+                                                        "and kms:Decrypt on it)")
+    return None
+
+
+def shown_key(key_id: object) -> str:
+    """A key id for a message: the literal, or 'given by reference' for a CloudFormation expression."""
+    return key_id if isinstance(key_id, str) else "(a reference)"
 
 
 def key_schema_words(table: dynamodb.ITable) -> str | None:
@@ -144,7 +234,7 @@ class _TablePipeline(Construct):
         self.table_name = table_name
         self.environment = environment
         self.bucket = bucket
-        self.bucket_key = bucket_key if bucket_key is not None else bucket.encryption_key
+        self.bucket_key = bucket_key_of(self.node.path, bucket, bucket_key)
         self.roles = roles if roles is not None else default_roles(self)
         alert_topic, alert_key = alerts_for(self, topic=alert_topic, key=alert_key, emails=alarm_emails)
         self.alert_topic, self.alert_key = alert_topic, alert_key
@@ -179,7 +269,8 @@ class _TablePipeline(Construct):
             service_prefixes=[logs_for_service, *service_prefixes],
         )
 
-    def _declare(self, *, description: str, definition: PipelineDefinition, activate: bool, granted: list[iam.Policy]) -> None:
+    def _declare(self, *, description: str, definition: PipelineDefinition, activate: bool, granted: list[iam.Policy],
+                 tables: Sequence[TableRef]) -> None:
         self.pipeline = DataPipeline(
             self,
             "Pipeline",
@@ -187,6 +278,8 @@ class _TablePipeline(Construct):
             description=description,
             definition=definition,
             activate=activate,
+            # A table CloudFormation names is in the definition as a token; the validator reads it as the name it goes by.
+            stand_ins={t.table_name: t.named for t in tables if Token.is_unresolved(t.table_name)},
             # dynamodbdatapipeline=true is the tag AWS's restricted-access setup keys its conditions on.
             tags={
                 "dynamodbdatapipeline": "true",
@@ -240,10 +333,10 @@ class ExportPipeline(_TablePipeline):
         environment = check_environment(where, environment)
         check_alert_key(where, alert_topic, alert_key)
         alarm_emails = check_emails(where, "alarm_emails", alarm_emails)
-        source = table_ref(table)
+        source = table_ref(table, scope=scope)
         super().__init__(scope, id, table_name=source.table_name, bucket=bucket, bucket_key=bucket_key, environment=environment,
-                         roles=roles, alert_topic=alert_topic, alert_key=alert_key, alarm_emails=alarm_emails, log_name=f"{source.table_name}-export")
-        prefix = exports_prefix(source.table_name)
+                         roles=roles, alert_topic=alert_topic, alert_key=alert_key, alarm_emails=alarm_emails, log_name=f"{source.named}-export")
+        prefix = exports_prefix(source.named)
         granted = self._grant(tables=[(source, SCAN)], node_prefixes=[self.prefix(prefix, EXPORT_WRITES, emrfs_writes=True)])
         spec = ExportSpec(table_name=source.table_name, output_uri=s3_uri(bucket, prefix), read_ratio=read_ratio, cluster=cluster,
                           schedule=schedule, compress=compress)
@@ -253,6 +346,7 @@ class ExportPipeline(_TablePipeline):
             definition=build_export_definition(spec, self.settings),
             activate=True,
             granted=granted,
+            tables=[source],
         )
 
 
@@ -290,11 +384,12 @@ class RestorePipeline(_TablePipeline):
         if expected is not None and found is not None and expected != found:
             raise refuse(where, "target", target.node.path, f"a table with the source's key schema {expected} (it has {found}); a "
                                                             "restore writes the items as they were exported")
-        source_name = physical_table_name(source)
-        written = table_ref(target)
+        read = table_ref(source, scope=scope)  # only its name and label: the restore reads the export, not the table
+        source_name = read.table_name
+        written = table_ref(target, scope=scope)
         super().__init__(scope, id, table_name=source_name, bucket=bucket, bucket_key=bucket_key, environment=environment,
-                         roles=roles, alert_topic=alert_topic, alert_key=alert_key, alarm_emails=alarm_emails, log_name=f"{source_name}-restore")
-        prefix = exports_prefix(source_name)
+                         roles=roles, alert_topic=alert_topic, alert_key=alert_key, alarm_emails=alarm_emails, log_name=f"{read.named}-restore")
+        prefix = exports_prefix(read.named)
         granted = self._grant(
             tables=[(written, BATCH_WRITE)],
             node_prefixes=[self.prefix(prefix, READS, emrfs=True)],
@@ -308,6 +403,7 @@ class RestorePipeline(_TablePipeline):
             definition=build_restore_definition(spec, self.settings),
             activate=False,
             granted=granted,
+            tables=[read, written],
         )
 
 
@@ -367,25 +463,25 @@ class CopyPipeline(_TablePipeline):
             raise refuse(where, "destination", destination, "a CopyDestination")
         if selection is not None and not isinstance(selection, CopySelection):
             raise refuse(where, "selection", selection, "a CopySelection or None")
-        read = table_ref(source)
+        read = table_ref(source, scope=scope)
         home = Stack.of(scope)
         target = _destination_ref(destination, home)
         cross_account = target.account != home.account
-        label = "-".join([target.table_name, *([target.account] if cross_account else []), target.region])
+        label = "-".join([target.named, *([target.account] if cross_account else []), target.region])
         if cross_account and (destination.staging_bucket is None or destination.nodes_role_name is None):
             raise PipelineConfigurationError(
                 f"{id}: a copy into account {target.account} needs destination.staging_bucket (that account's) and "
                 "destination.nodes_role_name (the role its policies admit)"
             )
         super().__init__(scope, id, table_name=read.table_name, bucket=bucket, bucket_key=bucket_key, environment=environment,
-                         roles=roles, alert_topic=alert_topic, alert_key=alert_key, alarm_emails=alarm_emails, log_name=f"{read.table_name}-copy-{label}",
+                         roles=roles, alert_topic=alert_topic, alert_key=alert_key, alarm_emails=alarm_emails, log_name=f"{read.named}-copy-{label}",
                          nodes_role_name=destination.nodes_role_name)
         if selection is not None:  # one cluster, in the source's region: the target's region starts none
             self._selective(read=read, target=target, label=label, selection=selection, schedule=schedule, read_ratio=read_ratio,
                             write_ratio=write_ratio, cluster=cluster, cross_account=cross_account)
             return
         self.roles.use_region(target.region)  # the import's cluster runs there
-        prefix = copy_staging_prefix(read.table_name, label)
+        prefix = copy_staging_prefix(read.named, label)
         if destination.staging_bucket is None:
             staging = self.prefix(prefix, EXPORT_WRITES, emrfs_writes=True)
             staging_uri = s3_uri(bucket, prefix)
@@ -413,6 +509,7 @@ class CopyPipeline(_TablePipeline):
             definition=build_copy_definition(spec, self.settings),
             activate=True,
             granted=granted,
+            tables=[read, target],
         )
 
     def _selective(self, *, read: TableRef, target: TableRef, label: str, selection: CopySelection, schedule: ScheduleSpec | None,
@@ -440,6 +537,7 @@ class CopyPipeline(_TablePipeline):
             definition=build_hive_copy_definition(spec, self.settings),
             activate=True,
             granted=granted,
+            tables=[read, target],
         )
 
 
@@ -447,7 +545,7 @@ def _destination_ref(destination: CopyDestination, home: Stack) -> TableRef:
     if (destination.table is None) == (destination.table_name is None):
         raise PipelineConfigurationError("CopyDestination: give exactly one of table (declared here) and table_name")
     if destination.table is not None:
-        return table_ref(destination.table)
+        return table_ref(destination.table, scope=home)
     region = destination.region or home.region
     account = destination.account or home.account
     # Declared in another stack, or not by this app: its key cannot be named here. A table in another
@@ -459,4 +557,5 @@ def _destination_ref(destination: CopyDestination, home: Stack) -> TableRef:
         region,
         account,
         key_elsewhere=True,
+        label=destination.table_name or "",
     )

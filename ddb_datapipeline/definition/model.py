@@ -134,6 +134,28 @@ class PipelineDefinition:
                 return param.attribute("default")
         return None
 
+    def with_stand_ins(self, stand_ins: Mapping[str, str]) -> PipelineDefinition:
+        """The definition with each text of ``stand_ins`` (a CDK token's text, say) replaced wherever it occurs in a
+        value, a parameter attribute or a parameter value. Why: a value CloudFormation fills in at deploy (the name
+        of a table it names) reaches the definition as ``${Token[...]}``; the validator must read it as what it will
+        be, a table name, so the construct gives it a stand-in that follows the same rules. Refs stay as they are."""
+        if not stand_ins:
+            return self
+
+        def text(value: str) -> str:
+            for token, stand_in in stand_ins.items():
+                value = value.replace(token, stand_in)
+            return value
+
+        return PipelineDefinition(
+            objects=tuple(
+                PipelineObject(obj.id, obj.name, tuple(f if f.is_ref else Field(f.key, text(f.value)) for f in obj.fields))
+                for obj in self.objects
+            ),
+            parameters=tuple(Parameter(p.id, tuple((k, text(v)) for k, v in p.attributes)) for p in self.parameters),
+            values=tuple((k, text(v)) for k, v in self.values),
+        )
+
     def fingerprint(self) -> str:
         """A short hash of what an activated pipeline cannot change in place: which objects exist,
         their types, their references and every schedule period. Folding it into the pipeline's name

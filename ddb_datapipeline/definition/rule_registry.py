@@ -176,6 +176,9 @@ _TABLE: tuple[tuple[str, str, str, str, str], ...] = (
      GUIDE + "dp-object-emractivity.html: the slot type 'Period' (e.g. attemptTimeout, lateAfterTimeout)"),
     ("DP235", "value_ranges", ERROR, "an s3EncryptionType that is not SERVER_SIDE_ENCRYPTION or NONE",
      GUIDE + "dp-object-s3datanode.html, s3EncryptionType: 'Values are SERVER_SIDE_ENCRYPTION or NONE.'"),
+    ("DP236", "value_ranges", ERROR, "a DynamoDBDataNode tableName that is neither a table name nor a table ARN",
+     "DynamoDB Developer Guide, 'Naming rules': a table name is 3-255 characters of a-z A-Z 0-9 _ - .; DynamoDB's "
+     "API reference: TableName also takes the table's ARN (what a copy into another account writes)"),
     ("DP240", "jar_class_pairing", ERROR, "a connector jar run with a class it does not hold",
      CONNECTOR + ": the tools' classes are DynamoDBExport and DynamoDBImport (java ClassNotFoundException otherwise); "
      "emr-ddb-2.1.0.jar's are DynamoDbExport and DynamoDbImport (AWS's data-pipeline-samples)"),

@@ -270,6 +270,9 @@ RATIO_LITERAL_MAX = 1.5  # a ratio literal is at most this; a larger number is s
 # DynamoDB table names: 3-255 of letters, digits, '_', '-', '.' (DynamoDB Developer Guide, "Naming rules").
 TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 S3_SCHEMES = ("s3://", "s3n://", "s3a://", "hdfs://")
+# A table's ARN where DynamoDB takes a name (DynamoDB API Reference, TableName: "You can also provide the Amazon
+# Resource Name (ARN) of the table"): arn:<partition>:dynamodb:<region>:<account>:table/<name>.
+TABLE_ARN = re.compile(r"arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/[A-Za-z0-9_.-]{3,255}")
 
 
 @dataclass(frozen=True)

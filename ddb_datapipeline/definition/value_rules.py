@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from . import rules as R
 from .expressions import shorten
 from .model import Parameter, PipelineObject
+from .patterns import TABLE_NAME_RULE
 from .periods import (
     DATE_TIME_PATTERN,
     MINIMUM_SCHEDULE_MINUTES,
@@ -262,6 +263,12 @@ def value_ranges(ctx: DefinitionView) -> Iterator[Violation]:
             problem = _range_problem(f.key, known[0].strip(), known[1]) if known else None
             if problem:
                 yield Violation(obj.id, f.key, problem, _RANGE_RULES.get(f.key, "DP234"))
+            elif known and f.key == "tableName" and ctx.type_of(obj) == "DynamoDBDataNode" and not (
+                    R.TABLE_NAME.fullmatch(known[0]) or R.TABLE_ARN.fullmatch(known[0])):
+                # A CDK token never gets here (not a literal): the constructs give the validator the name it stands
+                # for (PipelineDefinition.with_stand_ins), so a table CloudFormation names is checked too.
+                yield Violation(obj.id, f.key, f"tableName {known[1]} is neither a table name ({TABLE_NAME_RULE}) nor a "
+                                               "table's ARN", "DP236")
 
 
 def jar_class_pairing(ctx: DefinitionView) -> Iterator[Violation]:

@@ -186,15 +186,6 @@ def _stack() -> cdk.Stack:
     return cdk.Stack(cdk.App(), "Mistakes", env=ENV)
 
 
-def test_a_table_without_a_fixed_name_is_refused_in_one_line():
-    stack = _stack()
-    table = dynamodb.Table(stack, "Unnamed", partition_key=KEY)
-    bucket = s3.Bucket.from_bucket_name(stack, "B", "team-backups")
-    with pytest.raises(PipelineConfigurationError, match=r"^Mistakes/Unnamed: the table has no fixed name; give it table_name") as error:
-        ExportPipeline(stack, "Export", table=table, bucket=bucket)
-    assert "\n" not in str(error.value)
-
-
 def test_a_copy_destination_is_one_table():
     stack = _stack()
     source = dynamodb.Table.from_table_name(stack, "S", "orders")

@@ -888,3 +888,33 @@ def test_guide_slot_types_references_and_booleans():
     activity = edit(export_definition(), "TableBackupActivity", resizeClusterBeforeRunning="maybe")
     assert_violation(activity, "TableBackupActivity", "resizeClusterBeforeRunning", "resizeClusterBeforeRunning 'maybe' is not true or false")
     assert_no_violation(edit(export_definition(), "TableBackupActivity", resizeClusterBeforeRunning="False"), "TableBackupActivity")
+
+
+# --- DP236: a DynamoDB table's name, and a CDK token read as the name it stands for ---------------------------
+TOKEN = "${Token[TOKEN.123]}"
+
+
+@pytest.mark.parametrize("name", ["ab", "orders/2024", "a" * 256, "arn:aws:dynamodb:eu-west-1:1111:table/orders"])
+def test_a_dynamodb_table_name_outside_the_naming_rules_is_refused(name):
+    definition = edit(export_definition(), "DDBSourceTable", tableName=name)
+    assert assert_violation(definition, "DDBSourceTable", "tableName", "is neither a table name").code == "DP236"
+
+
+@pytest.mark.parametrize("name", ["orders", "Team-Orders.v2_1", "arn:aws:dynamodb:eu-west-1:222222222222:table/orders-analytics"])
+def test_a_table_name_or_a_tables_arn_is_accepted(name):
+    assert [v for v in validate(edit(export_definition(), "DDBSourceTable", tableName=name)) if v.code == "DP236"] == []
+
+
+def test_a_token_is_read_as_its_stand_in_everywhere_but_in_refs():
+    definition = add(edit(export_definition(), "DDBSourceTable", tableName=TOKEN),
+                     PipelineObject.build("Other", type="DynamoDBDataNode", tableName=f"{TOKEN}-copy", parent=Ref("DDBSourceTable")),
+                     parameters=(Parameter.build("myToken", description=f"for {TOKEN}"),), values=(("myToken", TOKEN),))
+    assert [v for v in validate(definition) if v.code == "DP236"] == []  # opaque: the validator cannot read a token itself
+    assert assert_violation(definition.with_stand_ins({TOKEN: "ab"}), "DDBSourceTable", "tableName", "'ab' is neither").code == "DP236"
+    read = definition.with_stand_ins({TOKEN: "Team-Orders"})
+    assert read.object("DDBSourceTable").value("tableName") == "Team-Orders"
+    assert read.object("Other").value("tableName") == "Team-Orders-copy"
+    assert read.object("Other").refs() == definition.object("Other").refs()
+    assert read.parameters[-1].attribute("description") == "for Team-Orders" and read.value_of("myToken") == "Team-Orders"
+    assert TOKEN not in repr(read)
+    assert definition.with_stand_ins({}) is definition
