@@ -423,7 +423,7 @@ def test_a_restore_of_an_export_missing_a_line_is_reported_as_a_mismatch(flow: F
     restored = drill.run(name, pipeline_id, region, {"myInputS3Loc": export.exports[0]})
     assert restored.items == 60 - 1  # a line fewer in one of the files
     source = drill.items_of("orders", "eu-west-1")
-    from local_deploy.items import table_checksum
+    from ddb_datapipeline.acceptance.items import table_checksum
 
     assert drill.same("orders-restore", "eu-west-1", table_checksum(source), len(source)) == "MISMATCH: orders-restore holds 59 items, expected 60"
 
