@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 CDK := npx --no-install cdk
 
-.PHONY: drill-local setup synth test lint clean review validate deploy-local destroy-local scale measure check
+.PHONY: acceptance drill-local setup synth test lint clean review validate deploy-local destroy-local scale measure check
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -111,6 +111,12 @@ deploy-local: setup
 # definition and verifies what moved (README "See the data move"). ENV=dev, ITEMS=5000, PORT as above.
 drill-local: setup
 	$(PY) -m local_deploy drill $(if $(ENV),--env $(ENV)) $(if $(PORT),--port $(PORT)) $(if $(ITEMS),--items $(ITEMS))
+
+# Proves a deployed sandbox environment: runs a copy of every pipeline once against scratch tables, verifies, lists denied
+# calls, deletes what it created (README "Deploy to AWS"). make acceptance ENV=dev [YES=1] [RUN_ID=...] [CLEANUP=1 RUN_ID=...]
+acceptance: setup
+	@test -n "$(ENV)" || { echo 'usage: make acceptance ENV=<environment> [YES=1]' >&2; exit 2; }
+	$(PY) -m ddb_datapipeline acceptance $(if $(CLEANUP),cleanup) --env $(ENV) $(if $(YES),--yes) $(if $(RUN_ID),--run-id $(RUN_ID))
 
 # Destroys the stacks on the server kept by make deploy-local KEEP=1 (or on AWS_ENDPOINT_URL), then stops it.
 destroy-local: setup
