@@ -94,7 +94,7 @@ def _session_clients(profile: str | None, region: str) -> Clients:
 
     def clients(service: str, where: str) -> Any:
         if (service, where) not in cache:
-            cache[(service, where)] = session.client(service, region_name=where)  # type: ignore[call-overload]
+            cache[(service, where)] = session.client(service, region_name=where)
         return cache[(service, where)]
 
     return clients
@@ -168,6 +168,11 @@ def run_acceptance(args: argparse.Namespace, *, clients: Clients | None = None, 
     except AcceptanceError as error:
         err(f"error: {error}")
         return EXIT_UNUSABLE
+    except Exception as error:  # an AWS error (botocore's ClientError, BotoCoreError): one line, after the cleanup ran
+        if type(error).__module__.split(".")[0] not in ("botocore", "boto3"):
+            raise
+        err(f"error: AWS refused or failed a call of the acceptance run itself: {error}")
+        return EXIT_FAILED
     markdown, document = write_reports(result, Path(args.report_dir), trail_checked=trail is not None and not result.interrupted)
     passed = sum(r.ok and not r.outcome.startswith("skipped") for r in result.runs)
     out(f"acceptance {run_id}: {'PASSED' if result.ok else 'FAILED'}: {passed} of {len(result.runs)} runs verified, "

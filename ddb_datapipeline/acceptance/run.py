@@ -284,7 +284,10 @@ class Acceptance:
                                f"--run-id {self.run_id}"]
             result.ended = self.clock()
         if self.trail is not None and not result.interrupted:
-            result.denials = self.trail.denials(start=result.started, end=result.ended, run_id=self.run_id, roles=result.roles)
+            try:
+                result.denials = self.trail.denials(start=result.started, end=result.ended, run_id=self.run_id, roles=result.roles)
+            except KeyboardInterrupt:  # everything is deleted already; the report says the trail was not read
+                result.interrupted = True
         return result
 
     def _runs(self, result: Result) -> None:
