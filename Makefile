@@ -60,7 +60,7 @@ measure: setup
 	@$(PY) -m local_deploy.measure $(if $(RECORD),--record docs/measurements.md) -- $(or $(CMD),$(MAKE) --no-print-directory test)
 
 # ruff on everything; mypy --strict on the code that has no CDK in it (definitions, configuration, the
-# permission model), where a type error is a logic error, and on the public constructs and the package's
+# permission model, the acceptance run), where a type error is a logic error, and on the public constructs and the package's
 # exports, with the CDK's own types as Any (pyproject.toml [tool.mypy]: following aws-cdk-lib's stubs cost
 # 106 s of CPU on a cold cache; as Any, the constructs add under a second to the 3 s of the rest).
 lint: setup
