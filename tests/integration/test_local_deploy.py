@@ -508,8 +508,8 @@ def test_a_removed_grant_shows_as_a_denied_call_the_model_called_allowed(flow: F
     world = world_without(drill.access.world, "", lambda st: "dynamodb:Scan" in statement_actions(st))
     code, report, _, run_id = _acceptance(flow, drill, tmp_path, access=type(drill.access)(world, drill.access.names))
     assert code == 1
-    export = next(d for d in report["denied_calls"] if f"table/orders-acceptance-{run_id}" in d["resource"]
-                  and "Export" in d["role"])
+    export = next(d for d in report["denied_calls"] if d["resource"].endswith(f":table/orders-acceptance-{run_id}")
+                  and d["role"] == "ddb-dev-eu-west-1-nodes-orders-export")
     assert export["call"] == "dynamodb:DescribeTable" and export["error"].startswith("AccessDenied: no identity policy allows it")
     assert export["verdict"] == "MODEL ERROR: the model called it allowed"
     assert any(row["trigger"] == "reads DynamoDBDataNode" and row["allowed"] for row in export["rows"])
