@@ -429,24 +429,33 @@ def test_a_restore_of_an_export_missing_a_line_is_reported_as_a_mismatch(flow: F
 
 
 # ---------------------------------------------------------------- the acceptance run (ddb_datapipeline.acceptance) on the drill's deploy
-def _acceptance(flow: Flow, drill: Any, tmp: Path, *, access: Any = None, before_run: Any = None) -> tuple[int, dict[str, Any], list[str], str]:
+@pytest.fixture(scope="module")
+def model_index(drilled) -> Any:
+    """The permission model's rows of the deployed assembly, built once (it decides every expected call)."""
+    from ddb_datapipeline.acceptance.trail import ModelIndex
+
+    return ModelIndex.of(drilled[0].access.world)
+
+
+def _acceptance(flow: Flow, drill: Any, tmp: Path, *, model: Any = None, access: Any = None, before_run: Any = None,
+                trail: bool = True) -> tuple[int, dict[str, Any], list[str], str]:
     """One ``python -m ddb_datapipeline acceptance --env dev`` on the emulator: the local runner in place of Data Pipeline
     (deciding each call by ``access``, default the deployed policies), a CloudTrail stand-in answering with the calls it
     refused, the permission model of the deployed assembly. (exit code, the JSON report, the output lines, run id)."""
     from ddb_datapipeline.__main__ import parser
     from ddb_datapipeline.acceptance.cli import run_acceptance
-    from ddb_datapipeline.acceptance.trail import ModelIndex
     from local_deploy.acceptance_local import LocalRunner, RecordedTrail
 
     cdk_json = tmp / "cdk.json"
     cdk_json.write_text(json.dumps({"context": flow_context()}))
     run_id = f"t{len(list(tmp.glob('*')))}{abs(hash(str(tmp))) % 10**6:06d}"
     args = parser().parse_args(["acceptance", "--env", "dev", "--cdk-json", str(cdk_json), "--yes", "--items", "20",
-                                "--trail-wait-seconds", "0", "--report-dir", str(tmp / "reports"), "--run-id", run_id])
+                                "--trail-wait-seconds", "0", "--report-dir", str(tmp / "reports"), "--run-id", run_id,
+                                *([] if trail else ["--no-trail"])])
     trail = RecordedTrail()
     runner = LocalRunner(drill.clients, access or drill.access, trail, before_run)
     lines: list[str] = []
-    code = run_acceptance(args, clients=drill.clients, runner=runner, model=ModelIndex.of(drill.access.world),
+    code = run_acceptance(args, clients=drill.clients, runner=runner, model=model,
                           trail_clients=lambda service, region: trail.client(region), out=lines.append, err=lines.append)
     report = tmp / "reports" / f"acceptance-{run_id}.json"
     return code, json.loads(report.read_text()) if report.exists() else {}, lines, run_id
@@ -464,12 +473,12 @@ def _left_behind(flow: Flow, run_id: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def accepted(flow: Flow, drilled, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def accepted(flow: Flow, drilled, model_index, tmp_path_factory: pytest.TempPathFactory) -> Any:
     from ddb_datapipeline.acceptance.items import table_checksum
 
     drill, _ = drilled
     before = {name: table_checksum(drill.items_of(name, "eu-west-1")) for name in ("orders", "orders-staging", "orders-restore")}
-    code, report, lines, run_id = _acceptance(flow, drill, tmp_path_factory.mktemp("acceptance"))
+    code, report, lines, run_id = _acceptance(flow, drill, tmp_path_factory.mktemp("acceptance"), model=model_index)
     after = {name: table_checksum(drill.items_of(name, "eu-west-1")) for name in before}
     return code, report, lines, run_id, before, after
 
@@ -499,14 +508,14 @@ def test_acceptance_prints_the_plan_and_a_progress_line_per_run(accepted):
     assert sum(re.match(r"acceptance: \[\d/7\] .*: running acceptance-", line) is not None for line in lines) == 7
 
 
-def test_a_removed_grant_shows_as_a_denied_call_the_model_called_allowed(flow: Flow, drilled, tmp_path: Path):
+def test_a_removed_grant_shows_as_a_denied_call_the_model_called_allowed(flow: Flow, drilled, model_index, tmp_path: Path):
     """AWS (here the local runner's access) lacks the node roles' DynamoDB grants the synthesized model has: every run
     fails, each first refused call is in the report with its role and scratch table, and marked a model error."""
     from tests.conftest import statement_actions, world_without
 
     drill, _ = drilled
     world = world_without(drill.access.world, "", lambda st: "dynamodb:Scan" in statement_actions(st))
-    code, report, _, run_id = _acceptance(flow, drill, tmp_path, access=type(drill.access)(world, drill.access.names))
+    code, report, _, run_id = _acceptance(flow, drill, tmp_path, model=model_index, access=type(drill.access)(world, drill.access.names))
     assert code == 1
     export = next(d for d in report["denied_calls"] if d["resource"].endswith(f":table/orders-acceptance-{run_id}")
                   and d["role"] == "ddb-dev-eu-west-1-nodes-orders-export")
@@ -524,13 +533,15 @@ def test_an_interrupted_run_deletes_what_it_made_and_exits_130(flow: Flow, drill
 
     def interrupt(job: Any) -> None:
         started.append(job.name)
-        if len(started) == 3:
+        if len(started) == 2:  # Ctrl-C while the second pipeline runs (the first finished)
             raise KeyboardInterrupt
 
     code, report, lines, run_id = _acceptance(flow, drill, tmp_path, before_run=interrupt)
     assert code == 130 and report["interrupted"] and not report["trail_checked"]
     assert f"acceptance: interrupted; deleting what run {run_id} created" in lines
-    assert sum(item.startswith("pipeline ") for item in report["deleted"]) == 3
+    assert sum(item.startswith("pipeline ") for item in report["deleted"]) == 2
+    assert sum(item.startswith("table ") for item in report["deleted"]) == 7
+    assert any(item.startswith("s3://") and f"/exports/orders/acceptance-{run_id}/" in item for item in report["deleted"])
     assert _left_behind(flow, run_id) == []
 
 
