@@ -160,6 +160,23 @@ def scratch_definition(stored: Mapping[str, Any], *, names: Mapping[str, str], r
     return {"pipelineObjects": objects, "parameterObjects": parameters, "parameterValues": values}
 
 
+_HIVE_TABLE = re.compile(r'"dynamodb\.table\.name"\s*=\s*"([^"]*)"')
+
+
+def unscratched_tables(definition: Mapping[str, Any], run_id: str) -> list[str]:
+    """The tables a rewritten definition still reads or writes that are not scratch tables of this run (every
+    ``tableName`` and every Hive ``dynamodb.table.name``): checked apart from the renaming, before anything runs, so a
+    table named in a way the renaming does not know stops the run instead of reaching a configured table."""
+    suffix = f"{ACCEPTANCE_SUFFIX}{run_id}"
+    found = []
+    for obj in definition.get("pipelineObjects", []):
+        for f in obj.get("fields", []):
+            value = f.get("stringValue", "")
+            names = [value] if f["key"] == "tableName" else _HIVE_TABLE.findall(value) if f["key"] == "hiveScript" else []
+            found += [f"{obj['id']}.{f['key']}: {name}" for name in names if not name.endswith(suffix)]
+    return found
+
+
 def export_bucket(stored: Mapping[str, Any], table: str) -> str | None:
     """The bucket an export pipeline's definition writes ``exports/<table>/`` into."""
     pattern = re.compile(rf"s3://([^/]+)/exports/{re.escape(table)}/")

@@ -36,6 +36,7 @@ from .plan import (
     scratch_definition,
     scratch_name,
     scratch_tables,
+    unscratched_tables,
 )
 from .trail import Denial, TrailLookup
 
@@ -314,7 +315,11 @@ class Acceptance:
             result.roles.update(f.get("stringValue", "") for o in stored.get("pipelineObjects", []) for f in o.get("fields", [])
                                 if f["key"] in ("role", "resourceRole"))
             record.pipeline = f"{PIPELINE_PREFIX}{self.run_id}-{run.name_prefix.rstrip('-')}"
-            job = PipelineJob(record.pipeline, self.env.region, scratch_definition(stored, names=self.names, run_id=self.run_id),
+            definition = scratch_definition(stored, names=self.names, run_id=self.run_id)
+            if wrong := unscratched_tables(definition, self.run_id):
+                raise AcceptanceError(f"{run.label}: the copy of {run.name_prefix}<fingerprint> would still use {wrong[0]}; "
+                                      "nothing of it was run")
+            job = PipelineJob(record.pipeline, self.env.region, definition,
                               (("myInputS3Loc", exports[run.table]),) if run.kind == "restore" else (),
                               (*tags, ("ddb-datapipeline:acceptance", self.run_id)), self.timeout_seconds)
             self.out(f"acceptance: [{number}/{len(self.runs)}] {run.label}: running {record.pipeline}")

@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from ddb_datapipeline.acceptance.plan import AcceptanceError, check_run_id, plan_runs, refuse_environment, scratch_definition
+from ddb_datapipeline.acceptance.plan import (
+    AcceptanceError,
+    check_run_id,
+    plan_runs,
+    refuse_environment,
+    scratch_definition,
+    unscratched_tables,
+)
 from ddb_datapipeline.acceptance.run import AwsPipelineRunner, JobOutcome, PipelineJob
 from ddb_datapipeline.acceptance.trail import Denial, ModelIndex, ModelRow, denial_of
 from ddb_datapipeline.config import load_environments
@@ -71,6 +78,10 @@ def test_the_copy_of_a_definition_names_the_scratch_tables_moves_its_folders_and
     assert not guard.admits(f"s3://{BUCKET}/exports/orders/2026-01-02-03-04-05")
     assert copied["parameterValues"] == [{"id": "myInputS3Loc", "stringValue": f"s3://{BUCKET}/exports/orders/acceptance-r1234567/choose"}]
     assert scratch_definition(STORED, names=NAMES, run_id="r1234567") == copied  # the stored definition is not changed
+    # the check apart from the renaming: only orders-open (not a table of this pipeline's run here) is left
+    assert unscratched_tables(copied, "r1234567") == ["Other.tableName: orders-open"]
+    assert unscratched_tables(scratch_definition(STORED, names={"orders-staging": NAMES["orders-staging"]}, run_id="r1234567"),
+                              "r1234567") == ["Source.tableName: orders", "Other.tableName: orders-open", "Copy.hiveScript: orders"]
 
 
 def _dev() -> Any:
