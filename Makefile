@@ -114,9 +114,10 @@ drill-local: setup
 
 # Proves a deployed sandbox environment: runs a copy of every pipeline once against scratch tables, verifies, lists denied
 # calls, deletes what it created (README "Deploy to AWS"). make acceptance ENV=dev [YES=1] [RUN_ID=...] [CLEANUP=1 RUN_ID=...]
+# LOCAL=1: deploy on the local emulator first and run it there, the local runner in place of Data Pipeline.
 acceptance: setup
-	@test -n "$(ENV)" || { echo 'usage: make acceptance ENV=<environment> [YES=1]' >&2; exit 2; }
-	$(PY) -m ddb_datapipeline acceptance $(if $(CLEANUP),cleanup) --env $(ENV) $(if $(YES),--yes) $(if $(RUN_ID),--run-id $(RUN_ID))
+	@test -n "$(ENV)" || { echo 'usage: make acceptance ENV=<environment> [YES=1] [LOCAL=1]' >&2; exit 2; }
+	$(if $(LOCAL),$(PY) -m local_deploy acceptance --env $(ENV) $(if $(PORT),--port $(PORT)),$(PY) -m ddb_datapipeline acceptance $(if $(CLEANUP),cleanup) --env $(ENV) $(if $(YES),--yes) $(if $(RUN_ID),--run-id $(RUN_ID)))
 
 # Destroys the stacks on the server kept by make deploy-local KEEP=1 (or on AWS_ENDPOINT_URL), then stops it.
 destroy-local: setup

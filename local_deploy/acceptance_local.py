@@ -93,3 +93,37 @@ class LocalRunner:
 
     def remove(self, *, region: str, prefix: str) -> list[str]:
         return AwsPipelineRunner(self.clients).remove(region=region, prefix=prefix)
+
+
+def acceptance_local(options: Any, items: int) -> int:
+    """``make acceptance ENV=<env> LOCAL=1``: deploy on an emulator (one this command starts, or ``AWS_ENDPOINT_URL``'s),
+    then run ``python -m ddb_datapipeline acceptance`` against it with ``LocalRunner`` in place of Data Pipeline and
+    ``RecordedTrail`` in place of CloudTrail; a table the configuration only references gets the drill's stand-in
+    first (the emulator has none). The exit code is the acceptance run's."""
+    from ddb_datapipeline.__main__ import parser
+    from ddb_datapipeline.acceptance.cli import run_acceptance
+    from ddb_datapipeline.acceptance.trail import ModelIndex
+
+    from .deploy import acquire_target, deploy, environments, origin, release_target
+    from .drill import Drill
+
+    environments(options)  # a configuration mistake stops before anything starts
+    target = acquire_target(options)
+    try:
+        options.endpoint, options.endpoint_origin = target.endpoint, origin(target)
+        deploy(options)
+        drill = Drill(target.endpoint, options, items)
+        for env in drill.environments:
+            for table in env.tables:
+                if table.owned is None and not table.native:
+                    drill.stand_ins(env, table)
+        for note in drill.notes:
+            options.out(note)
+        trail = RecordedTrail()
+        args = parser().parse_args(["acceptance", "--env", options.env, "--yes", "--items", str(items), "--trail-wait-seconds", "0",
+                                    "--report-dir", str(options.state_dir / "acceptance-reports")])
+        return run_acceptance(args, clients=drill.clients, runner=LocalRunner(drill.clients, drill.access, trail),
+                              model=ModelIndex.of(drill.access.world), trail_clients=lambda service, region: trail.client(region),
+                              out=options.out)
+    finally:
+        release_target(target)

@@ -165,7 +165,7 @@ _HIVE_TABLE = re.compile(r'"dynamodb\.table\.name"\s*=\s*"([^"]*)"')
 
 def unscratched_tables(definition: Mapping[str, Any], run_id: str) -> list[str]:
     """The tables a rewritten definition still reads or writes that are not scratch tables of this run (every
-    ``tableName`` and every Hive ``dynamodb.table.name``): checked apart from the renaming, before anything runs, so a
+    ``tableName`` and every Hive ``dynamodb.table.name`` that is not its input's or output's): checked apart from the renaming, before anything runs, so a
     table named in a way the renaming does not know stops the run instead of reaching a configured table."""
     suffix = f"{ACCEPTANCE_SUFFIX}{run_id}"
     found = []
@@ -173,7 +173,9 @@ def unscratched_tables(definition: Mapping[str, Any], run_id: str) -> list[str]:
         for f in obj.get("fields", []):
             value = f.get("stringValue", "")
             names = [value] if f["key"] == "tableName" else _HIVE_TABLE.findall(value) if f["key"] == "hiveScript" else []
-            found += [f"{obj['id']}.{f['key']}: {name}" for name in names if not name.endswith(suffix)]
+            # #{input.tableName} / #{output.tableName}: the data node's tableName, checked on its own object
+            found += [f"{obj['id']}.{f['key']}: {name}" for name in names
+                      if not name.endswith(suffix) and not re.fullmatch(r"#\{(input|output)\.tableName\}", name)]
     return found
 
 

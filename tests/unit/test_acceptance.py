@@ -46,6 +46,7 @@ STORED = {
         _object("Staging", type="S3DataNode", directoryPath=f"s3://{BUCKET}/copies/orders-to-orders-staging-eu-west-1/#{{@scheduledStartTime}}"),
         _object("Guard", type="ShellCommandActivity", command=GUARD, scriptArgument="#{myInputS3Loc}"),
         _object("Copy", type="HiveActivity", hiveScript='TBLPROPERTIES ("dynamodb.table.name" = "orders");'),
+        _object("Projection", type="HiveActivity", hiveScript='TBLPROPERTIES ("dynamodb.table.name" = "#{input.tableName}");'),
     ],
     "parameterObjects": [{"id": "myInputS3Loc", "attributes": [{"key": "type", "stringValue": "AWS::S3::ObjectKey"}]}],
     "parameterValues": [{"id": "myInputS3Loc", "stringValue": f"s3://{BUCKET}/exports/orders/choose"}],
