@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 CDK := npx --no-install cdk
 
-.PHONY: drill-local setup synth test test-fast lint clean review validate deploy-local destroy-local scale measure check
+.PHONY: acceptance drill-local setup synth test test-fast lint clean review validate deploy-local destroy-local scale measure check
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -65,13 +65,13 @@ measure: setup
 	@$(PY) -m local_deploy.measure $(if $(RECORD),--record docs/measurements.md) -- $(or $(CMD),$(MAKE) --no-print-directory test)
 
 # ruff on everything; mypy --strict on the code that has no CDK in it (definitions, configuration, the
-# permission model), where a type error is a logic error, and on the public constructs and the package's
+# permission model, the acceptance run), where a type error is a logic error, and on the public constructs and the package's
 # exports, with the CDK's own types as Any (pyproject.toml [tool.mypy]: following aws-cdk-lib's stubs cost
 # 106 s of CPU on a cold cache; as Any, the constructs add under a second to the 3 s of the rest).
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy --strict ddb_datapipeline/definition ddb_datapipeline/config ddb_datapipeline/permissions \
-	  ddb_datapipeline/__init__.py ddb_datapipeline/constructs
+	  ddb_datapipeline/__init__.py ddb_datapipeline/constructs ddb_datapipeline/acceptance
 
 # checkov for make review lives in its own environment: its pins (boto3 among them) conflict with
 # requirements-dev.txt's, so it cannot share .venv. Built from the fully pinned requirements-checkov.txt.
@@ -116,6 +116,13 @@ deploy-local: setup
 # definition and verifies what moved (README "See the data move"). ENV=dev, ITEMS=5000, PORT as above.
 drill-local: setup
 	$(PY) -m local_deploy drill $(if $(ENV),--env $(ENV)) $(if $(PORT),--port $(PORT)) $(if $(ITEMS),--items $(ITEMS))
+
+# Proves a deployed sandbox environment: runs a copy of every pipeline once against scratch tables, verifies, lists denied
+# calls, deletes what it created (README "Deploy to AWS"). make acceptance ENV=dev [YES=1] [RUN_ID=...] [CLEANUP=1 RUN_ID=...]
+# LOCAL=1: deploy on the local emulator first and run it there, the local runner in place of Data Pipeline.
+acceptance: setup
+	@test -n "$(ENV)" || { echo 'usage: make acceptance ENV=<environment> [YES=1] [LOCAL=1]' >&2; exit 2; }
+	$(if $(LOCAL),$(PY) -m local_deploy acceptance --env $(ENV) $(if $(PORT),--port $(PORT)),$(PY) -m ddb_datapipeline acceptance $(if $(CLEANUP),cleanup) --env $(ENV) $(if $(YES),--yes) $(if $(RUN_ID),--run-id $(RUN_ID)))
 
 # Destroys the stacks on the server kept by make deploy-local KEEP=1 (or on AWS_ENDPOINT_URL), then stops it.
 destroy-local: setup

@@ -1,5 +1,5 @@
 """Command line: ``python -m ddb_datapipeline validate FILE...``, ``review``, ``permissions``, ``check-deployed``, ``estimate``,
-``check`` and ``plan-stacks``.
+``check``, ``plan-stacks`` and ``acceptance``.
 
 ``validate`` lints any Data Pipeline definition in the JSON file format (this project's, a
 hand-written one, or one exported with ``aws datapipeline get-pipeline-definition``) with the same
@@ -457,6 +457,9 @@ def parser() -> argparse.ArgumentParser:
     stacks.add_argument("--assignment", choices=ASSIGNMENTS,
                         help="the planned stack_assignment (default: the stated one, else rendezvous)")
     stacks.add_argument("--cdk-json", default="cdk.json", help="file whose context to read (default: cdk.json)")
+    from .acceptance.cli import add_parser as add_acceptance
+
+    add_acceptance(commands)
     return root
 
 
@@ -472,6 +475,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_estimate(args.cdk_json, args.format, args.env)
     if args.command == "plan-stacks":
         return run_plan_stacks(args.cdk_json, args.env, args.table_stacks, args.assignment)
+    if args.command == "acceptance":
+        from .acceptance.cli import run_acceptance
+
+        return run_acceptance(args)
     if args.command == "check-deployed":
         return run_check_deployed(args.stack, args.region, args.role_arn, args.table_stack)
     return run_review(args.cdk_out, args.out, args.base, cfn_guard=args.cfn_guard, checkov=args.checkov,

@@ -1,4 +1,5 @@
-"""``python -m local_deploy deploy|destroy|drill`` (what ``make deploy-local``, ``make destroy-local`` and ``make drill-local`` run).
+"""``python -m local_deploy deploy|destroy|drill|acceptance`` (what ``make deploy-local``, ``make destroy-local``, ``make drill-local``
+and ``make acceptance LOCAL=1`` run).
 
 Exit codes: 0 success, 1 failure (one line on stderr, no traceback; details in .local/deploy-local.log),
 130 interrupted. Whatever happens, an emulator this command started is stopped unless ``--keep``.
@@ -30,6 +31,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     drill_parser.add_argument("--port", type=int, help="port of the emulator (default: a free one)")
     drill_parser.add_argument("--items", type=int, default=2000, help="items put into each owned source table (default 2000)")
     drill_parser.add_argument("--verbose", action="store_true", help="show the CDK CLI's output")
+    acceptance_parser = commands.add_parser("acceptance", help="deploy locally and run the acceptance run (ddb_datapipeline acceptance) "
+                                                              "with the local runner in place of Data Pipeline")
+    acceptance_parser.add_argument("--env", required=True, help="the environment")
+    acceptance_parser.add_argument("--port", type=int, help="port of the emulator (default: a free one)")
+    acceptance_parser.add_argument("--items", type=int, default=40, help="items seeded into each scratch source table (default 40)")
+    acceptance_parser.add_argument("--verbose", action="store_true", help="show the CDK CLI's output")
     destroy_parser = commands.add_parser("destroy", help="destroy the stacks on the kept emulator (or AWS_ENDPOINT_URL) and stop it")
     destroy_parser.add_argument("--env", help="only this environment (default: all)")
     destroy_parser.add_argument("--verbose", action="store_true", help="show the CDK CLI's output")
@@ -40,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not 1 <= args.items <= 100_000:
             print(f"drill-local: error: --items {args.items} is not allowed; expected 1 to 100000", file=sys.stderr)
             return 2
+    if args.command == "acceptance":
+        options.port = args.port
     if args.command == "deploy":
         options.keep, options.destroy, options.port = args.keep, args.destroy, args.port
         if args.tables is not None:
@@ -55,6 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .drill import drill
 
             drill(options, args.items)
+        elif args.command == "acceptance":
+            from .acceptance_local import acceptance_local
+
+            return acceptance_local(options, args.items)
         else:
             destroy(options)
     except LocalDeployError as error:

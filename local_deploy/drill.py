@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ddb_datapipeline.acceptance.connector_format import read_export
+from ddb_datapipeline.acceptance.items import generate_items, table_checksum
 from ddb_datapipeline.assembly import load_assembly
 from ddb_datapipeline.definition.hive_copy import EPOCH_SECONDS, CopySelection
 from ddb_datapipeline.definition.periods import PERIOD_PATTERN, period_minutes
@@ -31,12 +33,10 @@ from ddb_datapipeline.definition.run_time import add_months
 from ddb_datapipeline.permissions.assembly_view import load_world
 
 from . import LocalDeployError
-from .connector_format import read_export
 from .deploy import Options, acquire_target, deploy, environments, origin, project_context, release_target
 from .drill_access import Access, RunFailed
 from .drill_run import PipelineRun, RunResult
 from .hive_filter import holds
-from .items import generate_items, table_checksum
 from .smoke_common import ClientFactory, list_pipelines
 from .synth import synthesize_local
 

@@ -39,6 +39,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ddb_datapipeline.acceptance.connector_format import (
+    cluster_map_tasks,
+    export_split,
+    map_task_items,
+    read_export,
+    refusal,
+    write_data_files,
+    write_export,
+)
 from ddb_datapipeline.definition.emr import OUTPUT_FOLDER, removed_folder
 from ddb_datapipeline.definition.guard import read_guard
 from ddb_datapipeline.definition.hive_projection import ProjectionScript, UnreadableScript, read_script
@@ -49,15 +58,6 @@ from ddb_datapipeline.definition.model import Field, Parameter, PipelineDefiniti
 from ddb_datapipeline.definition.run_time import UnknownExpression, evaluate
 from ddb_datapipeline.definition.view import DefinitionView
 
-from .connector_format import (
-    cluster_map_tasks,
-    export_split,
-    map_task_items,
-    read_export,
-    refusal,
-    write_data_files,
-    write_export,
-)
 from .drill_access import Access, RunFailed
 from .drill_rate import Pacer, read_units, table_units, write_units
 from .hive_filter import keeps

@@ -241,6 +241,7 @@ def _environment(name: str, raw: Any) -> EnvironmentConfig:
         table_stacks=table_stacks,
         stack_assignment=stack_assignment,
         pipeline_quota=env.integer("pipeline_quota", DEFAULT_PIPELINE_QUOTA, minimum=1, maximum=MAX_PIPELINE_QUOTA),
+        acceptance=env.boolean("acceptance", False),
     )
     env.finish()
     return config

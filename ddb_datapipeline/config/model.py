@@ -131,6 +131,9 @@ class EnvironmentConfig:
     table_stacks: int = 1  # stacks the tables are spread over when they state no stack_group
     stack_assignment: str | None = None  # how they are spread (config/stack_groups.py); stated when table_stacks > 1
     pipeline_quota: int = 100  # Data Pipeline's pipelines per account and region, as raised for this account
+    # The node roles may also use the acceptance run's scratch tables <table>-acceptance-* (python -m ddb_datapipeline
+    # acceptance): off by default, so a production environment's roles reach only its configured tables.
+    acceptance: bool = False
 
     @property
     def stack_name(self) -> str:

@@ -25,10 +25,10 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from ..definition.generated_names import MAX_NODE_ROLE_PREFIX, MAX_ROLE_NAME, shortened
+from ..definition.generated_names import ACCEPTANCE_SUFFIX, MAX_NODE_ROLE_PREFIX, MAX_ROLE_NAME, shortened
 from ..permissions import runtime_calls as calls
 from .acknowledge import acknowledge_wildcards
-from .props import PipelineConfigurationError
+from .props import PipelineConfigurationError, check_bool
 
 EMR_SERVICE_EC2_ACTIONS = sorted({*calls.EMR_CREATES, *calls.EMR_MODIFIES, *calls.EMR_DESCRIBES})
 EMR_CLUSTER_ACTIONS = list(calls.DP_CLUSTER_CALLS)
@@ -63,6 +63,11 @@ DATA_KEY_REASON = (
     "kms:GenerateDataKey* is the form DynamoDB documents for a table on a customer managed key (the key policy of 'How "
     "Amazon DynamoDB uses AWS KMS'), which does not say which data-key action DynamoDB calls; the grant is on the table's "
     "key only, through DynamoDB (kms:ViaService) and for this one table (encryption context aws:dynamodb:tableName)."
+)
+SCRATCH_TABLES_REASON = (
+    "The acceptance run's scratch tables of this table (<table>-acceptance-<run id>, named at run time): the environment "
+    "states acceptance: true, so a copy of each pipeline can be run against tables the run creates and deletes instead "
+    "of the configured ones."
 )
 TABLE_KEY_REASON = (
     "The key of a table declared in another stack, or only referenced, cannot be named here; the grant "
@@ -176,8 +181,11 @@ class PipelineRoles(Construct):
     10,240 characters of inline policy per role at a few dozen pipelines."""
 
     def __init__(self, scope: Construct, id: str, *, regions: Sequence[str] = (), role_name: str | None = None,
-                 pipeline_role: iam.IRole | None = None, node_role_prefix: str | None = None) -> None:
+                 pipeline_role: iam.IRole | None = None, node_role_prefix: str | None = None,
+                 scratch_tables: bool = False) -> None:
         super().__init__(scope, id)
+        # ``scratch_tables``: each node role may also use its tables' acceptance scratch tables <table>-acceptance-*.
+        self.scratch_tables = check_bool("PipelineRoles", "scratch_tables", scratch_tables)
         stack = Stack.of(self)
         self.home = stack.region
         self.node_role_prefix = node_role_prefix if node_role_prefix is not None else _default_prefix(stack)
@@ -396,7 +404,8 @@ class PipelineRoles(Construct):
         What Data Pipeline itself does in the bucket goes to the shared pipeline role (``_grant_service``)."""
         node_policy = iam.Policy(scope, "NodePermissions", roles=[nodes.role])
         for table, actions in tables:
-            node_policy.add_statements(iam.PolicyStatement(actions=list(actions), resources=[table.table_arn]))
+            scratch = [f"{table.table_arn}{ACCEPTANCE_SUFFIX}*"] if self.scratch_tables else []
+            node_policy.add_statements(iam.PolicyStatement(actions=list(actions), resources=[table.table_arn, *scratch]))
             _add_table_key(node_policy, table, TABLE_KEY_WRITE if "dynamodb:BatchWriteItem" in actions else TABLE_KEY_READ)
         for access in node_prefixes:
             _add_prefix_access(node_policy, access)
@@ -410,6 +419,7 @@ class PipelineRoles(Construct):
                 )
             )
         acknowledge_wildcards(node_policy, lambda finding: TABLE_KEY_REASON if ":key/*" in finding
+                              else SCRATCH_TABLES_REASON if finding.endswith(f"{ACCEPTANCE_SUFFIX}*")
                               else DATA_KEY_REASON if finding == "Action::kms:GenerateDataKey*" else PREFIX_REASON)
         for access in service_prefixes:
             self._grant_service(access)

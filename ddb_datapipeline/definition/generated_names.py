@@ -9,6 +9,10 @@ MAX_ROLE_NAME = 64  # IAM's limit on a role name (CreateRole, RoleName: 1-64 cha
 MAX_NODE_ROLE_PREFIX = 44  # leaves 20 characters of a node role's name for the pipeline's own part
 MAX_MACHINE_NAME = 80  # Step Functions' limit on a state machine's name (CreateStateMachine, name: 1-80 characters)
 DRILL_SUFFIX = "-drill-"  # a drill's scratch tables are <table>-drill-<export id>
+# The acceptance run's scratch tables are <table>-acceptance-<run id> (ddb_datapipeline/acceptance/): a copy of each
+# pipeline's definition points at them instead of the configured tables, so the node roles of an environment that
+# states "acceptance": true may use tables of that prefix too.
+ACCEPTANCE_SUFFIX = "-acceptance-"
 # A native machine stops waiting for its export or import after this long and alarms: an export of a large table
 # takes hours; one that runs a day is stuck.
 NATIVE_GIVE_UP_MINUTES = 24 * 60

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..definition.generated_names import ACCEPTANCE_SUFFIX
 from ..permissions.service_reference import ServiceAuthorization
 
 if TYPE_CHECKING:
@@ -51,6 +52,9 @@ DOCUMENTED: tuple[tuple[re.Pattern[str], str], ...] = (
      "EMR's script-runner (permissions/runtime_calls.py)"),
     (re.compile(r":::dynamodb-dpl-[a-z0-9-]+/emr-ddb-storage-handler/\*$"),
      "the connector's jar bucket (definition/emr.py)"),
+    (re.compile(re.escape(ACCEPTANCE_SUFFIX) + r"\*$"),
+     "the acceptance run's scratch tables of a table (definition/generated_names.py: ACCEPTANCE_SUFFIX; environment setting "
+     "acceptance)"),
 )
 # A wildcard right after a resource of the same stack and a separator: every object, log stream or
 # report of that one resource (inferred: the stack owns the resource, so the grant cannot reach further).

@@ -69,6 +69,7 @@ class BackupStack(Stack):
             regions=[copy.region for table in config.tables if not table.native for copy in table.copies],
             role_name=naming.pipeline_role_name(config),
             node_role_prefix=naming.nodes_prefix(config),
+            scratch_tables=config.acceptance,
         ) if any(not table.native for table in config.tables) else None
         CfnOutput(self, "ExportBucketName", value=self.bucket.bucket_name)
         CfnOutput(self, "AlertTopicArn", value=self.alerts.topic.topic_arn)

@@ -423,9 +423,157 @@ def test_a_restore_of_an_export_missing_a_line_is_reported_as_a_mismatch(flow: F
     restored = drill.run(name, pipeline_id, region, {"myInputS3Loc": export.exports[0]})
     assert restored.items == 60 - 1  # a line fewer in one of the files
     source = drill.items_of("orders", "eu-west-1")
-    from local_deploy.items import table_checksum
+    from ddb_datapipeline.acceptance.items import table_checksum
 
     assert drill.same("orders-restore", "eu-west-1", table_checksum(source), len(source)) == "MISMATCH: orders-restore holds 59 items, expected 60"
+
+
+# ---------------------------------------------------------------- the acceptance run (ddb_datapipeline.acceptance) on the drill's deploy
+@pytest.fixture(scope="module")
+def model_index(drilled) -> Any:
+    """The permission model's rows of the deployed assembly, built once (it decides every expected call)."""
+    from ddb_datapipeline.acceptance.trail import ModelIndex
+
+    return ModelIndex.of(drilled[0].access.world)
+
+
+def _acceptance(flow: Flow, drill: Any, tmp: Path, *, model: Any = None, access: Any = None, before_run: Any = None,
+                trail: bool = True) -> tuple[int, dict[str, Any], list[str], str]:
+    """One ``python -m ddb_datapipeline acceptance --env dev`` on the emulator: the local runner in place of Data Pipeline
+    (deciding each call by ``access``, default the deployed policies), a CloudTrail stand-in answering with the calls it
+    refused, the permission model of the deployed assembly. (exit code, the JSON report, the output lines, run id)."""
+    from ddb_datapipeline.__main__ import parser
+    from ddb_datapipeline.acceptance.cli import run_acceptance
+    from local_deploy.acceptance_local import LocalRunner, RecordedTrail
+
+    cdk_json = tmp / "cdk.json"
+    cdk_json.write_text(json.dumps({"context": flow_context()}))
+    run_id = f"t{len(list(tmp.glob('*')))}{abs(hash(str(tmp))) % 10**6:06d}"
+    args = parser().parse_args(["acceptance", "--env", "dev", "--cdk-json", str(cdk_json), "--yes", "--items", "20",
+                                "--trail-wait-seconds", "0", "--report-dir", str(tmp / "reports"), "--run-id", run_id,
+                                *([] if trail else ["--no-trail"])])
+    trail = RecordedTrail()
+    runner = LocalRunner(drill.clients, access or drill.access, trail, before_run)
+    lines: list[str] = []
+    code = run_acceptance(args, clients=drill.clients, runner=runner, model=model,
+                          trail_clients=lambda service, region: trail.client(region), out=lines.append, err=lines.append)
+    report = tmp / "reports" / f"acceptance-{run_id}.json"
+    return code, json.loads(report.read_text()) if report.exists() else {}, lines, run_id
+
+
+def _left_behind(flow: Flow, run_id: str) -> list[str]:
+    """Tables, pipelines and objects of the run still on the emulator."""
+    found = [t for t in flow.client("dynamodb", "eu-west-1").list_tables()["TableNames"] if t.endswith(f"-acceptance-{run_id}")]
+    found += [p["name"] for p in flow.client("datapipeline", "eu-west-1").list_pipelines()["pipelineIdList"]
+              if p["name"].startswith(f"acceptance-{run_id}-")]
+    s3 = flow.client("s3", "eu-west-1")
+    for bucket in s3.list_buckets()["Buckets"]:
+        found += [o["Key"] for o in s3.list_objects_v2(Bucket=bucket["Name"]).get("Contents", []) if f"/acceptance-{run_id}" in o["Key"]]
+    return found
+
+
+@pytest.fixture(scope="module")
+def accepted(flow: Flow, drilled, model_index, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from ddb_datapipeline.acceptance.items import table_checksum
+
+    drill, _ = drilled
+    before = {name: table_checksum(drill.items_of(name, "eu-west-1")) for name in ("orders", "orders-staging", "orders-restore")}
+    code, report, lines, run_id = _acceptance(flow, drill, tmp_path_factory.mktemp("acceptance"), model=model_index)
+    after = {name: table_checksum(drill.items_of(name, "eu-west-1")) for name in before}
+    return code, report, lines, run_id, before, after
+
+
+def test_acceptance_runs_every_pipeline_of_dev_on_scratch_tables_verifies_and_deletes_what_it_made(flow: Flow, accepted):
+    code, report, lines, run_id, before, after = accepted
+    assert code == 0, lines[-3:]
+    verdicts = {run["label"]: run["verdict"] for run in report["runs"]}
+    assert sorted(verdicts) == sorted(["orders export", "orders restore", "orders copy orders-staging-eu-west-1",
+                                       "orders copy orders-recent-eu-west-1", "orders copy orders-open-eu-west-1",
+                                       "customers export", "customers restore"])
+    for label in ("orders export", "orders restore", "orders copy orders-staging-eu-west-1", "customers export", "customers restore"):
+        assert verdicts[label] == "verified: 20 items, checksums equal", label
+    for label in ("orders copy orders-recent-eu-west-1", "orders copy orders-open-eu-west-1"):
+        assert verdicts[label].startswith("verified: ") and " of 20 items taken" in verdicts[label], label
+    assert report["denied_calls"] == [] and report["trail_checked"] and report["left"] == []
+    assert sum(item.startswith("table ") for item in report["deleted"]) == 7  # orders, customers and five targets
+    assert sum(item.startswith("pipeline ") for item in report["deleted"]) == 7
+    assert _left_behind(flow, run_id) == []
+    assert before == after  # the configured tables were neither read into nor written
+
+
+def test_acceptance_prints_the_plan_and_a_progress_line_per_run(accepted):
+    _, _, lines, run_id, _, _ = accepted
+    assert lines[0] == f"acceptance run {run_id} of dev (eu-west-1):"
+    assert any(line.startswith("  estimated cost: about ") for line in lines)
+    assert sum(re.match(r"acceptance: \[\d/7\] .*: running acceptance-", line) is not None for line in lines) == 7
+
+
+def test_a_removed_grant_shows_as_a_denied_call_the_model_called_allowed(flow: Flow, drilled, model_index, tmp_path: Path):
+    """AWS (here the local runner's access) lacks the node roles' DynamoDB grants the synthesized model has: every run
+    fails, each first refused call is in the report with its role and scratch table, and marked a model error."""
+    from tests.conftest import statement_actions, world_without
+
+    drill, _ = drilled
+    world = world_without(drill.access.world, "", lambda st: "dynamodb:Scan" in statement_actions(st))
+    code, report, _, run_id = _acceptance(flow, drill, tmp_path, model=model_index, access=type(drill.access)(world, drill.access.names))
+    assert code == 1
+    export = next(d for d in report["denied_calls"] if d["resource"].endswith(f":table/orders-acceptance-{run_id}")
+                  and d["role"] == "ddb-dev-eu-west-1-nodes-orders-export")
+    assert export["call"] == "dynamodb:DescribeTable" and export["error"].startswith("AccessDenied: no identity policy allows it")
+    assert export["verdict"] == "MODEL ERROR: the model called it allowed"
+    assert any(row["trigger"] == "reads DynamoDBDataNode" and row["allowed"] for row in export["rows"])
+    restore = next(run for run in report["runs"] if run["label"] == "orders restore")
+    assert restore["outcome"] == "not run: orders export did not leave an export"
+    assert _left_behind(flow, run_id) == []
+
+
+def test_an_interrupted_run_deletes_what_it_made_and_exits_130(flow: Flow, drilled, tmp_path: Path):
+    drill, _ = drilled
+    started: list[str] = []
+
+    def interrupt(job: Any) -> None:
+        started.append(job.name)
+        if len(started) == 2:  # Ctrl-C while the second pipeline runs (the first finished)
+            raise KeyboardInterrupt
+
+    code, report, lines, run_id = _acceptance(flow, drill, tmp_path, before_run=interrupt)
+    assert code == 130 and report["interrupted"] and not report["trail_checked"]
+    assert f"acceptance: interrupted; deleting what run {run_id} created" in lines
+    assert sum(item.startswith("pipeline ") for item in report["deleted"]) == 2
+    assert sum(item.startswith("table ") for item in report["deleted"]) == 7
+    assert any(item.startswith("s3://") and f"/exports/orders/acceptance-{run_id}/" in item for item in report["deleted"])
+    assert _left_behind(flow, run_id) == []
+
+
+def test_cleanup_deletes_a_killed_runs_tables_pipelines_and_folders_and_nothing_else(flow: Flow, drilled, tmp_path: Path):
+    drill, _ = drilled
+    ddb, dp, s3 = (flow.client(s, "eu-west-1") for s in ("dynamodb", "datapipeline", "s3"))
+    keyed = {"BillingMode": "PAY_PER_REQUEST", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+             "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]}
+    for name in ("orders-acceptance-killed01", "orders-acceptance-other001"):
+        ddb.create_table(TableName=name, **keyed)
+    dp.create_pipeline(name="acceptance-killed01-ddb-dev-orders-export", uniqueId="killed01")
+    bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"]
+                  if s3.list_objects_v2(Bucket=b["Name"], Prefix="exports/orders/").get("KeyCount"))
+    s3.put_object(Bucket=bucket, Key="exports/orders/acceptance-killed01/2026-01-01-00-00-00/manifest", Body=b"{}")
+    s3.put_object(Bucket=bucket, Key="exports/orders/acceptance-killed01_$folder$", Body=b"")
+    from ddb_datapipeline.__main__ import parser
+    from ddb_datapipeline.acceptance.cli import run_acceptance
+    from local_deploy.acceptance_local import LocalRunner, RecordedTrail
+
+    cdk_json = tmp_path / "cdk.json"
+    cdk_json.write_text(json.dumps({"context": flow_context()}))
+    out: list[str] = []
+    args = parser().parse_args(["acceptance", "cleanup", "--env", "dev", "--cdk-json", str(cdk_json), "--run-id", "killed01"])
+    code = run_acceptance(args, clients=drill.clients, runner=LocalRunner(drill.clients, drill.access, RecordedTrail()), out=out.append)
+    assert code == 0, out
+    assert out[-1] == "acceptance cleanup killed01: 3 deleted, 0 left"
+    assert sorted(out[:-1]) == ["acceptance: deleted pipeline acceptance-killed01-ddb-dev-orders-export",
+                                f"acceptance: deleted s3://{bucket}/exports/orders/acceptance-killed01/ (2 objects)",
+                                "acceptance: deleted table orders-acceptance-killed01 (eu-west-1)"]
+    assert _left_behind(flow, "killed01") == []
+    assert "orders-acceptance-other001" in ddb.list_tables()["TableNames"]  # another run's table stays
+    ddb.delete_table(TableName="orders-acceptance-other001")
 
 
 def test_the_smoke_check_names_each_native_machine_that_differs_from_the_configuration(flow: Flow):

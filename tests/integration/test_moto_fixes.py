@@ -9,8 +9,8 @@ import json
 import boto3
 import pytest
 
+from ddb_datapipeline.acceptance.items import REFERENCE_NOW, generate_items
 from local_deploy import emulator, moto_fixes
-from local_deploy.items import REFERENCE_NOW, generate_items
 
 
 def cloudformation(server: emulator.Emulator):

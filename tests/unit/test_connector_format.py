@@ -1,4 +1,4 @@
-"""The EMR DynamoDB connector's export format (local_deploy/connector_format.py): lines, data files, manifest,
+"""The EMR DynamoDB connector's export format (ddb_datapipeline/acceptance/connector_format.py): lines, data files, manifest,
 map tasks; and the same model against the files the real connector 4.11.0 wrote (tests/golden/connector-4.11.0)."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from local_deploy.connector_format import (
+from ddb_datapipeline.acceptance.connector_format import (
     EMPTY_VALUE,
     SEVERAL_TYPES,
     ExportFormatError,

@@ -52,7 +52,7 @@ def test_a_cluster_runs_the_copy_its_count_and_a_retry_of_each_because_every_scr
 from collections.abc import Iterator  # noqa: E402
 from typing import Any  # noqa: E402
 
-from local_deploy.connector_format import line_to_item  # noqa: E402
+from ddb_datapipeline.acceptance.connector_format import line_to_item  # noqa: E402
 from local_deploy.drill_access import RunFailed  # noqa: E402
 from local_deploy.drill_run import PipelineRun, hadoop_arguments  # noqa: E402
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
+from ddb_datapipeline.acceptance.items import generate_items
 from ddb_datapipeline.definition.common import ScheduleSpec
 from ddb_datapipeline.definition.filters import parse_filter, to_hive
 from ddb_datapipeline.definition.hive_copy import CopySelection, IncrementalWindow
 from ddb_datapipeline.definition.run_time import at_run
 from local_deploy.drill import SCHEDULED_START, selected
 from local_deploy.hive_filter import UnreadableFilter, holds, keeps
-from local_deploy.items import generate_items
 
 ITEMS = generate_items(200, partition_key=("pk", "S"), sort_key=("sk", "S"))
 FILTERS = [

@@ -1,4 +1,4 @@
-"""Generated test items (local_deploy/items.py): every type, unique keys, deterministic; checksums that ignore
+"""Generated test items (ddb_datapipeline/acceptance/items.py): every type, unique keys, deterministic; checksums that ignore
 what DynamoDB ignores and see everything else."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from local_deploy.connector_format import item_to_line, line_to_item
-from local_deploy.items import ALWAYS, OPTIONAL, STATUSES, WINDOW_SECONDS, generate_items, item_checksum, table_checksum
+from ddb_datapipeline.acceptance.connector_format import item_to_line, line_to_item
+from ddb_datapipeline.acceptance.items import ALWAYS, OPTIONAL, STATUSES, WINDOW_SECONDS, generate_items, item_checksum, table_checksum
 
 ALL_TYPES = {"S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"}
 NOW = 1_800_000_000

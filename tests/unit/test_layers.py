@@ -1,5 +1,6 @@
 """The package's arrows point one way: stacks -> constructs -> definition, and config feeds stacks. definition
-and config import no CDK; constructs and definition never import config or stacks."""
+and config import no CDK; constructs and definition never import config or stacks; the acceptance run imports
+neither the CDK nor the dev-only local_deploy."""
 from __future__ import annotations
 
 import ast
@@ -13,7 +14,10 @@ FORBIDDEN = {
     "constructs": ("config", "stacks"),
     "config": ("constructs", "stacks", "aws_cdk"),
     "permissions": ("constructs", "stacks", "aws_cdk"),
+    # the acceptance run reads the configuration and the permission model; the local runner is injected from the tests
+    "acceptance": ("constructs", "stacks", "aws_cdk", "local_deploy"),
 }
+EXTERNAL = ("aws_cdk", "local_deploy")  # top-level packages, not layers of ddb_datapipeline
 
 
 def imported(path: Path) -> set[str]:
@@ -38,7 +42,7 @@ def crossings(layer: str) -> list[str]:
     for path in sorted((PACKAGE / layer).rglob("*.py")):
         for name in imported(path):
             for target in FORBIDDEN[layer]:
-                if name.startswith((f"ddb_datapipeline.{target}", target if target == "aws_cdk" else "\0")):
+                if name.startswith((f"ddb_datapipeline.{target}", target if target in EXTERNAL else "\0")):
                     found.append(f"{path.relative_to(PACKAGE)} imports {name}")
     return found
 

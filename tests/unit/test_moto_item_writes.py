@@ -6,8 +6,8 @@ import pytest
 from moto.dynamodb.exceptions import ItemSizeTooLarge
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 
+from ddb_datapipeline.acceptance.items import generate_items
 from local_deploy import moto_fixes
-from local_deploy.items import generate_items
 
 
 @pytest.fixture

@@ -38,8 +38,6 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from . import LocalDeployError
-
 MANIFEST_NAME = "manifest"
 SUCCESS_NAME = "_SUCCESS"
 FORMAT_VERSION = 3
@@ -57,7 +55,7 @@ EMPTY_VALUE = "Supplied AttributeValue is empty, must contain exactly one of the
 SEVERAL_TYPES = "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"
 
 
-class ExportFormatError(LocalDeployError):
+class ExportFormatError(ValueError):
     """An export the connector's import would not read; the message is one line."""
 
 
