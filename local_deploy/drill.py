@@ -162,6 +162,12 @@ class Drill:
         return items  # what the table holds (the checksums compare numbers and sets by value, not by spelling)
 
     def rows(self) -> list[Row]:
+        try:
+            return self._rows()
+        finally:
+            self.close()
+
+    def _rows(self) -> list[Row]:
         rows: list[Row] = []
         for env in self.environments:
             for table in env.tables:
@@ -353,10 +359,7 @@ def drill(options: Options, item_count: int = 2000) -> list[Row]:
         deploy(options)
         started = time.monotonic()
         runner = Drill(target.endpoint, options, item_count)
-        try:
-            rows = runner.rows()
-        finally:
-            runner.close()
+        rows = runner.rows()
         for line in table_lines(rows) + runner.notes:
             options.out(line)
         failed = [r for r in rows if not r.ok]

@@ -118,8 +118,14 @@ class NativeRunner:
         if name not in self.deployed:
             raise RunFailed(f"drill: no deployed state machine {name} in {self.region} (found: {', '.join(sorted(self.deployed)) or 'none'})")
         deployed = self.deployed[name]
-        self.prepared[name] = self.clients("stepfunctions", self.region).create_state_machine(
-            name=name, definition=json.dumps(without_waits(deployed["definition"])), roleArn=deployed["roleArn"])["stateMachineArn"]
+        definition = json.dumps(without_waits(deployed["definition"]))
+        stepfunctions = self.clients("stepfunctions", self.region)
+        ran_before = [m["stateMachineArn"] for m in stepfunctions.list_state_machines()["stateMachines"] if m["name"] == name]
+        if ran_before:  # an earlier drill on this emulator (make deploy-local KEEP=1) created it: run the deployed one now
+            stepfunctions.update_state_machine(stateMachineArn=ran_before[0], definition=definition, roleArn=deployed["roleArn"])
+            self.prepared[name] = ran_before[0]
+        else:
+            self.prepared[name] = stepfunctions.create_state_machine(name=name, definition=definition, roleArn=deployed["roleArn"])["stateMachineArn"]
         return self.prepared[name]
 
     def run(self, name: str, execution_input: dict[str, Any]) -> tuple[dict[str, Any], float]:
