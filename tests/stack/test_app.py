@@ -30,11 +30,11 @@ def test_every_acknowledgment_has_a_reason_and_sits_below_the_stack(synthesis):
 
 def test_cfn_lint_reports_nothing(synthesis):
     stacks = [a for a in json.loads((synthesis.outdir / "manifest.json").read_text())["artifacts"].values() if a["type"] == "aws:cloudformation:stack"]
-    # dev, prod, prod's two copy-target stacks, the delivery stack and its two replication support stacks;
+    # dev, analytics, prod, prod's two copy-target stacks, the delivery stack and its two replication support stacks;
     # the stages' stacks are nested assemblies, linted too.
-    assert len(stacks) == len(list(synthesis.outdir.glob("*.template.json"))) == 7
+    assert len(stacks) == len(list(synthesis.outdir.glob("*.template.json"))) == 8
     stages = sorted(synthesis.outdir.glob("assembly-*"))
-    assert len(list(synthesis.outdir.glob("assembly-*/*.template.json"))) == 4  # dev stage: 1 stack, prod stage: 3
+    assert len(list(synthesis.outdir.glob("assembly-*/*.template.json"))) == 5  # dev and analytics stages: 1 stack each, prod stage: 3
     assert cfn_lint_findings(synthesis.outdir, *stages) == []
 
 
@@ -81,7 +81,7 @@ def test_a_config_mistake_is_one_line_with_no_traceback_and_no_output(tmp_path, 
 def test_an_unknown_environment_is_refused(tmp_path, capsys):
     code, stderr = run_app({**cdk_json_context(), "env": "staging"}, tmp_path / "out", capsys)
     assert code == 2
-    assert stderr.splitlines() == ["configuration error: env: 'staging' is not a configured environment; expected one of dev, prod"]
+    assert stderr.splitlines() == ["configuration error: env: 'staging' is not a configured environment; expected one of dev, analytics, prod"]
 
 
 def test_selecting_one_environment_synthesizes_only_its_stacks(tmp_path, capsys):

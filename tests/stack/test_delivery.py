@@ -40,7 +40,7 @@ def buildspec(delivery: dict[str, Any], project_prefix: str) -> dict[str, Any]:
 
 
 def test_stages_run_source_build_self_mutation_then_the_environments_in_order(stages):
-    assert list(stages) == ["Source", "Build", "UpdatePipeline", "dev", "prod"]
+    assert list(stages) == ["Source", "Build", "UpdatePipeline", "dev", "analytics", "prod"]
     assert stages["Source"] == [("example-org_ddb-datapipeline", "Source", 1)]
     assert [a[0] for a in stages["UpdatePipeline"]] == ["SelfMutate"]
 
@@ -57,12 +57,13 @@ def test_each_stage_deploys_the_workstation_stacks_then_checks_them(stages):
         return sorted(name.rsplit(".", 1)[0] for name, category, _ in stages[stage] if name.endswith(".Deploy"))
 
     assert deployed("dev") == ["DdbDataPipeline-dev"]
+    assert deployed("analytics") == ["DdbDataPipeline-analytics"]
     assert deployed("prod") == [
         "DdbDataPipeline-prod",
         "DdbDataPipeline-prod-copy-targets-222222222222-us-east-1",
         "DdbDataPipeline-prod-copy-targets-us-west-2",
     ]
-    for stage in ("dev", "prod"):
+    for stage in ("dev", "analytics", "prod"):
         last = max(stages[stage], key=lambda action: action[2])
         assert last[:2] == (f"Check-{stage}", "Build")
 
@@ -76,7 +77,8 @@ def test_synth_runs_the_readme_commands(delivery):
 
 
 def test_post_deploy_checks_are_read_only_through_the_lookup_role(delivery):
-    for stage, account, region in (("dev", "111111111111", "eu-west-1"), ("prod", "111111111111", "us-east-1")):
+    checked = (("dev", "111111111111", "eu-west-1"), ("analytics", "111111111111", "eu-west-1"), ("prod", "111111111111", "us-east-1"))
+    for stage, account, region in checked:
         commands = buildspec(delivery, f"Pipeline{stage}Check")["phases"]["build"]["commands"]
         role = f"arn:aws:iam::{account}:role/cdk-hnb659fds-lookup-role-{account}-{region}"
         assert commands[-1] == (
@@ -88,7 +90,7 @@ def test_post_deploy_checks_are_read_only_through_the_lookup_role(delivery):
         for s in p["Properties"]["PolicyDocument"]["Statement"]
         if s["Action"] == "sts:AssumeRole" and "lookup-role" in json.dumps(s["Resource"])
     ]
-    assert len(assume) == 2
+    assert len(assume) == len(checked)  # one per stage's check
 
 
 def test_artifacts_are_encrypted_with_a_rotating_key_and_access_logged(delivery, synthesis):
@@ -118,7 +120,7 @@ def test_self_mutation_uses_the_pinned_cli():
 
 def test_generated_grants_are_acknowledged_on_the_code_pipeline_construct_only(synthesis):
     (solutions,) = [p for p in synthesis.report()["pluginReports"] if p["pluginName"] == "AwsSolutions"]
-    stage_paths = (f"{DELIVERY}/dev/", f"{DELIVERY}/prod/")  # the environments' own acknowledgments
+    stage_paths = (f"{DELIVERY}/dev/", f"{DELIVERY}/analytics/", f"{DELIVERY}/prod/")  # the environments' own acknowledgments
     on_delivery = [
         s for s in solutions["suppressedViolations"] if s["acknowledgedAt"].startswith(DELIVERY) and not s["acknowledgedAt"].startswith(stage_paths)
     ]
@@ -143,7 +145,7 @@ def test_the_pipeline_is_planned_only_with_delivery_config_and_no_environment_se
 @pytest.mark.parametrize(
     "changes, expected",
     [
-        ({"stages": [{"environment": "staging"}]}, "delivery.stages[0].environment: 'staging' is not allowed; expected one of dev, prod"),
+        ({"stages": [{"environment": "staging"}]}, "delivery.stages[0].environment: 'staging' is not allowed; expected one of dev, analytics, prod"),
         ({"stages": [{"environment": "dev"}, {"environment": "dev"}]}, "delivery.stages[1].environment: 'dev' is not allowed; expected each environment once"),
         ({"stages": []}, "delivery.stages: 0 stages is not allowed"),
         ({"account": "1234"}, "delivery.account: '1234' is not allowed"),

@@ -20,7 +20,7 @@ def error_of(context: dict[str, Any]) -> str:
 
 def test_example_config_loads_with_the_documented_choices(context):
     environments = load_environments(context)
-    assert list(environments) == ["dev", "prod"]
+    assert list(environments) == ["dev", "analytics", "prod"]
     prod = environments["prod"]
     assert prod.account == "111111111111" and prod.region == "us-east-1" and prod.retain_data is True
     orders = prod.tables[0]
@@ -33,6 +33,10 @@ def test_example_config_loads_with_the_documented_choices(context):
     assert customers.owned is None and customers.restore.create_target is False
     assert environments["dev"].retain_data is False
     assert environments["dev"].tables[1].export.schedule is None  # ondemand
+    (events,) = environments["analytics"].tables  # the native engine's example: export, restore, a same-region copy
+    assert events.native and events.owned is not None and events.owned.point_in_time_recovery is True
+    assert events.restore.target_prefix == "events-restore"
+    assert [(c.target_prefix, c.region, c.cross_account, c.schedule) for c in events.copies] == [("events-staging", "eu-west-1", False, None)]
 
 
 def test_defaults_are_the_safe_ones():
@@ -146,9 +150,9 @@ def test_missing_environments_and_bad_environment_names():
 
 def test_selecting_an_environment(context):
     environments = load_environments(context)
-    assert [e.name for e in select_environments(environments, None)] == ["dev", "prod"]
+    assert [e.name for e in select_environments(environments, None)] == ["dev", "analytics", "prod"]
     assert [e.name for e in select_environments(environments, "prod")] == ["prod"]
-    with pytest.raises(ConfigError, match=r"^env: 'staging' is not a configured environment; expected one of dev, prod$"):
+    with pytest.raises(ConfigError, match=r"^env: 'staging' is not a configured environment; expected one of dev, analytics, prod$"):
         select_environments(environments, "staging")
     with pytest.raises(ConfigError, match=r"^env: '\['dev'\]' is not a configured environment"):
         select_environments(environments, ["dev"])  # a list in cdk.json's context, never a traceback

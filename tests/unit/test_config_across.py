@@ -111,7 +111,7 @@ def test_reading_a_table_another_environment_declares_is_fine():
 
 def test_the_shipped_environments_pass_and_a_clone_of_one_collides(context):
     environments = load_environments(context)
-    assert list(environments) == ["dev", "prod"]
+    assert list(environments) == ["dev", "analytics", "prod"]
     context["environments"]["prod2"] = copy.deepcopy(context["environments"]["prod"])
     with pytest.raises(ConfigError, match=r"^environments\.prod2\.tables\[orders\]\.name: 'orders' is not allowed; expected each table declared by one environment only"):
         load_environments(context)
@@ -126,7 +126,7 @@ def test_an_environment_named_like_another_stack_is_refused(context):
         "other stacks (delivery makes the stack DdbDataPipeline-delivery)"
     )
     # Without a delivery pipeline the name is free.
-    assert [e.name for e in plan({"environments": context["environments"]}).environments] == ["prod", "delivery"]
+    assert [e.name for e in plan({"environments": context["environments"]}).environments] == ["analytics", "prod", "delivery"]
 
 
 def test_one_environments_node_roles_may_not_fall_under_anothers_prefix():

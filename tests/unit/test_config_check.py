@@ -22,7 +22,13 @@ def test_the_shipped_configuration_checks_clean_with_a_one_line_summary(capsys):
     assert main(["check", "--cdk-json", str(ROOT / "cdk.json")]) == 0
     out, err = capsys.readouterr()
     assert out.count("\n") == 1 and err == ""
-    assert out.endswith("cdk.json: configuration OK: 2 environments, a delivery pipeline, 4 tables (0 native), 5 copies\n")
+    environments = cdk_json_context()["environments"]  # counted from the file as written, not by the loader
+    tables = [(table, environment) for environment in environments.values() for table in environment["tables"]]
+    native = sum(table.get("engine", environment.get("engine")) == "native" for table, environment in tables)
+    copies = sum(len(table.get("copies", [])) for table, _ in tables)
+    assert out.endswith(f"cdk.json: configuration OK: {len(environments)} environments, a delivery pipeline, {len(tables)} tables "
+                        f"({native} native), {copies} copies\n")
+    assert (len(environments), native) == (3, 1)  # the example shows both engines
 
 
 def test_a_mistake_is_the_apps_one_line_and_exit_2(tmp_path, capsys):
@@ -63,7 +69,7 @@ def test_a_missing_file_and_an_unknown_environment(tmp_path, capsys):
     assert main(["check", "--cdk-json", str(tmp_path / "nothing.json")]) == 2
     assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'nothing.json'}: cannot read")
     assert main(["check", "--cdk-json", str(ROOT / "cdk.json"), "--env", "nope"]) == 2
-    assert capsys.readouterr().err == "configuration error: env: 'nope' is not a configured environment; expected one of dev, prod\n"
+    assert capsys.readouterr().err == "configuration error: env: 'nope' is not a configured environment; expected one of dev, analytics, prod\n"
 
 
 def test_check_imports_no_cdk():

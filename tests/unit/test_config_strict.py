@@ -219,7 +219,7 @@ def test_the_shipped_configuration_still_plans():
     from tests.conftest import cdk_json_context
 
     planned = plan(copy.deepcopy(cdk_json_context()))
-    assert [env.name for env in planned.environments] == ["dev", "prod"]
+    assert [env.name for env in planned.environments] == ["dev", "analytics", "prod"]
 
 
 # --- Sizes in the configuration's words --------------------------------------------------------------------------
