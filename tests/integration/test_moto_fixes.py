@@ -166,7 +166,7 @@ def test_an_import_reads_every_item_of_its_file_with_fix_14():
     from moto.dynamodb.models import dynamodb_backends
     from moto.dynamodb.models.table_import import TableImport
 
-    from local_deploy.items import table_checksum
+    from ddb_datapipeline.acceptance.items import table_checksum
 
     items = generate_items(2, partition_key=("id", "S"), sort_key=("at", "N"), now=REFERENCE_NOW)
     body = gzip.compress("".join(json.dumps({"Item": {k: dynamodb_json(v) for k, v in item.items()}}) + "\n" for item in items).encode())
