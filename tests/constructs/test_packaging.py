@@ -80,6 +80,20 @@ def test_the_readmes_library_example_runs_from_the_installed_wheel_with_cdk_nag_
     where = subprocess.run([sys.executable, "-c", "import ddb_datapipeline; print(ddb_datapipeline.__file__)"],
                            cwd=tmp_path, env=env, capture_output=True, text=True).stdout
     assert where.startswith(str(site))
+    # The example's DataPipelineChecks ran from the wheel and checked the export's runtime calls.
+    assert re.search(r"^1 pipelines, \d+ runtime calls checked, 0 denied$", result.stderr, flags=re.MULTILINE), result.stderr[-2000:]
+    # The same app with the export's node grants removed (an escape hatch a team might use) fails its synth, naming
+    # the denied call and the rule, as a cdk-nag finding would.
+    stripped = readme_example().replace('ExportPipeline(stack, "Export"', 'export = ExportPipeline(stack, "Export"').replace(
+        "app.synth()", 'export.node.try_remove_child("NodePermissions")\napp.synth()')
+    assert "try_remove_child" in stripped and "export = ExportPipeline" in stripped
+    app.write_text(stripped)
+    failed = subprocess.run([sys.executable, str(app)], cwd=tmp_path, env={**env, "CDK_OUTDIR": str(tmp_path / "stripped.out")},
+                            capture_output=True, text=True)
+    assert failed.returncode != 0
+    assert ("may not dynamodb:Scan on arn:aws:dynamodb:eu-west-1:111111111111:table/orders: no identity policy allows it"
+            in failed.stderr), failed.stderr[-3000:]
+    assert "Acknowledge with 'DdbDataPipeline::RuntimePermission'" in failed.stderr
 
 
 TEAM_APP = """
