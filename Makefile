@@ -67,7 +67,7 @@ measure: setup
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy --strict ddb_datapipeline/definition ddb_datapipeline/config ddb_datapipeline/permissions \
-	  ddb_datapipeline/__init__.py ddb_datapipeline/constructs
+	  ddb_datapipeline/__init__.py ddb_datapipeline/constructs ddb_datapipeline/synth_checks.py ddb_datapipeline/validation_plugin.py
 
 # checkov for make review lives in its own environment: its pins (boto3 among them) conflict with
 # requirements-dev.txt's, so it cannot share .venv. Built from the fully pinned requirements-checkov.txt.

@@ -137,3 +137,16 @@ def test_a_pipeline_the_model_cannot_follow_is_reported_not_passed(clean, tmp_pa
     report = check_templates(edited(clean[0], tmp_path, unknown_object))
     assert any(f.rule == "NotChecked" and "cannot be checked" in f.description for f in report.findings), report.findings
     assert not report.success
+
+
+def test_the_checks_behind_the_plugin_import_no_cdk():
+    """synth_checks is the plugin's CDK-free core (typed with mypy --strict, usable on any cdk.out): it may read the
+    permission model, the limits and the validator, never aws_cdk, the constructs or the stacks."""
+    import ast
+
+    import ddb_datapipeline.synth_checks as core
+
+    tree = ast.parse(Path(core.__file__).read_text())
+    names = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    names |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not [n for n in names if n.split(".")[0] in ("aws_cdk", "constructs", "jsii", "stacks") or n.startswith(("constructs", "stacks"))]
