@@ -34,15 +34,16 @@ node_modules/.installed: package.json package-lock.json $(VENV)/.installed
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# cdk-nag runs inside the synth; the runtime permission check then reads cdk.out: a pipeline whose
-# runtime calls the synthesized policies would deny stops here, as a cdk-nag finding does.
+# cdk-nag and the project's own validation plugin (ddb_datapipeline/validation_plugin.py: the runtime permission
+# check, cluster isolation, the definition validator) run inside the synth: a pipeline whose runtime calls the
+# synthesized policies would deny stops here in CDK's validation report, as a cdk-nag finding does; the plugin prints
+# the figures of what it checked.
 # Synthesizes into cdk.out.new and replaces cdk.out only when the synth succeeded, so a configuration mistake
 # leaves the previous templates in place (and no half-written folder).
 synth: setup
 	rm -rf cdk.out.new
 	$(CDK) synth --quiet -o cdk.out.new $(if $(ENV),-c env=$(ENV)) || { status=$$?; rm -rf cdk.out.new; exit $$status; }
 	rm -rf cdk.out && mv cdk.out.new cdk.out
-	$(PY) -m ddb_datapipeline permissions --cdk-out cdk.out
 	@echo "Templates written to cdk.out/"
 
 # Every configuration check that needs no synth (load, plan, estimates), in about a second: make check [ENV=dev].
@@ -71,7 +72,8 @@ measure: setup
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy --strict ddb_datapipeline/definition ddb_datapipeline/config ddb_datapipeline/permissions \
-	  ddb_datapipeline/__init__.py ddb_datapipeline/constructs ddb_datapipeline/acceptance
+	  ddb_datapipeline/__init__.py ddb_datapipeline/constructs ddb_datapipeline/acceptance \
+	  ddb_datapipeline/synth_checks.py ddb_datapipeline/validation_plugin.py
 
 # checkov for make review lives in its own environment: its pins (boto3 among them) conflict with
 # requirements-dev.txt's, so it cannot share .venv. Built from the fully pinned requirements-checkov.txt.

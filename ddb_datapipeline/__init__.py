@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .constructs.table_pipelines import RestorePipeline as RestorePipeline
     from .definition.common import ScheduleSpec as ScheduleSpec
     from .definition.emr import ClusterSpec as ClusterSpec
+    from .validation_plugin import DataPipelineChecks as DataPipelineChecks
 
 _EXPORTS = {
     "ExportPipeline": "constructs.table_pipelines",
@@ -56,6 +57,7 @@ _EXPORTS = {
     "NativeIncrementalExport": "constructs.native_incremental",
     "ClusterSpec": "definition.emr",
     "ScheduleSpec": "definition.common",
+    "DataPipelineChecks": "validation_plugin",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -112,6 +112,7 @@ def context() -> dict[str, Any]:
 class Synthesis:
     outdir: Path
     stacks: dict[str, Any]  # environment name -> BackupStack
+    checks: Any = None  # the app's DataPipelineChecks plugin: its last_report holds the runtime permission check of this synth
 
     def template(self, environment: str) -> dict[str, Any]:
         return self.template_named(self.stacks[environment].stack_name)
@@ -126,10 +127,11 @@ class Synthesis:
         return json.loads((self.outdir / "validation-report.json").read_text())
 
 
-def synthesize(context: dict[str, Any], outdir: Path) -> Synthesis:
+def synthesize(context: dict[str, Any], outdir: Path, *, plugin: bool = True) -> Synthesis:
     import aws_cdk as cdk
 
     from ddb_datapipeline.app_builder import build, plan
+    from ddb_datapipeline.validation_plugin import DataPipelineChecks
 
     # Write the cdk-nag report even if a finding appears, so a test can name it instead of dying in synth.
     # Construct paths on every resource, as the CDK CLI writes them (the permission tables name them).
@@ -137,9 +139,12 @@ def synthesize(context: dict[str, Any], outdir: Path) -> Synthesis:
         context={**context, "@aws-cdk/core:failSynthOnValidationErrors": False, "aws:cdk:enable-path-metadata": True},
         outdir=str(outdir),
     )
-    stacks = build(app, plan(context))
+    # The plugin the app registers anyway, kept so tests read its verdict instead of running the check a second time.
+    # plugin=False: no DataPipelineChecks, for a synth whose test decides the calls it needs itself.
+    checks = DataPipelineChecks(summary=False, stack_limits=False) if plugin else None
+    stacks = build(app, plan(context), checks=checks or False)
     app.synth()
-    return Synthesis(outdir=outdir, stacks=stacks)
+    return Synthesis(outdir=outdir, stacks=stacks, checks=checks)
 
 
 # make test-fast sets it: the fast tier must never pay for the app's synthesis, and a test there that asks for it

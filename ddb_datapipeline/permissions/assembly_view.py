@@ -284,8 +284,11 @@ def _add_stack(world: World, stack: StackArtifact, resolve: Resolver) -> None:
             if type_ == "AWS::IAM::ManagedPolicy":
                 world.managed_by_arn[physical[logical]] = policy
                 world.managed_policies.add(logical)
+            # A role the assembly only references (a team's Role.from_role_arn) makes no request the check models;
+            # its policy has nothing to decide here.
             for role_name in props.get("Roles", []) or []:
-                world.roles[role_arns_by_name[role_name]].policies.append(policy)
+                if role_name in role_arns_by_name:
+                    world.roles[role_arns_by_name[role_name]].policies.append(policy)
     for logical, resource in resources.items():
         props = resource.get("Properties", {})
         type_ = resource.get("Type")

@@ -94,8 +94,8 @@ def test_the_in_process_synth_refuses_an_assembly_with_an_error_annotation(
 
     build = app_builder.build
 
-    def build_with_an_error(app: Any, plan: Any) -> Any:
-        stacks = build(app, plan)
+    def build_with_an_error(app: Any, plan: Any, **options: Any) -> Any:
+        stacks = build(app, plan, **options)
         cdk.Annotations.of(stacks["tiny"]).add_error("a finding nobody acknowledged")
         return stacks
 

@@ -37,8 +37,12 @@ def test_every_pipeline_kind_of_every_environment_is_checked(world):
             "ddb-prod-orders-copy-orders-analytics-222222222222-us-east-1"} <= names
 
 
-def test_every_runtime_call_is_allowed(world):
-    assert [o.line() for o in denied(world)] == []
+def test_every_runtime_call_is_allowed(synthesis, world):
+    """The app's validation plugin checked every call during the session's synth (as make synth does); its verdict is
+    read here rather than computed again."""
+    report = synthesis.checks.last_report
+    assert [f.description for f in report.findings] == []
+    assert report.pipelines >= len(world.pipelines) and report.calls > 0
 
 
 def test_every_request_of_the_model_agrees_with_aws_service_reference(world):
