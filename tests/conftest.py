@@ -221,25 +221,39 @@ def native_machines(tmp_path_factory: pytest.TempPathFactory) -> Any:
 # uses the fixture get the suffix "@synthesis" (as xdist's loadgroup does for its marks, through pytest's private
 # node id, which pytest 9.2 keeps in ``_id``: xdist's own ``_nodeid`` no longer reaches it); on the controller,
 # the loadfile scheduler keeps modules whole and puts all such modules in one work unit, so one worker
-# synthesizes once. Other modules are still spread file by file.
+# synthesizes once. Likewise the modules of the session's moto server ("@moto"): a server costs about 3 CPU-s
+# to start, once per worker that uses it. A module that uses both goes with the synthesis. Other modules are
+# still spread file by file.
 SHARED_SCOPE = "synthesis"
 SHARED_FIXTURES = ("synthesis",)
+SHARED_GROUPS = {SHARED_SCOPE: SHARED_FIXTURES, "moto": ("moto_server",)}  # first match wins
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not hasattr(config, "workerinput"):  # only xdist workers report node ids to a scheduler
         return
-    shared = {item.nodeid.split("::", 1)[0] for item in items if any(f in getattr(item, "fixturenames", ()) for f in SHARED_FIXTURES)}
+    rank = {group: index for index, group in enumerate(SHARED_GROUPS)}
+    group_of: dict[str, str] = {}  # module -> the first group (in SHARED_GROUPS' order) any of its tests needs
     for item in items:
-        if item.nodeid.split("::", 1)[0] in shared:
-            item._id = coerce_node_id(f"{item.nodeid}@{SHARED_SCOPE}")  # pytest 9 keeps the node id in _id
+        module, used = item.nodeid.split("::", 1)[0], getattr(item, "fixturenames", ())
+        needed = next((group for group, fixtures in SHARED_GROUPS.items() if any(f in used for f in fixtures)), None)
+        if needed is not None and (module not in group_of or rank[needed] < rank[group_of[module]]):
+            group_of[module] = needed
+    for item in items:
+        group = group_of.get(item.nodeid.split("::", 1)[0])
+        if group is not None:
+            item._id = coerce_node_id(f"{item.nodeid}@{group}")  # pytest 9 keeps the node id in _id
 
 
 class SharedSynthesisScheduling(LoadFileScheduling):  # type: ignore[misc]
-    """xdist's loadfile scheduling, except that the modules marked "@synthesis" form one work unit."""
+    """xdist's loadfile scheduling, except that the modules marked "@synthesis" form one work unit (and those
+    marked "@moto" another)."""
 
     def _split_scope(self, nodeid: str) -> str:
-        return SHARED_SCOPE if nodeid.endswith(f"@{SHARED_SCOPE}") else str(super()._split_scope(nodeid))
+        for group in SHARED_GROUPS:
+            if nodeid.endswith(f"@{group}"):
+                return group
+        return str(super()._split_scope(nodeid))
 
 
 # optionalhook: with xdist disabled (-p no:xdist, e.g. to time one module alone) the hook does not exist, and pytest

@@ -12,6 +12,7 @@ HiveCopyActivity.
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from ..definition.common import PipelineSettings, ScheduleSpec
@@ -216,17 +217,36 @@ def _check_field_sizes(section: Section, selection: CopySelection, schedule: Sch
     """The copy's definition as the stack builds it, measured against Data Pipeline's limits on a field value and on
     an object (definition/rules.py), so that a long filter is refused at ``filter`` in one line instead of by the
     definition validator at synth, in the words of a pipeline object's field."""
+    field = "filter" if section.has("filter") else "incremental" if section.has("incremental") else "attributes"
+    # repr in the key: equal selections can render differently (Decimal("1.0") == Decimal("1"), but the Hive SQL
+    # writes 1.0 and 1), so only a selection written the same way shares a measurement.
+    excess = _excess(repr((selection, schedule)), selection, schedule)
+    if excess is None:
+        return
+    object_id, key, size = excess
+    if key is not None:
+        raise section.fail(field, section.raw[field], f"a {field} that fits Data Pipeline's {MAX_FIELD_VALUE_BYTES:,} bytes per "
+                           f"field value (the copy's {object_id}.{key} would hold {size:,} bytes); split the copy or shorten it")
+    raise section.fail(field, section.raw[field], f"a {field} that fits Data Pipeline's {MAX_OBJECT_BYTES:,} bytes per object "
+                       f"(the copy's {object_id} would hold {size:,} bytes); split the copy or shorten it")
+
+
+@functools.lru_cache(maxsize=1024)
+def _excess(written: str, selection: CopySelection, schedule: ScheduleSpec | None) -> tuple[str, str | None, int] | None:
+    """The first field value (object id, key, bytes) or object (object id, None, bytes) of the copy's definition
+    over Data Pipeline's limits, or None. Cached: building the definition is most of the cost of reading a copy
+    with a selection, and a configuration (and every check that reads it again: plan, estimate, the CLI's check,
+    the app) names the same selections over and over. ``written`` is the selection's repr, the exact cache key."""
+    del written  # only part of the cache key
     spec = HiveCopySpec(source_table_name="source", target_table="target", target_region="us-east-1", read_ratio=0.25,
                         write_ratio=0.5, cluster=ClusterSpec(), selection=selection, schedule=schedule)
-    field = "filter" if section.has("filter") else "incremental" if section.has("incremental") else "attributes"
     for obj in build_hive_copy_definition(spec, _SIZING_SETTINGS).objects:
         total = 0
         for item in obj.fields:
             size = len(item.value.encode())
             total += size + len(item.key.encode())
             if size > MAX_FIELD_VALUE_BYTES:
-                raise section.fail(field, section.raw[field], f"a {field} that fits Data Pipeline's {MAX_FIELD_VALUE_BYTES:,} bytes per "
-                                   f"field value (the copy's {obj.id}.{item.key} would hold {size:,} bytes); split the copy or shorten it")
+                return obj.id, item.key, size
         if total > MAX_OBJECT_BYTES:
-            raise section.fail(field, section.raw[field], f"a {field} that fits Data Pipeline's {MAX_OBJECT_BYTES:,} bytes per object "
-                               f"(the copy's {obj.id} would hold {total:,} bytes); split the copy or shorten it")
+            return obj.id, None, total
+    return None

@@ -18,6 +18,7 @@ and what is allowed, since it is shown to the user in a config error.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -398,6 +399,10 @@ def _joined(operator: str, parts: list[Predicate]) -> Predicate:
     return BoolOp(operator, tuple(flat))
 
 
+# Cached by the exact text: the predicate is immutable (frozen dataclasses of tuples, strings and Decimals), and one
+# configuration is read several times per run (plan, estimate, check, the app), each copy's filter each time; a
+# filter that fails raises again, as exceptions are not cached.
+@functools.lru_cache(maxsize=1024)
 def parse_filter(text: str) -> Predicate:
     """The predicate of a filter such as ``status = 'active' and (total > 10 or tier IN ('gold', 'silver'))``.
 

@@ -22,7 +22,6 @@ import pytest
 from local_deploy import LocalDeployError, emulator
 from local_deploy.deploy import DeployResult, Options, deploy, destroy, environments, project_context
 from local_deploy.smoke import SmokeCheckFailed, read_assembly, smoke_check
-from tests.integration.conftest import servers_started_by_this_process
 
 LOCAL_ACCOUNT = "123456789012"
 
@@ -711,19 +710,19 @@ def test_destroy_removes_every_stack_and_pipeline_and_lists_what_is_retained(flo
     assert flow.client("dynamodb", "us-east-1").describe_table(TableName="orders")["Table"]["TableName"] == "orders"
 
 
-def test_a_failed_deploy_names_the_stack_and_the_resource_and_stops_its_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_a_failed_deploy_names_the_stack_and_the_resource(flow: Flow):
     """Two environments that both own a table of the same name, in two accounts (valid configuration)
-    that the local deploy puts into moto's one account: the second stack cannot create it. The deploy
-    starts its own server (no endpoint given) and must stop it."""
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    that the local deploy puts into moto's one account: the second stack cannot create it. On the session's
+    server (bootstrapped by the first deploy, its stacks destroyed by now), which the deploy did not start and
+    leaves running; test_local_faults checks that a deploy stops a server it started when a step fails."""
     context = copy.deepcopy(project_context())
     base = {key: value for key, value in context.items() if key not in ("environments", "delivery")}
     table = {"name": "clash", "owned": {"partition_key": {"name": "pk", "type": "S"}}, "export": {"schedule": "ondemand"}}
     env = {"region": "eu-west-1", "retain_data": False, "tables": [table]}
     clashing = {**base, "environments": {"alpha": {**env, "account": "111111111111"}, "beta": {**env, "account": "222222222222"}}}
-    before = servers_started_by_this_process()
-    output: list[str] = []
-    options = Options(context=clashing, assembly_dir=tmp_path / "assembly", state_dir=tmp_path / "state", out=output.append)
+    printed = len(flow.output)
+    options = Options(context=clashing, endpoint=flow.endpoint, assembly_dir=flow.workdir / "clash", state_dir=flow.workdir / "clash-state",
+                      out=flow.output.append)
     with pytest.raises(LocalDeployError) as failure:
         deploy(options)
     message = str(failure.value)
@@ -731,6 +730,5 @@ def test_a_failed_deploy_names_the_stack_and_the_resource_and_stops_its_server(t
     assert message.startswith("deploy failed: stack DdbDataPipeline-"), message
     assert re.search(r"resource (Table|RestoreTarget)-clash/Table \(\w+, AWS::DynamoDB::Table\) CREATE_FAILED", message), message
     assert "already exists" in message, message
-    assert servers_started_by_this_process() == before
-    port = int(output[0].split("localhost:")[1].split()[0])
-    assert not emulator.port_in_use(port), f"something still listens on port {port}"
+    assert "  bootstrap: already done on this emulator" in flow.output[printed:]
+    assert emulator.answers(flow.endpoint)

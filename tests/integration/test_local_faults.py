@@ -82,6 +82,26 @@ def tiny_context(**environment: Any) -> dict[str, Any]:
     return {**base, "environments": {"tiny": {**TINY, **environment}}}
 
 
+def test_a_deploy_that_fails_after_starting_its_server_stops_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_endpoint):
+    """No endpoint given: the deploy starts a moto server; a step that fails after that (here the synth, made to
+    fail) must not leave the server running or its port taken. (A real deploy failure, with its stack and resource
+    named, is test_local_deploy's, on the session's server.)"""
+    from local_deploy import deploy as deploy_module
+
+    def failing_synth(*args: Any, **kwargs: Any) -> None:
+        raise LocalDeployError("synth failed: made to fail by the test")
+
+    monkeypatch.setattr(deploy_module, "synthesize_local", failing_synth)
+    before = servers_started_by_this_process()
+    output: list[str] = []
+    with pytest.raises(LocalDeployError, match=r"^synth failed: made to fail by the test$"):
+        deploy(Options(context=tiny_context(), assembly_dir=tmp_path / "assembly", state_dir=tmp_path / "state", out=output.append))
+    port = int(output[0].split("localhost:")[1].split()[0])
+    assert output[0].startswith("Local deploy to http://localhost:") and "started" in output[0], output
+    assert servers_started_by_this_process() == before
+    assert not emulator.port_in_use(port), f"something still listens on port {port}"
+
+
 @pytest.mark.parametrize("fail_on_validation", [True, False])
 def test_the_in_process_synth_refuses_an_assembly_with_an_error_annotation(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_on_validation: bool

@@ -235,3 +235,18 @@ def test_a_filter_over_a_definition_fields_size_is_refused_at_the_filter(extra, 
 
 def test_a_filter_within_the_size_passes():
     load_environments(copy_of(filter=f"status in ({LONG_VALUES.split(', ')[0]})", attributes=["status"]))
+
+
+def test_a_number_written_longer_is_measured_as_written():
+    """The size check is cached per selection, and ``total > 1`` equals ``total > 1.0`` as a predicate (Decimal), but
+    the filterSql writes them as given: a filter exactly at the limit with ``1`` passes, and two bytes more (``1.0``)
+    are refused, whichever was read first."""
+    def written(last: int, number: str) -> dict[str, Any]:
+        values = ", ".join(["'" + "v" * 1000 + "'"] * 10 + ["'" + "w" * last + "'"])
+        return copy_of(filter=f"status in ({values}) and total > {number}")
+
+    over = config_error(load_environments, written(1000, "1"))
+    excess = int(over.split(" would hold ")[1].split(" bytes")[0].replace(",", "")) - 10_240
+    load_environments(written(1000 - excess, "1"))
+    message = config_error(load_environments, written(1000 - excess, "1.0"))
+    assert "(the copy's CopyActivity.filterSql would hold 10,242 bytes)" in message

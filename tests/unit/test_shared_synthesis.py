@@ -36,6 +36,18 @@ def test_modules_of_the_synthesis_share_one_work_unit_and_stay_whole():
     assert scopes(*(item.nodeid for item in items)) == ["synthesis", "synthesis", "synthesis", "tests/unit/test_c.py"]
 
 
+def test_modules_of_the_moto_server_share_another_work_unit_and_the_synthesis_comes_first():
+    items = [
+        FakeItem("tests/integration/test_d.py::test_deploys", "moto_server", "tmp_path"),
+        FakeItem("tests/integration/test_d.py::test_plain", "tmp_path"),
+        FakeItem("tests/integration/test_e.py::test_faults", "moto_server"),
+        FakeItem("tests/integration/test_f.py::test_both_moto_first", "moto_server"),
+        FakeItem("tests/integration/test_f.py::test_both_then_synthesis", "synthesis"),
+    ]
+    pytest_collection_modifyitems(SimpleNamespace(workerinput={}), items)  # type: ignore[arg-type]
+    assert scopes(*(item.nodeid for item in items)) == ["moto", "moto", "moto", "synthesis", "synthesis"]
+
+
 def test_without_xdist_node_ids_are_left_alone():
     items = [FakeItem("tests/stack/test_a.py::test_reads_templates", "synthesis")]
     pytest_collection_modifyitems(SimpleNamespace(), items)  # type: ignore[arg-type]
