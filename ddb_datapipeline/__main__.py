@@ -249,7 +249,7 @@ def run_review(cdk_out: str, out: str, base: str | None, *, cfn_guard: str | Non
 def run_permissions(cdk_out: str, as_markdown: bool) -> int:
     from .assembly import AssemblyError, load_assembly
     from .permissions.assembly_view import load_world
-    from .permissions.audit import cluster_isolation, outcomes
+    from .permissions.audit import checked_line, cluster_isolation, isolation_line, outcomes
     from .permissions.expand import ModelGap
     from .permissions.report import markdown
 
@@ -266,17 +266,13 @@ def run_permissions(cdk_out: str, as_markdown: bool) -> int:
     denied = [o for o in results if not o.decision.allowed]
     for outcome in denied:
         print(outcome.line())
-    machines = f"{len(world.state_machines)} state machines, " if world.state_machines else ""
-    print(f"{len(world.pipelines)} pipelines, {machines}{len(results)} runtime calls checked, {len(denied)} denied", file=sys.stderr)
+    print(checked_line(pipelines=len(world.pipelines), machines=len(world.state_machines), calls=len(results),
+                       denied=len(denied)), file=sys.stderr)
     # The isolation check: each node role adds steps to its own pipeline's clusters and to no other's.
     breaches = [c for c in crossings if c.wrong]
     for crossing in breaches:
         print(crossing.line())
-    own = [c for c in crossings if c.own]
-    foreign = [c for c in crossings if not c.own]
-    print(f"cluster isolation: {sum(c.decision.allowed for c in own)} of {len(own)} own-cluster steps allowed, "
-          f"{sum(not c.decision.allowed for c in foreign)} of {len(foreign)} steps on another pipeline's cluster denied",
-          file=sys.stderr)
+    print(isolation_line(crossings), file=sys.stderr)
     return EXIT_VIOLATIONS if denied or breaches else EXIT_CLEAN
 
 

@@ -22,7 +22,7 @@ from .config import ConfigError
 from .definition.render import DefinitionFormatError
 from .definition.validator import validate
 from .permissions.assembly_view import Pipeline, StateMachine, World, load_world
-from .permissions.audit import Crossing, Outcome, cluster_isolation, decide
+from .permissions.audit import Crossing, Outcome, checked_line, cluster_isolation, decide, isolation_line
 from .permissions.evaluator import Unsupported
 from .permissions.expand import Expected, ModelGap, expected_requests
 from .permissions.native_expand import native_requests
@@ -220,13 +220,10 @@ def _summary(world: World, checked: _Checked, prefix: str) -> list[str]:
     machines = ours(world.state_machines)
     if not world.pipelines and not machines:
         return []
-    machine_text = f"{len(machines)} state machines, " if machines else ""
-    lines = [f"{prefix}{len(world.pipelines)} pipelines, {machine_text}{checked.calls} runtime calls checked, {checked.denied} denied"]
+    lines = [prefix + checked_line(pipelines=len(world.pipelines), machines=len(machines), calls=checked.calls,
+                                   denied=checked.denied)]
     if world.pipelines and checked.crossings:
-        own = [c for c in checked.crossings if c.own]
-        foreign = [c for c in checked.crossings if not c.own]
-        lines.append(f"{prefix}cluster isolation: {sum(c.decision.allowed for c in own)} of {len(own)} own-cluster steps allowed, "
-                     f"{sum(not c.decision.allowed for c in foreign)} of {len(foreign)} steps on another pipeline's cluster denied")
+        lines.append(prefix + isolation_line(checked.crossings))
     return lines
 
 

@@ -9,6 +9,7 @@ the assembly only references is assumed to be encrypted with a key whose policy 
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .assembly_view import Pipeline, World
@@ -117,3 +118,17 @@ def cluster_isolation(world: World) -> list[Crossing]:
         for owner in world.pipelines
         for e in step_requests(world, caller, owner)
     ]
+
+
+def checked_line(*, pipelines: int, machines: int, calls: int, denied: int) -> str:
+    """The runtime check's one-line summary, in the words ``make synth`` and the permissions command both print."""
+    machine_text = f"{machines} state machines, " if machines else ""
+    return f"{pipelines} pipelines, {machine_text}{calls} runtime calls checked, {denied} denied"
+
+
+def isolation_line(crossings: Sequence[Crossing]) -> str:
+    """The cluster isolation check's one-line summary: own-cluster steps allowed, other pipelines' denied."""
+    own = [c for c in crossings if c.own]
+    foreign = [c for c in crossings if not c.own]
+    return (f"cluster isolation: {sum(c.decision.allowed for c in own)} of {len(own)} own-cluster steps allowed, "
+            f"{sum(not c.decision.allowed for c in foreign)} of {len(foreign)} steps on another pipeline's cluster denied")

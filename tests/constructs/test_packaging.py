@@ -1,6 +1,7 @@
 """The package as a team installs it: a wheel of the runtime code only, used from outside the repository."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -47,7 +48,7 @@ def test_the_wheel_holds_the_runtime_package_only(wheel):
 def readme_example() -> str:
     readme = (ROOT / "docs" / "library.md").read_text()
     block = readme.split("<!-- example: library -->\n```python\n", 1)[1].split("```", 1)[0]
-    assert len(block.strip().splitlines()) <= 15
+    assert len(block.strip().splitlines()) <= 18
     return block
 
 
@@ -91,7 +92,13 @@ def test_the_readmes_library_example_runs_from_the_installed_wheel_with_cdk_nag_
     first, _, second = result.stderr.partition("first app synthesized\n")
     assert second, result.stderr[-2000:]
     template = (tmp_path / "cdk.out" / "TeamBackups.template.json").read_text()
-    assert "AWS::DataPipeline::Pipeline" in template
+    resources = json.loads(template)["Resources"].values()
+    assert sum(r["Type"] == "AWS::DataPipeline::Pipeline" for r in resources) == 2  # the export and the restore
+    assert sum(r["Type"] == "AWS::StepFunctions::StateMachine" for r in resources) == 1  # the native export
+    # One shared alert topic for the three constructs, with the one subscription the example asked for.
+    assert sum(r["Type"] == "AWS::SNS::Topic" for r in resources) == 1
+    assert [(r["Properties"]["Protocol"], r["Properties"]["Endpoint"]) for r in resources
+            if r["Type"] == "AWS::SNS::Subscription"] == [("email", "oncall@example.com")]
     from tests.oracles.iam import parliament_findings
 
     assert parliament_findings(tmp_path / "cdk.out") == []
@@ -100,7 +107,8 @@ def test_the_readmes_library_example_runs_from_the_installed_wheel_with_cdk_nag_
                            cwd=tmp_path, env=env, capture_output=True, text=True).stdout
     assert where.startswith(str(site))
     # The example's DataPipelineChecks ran from the wheel and checked the export's runtime calls.
-    assert re.search(r"^1 pipelines, \d+ runtime calls checked, 0 denied$", first, flags=re.MULTILINE), first[-2000:]
+    assert re.search(r"^2 pipelines, 1 state machines, \d+ runtime calls checked, 0 denied$", first, flags=re.MULTILINE), \
+        first[-2000:]
     # Without the grants the synth fails, naming the denied call and the rule, as a cdk-nag finding would.
     assert result.returncode != 0
     assert "may not dynamodb:Scan on arn:aws:dynamodb:eu-west-1:111111111111:table/orders: no identity policy allows it" in second, \
