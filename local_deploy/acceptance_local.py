@@ -104,7 +104,7 @@ class LocalRunner:
         return AwsPipelineRunner(self.clients).remove(region=region, prefix=prefix)
 
 
-NATIVE_POLL_SECONDS = 0.05  # moto runs an execution on a thread of its own and ends these machines within a second
+NATIVE_POLL_SECONDS = 0.1  # moto runs an execution on a thread of its own and ends these machines within a second
 
 
 @dataclass(frozen=True)
