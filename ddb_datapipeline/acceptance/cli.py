@@ -40,9 +40,11 @@ def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "acceptance", help="run every pipeline of a deployed sandbox environment once against scratch tables, and report",
         description="Prints the plan and its estimated cost, then (after confirmation) creates scratch tables "
-                    "<table>-acceptance-<run id>, runs a copy of every pipeline of the environment against them, verifies what "
-                    "moved by checksums, looks up CloudTrail for denied calls of the project's roles, deletes everything it "
-                    "created and writes acceptance-<run id>.md and .json. Exit 0 passed, 1 failed, 2 unusable input or refused, "
+                    "<table>-acceptance-<run id>, runs a copy of every pipeline of the environment against them, starts every "
+                    "native state machine once (export, restore into <prefix>-acceptance-<run id>, same-region copy, drill; the "
+                    "configured table is only exported), verifies what moved by checksums, looks up CloudTrail for denied calls "
+                    "of the project's roles, deletes everything it created and writes acceptance-<run id>.md and .json. "
+                    " Exit 0 passed, 1 failed, 2 unusable input or refused, "
                     "130 interrupted (after cleanup). 'cleanup --run-id ID' deletes what a run left.")
     parser.add_argument("action", nargs="?", choices=("run", "cleanup"), default="run")
     parser.add_argument("--env", required=True, help="the deployed environment (of cdk.json)")

@@ -10,7 +10,9 @@ copy of its stored definition (``plan.scratch_definition``), through a ``Pipelin
 its instances until each is done or the run's timeout passes); in the tests, the local runner of ``local_deploy``,
 injected. What moved is compared by the drill's checksums: an export's files with the seeded items, a restore's or a
 copy's target with them. Everything created is deleted in a ``finally`` (Ctrl-C and SIGTERM included); what a killed
-process left behind is found again by name by ``cleanup``.
+process left behind is found again by name by ``cleanup``. A native-engine table's machines take no table as input,
+so they run as deployed, one StartExecution each, through a ``native.MachineRunner`` (``native.py`` says what each
+writes and why that is safe).
 
 Every AWS call goes through ``clients(service, region)``, made from one boto3 session by the caller; nothing here
 calls AWS at import.
