@@ -44,7 +44,7 @@ def add_parser(commands: Any) -> None:
                     "native state machine once (export, restore into <prefix>-acceptance-<run id>, same-region copy, drill; the "
                     "configured table is only exported), verifies what moved by checksums, looks up CloudTrail for denied calls "
                     "of the project's roles, deletes everything it created and writes acceptance-<run id>.md and .json. "
-                    " Exit 0 passed, 1 failed, 2 unusable input or refused, "
+                    "Exit 0 passed, 1 failed, 2 unusable input or refused, "
                     "130 interrupted (after cleanup). 'cleanup --run-id ID' deletes what a run left.")
     parser.add_argument("action", nargs="?", choices=("run", "cleanup"), default="run")
     parser.add_argument("--env", required=True, help="the deployed environment (of cdk.json)")
