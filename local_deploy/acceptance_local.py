@@ -4,7 +4,14 @@ the run's pipeline on the emulator as the service would (so cleanup finds and de
 with the drill's local runner (``drill_run.PipelineRun``), every call decided first by the permission model
 (``drill_access.Access``). A call the model refuses fails the run, as on AWS, and is also recorded as the CloudTrail
 event AWS would have logged; ``RecordedTrail`` answers LookupEvents with those events, so the report's path from a
-denied call to the model's row runs here. Dev-only: the product never imports this module.
+denied call to the model's row runs here.
+
+A native environment's machines run on moto's Step Functions interpreter as the drill runs them (``drill_native``):
+``native_machines`` reads the deployed machines, turns moto's execution on and re-creates each machine there under its
+own name with its waits at 0 seconds; the product's ``AwsMachineRunner`` then starts them by name as on AWS, polling
+every ``NATIVE_POLL_SECONDS``. The emulator's configured tables are empty, so each native table gets the drill's items
+first (on AWS they hold the user's items, which the run never writes) and point-in-time recovery on (moto ignores the
+template's setting). Dev-only: the product never imports this module.
 """
 from __future__ import annotations
 
@@ -14,9 +21,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ddb_datapipeline.acceptance.native import AwsMachineRunner
 from ddb_datapipeline.acceptance.run import AwsPipelineRunner, JobOutcome, Out, PipelineJob
 
 from .drill_access import Access, Refused, RunFailed
+from .drill_native import NativeRunner, deployed_machines, execute_state_machines
 from .drill_run import PipelineRun
 
 
@@ -95,6 +104,39 @@ class LocalRunner:
         return AwsPipelineRunner(self.clients).remove(region=region, prefix=prefix)
 
 
+NATIVE_POLL_SECONDS = 0.1  # moto runs an execution on a thread of its own and ends these machines within a second
+
+
+@dataclass(frozen=True)
+class NativeStandIn:
+    """The native machines of an environment, ready on moto's interpreter; ``close`` turns its execution off again."""
+
+    endpoint: str
+    machines: AwsMachineRunner
+
+    def close(self) -> None:
+        execute_state_machines(self.endpoint, on=False)
+
+
+def native_machines(drill: Any, env: Any) -> NativeStandIn | None:
+    """Seed each native table of ``env`` with the drill's items, turn its point-in-time recovery on, and put every
+    deployed machine of ``env`` on moto's interpreter (moto's execution is turned on: ``NativeStandIn.close``)."""
+    tables = [table for table in env.tables if table.native]
+    if not tables:
+        return None
+    for table in tables:
+        drill.seed(table, env.region)
+        drill.clients("dynamodb", env.region).update_continuous_backups(
+            TableName=table.name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+    deployed = deployed_machines(drill.clients, env.region)  # read while moto's execution is off (drill_native)
+    execute_state_machines(drill.endpoint, on=True)
+    runner = NativeRunner(clients=drill.clients, region=env.region, deployed=deployed)
+    for name in sorted(deployed):
+        if name.startswith(f"ddb-{env.name}-"):
+            runner.machine(name)
+    return NativeStandIn(drill.endpoint, AwsMachineRunner(drill.clients, poll_seconds=NATIVE_POLL_SECONDS))
+
+
 def acceptance_local(options: Any, items: int) -> int:
     """``make acceptance ENV=<env> LOCAL=1``: deploy on an emulator (one this command starts, or ``AWS_ENDPOINT_URL``'s),
     then run ``python -m ddb_datapipeline acceptance`` against it with ``LocalRunner`` in place of Data Pipeline and
@@ -119,11 +161,18 @@ def acceptance_local(options: Any, items: int) -> int:
                     drill.stand_ins(env, table)
         for note in drill.notes:
             options.out(note)
+        (env,) = [env for env in drill.environments if env.name == options.env]
+        native = native_machines(drill, env)
         trail = RecordedTrail()
         args = parser().parse_args(["acceptance", "--env", options.env, "--yes", "--items", str(items), "--trail-wait-seconds", "0",
                                     "--report-dir", str(options.state_dir / "acceptance-reports")])
-        return run_acceptance(args, clients=drill.clients, runner=LocalRunner(drill.clients, drill.access, trail),
-                              model=ModelIndex.of(drill.access.world), trail_clients=lambda service, region: trail.client(region),
-                              out=options.out)
+        model = ModelIndex.of(drill.access.world) if drill.access is not None else ModelIndex({})  # native only: no pipeline model
+        try:
+            return run_acceptance(args, clients=drill.clients, runner=LocalRunner(drill.clients, drill.access, trail),
+                                  model=model, trail_clients=lambda service, region: trail.client(region),
+                                  machines=native.machines if native else None, out=options.out)
+        finally:
+            if native is not None:
+                native.close()
     finally:
         release_target(target)

@@ -19,12 +19,20 @@ from types import FrameType
 from typing import Any
 
 from ..config.model import EnvironmentConfig
+from .native import MachineRunner
 from .plan import AcceptanceError, PlannedRun, check_run_id, plan_runs, refuse_environment, scratch_name
 from .report import write_reports
 from .run import Acceptance, AwsPipelineRunner, Clients, PipelineRunner, clean_run
 from .trail import TRAIL_WAIT_SECONDS, ModelIndex, TrailLookup
 
 EXIT_PASSED, EXIT_FAILED, EXIT_UNUSABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# What each native run does to the account, for the plan (native.py says why each is safe).
+NATIVE_EFFECTS = {
+    "export": "exports the configured table from point-in-time recovery: reads it, uses none of its capacity",
+    "restore": "imports that export into a new table <restore prefix>-acceptance-<run id>",
+    "copy": "exports the configured table again and imports it into a new table <copy prefix>-<export id>",
+    "drill": "imports the newest export into <table>-drill-<export id>, counts it and deletes that table itself",
+}
 ITEM_BYTES = 1024  # about what a generated item weighs (items.py: every type, nested maps and lists)
 
 
@@ -32,9 +40,11 @@ def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "acceptance", help="run every pipeline of a deployed sandbox environment once against scratch tables, and report",
         description="Prints the plan and its estimated cost, then (after confirmation) creates scratch tables "
-                    "<table>-acceptance-<run id>, runs a copy of every pipeline of the environment against them, verifies what "
-                    "moved by checksums, looks up CloudTrail for denied calls of the project's roles, deletes everything it "
-                    "created and writes acceptance-<run id>.md and .json. Exit 0 passed, 1 failed, 2 unusable input or refused, "
+                    "<table>-acceptance-<run id>, runs a copy of every pipeline of the environment against them, starts every "
+                    "native state machine once (export, restore into <prefix>-acceptance-<run id>, same-region copy, drill; the "
+                    "configured table is only exported), verifies what moved by checksums, looks up CloudTrail for denied calls "
+                    "of the project's roles, deletes everything it created and writes acceptance-<run id>.md and .json. "
+                    "Exit 0 passed, 1 failed, 2 unusable input or refused, "
                     "130 interrupted (after cleanup). 'cleanup --run-id ID' deletes what a run left.")
     parser.add_argument("action", nargs="?", choices=("run", "cleanup"), default="run")
     parser.add_argument("--env", required=True, help="the deployed environment (of cdk.json)")
@@ -75,14 +85,23 @@ def plan_lines(env: EnvironmentConfig, runs: tuple[PlannedRun, ...], run_id: str
     for run in runs:
         if run.skipped:
             lines.append(f"  {run.label}: skipped ({run.skipped})")
-            continue
-        target = f" -> {scratch_name(run.target, run_id)}" if run.target else ""
-        lines.append(f"  {run.label}: a copy of {run.name_prefix}<fingerprint> on {scratch_name(run.table, run_id)}{target}")
-    total = sum(cost for cost in costs.values() if cost is not None)
-    currency = next(iter(records([sized])), {}).get("currency", "USD")
-    lines.append(f"  seeds {items} items into each source scratch table; deletes every table, pipeline and folder it creates")
-    lines.append(f"  estimated cost: about {total:.2f} {currency} for the whole run (the estimator's per-run figures of every "
-                 "pipeline: EMR instance-hours including start-up, Data Pipeline activities, requests)")
+        elif run.engine == "native":
+            lines.append(f"  {run.label}: one execution of {run.name_prefix} ({NATIVE_EFFECTS[run.kind.removeprefix('native-').split('-')[0]]})")
+        else:
+            target = f" -> {scratch_name(run.target, run_id)}" if run.target else ""
+            lines.append(f"  {run.label}: a copy of {run.name_prefix}<fingerprint> on {scratch_name(run.table, run_id)}{target}")
+    if any(run.engine == "datapipeline" and not run.skipped for run in runs):
+        total = sum(cost for cost in costs.values() if cost is not None)
+        currency = next(iter(records([sized])), {}).get("currency", "USD")
+        lines.append(f"  seeds {items} items into each source scratch table; deletes every table, pipeline and folder it creates")
+        lines.append(f"  estimated cost: about {total:.2f} {currency} for the whole run (the estimator's per-run figures of every "
+                     "pipeline: EMR instance-hours including start-up, Data Pipeline activities, requests)")
+    if any(run.engine == "native" and not run.skipped for run in runs):
+        lines.append("  native tables: never written; each export and copy reads the whole table from point-in-time recovery; "
+                     "deletes every export, table and folder the executions create")
+        lines.append("  native cost: DynamoDB's per-GB export charge for each export and copy (the table's size), its per-GB "
+                     "import charge for the restore, the copy and the drill, a few hundred Step Functions state transitions; "
+                     "no EMR (not in the estimator)")
     return lines
 
 
@@ -122,11 +141,11 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 
 def run_acceptance(args: argparse.Namespace, *, clients: Clients | None = None, runner: PipelineRunner | None = None,
-                   model: ModelIndex | None = None, trail_clients: Clients | None = None,
+                   model: ModelIndex | None = None, trail_clients: Clients | None = None, machines: MachineRunner | None = None,
                    ask: Callable[[str], str] = input, out: Callable[[str], None] = print,
                    err: Callable[[str], None] = lambda line: print(line, file=sys.stderr)) -> int:
-    """The command; the keyword arguments replace what it would build (the tests' emulator, local runner and
-    CloudTrail stand-in)."""
+    """The command; the keyword arguments replace what it would build (the tests' emulator, local runner, Step
+    Functions runner polling often, and CloudTrail stand-in)."""
     try:
         env = _environment(args.cdk_json, args.env)
         run_id = check_run_id(args.run_id) if args.run_id else secrets.token_hex(4)
@@ -139,7 +158,7 @@ def run_acceptance(args: argparse.Namespace, *, clients: Clients | None = None, 
         clients = clients or _session_clients(args.profile, env.region)
         runner = runner or AwsPipelineRunner(clients)
         if args.action == "cleanup":
-            deleted, left = clean_run(env, run_id, clients, runner, out)
+            deleted, left = clean_run(env, run_id, clients, runner, out, machines=machines)
             out(f"acceptance cleanup {run_id}: {len(deleted)} deleted, {len(left)} left")
             for line in left:
                 out(f"LEFT: {line}")
@@ -159,7 +178,7 @@ def run_acceptance(args: argparse.Namespace, *, clients: Clients | None = None, 
             trail = TrailLookup(trail_clients or clients, regions, (f"{node_role_prefix(env.name, env.region)}*",),
                                 model if model is not None else _model(args.cdk_out, out), wait_seconds=args.trail_wait_seconds, out=out)
         acceptance = Acceptance(env, run_id, clients, runner, out, trail=trail, items=args.items,
-                                timeout_seconds=args.timeout_minutes * 60.0)
+                                timeout_seconds=args.timeout_minutes * 60.0, machines=machines)
         previous = signal.signal(signal.SIGTERM, _terminate)
         try:
             result = acceptance.execute()

@@ -90,9 +90,14 @@ def _pipeline_runs(env: EnvironmentConfig, table: TableConfig) -> list[PlannedRu
 
 
 def _native_runs(env: EnvironmentConfig, table: TableConfig) -> list[PlannedRun]:
-    why = ("native engine: its state machines name the configured table in their definitions and take no table as input "
-           "(constructs/native_*.py), so a run would export the configured table; not run by this version")
-    return [PlannedRun(f"{table.name} native", "native-export", table.name, f"ddb-{env.name}-{table.name}-native-", skipped=why)]
+    """One run per deployed state machine of the table (``native.native_machines``): StartExecution of the machine
+    itself, as none takes a table as input; what each may write is said in ``native.py``."""
+    from .native import native_machines
+
+    export = f"{table.name} native export"
+    return [PlannedRun(f"{table.name} native {kind}", f"native-{kind}", table.name, machine, skipped=skipped,
+                       needs=export if kind in ("restore", "drill") else None)
+            for kind, machine, skipped in native_machines(env, table)]
 
 
 def plan_runs(env: EnvironmentConfig) -> tuple[PlannedRun, ...]:

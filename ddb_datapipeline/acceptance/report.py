@@ -27,6 +27,7 @@ def as_json(result: Result, *, trail_checked: bool) -> dict[str, Any]:
         "runs": [{**asdict(run), "ok": run.ok} for run in result.runs],
         "trail_checked": trail_checked,
         "denied_calls": [{**asdict(d), "rows": [asdict(r) for r in d.rows], "verdict": d.verdict} for d in result.denials],
+        "created": result.created,
         "deleted": result.cleaned,
         "left": result.left,
     }
@@ -54,6 +55,8 @@ def as_markdown(result: Result, *, trail_checked: bool) -> str:
         for d in result.denials:
             rows = "; ".join(f"{r.trigger}: {r.step} ({'allowed' if r.allowed else 'denied'})" for r in d.rows) or "-"
             lines.append(f"| {d.time} | {d.call} | {_cell(d.role)} | {_cell(d.resource)} | {_cell(d.error)} | {_cell(rows)} | {d.verdict} |")
+    lines += ["", "## Created", ""]
+    lines += [f"- {item}" for item in result.created] or ["- nothing"]
     lines += ["", "## Cleanup", ""]
     lines += [f"- deleted {item}" for item in result.cleaned] or ["- nothing to delete"]
     lines += [f"- LEFT: {item}" for item in result.left]

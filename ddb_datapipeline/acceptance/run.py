@@ -10,7 +10,9 @@ copy of its stored definition (``plan.scratch_definition``), through a ``Pipelin
 its instances until each is done or the run's timeout passes); in the tests, the local runner of ``local_deploy``,
 injected. What moved is compared by the drill's checksums: an export's files with the seeded items, a restore's or a
 copy's target with them. Everything created is deleted in a ``finally`` (Ctrl-C and SIGTERM included); what a killed
-process left behind is found again by name by ``cleanup``.
+process left behind is found again by name by ``cleanup``. A native-engine table's machines take no table as input,
+so they run as deployed, one StartExecution each, through a ``native.MachineRunner`` (``native.py`` says what each
+writes and why that is safe).
 
 Every AWS call goes through ``clients(service, region)``, made from one boto3 session by the caller; nothing here
 calls AWS at import.
@@ -26,6 +28,7 @@ from typing import Any, Protocol
 from ..config.model import EnvironmentConfig
 from .connector_format import read_export
 from .items import generate_items, item_checksum, table_checksum
+from .native import AwsMachineRunner, MachineRunner, NativeRun, clean_native
 from .plan import (
     PIPELINE_PREFIX,
     AcceptanceError,
@@ -170,6 +173,7 @@ class Result:
     ended: float = 0.0
     runs: list[RunRecord] = field(default_factory=list)
     denials: list[Denial] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)  # what the runs made (scratch tables, exports, tables of native runs)
     cleaned: list[str] = field(default_factory=list)
     left: list[str] = field(default_factory=list)  # what cleanup could not delete
     roles: set[str] = field(default_factory=set)  # the roles the run's pipelines name (role, resourceRole)
@@ -197,9 +201,13 @@ class Acceptance:
     seeded: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     created_tables: list[tuple[str, str]] = field(default_factory=list)  # (name, region)
     bucket: str | None = None
+    machines: MachineRunner | None = None  # Step Functions (AwsMachineRunner on these clients when not given)
+    native: dict[str, NativeRun] = field(default_factory=dict)  # table -> its native runs
 
     def __post_init__(self) -> None:
         self.runs = plan_runs(self.env)
+        if self.machines is None:
+            self.machines = AwsMachineRunner(self.clients)
         self.names = {table: name for table, (name, _) in scratch_tables(self.env, self.runs, self.run_id).items()}
 
     # ------------------------------------------------------------------ finding what is deployed
@@ -278,6 +286,7 @@ class Acceptance:
             result.interrupted = True
             self.out(f"acceptance: interrupted; deleting what run {self.run_id} created")
         finally:
+            result.created[:0] = [f"table {name} ({region})" for name, region in self.created_tables]
             try:
                 result.cleaned, result.left = self.cleanup()
             except KeyboardInterrupt:
@@ -292,7 +301,8 @@ class Acceptance:
         return result
 
     def _runs(self, result: Result) -> None:
-        deployed = self.deployed()
+        pipelines = any(not run.skipped and run.engine == "datapipeline" for run in self.runs)
+        deployed = self.deployed() if pipelines else {}
         for run in self.runs:
             if not run.skipped and run.engine == "datapipeline" and run.name_prefix not in deployed:
                 raise AcceptanceError(f"{run.label}: no deployed pipeline {run.name_prefix}<fingerprint> tagged with environment "
@@ -305,8 +315,11 @@ class Acceptance:
             if run.skipped:
                 record.outcome = f"skipped: {run.skipped}"
                 continue
-            if run.needs and run.table not in exports:
+            if run.needs and run.engine == "datapipeline" and run.table not in exports:  # a native run says so itself
                 record.outcome = f"not run: {run.needs} did not leave an export"
+                continue
+            if run.engine == "native":
+                self._native(run, record, f"[{number}/{len(self.runs)}]", result)
                 continue
             pipeline_id, tags = deployed[run.name_prefix]
             stored = self.clients("datapipeline", self.env.region).get_pipeline_definition(pipelineId=pipeline_id)
@@ -329,6 +342,25 @@ class Acceptance:
             if outcome.ok:
                 self._verify(run, record, exports)
             self.out(f"acceptance: [{number}/{len(self.runs)}] {run.label}: {record.outcome} in {record.seconds:.0f} s, {record.verdict or record.detail}")
+
+    def _native(self, run: PlannedRun, record: RunRecord, number: str, result: Result) -> None:
+        """One StartExecution of a deployed native machine (``native.py``), waited for and verified."""
+        assert self.machines is not None
+        table = next(t for t in self.env.tables if t.name == run.table)
+        native = self.native.setdefault(run.table, NativeRun(env=self.env, table=table, run_id=self.run_id, clients=self.clients,
+                                                             machines=self.machines, out=self.out, timeout_seconds=self.timeout_seconds))
+        kind = run.kind.removeprefix("native-")
+        record.pipeline = run.name_prefix
+        if role := self.machines.role(region=self.env.region, machine=run.name_prefix):
+            result.roles.add(role)
+        self.out(f"acceptance: {number} {run.label}: starting {run.name_prefix}")
+        started, before = self.clock(), len(native.created)
+        try:
+            outcome, record.verdict, record.items_compared = native.start(kind, run.name_prefix)
+        finally:
+            result.created += native.created[before:]
+        record.seconds, record.outcome, record.detail = self.clock() - started, outcome.status, outcome.detail
+        self.out(f"acceptance: {number} {run.label}: {record.outcome} in {record.seconds:.0f} s, {record.verdict or record.detail}")
 
     # ------------------------------------------------------------------ verifying
     def _verify(self, run: PlannedRun, record: RunRecord, exports: dict[str, str]) -> None:
@@ -396,19 +428,23 @@ class Acceptance:
     def cleanup(self) -> tuple[list[str], list[str]]:
         """Delete everything of this run: its pipelines, scratch tables and folders, found by name (so a run
         killed before it recorded them is cleaned too). Returns (deleted, left with the reason)."""
-        return clean_run(self.env, self.run_id, self.clients, self.runner, self.out, bucket=self.bucket)
+        return clean_run(self.env, self.run_id, self.clients, self.runner, self.out, bucket=self.bucket, machines=self.machines)
 
 
 def clean_run(env: EnvironmentConfig, run_id: str, clients: Clients, runner: PipelineRunner, out: Out, *,
-              bucket: str | None = None) -> tuple[list[str], list[str]]:
+              bucket: str | None = None, machines: MachineRunner | None = None) -> tuple[list[str], list[str]]:
     """Everything run ``run_id`` of ``env`` created, deleted: pipelines ``acceptance-<run id>-*``, tables ending in
-    ``-acceptance-<run id>`` in the regions of the environment, folders ``exports|copies/*/acceptance-<run id>/``."""
+    ``-acceptance-<run id>`` in the regions of the environment, folders ``exports|copies/*/acceptance-<run id>/``, and
+    what its native executions made (``native.clean_native``)."""
     deleted: list[str] = []
     left: list[str] = []
+    pipelines = any(not t.native for t in env.tables)  # else no pipeline and no acceptance-<run id>/ folder (native: here)
+    if any(t.native for t in env.tables):
+        deleted, left = clean_native(env, run_id, clients, machines or AwsMachineRunner(clients))
     regions = sorted({env.region, *(c.region for t in env.tables for c in t.copies)})
     suffix = scratch_name("", run_id)
     for region in regions:
-        for name in runner.remove(region=region, prefix=f"{PIPELINE_PREFIX}{run_id}-"):
+        for name in runner.remove(region=region, prefix=f"{PIPELINE_PREFIX}{run_id}-") if pipelines else ():
             deleted.append(f"pipeline {name}")
         client = clients("dynamodb", region)
         for page in client.get_paginator("list_tables").paginate():
@@ -419,7 +455,9 @@ def clean_run(env: EnvironmentConfig, run_id: str, clients: Clients, runner: Pip
                         deleted.append(f"table {name} ({region})")
                     except client.exceptions.ResourceInUseException as error:
                         left.append(f"table {name} ({region}): {error}")
-    for folder in _folders(env, run_id, clients, bucket if bucket is not None else discover_bucket(env, clients)):
+    if bucket is None and pipelines:
+        bucket = discover_bucket(env, clients)
+    for folder in _folders(env, run_id, clients, bucket):
         deleted.append(folder)
     for line in deleted:
         out(f"acceptance: deleted {line}")

@@ -446,7 +446,7 @@ def model_index(drilled) -> Any:
 
 
 def _acceptance(flow: Flow, drill: Any, tmp: Path, *, model: Any = None, access: Any = None, before_run: Any = None,
-                trail: bool = True) -> tuple[int, dict[str, Any], list[str], str]:
+                trail: bool = True, env: str = "dev", machines: Any = None) -> tuple[int, dict[str, Any], list[str], str]:
     """One ``python -m ddb_datapipeline acceptance --env dev`` on the emulator: the local runner in place of Data Pipeline
     (deciding each call by ``access``, default the deployed policies), a CloudTrail stand-in answering with the calls it
     refused, the permission model of the deployed assembly. (exit code, the JSON report, the output lines, run id)."""
@@ -457,13 +457,13 @@ def _acceptance(flow: Flow, drill: Any, tmp: Path, *, model: Any = None, access:
     cdk_json = tmp / "cdk.json"
     cdk_json.write_text(json.dumps({"context": flow_context()}))
     run_id = f"t{len(list(tmp.glob('*')))}{abs(hash(str(tmp))) % 10**6:06d}"
-    args = parser().parse_args(["acceptance", "--env", "dev", "--cdk-json", str(cdk_json), "--yes", "--items", "20",
+    args = parser().parse_args(["acceptance", "--env", env, "--cdk-json", str(cdk_json), "--yes", "--items", "20",
                                 "--trail-wait-seconds", "0", "--report-dir", str(tmp / "reports"), "--run-id", run_id,
                                 *([] if trail else ["--no-trail"])])
     trail = RecordedTrail()
     runner = LocalRunner(drill.clients, access or drill.access, trail, before_run)
     lines: list[str] = []
-    code = run_acceptance(args, clients=drill.clients, runner=runner, model=model,
+    code = run_acceptance(args, clients=drill.clients, runner=runner, model=model, machines=machines,
                           trail_clients=lambda service, region: trail.client(region), out=lines.append, err=lines.append)
     report = tmp / "reports" / f"acceptance-{run_id}.json"
     return code, json.loads(report.read_text()) if report.exists() else {}, lines, run_id
@@ -582,6 +582,88 @@ def test_cleanup_deletes_a_killed_runs_tables_pipelines_and_folders_and_nothing_
     assert _left_behind(flow, "killed01") == []
     assert "orders-acceptance-other001" in ddb.list_tables()["TableNames"]  # another run's table stays
     ddb.delete_table(TableName="orders-acceptance-other001")
+
+
+def _account(flow: Flow) -> tuple[set[str], set[str]]:
+    """Every table of eu-west-1 and every object under a bucket's exports/events/ (all the native runs may touch: the
+    copies into another region or account are not run)."""
+    tables = set(flow.client("dynamodb", "eu-west-1").list_tables()["TableNames"])
+    s3 = flow.client("s3", "eu-west-1")
+    keys = set()
+    for bucket in s3.list_buckets()["Buckets"]:
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket["Name"], Prefix="exports/events/")
+        keys |= {f"{bucket['Name']}/{o['Key']}" for page in pages for o in page.get("Contents", [])}
+    return tables, keys
+
+
+@pytest.fixture(scope="module")
+def accepted_native(flow: Flow, drilled, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """``acceptance --env analytics`` with its machines on moto's interpreter, then ``acceptance cleanup`` of a run
+    killed after its export started; moto's execution is on only inside this fixture (the smoke checks after it list
+    the machines CloudFormation stored)."""
+    from ddb_datapipeline.__main__ import parser
+    from ddb_datapipeline.acceptance.cli import run_acceptance
+    from ddb_datapipeline.acceptance.items import table_checksum
+    from local_deploy.acceptance_local import LocalRunner, RecordedTrail, native_machines
+
+    drill, _ = drilled
+    native = native_machines(drill, next(env for env in drill.environments if env.name == "analytics"))
+    assert native is not None
+    try:
+        source = table_checksum(drill.items_of("events", "eu-west-1"))
+        before = _account(flow)
+        code, report, lines, run_id = _acceptance(flow, drill, tmp_path_factory.mktemp("native"), env="analytics", machines=native.machines)
+        after = _account(flow), table_checksum(drill.items_of("events", "eu-west-1"))
+        # a run killed after it started its export: the execution finished, nothing deleted what it made
+        outcome = native.machines.run(region="eu-west-1", machine="ddb-analytics-events-native-export", execution="acceptance-killed02-export",
+                                      payload={}, timeout_seconds=60, progress=lambda line: None)
+        assert outcome.ok, outcome
+        killed = _account(flow)
+        cdk_json = tmp_path_factory.mktemp("native-cleanup") / "cdk.json"
+        cdk_json.write_text(json.dumps({"context": flow_context()}))
+        out: list[str] = []
+        args = parser().parse_args(["acceptance", "cleanup", "--env", "analytics", "--cdk-json", str(cdk_json), "--run-id", "killed02"])
+        cleanup = run_acceptance(args, clients=drill.clients, runner=LocalRunner(drill.clients, drill.access, RecordedTrail()),
+                                 machines=native.machines, out=out.append)
+        cleaned = _account(flow)
+    finally:
+        native.close()
+    return code, report, lines, run_id, (before, source), after, (killed, cleanup, out, cleaned)
+
+
+def test_acceptance_runs_every_native_machine_of_analytics_verifies_it_and_leaves_the_account_as_it_was(accepted_native):
+    code, report, lines, run_id, (before, source), (after, source_after), _ = accepted_native
+    assert code == 0, lines[-3:]
+    runs = {run["label"]: run for run in report["runs"]}
+    assert runs["events native export"]["verdict"] == ("verified: 60 items in the files, as DescribeExport counts "
+                                                       "(the configured table is not scanned)")
+    for label in ("events native restore", "events native copy-events-staging"):
+        assert re.fullmatch(r"verified: 60 items, checksums equal to export \d{14}-[0-9a-f]{8}'s", runs[label]["verdict"]), runs[label]
+        assert runs[label]["items_compared"] == 60
+    assert runs["events native drill"]["verdict"].startswith("verified: the drill's own count check passed")
+    assert runs["events native incremental"]["outcome"].startswith("skipped: an incremental export moves the watermark")
+    for label in ("events native copy-events-analytics", "events native copy-events-dr"):
+        assert runs[label]["outcome"].startswith("skipped: a copy into another account or region"), label
+    created = report["created"]
+    assert f"table events-restore-acceptance-{run_id} (eu-west-1)" in created
+    assert sum(item.startswith("export ") for item in created) == 2 and sum(item.startswith("table events-staging-") for item in created) == 1
+    exports = {item.split(": ", 1)[1] for item in created if item.startswith("export ")}
+    assert {item.rsplit(" (", 1)[0] for item in report["deleted"] if item.startswith("s3://")} == exports
+    assert all("/exports/events/AWSDynamoDB/" in folder for folder in exports)
+    assert sum(item.startswith("table ") for item in report["deleted"]) == 2
+    assert after == before  # every table and object the run made is gone, and nothing else went
+    assert source_after == source  # the configured table was not written
+
+
+def test_acceptance_cleanup_finds_a_killed_native_runs_export_by_its_execution_and_deletes_it(accepted_native):
+    *_, (before, _), _, (killed, code, out, cleaned) = accepted_native
+    made = sorted(killed[1] - before[1])
+    assert made and all("/exports/events/AWSDynamoDB/" in key for key in made)
+    assert code == 0, out
+    folder = made[0].split("/", 1)[1].rsplit("/AWSDynamoDB/", 1)[0] + "/AWSDynamoDB/" + made[0].split("/AWSDynamoDB/", 1)[1].split("/", 1)[0]
+    assert f"acceptance: deleted s3://{made[0].split('/', 1)[0]}/{folder}/ ({len(made)} objects)" in out
+    assert out[-1] == f"acceptance cleanup killed02: {len(out) - 1} deleted, 0 left"
+    assert cleaned == before
 
 
 def test_the_smoke_check_names_each_native_machine_that_differs_from_the_configuration(flow: Flow):

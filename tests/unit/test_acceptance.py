@@ -196,3 +196,97 @@ def test_only_refusals_and_kms_errors_are_denials_and_a_denial_the_model_allowed
     assert Denial("t", "r", "c", "role", "res", "e", (denied,)).verdict == "predicted: the model denies it too"
     assert Denial("t", "r", "c", "role", "res", "e").verdict.startswith("NO MODEL ROW")
     assert json.dumps(_event("x"))  # the events are the JSON CloudTrail puts into CloudTrailEvent
+
+
+# ---------------------------------------------------------------- the native engine's machines (acceptance/native.py)
+def _analytics(**table_changes: Any) -> Any:
+    env = load_environments(cdk_json_context())["analytics"]
+    return replace(env, tables=tuple(replace(t, **table_changes) for t in env.tables))
+
+
+def test_the_plan_runs_each_native_machine_once_the_restore_after_the_export_and_skips_what_it_cannot_undo():
+    env = _analytics()
+    (events,) = env.tables
+    env = replace(env, tables=(replace(events, export=replace(events.export, incremental="1 hour"),
+                                       restore=replace(events.restore, drill="7 days"),
+                                       copies=(*events.copies, replace(events.copies[0], target_prefix="events-dr", region="us-west-2"))),))
+    runs = {r.label: r for r in plan_runs(env)}
+    assert list(runs) == ["events native export", "events native restore", "events native incremental",
+                          "events native copy-events-staging", "events native copy-events-dr", "events native drill"]
+    assert runs["events native export"].name_prefix == "ddb-analytics-events-native-export"
+    assert runs["events native copy-events-staging"].name_prefix == "ddb-analytics-events-native-copy-events-staging"
+    assert [label for label, r in runs.items() if r.needs == "events native export"] == ["events native restore", "events native drill"]
+    assert runs["events native incremental"].skipped is not None and "watermark" in runs["events native incremental"].skipped
+    assert runs["events native copy-events-dr"].skipped is not None and "another account or region" in runs["events native copy-events-dr"].skipped
+    assert {label for label, r in runs.items() if r.skipped is None} == {
+        "events native export", "events native restore", "events native copy-events-staging", "events native drill"}
+    # a referenced table has no restore or drill machine (stacks/table_set.py)
+    assert [r.kind for r in plan_runs(_analytics(owned=None))] == ["native-export", "native-copy-events-staging"]
+
+
+class _StepFunctions:
+    """Step Functions' answers for one execution: its status at each DescribeExecution, in turn."""
+
+    def __init__(self, statuses: list[str]) -> None:
+        self.statuses, self.calls = statuses, []
+
+    def get_paginator(self, name: str) -> Any:
+        assert name == "list_state_machines"
+        return SimpleNamespace(paginate=lambda **_: [{"stateMachines": [
+            {"name": "ddb-analytics-events-native-export", "stateMachineArn": "arn:sm:export"}, {"name": "other", "stateMachineArn": "arn:sm:other"}]}])
+
+    def start_execution(self, **kwargs: Any) -> dict[str, str]:
+        self.calls.append(("start", kwargs["stateMachineArn"], kwargs["name"], kwargs["input"]))
+        return {"executionArn": "arn:execution:1"}
+
+    def describe_execution(self, **kwargs: Any) -> dict[str, Any]:
+        status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+        return {"status": status, **({"output": json.dumps({"export": {"arn": "a"}})} if status == "SUCCEEDED" else {}),
+                **({"error": "States.TaskFailed", "cause": "AccessDenied"} if status == "FAILED" else {})}
+
+    def stop_execution(self, **kwargs: Any) -> None:
+        self.calls.append(("stop", kwargs["executionArn"]))
+
+
+def _machines(statuses: list[str]) -> tuple[Any, _StepFunctions, list[float]]:
+    from ddb_datapipeline.acceptance.native import AwsMachineRunner
+
+    service, now = _StepFunctions(statuses), [0.0]
+    runner = AwsMachineRunner(lambda s, r: service, sleep=lambda s: now.__setitem__(0, now[0] + s), clock=lambda: now[0], poll_seconds=30)
+    return runner, service, now
+
+
+def test_the_step_functions_runner_starts_the_machine_by_name_and_polls_with_a_line_per_poll():
+    runner, service, _ = _machines(["RUNNING", "RUNNING", "SUCCEEDED"])
+    lines: list[str] = []
+    outcome = runner.run(region="eu-west-1", machine="ddb-analytics-events-native-export", execution="acceptance-r1-export",
+                         payload={}, timeout_seconds=600, progress=lines.append)
+    assert outcome.ok and outcome.output == {"export": {"arn": "a"}}
+    assert service.calls == [("start", "arn:sm:export", "acceptance-r1-export", "{}")]
+    assert lines == [f"acceptance: ddb-analytics-events-native-export: acceptance-r1-export {status} ({seconds} s)"
+                     for status, seconds in (("RUNNING", 0), ("RUNNING", 30), ("SUCCEEDED", 60))]
+
+
+def test_the_step_functions_runner_reports_a_failure_stops_at_the_timeout_and_names_a_missing_machine():
+    failed, _, _ = _machines(["FAILED"])
+    outcome = failed.run(region="eu-west-1", machine="ddb-analytics-events-native-export", execution="e", payload={},
+                         timeout_seconds=600, progress=lambda line: None)
+    assert (outcome.status, outcome.detail, outcome.ok) == ("FAILED", "States.TaskFailed: AccessDenied", False)
+    slow, service, now = _machines(["RUNNING"])
+    outcome = slow.run(region="eu-west-1", machine="ddb-analytics-events-native-export", execution="e", payload={},
+                       timeout_seconds=90, progress=lambda line: None)
+    assert (outcome.status, outcome.detail) == ("TIMED OUT", "still running after 90 s; stopped")
+    assert service.calls[-1] == ("stop", "arn:execution:1") and now[0] == 90
+    missing = failed.run(region="eu-west-1", machine="ddb-analytics-events-native-restore", execution="e", payload={},
+                         timeout_seconds=600, progress=lambda line: None)
+    assert (missing.status, missing.detail) == ("NOT DEPLOYED", "no state machine ddb-analytics-events-native-restore in eu-west-1; "
+                                                                 "deploy the environment first")
+
+
+def test_cleanup_takes_only_the_exports_of_the_configured_table_from_an_executions_history():
+    from ddb_datapipeline.acceptance.native import export_arns
+
+    table = "arn:aws:dynamodb:eu-west-1:111111111111:table/events"
+    text = json.dumps([{"output": {"export": {"arn": f"{table}/export/01765-abc"}}},
+                       {"ExportArn": f"{table}-staging/export/01765-def"}, f"{table}/export/01765-abc"])
+    assert export_arns(text, table) == [f"{table}/export/01765-abc"]
