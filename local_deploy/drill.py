@@ -30,6 +30,7 @@ from typing import Any
 
 from ddb_datapipeline.acceptance.connector_format import read_export
 from ddb_datapipeline.acceptance.items import generate_items, table_checksum
+from ddb_datapipeline.acceptance.run import list_pipelines
 from ddb_datapipeline.assembly import load_assembly
 from ddb_datapipeline.definition.hive_copy import EPOCH_SECONDS, CopySelection
 from ddb_datapipeline.definition.periods import PERIOD_PATTERN, period_minutes
@@ -42,7 +43,7 @@ from .drill_access import Access, RunFailed
 from .drill_native import NativeRunner, deployed_machines, execute_state_machines
 from .drill_run import PipelineRun, RunResult
 from .hive_filter import holds
-from .smoke_common import ClientFactory, list_pipelines
+from .smoke_common import ClientFactory
 from .synth import synthesize_local
 
 REFERENCE_TIME = 1_800_000_000  # the generated items' clock: their updated_at lie in the 48 hours before it

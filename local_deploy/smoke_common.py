@@ -135,14 +135,3 @@ def describe_table(check: Check, region: str, name: str, cache: dict[tuple[str, 
             return None
     return cache[(region, name)]
 
-
-
-def list_pipelines(client: Any) -> list[dict[str, Any]]:
-    found, marker = [], None
-    while True:
-        page = client.list_pipelines(**({"marker": marker} if marker else {}))
-        found += page.get("pipelineIdList", [])
-        marker = page.get("marker")
-        if not page.get("hasMoreResults") or not marker:
-            return found
-

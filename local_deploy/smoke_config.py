@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from ddb_datapipeline.acceptance.run import list_pipelines
 from ddb_datapipeline.assembly import StackArtifact
 from ddb_datapipeline.definition.attempt_rules import export_retries, hive_clusters
 from ddb_datapipeline.definition.hive_projection import UnreadableScript, read_script
@@ -14,7 +15,7 @@ from ddb_datapipeline.definition.injection_rules import parameter_code
 from ddb_datapipeline.definition.model import Field, Parameter, PipelineDefinition, PipelineObject
 from ddb_datapipeline.definition.view import DefinitionView
 
-from .smoke_common import Check, describe_table, key_schema, list_pipelines
+from .smoke_common import Check, describe_table, key_schema
 from .smoke_report import TableRow
 
 # ---------------------------------------------------------------- against the configuration

@@ -83,7 +83,8 @@ class PipelineRunner(Protocol):
         ...
 
 
-def _list_pipelines(client: Any) -> list[dict[str, str]]:
+def list_pipelines(client: Any) -> list[dict[str, str]]:
+    """Every pipeline of the client's account and region, all pages (also the local deploy's smoke check and drill)."""
     found: list[dict[str, str]] = []
     marker = None
     while True:
@@ -140,7 +141,7 @@ class AwsPipelineRunner:
     def remove(self, *, region: str, prefix: str) -> list[str]:
         client = self.clients("datapipeline", region)
         removed = []
-        for pipeline in _list_pipelines(client):
+        for pipeline in list_pipelines(client):
             if pipeline["name"].startswith(prefix):
                 client.delete_pipeline(pipelineId=pipeline["id"])
                 removed.append(pipeline["name"])
@@ -214,7 +215,7 @@ class Acceptance:
     def deployed(self) -> dict[str, tuple[str, list[tuple[str, str]]]]:
         """Name prefix of each planned run -> (pipeline id, its tags), found by the environment's tags."""
         client = self.clients("datapipeline", self.env.region)
-        ids = [p["id"] for p in _list_pipelines(client)]
+        ids = [p["id"] for p in list_pipelines(client)]
         found: dict[str, tuple[str, list[tuple[str, str]]]] = {}
         for start in range(0, len(ids), 25):
             for description in client.describe_pipelines(pipelineIds=ids[start:start + 25])["pipelineDescriptionList"]:
@@ -467,7 +468,7 @@ def clean_run(env: EnvironmentConfig, run_id: str, clients: Clients, runner: Pip
 def discover_bucket(env: EnvironmentConfig, clients: Clients) -> str | None:
     """The environment's export bucket, read from a deployed export pipeline's definition (found by its tags)."""
     client = clients("datapipeline", env.region)
-    ids = [p["id"] for p in _list_pipelines(client)]
+    ids = [p["id"] for p in list_pipelines(client)]
     for start in range(0, len(ids), 25):
         for description in client.describe_pipelines(pipelineIds=ids[start:start + 25])["pipelineDescriptionList"]:
             tags = {t["key"]: t["value"] for t in description.get("tags", [])}
