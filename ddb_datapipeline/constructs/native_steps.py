@@ -28,6 +28,7 @@ from constructs import Construct
 from ..definition.generated_names import NATIVE_GIVE_UP_MINUTES, shortened
 from .acknowledge import acknowledge_wildcards
 from .delivery_alarm import ALARM_PREFIX, admit_alarms
+from .logs_key import logs_key
 from .pipeline_roles import TableRef
 
 POLL_EVERY = Duration.minutes(5)
@@ -430,12 +431,16 @@ def execution_alarms(scope: Construct, machine: sfn.StateMachine, *, name: str, 
 def state_machine(scope: Construct, definition: sfn.IChainable, name: str, comment: str, log_retention: logs.RetentionDays, *,
                   alert_topic: sns.ITopic, alert_key: kms.IKey | None, wildcard_reason: Callable[[str], str | None],
                   wait_loops: int = 1, role_name: str | None = None) -> tuple[logs.LogGroup, sfn.StateMachine]:
-    """A native-engine state machine: logged (level ALL, no execution data) and traced, stopped an hour
+    """A native-engine state machine: logged (level ALL, no execution data, to a log group encrypted with the stack's
+    logs key) and traced, stopped an hour
     after its ``wait_loops`` wait loops would have given up, allowed to encrypt alarms with the topic's key (SNS does so as
     the publisher), its wildcards acknowledged with ``wildcard_reason``; every Task catches (``catch_uncaught``) and the
     runs that fail, time out or are aborted alarm through CloudWatch (``execution_alarms``), both on ``alert_topic``."""
     catch_uncaught(scope, definition, alert_topic=alert_topic, name=name)
-    log_group = logs.LogGroup(scope, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
+    # Encrypted with the stack's logs key (constructs/logs_key.py): encryption by default, as the Control Tower control
+    # CT.CLOUDWATCH.PR.3 and checkov's CKV_AWS_158 ask.
+    log_group = logs.LogGroup(scope, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY,
+                              encryption_key=logs_key(scope))
     # A name of its own where another account's policies must name the role (``role_name``).
     role = iam.Role(scope, "Role", assumed_by=machine_trust(Stack.of(scope)), role_name=role_name) if role_name else None
     machine = sfn.StateMachine(
