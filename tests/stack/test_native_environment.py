@@ -3,6 +3,7 @@ no pipeline role, a schedule and a state machine per table; a mixed one has both
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 
 import pytest
@@ -357,6 +358,9 @@ SOURCE_KEYS = {
     ("cloudwatch.amazonaws.com", "sns:Publish"): {"aws:SourceAccount", "aws:SourceArn"},
     ("cloudwatch.amazonaws.com", "kms:Decrypt"): set(),
     ("logging.s3.amazonaws.com", "s3:PutObject"): {"aws:SourceAccount", "aws:SourceArn"},
+    # The logs key's statement (constructs/logs_key.py): CloudWatch Logs' regional principal, pinned to this account's
+    # log groups by kms:EncryptionContext:aws:logs:arn (CloudWatch Logs User Guide, "Encrypt log data ... using AWS KMS").
+    ("logs.<region>.amazonaws.com", "kms:Decrypt"): set(),
 }
 
 
@@ -381,6 +385,7 @@ def test_each_service_principal_carries_the_source_keys_its_service_sends(native
             if service in ("datapipeline.amazonaws.com", "ec2.amazonaws.com", "elasticmapreduce.amazonaws.com"):
                 continue
             keys = {key for operator in (statement.get("Condition") or {}).values() for key in operator if key.startswith("aws:Source")}
+            service = re.sub(r"^logs\.[a-z0-9-]+\.amazonaws\.com$", "logs.<region>.amazonaws.com", service)
             assert (service, action) in SOURCE_KEYS, (stack.name, service, action)
             assert keys == SOURCE_KEYS[(service, action)], (stack.name, service, action, statement.get("Condition"))
             seen.add((service, action))
