@@ -56,6 +56,24 @@ COPY_EXPORTED = "DynamoDB copy exported"
 EXECUTION_ALARMS = (("ExecutionsFailed", "failed"), ("ExecutionsTimedOut", "timed-out"), ("ExecutionsAborted", "aborted"))
 ALARM_PERIOD = Duration.minutes(5)
 UNCAUGHT_ALARM, UNCAUGHT_FAIL = "StepFailedAlarm", "StepFailed"
+# The retention periods a log group may have, in days, and CDK's name of each (CloudFormation resource schema of
+# AWS::Logs::LogGroup, RetentionInDays enum, read in aws-cloudformation-resource-providers-logs; the names from
+# aws_cdk.aws_logs.RetentionDays). Anything longer than the last is kept forever.
+LOG_RETENTION_DAYS = (
+    (1, "ONE_DAY"), (3, "THREE_DAYS"), (5, "FIVE_DAYS"), (7, "ONE_WEEK"), (14, "TWO_WEEKS"), (30, "ONE_MONTH"), (60, "TWO_MONTHS"),
+    (90, "THREE_MONTHS"), (120, "FOUR_MONTHS"), (150, "FIVE_MONTHS"), (180, "SIX_MONTHS"), (365, "ONE_YEAR"), (400, "THIRTEEN_MONTHS"),
+    (545, "EIGHTEEN_MONTHS"), (731, "TWO_YEARS"), (1827, "FIVE_YEARS"), (3653, "TEN_YEARS"),
+)
+
+
+def log_retention(days: int) -> logs.RetentionDays:
+    """The state machine logs' retention for the configured ``log_retention_days``: the shortest period CloudWatch Logs
+    offers that keeps them at least ``days`` (30 stays 30; 100 becomes 120; beyond ten years, forever). The configured
+    value is kept whenever CloudWatch Logs offers it, never shortened."""
+    for allowed, name in LOG_RETENTION_DAYS:
+        if days <= allowed:
+            return getattr(logs.RetentionDays, name)  # type: ignore[no-any-return]
+    return logs.RetentionDays.INFINITE
 
 
 def copy_rule_name(environment: str, table: str, target_prefix: str, role: str) -> str:

@@ -625,3 +625,20 @@ def test_cloudwatch_logs_may_use_the_logs_key_for_this_accounts_log_groups_only(
     without = world_without(world, " key policy", lambda s: s.get("Sid") == "CloudWatchLogsOfThisAccountAndRegion")
     lines = [o.line() for o in denied(without) if "service:logs.eu-west-1." in o.line()]
     assert len(lines) == len(logged) and all("CloudWatch Logs encrypts the machine's log events" in line for line in lines)
+
+
+@pytest.mark.parametrize("days, kept", [(1, 1), (2, 3), (30, 30), (90, 90), (100, 120), (365, 365), (366, 400), (3653, 3653), (3654, None)])
+def test_the_logs_retention_is_the_shortest_cloudwatch_period_keeping_them_the_configured_days(days, kept):
+    """CloudWatch Logs offers fixed periods (RetentionInDays); a configured log_retention_days between two is rounded up,
+    never down, and beyond ten years the logs are kept forever."""
+    from aws_cdk import aws_logs as logs
+
+    from ddb_datapipeline.constructs.native_steps import log_retention
+
+    retention = log_retention(days)
+    if kept is None:
+        assert retention == logs.RetentionDays.INFINITE
+    else:
+        stack = cdk.Stack()
+        group = logs.LogGroup(stack, "L", retention=retention)
+        assert stack.resolve(group.node.default_child.retention_in_days) == kept
