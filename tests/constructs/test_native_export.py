@@ -642,3 +642,17 @@ def test_the_logs_retention_is_the_shortest_cloudwatch_period_keeping_them_the_c
         stack = cdk.Stack()
         group = logs.LogGroup(stack, "L", retention=retention)
         assert stack.resolve(group.node.default_child.retention_in_days) == kept
+
+
+def test_a_construct_of_the_stack_under_the_logs_keys_id_is_refused_by_name():
+    """The logs key is found at the stack root by its id; something else there is named, not used as a key."""
+    from constructs import Construct
+
+    from ddb_datapipeline.constructs.logs_key import logs_key
+
+    stack = cdk.Stack()
+    Construct(stack, "LogsKey")
+    with pytest.raises(PipelineConfigurationError, match=r"^Default/LogsKey: the id 'LogsKey' at the stack root is the state machine logs' key; "
+                                                         r"this is a Construct: give it another id$"):
+        logs_key(stack)
+    assert logs_key(cdk.Stack()) is not None
