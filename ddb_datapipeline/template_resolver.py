@@ -40,6 +40,8 @@ _ARN_FORMATS = {
     "AWS::SNS::Topic": "{id}",  # Ref of a topic is its ARN already
     "AWS::StepFunctions::StateMachine": "{id}",  # and so is Ref of a state machine
     "AWS::Events::EventBus": "arn:{partition}:events:{region}:{account}:event-bus/{id}",
+    # CloudFormation's Fn::GetAtt Arn of a log group ends in ':*' (AWS::Logs::LogGroup return values).
+    "AWS::Logs::LogGroup": "arn:{partition}:logs:{region}:{account}:log-group:{id}:*",
 }
 
 

@@ -28,6 +28,7 @@ from constructs import Construct
 from ..definition.generated_names import NATIVE_GIVE_UP_MINUTES, shortened
 from .acknowledge import acknowledge_wildcards
 from .delivery_alarm import ALARM_PREFIX, admit_alarms
+from .logs_key import logs_key
 from .pipeline_roles import TableRef
 
 POLL_EVERY = Duration.minutes(5)
@@ -55,6 +56,24 @@ COPY_EXPORTED = "DynamoDB copy exported"
 EXECUTION_ALARMS = (("ExecutionsFailed", "failed"), ("ExecutionsTimedOut", "timed-out"), ("ExecutionsAborted", "aborted"))
 ALARM_PERIOD = Duration.minutes(5)
 UNCAUGHT_ALARM, UNCAUGHT_FAIL = "StepFailedAlarm", "StepFailed"
+# The retention periods a log group may have, in days, and CDK's name of each (CloudFormation resource schema of
+# AWS::Logs::LogGroup, RetentionInDays enum, read in aws-cloudformation-resource-providers-logs; the names from
+# aws_cdk.aws_logs.RetentionDays). Anything longer than the last is kept forever.
+LOG_RETENTION_DAYS = (
+    (1, "ONE_DAY"), (3, "THREE_DAYS"), (5, "FIVE_DAYS"), (7, "ONE_WEEK"), (14, "TWO_WEEKS"), (30, "ONE_MONTH"), (60, "TWO_MONTHS"),
+    (90, "THREE_MONTHS"), (120, "FOUR_MONTHS"), (150, "FIVE_MONTHS"), (180, "SIX_MONTHS"), (365, "ONE_YEAR"), (400, "THIRTEEN_MONTHS"),
+    (545, "EIGHTEEN_MONTHS"), (731, "TWO_YEARS"), (1827, "FIVE_YEARS"), (3653, "TEN_YEARS"),
+)
+
+
+def log_retention(days: int) -> logs.RetentionDays:
+    """The state machine logs' retention for the configured ``log_retention_days``: the shortest period CloudWatch Logs
+    offers that keeps them at least ``days`` (30 stays 30; 100 becomes 120; beyond ten years, forever). The configured
+    value is kept whenever CloudWatch Logs offers it, never shortened."""
+    for allowed, name in LOG_RETENTION_DAYS:
+        if days <= allowed:
+            return getattr(logs.RetentionDays, name)  # type: ignore[no-any-return]
+    return logs.RetentionDays.INFINITE
 
 
 def copy_rule_name(environment: str, table: str, target_prefix: str, role: str) -> str:
@@ -430,12 +449,16 @@ def execution_alarms(scope: Construct, machine: sfn.StateMachine, *, name: str, 
 def state_machine(scope: Construct, definition: sfn.IChainable, name: str, comment: str, log_retention: logs.RetentionDays, *,
                   alert_topic: sns.ITopic, alert_key: kms.IKey | None, wildcard_reason: Callable[[str], str | None],
                   wait_loops: int = 1, role_name: str | None = None) -> tuple[logs.LogGroup, sfn.StateMachine]:
-    """A native-engine state machine: logged (level ALL, no execution data) and traced, stopped an hour
+    """A native-engine state machine: logged (level ALL, no execution data, to a log group encrypted with the stack's
+    logs key) and traced, stopped an hour
     after its ``wait_loops`` wait loops would have given up, allowed to encrypt alarms with the topic's key (SNS does so as
     the publisher), its wildcards acknowledged with ``wildcard_reason``; every Task catches (``catch_uncaught``) and the
     runs that fail, time out or are aborted alarm through CloudWatch (``execution_alarms``), both on ``alert_topic``."""
     catch_uncaught(scope, definition, alert_topic=alert_topic, name=name)
-    log_group = logs.LogGroup(scope, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY)
+    # Encrypted with the stack's logs key (constructs/logs_key.py): encryption by default, as the Control Tower control
+    # CT.CLOUDWATCH.PR.3 and checkov's CKV_AWS_158 ask.
+    log_group = logs.LogGroup(scope, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY,
+                              encryption_key=logs_key(scope))
     # A name of its own where another account's policies must name the role (``role_name``).
     role = iam.Role(scope, "Role", assumed_by=machine_trust(Stack.of(scope)), role_name=role_name) if role_name else None
     machine = sfn.StateMachine(

@@ -27,7 +27,7 @@ _READ = {
     "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::InstanceProfile", "AWS::KMS::Key", "AWS::KMS::Alias",
     "AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy",
     "AWS::DataPipeline::Pipeline", "AWS::StepFunctions::StateMachine", "AWS::Scheduler::Schedule",
-    "AWS::Events::EventBus", "AWS::Events::Rule", "AWS::CloudWatch::Alarm",
+    "AWS::Events::EventBus", "AWS::Events::Rule", "AWS::CloudWatch::Alarm", "AWS::Logs::LogGroup",
 }
 
 
@@ -95,6 +95,8 @@ class StateMachine:
     logging: bool
     tracing: bool
     tags: Mapping[str, str] = field(default_factory=lambda: {"ddb-datapipeline:kind": "native"})
+    # The log group the machine logs to (its Fn::GetAtt Arn, ending in ':*'), when logging is on.
+    log_group_arn: str | None = None
 
     @property
     def label(self) -> str:
@@ -157,6 +159,8 @@ class World:
     buses: dict[str, Policy | None] = field(default_factory=dict)  # event bus ARN -> its resource policy
     rules: list[Rule] = field(default_factory=list)
     alarms: list[Alarm] = field(default_factory=list)
+    # log group ARN (Fn::GetAtt Arn, ending in ':*') -> the ARN of the KMS key it is encrypted with, or None
+    log_groups: dict[str, str | None] = field(default_factory=dict)
     attachments: list[tuple[str, str, str]] = field(default_factory=list)  # role ARN, managed policy ARN, where
 
 
@@ -341,11 +345,17 @@ def _add_stack(world: World, stack: StackArtifact, resolve: Resolver) -> None:
                 topic = world.topics[topic_arn]
                 world.topics[topic_arn] = Topic(topic.arn, topic.key_arn, Policy(f"{stack.name}/{logical}", props["PolicyDocument"]))
         elif type_ == "AWS::StepFunctions::StateMachine":
+            destinations = (props.get("LoggingConfiguration") or {}).get("Destinations") or [{}]
+            log_group = (destinations[0].get("CloudWatchLogsLogGroup") or {}).get("LogGroupArn")
             world.state_machines.append(StateMachine(
                 stack.name, logical, physical[logical].rsplit(":", 1)[1], physical[logical], account, region, str(props["RoleArn"]),
                 json.loads(str(props["DefinitionString"])), "LoggingConfiguration" in props,
                 bool((props.get("TracingConfiguration") or {}).get("Enabled")),
+                log_group_arn=str(log_group) if log_group else None,
             ))
+        elif type_ == "AWS::Logs::LogGroup":
+            key = props.get("KmsKeyId")
+            world.log_groups[arn(logical)] = str(key) if key else None
         elif type_ == "AWS::Scheduler::Schedule":
             target = props["Target"]
             group = props.get("GroupName") or "default"

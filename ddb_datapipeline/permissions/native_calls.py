@@ -5,10 +5,12 @@ A row's ``trigger`` is what in a synthesized state machine makes the call: a Tas
 (``aws-sdk:dynamodb:exportTableToPointInTime``, ``sns:publish``), ``logging`` (the machine logs to
 CloudWatch Logs), ``tracing`` (X-Ray), ``machine`` (every machine), or ``schedule`` (a schedule whose
 target is the machine). Principals: ``machine`` is the state machine's role, ``scheduler`` the
-schedule's role, ``service:<host>`` a service assuming a role.
+schedule's role, ``service:<host>`` a service assuming a role, ``logs`` CloudWatch Logs' regional service
+principal (``logs.<region>.amazonaws.com``, as a key policy names it).
 
 Placeholders filled by ``native_expand.py``: ``{account}``, ``{region}``, ``{machine_arn}``,
-``{machine_role}``, ``{scheduler_role}``, ``{schedule_group_arn}``; from a Task's parameters
+``{machine_role}``, ``{scheduler_role}``, ``{schedule_group_arn}``; ``{log_group_arn}`` (the machine's log group, as
+the encryption context names it: without the ``:*`` of its Fn::GetAtt Arn) and ``{log_key_arn}`` (its KMS key); from a Task's parameters
 ``{table_arn}``, ``{table}``, ``{table_key_arn}`` (when the table has a customer managed key),
 ``{bucket_arn}``, ``{object_arn}`` (a sample file under the prefix), ``{key_arn}``,
 ``{topic_arn}``, ``{topic_key_arn}``; ``{export_arn}`` (a sample export of the table); ``{listed_machine_arn}``
@@ -24,6 +26,7 @@ from __future__ import annotations
 from .runtime_calls import KMS_METADATA, S3_KMS, SNS_KMS, RuntimeCall
 
 MACHINE = "machine"
+LOGS = "logs"  # CloudWatch Logs as logs.<region>.amazonaws.com (filled by native_expand.py)
 SCHEDULER = "scheduler"
 RULE = "rule"
 
@@ -38,6 +41,10 @@ SFN_ROLE = ("Step Functions Developer Guide, 'Creating an IAM role for your stat
             "'Prevent cross-service confused deputy issue': aws:SourceArn a state machine's ARN, aws:SourceAccount its account)")
 SFN_LOGS = ("Step Functions Developer Guide, 'Logging using CloudWatch Logs': logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, "
             "DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups on '*'")
+CWL_KMS = ("CloudWatch Logs User Guide, 'Encrypt log data in CloudWatch Logs using AWS Key Management Service': the key policy "
+           "must let logs.<region>.amazonaws.com use the key, with kms:EncryptionContext:aws:logs:arn the log group's ARN; "
+           "CloudWatch Logs encrypts newly ingested data with the key and decrypts it whenever it is requested. Which KMS "
+           "calls it makes is not named: a data key to write and Decrypt to read are inferred")
 SFN_XRAY = "Step Functions Developer Guide, 'AWS X-Ray and Step Functions': xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets"
 SFN_SNS = "Step Functions Developer Guide, 'Publish messages to an Amazon SNS topic' (sns:Publish on the topic)"
 SCHEDULER_ROLE = ("EventBridge Scheduler User Guide, 'Set up the execution role' (trust scheduler.amazonaws.com with aws:SourceAccount; "
@@ -118,6 +125,9 @@ CALLS: tuple[RuntimeCall, ...] = (
                 ("sts:AssumeRole",), "{machine_role}", SFN_ROLE, "doc",
                 {"aws:SourceAccount": "{account}", "aws:SourceArn": "{machine_arn}"}),
     RuntimeCall("logging", "Step Functions sets up the machine's log delivery", MACHINE, LOG_DELIVERY, "*", SFN_LOGS, "doc"),
+    RuntimeCall("logging", "CloudWatch Logs encrypts the machine's log events with the log group's key as it stores them, "
+                "and decrypts them when they are read", LOGS, ("kms:GenerateDataKey", "kms:Decrypt"), "{log_key_arn}", CWL_KMS,
+                "inferred", {"kms:EncryptionContext:aws:logs:arn": "{log_group_arn}"}, "log_kms"),
     RuntimeCall("tracing", "Step Functions sends the machine's traces to X-Ray", MACHINE, TRACING, "*", SFN_XRAY, "doc"),
     RuntimeCall(EXPORT_TASK, "the machine starts the export", MACHINE,
                 ("dynamodb:ExportTableToPointInTime",), "{table_arn}", DDB_EXPORT + "; " + SFN_SDK, "doc"),

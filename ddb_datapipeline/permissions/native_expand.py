@@ -19,6 +19,7 @@ from .native_calls import (
     EXPORT_TASK,
     IMPORT_TASK,
     LIST_EXPORTS_TASK,
+    LOGS,
     MACHINE,
     NOT_FOUND_ERRORS,
     NOT_FOUND_WORDS,
@@ -257,7 +258,7 @@ def _event_routes(world: World, machine: StateMachine, state: Mapping[str, Any])
 
 
 # A row's ``when`` holds where the fact it needs is known: the key it names exists.
-WHEN_FACT = {"export_kms": "key_arn", "topic_kms": "topic_key_arn", "table_cmk": "table_key_arn"}
+WHEN_FACT = {"export_kms": "key_arn", "topic_kms": "topic_key_arn", "table_cmk": "table_key_arn", "log_kms": "log_key_arn"}
 
 
 def _requests(machine: StateMachine, trigger: str, facts: Mapping[str, Any], principals: Mapping[str, str]) -> Iterator[Expected]:
@@ -266,12 +267,23 @@ def _requests(machine: StateMachine, trigger: str, facts: Mapping[str, Any], pri
             yield from requests_of(machine, call, principals.get(call.principal, call.principal), facts)
 
 
+def _log_facts(world: World, machine: StateMachine) -> dict[str, str]:
+    """The machine's log group as the encryption context names it (its ARN without the ``:*`` of Fn::GetAtt Arn) and
+    the key it is encrypted with, when it is; nothing for a log group the assembly does not declare."""
+    group = machine.log_group_arn
+    key = world.log_groups.get(group) if group else None
+    if group is None or key is None:
+        return {}
+    return {"log_group_arn": group.removesuffix(":*"), "log_key_arn": world.aliases.get(key, key)}
+
+
 def native_requests(world: World, machine: StateMachine) -> list[Expected]:
     base = {"account": machine.account, "region": machine.region, "machine_arn": machine.arn, "machine_role": machine.role_arn}
     principals = {MACHINE: machine.role_arn}
     found = list(_requests(machine, "machine", base, principals))
     if machine.logging:
-        found += _requests(machine, "logging", base, principals)
+        found += _requests(machine, "logging", {**base, **_log_facts(world, machine)},
+                           {**principals, LOGS: f"service:logs.{machine.region}.amazonaws.com"})
     if machine.tracing:
         found += _requests(machine, "tracing", base, principals)
     assumed: set[str] = set()

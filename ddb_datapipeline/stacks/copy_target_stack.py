@@ -27,7 +27,7 @@ from ..constructs.export_bucket import ExportBucket
 from ..constructs.native_copy_import import NativeCopyImport
 from ..constructs.native_restore import import_wildcard_reason
 from ..constructs.native_steps import EXPORT_WRITES as NATIVE_EXPORT_WRITES
-from ..constructs.native_steps import announce_bus_name, grant_import
+from ..constructs.native_steps import announce_bus_name, grant_import, log_retention
 from ..constructs.pipeline_roles import BATCH_WRITE, EXPORT_WRITES, FOLDER_MARKER, TABLE_KEY_METADATA, TABLE_KEY_WRITE
 from ..constructs.table_pipelines import copy_staging_prefix
 from ..definition.patterns import output_key
@@ -72,6 +72,7 @@ class CopyTargetStack(Stack):
     ) -> None:
         super().__init__(scope, id, **kwargs)
         self._retain = retain
+        self._log_retention = log_retention(log_retention_days)
         self._bus: events.EventBus | None = None
         self.source_tables = sorted({target.source_table for target in targets})
         Tags.of(self).add("project", "ddb-datapipeline")
@@ -182,6 +183,7 @@ class CopyTargetStack(Stack):
             prefix=copy_staging_prefix(target.source_table, target.copy.label), target_prefix=target.copy.target_prefix,
             partition_key=props["partition_key"], sort_key=props["sort_key"], alert_topic=self._alerts.topic,
             alert_key=self._alerts.key, environment=self._environment, table_key=self._copy_key(target, shape),
+            log_retention=self._log_retention,
         )
         CfnOutput(self, f"{output_key(f'{target.source_table} copy {target.copy.target_prefix}')}ImportStateMachineArn",
                   value=imports.state_machine.state_machine_arn,

@@ -22,6 +22,7 @@ from ..constructs.native_drill import NativeRestoreDrill
 from ..constructs.native_export import NativeExport
 from ..constructs.native_incremental import NativeIncrementalExport
 from ..constructs.native_restore import NativeRestore
+from ..constructs.native_steps import log_retention
 from ..constructs.pipeline_roles import PipelineRoles
 from ..constructs.table_pipelines import CopyDestination, CopyPipeline, ExportPipeline, RestorePipeline, copy_staging_prefix
 from ..definition.common import ScheduleSpec
@@ -79,6 +80,11 @@ class TableSet:
         return dict(environment=self.config.name, bucket=self.shared.bucket, alert_topic=self.shared.alert_topic,
                     alert_key=self.shared.alert_key)
 
+    def _native(self) -> dict[str, Any]:
+        """And what a native construct takes besides: its state machine logs' retention, the configured
+        log_retention_days (constructs/native_steps.py log_retention)."""
+        return dict(**self._common(), log_retention=log_retention(self.config.bucket.log_retention_days))
+
     def _shared(self) -> dict[str, Any]:
         """And what a Data Pipeline construct takes besides: the roles and the cluster."""
         return dict(**self._common(), roles=self.shared.roles, cluster=self.config.emr)
@@ -126,14 +132,14 @@ class TableSet:
             f"NativeExport-{table.name}",
             table=source,
             schedule=table.export.schedule,
-            **self._common(),
+            **self._native(),
         )
         self.native_exports[table.name] = export
         CfnOutput(self.stack, f"{output_key(table.name)}ExportStateMachineArn", value=export.state_machine.state_machine_arn,
                   description=f"Native export of {table.name} (start an execution to export now)")
         if table.export.incremental is not None:
             incremental = NativeIncrementalExport(self.stack, f"NativeIncremental-{table.name}", table=source,
-                                                  period=table.export.incremental, **self._common())
+                                                  period=table.export.incremental, **self._native())
             CfnOutput(self.stack, f"{output_key(table.name)}IncrementalStateMachineArn", value=incremental.state_machine.state_machine_arn,
                       description=f"Incremental exports of {table.name}, every {table.export.incremental}")
         if table.owned is None:
@@ -144,13 +150,13 @@ class TableSet:
             source=source,
             target_prefix=table.restore.target_prefix,
             table_key=source.encryption_key,
-            **self._common(),
+            **self._native(),
         )
         CfnOutput(self.stack, f"{output_key(table.name)}RestoreStateMachineArn", value=restore.state_machine.state_machine_arn,
                   description=f"Native restore of {table.name} (start with an export folder and a new table name)")
         if table.restore.drill is not None:
             drill = NativeRestoreDrill(self.stack, f"NativeDrill-{table.name}", source=source, schedule=ScheduleSpec(table.restore.drill),
-                                       **self._common())
+                                       **self._native())
             CfnOutput(self.stack, f"{output_key(table.name)}RestoreDrillStateMachineArn", value=drill.state_machine.state_machine_arn,
                       description=f"Restore drill of {table.name}, every {table.restore.drill} (start an execution to drill now)")
         for copy in table.copies:
@@ -164,7 +170,7 @@ class TableSet:
                 schedule=copy.schedule,
                 other_account=self._other_account(table, copy),
                 other_region=self._other_region(table, copy),
-                **self._common(),
+                **self._native(),
             )
             CfnOutput(self.stack, f"{output_key(f'{table.name} copy {copy.target_prefix}')}StateMachineArn",
                       value=native_copy.state_machine.state_machine_arn,

@@ -581,3 +581,78 @@ def test_another_accounts_machine_rule_or_bucket_is_denied_where_this_ones_are_a
 
 def test_the_alarms_watch_what_metric_methods_return_and_the_construct_exposes_what_it_made(native):
     check_machine_alarms_and_metrics(native, "Export")
+
+
+# --- the state machines' log groups ----------------------------------------------------------------
+def test_every_machine_logs_to_a_group_encrypted_with_its_stacks_one_rotating_logs_key(native):
+    """CT.CLOUDWATCH.PR.3 / CKV_AWS_158: each log group names the stack's LogsKey; one key for all, rotated, whose policy
+    lets CloudWatch Logs of this region use it for log groups of this account and region only."""
+    groups = native.template.find_resources("AWS::Logs::LogGroup")
+    machines = native.template.find_resources("AWS::StepFunctions::StateMachine")
+    logged = {m["Properties"]["LoggingConfiguration"]["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
+              for m in machines.values()}
+    assert logged == set(groups) and len(groups) == len(machines) > 1
+    keys = {logical: key for logical, key in native.template.find_resources("AWS::KMS::Key").items() if fnmatchcase(logical, "LogsKey????????")}
+    assert len(keys) == 1
+    ((logical, key),) = keys.items()
+    assert {g["Properties"]["KmsKeyId"]["Fn::GetAtt"][0] for g in groups.values()} == {logical}
+    assert key["Properties"]["EnableKeyRotation"] is True
+    (logs,) = [s for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Principal", {}).get("Service") == "logs.eu-west-1.amazonaws.com"]
+    pattern = logs["Condition"]["StringLike"]["kms:EncryptionContext:aws:logs:arn"]
+    assert native.stack.resolve(pattern) == {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":logs:eu-west-1:111111111111:log-group:*"]]}
+    assert "kms:DescribeKey" not in logs["Action"] and not any("*" in action for action in logs["Action"])
+
+
+def test_cloudwatch_logs_may_use_the_logs_key_for_this_accounts_log_groups_only(world, checked):
+    """The model's requests of CloudWatch Logs (one per machine and action) are allowed by the key policy; the same
+    request for another account's log group, or with no encryption context, is not; without the statement, every
+    machine's logging is denied by name."""
+    from ddb_datapipeline.permissions.audit import decide_request, denied
+    from ddb_datapipeline.permissions.evaluator import Request
+
+    logged = [o for o in checked if o.expected.request.principal == "service:logs.eu-west-1.amazonaws.com"]
+    machines = [m for m in world.state_machines if m.region == "eu-west-1"]
+    assert {(o.expected.pipeline.name, o.expected.request.action) for o in logged} == {
+        (m.name, action) for m in machines for action in ("kms:GenerateDataKey", "kms:Decrypt")}
+    assert all(o.decision.allowed for o in logged), [o.line() for o in logged if not o.decision.allowed]
+    request = logged[0].expected.request
+    group = request.context["kms:EncryptionContext:aws:logs:arn"]
+    assert group.startswith("arn:aws:logs:eu-west-1:111111111111:log-group:") and not group.endswith(":*")
+    for context in ({**request.context, "kms:EncryptionContext:aws:logs:arn": group.replace("111111111111", "999999999999")},
+                    {k: v for k, v in request.context.items() if not k.startswith("kms:EncryptionContext")}):
+        assert not decide_request(world, Request(request.principal, request.action, request.resource, context)).allowed, context
+
+    without = world_without(world, " key policy", lambda s: s.get("Sid") == "CloudWatchLogsOfThisAccountAndRegion")
+    lines = [o.line() for o in denied(without) if "service:logs.eu-west-1." in o.line()]
+    assert len(lines) == len(logged) and all("CloudWatch Logs encrypts the machine's log events" in line for line in lines)
+
+
+@pytest.mark.parametrize("days, kept", [(1, 1), (2, 3), (30, 30), (90, 90), (100, 120), (365, 365), (366, 400), (3653, 3653), (3654, None)])
+def test_the_logs_retention_is_the_shortest_cloudwatch_period_keeping_them_the_configured_days(days, kept):
+    """CloudWatch Logs offers fixed periods (RetentionInDays); a configured log_retention_days between two is rounded up,
+    never down, and beyond ten years the logs are kept forever."""
+    from aws_cdk import aws_logs as logs
+
+    from ddb_datapipeline.constructs.native_steps import log_retention
+
+    retention = log_retention(days)
+    if kept is None:
+        assert retention == logs.RetentionDays.INFINITE
+    else:
+        stack = cdk.Stack()
+        group = logs.LogGroup(stack, "L", retention=retention)
+        assert stack.resolve(group.node.default_child.retention_in_days) == kept
+
+
+def test_a_construct_of_the_stack_under_the_logs_keys_id_is_refused_by_name():
+    """The logs key is found at the stack root by its id; something else there is named, not used as a key."""
+    from constructs import Construct
+
+    from ddb_datapipeline.constructs.logs_key import logs_key
+
+    stack = cdk.Stack()
+    Construct(stack, "LogsKey")
+    with pytest.raises(PipelineConfigurationError, match=r"^Default/LogsKey: the id 'LogsKey' at the stack root is the state machine logs' key; "
+                                                         r"this is a Construct: give it another id$"):
+        logs_key(stack)
+    assert logs_key(cdk.Stack()) is not None

@@ -152,6 +152,12 @@ def test_a_native_environment_deploys_with_its_state_machines_and_no_pipeline(fl
     (rule,) = flow.client("events", "us-west-2").list_rules(EventBusName="ddb-analytics-copies")["Rules"]
     (target,) = flow.client("events", "us-west-2").list_targets_by_rule(Rule=rule["Name"], EventBusName="ddb-analytics-copies")["Targets"]
     assert target["Arn"].endswith(":stateMachine:ddb-analytics-events-native-copy-events-dr-import") and target["InputPath"] == "$.detail"
+    # the machines' log groups (encrypted with the stack's LogsKey, which moto's CloudFormation does not pass on) keep their
+    # logs the environment's log_retention_days
+    days = project_context()["environments"]["analytics"]["export_bucket"]["log_retention_days"]
+    groups = [g for g in flow.client("logs", "eu-west-1").describe_log_groups()["logGroups"]
+              if g["logGroupName"].startswith("DdbDataPipeline-analytics-Native")]
+    assert len(groups) >= 6 and {g.get("retentionInDays") for g in groups} == {days}, groups
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@ no pipeline role, a schedule and a state machine per table; a mixed one has both
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 
 import pytest
@@ -34,8 +35,9 @@ def native(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
             {"name": "events", "owned": OWNED, "engine": "native"},
         ]},
         # native tables in table stacks: the bucket, topic and keys are the environment stack's
+        # log_retention_days 100: CloudWatch Logs has no 100-day period, so its machines keep their logs 120 days
         "spread": {"account": "111111111111", "region": "us-west-2", "engine": "native", "table_stacks": 2,
-                   "stack_assignment": "rendezvous", "tables": [
+                   "stack_assignment": "rendezvous", "export_bucket": {"log_retention_days": 100}, "tables": [
             {"name": "alpha", "stack_group": "tables-01", "owned": OWNED},
             {"name": "beta", "stack_group": "tables-02", "owned": OWNED},
         ]},
@@ -63,6 +65,24 @@ def test_a_mixed_environment_has_both_engines_side_by_side(native):
     found = kinds(native, "mix")
     assert found["AWS::DataPipeline::Pipeline"] == 2  # ledger: export and restore
     assert found["AWS::StepFunctions::StateMachine"] == 2  # events: export and restore
+
+
+def test_the_machines_keep_their_logs_the_configured_log_retention_days_encrypted_with_their_stacks_key(native):
+    """nat and its copy targets: the default 90 days; spread: 100 days configured, kept 120 (the next period CloudWatch
+    Logs offers). Each stack's log groups name its own LogsKey."""
+    groups, machines = {}, 0
+    for stack in load_assembly(native.outdir).stacks:
+        resources = json.loads(stack.template_text)["Resources"]
+        machines += sum(1 for r in resources.values() if r["Type"] == "AWS::StepFunctions::StateMachine")
+        for logical, resource in resources.items():
+            if resource["Type"] == "AWS::Logs::LogGroup":
+                key = resource["Properties"]["KmsKeyId"]["Fn::GetAtt"][0]
+                assert key.startswith("LogsKey") and resources[key]["Type"] == "AWS::KMS::Key", (stack.name, logical)
+                groups[(stack.name, logical)] = resource["Properties"]["RetentionInDays"]
+    assert len(groups) == machines > 0  # a log group per state machine
+    assert {(name, days) for (name, _), days in groups.items() if days != 90} == {
+        (name, 120) for name, _ in groups if name.startswith("DdbDataPipeline-spread")}
+    assert any(name.startswith("DdbDataPipeline-nat-copy-targets") for name, _ in groups)
 
 
 def test_cdk_nag_is_clean(native):
@@ -357,6 +377,9 @@ SOURCE_KEYS = {
     ("cloudwatch.amazonaws.com", "sns:Publish"): {"aws:SourceAccount", "aws:SourceArn"},
     ("cloudwatch.amazonaws.com", "kms:Decrypt"): set(),
     ("logging.s3.amazonaws.com", "s3:PutObject"): {"aws:SourceAccount", "aws:SourceArn"},
+    # The logs key's statement (constructs/logs_key.py): CloudWatch Logs' regional principal, pinned to this account's
+    # log groups by kms:EncryptionContext:aws:logs:arn (CloudWatch Logs User Guide, "Encrypt log data ... using AWS KMS").
+    ("logs.<region>.amazonaws.com", "kms:Decrypt"): set(),
 }
 
 
@@ -381,6 +404,7 @@ def test_each_service_principal_carries_the_source_keys_its_service_sends(native
             if service in ("datapipeline.amazonaws.com", "ec2.amazonaws.com", "elasticmapreduce.amazonaws.com"):
                 continue
             keys = {key for operator in (statement.get("Condition") or {}).values() for key in operator if key.startswith("aws:Source")}
+            service = re.sub(r"^logs\.[a-z0-9-]+\.amazonaws\.com$", "logs.<region>.amazonaws.com", service)
             assert (service, action) in SOURCE_KEYS, (stack.name, service, action)
             assert keys == SOURCE_KEYS[(service, action)], (stack.name, service, action, statement.get("Condition"))
             seen.add((service, action))
