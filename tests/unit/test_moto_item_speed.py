@@ -105,3 +105,47 @@ def test_requests_are_read_the_same_with_fix_17(monkeypatch: pytest.MonkeyPatch)
     moto_fixes.fix_attribute_requests()
     assert [parse(body) for body in batches] + [parse(body, "PutItem") for body in odd] == walked
     assert walked[0]["RequestItems"]["t"][0]["PutRequest"]["Item"] == ITEMS[0]  # binary decoded, as the client sent it
+
+
+def snapshot(item: Item) -> tuple:
+    """What a copy must reproduce: the attributes, their types at every depth, the keys."""
+    def typed(value: DynamoType) -> tuple:
+        inner = value.value
+        if value.type == "M":
+            inner = tuple((k, typed(v)) for k, v in inner.items())
+        elif value.type == "L":
+            inner = tuple(typed(v) for v in inner)
+        elif isinstance(inner, list):
+            inner = ("list", *inner)
+        return (type(value).__name__, value.type, inner)
+    return (item.hash_key.to_json(), item.range_key, type(item.attrs).__name__, tuple((k, typed(v)) for k, v in item.attrs.items()))
+
+
+def assert_apart(original: DynamoType, duplicate: DynamoType) -> None:
+    """No attribute value, list or map of the copy, at any depth, is the original's."""
+    assert duplicate is not original
+    if isinstance(original.value, list | dict):
+        assert duplicate.value is not original.value
+    if original.type == "M":
+        for key, member in original.value.items():
+            assert_apart(member, duplicate.value[key])
+    elif original.type == "L":
+        for member, copied in zip(original.value, duplicate.value, strict=True):
+            assert_apart(member, copied)
+
+
+def test_copies_are_the_same_with_fix_18(monkeypatch: pytest.MonkeyPatch):
+    import copy
+
+    built = [Item(DynamoType(attrs["pk"]), None, attrs) for attrs in [*ITEMS, WIRE]]
+    before = [snapshot(copy.deepcopy(item)) for item in built]
+    monkeypatch.setattr(DynamoType, "__deepcopy__", DynamoType.__deepcopy__)
+    monkeypatch.setattr(Item, "__deepcopy__", Item.__deepcopy__)
+    moto_fixes.fix_item_copies()
+    copies = [copy.deepcopy(item) for item in built]
+    assert [snapshot(c) for c in copies] == before == [snapshot(item) for item in built]
+    for original, duplicate in zip(built, copies, strict=True):  # nothing shared that a projection or update could change
+        for name, value in duplicate.attrs.items():
+            assert_apart(original.attrs[name], value)
+        duplicate.attrs.clear()
+    assert [snapshot(item) for item in built] == before
