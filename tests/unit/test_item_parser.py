@@ -3,6 +3,7 @@ the drill's items (every type, nested, sparse), for values it leaves to botocore
 from __future__ import annotations
 
 import base64
+import functools
 import json
 
 from botocore.parsers import JSONParser
@@ -30,8 +31,13 @@ def wire(value: dict) -> dict:
     return value
 
 
+@functools.cache
+def service_model(name: str):  # one load of the model (a new Session reads its JSON again)
+    return Session().get_service_model(name)
+
+
 def parsed(parser: JSONParser, service: str, operation: str, body: dict) -> dict:
-    shape = Session().get_service_model(service).operation_model(operation).output_shape
+    shape = service_model(service).operation_model(operation).output_shape
     answer = parser.parse({"status_code": 200, "headers": {}, "body": json.dumps(body).encode(), "context": {}}, shape)
     answer.pop("ResponseMetadata", None)
     return answer

@@ -3,6 +3,7 @@ answers with the same items and reads the same request parameters with them as w
 items (every DynamoDB type, nested, some sparse) and on values the fast readers leave to moto."""
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
 
@@ -71,8 +72,13 @@ def test_answers_are_the_same_with_fix_16(monkeypatch: pytest.MonkeyPatch):
     assert [type(v) for item in fast["Items"] for v in item.values()] == [type(v) for item in walked["Items"] for v in item.values()]
 
 
+@functools.cache
+def service_model(name: str):  # one load of the model (a new Session reads its JSON again)
+    return Session().get_service_model(name)
+
+
 def parse(body: dict, operation: str = "BatchWriteItem") -> dict:
-    model = Session().get_service_model("dynamodb").operation_model(operation)
+    model = service_model("dynamodb").operation_model(operation)
     return JSONParser(model).parse({"method": "POST", "values": {}, "headers": {}, "body": json.dumps(body).encode(),
                                     "url_path": "/", "url_params": {}})
 
