@@ -21,7 +21,6 @@ A run is one execution, waited for by asking ``DescribeExecution`` every ``POLL_
 """
 from __future__ import annotations
 
-import base64
 import gzip
 import json
 import time
@@ -30,6 +29,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from ddb_datapipeline.acceptance.native import decoded
 
 from .drill_access import RunFailed
 from .smoke_common import ClientFactory
@@ -73,21 +74,6 @@ def without_waits(definition: dict[str, Any]) -> dict[str, Any]:
         return value
 
     return dict(walk(definition))
-
-
-def decoded(value: dict[str, Any]) -> dict[str, Any]:
-    """An attribute value as an export file writes it (DynamoDB JSON: binary in base64, DynamoDB Developer Guide,
-    "DynamoDB table export output format") as boto3 returns it (binary as bytes), which the checksums read."""
-    ((kind, raw),) = value.items()
-    if kind == "B":
-        return {"B": base64.b64decode(raw)}
-    if kind == "BS":
-        return {"BS": [base64.b64decode(member) for member in raw]}
-    if kind == "M":
-        return {"M": {name: decoded(member) for name, member in raw.items()}}
-    if kind == "L":
-        return {"L": [decoded(member) for member in raw]}
-    return value
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,6 +11,7 @@ import pytest
 
 from ddb_datapipeline.acceptance.items import REFERENCE_NOW, generate_items
 from local_deploy import emulator, moto_fixes
+from tests.dynamodb_json import encoded
 
 
 def cloudformation(server: emulator.Emulator):
@@ -141,22 +142,6 @@ def test_item_reads_are_the_same_json_with_fix_12_as_without():
     assert dumped == walked
 
 
-def dynamodb_json(value: dict) -> dict:
-    """An attribute value as an export file writes it: binary in base64 (DynamoDB JSON)."""
-    import base64
-
-    ((kind, raw),) = value.items()
-    if kind == "B":
-        return {"B": base64.b64encode(raw).decode()}
-    if kind == "BS":
-        return {"BS": [base64.b64encode(member).decode() for member in raw]}
-    if kind == "M":
-        return {"M": {name: dynamodb_json(member) for name, member in raw.items()}}
-    if kind == "L":
-        return {"L": [dynamodb_json(member) for member in raw]}
-    return value
-
-
 def test_an_import_reads_every_item_of_its_file_with_fix_14():
     """Two of the drill's items, one DynamoDB JSON line each, gzip: moto's own reader finds none of them and calls the
     import COMPLETED; with the fix the new table holds both, compared by the drill's checksum."""
@@ -169,7 +154,7 @@ def test_an_import_reads_every_item_of_its_file_with_fix_14():
     from ddb_datapipeline.acceptance.items import table_checksum
 
     items = generate_items(2, partition_key=("id", "S"), sort_key=("at", "N"), now=REFERENCE_NOW)
-    body = gzip.compress("".join(json.dumps({"Item": {k: dynamodb_json(v) for k, v in item.items()}}) + "\n" for item in items).encode())
+    body = gzip.compress("".join(json.dumps({"Item": {k: encoded(v) for k, v in item.items()}}) + "\n" for item in items).encode())
     moto_reader = TableImport.__dict__["_process_s3_files"]
     with mock_aws():
         s3 = boto3.client("s3", region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")

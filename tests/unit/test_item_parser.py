@@ -2,7 +2,6 @@
 the drill's items (every type, nested, sparse), for values it leaves to botocore, and for other services' answers."""
 from __future__ import annotations
 
-import base64
 import functools
 import json
 
@@ -12,23 +11,11 @@ from botocore.session import Session
 from ddb_datapipeline.acceptance.items import REFERENCE_NOW, generate_items
 from local_deploy.item_parser import ItemJSONParser, ItemParserFactory
 from local_deploy.smoke_common import ClientFactory
+from tests.dynamodb_json import encoded
 
 ITEMS = generate_items(200, partition_key=("pk", "S"), sort_key=None, now=REFERENCE_NOW)
 ODD = [{"S": "a", "N": "1"}, {"M": {"x": None}}, {"L": [None, {"S": "b"}]}, {"SS": ["a", None]}, {"S": None}, {},
        {"Q": "unknown"}, {"BS": ["AAE=", "/w=="]}, {"L": []}, {"M": {}}]
-
-
-def wire(value: dict) -> dict:
-    ((kind, raw),) = value.items()
-    if kind == "B":
-        return {"B": base64.b64encode(raw).decode()}
-    if kind == "BS":
-        return {"BS": [base64.b64encode(member).decode() for member in raw]}
-    if kind == "M":
-        return {"M": {name: wire(member) for name, member in raw.items()}}
-    if kind == "L":
-        return {"L": [wire(member) for member in raw]}
-    return value
 
 
 @functools.cache
@@ -45,7 +32,7 @@ def parsed(parser: JSONParser, service: str, operation: str, body: dict) -> dict
 
 def test_a_scan_answer_is_parsed_the_same():
     body = {"Count": len(ITEMS) + len(ODD), "ScannedCount": 3,
-            "Items": [{k: wire(v) for k, v in item.items()} for item in ITEMS] + [{"pk": {"S": f"o{i}"}, "odd": v} for i, v in enumerate(ODD)],
+            "Items": [{k: encoded(v) for k, v in item.items()} for item in ITEMS] + [{"pk": {"S": f"o{i}"}, "odd": v} for i, v in enumerate(ODD)],
             "LastEvaluatedKey": {"pk": {"S": "p"}}}
     walked = parsed(JSONParser(), "dynamodb", "Scan", body)
     assert walked["Items"][:len(ITEMS)] == ITEMS  # botocore's own reading is the items put in

@@ -15,6 +15,7 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
 from ddb_datapipeline.acceptance.items import REFERENCE_NOW, generate_items
 from local_deploy import moto_fixes
+from tests.dynamodb_json import encoded
 
 ITEMS = generate_items(200, partition_key=("pk", "S"), sort_key=None, now=REFERENCE_NOW)
 KINDS = {"S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"}
@@ -81,22 +82,6 @@ def parse(body: dict, operation: str = "BatchWriteItem") -> dict:
     model = service_model("dynamodb").operation_model(operation)
     return JSONParser(model).parse({"method": "POST", "values": {}, "headers": {}, "body": json.dumps(body).encode(),
                                     "url_path": "/", "url_params": {}})
-
-
-def encoded(value: dict) -> dict:
-    """An attribute value as it goes on the wire: binary in base64."""
-    import base64
-
-    ((kind, raw),) = value.items()
-    if kind == "B":
-        return {"B": base64.b64encode(raw).decode()}
-    if kind == "BS":
-        return {"BS": [base64.b64encode(member).decode() for member in raw]}
-    if kind == "M":
-        return {"M": {name: encoded(member) for name, member in raw.items()}}
-    if kind == "L":
-        return {"L": [encoded(member) for member in raw]}
-    return value
 
 
 MALFORMED = [{"S": "a", "N": "1"}, {"M": {"x": None}}, {"L": [{"Q": "?"}]}, {"SS": "not a list"}, {"S": None}, {}]
