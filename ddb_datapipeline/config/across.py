@@ -21,12 +21,30 @@ from .reader import ConfigError, refuse
 
 
 @dataclass(frozen=True)
-class Claim:
-    """An environment's hold on a table: it declares it (``owner``), writes into it (``writer``), or both."""
+class Place:
+    """Where an environment's tables and names live: its account and region. Two things meet when they are in one region
+    and their accounts could be the same (an environment without an account shares every account of its region)."""
 
     environment: str
     account: str | None  # None: whichever account the credentials point at
     region: str
+
+    def same_account_and_region(self, other: Place) -> bool:
+        same_account = self.account is None or other.account is None or self.account == other.account
+        return same_account and self.region == other.region
+
+    def where_met(self, later: Place) -> str:
+        """Where this and ``later`` meet, for a message, saying why when an environment names no account."""
+        for place in (self, later):
+            if place.account is None:
+                return f"in {place.region} ({place.environment} names no account, so it shares every account there)"
+        return f"in {later.region}, account {later.account}"
+
+
+@dataclass(frozen=True)
+class Claim(Place):
+    """An environment's hold on a table: it declares it (``owner``), writes into it (``writer``), or both."""
+
     table: str
     owner: bool
     writer: bool
@@ -34,8 +52,7 @@ class Claim:
     verb: str  # what the environment does to it, for the message
 
     def shares_place_with(self, other: Claim) -> bool:
-        same_account = self.account is None or other.account is None or self.account == other.account
-        return same_account and self.region == other.region and self.table == other.table
+        return self.same_account_and_region(other) and self.table == other.table
 
 
 def claims(env: EnvironmentConfig) -> list[Claim]:
@@ -65,14 +82,6 @@ def claims(env: EnvironmentConfig) -> list[Claim]:
     return found
 
 
-def _place(earlier: Claim, later: Claim) -> str:
-    """Where the two claims meet, saying why when an environment names no account."""
-    for claim in (earlier, later):
-        if claim.account is None:
-            return f"in {claim.region} ({claim.environment} names no account, so it shares every account there)"
-    return f"in {later.region}, account {later.account}"
-
-
 def _conflict(earlier: Claim, later: Claim) -> ConfigError:
     if earlier.owner and later.owner:
         rule = "each table declared by one environment only"
@@ -80,7 +89,7 @@ def _conflict(earlier: Claim, later: Claim) -> ConfigError:
         rule = "one writer per table across environments"
     else:
         rule = "a table no other environment declares (another environment may only read it)"
-    return refuse(later.path, later.table, f"{rule}: {earlier.path} already {earlier.verb} it {_place(earlier, later)}")
+    return refuse(later.path, later.table, f"{rule}: {earlier.path} already {earlier.verb} it {earlier.where_met(later)}")
 
 
 def check_across_environments(environments: Mapping[str, EnvironmentConfig]) -> None:

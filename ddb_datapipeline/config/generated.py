@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..definition.generated_names import DRILL_SUFFIX, MAX_NODE_ROLE_PREFIX, machine_name
-from .across import claims
+from .across import Place, claims
 from .model import EnvironmentConfig
 from .names import node_role_prefix
 from .reader import ConfigError, refuse
@@ -27,21 +27,14 @@ EXPORT_ID_LENGTH = len("01700000000000-a1b2c3d4")
 
 
 @dataclass(frozen=True)
-class Name:
+class Name(Place):
     """One generated or declared name in its place."""
 
-    environment: str
-    account: str | None  # None: whichever account the credentials point at
-    region: str
     name: str  # the name, or the prefix of a family of tables
     kind: str  # "table", "tables" (a prefix of tables created at run time) or "state machine"
     path: str  # the configuration field that makes it
     what: str  # for messages
     value: object  # the value at ``path``, for the message
-
-    def shares_place_with(self, other: Name) -> bool:
-        same_account = self.account is None or other.account is None or self.account == other.account
-        return same_account and self.region == other.region
 
     def shown(self) -> str:
         return f"{self.name}*" if self.kind == "tables" else self.name
@@ -121,13 +114,6 @@ def _tables(env: EnvironmentConfig) -> list[Name]:
                    for claim in claims(env)]
 
 
-def _place(a: Name, b: Name) -> str:
-    for name in (a, b):
-        if name.account is None:
-            return f"in {name.region} ({name.environment} names no account, so it shares every account there)"
-    return f"in {b.region}, account {b.account}"
-
-
 def _covers(family: Name, other: Name) -> bool:
     """The family's prefix takes in the other name: a prefix that starts with it, or a table a run could name (one
     longer than the prefix: a run always adds a suffix or an export id; a table named as the prefix itself, as the
@@ -148,7 +134,7 @@ def _clash(earlier: Name, later: Name) -> ConfigError | None:
             if later.kind == "tables" else "a table outside the run-time tables of"
     else:
         return None
-    return refuse(later.path, later.value, f"{rule} {earlier.path}'s {earlier.what} ({earlier.shown()}) {_place(earlier, later)}")
+    return refuse(later.path, later.value, f"{rule} {earlier.path}'s {earlier.what} ({earlier.shown()}) {earlier.where_met(later)}")
 
 
 def check_generated_names(environments: Mapping[str, EnvironmentConfig]) -> None:
@@ -160,7 +146,7 @@ def check_generated_names(environments: Mapping[str, EnvironmentConfig]) -> None
         _check_node_role_prefix(env)
         for name in [*_tables(env), *_families(env), *_machines(env)]:
             for earlier in seen:
-                if earlier.shares_place_with(name) and (error := _clash(earlier, name)) is not None:
+                if earlier.same_account_and_region(name) and (error := _clash(earlier, name)) is not None:
                     raise error
             seen.append(name)
 

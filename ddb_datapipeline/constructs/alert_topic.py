@@ -19,7 +19,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct, IConstruct
 
-from .props import PipelineConfigurationError, check_emails
+from .props import PipelineConfigurationError, check_emails, refuse
 
 STACK_ALERTS_ID = "Alerts"  # the shared topic's id at the stack root: the project's stacks have always used it
 NO_SUBSCRIBER_WARNING = "ddb-datapipeline:alertsReachNobody"
@@ -153,3 +153,13 @@ class _WarnWithoutSubscriber:
             "alarm_emails=['you@example.com'] to one of the constructs, subscribe to its alert_topic, or give them "
             "alert_topic= (a topic someone watches)",
         )
+
+
+def check_alerts(where: str, *, topic: sns.ITopic | None, key: kms.IKey | None, emails: object) -> tuple[str, ...]:
+    """The alerting props every public construct takes, checked before anything is built: the addresses to subscribe
+    (``alarm_emails``), and a key for a topic this app declares encrypted (``alert_key``): whoever publishes must be
+    granted ``kms:GenerateDataKey`` on it, and without the grant every alarm is denied at run time."""
+    if topic is not None and key is None and topic.master_key is not None:
+        raise refuse(where, "alert_key", None, f"the KMS key alert_topic {topic.node.path} is encrypted with (publishing an alarm "
+                                               "needs kms:GenerateDataKey on it)")
+    return check_emails(where, "alarm_emails", emails)

@@ -33,7 +33,7 @@ from constructs import Construct
 
 from ..definition.common import ScheduleSpec
 from ..definition.generated_names import machine_name
-from .alert_topic import alerts_for
+from .alert_topic import alerts_for, check_alerts
 from .delivery_alarm import delivery_alarm
 from .export_bucket import exports_prefix
 from .native_export import schedule_machine, wildcard_reason
@@ -56,8 +56,8 @@ from .native_steps import (
     state_machine,
 )
 from .pipeline_roles import TableRef
-from .props import check_emails, check_environment, check_schedule, check_target_prefix, construct_path
-from .table_pipelines import bucket_key_of, check_alert_key, generated_name_start, table_ref
+from .props import check_environment, check_schedule, check_target_prefix, construct_path
+from .table_pipelines import bucket_key_of, generated_name_start, table_ref
 
 
 def copy_wildcard_reason(finding: str) -> str | None:
@@ -136,8 +136,7 @@ class NativeCopy(Construct, MachineMetrics):
     ) -> None:
         where = construct_path(scope.node.path, id)
         environment = check_environment(where, environment)
-        check_alert_key(where, alert_topic, alert_key)
-        alarm_emails = check_emails(where, "alarm_emails", alarm_emails)
+        alarm_emails = check_alerts(where, topic=alert_topic, key=alert_key, emails=alarm_emails)
         schedule = check_schedule(where, "schedule", schedule, native=True)
         ref = table_ref(source, scope=scope)
         name = ref.table_name  # what the machine exports; a token CloudFormation resolves where the table has no fixed name

@@ -22,7 +22,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ..definition.generated_names import machine_name
-from .alert_topic import alerts_for
+from .alert_topic import alerts_for, check_alerts
 from .delivery_alarm import delivery_alarm
 from .native_restore import import_wildcard_reason
 from .native_steps import (
@@ -38,8 +38,7 @@ from .native_steps import (
     rule_role,
     state_machine,
 )
-from .props import check_emails, check_environment, check_target_prefix, construct_path
-from .table_pipelines import check_alert_key
+from .props import check_environment, check_target_prefix, construct_path
 
 
 class NativeCopyImport(Construct, MachineMetrics):
@@ -77,8 +76,7 @@ class NativeCopyImport(Construct, MachineMetrics):
     ) -> None:
         where = construct_path(scope.node.path, id)
         environment = check_environment(where, environment)
-        check_alert_key(where, alert_topic, alert_key)
-        alarm_emails = check_emails(where, "alarm_emails", alarm_emails)
+        alarm_emails = check_alerts(where, topic=alert_topic, key=alert_key, emails=alarm_emails)
         target_prefix = check_target_prefix(where, target_prefix, source_table)
         super().__init__(scope, id)
         alert_topic, alert_key = alerts_for(self, topic=alert_topic, key=alert_key, emails=alarm_emails)

@@ -34,13 +34,13 @@ from constructs import Construct
 
 from ..definition.common import ScheduleSpec
 from ..definition.generated_names import DRILL_SUFFIX, machine_name
-from .alert_topic import alerts_for
+from .alert_topic import alerts_for, check_alerts
 from .export_bucket import exports_prefix
 from .native_export import schedule_machine, wildcard_reason
 from .native_restore import import_wildcard_reason, key_schema
 from .native_steps import MachineMetrics, NewTable, alarm, export_id, grant_import, import_check, import_steps, state_machine
-from .props import check_emails, check_environment, check_schedule, construct_path
-from .table_pipelines import bucket_key_of, check_alert_key, table_ref
+from .props import check_environment, check_schedule, construct_path
+from .table_pipelines import bucket_key_of, table_ref
 
 # How many of the newest completed full exports the drill describes before it gives up (and alarms): more than
 # this many copies' exports since the last backup means the backups stopped, which deserves the alarm.
@@ -95,8 +95,7 @@ class NativeRestoreDrill(Construct, MachineMetrics):
     ) -> None:
         where = construct_path(scope.node.path, id)
         environment = check_environment(where, environment)
-        check_alert_key(where, alert_topic, alert_key)
-        alarm_emails = check_emails(where, "alarm_emails", alarm_emails)
+        alarm_emails = check_alerts(where, topic=alert_topic, key=alert_key, emails=alarm_emails)
         # config/tables.py DRILL_RULE: a restore and a count take about an hour; a drill at most once an hour.
         checked = check_schedule(where, "schedule", schedule, native=True, minimum_minutes=60, required=True)
         assert checked is not None  # required=True

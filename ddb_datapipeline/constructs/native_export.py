@@ -28,12 +28,12 @@ from constructs import Construct
 from ..definition.common import ScheduleSpec
 from ..definition.generated_names import machine_name, shortened
 from ..definition.periods import START_AT_FIRST_ACTIVATION, period_minutes
-from .alert_topic import alerts_for
+from .alert_topic import alerts_for, check_alerts
 from .delivery_alarm import ALARM_PREFIX, admit_alarms
 from .export_bucket import exports_prefix
 from .native_steps import ALARM_PERIOD, MachineMetrics, export_steps, grant_export, state_machine
-from .props import PipelineConfigurationError, check_emails, check_environment, check_schedule, construct_path
-from .table_pipelines import bucket_key_of, check_alert_key, table_ref
+from .props import PipelineConfigurationError, check_environment, check_schedule, construct_path
+from .table_pipelines import bucket_key_of, table_ref
 
 # What EventBridge Scheduler's rate() takes; a month has no fixed length, so a monthly period is refused.
 RATE_UNITS = {"minute": "minutes", "minutes": "minutes", "hour": "hours", "hours": "hours", "day": "days", "days": "days"}
@@ -106,8 +106,7 @@ class NativeExport(Construct, MachineMetrics):
     ) -> None:
         where = construct_path(scope.node.path, id)
         environment = check_environment(where, environment)
-        check_alert_key(where, alert_topic, alert_key)
-        alarm_emails = check_emails(where, "alarm_emails", alarm_emails)
+        alarm_emails = check_alerts(where, topic=alert_topic, key=alert_key, emails=alarm_emails)
         schedule = check_schedule(where, "schedule", schedule, native=True)
         super().__init__(scope, id)
         source = table_ref(table, scope=scope)

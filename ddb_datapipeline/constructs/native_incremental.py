@@ -29,12 +29,12 @@ from constructs import Construct
 from ..definition.common import ScheduleSpec
 from ..definition.generated_names import machine_name
 from ..definition.periods import INCREMENTAL_MAX_MINUTES, INCREMENTAL_MIN_MINUTES, period_minutes
-from .alert_topic import alerts_for
+from .alert_topic import alerts_for, check_alerts
 from .export_bucket import exports_prefix
 from .native_export import schedule_machine, wildcard_reason
 from .native_steps import MachineMetrics, alarm, export_steps, grant_export, state_machine
-from .props import check_emails, check_environment, construct_path, refuse
-from .table_pipelines import bucket_key_of, check_alert_key, table_ref
+from .props import check_environment, construct_path, refuse
+from .table_pipelines import bucket_key_of, table_ref
 
 SETTLE_MINUTES = 5  # how far behind now a window ends: DynamoDB refuses an ExportToTime in the future
 MIN_WINDOW_MINUTES, MAX_WINDOW_MINUTES = INCREMENTAL_MIN_MINUTES, INCREMENTAL_MAX_MINUTES
@@ -86,8 +86,7 @@ class NativeIncrementalExport(Construct, MachineMetrics):
     ) -> None:
         where = construct_path(scope.node.path, id)
         environment = check_environment(where, environment)
-        check_alert_key(where, alert_topic, alert_key)
-        alarm_emails = check_emails(where, "alarm_emails", alarm_emails)
+        alarm_emails = check_alerts(where, topic=alert_topic, key=alert_key, emails=alarm_emails)
         minutes = period_minutes(period) if isinstance(period, str) else None
         if minutes is None or not MIN_WINDOW_MINUTES <= minutes <= MAX_WINDOW_MINUTES:
             raise refuse(where, "period", period, "a period from 15 minutes to 24 hours (DynamoDB's incremental export window)")

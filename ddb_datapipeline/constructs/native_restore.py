@@ -22,12 +22,12 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from ..definition.generated_names import machine_name
-from .alert_topic import alerts_for
+from .alert_topic import alerts_for, check_alerts
 from .export_bucket import exports_prefix
 from .native_export import wildcard_reason
 from .native_steps import MachineMetrics, NewTable, grant_import, import_check, import_steps, state_machine
-from .props import PipelineConfigurationError, check_emails, check_environment, check_target_prefix, construct_path
-from .table_pipelines import bucket_key_of, check_alert_key, generated_name_start, table_ref
+from .props import PipelineConfigurationError, check_environment, check_target_prefix, construct_path
+from .table_pipelines import bucket_key_of, generated_name_start, table_ref
 
 
 def key_schema(table: dynamodb.ITable, partition_key: dynamodb.Attribute | None,
@@ -93,8 +93,7 @@ class NativeRestore(Construct, MachineMetrics):
     ) -> None:
         where = construct_path(scope.node.path, id)
         environment = check_environment(where, environment)
-        check_alert_key(where, alert_topic, alert_key)
-        alarm_emails = check_emails(where, "alarm_emails", alarm_emails)
+        alarm_emails = check_alerts(where, topic=alert_topic, key=alert_key, emails=alarm_emails)
         ref = table_ref(source, scope=scope)
         name, named = ref.table_name, ref.named  # the name (a token where CloudFormation names the table), what folders use
         target_prefix = check_target_prefix(where, f"{named}-restore" if target_prefix is None else target_prefix, name,

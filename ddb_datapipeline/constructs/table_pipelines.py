@@ -27,7 +27,7 @@ from ..definition.generated_names import name_from_path
 from ..definition.hive_copy import CopySelection, HiveCopySpec, build_hive_copy_definition
 from ..definition.model import PipelineDefinition
 from ..definition.restore import RestoreSpec, build_restore_definition
-from .alert_topic import alerts_for
+from .alert_topic import alerts_for, check_alerts
 from .data_pipeline import DataPipeline
 from .export_bucket import COPIES_PREFIX, exports_prefix, logs_prefix, s3_uri
 from .pipeline_roles import BATCH_WRITE, EXPORT_WRITES, LOG_WRITES, READS, SCAN, NodeRole, PipelineRoles, PrefixAccess, TableRef
@@ -37,7 +37,6 @@ from .props import (
 from .props import (
     check_bool,
     check_cluster,
-    check_emails,
     check_environment,
     check_ratio,
     check_schedule,
@@ -151,14 +150,6 @@ def default_roles(scope: Construct) -> PipelineRoles:
     stack = Stack.of(scope)
     found = stack.node.try_find_child(ROLES_ID)
     return found if isinstance(found, PipelineRoles) else PipelineRoles(stack, ROLES_ID)
-
-
-def check_alert_key(where: str, topic: sns.ITopic | None, key: kms.IKey | None) -> None:
-    """A topic this app declares with a KMS key needs that key passed too: the pipeline role must be granted
-    ``kms:GenerateDataKey`` on it to publish, and without the grant every alarm is denied at run time."""
-    if topic is not None and key is None and topic.master_key is not None:
-        raise refuse(where, "alert_key", None, f"the KMS key alert_topic {topic.node.path} is encrypted with (publishing an alarm "
-                                               "needs kms:GenerateDataKey on it)")
 
 
 def bucket_key_of(where: str, bucket: s3.IBucket, bucket_key: kms.IKey | None) -> kms.IKey | None:
@@ -331,8 +322,7 @@ class ExportPipeline(_TablePipeline):
         compress = check_bool(where, "compress", compress)
         cluster = check_cluster(where, "cluster", cluster)
         environment = check_environment(where, environment)
-        check_alert_key(where, alert_topic, alert_key)
-        alarm_emails = check_emails(where, "alarm_emails", alarm_emails)
+        alarm_emails = check_alerts(where, topic=alert_topic, key=alert_key, emails=alarm_emails)
         source = table_ref(table, scope=scope)
         super().__init__(scope, id, table_name=source.table_name, bucket=bucket, bucket_key=bucket_key, environment=environment,
                          roles=roles, alert_topic=alert_topic, alert_key=alert_key, alarm_emails=alarm_emails, log_name=f"{source.named}-export")
@@ -377,8 +367,7 @@ class RestorePipeline(_TablePipeline):
         write_ratio = check_ratio(where, "write_ratio", write_ratio)
         cluster = check_cluster(where, "cluster", cluster)
         environment = check_environment(where, environment)
-        check_alert_key(where, alert_topic, alert_key)
-        alarm_emails = check_emails(where, "alarm_emails", alarm_emails)
+        alarm_emails = check_alerts(where, topic=alert_topic, key=alert_key, emails=alarm_emails)
         # The connector writes the items as exported: into a table keyed otherwise, every write fails at run time.
         expected, found = key_schema_words(source), key_schema_words(target)
         if expected is not None and found is not None and expected != found:
@@ -457,8 +446,7 @@ class CopyPipeline(_TablePipeline):
         write_ratio = check_ratio(where, "write_ratio", write_ratio)
         cluster = check_cluster(where, "cluster", cluster)
         environment = check_environment(where, environment)
-        check_alert_key(where, alert_topic, alert_key)
-        alarm_emails = check_emails(where, "alarm_emails", alarm_emails)
+        alarm_emails = check_alerts(where, topic=alert_topic, key=alert_key, emails=alarm_emails)
         if not isinstance(destination, CopyDestination):
             raise refuse(where, "destination", destination, "a CopyDestination")
         if selection is not None and not isinstance(selection, CopySelection):
