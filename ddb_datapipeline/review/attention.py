@@ -21,12 +21,13 @@ development dependency); without it every ``Resource: *`` is marked, with that r
 """
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import functools
 import importlib.util
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -75,11 +76,21 @@ class Mark:
     values: tuple[str, ...] = ()  # the actions or resources the reason is about, marked in their cells
 
 
+@dataclass(frozen=True)
+class _Reference:
+    """The Service Authorization Reference and what the marks look up in it besides: each action's spelling
+    by its lower-case name, and every lower-case action name in sorted order (so the names a pattern can
+    match are one slice of it, found by bisection instead of matching the pattern against every action)."""
+
+    sar: ServiceAuthorization
+    spelling: Mapping[str, str]
+    names: tuple[str, ...]
+
+
 @functools.lru_cache(maxsize=1)
-def _reference() -> tuple[ServiceAuthorization, dict[str, str]] | None:
+def _reference() -> _Reference | None:
     """The Service Authorization Reference as parliament bundles it, read without importing parliament
-    (its import needs shims and costs a second), and each action's spelling by its lower-case name;
-    None when parliament is not installed."""
+    (its import needs shims and costs a second); None when parliament is not installed."""
     spec = importlib.util.find_spec("parliament")
     if spec is None or spec.origin is None:
         return None
@@ -87,30 +98,51 @@ def _reference() -> tuple[ServiceAuthorization, dict[str, str]] | None:
     if not path.is_file():
         return None
     services = json.loads(path.read_text(encoding="utf-8"))
-    names = {f"{s['prefix']}:{p['privilege']}".lower(): f"{s['prefix']}:{p['privilege']}"
-             for s in services for p in s.get("privileges") or ()}
-    return ServiceAuthorization.from_definition(services), names
+    spelling = {f"{s['prefix']}:{p['privilege']}".lower(): f"{s['prefix']}:{p['privilege']}"
+                for s in services for p in s.get("privileges") or ()}
+    sar = ServiceAuthorization.from_definition(services)
+    return _Reference(sar, spelling, tuple(sorted(sar.actions)))
 
 
 def service_reference() -> ServiceAuthorization | None:
     found = _reference()
-    return found[0] if found else None
+    return found.sar if found else None
 
 
 def _spelled(action: str) -> str:
     found = _reference()
-    return found[1].get(action, action) if found else action
+    return found.spelling.get(action, action) if found else action
 
 
-def _expand(pattern: str, sar: ServiceAuthorization | None) -> tuple[str, ...]:
-    """The actions a pattern (``s3:Get*``) matches in the reference (lower case); the pattern itself when
-    it has no wildcard or there is no reference."""
+# Where a pattern's literal head ends: at its first wildcard (or the start of a character set).
+_WILDCARD = re.compile(r"[*?\[]")
+
+
+@functools.cache
+def _expand(pattern: str) -> tuple[str, ...]:
+    """The actions a pattern (``s3:Get*``) matches in the reference (lower case, sorted); the pattern itself
+    when it has no wildcard, nothing when there is no reference.
+
+    Kept per pattern for the process (the reference is read once per process too): a review asks for the
+    same few patterns in statement after statement, and each answer scans thousands of actions. Only names
+    that start with the pattern's text before its first wildcard can match (``fnmatchcase`` matches that
+    text literally from the first character), and in sorted order those names are contiguous."""
     if "*" not in pattern and "?" not in pattern:
         return (pattern.lower(),)
-    if sar is None:
+    found = _reference()
+    if found is None:
         return ()
     lowered = pattern.lower()
-    return tuple(sorted(name for name in sar.actions if fnmatch.fnmatchcase(name, lowered)))
+    head = _WILDCARD.split(lowered, maxsplit=1)[0]
+    names = found.names
+    matched = []
+    for index in range(bisect.bisect_left(names, head), len(names)):
+        name = names[index]
+        if not name.startswith(head):
+            break
+        if fnmatch.fnmatchcase(name, lowered):
+            matched.append(name)
+    return tuple(matched)
 
 
 def _condition_keys(statement: Statement) -> set[str]:
@@ -157,7 +189,7 @@ def statement_marks(statement: Statement, *, account: str | None, own: Iterable[
         marks.append(Mark("NotResource: allows every resource it does not list", statement.resources))
     wild = [a for a in (statement.actions if not statement.not_action else ()) if "*" in a or "?" in a]
     if wild:
-        counts = ", ".join(f"{a} (matches {len(_expand(a, sar))} today)" if sar is not None else a for a in wild)
+        counts = ", ".join(f"{a} (matches {len(_expand(a))} today)" if sar is not None else a for a in wild)
         marks.append(Mark(f"action wildcard{'s' if len(wild) > 1 else ''} {counts}", tuple(wild)))
     owned = set(own)
     conditioned = bool(statement.conditions)
@@ -166,7 +198,7 @@ def statement_marks(statement: Statement, *, account: str | None, own: Iterable[
             if sar is None:
                 marks.append(Mark("Resource * (no service reference installed to tell whether the actions need it)", (resource,)))
                 continue
-            typed = sorted({a for pattern in statement.actions for a in _expand(pattern, sar)
+            typed = sorted({a for pattern in statement.actions for a in _expand(pattern)
                             if (known := sar.action(a)) is not None and known.arns})
             if typed:
                 marks.append(Mark(f"Resource * on actions that have a resource type: {_named([_spelled(a) for a in typed])}",
@@ -187,7 +219,7 @@ def statement_marks(statement: Statement, *, account: str | None, own: Iterable[
         if sibling is statement or sibling.effect != "Allow" or set(sibling.actions) != set(statement.actions):
             continue
         for key in sorted(_condition_keys(sibling) - mine - OWNER_KEYS):
-            if all(_supports(a, key, sar) for pattern in statement.actions for a in _expand(pattern, sar) or (pattern,)):
+            if all(_supports(a, key, sar) for pattern in statement.actions for a in _expand(pattern) or (pattern,)):
                 marks.append(Mark(f"no {key} condition, which statement {sibling.label} of the same policy has"))
     return tuple(dict.fromkeys(marks))
 

@@ -44,6 +44,20 @@ def test_an_action_wildcard_is_marked_with_what_it_matches():
     assert reason == "action wildcard kms:GenerateDataKey* (matches 4 today)"
 
 
+@pytest.mark.parametrize("pattern", ["kms:GenerateDataKey*", "S3:Get*Tagging", "*:Describe*", "ec2:?escribeVpc*",
+                                     "s3:[gp]utObject*", "dynamodb:*", "*", "s3*:get*", "nosuchservice:*"])
+def test_a_pattern_matches_what_matching_it_against_every_action_of_the_reference_gives(pattern):
+    """The review looks a pattern's matches up in a sorted slice of the reference, kept per pattern; the plain
+    way (fnmatch against every action, as IAM's wildcards read) must give the same actions in the same order."""
+    import fnmatch
+
+    sar = attention.service_reference()
+    assert sar is not None
+    every = tuple(sorted(name for name in sar.actions if fnmatch.fnmatchcase(name, pattern.lower())))
+    assert attention._expand(pattern) == every
+    assert every or pattern == "nosuchservice:*"
+
+
 @pytest.mark.parametrize("resource", [
     "${Bucket.Arn}/exports/orders/*",
     "${Other.Arn}/logs/orders-export/*",
