@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import importlib.metadata
 import json
 import os
 from dataclasses import dataclass
@@ -53,24 +54,35 @@ CACHE_DIR_ENV = "DDB_DATAPIPELINE_LINT_CACHE"
 _CACHE_FORMAT = "lint-result-1"  # part of every key: change it when LintResult or the way _lint builds it changes
 
 
+def installed_version() -> str:
+    """cfn-lint's version as its installed distribution states it, "" when it is not installed. Read from the
+    package metadata, not from ``cfnlint.version``: importing any module of cfnlint imports the whole package
+    (sympy with it, about a second of CPU), which a process that only reads results from the cache (the
+    tests' rebuild in a subprocess) then never pays. Same string: cfn-lint's build takes the distribution's
+    version from ``cfnlint.version.__version__`` (its pyproject.toml, ``[tool.setuptools.dynamic]``)."""
+    try:
+        return importlib.metadata.version("cfn-lint")
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
 @functools.lru_cache(maxsize=32)
 def lint_template(template_text: str, region: str | None) -> LintResult:
     """Lints one template; cached on its text, since the same text always gives the same findings."""
     shown_region = region or DEFAULT_REGION
-    try:
-        from cfnlint.version import __version__
-    except ImportError:  # a runtime-only install (requirements.txt): say so rather than fail
+    version = installed_version()
+    if not version:  # a runtime-only install (requirements.txt): say so rather than fail
         return LintResult("", shown_region, ())
     cache_dir = os.environ.get(CACHE_DIR_ENV)
     if not cache_dir:
-        return _lint(template_text, shown_region, __version__)
-    key = hashlib.sha256("\0".join((_CACHE_FORMAT, __version__, shown_region, template_text)).encode()).hexdigest()
+        return _lint(template_text, shown_region, version)
+    key = hashlib.sha256("\0".join((_CACHE_FORMAT, version, shown_region, template_text)).encode()).hexdigest()
     path = Path(cache_dir) / f"{key}.json"
     try:
         return _from_json(json.loads(path.read_text()))
     except (OSError, ValueError, KeyError, TypeError):  # not cached yet, or a torn or foreign file: lint again
         pass
-    result = _lint(template_text, shown_region, __version__)
+    result = _lint(template_text, shown_region, version)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f"{key}.{os.getpid()}.tmp")
     partial.write_text(json.dumps(dataclasses.asdict(result)))

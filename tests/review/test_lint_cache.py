@@ -3,11 +3,15 @@ read back instead of linting again, and off unless its directory is named."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from ddb_datapipeline.review import lint
+from tests.conftest import ROOT
 
 TEMPLATE = json.dumps({"Resources": {"Key": {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": "yes"}}}})
 
@@ -41,10 +45,8 @@ def test_another_region_or_template_is_linted_under_its_own_key(cache: Path):
 
 
 def test_another_cfn_lint_version_misses(cache: Path, monkeypatch: pytest.MonkeyPatch):
-    import cfnlint.version
-
     lint.lint_template(TEMPLATE, "eu-west-1")
-    monkeypatch.setattr(cfnlint.version, "__version__", "0.0.0-other")
+    monkeypatch.setattr(lint, "installed_version", lambda: "0.0.0-other")
     lint.lint_template.cache_clear()
     assert lint.lint_template(TEMPLATE, "eu-west-1").version == "0.0.0-other"
     assert len(list(cache.glob("*.json"))) == 2
@@ -68,3 +70,22 @@ def test_without_the_directory_nothing_is_written(tmp_path: Path, monkeypatch: p
     finally:
         lint.lint_template.cache_clear()
     assert list(tmp_path.rglob("*")) == []
+
+
+def test_the_version_is_the_one_cfn_lint_reports_of_itself():
+    """The cache key and the report carry the distribution's version, read without importing cfnlint."""
+    import cfnlint.version
+
+    assert lint.installed_version() == cfnlint.version.__version__ != ""
+
+
+def test_reading_a_cached_result_does_not_import_cfn_lint(cache: Path):
+    """A process that finds every result in the cache (the review's rebuild in a subprocess) skips cfnlint's
+    import, about a second of CPU; run in a fresh interpreter, where nothing imported cfnlint before."""
+    expected = lint.lint_template(TEMPLATE, "eu-west-1")
+    probe = ("import sys; from ddb_datapipeline.review import lint; "
+             f"result = lint.lint_template({TEMPLATE!r}, 'eu-west-1'); "
+             "print(','.join(f.rule for f in result.findings), 'cfnlint' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True,
+                            env={**os.environ, lint.CACHE_DIR_ENV: str(cache)})
+    assert result.stdout.split() == [",".join(f.rule for f in expected.findings), "False"]
