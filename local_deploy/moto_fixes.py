@@ -109,6 +109,12 @@ testing something else:
     symmetric key, whose private key no call ever uses): 0.1 to 0.3 CPU-s a key, about 2 CPU-s of a first local deploy
     (py-spy, measured here). The fix generates it, as moto would, when a call first uses it (Sign, Verify,
     GetPublicKey); a test shows a signature made and checked and a public key read as without the fix.
+21. Speed, not behaviour: botocore reads its 1.2 MB ``endpoints.json`` again for every session, and moto makes six
+    sessions in the emulator (three while importing its EC2 models, one per backend region list, one for its error
+    answers, one for the Step Functions tasks' clients; counted here), 0.1 to 0.15 CPU-s each. The fix reads the file
+    once per process and hands every session the same data, as botocore already hands it to every client of one
+    session (its ``EndpointResolver`` reads the data and never changes it: botocore/regions.py, read). A test shows
+    a second session's regions and endpoints the same, without reading the file again.
 """
 from __future__ import annotations
 
@@ -141,6 +147,7 @@ FIXES = (
     "DynamoDB items copied without copy.deepcopy per nested value (speed)",
     "CloudFormation JSON templates read without the YAML loader (speed)",
     "KMS private keys generated on first use (speed)",
+    "botocore's endpoints read once per process (speed)",
 )
 
 
@@ -166,6 +173,7 @@ def apply() -> tuple[str, ...]:
             f"moto {moto.__version__} is installed; the emulator's fixes are written for moto {PINNED_MOTO_VERSION} "
             "(pinned in requirements-dev.txt): run make setup"
         )
+    fix_endpoint_data()  # first: importing moto's models below makes sessions
     _fix_kms_key_tags()
     _fix_data_pipeline_resource()
     _fix_data_pipeline_api()
@@ -1005,3 +1013,30 @@ def fix_kms_private_keys() -> None:
     if isinstance(generate, functools.partial):
         return  # applied already
     models.generate_private_key = functools.partial(_LazyPrivateKey, generate)  # type: ignore[attr-defined]
+
+
+ENDPOINTS = "endpoints"  # the data botocore's EndpointResolver is built from (botocore/session.py, create_default_resolver)
+
+
+def fix_endpoint_data() -> None:
+    """Fix 21 (speed): botocore's endpoints data read once per process, not once per session."""
+    from botocore import loaders
+
+    original = _require(loaders.Loader, "load_data_with_path")
+    if getattr(original, "shared_endpoints", False):
+        return  # applied already
+    read: dict[tuple[str, ...], Any] = {}
+    lock = threading.Lock()
+
+    @functools.wraps(original)
+    def load_data_with_path(self, name):  # type: ignore[no-untyped-def]
+        if name != ENDPOINTS:
+            return original(self, name)
+        key = tuple(self.search_paths)  # a session with other data paths reads its own
+        with lock:
+            if key not in read:
+                read[key] = original(self, name)
+            return read[key]
+
+    load_data_with_path.shared_endpoints = True  # type: ignore[attr-defined]
+    loaders.Loader.load_data_with_path = load_data_with_path  # type: ignore[method-assign]
