@@ -1,8 +1,8 @@
 """Fixes applied to moto inside the emulator process that ``make deploy-local`` starts.
 
-moto 5.2.5 gets eleven things wrong that this project's deploy depends on, is slow at five things the drill
-leans on, and cannot read the drill's items back from an export. Each of fixes 1 to 11 and 14 makes moto behave as
-AWS documents, fixes 12, 13 and 15 to 18 make it answer faster. Each
+moto 5.2.5 gets eleven things wrong that this project's deploy depends on, is slow at things the deploy and the
+drill lean on, and cannot read the drill's items back from an export. Each of fixes 1 to 11 and 14 makes moto behave as
+AWS documents, fixes 12, 13 and 15 to 21 make it answer faster. Each
 applies only in the emulator process (never in the app; in the tests' own process only fixes 7 to 10, by
 the tests that run the native state machines on moto's interpreter), and is checked against
 the pinned moto version so an upgrade that changes the patched code fails loudly instead of silently
