@@ -1,8 +1,8 @@
 """Fixes applied to moto inside the emulator process that ``make deploy-local`` starts.
 
-moto 5.2.5 gets eleven things wrong that this project's deploy depends on, is slow at five things the drill
-leans on, and cannot read the drill's items back from an export. Each of fixes 1 to 11 and 14 makes moto behave as
-AWS documents, fixes 12, 13 and 15 to 18 make it answer faster. Each
+moto 5.2.5 gets eleven things wrong that this project's deploy depends on, is slow at things the deploy and the
+drill lean on, and cannot read the drill's items back from an export. Each of fixes 1 to 11 and 14 makes moto behave as
+AWS documents, fixes 12, 13 and 15 to 21 make it answer faster. Each
 applies only in the emulator process (never in the app; in the tests' own process only fixes 7 to 10, by
 the tests that run the native state machines on moto's interpreter), and is checked against
 the pinned moto version so an upgrade that changes the patched code fails loudly instead of silently
@@ -98,9 +98,29 @@ testing something else:
     dispatch and keep-alive bookkeeping cost more than the copy. The fix copies nested attribute values directly,
     the same way (same types, same memo, lists and maps copied, sets as new lists, scalars shared); a test shows the
     copies equal and independent of the items copied.
+19. Speed, not behaviour: moto 5.2 reads every CloudFormation template (CreateStack, UpdateStack, change sets,
+    ValidateTemplate) with PyYAML's pure-Python loader, JSON ones too, which CDK writes; about 2.7 CPU-s of the
+    emulator's in a first local deploy of cdk.json's stacks (py-spy, measured here). A JSON template is read with
+    ``json.loads`` instead, its numbers and constants given PyYAML's own reading of the same plain scalar (YAML 1.1
+    reads ``1e5`` as a string, ``1.5e+3`` as a float); a text with what PyYAML reads otherwise than JSON (a
+    surrogate escape, a non-printable character, a YAML line break inside a string) or that is not JSON goes to
+    moto's own loader. A test shows the same result as moto's loader for the deployed templates and those cases.
+20. Speed, not behaviour: moto 5.2 generates an RSA private key for every KMS key it creates (a 2,048-bit one for a
+    symmetric key, whose private key no call ever uses): 0.1 to 0.3 CPU-s a key, about 2 CPU-s of a first local deploy
+    (py-spy, measured here). The fix generates it, as moto would, when a call first uses it (Sign, Verify,
+    GetPublicKey); a test shows a signature made and checked and a public key read as without the fix.
+21. Speed, not behaviour: botocore reads its 1.2 MB ``endpoints.json`` again for every session, and moto makes six
+    sessions in the emulator (three while importing its EC2 models, one per backend region list, one for its error
+    answers, one for the Step Functions tasks' clients; counted here), 0.1 to 0.15 CPU-s each. The fix reads the file
+    once per process and hands every session the same data, as botocore already hands it to every client of one
+    session (its ``EndpointResolver`` reads the data and never changes it: botocore/regions.py, read). A test shows
+    a second session's regions and endpoints the same, without reading the file again.
 """
 from __future__ import annotations
 
+import functools
+import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -125,6 +145,9 @@ FIXES = (
     "DynamoDB items returned without the generic walk (speed)",
     "DynamoDB attribute values read without the shape walk (speed)",
     "DynamoDB items copied without copy.deepcopy per nested value (speed)",
+    "CloudFormation JSON templates read without the YAML loader (speed)",
+    "KMS private keys generated on first use (speed)",
+    "botocore's endpoints read once per process (speed)",
 )
 
 
@@ -150,6 +173,7 @@ def apply() -> tuple[str, ...]:
             f"moto {moto.__version__} is installed; the emulator's fixes are written for moto {PINNED_MOTO_VERSION} "
             "(pinned in requirements-dev.txt): run make setup"
         )
+    fix_endpoint_data()  # first: importing moto's models below makes sessions
     _fix_kms_key_tags()
     _fix_data_pipeline_resource()
     _fix_data_pipeline_api()
@@ -168,6 +192,8 @@ def apply() -> tuple[str, ...]:
     fix_item_results()
     fix_attribute_requests()
     fix_item_copies()
+    fix_template_reading()
+    fix_kms_private_keys()
     return FIXES
 
 
@@ -897,3 +923,120 @@ def fix_item_copies() -> None:
 
     DynamoType.__deepcopy__ = value_copy  # type: ignore[method-assign]
     Item.__deepcopy__ = item_copy  # type: ignore[method-assign]
+
+
+# What PyYAML reads otherwise than JSON does inside a JSON text: an escaped surrogate (JSON pairs two into one
+# character, PyYAML keeps each), a character PyYAML's reader refuses (yaml/reader.py NON_PRINTABLE, 6.0.4), and the
+# characters YAML 1.1 counts as line breaks, which it folds inside a quoted string (NEL, LS, PS).
+_NOT_READ_AS_JSON = re.compile(
+    r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}|[^\x09\x0A\x0D\x20-\x7E\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010ffff]|[\u2028\u2029]"
+)
+
+
+def json_as_yaml(text: Any) -> Any:
+    """What ``yaml.load(text, Loader=yaml.Loader)`` gives for a JSON text, read with ``json.loads``; ``_MISSING`` when
+    the text is not JSON or holds something PyYAML reads otherwise (then only PyYAML can say)."""
+    import json
+
+    import yaml
+
+    if not isinstance(text, str) or _NOT_READ_AS_JSON.search(text):
+        return _MISSING
+    loader = yaml.Loader("")
+
+    def plain(scalar: str) -> Any:  # a number or a constant, as PyYAML reads the same plain scalar
+        node = yaml.ScalarNode(loader.resolve(yaml.ScalarNode, scalar, (True, False)), scalar)
+        return loader.construct_object(node, deep=True)
+
+    try:
+        return json.loads(text, parse_int=plain, parse_float=plain, parse_constant=plain)
+    except ValueError:
+        return _MISSING
+    finally:
+        loader.dispose()
+
+
+_MISSING = object()
+
+
+class _JsonFirstYaml:
+    """The ``yaml`` module as moto's CloudFormation sees it, with ``load`` trying ``json_as_yaml`` first."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def load(self, stream: Any, Loader: Any) -> Any:  # noqa: N803 (PyYAML's own parameter name)
+        if Loader is self._real.Loader:
+            found = json_as_yaml(stream)
+            if found is not _MISSING:
+                return found
+        return self._real.load(stream, Loader=Loader)
+
+
+def fix_template_reading() -> None:
+    """Fix 19 (speed): JSON templates read with ``json.loads`` where moto reads them with PyYAML."""
+    import yaml
+    from moto.cloudformation import models, responses
+
+    for module in (models, responses):
+        seen = _require(module, "yaml")
+        if seen is yaml:
+            module.yaml = _JsonFirstYaml(yaml)  # type: ignore[attr-defined]
+        elif not isinstance(seen, _JsonFirstYaml):
+            raise MotoFixError(f"moto {PINNED_MOTO_VERSION}: {module.__name__}.yaml is not PyYAML")
+
+
+class _LazyPrivateKey:
+    """The private key moto's ``generate_private_key`` makes for ``key_spec``, made on first use."""
+
+    def __init__(self, generate: Callable[[str], Any], key_spec: str) -> None:
+        self._generate = generate
+        self._key_spec = key_spec
+        self._key: Any = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:  # sign, verify, public_key, and any attribute of the key
+        with self._lock:
+            if self._key is None:
+                self._key = self._generate(self._key_spec)
+        return getattr(self._key, name)
+
+
+def fix_kms_private_keys() -> None:
+    """Fix 20 (speed): a KMS key's private key generated when a call first uses it."""
+    from moto.kms import models
+
+    generate = _require(models, "generate_private_key")
+    if isinstance(generate, functools.partial):
+        return  # applied already
+    models.generate_private_key = functools.partial(_LazyPrivateKey, generate)  # type: ignore[attr-defined]
+
+
+ENDPOINTS = "endpoints"  # the data botocore's EndpointResolver is built from (botocore/session.py, create_default_resolver)
+
+
+def fix_endpoint_data() -> None:
+    """Fix 21 (speed): botocore's endpoints data read once per process, not once per session."""
+    from botocore import loaders
+
+    original = _require(loaders.Loader, "load_data_with_path")
+    if getattr(original, "shared_endpoints", False):
+        return  # applied already
+    read: dict[tuple[str, ...], Any] = {}
+    lock = threading.Lock()
+
+    @functools.wraps(original)
+    def load_data_with_path(self, name):  # type: ignore[no-untyped-def]
+        if name != ENDPOINTS:
+            return original(self, name)
+        key = tuple(self.search_paths)  # a session with other data paths reads its own
+        with lock:
+            if key not in read:
+                read[key] = original(self, name)
+            return read[key]
+
+    load_data_with_path.shared_endpoints = True  # type: ignore[attr-defined]
+    loaders.Loader.load_data_with_path = load_data_with_path  # type: ignore[method-assign]

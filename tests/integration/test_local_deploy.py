@@ -124,6 +124,20 @@ def test_the_local_assembly_targets_moto_and_has_no_bootstrap_version_rule(flow:
         assert "BootstrapVersion" not in stack.template.get("Parameters", {})
 
 
+def test_the_emulator_reads_every_deployed_template_as_moto_s_own_loader_does(flow: Flow):
+    """moto fix 19 reads a JSON template with json.loads; on the templates this deploy deployed it gives what
+    moto's PyYAML loader gives, type for type (repr tells 1, 1.0 and True apart), without falling back to it."""
+    import yaml
+
+    from local_deploy.moto_fixes import json_as_yaml
+
+    templates = sorted(flow.assembly.glob("*.template.json"))
+    assert len(templates) == len(read_assembly(flow.assembly))
+    for path in templates:
+        text = path.read_text()
+        assert repr(json_as_yaml(text)) == repr(yaml.load(text, Loader=yaml.Loader)), path.name
+
+
 def test_the_pipelines_post_deploy_check_finds_each_environment_healthy(flow: Flow, monkeypatch: pytest.MonkeyPatch):
     """The read-only check the delivery pipeline runs after each stage, against what was deployed."""
     from ddb_datapipeline.deployed_check import check_stack
