@@ -263,7 +263,8 @@ def _environment_once(name: str, raw: Any) -> EnvironmentConfig:
     is not 1, 1.0 is not 1) and refuses every other type, subclasses included (measured: a dict subclass, a str
     subclass, an IntEnum, an OrderedDict); those settings are parsed every time. Equal bytes are equal plain values,
     which parse alike. Failures are not kept: they raise again from a fresh parse. At most ``_PARSED_LIMIT``
-    environments are kept, so a long-running process holds a bounded amount."""
+    environments are kept, so a long-running process holds a bounded amount. Parsing also reads this package's
+    constant tables (regions, releases, quotas): a test that patches one must clear ``_parsed`` first."""
     try:
         key = (name, marshal.dumps(raw, 2))
     except ValueError:  # not plain JSON values: parse without keeping
