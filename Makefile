@@ -19,8 +19,8 @@ setup: $(VENV)/.installed node_modules/.installed
 # module missing from the list is compiled on first use instead. (Compiling the whole venv costs 9 s.)
 export PYTHONDONTWRITEBYTECODE :=
 CDK_MODULES := assertions aws_applicationautoscaling aws_cloudwatch aws_codebuild aws_codecommit aws_codepipeline \
-	aws_codepipeline_actions aws_codestarnotifications aws_datapipeline aws_dynamodb aws_ec2 aws_events aws_iam \
-	aws_kinesis aws_kms aws_lambda aws_logs aws_s3 aws_s3_assets aws_scheduler aws_scheduler_targets aws_sns \
+	aws_codestarnotifications aws_datapipeline aws_dynamodb aws_ec2 aws_events aws_iam \
+	aws_kinesis aws_kms aws_logs aws_s3 aws_s3_assets aws_scheduler aws_scheduler_targets aws_sns \
 	aws_sns_subscriptions aws_sqs aws_stepfunctions aws_stepfunctions_tasks cloud_assembly_schema cx_api pipelines
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)

@@ -5,14 +5,8 @@ from pathlib import Path
 
 # isort: off
 import ddb_datapipeline  # noqa: F401  first: it points jsii at the pinned Node before aws_cdk starts jsii (pinned_node.py)
-import aws_cdk as cdk
-
-# isort: on
-from ddb_datapipeline.app_builder import synthesize
 from ddb_datapipeline.config import ConfigError
 from ddb_datapipeline.config.cdk_json import check_cdk_json
-from ddb_datapipeline.definition.validator import DefinitionError
-from ddb_datapipeline.validation_plugin import DataPipelineChecks
 
 
 def cdk_json_path() -> Path:
@@ -20,6 +14,23 @@ def cdk_json_path() -> Path:
     elsewhere, the app checks the project's own file next to this one."""
     here = Path.cwd() / "cdk.json"
     return here if here.is_file() else Path(__file__).resolve().with_name("cdk.json")
+
+
+if __name__ == "__main__":
+    # A repeated key in cdk.json is refused before aws_cdk is imported, which starts jsii's Node process (about 1.5 s
+    # of CPU for nothing when the app stops at once); main() checks again for the tests that call it directly.
+    try:
+        check_cdk_json(cdk_json_path())
+    except ConfigError as early:
+        print(f"configuration error: {early}", file=sys.stderr)
+        sys.exit(2)
+
+import aws_cdk as cdk  # noqa: E402
+
+# isort: on
+from ddb_datapipeline.app_builder import synthesize  # noqa: E402
+from ddb_datapipeline.definition.validator import DefinitionError  # noqa: E402
+from ddb_datapipeline.validation_plugin import DataPipelineChecks  # noqa: E402
 
 
 def main(app: cdk.App | None = None) -> int:

@@ -5,6 +5,7 @@ costs one readable line instead of a half-built app or a failed deployment.
 """
 from __future__ import annotations
 
+import marshal
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -247,6 +248,36 @@ def _environment(name: str, raw: Any) -> EnvironmentConfig:
     return config
 
 
+_PARSED_LIMIT = 256
+_parsed: dict[tuple[str, bytes], EnvironmentConfig] = {}
+
+
+def _environment_once(name: str, raw: Any) -> EnvironmentConfig:
+    """``_environment`` of an environment this process parsed before, without parsing it again. Parsing is a pure
+    function of the name and the settings, and its result is frozen, so a repeated environment can share it: the
+    app plans one context more than once (``plan``, ``plan_stacks``), and contexts that differ in one environment
+    repeat the others (the robustness tests plan thousands).
+
+    The key is the settings' ``marshal`` serialization (format 2, which writes no back-references, so equal values
+    give equal bytes) at the time of the call. marshal writes JSON's own types exactly (a tuple is not a list, True
+    is not 1, 1.0 is not 1) and refuses every other type, subclasses included (measured: a dict subclass, a str
+    subclass, an IntEnum, an OrderedDict); those settings are parsed every time. Equal bytes are equal plain values,
+    which parse alike. Failures are not kept: they raise again from a fresh parse. At most ``_PARSED_LIMIT``
+    environments are kept, so a long-running process holds a bounded amount. Parsing also reads this package's
+    constant tables (regions, releases, quotas): a test that patches one must clear ``_parsed`` first."""
+    try:
+        key = (name, marshal.dumps(raw, 2))
+    except ValueError:  # not plain JSON values: parse without keeping
+        return _environment(name, raw)
+    found = _parsed.get(key)
+    if found is None:
+        found = _environment(name, raw)
+        if len(_parsed) >= _PARSED_LIMIT:
+            _parsed.clear()
+        _parsed[key] = found
+    return found
+
+
 def load_environments(context: Mapping[str, Any]) -> dict[str, EnvironmentConfig]:
     """Every environment of the ``environments`` context, or a ConfigError naming the first mistake."""
     raw = context.get("environments")
@@ -259,7 +290,7 @@ def load_environments(context: Mapping[str, Any]) -> dict[str, EnvironmentConfig
                 f"environments.{printable(str(name))}: invalid environment name; "
                 "expected lower-case letters, digits and -, starting with a letter, at most 20 characters"
             )
-        environments[name] = _environment(name, settings)
+        environments[name] = _environment_once(name, settings)
     check_across_environments(environments)
     check_shared_buckets(environments)
     check_node_role_prefixes(environments)

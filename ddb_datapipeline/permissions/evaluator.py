@@ -173,16 +173,55 @@ def _compiled(pattern: str, ignore_case: bool) -> re.Pattern[str]:
 
 def _action_matches(statement: Mapping[str, Any], action: str) -> bool:
     if "NotAction" in statement:
-        return not any(_glob(a, action, ignore_case=True) for a in _as_list(statement["NotAction"]))
-    return any(_glob(a, action, ignore_case=True) for a in _as_list(statement.get("Action")))
+        return not _any_action(_patterns(statement["NotAction"]), action)
+    return _any_action(_patterns(statement.get("Action")), action)
 
 
 def _resource_matches(statement: Mapping[str, Any], resource: str) -> bool:
     if "NotResource" in statement:
-        return not any(_glob(_no_variable(r), resource) for r in _as_list(statement["NotResource"]))
+        return not _any_resource(_patterns(statement["NotResource"]), resource)
     if "Resource" not in statement:
         return True  # a trust policy has no Resource element
-    return any(_glob(_no_variable(r), resource) for r in _as_list(statement["Resource"]))
+    return _any_resource(_patterns(statement["Resource"]), resource)
+
+
+def _patterns(value: Any) -> tuple[Any, ...]:
+    """An Action or Resource element as a tuple (hashable, so the answers below can be kept), in its order."""
+    if isinstance(value, str):
+        return (value,)
+    return tuple(_as_list(value))
+
+
+# An audit asks whether the same few hundred Action and Resource lists match the same few thousand actions and
+# resources again and again (every request meets every statement of its principal's policies: half a million
+# questions over a test run, most of the evaluator's CPU). The answer depends on the strings alone, so it is
+# kept per process (lru_cache, bounded). Errors are not kept: Unsupported is raised again on each call, at the
+# same pattern as before, since the patterns are tried in their order and the first match stops the search; a
+# list holding something unhashable (never a string) is answered without keeping, exactly as before.
+def _any_action(patterns: tuple[Any, ...], action: str) -> bool:
+    try:
+        return _any_action_kept(patterns, action)
+    except TypeError:
+        return _any_action_now(patterns, action)
+
+
+def _any_resource(patterns: tuple[Any, ...], resource: str) -> bool:
+    try:
+        return _any_resource_kept(patterns, resource)
+    except TypeError:
+        return _any_resource_now(patterns, resource)
+
+
+def _any_action_now(patterns: tuple[Any, ...], action: str) -> bool:
+    return any(_glob(a, action, ignore_case=True) for a in patterns)
+
+
+def _any_resource_now(patterns: tuple[Any, ...], resource: str) -> bool:
+    return any(_glob(_no_variable(r), resource) for r in patterns)
+
+
+_any_action_kept = functools.lru_cache(maxsize=65536)(_any_action_now)
+_any_resource_kept = functools.lru_cache(maxsize=65536)(_any_resource_now)
 
 
 def _no_variable(resource: str) -> str:

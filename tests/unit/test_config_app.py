@@ -122,11 +122,15 @@ def test_the_app_checks_the_cdk_json_of_its_working_directory(tmp_path, monkeypa
 
 
 def test_app_py_run_as_the_cli_runs_it_prints_one_line(tmp_path):
-    """The real entry point in a subprocess: the repeated key is found before any context is used."""
+    """The real entry point in a subprocess: the repeated key is found before any context is used, and before the
+    CDK is imported (importing aws_cdk starts jsii's Node process: -X importtime lists every import on stderr)."""
     (tmp_path / "cdk.json").write_text('{"app": "python app.py", "context": {"delivery": null, "delivery": null}}')
     env = {**os.environ, "CDK_OUTDIR": str(tmp_path / "out")}
     env.pop("CDK_CONTEXT_JSON", None)
-    result = subprocess.run([sys.executable, str(ROOT / "app.py")], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    result = subprocess.run([sys.executable, "-X", "importtime", str(ROOT / "app.py")], capture_output=True, text=True, env=env,
+                            cwd=tmp_path, timeout=120)
+    imported = [line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")]
+    assert "ddb_datapipeline.config.cdk_json" in imported and not [name for name in imported if name.startswith(("aws_cdk", "jsii"))]
     assert result.returncode == 2, result.stderr[-2000:]
     lines = [line for line in result.stderr.splitlines() if "configuration error" in line]
     assert lines == ['configuration error: cdk.json: key "delivery" appears twice in context; expected each key once (the CDK CLI would silently keep only the last)']

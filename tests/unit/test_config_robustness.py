@@ -148,3 +148,33 @@ def test_environments_combined_plan_or_refuse_in_one_line():
             assert_no_table_held_twice(context, result.delivery)
         unchanged(base, before)
     assert min(outcomes.values()) > 0, outcomes  # every rule was reached, and configurations passed
+
+
+# load_environments keeps what it parsed of an environment (config/__init__.py, _environment_once): a repeated
+# environment must still parse as its settings are now, whatever was parsed under the same name before.
+def test_an_environment_changed_in_place_parses_as_it_is_now():
+    context = copy.deepcopy(USER_PART)
+    first = load_environments(context)["dev"]
+    context["environments"]["dev"]["retain_data"] = not first.retain_data
+    assert load_environments(context)["dev"].retain_data is not first.retain_data
+    context["environments"]["dev"]["tables"][0]["name"] = "x"
+    with pytest.raises(ConfigError, match=r"^environments\.dev\.tables\[x\]\.name: 'x' is not allowed"):
+        load_environments(context)
+
+
+@pytest.mark.parametrize("field, plain, lookalike, allowed", [
+    ("retain_data", True, 1, "true or false"),
+    ("table_stacks", 1, 1.0, "a whole number"),
+    ("tables", "list", "tuple", "a list"),
+])
+def test_an_environment_of_lookalike_values_is_not_taken_for_one_parsed_before(field, plain, lookalike, allowed):
+    """True and 1, 1 and 1.0, a list and a tuple are equal or alike in Python and parse differently."""
+    context = copy.deepcopy(USER_PART)
+    settings = context["environments"]["dev"]
+    if plain == "list":
+        plain, lookalike = list(settings["tables"]), tuple(settings["tables"])
+    settings[field] = plain
+    load_environments(context)
+    settings[field] = lookalike
+    with pytest.raises(ConfigError, match=rf"^environments\.dev\.{field}: .*expected {allowed}"):
+        load_environments(context)

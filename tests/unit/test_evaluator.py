@@ -209,3 +209,19 @@ def test_a_policy_variable_it_does_not_implement_is_refused(value):
         evaluate(step("a", "a"), identity=[policy])
     with pytest.raises(Unsupported, match=r"policy variable in Resource"):
         evaluate(step("a", "a"), identity=[identity(allow("elasticmapreduce:AddJobFlowSteps", "arn:aws:elasticmapreduce:*:*:cluster/${aws:username}"))])
+
+
+def test_answers_kept_for_one_action_list_hold_for_that_action_and_resource_only():
+    """The evaluator keeps whether an Action or Resource list matches a string (evaluator._any_action): the same
+    lists asked about other strings, in any order, get their own answers, and a refusal is raised every time."""
+    policies = [identity(allow(["s3:GetObject", "s3:Put*"], [f"{BUCKET}/exports/*", f"{BUCKET}/keep"]))]
+    asked = [("s3:PutObject", OBJECT, True), ("s3:DeleteObject", OBJECT, False), ("S3:PUTOBJECT", OBJECT, True),
+             ("s3:PutObject", f"{BUCKET}/Exports/x", False), ("s3:GetObject", f"{BUCKET}/keep", True), ("s3:GetObject", OBJECT, True)]
+    for action, resource_arn, allowed in asked * 2:
+        assert evaluate(Request(ROLE, action, resource_arn, TLS), identity=policies).allowed is allowed, (action, resource_arn)
+    unknown = [identity(allow("s3:PutObject", [f"{BUCKET}/none", f"{BUCKET}/${{aws:username}}"]))]
+    for _ in range(2):
+        with pytest.raises(Unsupported, match=r"policy variable in Resource"):
+            evaluate(put(), identity=unknown)
+    # The first pattern matches, so the search stops before the variable, as it always did.
+    assert evaluate(put(), identity=[identity(allow("s3:PutObject", [f"{BUCKET}/*", f"{BUCKET}/${{aws:username}}"]))]).allowed
