@@ -345,8 +345,10 @@ def grant_import(grantee: iam.IGrantable, *, bucket: s3.IBucket, key: kms.IKey |
     one deleted and its name taken) cannot feed the import items of someone else's choosing."""
     stack = Stack.of(grantee) if isinstance(grantee, Construct) else Stack.of(bucket)
 
+    principal = grantee.grant_principal  # read once: each read is a round trip to the jsii Node process
+
     def grant(statement: iam.PolicyStatement) -> None:
-        grantee.grant_principal.add_to_principal_policy(statement)
+        principal.add_to_principal_policy(statement)
 
     owner = {"s3:ResourceAccount": bucket_account}
     grant(iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{prefix}/*")],
