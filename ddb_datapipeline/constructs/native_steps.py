@@ -371,8 +371,9 @@ def depend_on_policy_only(machine: sfn.StateMachine) -> None:
     RoleArn (cfn-lint W3005), so only the policy stays (the machine must not start before it)."""
     resource = machine.node.default_child
     policy = machine.role.node.try_find_child("DefaultPolicy")
-    if isinstance(resource, CfnResource) and policy is not None and isinstance(policy.node.default_child, CfnResource):
-        resource.add_override("DependsOn", [Stack.of(machine).get_logical_id(policy.node.default_child)])
+    policy_resource = policy.node.default_child if policy is not None else None  # read once: a jsii round trip each time
+    if isinstance(resource, CfnResource) and isinstance(policy_resource, CfnResource):
+        resource.add_override("DependsOn", [Stack.of(machine).get_logical_id(policy_resource)])
 
 
 def _is_task(state: sfn.State) -> bool:

@@ -516,12 +516,13 @@ def _add_table_key(policy: iam.Policy, table: TableRef, actions: tuple[str, ...]
 
 
 def _add_prefix_access(policy: iam.Policy, access: PrefixAccess) -> None:
-    # One add_statements call and one read of the bucket's ARN: each is a round trip to the jsii Node process, made for
-    # every prefix of every pipeline (the policy takes the statements in the same order either way).
+    # The bucket's ARN read once (a round trip to the jsii Node process each time, for every prefix of every pipeline).
+    # The statements go in by as many add_statements calls as ever: CDK records each call of it in the assembly's
+    # metadata (aws:cdk:analytics:method), so fewer calls would change the stack's .metadata.json.
     owner = {"StringEquals": {"s3:ResourceAccount": access.owner_account}} if access.owner_account else {}
     bucket = access.bucket
     bucket_arn = bucket.bucket_arn
-    statements = [
+    policy.add_statements(
         iam.PolicyStatement(actions=list(access.actions), resources=[bucket.arn_for_objects(f"{access.prefix}/*")], conditions=owner or None),
         iam.PolicyStatement(
             actions=["s3:ListBucket"],
@@ -529,17 +530,16 @@ def _add_prefix_access(policy: iam.Policy, access: PrefixAccess) -> None:
             conditions={**owner, "StringLike": {"s3:prefix": [f"{access.prefix}/*", access.prefix, *(f"{a}/" for a in access.ancestors())]
                                                   if access.emrfs_writes else [f"{access.prefix}/*", access.prefix]}},
         ),
-    ]
+    )
     if access.emrfs_writes:
         ancestors = [*access.ancestors(), access.prefix]
-        statements += [
+        policy.add_statements(
             iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(a) for a in ancestors], conditions=owner or None),
             iam.PolicyStatement(
                 actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                 resources=[bucket.arn_for_objects(f"{a}{FOLDER_MARKER}") for a in ancestors],
                 conditions=owner or None,
             ),
-        ]
+        )
     if access.emrfs:
-        statements.append(iam.PolicyStatement(actions=["s3:GetBucketLocation"], resources=[bucket_arn], conditions=owner or None))
-    policy.add_statements(*statements)
+        policy.add_statements(iam.PolicyStatement(actions=["s3:GetBucketLocation"], resources=[bucket_arn], conditions=owner or None))
