@@ -16,7 +16,17 @@ WILDCARD_RULE = "IAM5"
 def acknowledge(construct: IConstruct, rule: str, reason: str) -> None:
     """``rule`` is the AwsSolutions rule, e.g. ``S1``, or a granular one such as ``IAM5[Resource::*]``;
     it covers the construct and its children."""
-    Validations.of(construct).acknowledge(Acknowledgment(id=f"AwsSolutions::AwsSolutions-{rule}", reason=reason))
+    acknowledge_all(construct, [(rule, reason)])
+
+
+def acknowledge_all(construct: IConstruct, rules: list[tuple[str, str]]) -> None:
+    """Each ``(rule, reason)`` of ``rules`` acknowledged on ``construct``, in that order, in one call: CDK's
+    ``Validations.acknowledge`` takes any number and records each as a call of its own would (the same metadata
+    entries in the same order), while every call from Python is a round trip to the jsii Node process (a policy's
+    wildcards are acknowledged a dozen at a time, twice per synth)."""
+    if rules:
+        Validations.of(construct).acknowledge(
+            *(Acknowledgment(id=f"AwsSolutions::AwsSolutions-{rule}", reason=reason) for rule, reason in rules))
 
 
 # One reason, or one per finding (e.g. "Action::s3:List*"); None leaves that finding unacknowledged.
@@ -49,10 +59,12 @@ class _WildcardAcknowledgment:
 
     def acknowledge(self, node: iam.CfnPolicy | iam.CfnManagedPolicy) -> None:
         document = Stack.of(node).resolve(node.policy_document)
+        rules = []
         for finding in wildcard_findings(document):
             reason = self.reason(finding) if callable(self.reason) else self.reason
             if reason is not None:
-                acknowledge(self.scope, f"{WILDCARD_RULE}[{finding}]", reason)
+                rules.append((f"{WILDCARD_RULE}[{finding}]", reason))
+        acknowledge_all(self.scope, rules)
 
 
 @jsii.implements(IValidation)

@@ -345,8 +345,10 @@ def grant_import(grantee: iam.IGrantable, *, bucket: s3.IBucket, key: kms.IKey |
     one deleted and its name taken) cannot feed the import items of someone else's choosing."""
     stack = Stack.of(grantee) if isinstance(grantee, Construct) else Stack.of(bucket)
 
+    principal = grantee.grant_principal  # read once: each read is a round trip to the jsii Node process
+
     def grant(statement: iam.PolicyStatement) -> None:
-        grantee.grant_principal.add_to_principal_policy(statement)
+        principal.add_to_principal_policy(statement)
 
     owner = {"s3:ResourceAccount": bucket_account}
     grant(iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{prefix}/*")],
@@ -369,8 +371,9 @@ def depend_on_policy_only(machine: sfn.StateMachine) -> None:
     RoleArn (cfn-lint W3005), so only the policy stays (the machine must not start before it)."""
     resource = machine.node.default_child
     policy = machine.role.node.try_find_child("DefaultPolicy")
-    if isinstance(resource, CfnResource) and policy is not None and isinstance(policy.node.default_child, CfnResource):
-        resource.add_override("DependsOn", [Stack.of(machine).get_logical_id(policy.node.default_child)])
+    policy_resource = policy.node.default_child if policy is not None else None  # read once: a jsii round trip each time
+    if isinstance(resource, CfnResource) and isinstance(policy_resource, CfnResource):
+        resource.add_override("DependsOn", [Stack.of(machine).get_logical_id(policy_resource)])
 
 
 def _is_task(state: sfn.State) -> bool:

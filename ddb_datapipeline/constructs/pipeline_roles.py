@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import Aws, Stack, Tags, Token
 from aws_cdk import aws_iam as iam
@@ -153,7 +154,9 @@ class _NodeRoleNames(Construct):
         return found if isinstance(found, _NodeRoleNames) else cls(stack, cls.ID)
 
     def claim(self, name: str, nodes: NodeRole) -> None:
-        pipeline = nodes.node.scope.node.path if nodes.node.scope is not None else nodes.node.path
+        node = nodes.node
+        scope = node.scope
+        pipeline = scope.node.path if scope is not None else node.path
         owner = self.owners.setdefault(name, pipeline)
         if owner != pipeline:
             raise PipelineConfigurationError(
@@ -430,25 +433,34 @@ class PipelineRoles(Construct):
         pipeline role. That role is shared by every pipeline of the stack, so a per-pipeline prefix
         would isolate nothing: the grant is per bucket and top folder (``logs/*``, ``exports/*``), and
         the role's inline policy keeps one size however many pipelines the stack has."""
+        # Every property read and call below is a round trip to the jsii Node process, made for every pipeline: each is
+        # made once, and only when its answer is used (a statement's actions once, not once per action).
         bucket, top = access.bucket, access.prefix.split("/")[0]
-        for key, actions, resource, conditions in (
-            ((bucket.bucket_arn, top), access.actions, bucket.arn_for_objects(f"{top}/*"), None),
-            ((bucket.bucket_arn, top, "list"), ("s3:ListBucket",), bucket.bucket_arn, {"StringLike": {"s3:prefix": [f"{top}/*"]}}),
-        ):
-            statement = self._service.get(key)
-            if statement is None:
-                statement = self._service[key] = iam.PolicyStatement(resources=[resource], conditions=conditions)
-                self._policy.add_statements(statement)
-            statement.add_actions(*(a for a in actions if a not in statement.actions))
+        bucket_arn = bucket.bucket_arn
+        objects = self._service_statement((bucket_arn, top), lambda: bucket.arn_for_objects(f"{top}/*"), None)
+        _add_missing_actions(objects, access.actions)
+        listing = self._service_statement((bucket_arn, top, "list"), lambda: bucket_arn, {"StringLike": {"s3:prefix": [f"{top}/*"]}})
+        _add_missing_actions(listing, ("s3:ListBucket",))
         if access.key is not None:
-            key_actions = _bucket_key_actions([access])[access.key.key_arn]
-            statement = self._service.get(access.key.key_arn)
-            if statement is None:
-                statement = self._service[access.key.key_arn] = iam.PolicyStatement(
-                    resources=[access.key.key_arn], conditions={"StringEquals": {"kms:ViaService": f"s3.{self.home}.amazonaws.com"}}
-                )
-                self._policy.add_statements(statement)
-            statement.add_actions(*(a for a in key_actions if a not in statement.actions))
+            key_arn = access.key.key_arn
+            through_s3 = {"StringEquals": {"kms:ViaService": f"s3.{self.home}.amazonaws.com"}}
+            _add_missing_actions(self._service_statement(key_arn, lambda: key_arn, through_s3), _bucket_key_actions([access])[key_arn])
+
+    def _service_statement(self, key: object, resource: Callable[[], str], conditions: dict[str, Any] | None) -> iam.PolicyStatement:
+        """The pipeline role's statement kept under ``key``; the first time, a new one on ``resource()`` added to its policy."""
+        statement = self._service.get(key)
+        if statement is None:
+            statement = self._service[key] = iam.PolicyStatement(resources=[resource()], conditions=conditions)
+            self._policy.add_statements(statement)
+        return statement
+
+
+def _add_missing_actions(statement: iam.PolicyStatement, actions: Sequence[str]) -> None:
+    """``actions`` that ``statement`` does not have yet, added in their order (none: no call)."""
+    present = statement.actions
+    missing = [a for a in actions if a not in present]
+    if missing:
+        statement.add_actions(*missing)
 
 
 _ROLE_NAME = re.compile(r"[A-Za-z0-9+=,.@_-]+")
@@ -504,13 +516,17 @@ def _add_table_key(policy: iam.Policy, table: TableRef, actions: tuple[str, ...]
 
 
 def _add_prefix_access(policy: iam.Policy, access: PrefixAccess) -> None:
+    # The bucket's ARN read once (a round trip to the jsii Node process each time, for every prefix of every pipeline).
+    # The statements go in by as many add_statements calls as ever: CDK records each call of it in the assembly's
+    # metadata (aws:cdk:analytics:method), so fewer calls would change the stack's .metadata.json.
     owner = {"StringEquals": {"s3:ResourceAccount": access.owner_account}} if access.owner_account else {}
     bucket = access.bucket
+    bucket_arn = bucket.bucket_arn
     policy.add_statements(
         iam.PolicyStatement(actions=list(access.actions), resources=[bucket.arn_for_objects(f"{access.prefix}/*")], conditions=owner or None),
         iam.PolicyStatement(
             actions=["s3:ListBucket"],
-            resources=[bucket.bucket_arn],
+            resources=[bucket_arn],
             conditions={**owner, "StringLike": {"s3:prefix": [f"{access.prefix}/*", access.prefix, *(f"{a}/" for a in access.ancestors())]
                                                   if access.emrfs_writes else [f"{access.prefix}/*", access.prefix]}},
         ),
@@ -526,4 +542,4 @@ def _add_prefix_access(policy: iam.Policy, access: PrefixAccess) -> None:
             ),
         )
     if access.emrfs:
-        policy.add_statements(iam.PolicyStatement(actions=["s3:GetBucketLocation"], resources=[bucket.bucket_arn], conditions=owner or None))
+        policy.add_statements(iam.PolicyStatement(actions=["s3:GetBucketLocation"], resources=[bucket_arn], conditions=owner or None))

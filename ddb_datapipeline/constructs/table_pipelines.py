@@ -123,25 +123,35 @@ def table_label(table: dynamodb.ITable, *, scope: Construct) -> str:
     else one derived from its construct path (``definition/generated_names.py`` name_from_path), so a table that
     CloudFormation names works as one with a fixed name. ``scope``: the construct using the table; its stack keeps the
     names in use, so two tables going by one name are refused."""
-    fixed = fixed_table_name(table)
-    label = fixed if fixed is not None else name_from_path(table.node.path)
-    _TableNames.of(Stack.of(scope)).claim(label, table.node.path, derived=fixed is None)
+    return _claimed_label(table, fixed_table_name(table), scope=scope)
+
+
+def _claimed_label(table: dynamodb.ITable, fixed: str | None, *, scope: Construct) -> str:
+    """``table_label`` once ``fixed`` (``fixed_table_name(table)``) is known."""
+    path = table.node.path
+    label = fixed if fixed is not None else name_from_path(path)
+    _TableNames.of(Stack.of(scope)).claim(label, path, derived=fixed is None)
     return label
 
 
 def table_ref(table: dynamodb.ITable, *, scope: Construct) -> TableRef:
     """The table's ARN and key: a table this app declares has its key (or none, for AWS-owned and
-    AWS-managed keys); one it only references may use a key this app cannot name."""
+    AWS-managed keys); one it only references may use a key this app cannot name.
+
+    Each property is read once (every read is a round trip to the jsii Node process, and a synth makes a TableRef
+    for every pipeline and state machine): ``physical_table_name`` and ``table_label`` from one ``fixed_table_name``."""
     declared = isinstance(table, (dynamodb.Table, dynamodb.TableV2))
     key = table.encryption_key
+    fixed = fixed_table_name(table)
+    env = table.env
     return TableRef(
         table.table_arn,
-        physical_table_name(table),
-        table.env.region,
-        table.env.account,
+        fixed if fixed is not None else table.table_name,
+        env.region,
+        env.account,
         key=key,
         key_elsewhere=key is None and not declared,
-        label=table_label(table, scope=scope),
+        label=_claimed_label(table, fixed, scope=scope),
     )
 
 
@@ -282,9 +292,9 @@ class _TablePipeline(Construct):
             },
         )
         self.pipeline_id = self.pipeline.pipeline_id
-        # Activation uses the roles at once, so their policies must exist first.
-        for policy in [*self.roles.shared_policies, *granted]:
-            self.pipeline.node.add_dependency(policy)
+        # Activation uses the roles at once, so their policies must exist first (in one call: a round trip to the jsii
+        # Node process per policy otherwise; the node keeps them in the same order).
+        self.pipeline.node.add_dependency(*self.roles.shared_policies, *granted)
 
 
 class ExportPipeline(_TablePipeline):

@@ -70,6 +70,20 @@ def test_building_the_app_checks_the_resource_quota(context, monkeypatch):
         build(cdk.App(context=context), plan(context))
 
 
+def test_a_stacks_resource_count_leaves_out_the_resources_of_a_stack_beneath_it():
+    """The count check_resource_counts takes of a stack: its own resources (with the one a nested stack adds to it,
+    AWS::CloudFormation::Stack), not the nested stack's, and every resource of a stack with none beneath it."""
+    from ddb_datapipeline.app_builder import _own_resources
+
+    app = cdk.App()
+    outer, plain = cdk.Stack(app, "Outer"), cdk.Stack(app, "Plain")
+    for index in range(3):
+        cdk.CfnWaitConditionHandle(outer, f"Own{index}")
+    cdk.CfnWaitConditionHandle(cdk.NestedStack(outer, "Inner"), "Theirs")
+    cdk.CfnWaitConditionHandle(plain, "Only")
+    assert (_own_resources(outer), _own_resources(plain)) == (4, 1)
+
+
 def owner_of(synthesis, stack_name):
     return stack_owners(synthesis.stacks)[stack_name]
 
