@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 CDK := npx --no-install cdk
 
-.PHONY: acceptance drill-local setup synth test test-fast lint clean review validate deploy-local destroy-local scale measure check
+.PHONY: acceptance drill-local setup synth test test-fast lint clean review validate deploy-local destroy-local scale measure measure-fresh check
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -64,6 +64,11 @@ test-fast: setup lint
 # and the load average before the run to docs/measurements.md (where the README quotes them from).
 measure: setup
 	@$(PY) -m local_deploy.measure $(if $(RECORD),--record docs/measurements.md) -- $(or $(CMD),$(MAKE) --no-print-directory test)
+
+# The same with make setup counted, for a fresh clone (no .venv yet): local_deploy/measure.py uses the standard library
+# only, so the machine's python3 runs it as a script. make measure-fresh [RECORD=1].
+measure-fresh:
+	@python3 local_deploy/measure.py $(if $(RECORD),--record docs/measurements.md) -- $(MAKE) --no-print-directory setup test
 
 # ruff on everything; mypy --strict on the code that has no CDK in it (definitions, configuration, the
 # permission model, the acceptance run), where a type error is a logic error, and on the public constructs and the package's
