@@ -2,9 +2,9 @@
 
 moto 5.2.5 gets eleven things wrong that this project's deploy depends on, is slow at things the deploy and the
 drill lean on, and cannot read the drill's items back from an export. Each of fixes 1 to 11 and 14 makes moto behave as
-AWS documents, fixes 12, 13 and 15 to 21 make it answer faster. Each
+AWS documents, fixes 12, 13 and 15 to 22 make it answer faster. Each
 applies only in the emulator process (never in the app; in the tests' own process only fixes 7 to 10, by
-the tests that run the native state machines on moto's interpreter), and is checked against
+the tests that run the native state machines on moto's interpreter, with 21 and 22 for speed), and is checked against
 the pinned moto version so an upgrade that changes the patched code fails loudly instead of silently
 testing something else:
 
@@ -115,6 +115,14 @@ testing something else:
     once per process and hands every session the same data, as botocore already hands it to every client of one
     session (its ``EndpointResolver`` reads the data and never changes it: botocore/regions.py, read). A test shows
     a second session's regions and endpoints the same, without reading the file again.
+22. Speed, not behaviour: botocore reads a service's model (``service-2``, ``endpoint-rule-set-1``, paginators) again
+    for every session: each ``mock_aws`` gives boto3 a new default session, and the Step Functions tasks make their
+    clients from it, so the tests that run the native state machines read DynamoDB's, S3's, SNS's, SQS's and Step
+    Functions' models again in every test (about 2 CPU-s of the module's 11 outside its synth; measured here). The fix
+    reads each once per process and hands every session the same data, as botocore already hands one session's data
+    to all its clients (``Loader.load_service_model`` is an ``instance_cache``: botocore/loaders.py, read); a loader
+    with other data paths or extras reads its own. A test shows a second session's models, endpoint rules and a
+    client's request the same, without reading the files again.
 """
 from __future__ import annotations
 
@@ -1040,3 +1048,26 @@ def fix_endpoint_data() -> None:
 
     load_data_with_path.shared_endpoints = True  # type: ignore[attr-defined]
     loaders.Loader.load_data_with_path = load_data_with_path  # type: ignore[method-assign]
+
+
+def fix_service_models() -> None:
+    """Fix 22 (speed): botocore's service models read once per process, not once per session."""
+    from botocore import loaders
+
+    original = _require(loaders.Loader, "load_service_model")
+    if getattr(original, "shared_models", False):
+        return  # applied already
+    read: dict[tuple[Any, ...], Any] = {}
+    lock = threading.Lock()
+
+    @functools.wraps(original)
+    def load_service_model(self, service_name, type_name, api_version=None):  # type: ignore[no-untyped-def]
+        # A loader with other data paths or extras reads its own; a failure (unknown service) is not kept.
+        key = (tuple(self.search_paths), tuple(self.extras_types), service_name, type_name, api_version)
+        with lock:
+            if key not in read:
+                read[key] = original(self, service_name, type_name, api_version)
+            return read[key]
+
+    load_service_model.shared_models = True  # type: ignore[attr-defined]
+    loaders.Loader.load_service_model = load_service_model  # type: ignore[method-assign]
