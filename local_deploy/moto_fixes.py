@@ -2,9 +2,9 @@
 
 moto 5.2.5 gets eleven things wrong that this project's deploy depends on, is slow at things the deploy and the
 drill lean on, and cannot read the drill's items back from an export. Each of fixes 1 to 11 and 14 makes moto behave as
-AWS documents, fixes 12, 13 and 15 to 22 make it answer faster. Each
+AWS documents, fixes 12, 13 and 15 to 23 make it answer faster. Each
 applies only in the emulator process (never in the app; in the tests' own process only fixes 7 to 10, by
-the tests that run the native state machines on moto's interpreter, with 21 and 22 for speed), and is checked against
+the tests that run the native state machines on moto's interpreter, with 21 to 23 for speed), and is checked against
 the pinned moto version so an upgrade that changes the patched code fails loudly instead of silently
 testing something else:
 
@@ -123,6 +123,13 @@ testing something else:
     to all its clients (``Loader.load_service_model`` is an ``instance_cache``: botocore/loaders.py, read); a loader
     with other data paths or extras reads its own. A test shows a second session's models, endpoint rules and a
     client's request the same, without reading the files again.
+23. Speed, not behaviour: moto 5.2 validates a definition at CreateStateMachine and UpdateStateMachine by parsing it
+    whole (ANTLR's pure-Python parser, then its preprocessor) and throws the result away; it parses it again for each
+    execution. The tests that run the native state machines create the same few definitions in test after test
+    (a new ``mock_aws`` each). A text moto accepted is accepted again without parsing it (a parse depends on the text
+    alone: moto/stepfunctions/parser/models.py and asl/parse/asl_parser.py, read); a refused one is parsed every time,
+    so its error is moto's own. Executions still parse their definition. A test shows the same definitions accepted
+    and the same error for a refused one, with and without the fix, and a second create that does not parse.
 """
 from __future__ import annotations
 
@@ -202,6 +209,7 @@ def apply() -> tuple[str, ...]:
     fix_item_copies()
     fix_template_reading()
     fix_kms_private_keys()
+    fix_definition_validation()
     return FIXES
 
 
@@ -1071,3 +1079,26 @@ def fix_service_models() -> None:
 
     load_service_model.shared_models = True  # type: ignore[attr-defined]
     loaders.Loader.load_service_model = load_service_model  # type: ignore[method-assign]
+
+
+def fix_definition_validation() -> None:
+    """Fix 23 (speed): a state machine definition moto accepted once is not parsed again to validate it."""
+    from moto.stepfunctions.parser import models
+
+    backend = _require(models, "StepFunctionsParserBackend")
+    original = _require(backend, "_validate_definition")
+    if getattr(original, "validated_once", False):
+        return  # applied already
+    valid: set[str] = set()
+    lock = threading.Lock()
+
+    def _validate_definition(definition: str) -> None:
+        with lock:
+            if definition in valid:
+                return
+        original(definition=definition)  # raises InvalidDefinition for a definition moto refuses: never kept
+        with lock:
+            valid.add(definition)
+
+    _validate_definition.validated_once = True  # type: ignore[attr-defined]
+    backend._validate_definition = staticmethod(_validate_definition)
