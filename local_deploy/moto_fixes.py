@@ -2,7 +2,7 @@
 
 moto 5.2.5 gets eleven things wrong that this project's deploy depends on, is slow at things the deploy and the
 drill lean on, and cannot read the drill's items back from an export. Each of fixes 1 to 11 and 14 makes moto behave as
-AWS documents, fixes 12, 13 and 15 to 23 make it answer faster. Each
+AWS documents, fixes 12, 13 and 15 to 24 make it answer faster. Each
 applies only in the emulator process (never in the app; in the tests' own process only fixes 7 to 10, by
 the tests that run the native state machines on moto's interpreter, with 21 to 23 for speed), and is checked against
 the pinned moto version so an upgrade that changes the patched code fails loudly instead of silently
@@ -130,6 +130,13 @@ testing something else:
     alone: moto/stepfunctions/parser/models.py and asl/parse/asl_parser.py, read); a refused one is parsed every time,
     so its error is moto's own. Executions still parse their definition. A test shows the same definitions accepted
     and the same error for a refused one, with and without the fix, and a second create that does not parse.
+24. Speed, not behaviour: moto's server asks, for every request, whether the request's host names one of its service
+    packages, by listing moto's package folder and asking the file system whether each entry is a folder (about 200
+    ``isdir`` calls a request whose host is an AWS endpoint, which never matches; 1.2 CPU-s of the emulator's in
+    tests/integration/test_local_deploy.py, py-spy, measured here). The folder is moto's installed package, which does
+    not change while the server runs; the fix lists it once per process and answers each call with the same names in
+    the same order (moto/backends.py and moto_server/werkzeug_app.py, read). A test shows the same names as moto's own
+    listing, and the server's answer to a host that names a package and to one that does not.
 """
 from __future__ import annotations
 
@@ -163,6 +170,9 @@ FIXES = (
     "CloudFormation JSON templates read without the YAML loader (speed)",
     "KMS private keys generated on first use (speed)",
     "botocore's endpoints read once per process (speed)",
+    "botocore's service models read once per process (speed)",
+    "Step Functions definitions validated once per text (speed)",
+    "moto's service packages listed once per process (speed)",
 )
 
 
@@ -189,6 +199,7 @@ def apply() -> tuple[str, ...]:
             "(pinned in requirements-dev.txt): run make setup"
         )
     fix_endpoint_data()  # first: importing moto's models below makes sessions
+    fix_service_models()
     _fix_kms_key_tags()
     _fix_data_pipeline_resource()
     _fix_data_pipeline_api()
@@ -210,6 +221,7 @@ def apply() -> tuple[str, ...]:
     fix_template_reading()
     fix_kms_private_keys()
     fix_definition_validation()
+    fix_module_list()
     return FIXES
 
 
@@ -1102,3 +1114,24 @@ def fix_definition_validation() -> None:
 
     _validate_definition.validated_once = True  # type: ignore[attr-defined]
     backend._validate_definition = staticmethod(_validate_definition)
+
+
+def fix_module_list() -> None:
+    """Fix 24 (speed): moto's list of its own service packages read from disk once per process, not once per request."""
+    from moto import backends
+
+    original = _require(backends, "list_of_moto_modules")
+    if getattr(original, "listed_once", False):
+        return  # applied already
+    listed: list[tuple[str, ...]] = []
+    lock = threading.Lock()
+
+    @functools.wraps(original)
+    def list_of_moto_modules() -> Any:
+        with lock:
+            if not listed:
+                listed.append(tuple(original()))
+        return iter(listed[0])  # an iterator, as moto's generator is
+
+    list_of_moto_modules.listed_once = True  # type: ignore[attr-defined]
+    backends.list_of_moto_modules = list_of_moto_modules  # type: ignore[attr-defined]
