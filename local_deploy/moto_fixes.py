@@ -2,9 +2,9 @@
 
 moto 5.2.5 gets eleven things wrong that this project's deploy depends on, is slow at things the deploy and the
 drill lean on, and cannot read the drill's items back from an export. Each of fixes 1 to 11 and 14 makes moto behave as
-AWS documents, fixes 12, 13 and 15 to 21 make it answer faster. Each
+AWS documents, fixes 12, 13 and 15 to 24 make it answer faster. Each
 applies only in the emulator process (never in the app; in the tests' own process only fixes 7 to 10, by
-the tests that run the native state machines on moto's interpreter), and is checked against
+the tests that run the native state machines on moto's interpreter, with 21 to 23 for speed), and is checked against
 the pinned moto version so an upgrade that changes the patched code fails loudly instead of silently
 testing something else:
 
@@ -115,6 +115,28 @@ testing something else:
     once per process and hands every session the same data, as botocore already hands it to every client of one
     session (its ``EndpointResolver`` reads the data and never changes it: botocore/regions.py, read). A test shows
     a second session's regions and endpoints the same, without reading the file again.
+22. Speed, not behaviour: botocore reads a service's model (``service-2``, ``endpoint-rule-set-1``, paginators) again
+    for every session: each ``mock_aws`` gives boto3 a new default session, and the Step Functions tasks make their
+    clients from it, so the tests that run the native state machines read DynamoDB's, S3's, SNS's, SQS's and Step
+    Functions' models again in every test (about 2 CPU-s of the module's 11 outside its synth; measured here). The fix
+    reads each once per process and hands every session the same data, as botocore already hands one session's data
+    to all its clients (``Loader.load_service_model`` is an ``instance_cache``: botocore/loaders.py, read); a loader
+    with other data paths or extras reads its own. A test shows a second session's models, endpoint rules and a
+    client's request the same, without reading the files again.
+23. Speed, not behaviour: moto 5.2 validates a definition at CreateStateMachine and UpdateStateMachine by parsing it
+    whole (ANTLR's pure-Python parser, then its preprocessor) and throws the result away; it parses it again for each
+    execution. The tests that run the native state machines create the same few definitions in test after test
+    (a new ``mock_aws`` each). A text moto accepted is accepted again without parsing it (a parse depends on the text
+    alone: moto/stepfunctions/parser/models.py and asl/parse/asl_parser.py, read); a refused one is parsed every time,
+    so its error is moto's own. Executions still parse their definition. A test shows the same definitions accepted
+    and the same error for a refused one, with and without the fix, and a second create that does not parse.
+24. Speed, not behaviour: moto's server asks, for every request, whether the request's host names one of its service
+    packages, by listing moto's package folder and asking the file system whether each entry is a folder (about 200
+    ``isdir`` calls a request whose host is an AWS endpoint, which never matches; 1.2 CPU-s of the emulator's in
+    tests/integration/test_local_deploy.py, py-spy, measured here). The folder is moto's installed package, which does
+    not change while the server runs; the fix lists it once per process and answers each call with the same names in
+    the same order (moto/backends.py and moto_server/werkzeug_app.py, read). A test shows the same names as moto's own
+    listing, and the server's answer to a host that names a package and to one that does not.
 """
 from __future__ import annotations
 
@@ -148,6 +170,9 @@ FIXES = (
     "CloudFormation JSON templates read without the YAML loader (speed)",
     "KMS private keys generated on first use (speed)",
     "botocore's endpoints read once per process (speed)",
+    "botocore's service models read once per process (speed)",
+    "Step Functions definitions validated once per text (speed)",
+    "moto's service packages listed once per process (speed)",
 )
 
 
@@ -174,6 +199,7 @@ def apply() -> tuple[str, ...]:
             "(pinned in requirements-dev.txt): run make setup"
         )
     fix_endpoint_data()  # first: importing moto's models below makes sessions
+    fix_service_models()
     _fix_kms_key_tags()
     _fix_data_pipeline_resource()
     _fix_data_pipeline_api()
@@ -194,6 +220,8 @@ def apply() -> tuple[str, ...]:
     fix_item_copies()
     fix_template_reading()
     fix_kms_private_keys()
+    fix_definition_validation()
+    fix_module_list()
     return FIXES
 
 
@@ -1040,3 +1068,70 @@ def fix_endpoint_data() -> None:
 
     load_data_with_path.shared_endpoints = True  # type: ignore[attr-defined]
     loaders.Loader.load_data_with_path = load_data_with_path  # type: ignore[method-assign]
+
+
+def fix_service_models() -> None:
+    """Fix 22 (speed): botocore's service models read once per process, not once per session."""
+    from botocore import loaders
+
+    original = _require(loaders.Loader, "load_service_model")
+    if getattr(original, "shared_models", False):
+        return  # applied already
+    read: dict[tuple[Any, ...], Any] = {}
+    lock = threading.Lock()
+
+    @functools.wraps(original)
+    def load_service_model(self, service_name, type_name, api_version=None):  # type: ignore[no-untyped-def]
+        # A loader with other data paths or extras reads its own; a failure (unknown service) is not kept.
+        key = (tuple(self.search_paths), tuple(self.extras_types), service_name, type_name, api_version)
+        with lock:
+            if key not in read:
+                read[key] = original(self, service_name, type_name, api_version)
+            return read[key]
+
+    load_service_model.shared_models = True  # type: ignore[attr-defined]
+    loaders.Loader.load_service_model = load_service_model  # type: ignore[method-assign]
+
+
+def fix_definition_validation() -> None:
+    """Fix 23 (speed): a state machine definition moto accepted once is not parsed again to validate it."""
+    from moto.stepfunctions.parser import models
+
+    backend = _require(models, "StepFunctionsParserBackend")
+    original = _require(backend, "_validate_definition")
+    if getattr(original, "validated_once", False):
+        return  # applied already
+    valid: set[str] = set()
+    lock = threading.Lock()
+
+    def _validate_definition(definition: str) -> None:
+        with lock:
+            if definition in valid:
+                return
+        original(definition=definition)  # raises InvalidDefinition for a definition moto refuses: never kept
+        with lock:
+            valid.add(definition)
+
+    _validate_definition.validated_once = True  # type: ignore[attr-defined]
+    backend._validate_definition = staticmethod(_validate_definition)
+
+
+def fix_module_list() -> None:
+    """Fix 24 (speed): moto's list of its own service packages read from disk once per process, not once per request."""
+    from moto import backends
+
+    original = _require(backends, "list_of_moto_modules")
+    if getattr(original, "listed_once", False):
+        return  # applied already
+    listed: list[tuple[str, ...]] = []
+    lock = threading.Lock()
+
+    @functools.wraps(original)
+    def list_of_moto_modules() -> Any:
+        with lock:
+            if not listed:
+                listed.append(tuple(original()))
+        return iter(listed[0])  # an iterator, as moto's generator is
+
+    list_of_moto_modules.listed_once = True  # type: ignore[attr-defined]
+    backends.list_of_moto_modules = list_of_moto_modules  # type: ignore[attr-defined]

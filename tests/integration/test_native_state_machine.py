@@ -6,7 +6,8 @@ The definition runs as synthesized, references resolved to the emulator's resour
 5-minute wait is shortened to none. The test waits for the run by joining moto's execution thread.
 moto's exports are named and laid out as DynamoDB's, its interpreter evaluates JSONata and passes AWS SDK
 members in PascalCase and its EventBridge rules start state machines (moto fixes 7 to 10 of
-``local_deploy/moto_fixes.py``, applied for this module only).
+``local_deploy/moto_fixes.py``, applied for this module only; fixes 21 to 23 too, for speed: botocore's data read and
+each definition validated once for the module instead of once per test).
 """
 from __future__ import annotations
 
@@ -25,7 +26,15 @@ from moto import mock_aws
 from moto.core.config import default_user_config
 
 from ddb_datapipeline.template_resolver import Resolver
-from local_deploy.moto_fixes import fix_jsonata, fix_rule_machine_targets, fix_sdk_member_names, fix_table_exports
+from local_deploy.moto_fixes import (
+    fix_definition_validation,
+    fix_endpoint_data,
+    fix_jsonata,
+    fix_rule_machine_targets,
+    fix_sdk_member_names,
+    fix_service_models,
+    fix_table_exports,
+)
 
 REGION, ACCOUNT = "eu-west-1", "123456789012"
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:alerts"
@@ -43,11 +52,23 @@ def exports_as_dynamodb_writes_them():
     from moto.events.models import Rule
 
     send_to_targets = Rule.__dict__["send_to_targets"]
+    from botocore.loaders import Loader
+
+    loader = {name: Loader.__dict__[name] for name in ("load_data_with_path", "load_service_model")}
+    fix_endpoint_data()  # speed only: every test's new boto3 session reads botocore's data once for the module
+    fix_service_models()
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    validate = StepFunctionsParserBackend.__dict__["_validate_definition"]
+    fix_definition_validation()  # speed only: each test creates the same definitions again
     fix_table_exports()
     fix_jsonata()
     fix_sdk_member_names()
     fix_rule_machine_targets()
     yield
+    for name, value in loader.items():
+        setattr(Loader, name, value)
+    StepFunctionsParserBackend._validate_definition = validate
     Rule.send_to_targets = send_to_targets
     for name, value in saved.items():
         setattr(TableExport, name, value)

@@ -1,0 +1,66 @@
+"""Fix 23 of the emulator (local_deploy/moto_fixes.py): a definition moto accepted once is accepted again without
+parsing it; a refused one is parsed and refused every time with moto's own error."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+from moto.core.config import default_user_config
+from moto.stepfunctions.parser import models
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+from local_deploy import moto_fixes
+
+REGION = "eu-west-1"
+VALID = json.dumps({"QueryLanguage": "JSONata", "StartAt": "Wait", "States": {
+    "Wait": {"Type": "Wait", "Seconds": 0, "Next": "Describe"},
+    "Describe": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:describeTable",
+                 "Arguments": {"TableName": "{% $states.input.table %}"}, "Output": "{% $states.result.Table.TableStatus %}", "End": True}}})
+REFUSED = VALID.replace('"Type": "Wait"', '"Type": "Waiting"')
+
+
+def creates(definitions: list[str]) -> list[Any]:
+    """What each CreateStateMachine answers (the machine's name, or the error code and message), on a fresh moto."""
+    answers: list[Any] = []
+    with mock_aws():
+        client = boto3.client("stepfunctions", region_name=REGION)
+        for index, definition in enumerate(definitions):
+            try:
+                arn = client.create_state_machine(name=f"m{index}", definition=definition, roleArn="arn:aws:iam::123456789012:role/r")["stateMachineArn"]
+                answers.append(client.describe_state_machine(stateMachineArn=arn)["definition"])
+            except ClientError as error:
+                answers.append((error.response["Error"]["Code"], error.response["Error"]["Message"]))
+    return answers
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The definitions moto parsed (the backend's validation restored after the test), with moto's Step Functions
+    interpreter on, as in the emulator and the tests that run the native machines (only it validates definitions)."""
+    monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": True})
+    monkeypatch.setattr(models.StepFunctionsParserBackend, "_validate_definition", models.StepFunctionsParserBackend.__dict__["_validate_definition"])
+    parsed: list[str] = []
+    parse = AmazonStateLanguageParser.parse
+
+    def counting(definition: str) -> Any:
+        parsed.append(definition)
+        return parse(definition)
+
+    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(counting))
+    return parsed
+
+
+def test_the_same_definitions_are_accepted_and_refused_without_parsing_an_accepted_one_again(parses: list[str]):
+    order = [VALID, REFUSED, VALID, REFUSED]
+    own = creates(order)
+    assert own[0] == own[2] == VALID and own[1] == own[3] and own[1][1].startswith("ASLParserException line 1:"), own
+    assert parses == order
+    moto_fixes.fix_definition_validation()
+    parses.clear()
+    assert creates(order) == own
+    assert creates(order) == own  # a new moto (as each test's mock_aws) in the same process
+    assert parses == [VALID, REFUSED, REFUSED, REFUSED, REFUSED]
