@@ -1,6 +1,7 @@
 """make measure (local_deploy/measure.py): the CPU of the command's whole tree, grandchildren included."""
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -38,19 +39,38 @@ def test_a_recorded_run_names_its_commit_and_machine_state(tmp_path: Path):
     assert lines[3].split(" | ")[-2:] == ["1.50", "0 |"]
 
 
-def test_the_readmes_make_test_figure_is_the_latest_recorded_one():
-    """The README quotes make test's CPU seconds and wall time from the latest successful row of
-    docs/measurements.md, written by make measure RECORD=1, never typed by hand (and says so when there is none)."""
+def _latest_row_and_readme_figures(label: str, named: str) -> tuple[list[str] | None, tuple[str, ...] | None]:
+    """The latest successful row of ``label`` in docs/measurements.md and the README's figures for ``named``."""
     import re
 
     root = Path(__file__).resolve().parents[2]
     rows = [line.split(" | ") for line in (root / "docs" / "measurements.md").read_text().splitlines()
-            if "`make --no-print-directory test`" in line and line.endswith("| 0 |")]
+            if f"`{label}`" in line and line.endswith("| 0 |")]
     readme = (root / "README.md").read_text()
-    words = r"`make test` used ([\d.]+) CPU-s and ([\d.]+) s of wall time .*? load average was ([\d.]+) when it started\), at commit `([^`]+)`"
+    words = rf"`{named}` used ([\d.]+) CPU-s and ([\d.]+) s of wall time .*? load average was ([\d.]+) when it started\), at commit `([^`]+)`"
     stated = re.search(words.replace(" ", r"\s+"), readme, flags=re.S)
-    if not rows:
-        assert stated is None and "`make test` has not been measured yet" in readme
-        return
-    latest = rows[-1]
-    assert stated is not None and stated.groups() == (latest[3], latest[6], latest[8], latest[1].strip("`"))
+    return (rows[-1] if rows else None), (stated.groups() if stated else None)
+
+
+def test_the_readmes_make_test_figure_is_the_latest_recorded_one():
+    """The README quotes make test's CPU seconds and wall time from the latest successful row of
+    docs/measurements.md, written by make measure RECORD=1, never typed by hand."""
+    latest, stated = _latest_row_and_readme_figures("make --no-print-directory test", "make test")
+    assert latest is not None and stated == (latest[3], latest[6], latest[8], latest[1].strip("`"))
+
+
+def test_the_readmes_figure_with_setup_is_the_latest_recorded_one():
+    """Likewise the fresh clone's make setup + make test, recorded by make measure-fresh RECORD=1."""
+    latest, stated = _latest_row_and_readme_figures("make --no-print-directory setup test", "make setup test")
+    assert latest is not None and stated == (latest[3], latest[6], latest[8], latest[1].strip("`"))
+
+
+def test_measure_runs_on_the_standard_library_alone():
+    """make measure-fresh starts it with the machine's python3 before make setup: as a script, without site-packages."""
+    import subprocess
+
+    script = Path(__file__).resolve().parents[2] / "local_deploy" / "measure.py"
+    done = subprocess.run([sys.executable, "-S", str(script), "--", sys.executable, "-S", "-c", "pass"],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(r".*: [\d.]+ CPU-s \(.*\), [\d.]+ s wall, \d+ cores, exit 0\n", done.stdout), done.stdout
