@@ -12,6 +12,7 @@ shape is botocore's.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from botocore.parsers import JSONParser, ResponseParserFactory
@@ -19,8 +20,32 @@ from botocore.parsers import JSONParser, ResponseParserFactory
 ATTRIBUTE_VALUE = "AttributeValue"  # DynamoDB's (and DynamoDB Streams') shape name
 
 
-class _Unusual(Exception):
-    """A value left to botocore's walk."""
+class Unusual(Exception):
+    """A value a fast reader leaves to the library's own walk."""
+
+
+def read_attribute(value: Any, *, blob: Callable[[Any], Any]) -> dict[str, Any]:
+    """A well-formed DynamoDB attribute value in its JSON wire form, as botocore's response walk and moto's request walk
+    both read it: binary through ``blob``, strings, numbers-as-strings and booleans as sent (a null inside a string or
+    number set too), lists and maps member by member. Anything else (two members, a null, an unknown type) raises
+    :class:`Unusual`; an error of ``blob`` (TypeError, ValueError) reaches the caller, which leaves that value to the walk
+    as well."""
+    if type(value) is not dict or len(value) != 1:
+        raise Unusual
+    ((kind, raw),) = value.items()
+    if raw is None:
+        raise Unusual
+    if kind in ("S", "N", "BOOL", "NULL"):
+        return {kind: raw}
+    if kind == "B":
+        return {"B": blob(raw)}
+    if kind in ("SS", "NS", "BS") and type(raw) is list:
+        return {kind: [blob(member) for member in raw] if kind == "BS" else list(raw)}
+    if kind == "M" and type(raw) is dict:
+        return {"M": {key: read_attribute(member, blob=blob) for key, member in raw.items()}}
+    if kind == "L" and type(raw) is list:
+        return {"L": [read_attribute(member, blob=blob) for member in raw]}
+    raise Unusual
 
 
 class ItemJSONParser(JSONParser):
@@ -29,30 +54,10 @@ class ItemJSONParser(JSONParser):
     def _handle_structure(self, shape: Any, value: Any) -> Any:
         if shape.name == ATTRIBUTE_VALUE:
             try:
-                return self._attribute(value)
-            except (_Unusual, ValueError, TypeError):
+                return read_attribute(value, blob=self._blob_parser)
+            except (Unusual, ValueError, TypeError):
                 pass  # botocore's walk decides: the same result, or the same error
         return super()._handle_structure(shape, value)
-
-    def _attribute(self, value: Any) -> dict[str, Any]:
-        if type(value) is not dict or len(value) != 1:
-            raise _Unusual
-        ((kind, raw),) = value.items()
-        if raw is None:
-            raise _Unusual
-        if kind in ("S", "N", "BOOL", "NULL"):
-            return {kind: raw}
-        if kind == "B":
-            return {"B": self._blob_parser(raw)}
-        if kind in ("SS", "NS") and type(raw) is list and None not in raw:
-            return {kind: list(raw)}
-        if kind == "BS" and type(raw) is list and None not in raw:
-            return {"BS": [self._blob_parser(member) for member in raw]}
-        if kind == "M" and type(raw) is dict:
-            return {"M": {key: self._attribute(member) for key, member in raw.items()}}
-        if kind == "L" and type(raw) is list:
-            return {"L": [self._attribute(member) for member in raw]}
-        raise _Unusual
 
 
 class ItemParserFactory(ResponseParserFactory):

@@ -822,10 +822,6 @@ def fix_attribute_sizes() -> None:
     DynamoType.size = size  # type: ignore[method-assign]
 
 
-class _Unusual(Exception):
-    """A value the fast readers leave to moto's own code."""
-
-
 def fix_item_results() -> None:
     """Fix 16 (speed): the items of a DynamoDB answer made plain by their type, not by moto's generic walk."""
     import base64
@@ -868,35 +864,20 @@ def fix_attribute_requests() -> None:
 
     from moto.core.parse import BaseJSONParser
 
+    from .item_parser import Unusual, read_attribute
+
     walk = _require(BaseJSONParser, "_parse_structure")
 
     def read(value: Any) -> Any:
-        # What moto 5.2.5's JSON parser makes of each member (moto/core/parse.py, read there): blobs from base64,
-        # strings, numbers-as-strings and booleans as sent, lists and maps member by member.
-        if type(value) is not dict or len(value) != 1:
-            raise _Unusual
-        ((kind, raw),) = value.items()
-        if raw is None:
-            raise _Unusual
-        if kind in ("S", "N", "BOOL", "NULL"):
-            return {kind: raw}
-        if kind == "B":
-            return {"B": base64.b64decode(raw)}
-        if kind in ("SS", "NS") and type(raw) is list:
-            return {kind: list(raw)}
-        if kind == "BS" and type(raw) is list:
-            return {"BS": [base64.b64decode(member) for member in raw]}
-        if kind == "M" and type(raw) is dict:
-            return {"M": {key: read(member) for key, member in raw.items()}}
-        if kind == "L" and type(raw) is list:
-            return {"L": [read(member) for member in raw]}
-        raise _Unusual
+        # What moto 5.2.5's JSON parser makes of each member (moto/core/parse.py, read there): the grammar botocore's
+        # response parser reads too, with blobs from base64.
+        return read_attribute(value, blob=base64.b64decode)
 
     def _parse_structure(self, shape, value):  # type: ignore[no-untyped-def]
         if shape.name == "AttributeValue" and self.MAP_TYPE is dict and self.operation_model.service_model.service_name == "dynamodb":
             try:
                 return read(value)
-            except (_Unusual, ValueError, TypeError):
+            except (Unusual, ValueError, TypeError):
                 pass  # moto's walk decides: the same result, or the same error
         return walk(self, shape, value)
 
