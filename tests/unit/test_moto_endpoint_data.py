@@ -6,9 +6,9 @@ from typing import Any
 
 import botocore.session
 import pytest
-from botocore import loaders
 
 from local_deploy import moto_fixes
+from tests.botocore_reads import count_file_reads
 
 
 def answers(session: Any) -> list[Any]:
@@ -23,17 +23,7 @@ def answers(session: Any) -> list[Any]:
 @pytest.fixture
 def endpoint_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The paths of endpoints.json files read from disk (the loader's method restored after the test)."""
-    monkeypatch.setattr(loaders.Loader, "load_data_with_path", loaders.Loader.load_data_with_path)
-    reads: list[str] = []
-    read = loaders.JSONFileLoader.load_file
-
-    def counting(self: Any, file_path: str) -> Any:
-        if file_path.endswith("endpoints"):
-            reads.append(file_path)
-        return read(self, file_path)
-
-    monkeypatch.setattr(loaders.JSONFileLoader, "load_file", counting)
-    return reads
+    return count_file_reads(monkeypatch, restore="load_data_with_path", suffixes=("endpoints",))
 
 
 def test_a_second_session_answers_the_same_without_reading_the_file_again(endpoint_reads: list[str]):

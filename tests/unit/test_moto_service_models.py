@@ -10,6 +10,7 @@ from botocore import loaders
 from botocore.exceptions import UnknownServiceError
 
 from local_deploy import moto_fixes
+from tests.botocore_reads import count_file_reads
 
 
 def answers(session: Any) -> list[Any]:
@@ -33,17 +34,7 @@ def answers(session: Any) -> list[Any]:
 @pytest.fixture
 def model_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The service model files read from disk (the loader's method restored after the test)."""
-    monkeypatch.setattr(loaders.Loader, "load_service_model", loaders.Loader.load_service_model)
-    reads: list[str] = []
-    read = loaders.JSONFileLoader.load_file
-
-    def counting(self: Any, file_path: str) -> Any:
-        if file_path.endswith(("service-2", "endpoint-rule-set-1")):
-            reads.append(file_path)
-        return read(self, file_path)
-
-    monkeypatch.setattr(loaders.JSONFileLoader, "load_file", counting)
-    return reads
+    return count_file_reads(monkeypatch, restore="load_service_model", suffixes=("service-2", "endpoint-rule-set-1"))
 
 
 def test_a_second_session_answers_the_same_without_reading_the_models_again(model_reads: list[str]):
