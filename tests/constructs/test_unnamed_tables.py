@@ -183,19 +183,27 @@ def test_the_validator_reads_the_token_as_the_derived_name(monkeypatch):
         ExportPipeline(stack, "Export", table=_unnamed(stack), bucket=s3.Bucket.from_bucket_name(stack, "B", "team-backups"))
 
 
-@pytest.mark.parametrize("construct", ["ExportPipeline", "NativeExport"])
-def test_a_bucket_encrypted_with_a_key_the_construct_was_not_given_is_refused(construct):
-    stack = _stack()
-    key_arn = "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+KEY_ARN = "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def _bucket_encrypted_with_a_key(stack: cdk.Stack) -> s3.IBucket:
+    """A bucket made from its L1 resource, whose default encryption names KEY_ARN: the construct can see that a key
+    encrypts it, but not the key itself."""
     resource = s3.CfnBucket(stack, "Backups", bucket_encryption=s3.CfnBucket.BucketEncryptionProperty(
         server_side_encryption_configuration=[s3.CfnBucket.ServerSideEncryptionRuleProperty(
             server_side_encryption_by_default=s3.CfnBucket.ServerSideEncryptionByDefaultProperty(sse_algorithm="aws:kms",
-                                                                                                 kms_master_key_id=key_arn))]))
-    bucket = s3.Bucket.from_cfn_bucket(resource)
+                                                                                                 kms_master_key_id=KEY_ARN))]))
+    return s3.Bucket.from_cfn_bucket(resource)
+
+
+@pytest.mark.parametrize("construct", ["ExportPipeline", "NativeExport"])
+def test_a_bucket_encrypted_with_a_key_the_construct_was_not_given_is_refused(construct):
+    stack = _stack()
+    bucket = _bucket_encrypted_with_a_key(stack)
     table = dynamodb.Table.from_table_name(stack, "Orders", "orders")
     make = {"ExportPipeline": ExportPipeline, "NativeExport": NativeExport}[construct]
     with pytest.raises(PipelineConfigurationError, match=rf"^Team/Export: bucket_key: None is not allowed; expected the KMS key "
-                                                         rf"{key_arn} that bucket Team/Backups/@FromCfnBucket is encrypted with") as error:
+                                                         rf"{KEY_ARN} that bucket Team/Backups/@FromCfnBucket is encrypted with") as error:
         make(stack, "Export", table=table, bucket=bucket)
     assert "\n" not in str(error.value)
 
@@ -204,13 +212,8 @@ def test_the_same_bucket_with_its_key_given_is_accepted():
     from aws_cdk import aws_kms as kms
 
     stack = _stack()
-    key_arn = "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    resource = s3.CfnBucket(stack, "Backups", bucket_encryption=s3.CfnBucket.BucketEncryptionProperty(
-        server_side_encryption_configuration=[s3.CfnBucket.ServerSideEncryptionRuleProperty(
-            server_side_encryption_by_default=s3.CfnBucket.ServerSideEncryptionByDefaultProperty(sse_algorithm="aws:kms",
-                                                                                                 kms_master_key_id=key_arn))]))
     export = ExportPipeline(stack, "Export", table=dynamodb.Table.from_table_name(stack, "Orders", "orders"),
-                            bucket=s3.Bucket.from_cfn_bucket(resource), bucket_key=kms.Key.from_key_arn(stack, "Key", key_arn))
+                            bucket=_bucket_encrypted_with_a_key(stack), bucket_key=kms.Key.from_key_arn(stack, "Key", KEY_ARN))
     assert export.bucket_key is not None
 
 
