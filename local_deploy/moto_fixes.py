@@ -1027,51 +1027,43 @@ def fix_kms_private_keys() -> None:
 ENDPOINTS = "endpoints"  # the data botocore's EndpointResolver is built from (botocore/session.py, create_default_resolver)
 
 
-def fix_endpoint_data() -> None:
-    """Fix 21 (speed): botocore's endpoints data read once per process, not once per session."""
+def _keep_loader_answers(method: str, key: Callable[..., tuple[Any, ...] | None]) -> None:
+    """botocore's ``Loader.<method>`` answering each question once per process, kept under what ``key`` makes of the
+    loader and the call's arguments (None: not kept, asked of botocore every time). A failure is never kept: it raises
+    again on the next call."""
     from botocore import loaders
 
-    original = _require(loaders.Loader, "load_data_with_path")
-    if getattr(original, "shared_endpoints", False):
+    original = _require(loaders.Loader, method)
+    if getattr(original, "kept_per_process", False):
         return  # applied already
-    read: dict[tuple[str, ...], Any] = {}
+    kept: dict[tuple[Any, ...], Any] = {}
     lock = threading.Lock()
 
     @functools.wraps(original)
-    def load_data_with_path(self, name):  # type: ignore[no-untyped-def]
-        if name != ENDPOINTS:
-            return original(self, name)
-        key = tuple(self.search_paths)  # a session with other data paths reads its own
+    def answer(self, *arguments, **named):  # type: ignore[no-untyped-def]
+        found = key(self, *arguments, **named)
+        if found is None:
+            return original(self, *arguments, **named)
         with lock:
-            if key not in read:
-                read[key] = original(self, name)
-            return read[key]
+            if found not in kept:
+                kept[found] = original(self, *arguments, **named)
+            return kept[found]
 
-    load_data_with_path.shared_endpoints = True  # type: ignore[attr-defined]
-    loaders.Loader.load_data_with_path = load_data_with_path  # type: ignore[method-assign]
+    answer.kept_per_process = True  # type: ignore[attr-defined]
+    setattr(loaders.Loader, method, answer)
+
+
+def fix_endpoint_data() -> None:
+    """Fix 21 (speed): botocore's endpoints data read once per process, not once per session (a session with other
+    data paths reads its own)."""
+    _keep_loader_answers("load_data_with_path", lambda loader, name: (tuple(loader.search_paths),) if name == ENDPOINTS else None)
 
 
 def fix_service_models() -> None:
-    """Fix 22 (speed): botocore's service models read once per process, not once per session."""
-    from botocore import loaders
-
-    original = _require(loaders.Loader, "load_service_model")
-    if getattr(original, "shared_models", False):
-        return  # applied already
-    read: dict[tuple[Any, ...], Any] = {}
-    lock = threading.Lock()
-
-    @functools.wraps(original)
-    def load_service_model(self, service_name, type_name, api_version=None):  # type: ignore[no-untyped-def]
-        # A loader with other data paths or extras reads its own; a failure (unknown service) is not kept.
-        key = (tuple(self.search_paths), tuple(self.extras_types), service_name, type_name, api_version)
-        with lock:
-            if key not in read:
-                read[key] = original(self, service_name, type_name, api_version)
-            return read[key]
-
-    load_service_model.shared_models = True  # type: ignore[attr-defined]
-    loaders.Loader.load_service_model = load_service_model  # type: ignore[method-assign]
+    """Fix 22 (speed): botocore's service models read once per process, not once per session (a loader with other data
+    paths or extras reads its own; a failure, an unknown service, is not kept)."""
+    _keep_loader_answers("load_service_model", lambda loader, service_name, type_name, api_version=None: (
+        tuple(loader.search_paths), tuple(loader.extras_types), service_name, type_name, api_version))
 
 
 def fix_definition_validation() -> None:
