@@ -62,6 +62,19 @@ def cfn_lint_findings(*assembly_dirs: Path) -> list[str]:
     return found
 
 
+@pytest.fixture(scope="session")
+def cfn_lint() -> Any:
+    """cfn_lint_findings, for the modules that lint: asking for it puts a module on the worker of the session synthesis
+    (SHARED_GROUPS), the one worker that imports cfn-lint and loads its rules."""
+    return cfn_lint_findings
+
+
+@pytest.fixture(scope="session")
+def moto_library() -> None:
+    """For the modules that run moto in the test process: asking for it (``pytestmark = pytest.mark.usefixtures``) puts
+    them on the worker of the moto server (SHARED_GROUPS), so one worker imports moto."""
+
+
 def world_without(world: Any, policy_suffix: str, predicate: Any) -> Any:
     """A copy of the world with the matching statements removed from every policy (identity, trust
     or resource) whose name ends with ``policy_suffix``."""
@@ -224,9 +237,14 @@ def native_machines(tmp_path_factory: pytest.TempPathFactory) -> Any:
 # synthesizes once. Likewise the modules of the session's moto server ("@moto"): a server costs about 3 CPU-s
 # to start, once per worker that uses it. A module that uses both goes with the synthesis. Other modules are
 # still spread file by file.
+# The same holds for other work a worker pays once for every module that needs it, so those modules share a unit too:
+# cfn-lint (about 2.5 CPU-s to import and load its rules per process) goes with the synthesis, whose modules lint most;
+# the bare-stack synthesis native_machines (one synth per worker that uses it) and moto in this process (moto_library: its
+# Step Functions interpreter alone takes about 1.8 CPU-s to import) go with the moto server; declared_pipelines' modules
+# form a unit of their own.
 SHARED_SCOPE = "synthesis"
-SHARED_FIXTURES = ("synthesis",)
-SHARED_GROUPS = {SHARED_SCOPE: SHARED_FIXTURES, "moto": ("moto_server",)}  # first match wins
+SHARED_FIXTURES = ("synthesis", "cfn_lint")
+SHARED_GROUPS = {SHARED_SCOPE: SHARED_FIXTURES, "moto": ("moto_server", "native_machines", "moto_library"), "declared": ("declared_pipelines",)}  # first match wins
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

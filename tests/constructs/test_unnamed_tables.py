@@ -122,12 +122,10 @@ def test_the_native_export_starts_with_the_tables_token_and_its_role_writes_the_
     assert writes and all(f"/exports/{DERIVED}/" in json.dumps(s["Resource"]) for s in writes)
 
 
-def test_cfn_lint_accepts_the_tables_reference_in_the_pipeline_objects(unnamed):
+def test_cfn_lint_accepts_the_tables_reference_in_the_pipeline_objects(unnamed, cfn_lint):
     """CloudFormation resolves a Ref inside a pipeline object's StringValue (the resource schema's string fields take
     intrinsic functions); cfn-lint checks it against that schema and the table's attributes."""
-    from tests.conftest import cfn_lint_findings
-
-    assert cfn_lint_findings(unnamed.outdir) == []
+    assert cfn_lint(unnamed.outdir) == []
 
 
 def test_the_permission_model_allows_every_runtime_call(unnamed):

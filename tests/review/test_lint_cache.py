@@ -13,6 +13,9 @@ import pytest
 from ddb_datapipeline.review import lint
 from tests.conftest import ROOT
 
+# cfn-lint runs in this process: cfn_lint puts the module on the worker that loads its rules (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("cfn_lint")
+
 TEMPLATE = json.dumps({"Resources": {"Key": {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": "yes"}}}})
 
 

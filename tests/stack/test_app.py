@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import ROOT, cdk_json_context, cfn_lint_findings, synthesize
+from tests.conftest import ROOT, cdk_json_context, synthesize
 from tests.oracles.iam import parliament_findings, policy_documents
 
 
@@ -28,14 +28,14 @@ def test_every_acknowledgment_has_a_reason_and_sits_below_the_stack(synthesis):
     assert rules == {"AwsSolutions-IAM5"}, rules
 
 
-def test_cfn_lint_reports_nothing(synthesis):
+def test_cfn_lint_reports_nothing(synthesis, cfn_lint):
     stacks = [a for a in json.loads((synthesis.outdir / "manifest.json").read_text())["artifacts"].values() if a["type"] == "aws:cloudformation:stack"]
     # dev, analytics, prod, prod's two copy-target stacks, the delivery stack and its two replication support stacks;
     # the stages' stacks are nested assemblies, linted too.
     assert len(stacks) == len(list(synthesis.outdir.glob("*.template.json"))) == 8
     stages = sorted(synthesis.outdir.glob("assembly-*"))
     assert len(list(synthesis.outdir.glob("assembly-*/*.template.json"))) == 5  # dev and analytics stages: 1 stack each, prod stage: 3
-    assert cfn_lint_findings(synthesis.outdir, *stages) == []
+    assert cfn_lint(synthesis.outdir, *stages) == []
 
 
 def test_parliament_accepts_every_policy_document(synthesis):

@@ -12,7 +12,7 @@ from ddb_datapipeline.assembly import load_assembly
 from ddb_datapipeline.permissions.assembly_view import load_world
 from ddb_datapipeline.permissions.audit import denied, outcomes
 from local_deploy.deploy import project_context
-from tests.conftest import Synthesis, cfn_lint_findings, statement_actions, synthesize, world_without
+from tests.conftest import Synthesis, statement_actions, synthesize, world_without
 
 OWNED = {"partition_key": {"name": "pk", "type": "S"}}
 
@@ -100,8 +100,8 @@ def test_every_runtime_call_is_allowed_on_both_engines(native):
     assert [o.line() for o in denied(world)] == []
 
 
-def test_cfn_lint_reports_nothing(native):
-    assert cfn_lint_findings(native.outdir) == []
+def test_cfn_lint_reports_nothing(native, cfn_lint):
+    assert cfn_lint(native.outdir) == []
 
 
 def test_parliament_accepts_every_policy_and_the_model_agrees_with_aws_service_reference(native):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import cfn_lint_findings, synthesize
+from tests.conftest import synthesize
 
 CONTEXT = {
     "environments": {
@@ -56,13 +56,13 @@ def test_synthesizes_cdk_nag_clean_with_the_pitr_choice_acknowledged(synthesis):
     assert all("point_in_time_recovery: false" in reason for reason in ddb3)
 
 
-def test_cfn_lint_reports_nothing(synthesis):
+def test_cfn_lint_reports_nothing(synthesis, cfn_lint):
     templates = sorted(str(p) for p in synthesis.outdir.glob("*.template.json"))
     assert [Path(t).name for t in templates] == [
         "DdbDataPipeline-qa-copy-targets-ap-southeast-1.template.json",
         "DdbDataPipeline-qa.template.json",
     ]
-    assert cfn_lint_findings(synthesis.outdir) == []
+    assert cfn_lint(synthesis.outdir) == []
 
 
 def test_the_choices_reach_the_template(synthesis):

@@ -10,6 +10,9 @@ import pytest
 from ddb_datapipeline.definition.export import GZIP_OUTPUT_OPTIONS
 from local_deploy.drill_run import gzip_output
 
+# Part of this module runs moto in this process: moto_library puts it on the worker that imports moto (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("moto_library")
+
 
 def test_the_projects_export_options_mean_gzip():
     assert gzip_output(list(GZIP_OUTPUT_OPTIONS)) is True

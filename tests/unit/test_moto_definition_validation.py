@@ -8,12 +8,12 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import mock_aws
-from moto.core.config import default_user_config
-from moto.stepfunctions.parser import models
-from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
 from local_deploy import moto_fixes
+
+# moto is imported where it is used: its Step Functions parser takes about 1.8 CPU-s to import, which every xdist worker
+# would pay at collection, and moto_library runs this module on the one worker that imports moto (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("moto_library")
 
 REGION = "eu-west-1"
 VALID = json.dumps({"QueryLanguage": "JSONata", "StartAt": "Wait", "States": {
@@ -25,6 +25,8 @@ REFUSED = VALID.replace('"Type": "Wait"', '"Type": "Waiting"')
 
 def creates(definitions: list[str]) -> list[Any]:
     """What each CreateStateMachine answers (the machine's name, or the error code and message), on a fresh moto."""
+    from moto import mock_aws
+
     answers: list[Any] = []
     with mock_aws():
         client = boto3.client("stepfunctions", region_name=REGION)
@@ -41,6 +43,10 @@ def creates(definitions: list[str]) -> list[Any]:
 def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The definitions moto parsed (the backend's validation restored after the test), with moto's Step Functions
     interpreter on, as in the emulator and the tests that run the native machines (only it validates definitions)."""
+    from moto.core.config import default_user_config
+    from moto.stepfunctions.parser import models
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
     monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": True})
     monkeypatch.setattr(models.StepFunctionsParserBackend, "_validate_definition", models.StepFunctionsParserBackend.__dict__["_validate_definition"])
     parsed: list[str] = []

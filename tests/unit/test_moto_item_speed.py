@@ -17,6 +17,9 @@ from ddb_datapipeline.acceptance.items import REFERENCE_NOW, generate_items
 from local_deploy import moto_fixes
 from tests.dynamodb_json import encoded
 
+# moto runs in this process: moto_library puts the module on the worker that imports moto (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("moto_library")
+
 ITEMS = generate_items(200, partition_key=("pk", "S"), sort_key=None, now=REFERENCE_NOW)
 KINDS = {"S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"}
 

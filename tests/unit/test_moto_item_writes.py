@@ -9,6 +9,9 @@ from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from ddb_datapipeline.acceptance.items import generate_items
 from local_deploy import moto_fixes
 
+# moto runs in this process: moto_library puts the module on the worker that imports moto (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("moto_library")
+
 
 @pytest.fixture
 def fixed(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,6 +10,9 @@ from moto.kms import models
 
 from local_deploy import moto_fixes
 
+# moto runs in this process: moto_library puts the module on the worker that imports moto (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("moto_library")
+
 ACCOUNT, REGION = "123456789012", "eu-west-1"
 MESSAGE = b"what the key signs"
 # (key spec, key usage, signing algorithm): an RSA key, an elliptic-curve key (moto generates the two kinds

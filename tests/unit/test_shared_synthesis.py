@@ -58,3 +58,18 @@ def test_the_scheduler_hook_answers_before_xdist():
     # xdist registers its own pytest_xdist_make_scheduler after the conftests, and pluggy calls the last
     # registered first: without tryfirst, xdist's loadfile scheduler would answer and this one never run.
     assert getattr(pytest_xdist_make_scheduler, "pytest_impl", {}).get("tryfirst") is True
+
+
+def test_work_a_worker_pays_once_goes_with_the_unit_that_pays_it():
+    """cfn-lint's rules load in the synthesis' worker; the bare-stack native machines and moto in the test process in the
+    moto server's; the declared pipelines' modules form a unit of their own. A module needing two goes with the first."""
+    items = [
+        FakeItem("tests/constructs/test_g.py::test_lints", "cfn_lint", "tmp_path"),
+        FakeItem("tests/constructs/test_h.py::test_machines", "native_machines"),
+        FakeItem("tests/unit/test_i.py::test_in_process", "moto_library"),
+        FakeItem("tests/constructs/test_j.py::test_declared", "declared_pipelines"),
+        FakeItem("tests/constructs/test_k.py::test_declared_and_lints", "declared_pipelines", "cfn_lint"),
+        FakeItem("tests/constructs/test_k.py::test_machines_too", "native_machines"),
+    ]
+    pytest_collection_modifyitems(SimpleNamespace(workerinput={}), items)  # type: ignore[arg-type]
+    assert scopes(*(item.nodeid for item in items)) == ["synthesis", "moto", "moto", "declared", "synthesis", "synthesis"]
