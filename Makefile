@@ -22,9 +22,15 @@ CDK_MODULES := assertions aws_applicationautoscaling aws_cloudwatch aws_codebuil
 	aws_codestarnotifications aws_datapipeline aws_dynamodb aws_ec2 aws_events aws_iam \
 	aws_kinesis aws_kms aws_logs aws_s3 aws_s3_assets aws_scheduler aws_scheduler_targets aws_sns \
 	aws_sns_subscriptions aws_sqs aws_stepfunctions aws_stepfunctions_tasks cloud_assembly_schema cx_api pipelines
+# The interpreter the venv is built on: the distribution's own CPython (/usr/bin/python3) when it is 3.11 or newer, else
+# the python3 on PATH; PYTHON=... chooses another. Debian builds its CPython with profile-guided and link-time
+# optimization; pyenv's default build (the python3 first on PATH on this machine) has neither, and a shared libpython:
+# measured here, the same cfn-lint run takes about 17% less CPU on Debian's. The venv gets no pip of its own (ensurepip
+# costs 5 CPU-s, and Debian's CPython has none): the machine's pip installs uv into it (pip 22.3 or newer: --python).
+PYTHON ?= $(firstword $(foreach python,/usr/bin/python3 python3,$(shell $(python) -c 'import sys; print(sys.version_info >= (3, 11))' 2>/dev/null | grep -qx True && echo $(python))))
 $(VENV)/.installed: requirements.txt requirements-dev.txt
-	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check uv==0.9.5
+	test -x $(PY) || $(PYTHON) -m venv --without-pip $(VENV)
+	test -x $(VENV)/bin/uv || python3 -m pip install --quiet --disable-pip-version-check --python $(PY) uv==0.9.5
 	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt
 	site=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') && \
 	  $(PY) -m compileall -q -j 0 -l "$$site"/aws_cdk $(addprefix "$$site"/aws_cdk/,$(CDK_MODULES)) "$$site"/moto/iam >/dev/null
