@@ -32,7 +32,7 @@ CDK_MODULES := assertions aws_applicationautoscaling aws_cloudwatch aws_codebuil
 PYTHON ?= $(firstword $(foreach python,/usr/bin/python3 python3,$(shell PATH='$(HOST_PATH)' $(python) -c 'import sys; print(sys.version_info >= (3, 11))' 2>/dev/null | grep -qx True && echo $(python))))
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv --without-pip $(VENV)
-	test -x $(VENV)/bin/uv || PATH='$(HOST_PATH)' python3 -m pip install --quiet --disable-pip-version-check --python $(PY) uv==0.9.5
+	test -x $(VENV)/bin/uv || PATH='$(HOST_PATH)' python3 -m pip --python $(PY) install --quiet --disable-pip-version-check uv==0.9.5
 	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt
 	site=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') && \
 	  $(PY) -m compileall -q -j 0 -l "$$site"/aws_cdk $(addprefix "$$site"/aws_cdk/,$(CDK_MODULES)) "$$site"/moto/iam >/dev/null
