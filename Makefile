@@ -29,9 +29,10 @@ CDK_MODULES := assertions aws_applicationautoscaling aws_cloudwatch aws_codebuil
 # optimization; pyenv's default build (the python3 first on PATH on this machine) has neither, and a shared libpython:
 # measured here, the same cfn-lint run takes about 17% less CPU on Debian's. The venv gets no pip of its own (ensurepip
 # costs 5 CPU-s, and Debian's CPython has none): the machine's pip installs uv into it (pip 22.3 or newer: --python).
-PYTHON ?= $(firstword $(foreach python,/usr/bin/python3 python3,$(shell PATH='$(HOST_PATH)' $(python) -c 'import sys; print(sys.version_info >= (3, 11))' 2>/dev/null | grep -qx True && echo $(python))))
+PYTHON_CANDIDATES := /usr/bin/python3 python3
+PYTHON ?= $(firstword $(foreach python,$(PYTHON_CANDIDATES),$(shell PATH='$(HOST_PATH)' $(python) -c 'import sys; print(sys.version_info >= (3, 11))' 2>/dev/null | grep -qx True && echo $(python))))
 $(VENV)/.installed: requirements.txt requirements-dev.txt
-	test -x $(PY) || $(PYTHON) -m venv --without-pip $(VENV)
+	test -x $(PY) || $(or $(PYTHON),$(error no Python 3.11 or newer among $(PYTHON_CANDIDATES) (PATH without .venv): install one or set PYTHON=)) -m venv --without-pip $(VENV)
 	test -x $(VENV)/bin/uv || PATH='$(HOST_PATH)' python3 -m pip --python $(PY) install --quiet --disable-pip-version-check uv==0.9.5
 	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt
 	site=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') && \
