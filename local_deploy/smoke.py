@@ -27,7 +27,18 @@ from ddb_datapipeline.policies import is_tls_only
 from ddb_datapipeline.template_resolver import Resolver, Unresolvable
 
 from . import LocalDeployError
-from .smoke_common import Check, ClientFactory, compare_fields, describe_table, field_tuples, key_schema, policy_document, principals
+from .smoke_common import (
+    Check,
+    ClientFactory,
+    compare_fields,
+    describe_table,
+    field_tuples,
+    key_schema,
+    pipeline_definition,
+    pipeline_descriptions,
+    policy_document,
+    principals,
+)
 from .smoke_config import check_configuration, check_stray_pipelines
 from .smoke_report import BucketRow, PipelineRow, SmokeCheckFailed, SmokeReport, StackRow
 
@@ -260,7 +271,9 @@ def _check_pipeline(
     resources: dict[str, Any], tables: dict,
 ) -> None:
     client = check.clients("datapipeline", stack.region)
-    descriptions = client.describe_pipelines(pipelineIds=[pipeline_id])["pipelineDescriptionList"]
+    # Described with the region's other pipelines (pipeline_descriptions), or on its own when its region does not list it.
+    listed = pipeline_descriptions(check, stack.region).get(pipeline_id)
+    descriptions = [listed] if listed is not None else client.describe_pipelines(pipelineIds=[pipeline_id])["pipelineDescriptionList"]
     check.count()
     if not descriptions:
         check.differ(where, f"pipeline {pipeline_id} does not exist")
@@ -290,7 +303,7 @@ def _check_pipeline(
         check.differ(where, f"{label}: state is {state}, expected {expected_state}")
     check.count(4)
 
-    definition = client.get_pipeline_definition(pipelineId=pipeline_id)
+    definition = pipeline_definition(check, stack.region, pipeline_id)
     expected_objects = {o["Id"]: o for o in resolve(properties.get("PipelineObjects", []))}
     deployed_objects = {o["id"]: o for o in definition.get("pipelineObjects", [])}
     for object_id in sorted(set(expected_objects) | set(deployed_objects)):
