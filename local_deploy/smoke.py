@@ -33,6 +33,7 @@ from .smoke_common import (
     compare_fields,
     describe_table,
     field_tuples,
+    iam_listed,
     key_schema,
     pipeline_definition,
     pipeline_descriptions,
@@ -230,8 +231,10 @@ def _check_role(
     from botocore.exceptions import ClientError
 
     check.count()
+    # Listed with the other roles (iam_listed), or asked for on its own when the list does not have it.
+    role = iam_listed(check, stack.region, "roles").get(name)
     try:
-        role = check.clients("iam", stack.region).get_role(RoleName=name)["Role"]
+        role = role if role is not None else check.clients("iam", stack.region).get_role(RoleName=name)["Role"]
     except ClientError:
         check.differ(where, f"role {name} does not exist")
         return
@@ -253,8 +256,10 @@ def _check_instance_profile(
     from botocore.exceptions import ClientError
 
     check.count()
+    profile = iam_listed(check, stack.region, "instance profiles").get(name)
     try:
-        profile = check.clients("iam", stack.region).get_instance_profile(InstanceProfileName=name)["InstanceProfile"]
+        profile = profile if profile is not None else check.clients("iam", stack.region).get_instance_profile(
+            InstanceProfileName=name)["InstanceProfile"]
     except ClientError:
         check.differ(where, f"instance profile {name} does not exist")
         return

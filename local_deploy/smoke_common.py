@@ -199,3 +199,20 @@ def pipeline_definition(check: Check, region: str, pipeline_id: str) -> dict[str
 def state_machines_listed(check: Check, region: str) -> list[dict[str, Any]]:
     """The first page of ListStateMachines of ``region`` (as each lookup read it before), once per smoke check."""
     return list(check.once(("state machines", region), lambda: check.clients("stepfunctions", region).list_state_machines()["stateMachines"]))
+
+
+def iam_listed(check: Check, region: str, kind: str) -> dict[str, dict[str, Any]]:
+    """Every role (``kind`` "roles") or instance profile ("instance profiles") ListRoles or ListInstanceProfiles gives, by
+    name, once per smoke check: one or two requests instead of a GetRole or GetInstanceProfile per resource (42 on the
+    test flow's deploy). Each carries what the check compares: a role's trust policy, a profile's roles (on moto 5.2.5
+    the same as the Get calls give, compared on every role and profile of the test flow's deploy)."""
+    operation, member, name = {
+        "roles": ("list_roles", "Roles", "RoleName"),
+        "instance profiles": ("list_instance_profiles", "InstanceProfiles", "InstanceProfileName"),
+    }[kind]
+
+    def listed() -> dict[str, dict[str, Any]]:
+        pages = check.clients("iam", region).get_paginator(operation).paginate()
+        return {entry[name]: entry for page in pages for entry in page[member]}
+
+    return dict(check.once(("iam", region, kind), listed))

@@ -11,6 +11,7 @@ import pytest
 
 from local_deploy.smoke_common import (
     Check,
+    iam_listed,
     pipeline_definition,
     pipeline_descriptions,
     pipelines_listed,
@@ -44,6 +45,13 @@ class CountingClient:
         if pipelineId not in self.ids:
             raise LookupError(f"no pipeline {pipelineId}")
         return {"pipelineObjects": [{"id": "Default", "name": "Default", "fields": [{"key": "owner", "stringValue": pipelineId}]}]}
+
+    def get_paginator(self, operation: str) -> Any:
+        """IAM's ListRoles and ListInstanceProfiles, two pages each."""
+        self.asked[operation] += 1
+        member, name = {"list_roles": ("Roles", "RoleName"), "list_instance_profiles": ("InstanceProfiles", "InstanceProfileName")}[operation]
+        pages = [{member: [{name: f"{member}-{n}", "Arn": f"arn-{n}"} for n in range(start, start + 2)]} for start in (0, 2)]
+        return type("Paginator", (), {"paginate": lambda self: iter(pages)})()
 
     def list_state_machines(self) -> dict[str, Any]:
         self.asked["list_state_machines"] += 1
@@ -88,3 +96,13 @@ def test_a_new_check_reads_again(reads):
     again = Check(check.clients, SmokeReport(endpoint="stand-in"))
     pipeline_descriptions(again, "us-east-1")
     assert regions["us-east-1"].asked == {"list_pipelines": 2, "describe_pipelines": 2}
+
+
+def test_roles_and_instance_profiles_are_listed_once_per_check_and_region(reads):
+    check, regions = reads
+    for _ in range(3):
+        assert list(iam_listed(check, "eu-west-1", "roles")) == ["Roles-0", "Roles-1", "Roles-2", "Roles-3"]
+        assert iam_listed(check, "eu-west-1", "instance profiles")["InstanceProfiles-3"]["Arn"] == "arn-3"
+    iam_listed(check, "us-east-1", "roles")
+    assert regions["eu-west-1"].asked == {"list_roles": 1, "list_instance_profiles": 1}
+    assert regions["us-east-1"].asked == {"list_roles": 1}
