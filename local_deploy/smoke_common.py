@@ -216,3 +216,8 @@ def iam_listed(check: Check, region: str, kind: str) -> dict[str, dict[str, Any]
         return {entry[name]: entry for page in pages for entry in page[member]}
 
     return dict(check.once(("iam", region, kind), listed))
+
+
+def buckets_listed(check: Check, region: str) -> set[str]:
+    """The names ListBuckets gives, once per smoke check: a bucket it lists exists, without a HeadBucket each."""
+    return set(check.once(("buckets", region), lambda: [b["Name"] for b in check.clients("s3", region).list_buckets().get("Buckets", [])]))

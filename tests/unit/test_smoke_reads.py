@@ -11,6 +11,7 @@ import pytest
 
 from local_deploy.smoke_common import (
     Check,
+    buckets_listed,
     iam_listed,
     pipeline_definition,
     pipeline_descriptions,
@@ -53,6 +54,10 @@ class CountingClient:
         pages = [{member: [{name: f"{member}-{n}", "Arn": f"arn-{n}"} for n in range(start, start + 2)]} for start in (0, 2)]
         return type("Paginator", (), {"paginate": lambda self: iter(pages)})()
 
+    def list_buckets(self) -> dict[str, Any]:
+        self.asked["list_buckets"] += 1
+        return {"Buckets": [{"Name": "exports"}, {"Name": "logs"}]}
+
     def list_state_machines(self) -> dict[str, Any]:
         self.asked["list_state_machines"] += 1
         return {"stateMachines": [{"name": "one"}, {"name": "two"}]}
@@ -72,9 +77,10 @@ def test_each_list_description_and_definition_is_read_once_per_check(reads):
         assert list(descriptions) == regions["eu-west-1"].ids  # by id, in the listed order
         assert pipeline_definition(check, "eu-west-1", "df-0007")["pipelineObjects"][0]["fields"][0]["stringValue"] == "df-0007"
         assert [m["name"] for m in state_machines_listed(check, "eu-west-1")] == ["one", "two"]
+        assert buckets_listed(check, "eu-west-1") == {"exports", "logs"}
     # two pages listed, 30 pipelines described 25 at a time, one definition, one machine list: once each
     assert regions["eu-west-1"].asked == {"list_pipelines": 2, "describe_pipelines": 2, "get_pipeline_definition": 1,
-                                          "list_state_machines": 1}
+                                          "list_state_machines": 1, "list_buckets": 1}
     # another region, another pipeline: read on their own
     assert list(pipeline_descriptions(check, "us-east-1")) == ["df-0000", "df-0001", "df-0002"]
     pipeline_definition(check, "eu-west-1", "df-0008")
