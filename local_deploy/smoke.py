@@ -27,7 +27,20 @@ from ddb_datapipeline.policies import is_tls_only
 from ddb_datapipeline.template_resolver import Resolver, Unresolvable
 
 from . import LocalDeployError
-from .smoke_common import Check, ClientFactory, compare_fields, describe_table, field_tuples, key_schema, policy_document, principals
+from .smoke_common import (
+    Check,
+    ClientFactory,
+    buckets_listed,
+    compare_fields,
+    describe_table,
+    field_tuples,
+    iam_listed,
+    key_schema,
+    pipeline_definition,
+    pipeline_descriptions,
+    policy_document,
+    principals,
+)
 from .smoke_config import check_configuration, check_stray_pipelines
 from .smoke_report import BucketRow, PipelineRow, SmokeCheckFailed, SmokeReport, StackRow
 
@@ -175,7 +188,8 @@ def _check_bucket(
     s3 = check.clients("s3", stack.region)
     check.count()
     try:
-        s3.head_bucket(Bucket=name)
+        if name not in buckets_listed(check, stack.region):  # not listed: asked for on its own, as before
+            s3.head_bucket(Bucket=name)
     except ClientError:
         check.differ(where, f"bucket {name} does not exist")
         return
@@ -219,8 +233,10 @@ def _check_role(
     from botocore.exceptions import ClientError
 
     check.count()
+    # Listed with the other roles (iam_listed), or asked for on its own when the list does not have it.
+    role = iam_listed(check, stack.region, "roles").get(name)
     try:
-        role = check.clients("iam", stack.region).get_role(RoleName=name)["Role"]
+        role = role if role is not None else check.clients("iam", stack.region).get_role(RoleName=name)["Role"]
     except ClientError:
         check.differ(where, f"role {name} does not exist")
         return
@@ -242,8 +258,10 @@ def _check_instance_profile(
     from botocore.exceptions import ClientError
 
     check.count()
+    profile = iam_listed(check, stack.region, "instance profiles").get(name)
     try:
-        profile = check.clients("iam", stack.region).get_instance_profile(InstanceProfileName=name)["InstanceProfile"]
+        profile = profile if profile is not None else check.clients("iam", stack.region).get_instance_profile(
+            InstanceProfileName=name)["InstanceProfile"]
     except ClientError:
         check.differ(where, f"instance profile {name} does not exist")
         return
@@ -260,7 +278,9 @@ def _check_pipeline(
     resources: dict[str, Any], tables: dict,
 ) -> None:
     client = check.clients("datapipeline", stack.region)
-    descriptions = client.describe_pipelines(pipelineIds=[pipeline_id])["pipelineDescriptionList"]
+    # Described with the region's other pipelines (pipeline_descriptions), or on its own when its region does not list it.
+    listed = pipeline_descriptions(check, stack.region).get(pipeline_id)
+    descriptions = [listed] if listed is not None else client.describe_pipelines(pipelineIds=[pipeline_id])["pipelineDescriptionList"]
     check.count()
     if not descriptions:
         check.differ(where, f"pipeline {pipeline_id} does not exist")
@@ -290,7 +310,7 @@ def _check_pipeline(
         check.differ(where, f"{label}: state is {state}, expected {expected_state}")
     check.count(4)
 
-    definition = client.get_pipeline_definition(pipelineId=pipeline_id)
+    definition = pipeline_definition(check, stack.region, pipeline_id)
     expected_objects = {o["Id"]: o for o in resolve(properties.get("PipelineObjects", []))}
     deployed_objects = {o["id"]: o for o in definition.get("pipelineObjects", [])}
     for object_id in sorted(set(expected_objects) | set(deployed_objects)):

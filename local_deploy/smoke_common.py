@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 import urllib.parse
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .smoke_report import Difference, SmokeReport
@@ -87,6 +88,16 @@ class Check:
     def __init__(self, clients: ClientFactory, report: SmokeReport) -> None:
         self.clients = clients
         self.report = report
+        # What one smoke check has read, by what it asked: the check only reads, so a second read of the same thing in
+        # the same check gets the same answer (measured here: 164 requests per smoke check of the test flow's deploy, 33
+        # of them a second read of a pipeline list, description or definition, or of a region's state machines).
+        self._read: dict[tuple[str, ...], Any] = {}
+
+    def once(self, key: tuple[str, ...], read: Callable[[], Any]) -> Any:
+        """``read()``'s answer, asked once per smoke check for ``key``; an error is raised every time (nothing kept)."""
+        if key not in self._read:
+            self._read[key] = read()
+        return self._read[key]
 
     def differ(self, where: str, what: str) -> None:
         self.report.differences.append(Difference(where, what))
@@ -112,20 +123,32 @@ def local_session() -> Any:
     return boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", botocore_session=core)
 
 
+# Every client a ClientFactory made in this process, by (endpoint, service, region): a local deploy, its smoke check and
+# the drill each make a factory for the same endpoint, and a client costs about 8 ms of CPU to make (measured here with a
+# warm session; a smoke check of the test flow's deploy makes 17). botocore's clients are safe to share between threads.
+_CLIENTS: dict[tuple[str, str, str], Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
 class ClientFactory:
     def __init__(self, endpoint: str) -> None:
-        from botocore.config import Config
-
         self.session = local_session()
         self.endpoint = endpoint
-        self.config = Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=30)
-        self._cache: dict[tuple[str, str], Any] = {}
 
     def __call__(self, service: str, region: str) -> Any:
-        key = (service, region)
-        if key not in self._cache:
-            self._cache[key] = self.session.client(service, region_name=region, endpoint_url=self.endpoint, config=self.config)
-        return self._cache[key]
+        key = (self.endpoint, service, region)
+        with _CLIENTS_LOCK:
+            if key not in _CLIENTS:
+                _CLIENTS[key] = self.session.client(service, region_name=region, endpoint_url=self.endpoint, config=client_config())
+            return _CLIENTS[key]
+
+
+@functools.cache
+def client_config() -> Any:
+    """The settings of every client: two attempts, and short timeouts (a local emulator answers at once or not at all)."""
+    from botocore.config import Config
+
+    return Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=30)
 
 
 
@@ -141,3 +164,60 @@ def describe_table(check: Check, region: str, name: str, cache: dict[tuple[str, 
             return None
     return cache[(region, name)]
 
+
+
+def pipelines_listed(check: Check, region: str) -> list[dict[str, Any]]:
+    """ListPipelines of ``region`` (every page), once per smoke check."""
+    from ddb_datapipeline.acceptance.run import list_pipelines
+
+    return list(check.once(("pipelines", region), lambda: list_pipelines(check.clients("datapipeline", region))))
+
+
+def pipeline_descriptions(check: Check, region: str) -> dict[str, dict[str, Any]]:
+    """DescribePipelines of every pipeline ``region`` lists (25 ids a call, the API's most), by id in the listed order,
+    once per smoke check."""
+
+    def describe() -> dict[str, dict[str, Any]]:
+        client = check.clients("datapipeline", region)
+        ids = [p["id"] for p in pipelines_listed(check, region)]
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), 25):
+            for description in client.describe_pipelines(pipelineIds=ids[start : start + 25])["pipelineDescriptionList"]:
+                found[description["pipelineId"]] = description
+        return found
+
+    return dict(check.once(("descriptions", region), describe))
+
+
+def pipeline_definition(check: Check, region: str, pipeline_id: str) -> dict[str, Any]:
+    """GetPipelineDefinition of ``pipeline_id``, once per smoke check (the template comparison and the configuration
+    comparison both read it)."""
+    return dict(check.once(("definition", region, pipeline_id),
+                           lambda: check.clients("datapipeline", region).get_pipeline_definition(pipelineId=pipeline_id)))
+
+
+def state_machines_listed(check: Check, region: str) -> list[dict[str, Any]]:
+    """The first page of ListStateMachines of ``region`` (as each lookup read it before), once per smoke check."""
+    return list(check.once(("state machines", region), lambda: check.clients("stepfunctions", region).list_state_machines()["stateMachines"]))
+
+
+def iam_listed(check: Check, region: str, kind: str) -> dict[str, dict[str, Any]]:
+    """Every role (``kind`` "roles") or instance profile ("instance profiles") ListRoles or ListInstanceProfiles gives, by
+    name, once per smoke check: one or two requests instead of a GetRole or GetInstanceProfile per resource (42 on the
+    test flow's deploy). Each carries what the check compares: a role's trust policy, a profile's roles (on moto 5.2.5
+    the same as the Get calls give, compared on every role and profile of the test flow's deploy)."""
+    operation, member, name = {
+        "roles": ("list_roles", "Roles", "RoleName"),
+        "instance profiles": ("list_instance_profiles", "InstanceProfiles", "InstanceProfileName"),
+    }[kind]
+
+    def listed() -> dict[str, dict[str, Any]]:
+        pages = check.clients("iam", region).get_paginator(operation).paginate()
+        return {entry[name]: entry for page in pages for entry in page[member]}
+
+    return dict(check.once(("iam", region, kind), listed))
+
+
+def buckets_listed(check: Check, region: str) -> set[str]:
+    """The names ListBuckets gives, once per smoke check: a bucket it lists exists, without a HeadBucket each."""
+    return set(check.once(("buckets", region), lambda: [b["Name"] for b in check.clients("s3", region).list_buckets().get("Buckets", [])]))

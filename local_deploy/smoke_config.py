@@ -6,7 +6,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from ddb_datapipeline.acceptance.run import list_pipelines
 from ddb_datapipeline.assembly import StackArtifact
 from ddb_datapipeline.definition.attempt_rules import export_retries, hive_clusters
 from ddb_datapipeline.definition.hive_projection import UnreadableScript, read_script
@@ -15,7 +14,7 @@ from ddb_datapipeline.definition.injection_rules import parameter_code
 from ddb_datapipeline.definition.model import Field, Parameter, PipelineDefinition, PipelineObject
 from ddb_datapipeline.definition.view import DefinitionView
 
-from .smoke_common import Check, describe_table, key_schema
+from .smoke_common import Check, describe_table, key_schema, pipeline_definition, pipeline_descriptions, pipelines_listed, state_machines_listed
 from .smoke_report import TableRow
 
 # ---------------------------------------------------------------- against the configuration
@@ -100,7 +99,7 @@ def _deployed_definition(check: Check, client: Any, name: str, where: str, regio
     exactly one."""
     import json
 
-    machines = [m for m in client.list_state_machines()["stateMachines"] if m["name"] == name]
+    machines = [m for m in state_machines_listed(check, region) if m["name"] == name]
     check.count()
     if len(machines) != 1:
         check.differ(where, f"expected one state machine named {name} in {region}, found {len(machines)}")
@@ -249,13 +248,10 @@ def _check_pipelines_against_configuration(check: Check, environments: list[Any]
     """Each configured pipeline carries the configured table, throughput ratios, schedule and EMR cluster."""
     tagged: dict[tuple[str, str, str, str], list[tuple[str, str]]] = defaultdict(list)  # (region, env, table, kind) -> (id, name)
     for region in sorted({env.region for env in environments}):
-        client = check.clients("datapipeline", region)
-        ids = [p["id"] for p in list_pipelines(client)]
-        for start in range(0, len(ids), 25):
-            for description in client.describe_pipelines(pipelineIds=ids[start : start + 25])["pipelineDescriptionList"]:
-                tags = {t["key"]: t["value"] for t in description.get("tags", [])}
-                key = (region, tags.get("ddb-datapipeline:environment", ""), tags.get("ddb-datapipeline:table", ""), tags.get("ddb-datapipeline:kind", ""))
-                tagged[key].append((description["pipelineId"], description["name"]))
+        for description in pipeline_descriptions(check, region).values():
+            tags = {t["key"]: t["value"] for t in description.get("tags", [])}
+            key = (region, tags.get("ddb-datapipeline:environment", ""), tags.get("ddb-datapipeline:table", ""), tags.get("ddb-datapipeline:kind", ""))
+            tagged[key].append((description["pipelineId"], description["name"]))
     for expected in expected_pipelines(environments):
         env = expected.environment
         where = f"config {env.name}/{expected.table} {expected.kind} pipeline"
@@ -266,7 +262,7 @@ def _check_pipelines_against_configuration(check: Check, environments: list[Any]
             continue
         pipeline_id, name = found[0]
         label = f"{name} ({pipeline_id})"
-        definition = check.clients("datapipeline", env.region).get_pipeline_definition(pipelineId=pipeline_id)
+        definition = pipeline_definition(check, env.region, pipeline_id)
         deployed_fields = {(o["id"], f["key"]): f.get("stringValue") for o in definition.get("pipelineObjects", []) for f in o["fields"]}
         for (object_id, key), value in expected.values.items():
             check.count()
@@ -322,7 +318,7 @@ def check_stray_pipelines(check: Check, stacks: list[StackArtifact], environment
     owned = {row.pipeline_id for row in check.report.pipelines}
     prefixes = tuple(f"ddb-{env.name}-" for env in environments)
     for region in sorted({stack.region for stack in stacks}):
-        for pipeline in list_pipelines(check.clients("datapipeline", region)):
+        for pipeline in pipelines_listed(check, region):
             check.count()
             if pipeline["name"].startswith(prefixes) and pipeline["id"] not in owned:
                 check.differ(f"region {region}", f"pipeline {pipeline['name']} ({pipeline['id']}) belongs to no deployed stack")

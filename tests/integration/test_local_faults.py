@@ -82,16 +82,45 @@ def tiny_context(**environment: Any) -> dict[str, Any]:
     return {**base, "environments": {"tiny": {**TINY, **environment}}}
 
 
+# A stand-in for the emulator's server process: answers every GET with 200 (what ``emulator.answers`` waits for) on the
+# port given last; its command line names the emulator's module, as the real server's does (``emulator.is_our_server``
+# and ``servers_started_by_this_process`` recognize a server by it). Like the real one, it exits when its parent does,
+# so a failing run leaves nothing behind.
+STAND_IN_SERVER = """
+import http.server, os, sys, threading, time
+parent = os.getppid()
+def watch():
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+threading.Thread(target=watch, daemon=True).start()
+class Answer(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("localhost", int(sys.argv[-1])), Answer).serve_forever()
+"""
+
+
 def test_a_deploy_that_fails_after_starting_its_server_stops_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_endpoint):
-    """No endpoint given: the deploy starts a moto server; a step that fails after that (here the synth, made to
-    fail) must not leave the server running or its port taken. (A real deploy failure, with its stack and resource
+    """No endpoint given: the deploy starts a server; a step that fails after that (here the synth, made to fail) must
+    not leave the server running or its port taken. The server started is a stand-in with the emulator's module in its
+    command line (STAND_IN_SERVER): what is checked is the deploy's stopping of what it started, not moto, and a moto
+    server costs about 2 CPU-s to start (its imports and fixes). (A real deploy failure, with its stack and resource
     named, is test_local_deploy's, on the session's server.)"""
     from local_deploy import deploy as deploy_module
 
     def failing_synth(*args: Any, **kwargs: Any) -> None:
         raise LocalDeployError("synth failed: made to fail by the test")
 
+    def stand_in(port: int, *, parent_pid: int | None) -> list[str]:
+        return [sys.executable, "-c", STAND_IN_SERVER, emulator.MODULE, str(port)]
+
     monkeypatch.setattr(deploy_module, "synthesize_local", failing_synth)
+    monkeypatch.setattr(emulator, "server_command", stand_in)
     before = servers_started_by_this_process()
     output: list[str] = []
     with pytest.raises(LocalDeployError, match=r"^synth failed: made to fail by the test$"):
