@@ -48,6 +48,11 @@ class _WildcardAcknowledgment:
     def __init__(self, scope: IConstruct, reason: Reason) -> None:
         self.scope = scope
         self.reason = reason
+        # Each policy's stack and document object, read when the aspect visits it and kept for the acknowledgment after
+        # the references (every read is a round trip to the jsii Node process). Neither changes in between: a construct
+        # stays in its stack, and iam.Policy and iam.ManagedPolicy give their resource one document object, which
+        # resolves to the statements it holds at the time.
+        self._read: dict[int, tuple[Stack, Any]] = {}
 
     def visit(self, node: IConstruct) -> None:
         if isinstance(node, (iam.CfnPolicy, iam.CfnManagedPolicy)):
@@ -58,7 +63,11 @@ class _WildcardAcknowledgment:
             node.node.add_validation(_AfterReferences(self, node))
 
     def acknowledge(self, node: iam.CfnPolicy | iam.CfnManagedPolicy) -> None:
-        document = Stack.of(node).resolve(node.policy_document)
+        read = self._read.get(id(node))
+        if read is None:
+            read = self._read[id(node)] = (Stack.of(node), node.policy_document)
+        stack, unresolved = read
+        document = stack.resolve(unresolved)
         rules = []
         for finding in wildcard_findings(document):
             reason = self.reason(finding) if callable(self.reason) else self.reason

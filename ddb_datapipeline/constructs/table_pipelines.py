@@ -169,8 +169,9 @@ def bucket_key_of(where: str, bucket: s3.IBucket, bucket_key: kms.IKey | None) -
     that key, and every write and read of the exports is denied at run time, which only a later check would tell."""
     if bucket_key is not None:
         return bucket_key
-    if bucket.encryption_key is not None:
-        return bucket.encryption_key
+    carried = bucket.encryption_key  # read once: every read is a round trip to the jsii Node process
+    if carried is not None:
+        return carried
     resource = bucket.node.default_child
     if isinstance(resource, s3.CfnBucket):
         encryption = Stack.of(bucket).resolve(resource.bucket_encryption) or {}
