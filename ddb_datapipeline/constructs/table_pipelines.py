@@ -8,8 +8,9 @@ identity), so a cluster reaches only its own table(s), folders and keys.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import CfnResource, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
@@ -55,11 +56,28 @@ def copy_staging_prefix(table_name: str, label: str) -> str:
     return f"{COPIES_PREFIX}/{table_name}-to-{label}"
 
 
+# What the constructs read of a table object, by table: each read is a round trip to the jsii Node process, and a synth
+# reads the same table for each of its pipelines and state machines (an export, a restore, copies). Only what is fixed
+# once the table exists is kept: its name and ARN (tokens, or the given name), key, environment and construct path; the
+# name its CloudFormation resource declares is read every time (an escape hatch may still set it).
+_TABLE_READS: weakref.WeakKeyDictionary[dynamodb.ITable, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def _table_read(table: dynamodb.ITable, name: str, read: Callable[[], object]) -> Any:
+    """``read()`` the first time ``name`` is asked of ``table``, the kept answer after that."""
+    kept = _TABLE_READS.get(table)
+    if kept is None:
+        kept = _TABLE_READS[table] = {}
+    if name not in kept:
+        kept[name] = read()
+    return kept[name]
+
+
 def fixed_table_name(table: dynamodb.ITable) -> str | None:
     """The table's name when the app fixes it (given, or the name of a referenced table); None when CloudFormation
     names the table at deploy (its name is a token)."""
-    name: str = table.table_name
-    if not Token.is_unresolved(name):
+    name: str = _table_read(table, "table_name", lambda: table.table_name)
+    if not _table_read(table, "name_is_token", lambda: Token.is_unresolved(name)):
         return name
     resource = table.node.default_child
     declared = getattr(resource, "table_name", None)
@@ -128,7 +146,7 @@ def table_label(table: dynamodb.ITable, *, scope: Construct) -> str:
 
 def _claimed_label(table: dynamodb.ITable, fixed: str | None, *, scope: Construct) -> str:
     """``table_label`` once ``fixed`` (``fixed_table_name(table)``) is known."""
-    path = table.node.path
+    path: str = _table_read(table, "path", lambda: table.node.path)
     label = fixed if fixed is not None else name_from_path(path)
     _TableNames.of(Stack.of(scope)).claim(label, path, derived=fixed is None)
     return label
@@ -141,14 +159,14 @@ def table_ref(table: dynamodb.ITable, *, scope: Construct) -> TableRef:
     Each property is read once (every read is a round trip to the jsii Node process, and a synth makes a TableRef
     for every pipeline and state machine): ``physical_table_name`` and ``table_label`` from one ``fixed_table_name``."""
     declared = isinstance(table, (dynamodb.Table, dynamodb.TableV2))
-    key = table.encryption_key
+    key = _table_read(table, "encryption_key", lambda: table.encryption_key)
     fixed = fixed_table_name(table)
-    env = table.env
+    region, account = _table_read(table, "env", lambda: (lambda env: (env.region, env.account))(table.env))
     return TableRef(
-        table.table_arn,
-        fixed if fixed is not None else table.table_name,
-        env.region,
-        env.account,
+        _table_read(table, "table_arn", lambda: table.table_arn),
+        fixed if fixed is not None else _table_read(table, "table_name", lambda: table.table_name),
+        region,
+        account,
         key=key,
         key_elsewhere=key is None and not declared,
         label=_claimed_label(table, fixed, scope=scope),
