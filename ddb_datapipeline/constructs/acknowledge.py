@@ -25,8 +25,11 @@ def acknowledge_all(construct: IConstruct, rules: list[tuple[str, str]]) -> None
     entries in the same order), while every call from Python is a round trip to the jsii Node process (a policy's
     wildcards are acknowledged a dozen at a time, twice per synth)."""
     if rules:
-        Validations.of(construct).acknowledge(
-            *(Acknowledgment(id=f"AwsSolutions::AwsSolutions-{rule}", reason=reason) for rule, reason in rules))
+        Validations.of(construct).acknowledge(*_acknowledgments(rules))
+
+
+def _acknowledgments(rules: list[tuple[str, str]]) -> list[Acknowledgment]:
+    return [Acknowledgment(id=f"AwsSolutions::AwsSolutions-{rule}", reason=reason) for rule, reason in rules]
 
 
 # One reason, or one per finding (e.g. "Action::s3:List*"); None leaves that finding unacknowledged.
@@ -53,6 +56,7 @@ class _WildcardAcknowledgment:
         # stays in its stack, and iam.Policy and iam.ManagedPolicy give their resource one document object, which
         # resolves to the statements it holds at the time.
         self._read: dict[int, tuple[Stack, Any]] = {}
+        self._validations: Validations | None = None  # of the scope: made once, for both passes over every policy
 
     def visit(self, node: IConstruct) -> None:
         if isinstance(node, (iam.CfnPolicy, iam.CfnManagedPolicy)):
@@ -73,7 +77,10 @@ class _WildcardAcknowledgment:
             reason = self.reason(finding) if callable(self.reason) else self.reason
             if reason is not None:
                 rules.append((f"{WILDCARD_RULE}[{finding}]", reason))
-        acknowledge_all(self.scope, rules)
+        if rules:  # as acknowledge_all does
+            if self._validations is None:
+                self._validations = Validations.of(self.scope)
+            self._validations.acknowledge(*_acknowledgments(rules))
 
 
 @jsii.implements(IValidation)

@@ -8,9 +8,8 @@ identity), so a cluster reaches only its own table(s), folders and keys.
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from aws_cdk import CfnResource, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
@@ -44,6 +43,7 @@ from .props import (
     construct_path,
     refuse,
 )
+from .reads import read_once
 
 PIPELINE_NAME_PREFIX = "ddb"
 SERVICE_LOG_ACCESS = ("s3:GetObject", "s3:PutObject")
@@ -56,28 +56,11 @@ def copy_staging_prefix(table_name: str, label: str) -> str:
     return f"{COPIES_PREFIX}/{table_name}-to-{label}"
 
 
-# What the constructs read of a table object, by table: each read is a round trip to the jsii Node process, and a synth
-# reads the same table for each of its pipelines and state machines (an export, a restore, copies). Only what is fixed
-# once the table exists is kept: its name and ARN (tokens, or the given name), key, environment and construct path; the
-# name its CloudFormation resource declares is read every time (an escape hatch may still set it).
-_TABLE_READS: weakref.WeakKeyDictionary[dynamodb.ITable, dict[str, Any]] = weakref.WeakKeyDictionary()
-
-
-def _table_read(table: dynamodb.ITable, name: str, read: Callable[[], object]) -> Any:
-    """``read()`` the first time ``name`` is asked of ``table``, the kept answer after that."""
-    kept = _TABLE_READS.get(table)
-    if kept is None:
-        kept = _TABLE_READS[table] = {}
-    if name not in kept:
-        kept[name] = read()
-    return kept[name]
-
-
 def fixed_table_name(table: dynamodb.ITable) -> str | None:
     """The table's name when the app fixes it (given, or the name of a referenced table); None when CloudFormation
     names the table at deploy (its name is a token)."""
-    name: str = _table_read(table, "table_name", lambda: table.table_name)
-    if not _table_read(table, "name_is_token", lambda: Token.is_unresolved(name)):
+    name: str = read_once(table, "table_name", lambda: table.table_name)
+    if not read_once(table, "name_is_token", lambda: Token.is_unresolved(name)):
         return name
     resource = table.node.default_child
     declared = getattr(resource, "table_name", None)
@@ -146,7 +129,7 @@ def table_label(table: dynamodb.ITable, *, scope: Construct) -> str:
 
 def _claimed_label(table: dynamodb.ITable, fixed: str | None, *, scope: Construct) -> str:
     """``table_label`` once ``fixed`` (``fixed_table_name(table)``) is known."""
-    path: str = _table_read(table, "path", lambda: table.node.path)
+    path: str = read_once(table, "path", lambda: table.node.path)
     label = fixed if fixed is not None else name_from_path(path)
     _TableNames.of(Stack.of(scope)).claim(label, path, derived=fixed is None)
     return label
@@ -159,12 +142,12 @@ def table_ref(table: dynamodb.ITable, *, scope: Construct) -> TableRef:
     Each property is read once (every read is a round trip to the jsii Node process, and a synth makes a TableRef
     for every pipeline and state machine): ``physical_table_name`` and ``table_label`` from one ``fixed_table_name``."""
     declared = isinstance(table, (dynamodb.Table, dynamodb.TableV2))
-    key = _table_read(table, "encryption_key", lambda: table.encryption_key)
+    key = read_once(table, "encryption_key", lambda: table.encryption_key)
     fixed = fixed_table_name(table)
-    region, account = _table_read(table, "env", lambda: (lambda env: (env.region, env.account))(table.env))
+    region, account = read_once(table, "env", lambda: (lambda env: (env.region, env.account))(table.env))
     return TableRef(
-        _table_read(table, "table_arn", lambda: table.table_arn),
-        fixed if fixed is not None else _table_read(table, "table_name", lambda: table.table_name),
+        read_once(table, "table_arn", lambda: table.table_arn),
+        fixed if fixed is not None else read_once(table, "table_name", lambda: table.table_name),
         region,
         account,
         key=key,
@@ -187,7 +170,7 @@ def bucket_key_of(where: str, bucket: s3.IBucket, bucket_key: kms.IKey | None) -
     that key, and every write and read of the exports is denied at run time, which only a later check would tell."""
     if bucket_key is not None:
         return bucket_key
-    carried = bucket.encryption_key  # read once: every read is a round trip to the jsii Node process
+    carried = read_once(bucket, "encryption_key", lambda: bucket.encryption_key)
     if carried is not None:
         return carried
     resource = bucket.node.default_child
