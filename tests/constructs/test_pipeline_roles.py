@@ -65,3 +65,22 @@ def test_a_folders_arn_is_the_one_the_bucket_itself_gives():
             assert objects_arn(bucket.bucket_arn, pattern) == bucket.arn_for_objects(pattern)
     assert stack.resolve(objects_arn(imported.bucket_arn, "exports/*")) == {
         "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::team-backups/exports/*"]]}
+
+
+def test_read_once_reads_each_property_of_an_object_once():
+    """constructs/reads.read_once keeps what the constructs read of a CDK object (a round trip each): asked again for the
+    same object and name it answers without reading; another name or another object is read."""
+    from ddb_datapipeline.constructs.reads import read_once
+
+    class Owner:  # any object jsii hands over: weakly referenced, by identity
+        pass
+
+    first, second = Owner(), Owner()
+    reads: list[str] = []
+
+    def read(answer: str):
+        return lambda: reads.append(answer) or answer
+
+    assert [read_once(first, "name", read("a")), read_once(first, "name", read("b")), read_once(first, "arn", read("c")),
+            read_once(second, "name", read("d"))] == ["a", "a", "c", "d"]
+    assert reads == ["a", "c", "d"]
