@@ -25,8 +25,11 @@ def acknowledge_all(construct: IConstruct, rules: list[tuple[str, str]]) -> None
     entries in the same order), while every call from Python is a round trip to the jsii Node process (a policy's
     wildcards are acknowledged a dozen at a time, twice per synth)."""
     if rules:
-        Validations.of(construct).acknowledge(
-            *(Acknowledgment(id=f"AwsSolutions::AwsSolutions-{rule}", reason=reason) for rule, reason in rules))
+        Validations.of(construct).acknowledge(*_acknowledgments(rules))
+
+
+def _acknowledgments(rules: list[tuple[str, str]]) -> list[Acknowledgment]:
+    return [Acknowledgment(id=f"AwsSolutions::AwsSolutions-{rule}", reason=reason) for rule, reason in rules]
 
 
 # One reason, or one per finding (e.g. "Action::s3:List*"); None leaves that finding unacknowledged.
@@ -48,6 +51,12 @@ class _WildcardAcknowledgment:
     def __init__(self, scope: IConstruct, reason: Reason) -> None:
         self.scope = scope
         self.reason = reason
+        # Each policy's stack and document object, read when the aspect visits it and kept for the acknowledgment after
+        # the references (every read is a round trip to the jsii Node process). Neither changes in between: a construct
+        # stays in its stack, and iam.Policy and iam.ManagedPolicy give their resource one document object, which
+        # resolves to the statements it holds at the time.
+        self._read: dict[int, tuple[Stack, Any]] = {}
+        self._validations: Validations | None = None  # of the scope: made once, for both passes over every policy
 
     def visit(self, node: IConstruct) -> None:
         if isinstance(node, (iam.CfnPolicy, iam.CfnManagedPolicy)):
@@ -58,13 +67,20 @@ class _WildcardAcknowledgment:
             node.node.add_validation(_AfterReferences(self, node))
 
     def acknowledge(self, node: iam.CfnPolicy | iam.CfnManagedPolicy) -> None:
-        document = Stack.of(node).resolve(node.policy_document)
+        read = self._read.get(id(node))
+        if read is None:
+            read = self._read[id(node)] = (Stack.of(node), node.policy_document)
+        stack, unresolved = read
+        document = stack.resolve(unresolved)
         rules = []
         for finding in wildcard_findings(document):
             reason = self.reason(finding) if callable(self.reason) else self.reason
             if reason is not None:
                 rules.append((f"{WILDCARD_RULE}[{finding}]", reason))
-        acknowledge_all(self.scope, rules)
+        if rules:  # as acknowledge_all does
+            if self._validations is None:
+                self._validations = Validations.of(self.scope)
+            self._validations.acknowledge(*_acknowledgments(rules))
 
 
 @jsii.implements(IValidation)

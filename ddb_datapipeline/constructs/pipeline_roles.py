@@ -30,6 +30,7 @@ from ..definition.generated_names import ACCEPTANCE_SUFFIX, MAX_NODE_ROLE_PREFIX
 from ..permissions import runtime_calls as calls
 from .acknowledge import acknowledge_wildcards
 from .props import PipelineConfigurationError, check_bool
+from .reads import read_once
 
 EMR_SERVICE_EC2_ACTIONS = sorted({*calls.EMR_CREATES, *calls.EMR_MODIFIES, *calls.EMR_DESCRIBES})
 EMR_CLUSTER_ACTIONS = list(calls.DP_CLUSTER_CALLS)
@@ -220,7 +221,8 @@ class PipelineRoles(Construct):
         # role gets it attached by name).
         self._policy = iam.Policy(self, "PipelinePolicy", roles=[self.pipeline_role],
                                   statements=[self._pass, self._read_roles, self._read_profiles])
-        self._service: dict[object, iam.PolicyStatement] = {}
+        # Each statement with the actions it has been given, kept here: reading them back from the statement is a round trip.
+        self._service: dict[object, tuple[iam.PolicyStatement, list[str]]] = {}
         acknowledge_wildcards(
             self._policy,
             lambda finding: NODE_ROLES_REASON if self.node_role_prefix in finding else (
@@ -436,31 +438,44 @@ class PipelineRoles(Construct):
         # Every property read and call below is a round trip to the jsii Node process, made for every pipeline: each is
         # made once, and only when its answer is used (a statement's actions once, not once per action).
         bucket, top = access.bucket, access.prefix.split("/")[0]
-        bucket_arn = bucket.bucket_arn
-        objects = self._service_statement((bucket_arn, top), lambda: bucket.arn_for_objects(f"{top}/*"), None)
+        bucket_arn = read_once(bucket, "bucket_arn", lambda: bucket.bucket_arn)
+        objects = self._service_statement((bucket_arn, top), lambda: objects_arn(bucket_arn, f"{top}/*"), None)
         _add_missing_actions(objects, access.actions)
         listing = self._service_statement((bucket_arn, top, "list"), lambda: bucket_arn, {"StringLike": {"s3:prefix": [f"{top}/*"]}})
         _add_missing_actions(listing, ("s3:ListBucket",))
         if access.key is not None:
-            key_arn = access.key.key_arn
+            key_arn = _key_arn(access.key)
             through_s3 = {"StringEquals": {"kms:ViaService": f"s3.{self.home}.amazonaws.com"}}
-            _add_missing_actions(self._service_statement(key_arn, lambda: key_arn, through_s3), _bucket_key_actions([access])[key_arn])
+            actions = _bucket_key_actions([access])[key_arn]
+            _add_missing_actions(self._service_statement(key_arn, lambda: key_arn, through_s3), actions)
 
-    def _service_statement(self, key: object, resource: Callable[[], str], conditions: dict[str, Any] | None) -> iam.PolicyStatement:
-        """The pipeline role's statement kept under ``key``; the first time, a new one on ``resource()`` added to its policy."""
-        statement = self._service.get(key)
-        if statement is None:
-            statement = self._service[key] = iam.PolicyStatement(resources=[resource()], conditions=conditions)
-            self._policy.add_statements(statement)
-        return statement
+    def _service_statement(self, key: object, resource: Callable[[], str],
+                           conditions: dict[str, Any] | None) -> tuple[iam.PolicyStatement, list[str]]:
+        """The pipeline role's statement kept under ``key`` and its actions; the first time, a new one on ``resource()``
+        (without actions) added to its policy."""
+        kept = self._service.get(key)
+        if kept is None:
+            kept = self._service[key] = (iam.PolicyStatement(resources=[resource()], conditions=conditions), [])
+            self._policy.add_statements(kept[0])
+        return kept
 
 
-def _add_missing_actions(statement: iam.PolicyStatement, actions: Sequence[str]) -> None:
-    """``actions`` that ``statement`` does not have yet, added in their order (none: no call)."""
-    present = statement.actions
+def _add_missing_actions(kept: tuple[iam.PolicyStatement, list[str]], actions: Sequence[str]) -> None:
+    """``actions`` that the statement does not have yet, added in their order (none: no call). ``kept``: the statement
+    and the actions given to it so far (every action it has: a service statement is made without any and only this
+    function adds them)."""
+    statement, present = kept
     missing = [a for a in actions if a not in present]
     if missing:
         statement.add_actions(*missing)
+        present.extend(missing)
+
+
+def objects_arn(bucket_arn: str, pattern: str) -> str:
+    """What ``bucket.arn_for_objects(pattern)`` returns, from the bucket's ARN read once: aws-cdk-lib 2.275's BucketBase
+    builds it as `${bucketArn}/${pattern}` (aws-s3/lib/perms.js arnForObjects, source read), so the text is the same and
+    the template too, without a round trip to the jsii Node process for every folder of every pipeline."""
+    return f"{bucket_arn}/{pattern}"
 
 
 _ROLE_NAME = re.compile(r"[A-Za-z0-9+=,.@_-]+")
@@ -486,13 +501,21 @@ def _connector_jars(region: str) -> list[str]:
     return [f"arn:{Aws.PARTITION}:s3:::dynamodb-dpl-{region}/emr-ddb-storage-handler/*"]
 
 
+def _key_arn(key: kms.IKey) -> str:
+    arn: str = read_once(key, "key_arn", lambda: key.key_arn)
+    return arn
+
+
 def _bucket_key_actions(prefixes: Sequence[PrefixAccess]) -> dict[str, list[str]]:
-    """Per bucket key: GenerateDataKey to write, Decrypt to read back or complete a multipart upload."""
+    """Per bucket key: GenerateDataKey to write, Decrypt to read back or complete a multipart upload. Each key's ARN is
+    read once (``read_once``), though every prefix of every pipeline names the bucket's key."""
     found: dict[str, set[str]] = {}
     for access in prefixes:
-        if access.key is None:
+        key = access.key
+        if key is None:
             continue
-        actions = found.setdefault(access.key.key_arn, set())
+        key_arn = _key_arn(key)
+        actions = found.setdefault(key_arn, set())
         if "s3:PutObject" in access.actions:
             actions.add("kms:GenerateDataKey")
         if "s3:GetObject" in access.actions or "s3:AbortMultipartUpload" in access.actions:
@@ -521,9 +544,9 @@ def _add_prefix_access(policy: iam.Policy, access: PrefixAccess) -> None:
     # metadata (aws:cdk:analytics:method), so fewer calls would change the stack's .metadata.json.
     owner = {"StringEquals": {"s3:ResourceAccount": access.owner_account}} if access.owner_account else {}
     bucket = access.bucket
-    bucket_arn = bucket.bucket_arn
+    bucket_arn = read_once(bucket, "bucket_arn", lambda: bucket.bucket_arn)
     policy.add_statements(
-        iam.PolicyStatement(actions=list(access.actions), resources=[bucket.arn_for_objects(f"{access.prefix}/*")], conditions=owner or None),
+        iam.PolicyStatement(actions=list(access.actions), resources=[objects_arn(bucket_arn, f"{access.prefix}/*")], conditions=owner or None),
         iam.PolicyStatement(
             actions=["s3:ListBucket"],
             resources=[bucket_arn],
@@ -534,10 +557,10 @@ def _add_prefix_access(policy: iam.Policy, access: PrefixAccess) -> None:
     if access.emrfs_writes:
         ancestors = [*access.ancestors(), access.prefix]
         policy.add_statements(
-            iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(a) for a in ancestors], conditions=owner or None),
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[objects_arn(bucket_arn, a) for a in ancestors], conditions=owner or None),
             iam.PolicyStatement(
                 actions=["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                resources=[bucket.arn_for_objects(f"{a}{FOLDER_MARKER}") for a in ancestors],
+                resources=[objects_arn(bucket_arn, f"{a}{FOLDER_MARKER}") for a in ancestors],
                 conditions=owner or None,
             ),
         )

@@ -43,6 +43,7 @@ from .props import (
     construct_path,
     refuse,
 )
+from .reads import read_once
 
 PIPELINE_NAME_PREFIX = "ddb"
 SERVICE_LOG_ACCESS = ("s3:GetObject", "s3:PutObject")
@@ -58,8 +59,8 @@ def copy_staging_prefix(table_name: str, label: str) -> str:
 def fixed_table_name(table: dynamodb.ITable) -> str | None:
     """The table's name when the app fixes it (given, or the name of a referenced table); None when CloudFormation
     names the table at deploy (its name is a token)."""
-    name: str = table.table_name
-    if not Token.is_unresolved(name):
+    name: str = read_once(table, "table_name", lambda: table.table_name)
+    if not read_once(table, "name_is_token", lambda: Token.is_unresolved(name)):
         return name
     resource = table.node.default_child
     declared = getattr(resource, "table_name", None)
@@ -128,7 +129,7 @@ def table_label(table: dynamodb.ITable, *, scope: Construct) -> str:
 
 def _claimed_label(table: dynamodb.ITable, fixed: str | None, *, scope: Construct) -> str:
     """``table_label`` once ``fixed`` (``fixed_table_name(table)``) is known."""
-    path = table.node.path
+    path: str = read_once(table, "path", lambda: table.node.path)
     label = fixed if fixed is not None else name_from_path(path)
     _TableNames.of(Stack.of(scope)).claim(label, path, derived=fixed is None)
     return label
@@ -141,14 +142,14 @@ def table_ref(table: dynamodb.ITable, *, scope: Construct) -> TableRef:
     Each property is read once (every read is a round trip to the jsii Node process, and a synth makes a TableRef
     for every pipeline and state machine): ``physical_table_name`` and ``table_label`` from one ``fixed_table_name``."""
     declared = isinstance(table, (dynamodb.Table, dynamodb.TableV2))
-    key = table.encryption_key
+    key = read_once(table, "encryption_key", lambda: table.encryption_key)
     fixed = fixed_table_name(table)
-    env = table.env
+    region, account = read_once(table, "env", lambda: (lambda env: (env.region, env.account))(table.env))
     return TableRef(
-        table.table_arn,
-        fixed if fixed is not None else table.table_name,
-        env.region,
-        env.account,
+        read_once(table, "table_arn", lambda: table.table_arn),
+        fixed if fixed is not None else read_once(table, "table_name", lambda: table.table_name),
+        region,
+        account,
         key=key,
         key_elsewhere=key is None and not declared,
         label=_claimed_label(table, fixed, scope=scope),
@@ -169,8 +170,9 @@ def bucket_key_of(where: str, bucket: s3.IBucket, bucket_key: kms.IKey | None) -
     that key, and every write and read of the exports is denied at run time, which only a later check would tell."""
     if bucket_key is not None:
         return bucket_key
-    if bucket.encryption_key is not None:
-        return bucket.encryption_key
+    carried = read_once(bucket, "encryption_key", lambda: bucket.encryption_key)
+    if carried is not None:
+        return carried
     resource = bucket.node.default_child
     if isinstance(resource, s3.CfnBucket):
         encryption = Stack.of(bucket).resolve(resource.bucket_encryption) or {}

@@ -47,3 +47,40 @@ def test_a_wrong_prefix_is_refused_in_one_line_naming_it():
     with pytest.raises(ValueError) as caught:
         PipelineRoles(stack, "Roles", node_role_prefix="bad prefix!")
     assert str(caught.value).startswith("PipelineRoles.node_role_prefix: 'bad prefix!' is not allowed; expected 1-") and "\n" not in str(caught.value)
+
+
+def test_a_folders_arn_is_the_one_the_bucket_itself_gives():
+    """pipeline_roles.objects_arn writes a folder's ARN from the bucket's ARN read once, instead of asking the bucket
+    (a round trip per folder); it must give the very text ``arn_for_objects`` gives, for a bucket of the stack and an
+    imported one, so the templates stay the same (a CDK upgrade that built it otherwise would fail here)."""
+    from aws_cdk import aws_s3 as s3
+
+    from ddb_datapipeline.constructs.pipeline_roles import objects_arn
+
+    stack = cdk.Stack(cdk.App(), "Buckets", env=ENV)
+    declared = s3.Bucket(stack, "Declared")
+    imported = s3.Bucket.from_bucket_name(stack, "Imported", "team-backups")
+    for bucket in (declared, imported):
+        for pattern in ("exports/orders/*", "exports/orders_$folder$", "exports"):
+            assert objects_arn(bucket.bucket_arn, pattern) == bucket.arn_for_objects(pattern)
+    assert stack.resolve(objects_arn(imported.bucket_arn, "exports/*")) == {
+        "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":s3:::team-backups/exports/*"]]}
+
+
+def test_read_once_reads_each_property_of_an_object_once():
+    """constructs/reads.read_once keeps what the constructs read of a CDK object (a round trip each): asked again for the
+    same object and name it answers without reading; another name or another object is read."""
+    from ddb_datapipeline.constructs.reads import read_once
+
+    class Owner:  # any object jsii hands over: weakly referenced, by identity
+        pass
+
+    first, second = Owner(), Owner()
+    reads: list[str] = []
+
+    def read(answer: str):
+        return lambda: reads.append(answer) or answer
+
+    assert [read_once(first, "name", read("a")), read_once(first, "name", read("b")), read_once(first, "arn", read("c")),
+            read_once(second, "name", read("d"))] == ["a", "a", "c", "d"]
+    assert reads == ["a", "c", "d"]
