@@ -5,10 +5,13 @@ test reads the templates of this single synthesis instead of building its own ap
 """
 from __future__ import annotations
 
+import contextlib
 import copy
+import gc
 import json
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,6 +50,28 @@ def config_error(parse: Any, context: dict[str, Any]) -> str:
     return message
 
 
+@contextlib.contextmanager
+def worker_heap_frozen() -> Iterator[None]:
+    """Runs cfn-lint with the objects this test process already holds (the session synthesis, jsii's proxies, the
+    other fixtures) out of the garbage collector's sight, and gives them back after.
+
+    Why: cfn-lint allocates objects fast enough that the collector's full pass runs several times per large template,
+    and each full pass walks every object of the worker, none of which the lint made or freed. Frozen, those passes
+    walk only what the lint allocated: measured here on the review of the session synthesis and the delivery stages
+    (13 templates, one process, 2 runs each), 1.27 and 1.34 CPU-s inside the collector during lint, 0.49 and 0.46
+    frozen. Nothing changes for the lint (it neither sees nor frees those objects); ``gc.unfreeze`` puts them back in
+    the oldest generation, where the next full pass looks at them as before. A process that froze objects itself (a
+    pre-fork server) keeps its own choice: nothing is frozen or unfrozen then."""
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def cfn_lint_findings(*assembly_dirs: Path) -> list[str]:
     """cfn-lint on every stack of these cloud assemblies, each in its stack's region, in this process
     (the rules load once per region and worker, not once per template or per call)."""
@@ -54,11 +79,12 @@ def cfn_lint_findings(*assembly_dirs: Path) -> list[str]:
     from ddb_datapipeline.review.lint import lint_template
 
     found = []
-    for directory in assembly_dirs:
-        for stack in load_assembly(directory).stacks:
-            result = lint_template(stack.template_text, stack.region)
-            assert result.version, "cfn-lint is not installed"
-            found += [f"{stack.name}: {f.rule} {f.path}: {f.message}" for f in result.findings]
+    with worker_heap_frozen():
+        for directory in assembly_dirs:
+            for stack in load_assembly(directory).stacks:
+                result = lint_template(stack.template_text, stack.region)
+                assert result.version, "cfn-lint is not installed"
+                found += [f"{stack.name}: {f.rule} {f.path}: {f.message}" for f in result.findings]
     return found
 
 
