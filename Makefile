@@ -19,10 +19,6 @@ setup: $(VENV)/.installed node_modules/.installed
 # modules the project imports (the CDK's core and the services in CDK_MODULES, moto's IAM policy table) are
 # compiled ahead, in parallel, so the test workers do not each compile them at once on first import; a
 # module missing from the list is compiled on first use instead. (Compiling the whole venv costs 9 s.)
-# cfn-lint's imports (about 970 modules of cfnlint, its rules, sympy, networkx, mpmath) are compiled by one lint of
-# an empty template, which imports exactly what a lint of our templates imports: otherwise the test worker that
-# lints first compiles them (a fresh clone's first lint took 7.5 CPU-s, about 5 of them compiling); compileall over
-# those packages would compile all 2,772 of their files (13.5 CPU-s against about 5 for this import).
 export PYTHONDONTWRITEBYTECODE :=
 CDK_MODULES := assertions aws_applicationautoscaling aws_cloudwatch aws_codebuild aws_codecommit aws_codepipeline \
 	aws_codestarnotifications aws_datapipeline aws_dynamodb aws_ec2 aws_events aws_iam \
@@ -41,7 +37,6 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt
 	site=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') && \
 	  $(PY) -m compileall -q -j 0 -l "$$site"/aws_cdk $(addprefix "$$site"/aws_cdk/,$(CDK_MODULES)) "$$site"/moto/iam >/dev/null
-	$(PY) -c 'import cfnlint.api; cfnlint.api.lint("{}")' >/dev/null
 	touch $@
 
 node_modules/.installed: package.json package-lock.json $(VENV)/.installed
