@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import importlib.util
 import os
 import signal
@@ -240,6 +241,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         _exit_with_parent(args.parent_pid)
     from moto import server
 
+    # Everything imported so far (moto's models, botocore's data, the fixes) lives as long as the server: frozen, it is
+    # left out of every full garbage collection, which then walks only what requests allocated (gc.freeze's documented
+    # use for a long-lived process).
+    gc.freeze()
     server.main(["-H", HOST, "-p", str(args.port)])
 
 
