@@ -10,6 +10,8 @@ from aws_cdk import Acknowledgment, Aspects, IAspect, Stack, Validations
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct, IValidation
 
+from .reads import read_once
+
 WILDCARD_RULE = "IAM5"
 
 
@@ -25,11 +27,8 @@ def acknowledge_all(construct: IConstruct, rules: list[tuple[str, str]]) -> None
     entries in the same order), while every call from Python is a round trip to the jsii Node process (a policy's
     wildcards are acknowledged a dozen at a time, twice per synth)."""
     if rules:
-        Validations.of(construct).acknowledge(*_acknowledgments(rules))
-
-
-def _acknowledgments(rules: list[tuple[str, str]]) -> list[Acknowledgment]:
-    return [Acknowledgment(id=f"AwsSolutions::AwsSolutions-{rule}", reason=reason) for rule, reason in rules]
+        validations = read_once(construct, "validations", lambda: Validations.of(construct))
+        validations.acknowledge(*(Acknowledgment(id=f"AwsSolutions::AwsSolutions-{rule}", reason=reason) for rule, reason in rules))
 
 
 # One reason, or one per finding (e.g. "Action::s3:List*"); None leaves that finding unacknowledged.
@@ -51,12 +50,6 @@ class _WildcardAcknowledgment:
     def __init__(self, scope: IConstruct, reason: Reason) -> None:
         self.scope = scope
         self.reason = reason
-        # Each policy's stack and document object, read when the aspect visits it and kept for the acknowledgment after
-        # the references (every read is a round trip to the jsii Node process). Neither changes in between: a construct
-        # stays in its stack, and iam.Policy and iam.ManagedPolicy give their resource one document object, which
-        # resolves to the statements it holds at the time.
-        self._read: dict[int, tuple[Stack, Any]] = {}
-        self._validations: Validations | None = None  # of the scope: made once, for both passes over every policy
 
     def visit(self, node: IConstruct) -> None:
         if isinstance(node, (iam.CfnPolicy, iam.CfnManagedPolicy)):
@@ -67,20 +60,17 @@ class _WildcardAcknowledgment:
             node.node.add_validation(_AfterReferences(self, node))
 
     def acknowledge(self, node: iam.CfnPolicy | iam.CfnManagedPolicy) -> None:
-        read = self._read.get(id(node))
-        if read is None:
-            read = self._read[id(node)] = (Stack.of(node), node.policy_document)
-        stack, unresolved = read
+        # The policy's stack and document object, read when the aspect visits it and kept for the acknowledgment after
+        # the references. Neither changes in between: a construct stays in its stack, and iam.Policy and
+        # iam.ManagedPolicy give their resource one document object, which resolves to the statements it holds at the time.
+        stack, unresolved = read_once(node, "stack and policy document", lambda: (Stack.of(node), node.policy_document))
         document = stack.resolve(unresolved)
         rules = []
         for finding in wildcard_findings(document):
             reason = self.reason(finding) if callable(self.reason) else self.reason
             if reason is not None:
                 rules.append((f"{WILDCARD_RULE}[{finding}]", reason))
-        if rules:  # as acknowledge_all does
-            if self._validations is None:
-                self._validations = Validations.of(self.scope)
-            self._validations.acknowledge(*_acknowledgments(rules))
+        acknowledge_all(self.scope, rules)
 
 
 @jsii.implements(IValidation)

@@ -12,7 +12,7 @@ from ..definition.bucket_layout import COPIES_PREFIX, EXPORTS_PREFIX, LOGS_PREFI
 from ..definition.bucket_layout import exports_folder as exports_prefix
 from ..definition.bucket_layout import logs_folder as logs_prefix
 from .access_logs import access_log_bucket, log_access_of
-from .reads import read_once
+from .reads import attribute
 
 __all__ = ["COPIES_PREFIX", "EXPORTS_PREFIX", "LOGS_PREFIX", "ExportBucket", "ObjectLock", "exports_prefix", "logs_prefix", "s3_uri"]
 
@@ -31,7 +31,7 @@ class ObjectLock:
 
 
 def s3_uri(bucket: s3.IBucket, prefix: str) -> str:
-    return f"s3://{read_once(bucket, 'bucket_name', lambda: bucket.bucket_name)}/{prefix}"
+    return f"s3://{attribute(bucket, 'bucket_name')}/{prefix}"
 
 
 class ExportBucket(Construct):

@@ -30,7 +30,7 @@ from ..definition.generated_names import ACCEPTANCE_SUFFIX, MAX_NODE_ROLE_PREFIX
 from ..permissions import runtime_calls as calls
 from .acknowledge import acknowledge_wildcards
 from .props import PipelineConfigurationError, check_bool
-from .reads import read_once
+from .reads import attribute
 
 EMR_SERVICE_EC2_ACTIONS = sorted({*calls.EMR_CREATES, *calls.EMR_MODIFIES, *calls.EMR_DESCRIBES})
 EMR_CLUSTER_ACTIONS = list(calls.DP_CLUSTER_CALLS)
@@ -438,13 +438,13 @@ class PipelineRoles(Construct):
         # Every property read and call below is a round trip to the jsii Node process, made for every pipeline: each is
         # made once, and only when its answer is used (a statement's actions once, not once per action).
         bucket, top = access.bucket, access.prefix.split("/")[0]
-        bucket_arn = read_once(bucket, "bucket_arn", lambda: bucket.bucket_arn)
+        bucket_arn = attribute(bucket, "bucket_arn")
         objects = self._service_statement((bucket_arn, top), lambda: objects_arn(bucket_arn, f"{top}/*"), None)
         _add_missing_actions(objects, access.actions)
         listing = self._service_statement((bucket_arn, top, "list"), lambda: bucket_arn, {"StringLike": {"s3:prefix": [f"{top}/*"]}})
         _add_missing_actions(listing, ("s3:ListBucket",))
         if access.key is not None:
-            key_arn = _key_arn(access.key)
+            key_arn = attribute(access.key, "key_arn")
             through_s3 = {"StringEquals": {"kms:ViaService": f"s3.{self.home}.amazonaws.com"}}
             actions = _bucket_key_actions([access])[key_arn]
             _add_missing_actions(self._service_statement(key_arn, lambda: key_arn, through_s3), actions)
@@ -501,21 +501,15 @@ def _connector_jars(region: str) -> list[str]:
     return [f"arn:{Aws.PARTITION}:s3:::dynamodb-dpl-{region}/emr-ddb-storage-handler/*"]
 
 
-def _key_arn(key: kms.IKey) -> str:
-    arn: str = read_once(key, "key_arn", lambda: key.key_arn)
-    return arn
-
-
 def _bucket_key_actions(prefixes: Sequence[PrefixAccess]) -> dict[str, list[str]]:
     """Per bucket key: GenerateDataKey to write, Decrypt to read back or complete a multipart upload. Each key's ARN is
-    read once (``read_once``), though every prefix of every pipeline names the bucket's key."""
+    read once (``attribute``), though every prefix of every pipeline names the bucket's key."""
     found: dict[str, set[str]] = {}
     for access in prefixes:
         key = access.key
         if key is None:
             continue
-        key_arn = _key_arn(key)
-        actions = found.setdefault(key_arn, set())
+        actions = found.setdefault(attribute(key, "key_arn"), set())
         if "s3:PutObject" in access.actions:
             actions.add("kms:GenerateDataKey")
         if "s3:GetObject" in access.actions or "s3:AbortMultipartUpload" in access.actions:
@@ -544,7 +538,7 @@ def _add_prefix_access(policy: iam.Policy, access: PrefixAccess) -> None:
     # metadata (aws:cdk:analytics:method), so fewer calls would change the stack's .metadata.json.
     owner = {"StringEquals": {"s3:ResourceAccount": access.owner_account}} if access.owner_account else {}
     bucket = access.bucket
-    bucket_arn = read_once(bucket, "bucket_arn", lambda: bucket.bucket_arn)
+    bucket_arn = attribute(bucket, "bucket_arn")
     policy.add_statements(
         iam.PolicyStatement(actions=list(access.actions), resources=[objects_arn(bucket_arn, f"{access.prefix}/*")], conditions=owner or None),
         iam.PolicyStatement(

@@ -23,3 +23,8 @@ def read_once(owner: Any, name: str, read: Callable[[], Any]) -> Any:
     if name not in kept:
         kept[name] = read()
     return kept[name]
+
+
+def attribute(owner: Any, name: str) -> Any:
+    """``owner.<name>``, read once per object (``read_once`` of the attribute of that name)."""
+    return read_once(owner, name, lambda: getattr(owner, name))

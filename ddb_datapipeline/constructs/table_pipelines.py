@@ -10,6 +10,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aws_cdk import CfnResource, Stack, Token
 from aws_cdk import aws_dynamodb as dynamodb
@@ -43,7 +44,7 @@ from .props import (
     construct_path,
     refuse,
 )
-from .reads import read_once
+from .reads import attribute, read_once
 
 PIPELINE_NAME_PREFIX = "ddb"
 SERVICE_LOG_ACCESS = ("s3:GetObject", "s3:PutObject")
@@ -59,7 +60,7 @@ def copy_staging_prefix(table_name: str, label: str) -> str:
 def fixed_table_name(table: dynamodb.ITable) -> str | None:
     """The table's name when the app fixes it (given, or the name of a referenced table); None when CloudFormation
     names the table at deploy (its name is a token)."""
-    name: str = read_once(table, "table_name", lambda: table.table_name)
+    name: str = attribute(table, "table_name")
     if not read_once(table, "name_is_token", lambda: Token.is_unresolved(name)):
         return name
     resource = table.node.default_child
@@ -142,12 +143,12 @@ def table_ref(table: dynamodb.ITable, *, scope: Construct) -> TableRef:
     Each property is read once (every read is a round trip to the jsii Node process, and a synth makes a TableRef
     for every pipeline and state machine): ``physical_table_name`` and ``table_label`` from one ``fixed_table_name``."""
     declared = isinstance(table, (dynamodb.Table, dynamodb.TableV2))
-    key = read_once(table, "encryption_key", lambda: table.encryption_key)
+    key = attribute(table, "encryption_key")
     fixed = fixed_table_name(table)
-    region, account = read_once(table, "env", lambda: (lambda env: (env.region, env.account))(table.env))
+    region, account = read_once(table, "region and account", lambda: _region_and_account(table.env))
     return TableRef(
-        read_once(table, "table_arn", lambda: table.table_arn),
-        fixed if fixed is not None else read_once(table, "table_name", lambda: table.table_name),
+        attribute(table, "table_arn"),
+        fixed if fixed is not None else attribute(table, "table_name"),
         region,
         account,
         key=key,
@@ -163,6 +164,10 @@ def default_roles(scope: Construct) -> PipelineRoles:
     return found if isinstance(found, PipelineRoles) else PipelineRoles(stack, ROLES_ID)
 
 
+def _region_and_account(env: Any) -> tuple[str, str]:  # a ResourceEnvironment
+    return env.region, env.account
+
+
 def bucket_key_of(where: str, bucket: s3.IBucket, bucket_key: kms.IKey | None) -> kms.IKey | None:
     """The KMS key the constructs grant on for ``bucket``: ``bucket_key`` when given, else the key the bucket object
     carries. A bucket whose CloudFormation resource names a KMS key that the bucket object does not carry (one made with
@@ -170,7 +175,7 @@ def bucket_key_of(where: str, bucket: s3.IBucket, bucket_key: kms.IKey | None) -
     that key, and every write and read of the exports is denied at run time, which only a later check would tell."""
     if bucket_key is not None:
         return bucket_key
-    carried = read_once(bucket, "encryption_key", lambda: bucket.encryption_key)
+    carried = attribute(bucket, "encryption_key")
     if carried is not None:
         return carried
     resource = bucket.node.default_child
