@@ -76,11 +76,10 @@ def smoke_check(endpoint: str, assembly_dir: Path, environments: list[Any]) -> S
     clients = ClientFactory(endpoint)
     check = Check(clients, report)
     stacks = read_assembly(assembly_dir)
-    deployed_tables: dict[tuple[str, str], dict[str, Any]] = {}
     try:
         for stack in stacks:
-            _check_stack(check, stack, deployed_tables)
-        check_configuration(check, environments, deployed_tables)
+            _check_stack(check, stack)
+        check_configuration(check, environments)
         check_stray_pipelines(check, stacks, environments)
     except (BotoCoreError, ClientError) as error:
         raise LocalDeployError(f"smoke check could not read the deployment at {endpoint}: {error}") from None
@@ -88,7 +87,7 @@ def smoke_check(endpoint: str, assembly_dir: Path, environments: list[Any]) -> S
 
 
 
-def _check_stack(check: Check, stack: StackArtifact, tables: dict[tuple[str, str], dict[str, Any]]) -> None:
+def _check_stack(check: Check, stack: StackArtifact) -> None:
     from botocore.exceptions import ClientError
 
     cloudformation = check.clients("cloudformation", stack.region)
@@ -109,7 +108,7 @@ def _check_stack(check: Check, stack: StackArtifact, tables: dict[tuple[str, str
 
     def extra_attributes(logical: str, type_: str, attribute: str) -> str | None:
         if type_ == "AWS::DynamoDB::Table" and attribute == "StreamArn":
-            table = describe_table(check, stack.region, physical[logical], tables)
+            table = describe_table(check, stack.region, physical[logical])
             return table.get("LatestStreamArn") if table else None
         return None
 
@@ -142,16 +141,16 @@ def _check_stack(check: Check, stack: StackArtifact, tables: dict[tuple[str, str
         try:
             checker = _CHECKERS.get(resource["Type"])
             if checker is not None:
-                checker(check, stack, where, physical[logical], properties, resolve, resources, tables)
+                checker(check, stack, where, physical[logical], properties, resolve, resources)
         except Unresolvable as problem:
             check.differ(where, f"cannot compare: {problem}")
 
 
 def _check_table(
     check: Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver,
-    resources: dict[str, Any], tables: dict,
+    resources: dict[str, Any],
 ) -> None:
-    table = describe_table(check, stack.region, name, tables)
+    table = describe_table(check, stack.region, name)
     check.count()
     if table is None:
         check.differ(where, f"table {name} does not exist in {stack.region}")
@@ -181,7 +180,7 @@ def _bucket_policy_of(resources: dict[str, Any], resolve: Resolver, bucket: str)
 
 def _check_bucket(
     check: Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver,
-    resources: dict[str, Any], tables: dict,
+    resources: dict[str, Any],
 ) -> None:
     from botocore.exceptions import ClientError
 
@@ -228,7 +227,7 @@ def _check_bucket(
 
 def _check_role(
     check: Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver,
-    resources: dict[str, Any], tables: dict,
+    resources: dict[str, Any],
 ) -> None:
     from botocore.exceptions import ClientError
 
@@ -253,7 +252,7 @@ def _check_role(
 
 def _check_instance_profile(
     check: Check, stack: StackArtifact, where: str, name: str, properties: dict[str, Any], resolve: Resolver,
-    resources: dict[str, Any], tables: dict,
+    resources: dict[str, Any],
 ) -> None:
     from botocore.exceptions import ClientError
 
@@ -275,7 +274,7 @@ def _check_instance_profile(
 
 def _check_pipeline(
     check: Check, stack: StackArtifact, where: str, pipeline_id: str, properties: dict[str, Any], resolve: Resolver,
-    resources: dict[str, Any], tables: dict,
+    resources: dict[str, Any],
 ) -> None:
     client = check.clients("datapipeline", stack.region)
     # Described with the region's other pipelines (pipeline_descriptions), or on its own when its region does not list it.

@@ -152,17 +152,16 @@ def client_config() -> Any:
 
 
 
-def describe_table(check: Check, region: str, name: str, cache: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any] | None:
+def describe_table(check: Check, region: str, name: str) -> dict[str, Any] | None:
+    """DescribeTable of ``name``, once per smoke check; None when the table does not exist (asked again each time)."""
     from botocore.exceptions import ClientError
 
-    if (region, name) not in cache:
-        try:
-            cache[(region, name)] = check.clients("dynamodb", region).describe_table(TableName=name)["Table"]
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ResourceNotFoundException":
-                raise
-            return None
-    return cache[(region, name)]
+    try:
+        return dict(check.once(("table", region, name), lambda: check.clients("dynamodb", region).describe_table(TableName=name)["Table"]))
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+        return None
 
 
 

@@ -58,7 +58,7 @@ def _config_keys(shape: Any) -> str:
     return " ".join(keys)
 
 
-def check_configuration(check: Check, environments: list[Any], tables: dict[tuple[str, str], dict[str, Any]]) -> None:
+def check_configuration(check: Check, environments: list[Any]) -> None:
     seen: set[tuple[str, str]] = set()
     for expected in expected_tables(environments):
         where = f"config {expected.environment}/{expected.role} {expected.name}"
@@ -68,7 +68,7 @@ def check_configuration(check: Check, environments: list[Any], tables: dict[tupl
                 seen.add((expected.region, expected.name))
             continue
         seen.add((expected.region, expected.name))
-        table = describe_table(check, expected.region, expected.name, tables)
+        table = describe_table(check, expected.region, expected.name)
         check.count()
         keys = _config_keys(expected.owned)
         if table is None:

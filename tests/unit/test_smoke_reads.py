@@ -12,6 +12,7 @@ import pytest
 from local_deploy.smoke_common import (
     Check,
     buckets_listed,
+    describe_table,
     iam_listed,
     pipeline_definition,
     pipeline_descriptions,
@@ -57,6 +58,15 @@ class CountingClient:
     def list_buckets(self) -> dict[str, Any]:
         self.asked["list_buckets"] += 1
         return {"Buckets": [{"Name": "exports"}, {"Name": "logs"}]}
+
+    def describe_table(self, TableName: str) -> dict[str, Any]:  # noqa: N803
+        """DynamoDB's: the table "orders" exists; any other name is not found, with the error code DynamoDB gives."""
+        from botocore.exceptions import ClientError
+
+        self.asked["describe_table"] += 1
+        if TableName != "orders":
+            raise ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": "not found"}}, "DescribeTable")
+        return {"Table": {"TableName": TableName, "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}}
 
     def list_state_machines(self) -> dict[str, Any]:
         self.asked["list_state_machines"] += 1
@@ -112,3 +122,14 @@ def test_roles_and_instance_profiles_are_listed_once_per_check_and_region(reads)
     iam_listed(check, "us-east-1", "roles")
     assert regions["eu-west-1"].asked == {"list_roles": 1, "list_instance_profiles": 1}
     assert regions["us-east-1"].asked == {"list_roles": 1}
+
+
+def test_a_table_is_described_once_per_check_and_a_missing_one_each_time_it_is_asked(reads):
+    """The stack comparison and the configuration comparison both describe each owned table (smoke_common.describe_table);
+    a table that is not there is asked for again, as an error is never kept."""
+    check, regions = reads
+    for _ in range(3):
+        assert describe_table(check, "eu-west-1", "orders")["TableName"] == "orders"
+    for _ in range(2):
+        assert describe_table(check, "eu-west-1", "orders-restore") is None
+    assert regions["eu-west-1"].asked == {"describe_table": 1 + 2}
