@@ -2,9 +2,9 @@
 
 moto 5.2.5 gets eleven things wrong that this project's deploy depends on, is slow at things the deploy and the
 drill lean on, and cannot read the drill's items back from an export. Each of fixes 1 to 11 and 14 makes moto behave as
-AWS documents, fixes 12, 13 and 15 to 24 make it answer faster. Each
+AWS documents, fixes 12, 13 and 15 to 25 make it answer faster. Each
 applies only in the emulator process (never in the app; in the tests' own process only fixes 7 to 10, by
-the tests that run the native state machines on moto's interpreter, with 21 to 23 for speed), and is checked against
+the tests that run the native state machines on moto's interpreter, with 21 to 23 and 25 for speed), and is checked against
 the pinned moto version so an upgrade that changes the patched code fails loudly instead of silently
 testing something else:
 
@@ -137,6 +137,15 @@ testing something else:
     not change while the server runs; the fix lists it once per process and answers each call with the same names in
     the same order (moto/backends.py and moto_server/werkzeug_app.py, read). A test shows the same names as moto's own
     listing, and the server's answer to a host that names a package and to one that does not.
+25. Speed, not behaviour: moto 5.2 parses a definition again for every execution (``ExecutionWorker.
+    _get_evaluation_entrypoint``): ANTLR's pure-Python lexer and parser, about two thirds of a parse, then its
+    preprocessor, which builds the program's components from the parse tree. The tests that run the native state
+    machines and the drill run the same few definitions again and again. The fix keeps the parse tree of each text it
+    parsed (the tree depends on the text alone, and the preprocessor and moto's static analyser only read it:
+    moto/stepfunctions/parser/asl/parse/asl_parser.py and preprocessor.py, read) and runs the preprocessor again for
+    every call, so each execution still gets components of its own (they keep per-component keys into the execution's
+    heap: asl/component/eval_component.py). A text the parser refuses is never kept, so its error is moto's own. A test
+    shows the same executions with and without the fix, and a second execution that does not parse.
 """
 from __future__ import annotations
 
@@ -173,6 +182,7 @@ FIXES = (
     "botocore's service models read once per process (speed)",
     "Step Functions definitions validated once per text (speed)",
     "moto's service packages listed once per process (speed)",
+    "Step Functions definitions parsed once per text (speed)",
 )
 
 
@@ -222,6 +232,7 @@ def apply() -> tuple[str, ...]:
     fix_kms_private_keys()
     fix_definition_validation()
     fix_module_list()
+    fix_definition_parsing()
     return FIXES
 
 
@@ -1087,6 +1098,38 @@ def fix_definition_validation() -> None:
 
     _validate_definition.validated_once = True  # type: ignore[attr-defined]
     backend._validate_definition = staticmethod(_validate_definition)
+
+
+# Parse trees kept by fix 25, at most this many texts (a long-running emulator that sees new definitions forgets the oldest).
+KEPT_PARSE_TREES = 256
+
+
+def fix_definition_parsing() -> None:
+    """Fix 25 (speed): a definition's parse tree is kept per text; every parse still builds its own program from it."""
+    from moto.stepfunctions.parser.asl.parse import asl_parser, preprocessor
+
+    parser = _require(asl_parser, "AmazonStateLanguageParser")
+    original = _require(parser, "parse")
+    build = _require(preprocessor, "Preprocessor")
+    if getattr(original, "trees_kept", False):
+        return  # applied already
+    trees: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def parse(definition: str) -> tuple[Any, Any]:
+        with lock:
+            tree = trees.get(definition)
+        if tree is None:
+            program, tree = original(definition)  # raises ASLParserException for a text ANTLR refuses: never kept
+            with lock:
+                if len(trees) >= KEPT_PARSE_TREES:
+                    del trees[next(iter(trees))]
+                trees[definition] = tree
+            return program, tree
+        return build().visit(tree), tree
+
+    parse.trees_kept = True  # type: ignore[attr-defined]
+    parser.parse = staticmethod(parse)
 
 
 def fix_module_list() -> None:

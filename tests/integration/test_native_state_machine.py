@@ -6,8 +6,8 @@ The definition runs as synthesized, references resolved to the emulator's resour
 5-minute wait is shortened to none. The test waits for the run by joining moto's execution thread.
 moto's exports are named and laid out as DynamoDB's, its interpreter evaluates JSONata and passes AWS SDK
 members in PascalCase and its EventBridge rules start state machines (moto fixes 7 to 10 of
-``local_deploy/moto_fixes.py``, applied for this module only; fixes 21 to 23 too, for speed: botocore's data read and
-each definition validated once for the module instead of once per test).
+``local_deploy/moto_fixes.py``, applied for this module only; fixes 21 to 23 and 25 too, for speed: botocore's data read,
+each definition validated once and parsed once for the module instead of once per test and per execution).
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from moto.core.config import default_user_config
 
 from ddb_datapipeline.template_resolver import Resolver
 from local_deploy.moto_fixes import (
+    fix_definition_parsing,
     fix_definition_validation,
     fix_endpoint_data,
     fix_jsonata,
@@ -57,10 +58,13 @@ def exports_as_dynamodb_writes_them():
     loader = {name: Loader.__dict__[name] for name in ("load_data_with_path", "load_service_model")}
     fix_endpoint_data()  # speed only: every test's new boto3 session reads botocore's data once for the module
     fix_service_models()
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     validate = StepFunctionsParserBackend.__dict__["_validate_definition"]
+    parse = AmazonStateLanguageParser.__dict__["parse"]
     fix_definition_validation()  # speed only: each test creates the same definitions again
+    fix_definition_parsing()  # and runs them again
     fix_table_exports()
     fix_jsonata()
     fix_sdk_member_names()
@@ -69,6 +73,7 @@ def exports_as_dynamodb_writes_them():
     for name, value in loader.items():
         setattr(Loader, name, value)
     StepFunctionsParserBackend._validate_definition = validate
+    AmazonStateLanguageParser.parse = parse
     Rule.send_to_targets = send_to_targets
     for name, value in saved.items():
         setattr(TableExport, name, value)
