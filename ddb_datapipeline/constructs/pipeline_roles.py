@@ -29,7 +29,7 @@ from constructs import Construct
 from ..definition.generated_names import ACCEPTANCE_SUFFIX, MAX_NODE_ROLE_PREFIX, MAX_ROLE_NAME, shortened
 from ..permissions import runtime_calls as calls
 from .acknowledge import acknowledge_wildcards
-from .props import PipelineConfigurationError, check_bool
+from .props import PipelineConfigurationError, check_bool, construct_path, refuse
 from .reads import attribute
 
 EMR_SERVICE_EC2_ACTIONS = sorted({*calls.EMR_CREATES, *calls.EMR_MODIFIES, *calls.EMR_DESCRIBES})
@@ -187,17 +187,18 @@ class PipelineRoles(Construct):
     def __init__(self, scope: Construct, id: str, *, regions: Sequence[str] = (), role_name: str | None = None,
                  pipeline_role: iam.IRole | None = None, node_role_prefix: str | None = None,
                  scratch_tables: bool = False) -> None:
-        super().__init__(scope, id)
+        # Checked before the construct joins the tree, and named by the path it would have, as the other constructs' props.
+        where = construct_path(scope.node.path, id)
         # ``scratch_tables``: each node role may also use its tables' acceptance scratch tables <table>-acceptance-*.
-        self.scratch_tables = check_bool("PipelineRoles", "scratch_tables", scratch_tables)
-        stack = Stack.of(self)
+        scratch_tables = check_bool(where, "scratch_tables", scratch_tables)
+        stack = Stack.of(scope)
+        prefix = node_role_prefix if node_role_prefix is not None else _default_prefix(stack)
+        if not isinstance(prefix, str) or not 1 <= len(prefix) <= MAX_NODE_ROLE_PREFIX or not _ROLE_NAME.fullmatch(prefix):
+            raise refuse(where, "node_role_prefix", prefix, f"1-{MAX_NODE_ROLE_PREFIX} characters of A-Z a-z 0-9 + = , . @ _ -")
+        super().__init__(scope, id)
+        self.scratch_tables = scratch_tables
         self.home = stack.region
-        self.node_role_prefix = node_role_prefix if node_role_prefix is not None else _default_prefix(stack)
-        if not 1 <= len(self.node_role_prefix) <= MAX_NODE_ROLE_PREFIX or not _ROLE_NAME.fullmatch(self.node_role_prefix):
-            raise ValueError(
-                f"PipelineRoles.node_role_prefix: {self.node_role_prefix!r} is not allowed; expected 1-{MAX_NODE_ROLE_PREFIX} "
-                "characters of A-Z a-z 0-9 + = , . @ _ -"
-            )
+        self.node_role_prefix = prefix
         node_roles = f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role/{self.node_role_prefix}*"
         node_profiles = f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:instance-profile/{self.node_role_prefix}*"
         self._regions: list[str] = []

@@ -6,7 +6,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from ddb_datapipeline import PipelineRoles
+from ddb_datapipeline import PipelineConfigurationError, PipelineRoles
 from tests.constructs.test_props import ENV
 
 
@@ -44,9 +44,12 @@ def test_the_default_prefix_is_the_stack_and_region(built):
 
 def test_a_wrong_prefix_is_refused_in_one_line_naming_it():
     stack = cdk.Stack(cdk.App(), "Team", env=ENV)
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(PipelineConfigurationError) as caught:
         PipelineRoles(stack, "Roles", node_role_prefix="bad prefix!")
-    assert str(caught.value).startswith("PipelineRoles.node_role_prefix: 'bad prefix!' is not allowed; expected 1-") and "\n" not in str(caught.value)
+    assert str(caught.value).startswith("Team/Roles: node_role_prefix: 'bad prefix!' is not allowed; expected 1-") and "\n" not in str(caught.value)
+    assert stack.node.try_find_child("Roles") is None  # refused before it joined the tree
+    with pytest.raises(PipelineConfigurationError, match=r"^Team/Roles: scratch_tables: 'yes' is not allowed; expected True or False$"):
+        PipelineRoles(stack, "Roles", scratch_tables="yes")
 
 
 def test_a_folders_arn_is_the_one_the_bucket_itself_gives():
