@@ -128,7 +128,7 @@ testing something else:
     execution. The tests that run the native state machines create the same few definitions in test after test
     (a new ``mock_aws`` each). A text moto accepted is accepted again without parsing it (a parse depends on the text
     alone: moto/stepfunctions/parser/models.py and asl/parse/asl_parser.py, read); a refused one is parsed every time,
-    so its error is moto's own. Executions still parse their definition. A test shows the same definitions accepted
+    so its error is moto's own. Executions parse their definition (from a kept parse tree: fix 25). A test shows the same definitions accepted
     and the same error for a refused one, with and without the fix, and a second create that does not parse.
 24. Speed, not behaviour: moto's server asks, for every request, whether the request's host names one of its service
     packages, by listing moto's package folder and asking the file system whether each entry is a folder (about 200

@@ -33,7 +33,8 @@ def runs() -> list[Any]:
     """Each input's execution (status, output, error, the history's event types) on one machine, then a create of the
     refused text (its error code and message), on a fresh moto."""
     from moto import mock_aws
-    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    from tests.integration.test_native_state_machine import join_runs
 
     found: list[Any] = []
     with mock_aws():
@@ -41,9 +42,7 @@ def runs() -> list[Any]:
         machine = client.create_state_machine(name="m", definition=DEFINITION, roleArn=ROLE)["stateMachineArn"]
         for index, execution_input in enumerate(INPUTS):
             arn = client.start_execution(stateMachineArn=machine, name=f"e{index}", input=json.dumps(execution_input))["executionArn"]
-            while running := [thread for thread in TMP_THREADS if thread.is_alive()]:
-                for thread in running:
-                    thread.join(timeout=60)
+            join_runs()
             described = client.describe_execution(executionArn=arn)
             history = [event["type"] for event in client.get_execution_history(executionArn=arn)["events"]]
             output = re.sub(r"Request ID: \w+", "Request ID: <random>", described.get("output") or "")  # moto makes one per error
@@ -53,25 +52,6 @@ def runs() -> list[Any]:
         except ClientError as error:
             found.append((error.response["Error"]["Code"], error.response["Error"]["Message"]))
     return found
-
-
-@pytest.fixture
-def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The texts ANTLR parsed (moto's parser put back after the test), with moto's Step Functions interpreter on."""
-    from moto.core.config import default_user_config
-    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-
-    monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": True})
-    original = AmazonStateLanguageParser.__dict__["parse"]
-    monkeypatch.setattr(AmazonStateLanguageParser, "parse", original)
-    parsed: list[str] = []
-
-    def counting(definition: str) -> Any:
-        parsed.append(definition)
-        return original.__func__(definition)
-
-    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(counting))
-    return parsed
 
 
 def test_the_same_executions_without_parsing_a_definition_again(parses: list[str]):

@@ -39,27 +39,6 @@ def creates(definitions: list[str]) -> list[Any]:
     return answers
 
 
-@pytest.fixture
-def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The definitions moto parsed (the backend's validation restored after the test), with moto's Step Functions
-    interpreter on, as in the emulator and the tests that run the native machines (only it validates definitions)."""
-    from moto.core.config import default_user_config
-    from moto.stepfunctions.parser import models
-    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-
-    monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": True})
-    monkeypatch.setattr(models.StepFunctionsParserBackend, "_validate_definition", models.StepFunctionsParserBackend.__dict__["_validate_definition"])
-    parsed: list[str] = []
-    parse = AmazonStateLanguageParser.parse
-
-    def counting(definition: str) -> Any:
-        parsed.append(definition)
-        return parse(definition)
-
-    monkeypatch.setattr(AmazonStateLanguageParser, "parse", staticmethod(counting))
-    return parsed
-
-
 def test_the_same_definitions_are_accepted_and_refused_without_parsing_an_accepted_one_again(parses: list[str]):
     order = [VALID, REFUSED, VALID, REFUSED]
     own = creates(order)
