@@ -146,6 +146,15 @@ testing something else:
     every call, so each execution still gets components of its own (they keep per-component keys into the execution's
     heap: asl/component/eval_component.py). A text the parser refuses is never kept, so its error is moto's own. A test
     shows the same executions with and without the fix, and a second execution that does not parse.
+26. Speed, not behaviour: moto 5.2 makes a new boto3 client for every task of a state machine that calls another
+    service (``boto_client_for`` in asl/utils/boto_client.py: an AWS SDK task, SNS Publish, EventBridge PutEvents, ...),
+    about 4 ms of CPU each (it builds the client's class, its event handlers and its endpoint resolver again): 129
+    clients, 0.57 CPU-s, in tests/integration/test_native_state_machine.py (measured here). The client it makes depends only on the
+    region, the service, whether moto intercepts boto3's calls in this process and the server's port (the credentials,
+    the retries and the timeouts are constants there, and it ignores ``state_credentials``: read); boto3's clients are
+    safe to share between threads (boto3's documentation, "Multithreading"). The fix keeps one client per such key and
+    hands it to every task, in every module of moto's Step Functions parser that imported the function. A test shows a
+    second task's call answered by the first task's client, and the same executions as without the fix.
 """
 from __future__ import annotations
 
@@ -183,6 +192,7 @@ FIXES = (
     "Step Functions definitions validated once per text (speed)",
     "moto's service packages listed once per process (speed)",
     "Step Functions definitions parsed once per text (speed)",
+    "Step Functions tasks' AWS clients made once per service and region (speed)",
 )
 
 
@@ -233,6 +243,7 @@ def apply() -> tuple[str, ...]:
     fix_definition_validation()
     fix_module_list()
     fix_definition_parsing()
+    fix_task_clients()
     return FIXES
 
 
@@ -615,7 +626,7 @@ def fix_sdk_member_names() -> None:
     """Fix 9; also called by the tests that run native state machines on moto in their own process."""
     import boto3
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_aws_sdk as sdk
-    from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
+    from moto.stepfunctions.parser.asl.utils import boto_client
 
     task = sdk.StateTaskServiceAwsSdk
     _require(task, "_eval_service_task")
@@ -623,10 +634,11 @@ def fix_sdk_member_names() -> None:
 
     def _eval_service_task(self, env, resource_runtime_part, normalised_parameters, state_credentials):  # type: ignore[no-untyped-def]
         api_action = self._get_boto_service_action()
-        client = boto_client_for(service=self._get_boto_service_name(), region=resource_runtime_part.region,
-                                 state_credentials=state_credentials)
+        # Read from its module at every call, so that fix 26's kept clients serve it too.
+        client = boto_client.boto_client_for(service=self._get_boto_service_name(), region=resource_runtime_part.region,
+                                             state_credentials=state_credentials)
         if state_credentials is not None and getattr(state_credentials, "role_arn", None):
-            sts = boto_client_for(service="sts", region=resource_runtime_part.region)
+            sts = boto_client.boto_client_for(service="sts", region=resource_runtime_part.region)
             assumed = sts.assume_role(RoleArn=state_credentials.role_arn, RoleSessionName="step-functions-task")["Credentials"]
             client = boto3.client(self._get_boto_service_name(), region_name=resource_runtime_part.region, config=client.meta.config,
                                   endpoint_url=client.meta.endpoint_url if "amazonaws.com" not in client.meta.endpoint_url else None,
@@ -1151,3 +1163,35 @@ def fix_module_list() -> None:
 
     list_of_moto_modules.listed_once = True  # type: ignore[attr-defined]
     backends.list_of_moto_modules = list_of_moto_modules  # type: ignore[attr-defined]
+
+
+def fix_task_clients() -> None:
+    """Fix 26 (speed): a Step Functions task's AWS client made once per region, service and endpoint, not once per task."""
+    import sys
+
+    # Imports every task's module (the factory imports them all), so that each holds moto's function before the sweep below.
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_factory  # noqa: F401
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    original = _require(boto_client, "boto_client_for")
+    if getattr(original, "clients_kept", False):
+        return  # applied already
+    stubber = _require(boto_client, "botocore_stubber")
+    server_port = _require(boto_client, "moto_server_port")
+    kept: dict[tuple[str, str, bool, str], Any] = {}
+    lock = threading.Lock()
+
+    @functools.wraps(original)
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        # What moto's function makes a client of; it reads these two when it makes one.
+        key = (region, service, bool(stubber.enabled), server_port())
+        with lock:
+            client = kept.get(key)
+            if client is None:
+                client = kept[key] = original(region=region, service=service, state_credentials=state_credentials)
+        return client
+
+    boto_client_for.clients_kept = True  # type: ignore[attr-defined]
+    for name, module in list(sys.modules.items()):
+        if name.startswith("moto.stepfunctions.") and getattr(module, "boto_client_for", None) is original:
+            module.boto_client_for = boto_client_for  # type: ignore[attr-defined]

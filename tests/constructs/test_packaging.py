@@ -22,8 +22,10 @@ def wheel(tmp_path_factory) -> Path:
     # A copy of the checkout (its sources, not its environments or outputs), so the build sees every
     # package a wrong find rule could pick up, and setuptools' build/ and egg-info land there.
     source = out / "source"
+    # .venv*: make review's .venv-checkov (about 230 MB) as well as .venv.
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "node_modules", "cdk.out*", "review", ".local", "build", "*.egg-info", "__pycache__", ".*_cache",
+        ".git", ".venv*", "node_modules", "cdk.out*", "review", ".local", "build", "*.egg-info", "__pycache__", ".*_cache",
+        ".hypothesis",
     ))
     # Offline: the build backend (setuptools) is the one in this virtualenv. uv (make setup installs it next to this
     # interpreter) runs the same backend as pip wheel did and builds a wheel of the same files, RECORD included

@@ -36,6 +36,7 @@ class Flow:
         self.output: list[str] = []
         self.first: DeployResult | None = None
         self.ids_before_update: dict[str, str] = {}
+        self._clients: dict[tuple[str, str], Any] = {}
 
     def options(self, **kwargs: Any) -> Options:
         kwargs.setdefault("context", flow_context())
@@ -44,9 +45,12 @@ class Flow:
         )
 
     def client(self, service: str, region: str) -> Any:
-        return boto3.client(
-            service, region_name=region, endpoint_url=self.endpoint, aws_access_key_id="test", aws_secret_access_key="test"
-        )
+        """One client per service and region for all the tests (making one costs a few ms of CPU)."""
+        if (service, region) not in self._clients:
+            self._clients[service, region] = boto3.client(
+                service, region_name=region, endpoint_url=self.endpoint, aws_access_key_id="test", aws_secret_access_key="test"
+            )
+        return self._clients[service, region]
 
     def stack_status(self, name: str, region: str) -> str:
         return self.client("cloudformation", region).describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]

@@ -35,6 +35,7 @@ from local_deploy.moto_fixes import (
     fix_sdk_member_names,
     fix_service_models,
     fix_table_exports,
+    fix_task_clients,
 )
 
 REGION, ACCOUNT = "eu-west-1", "123456789012"
@@ -65,6 +66,11 @@ def exports_as_dynamodb_writes_them():
     parse = AmazonStateLanguageParser.__dict__["parse"]
     fix_definition_validation()  # speed only: each test creates the same definitions again
     fix_definition_parsing()  # and runs them again
+    import sys
+
+    with_clients = {name: module.boto_client_for for name, module in list(sys.modules.items())
+                    if name.startswith("moto.stepfunctions.") and hasattr(module, "boto_client_for")}
+    fix_task_clients()  # speed only: the tasks of every test's executions share their clients
     fix_table_exports()
     fix_jsonata()
     fix_sdk_member_names()
@@ -72,6 +78,8 @@ def exports_as_dynamodb_writes_them():
     yield
     for name, value in loader.items():
         setattr(Loader, name, value)
+    for name, function in with_clients.items():
+        sys.modules[name].boto_client_for = function
     StepFunctionsParserBackend._validate_definition = validate
     AmazonStateLanguageParser.parse = parse
     Rule.send_to_targets = send_to_targets
