@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -64,6 +65,37 @@ def record(path: Path, row: str) -> None:
     path.write_text(text + row, encoding="utf-8")
 
 
+@dataclass(frozen=True)
+class Summary:
+    """The successful runs of one command at one commit, as the README states them: one run on this kind of machine
+    differs from the next by up to 21 CPU-s (docs/measurements.md), so a figure is a median with its range."""
+
+    commit: str
+    runs: int
+    cpu: float
+    cpu_min: float
+    cpu_max: float
+    wall: float
+
+    def line(self, label: str) -> str:
+        return (f"{label} at {self.commit}: median {self.cpu:.1f} CPU-s ({self.cpu_min:.1f} to {self.cpu_max:.1f} in "
+                f"{self.runs} run{'' if self.runs == 1 else 's'}), median {self.wall:.1f} s wall")
+
+
+def summary(table: str, label: str) -> Summary | None:
+    """The successful runs of ``label`` in the measurements ``table`` (record_row's rows) at the commit of the latest
+    one; None when there is none."""
+    rows = [cells for cells in (line.split(" | ") for line in table.splitlines() if line.startswith("| ") and line.endswith(" | 0 |"))
+            if len(cells) == 10 and cells[2] == f"`{label}`"]
+    if not rows:
+        return None
+    commit = rows[-1][1]
+    same = [cells for cells in rows if cells[1] == commit]
+    cpu = [float(cells[3]) for cells in same]
+    return Summary(commit.strip("`"), len(same), statistics.median(cpu), min(cpu), max(cpu),
+                   statistics.median(float(cells[6]) for cells in same))
+
+
 def _commit() -> str:
     found = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, check=False)
@@ -86,6 +118,9 @@ def main(argv: list[str]) -> int:
         when = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
         record(record_to, record_row(label=label, result=result, commit=_commit(), when=when, load=load))
         print(f"recorded in {record_to}", flush=True)
+        found = summary(record_to.read_text(encoding="utf-8"), label)
+        if found is not None:
+            print(found.line(label), flush=True)
     return result.returncode
 
 

@@ -5,7 +5,9 @@ import re
 import sys
 from pathlib import Path
 
-from local_deploy.measure import line, measure
+import pytest
+
+from local_deploy.measure import RECORD_HEADER, line, measure, summary
 
 # A child that starts a grandchild; the grandchild burns CPU and writes down how much it used itself.
 GRANDCHILD = "import sys, time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass\nopen(sys.argv[1], 'w').write(str(time.process_time()))"
@@ -39,30 +41,47 @@ def test_a_recorded_run_names_its_commit_and_machine_state(tmp_path: Path):
     assert lines[3].split(" | ")[-2:] == ["1.50", "0 |"]
 
 
-def _latest_row_and_readme_figures(label: str, named: str) -> tuple[list[str] | None, tuple[str, ...] | None]:
-    """The latest successful row of ``label`` in docs/measurements.md and the README's figures for ``named``."""
-    import re
-
+def _readme_and_table() -> tuple[str, str]:
     root = Path(__file__).resolve().parents[2]
-    rows = [line.split(" | ") for line in (root / "docs" / "measurements.md").read_text().splitlines()
-            if f"`{label}`" in line and line.endswith("| 0 |")]
-    readme = (root / "README.md").read_text()
-    words = rf"`{named}` used ([\d.]+) CPU-s and ([\d.]+) s of wall time .*? load average was ([\d.]+) when it started\), at commit `([^`]+)`"
-    stated = re.search(words.replace(" ", r"\s+"), readme, flags=re.S)
-    return (rows[-1] if rows else None), (stated.groups() if stated else None)
+    return (root / "README.md").read_text(), (root / "docs" / "measurements.md").read_text()
 
 
-def test_the_readmes_make_test_figure_is_the_latest_recorded_one():
-    """The README quotes make test's CPU seconds and wall time from the latest successful row of
-    docs/measurements.md, written by make measure RECORD=1, never typed by hand."""
-    latest, stated = _latest_row_and_readme_figures("make --no-print-directory test", "make test")
-    assert latest is not None and stated == (latest[3], latest[6], latest[8], latest[1].strip("`"))
+def _stated(readme: str, named: str) -> tuple[str, ...] | None:
+    """The README's figures for ``named``: median, range, runs, wall, and the commit its paragraph names."""
+    words = (rf"fresh clones of commit `([^`]+)` measured one after another: .*?`{named}` \(.*?\) used a median of ([\d.]+) CPU-s "
+             rf"\(([\d.]+) to ([\d.]+) in (\d+) runs?\) and ([\d.]+) s of wall time")
+    found = re.search(words.replace(" ", r"\s+"), readme, flags=re.S)
+    return found.groups() if found else None
 
 
-def test_the_readmes_figure_with_setup_is_the_latest_recorded_one():
-    """Likewise the fresh clone's make setup + make test, recorded by make measure-fresh RECORD=1."""
-    latest, stated = _latest_row_and_readme_figures("make --no-print-directory setup test", "make setup test")
-    assert latest is not None and stated == (latest[3], latest[6], latest[8], latest[1].strip("`"))
+@pytest.mark.parametrize("label, named", [("make --no-print-directory test", "make test"),
+                                          ("make --no-print-directory setup test", "make setup test")])
+def test_the_readmes_figures_are_the_latest_commits_recorded_runs(label: str, named: str):
+    """The README quotes make test's and make setup test's CPU seconds and wall time as the median (and range) of the
+    runs docs/measurements.md records for the commit of the latest one, written by make measure RECORD=1 and make
+    measure-fresh RECORD=1, never typed by hand."""
+    readme, table = _readme_and_table()
+    latest = summary(table, label)
+    assert latest is not None
+    assert _stated(readme, named) == (latest.commit, f"{latest.cpu:.1f}", f"{latest.cpu_min:.1f}", f"{latest.cpu_max:.1f}",
+                                      str(latest.runs), f"{latest.wall:.1f}")
+
+
+def test_a_summary_is_the_median_and_range_of_the_latest_commits_successful_runs():
+    from local_deploy.measure import Measurement, record_row
+
+    rows = [("old1234", 200.0, 0), ("abc1234", 150.0, 0), ("abc1234", 170.0, 0), ("abc1234", 400.0, 1), ("abc1234", 161.0, 0)]
+    table = RECORD_HEADER + "".join(
+        record_row(label="make test", result=Measurement(user=cpu - 10, sys=10.0, wall=cpu / 2, returncode=code), commit=commit,
+                   when="2026-12-07 05:00", load=1.0) for commit, cpu, code in rows)
+    table += record_row(label="make drill-local", result=Measurement(90.0, 5.0, 100.0, 0), commit="abc1234", when="2026-12-07 06:00", load=1.0)
+    found = summary(table, "make test")
+    assert found is not None and (found.commit, found.runs, found.cpu, found.cpu_min, found.cpu_max, found.wall) == \
+        ("abc1234", 3, 161.0, 150.0, 170.0, 80.5)  # the failed run (exit 1) and the older commit's are left out
+    assert found.line("make test") == "make test at abc1234: median 161.0 CPU-s (150.0 to 170.0 in 3 runs), median 80.5 s wall"
+    assert summary(table, "make scale") is None
+    once = summary(table, "make drill-local")
+    assert once is not None and once.line("make drill-local").endswith("(95.0 to 95.0 in 1 run), median 100.0 s wall")
 
 
 def test_measure_runs_on_the_standard_library_alone():
