@@ -38,7 +38,7 @@ from .native_steps import (
     rule_role,
     state_machine,
 )
-from .props import check_environment, check_target_prefix, construct_path
+from .props import check_environment, check_table_name, check_target_prefix, construct_path
 
 
 class NativeCopyImport(Construct, MachineMetrics):
@@ -77,6 +77,7 @@ class NativeCopyImport(Construct, MachineMetrics):
         where = construct_path(scope.node.path, id)
         environment = check_environment(where, environment)
         alarm_emails = check_alerts(where, topic=alert_topic, key=alert_key, emails=alarm_emails)
+        source_table = check_table_name(where, "source_table", source_table, names="the import's state machine and rule")
         target_prefix = check_target_prefix(where, target_prefix, source_table)
         super().__init__(scope, id)
         alert_topic, alert_key = alerts_for(self, topic=alert_topic, key=alert_key, emails=alarm_emails)

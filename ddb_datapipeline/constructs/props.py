@@ -87,6 +87,16 @@ def check_environment(where: str, value: object) -> str:
     return value
 
 
+def check_table_name(where: str, prop: str, value: object, *, names: str) -> str:
+    """A table given by its name, from which the construct derives ``names``: DynamoDB's characters, written out. A token
+    (another stack's ``table.table_name``, say) has none of them, and would otherwise surface later as a role or
+    state machine name that is not allowed, far from the prop that caused it."""
+    if not isinstance(value, str) or not re.fullmatch(TABLE_NAME, value):
+        raise refuse(where, prop, value, f"the table's name written out, {TABLE_NAME_RULE} (a token such as another stack's "
+                                         f"table.table_name cannot name {names})")
+    return value
+
+
 def check_target_prefix(where: str, prefix: object, source: str, *, generated_start: str | None = None) -> str:
     """The start of the names of the tables an import creates: a table name's characters, and not the start of
     the source's own name (the import's role may create only tables of that prefix, config/tables.py).

@@ -41,6 +41,7 @@ from .props import (
     check_environment,
     check_ratio,
     check_schedule,
+    check_table_name,
     construct_path,
     refuse,
 )
@@ -470,12 +471,12 @@ class CopyPipeline(_TablePipeline):
             raise refuse(where, "selection", selection, "a CopySelection or None")
         read = table_ref(source, scope=scope)
         home = Stack.of(scope)
-        target = _destination_ref(destination, home)
+        target = _destination_ref(where, destination, home)
         cross_account = target.account != home.account
         label = "-".join([target.named, *([target.account] if cross_account else []), target.region])
         if cross_account and (destination.staging_bucket is None or destination.nodes_role_name is None):
             raise PipelineConfigurationError(
-                f"{id}: a copy into account {target.account} needs destination.staging_bucket (that account's) and "
+                f"{where}: a copy into account {target.account} needs destination.staging_bucket (that account's) and "
                 "destination.nodes_role_name (the role its policies admit)"
             )
         super().__init__(scope, id, table_name=read.table_name, bucket=bucket, bucket_key=bucket_key, environment=environment,
@@ -546,11 +547,12 @@ class CopyPipeline(_TablePipeline):
         )
 
 
-def _destination_ref(destination: CopyDestination, home: Stack) -> TableRef:
+def _destination_ref(where: str, destination: CopyDestination, home: Stack) -> TableRef:
     if (destination.table is None) == (destination.table_name is None):
-        raise PipelineConfigurationError("CopyDestination: give exactly one of table (declared here) and table_name")
+        raise PipelineConfigurationError(f"{where}: destination: give exactly one of table (declared here) and table_name")
     if destination.table is not None:
         return table_ref(destination.table, scope=home)
+    check_table_name(where, "destination.table_name", destination.table_name, names="the copy's staging folder, roles and pipeline")
     region = destination.region or home.region
     account = destination.account or home.account
     # Declared in another stack, or not by this app: its key cannot be named here. A table in another

@@ -33,12 +33,16 @@ def test_a_given_topic_is_used_and_its_start_rule_alarms_there(native_machines):
     ({"target_prefix": "orders"}, "target_prefix: 'orders' is not allowed"),
     ({"environment": "Dev"}, "environment: 'Dev' is not allowed"),
     ({"alarm_emails": ["x@"]}, "alarm_emails[0]: 'x@' is not allowed; expected an email address"),
+    # a token (another stack's table.table_name) cannot name the machine and its rule
+    ({"source_table": "${Token[TOKEN.21]}"}, "source_table: '${Token[TOKEN.21]}' is not allowed; expected the table's name written out"),
+    ({"source_table": None}, "source_table: None is not allowed; expected the table's name written out"),
 ])
 def test_a_wrong_prop_is_refused_in_one_line_naming_it(props, message):
     stack = cdk.Stack(cdk.App(), "Team", env=ENV)
     bus = events.EventBus.from_event_bus_arn(stack, "Copies", "arn:aws:events:eu-west-1:111111111111:event-bus/copies")
     with pytest.raises(PipelineConfigurationError) as caught:
-        NativeCopyImport(stack, "Import", bus=bus, copy="orders/copy", source_table="orders", bucket=s3.Bucket.from_bucket_name(stack, "Staging", "staging"),
+        NativeCopyImport(stack, "Import", bus=bus, copy="orders/copy", bucket=s3.Bucket.from_bucket_name(stack, "Staging", "staging"),
                          prefix="copies/orders", partition_key=PK, sort_key=None,
-                         **{"target_prefix": "orders-copy", "environment": "dev", **props})
+                         **{"source_table": "orders", "target_prefix": "orders-copy", "environment": "dev", **props})
     assert str(caught.value).startswith(f"Team/Import: {message}") and "\n" not in str(caught.value)
+    assert stack.node.try_find_child("Import") is None  # refused before joining the tree

@@ -190,10 +190,29 @@ def test_a_copy_destination_is_one_table():
     stack = _stack()
     source = dynamodb.Table.from_table_name(stack, "S", "orders")
     bucket = s3.Bucket.from_bucket_name(stack, "B", "team-backups")
-    with pytest.raises(PipelineConfigurationError, match="give exactly one of table"):
+    with pytest.raises(PipelineConfigurationError, match="^Mistakes/Copy: destination: give exactly one of table"):
         CopyPipeline(stack, "Copy", source=source, destination=CopyDestination(), bucket=bucket)
-    with pytest.raises(PipelineConfigurationError, match="needs destination.staging_bucket"):
-        CopyPipeline(stack, "Cross", source=source, destination=CopyDestination(table_name="x", account="222222222222"), bucket=bucket)
+    with pytest.raises(PipelineConfigurationError, match="^Mistakes/Cross: a copy into account 222222222222 needs destination.staging_bucket"):
+        CopyPipeline(stack, "Cross", source=source, destination=CopyDestination(table_name="orders-copy", account="222222222222"), bucket=bucket)
+    assert stack.node.try_find_child("Copy") is None and stack.node.try_find_child("Cross") is None  # refused before joining the tree
+
+
+@pytest.mark.parametrize("name", ["token", 42, "x"])
+def test_a_copy_destination_named_by_a_token_or_not_a_table_name_is_refused_in_one_line(name):
+    """A token (another stack's table.table_name) cannot name the copy's staging folder, roles and pipeline: refused
+    naming the prop, where it used to surface as a node role name that is not allowed."""
+    stack = _stack()
+    source = dynamodb.Table.from_table_name(stack, "S", "orders")
+    bucket = s3.Bucket.from_bucket_name(stack, "B", "team-backups")
+    if name == "token":
+        other = cdk.Stack(stack.node.root, "Other", env=ENV)
+        name = dynamodb.Table(other, "Target", partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING)).table_name
+    with pytest.raises(PipelineConfigurationError) as caught:
+        CopyPipeline(stack, "Copy", source=source, destination=CopyDestination(table_name=name), bucket=bucket)
+    message = str(caught.value)
+    assert message.startswith(f"Mistakes/Copy: destination.table_name: {name!r} is not allowed; expected the table's name written out")
+    assert "\n" not in message and "cannot name the copy's staging folder, roles and pipeline" in message
+    assert stack.node.try_find_child("Copy") is None
 
 
 def test_a_teams_own_pipeline_role_receives_the_policies_by_name(tmp_path):
