@@ -6,7 +6,7 @@
   every required member is there, literal values have the member's type and, for an enum, one of its values.
   JSONata states (``Arguments``) likewise: a ``{% ... %}`` value is dynamic.
 - asl-validator (npm, pinned in package.json), the Amazon States Language's JSON schemas and its path and ARN
-  checks, on each definition, JSONPath and JSONata alike, all of one call in a single node process.
+  checks, on each definition, JSONPath and JSONata alike, in one node process that each test process keeps for all its calls.
 
 Definitions are read from a cloud assembly (``cdk.out``) and their intrinsics resolved with
 ``ddb_datapipeline.template_resolver`` against stand-in names (a resource's logical id, a placeholder for another
@@ -14,8 +14,10 @@ stack's output): the shape of a definition, not its names, is what both oracles 
 """
 from __future__ import annotations
 
+import atexit
 import json
 import subprocess
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -231,16 +233,52 @@ def botocore_findings(definitions: Iterable[Definition]) -> list[str]:
     return findings
 
 
+class _Runner:
+    """tests/oracles/asl_validate.js, started on a process's first call and kept for its later ones: one request line,
+    one answer line. Its error output goes to a file, so a chatty node can never block on a full pipe."""
+
+    def __init__(self) -> None:
+        self.errors = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(["node", str(RUNNER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors,
+                                        text=True, cwd=ROOT)
+        atexit.register(self.close)
+
+    def ask(self, bodies: list[Any]) -> list[list[str]]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        try:
+            self.process.stdin.write(json.dumps(bodies) + "\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            pass  # it has exited: reported below
+        answer = self.process.stdout.readline()
+        if not answer:
+            self.process.wait()
+            self.errors.seek(0)
+            stderr = self.errors.read().decode(errors="replace").strip()
+            raise RuntimeError(f"asl-validator's runner failed ({self.process.returncode}): {stderr[:500]}")
+        results: list[list[str]] = json.loads(answer)
+        return results
+
+    def close(self) -> None:
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            self.process.stdin.close()  # its input ends: it exits
+        self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self.errors.close()
+
+
+@cache
+def _runner() -> _Runner:
+    return _Runner()
+
+
 def asl_findings(definitions: Iterable[Definition]) -> list[str]:
-    """asl-validator on every definition, in one node process (tests/oracles/asl_validate.js)."""
+    """asl-validator on every definition, in this process's one node process (tests/oracles/asl_validate.js)."""
     items = list(definitions)
     if not items:
         return []
-    completed = subprocess.run(["node", str(RUNNER)], input=json.dumps([d.body for d in items]), capture_output=True, text=True,
-                               cwd=ROOT, check=False)
-    if completed.returncode != 0:
-        raise RuntimeError(f"asl-validator's runner failed ({completed.returncode}): {completed.stderr.strip()[:500]}")
-    results = json.loads(completed.stdout)
+    results = _runner().ask([d.body for d in items])
     assert len(results) == len(items)
     return [f"{d.label}: {error}" for d, errors in zip(items, results, strict=True) for error in errors]
 
