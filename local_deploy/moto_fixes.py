@@ -2,9 +2,9 @@
 
 moto 5.2.5 gets eleven things wrong that this project's deploy depends on, is slow at things the deploy and the
 drill lean on, and cannot read the drill's items back from an export. Each of fixes 1 to 11 and 14 makes moto behave as
-AWS documents, fixes 12, 13 and 15 to 25 make it answer faster. Each
+AWS documents, fixes 12, 13 and 15 to 26 make it answer faster. Each
 applies only in the emulator process (never in the app; in the tests' own process only fixes 7 to 10, by
-the tests that run the native state machines on moto's interpreter, with 21 to 23 and 25 for speed), and is checked against
+the tests that run the native state machines on moto's interpreter, with 21 to 23, 25 and 26 for speed), and is checked against
 the pinned moto version so an upgrade that changes the patched code fails loudly instead of silently
 testing something else:
 
@@ -153,8 +153,8 @@ testing something else:
     region, the service, whether moto intercepts boto3's calls in this process and the server's port (the credentials,
     the retries and the timeouts are constants there, and it ignores ``state_credentials``: read); boto3's clients are
     safe to share between threads (boto3's documentation, "Multithreading"). The fix keeps one client per such key and
-    hands it to every task, in every module of moto's Step Functions parser that imported the function. A test shows a
-    second task's call answered by the first task's client, and the same executions as without the fix.
+    hands it to every task, in every module of moto's Step Functions parser that imported the function. A test shows
+    one client made for four tasks of two executions on two mocks, and the same executions as without the fix.
 """
 from __future__ import annotations
 
@@ -1165,12 +1165,20 @@ def fix_module_list() -> None:
     backends.list_of_moto_modules = list_of_moto_modules  # type: ignore[attr-defined]
 
 
-def fix_task_clients() -> None:
-    """Fix 26 (speed): a Step Functions task's AWS client made once per region, service and endpoint, not once per task."""
+def task_client_modules() -> list[Any]:
+    """The modules of moto's Step Functions interpreter that hold ``boto_client_for`` (each imported it by name): fix 26
+    replaces it in each, and the tests that apply the fix put each back. Every task's module is imported first, through
+    the factory that imports them all."""
     import sys
 
-    # Imports every task's module (the factory imports them all), so that each holds moto's function before the sweep below.
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_factory  # noqa: F401
+
+    return [module for name, module in list(sys.modules.items())
+            if name.startswith("moto.stepfunctions.") and hasattr(module, "boto_client_for")]
+
+
+def fix_task_clients() -> None:
+    """Fix 26 (speed): a Step Functions task's AWS client made once per region, service and endpoint, not once per task."""
     from moto.stepfunctions.parser.asl.utils import boto_client
 
     original = _require(boto_client, "boto_client_for")
@@ -1192,6 +1200,6 @@ def fix_task_clients() -> None:
         return client
 
     boto_client_for.clients_kept = True  # type: ignore[attr-defined]
-    for name, module in list(sys.modules.items()):
-        if name.startswith("moto.stepfunctions.") and getattr(module, "boto_client_for", None) is original:
-            module.boto_client_for = boto_client_for  # type: ignore[attr-defined]
+    for module in task_client_modules():
+        if module.boto_client_for is original:
+            module.boto_client_for = boto_client_for

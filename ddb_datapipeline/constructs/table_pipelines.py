@@ -552,17 +552,10 @@ def _destination_ref(where: str, destination: CopyDestination, home: Stack) -> T
         raise PipelineConfigurationError(f"{where}: destination: give exactly one of table (declared here) and table_name")
     if destination.table is not None:
         return table_ref(destination.table, scope=home)
-    check_table_name(where, "destination.table_name", destination.table_name, names="the copy's staging folder, roles and pipeline")
+    name = check_table_name(where, "destination.table_name", destination.table_name, names="the copy's staging folder, roles and pipeline")
     region = destination.region or home.region
     account = destination.account or home.account
     # Declared in another stack, or not by this app: its key cannot be named here. A table in another
     # account is reached through its resource policy; when it is on a customer managed key of that account
     # (the copy target of a source on one), that key's policy admits the node role, which needs the grant too.
-    return TableRef(
-        f"arn:{home.partition}:dynamodb:{region}:{account}:table/{destination.table_name}",
-        destination.table_name or "",
-        region,
-        account,
-        key_elsewhere=True,
-        label=destination.table_name or "",
-    )
+    return TableRef(f"arn:{home.partition}:dynamodb:{region}:{account}:table/{name}", name, region, account, key_elsewhere=True, label=name)

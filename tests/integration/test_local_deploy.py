@@ -22,6 +22,7 @@ import pytest
 from local_deploy import LocalDeployError, emulator
 from local_deploy.deploy import DeployResult, Options, deploy, destroy, environments, project_context
 from local_deploy.smoke import SmokeCheckFailed, read_assembly, smoke_check
+from local_deploy.smoke_common import ClientFactory
 
 LOCAL_ACCOUNT = "123456789012"
 
@@ -36,21 +37,15 @@ class Flow:
         self.output: list[str] = []
         self.first: DeployResult | None = None
         self.ids_before_update: dict[str, str] = {}
-        self._clients: dict[tuple[str, str], Any] = {}
+        # The local deploy's own client factory: one client per service and region for every test (a client costs a few
+        # ms of CPU to make), with the test credentials.
+        self.client = ClientFactory(endpoint)
 
     def options(self, **kwargs: Any) -> Options:
         kwargs.setdefault("context", flow_context())
         return Options(
             endpoint=self.endpoint, assembly_dir=self.assembly, state_dir=self.workdir / "state", out=self.output.append, **kwargs
         )
-
-    def client(self, service: str, region: str) -> Any:
-        """One client per service and region for all the tests (making one costs a few ms of CPU)."""
-        if (service, region) not in self._clients:
-            self._clients[service, region] = boto3.client(
-                service, region_name=region, endpoint_url=self.endpoint, aws_access_key_id="test", aws_secret_access_key="test"
-            )
-        return self._clients[service, region]
 
     def stack_status(self, name: str, region: str) -> str:
         return self.client("cloudformation", region).describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]

@@ -6,8 +6,9 @@ The definition runs as synthesized, references resolved to the emulator's resour
 5-minute wait is shortened to none. The test waits for the run by joining moto's execution thread.
 moto's exports are named and laid out as DynamoDB's, its interpreter evaluates JSONata and passes AWS SDK
 members in PascalCase and its EventBridge rules start state machines (moto fixes 7 to 10 of
-``local_deploy/moto_fixes.py``, applied for this module only; fixes 21 to 23 and 25 too, for speed: botocore's data read,
-each definition validated once and parsed once for the module instead of once per test and per execution).
+``local_deploy/moto_fixes.py``, applied for this module only; fixes 21 to 23, 25 and 26 too, for speed: botocore's data read,
+each definition validated once and parsed once, and each task's client made once, for the module instead of once per
+test, per execution and per task).
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from local_deploy.moto_fixes import (
     fix_service_models,
     fix_table_exports,
     fix_task_clients,
+    task_client_modules,
 )
 
 REGION, ACCOUNT = "eu-west-1", "123456789012"
@@ -66,10 +68,7 @@ def exports_as_dynamodb_writes_them():
     parse = AmazonStateLanguageParser.__dict__["parse"]
     fix_definition_validation()  # speed only: each test creates the same definitions again
     fix_definition_parsing()  # and runs them again
-    import sys
-
-    with_clients = {name: module.boto_client_for for name, module in list(sys.modules.items())
-                    if name.startswith("moto.stepfunctions.") and hasattr(module, "boto_client_for")}
+    with_clients = {module: module.boto_client_for for module in task_client_modules()}
     fix_task_clients()  # speed only: the tasks of every test's executions share their clients
     fix_table_exports()
     fix_jsonata()
@@ -78,8 +77,8 @@ def exports_as_dynamodb_writes_them():
     yield
     for name, value in loader.items():
         setattr(Loader, name, value)
-    for name, function in with_clients.items():
-        sys.modules[name].boto_client_for = function
+    for module, function in with_clients.items():
+        module.boto_client_for = function
     StepFunctionsParserBackend._validate_definition = validate
     AmazonStateLanguageParser.parse = parse
     Rule.send_to_targets = send_to_targets

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from typing import Any
 
 import boto3
@@ -31,13 +30,11 @@ def made(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """The (service, region) of every client moto's ``boto_client_for`` made during the test, with moto's Step Functions
     interpreter on; every module's ``boto_client_for`` that fix 26 replaces is put back after the test."""
     from moto.core.config import default_user_config
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_factory  # noqa: F401
     from moto.stepfunctions.parser.asl.utils import boto_client
 
     monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": True})
-    for name, module in list(sys.modules.items()):
-        if name.startswith("moto.stepfunctions.") and hasattr(module, "boto_client_for"):
-            monkeypatch.setattr(module, "boto_client_for", module.boto_client_for)
+    for module in moto_fixes.task_client_modules():
+        monkeypatch.setattr(module, "boto_client_for", module.boto_client_for)
     clients: list[tuple[str, str]] = []
     real = boto_client.boto3
 
