@@ -19,6 +19,12 @@ from . import LocalDeployError
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = ROOT / "node_modules" / ".bin" / "cdk"
+# Node keeps the code it compiled for the CLI's modules here (NODE_COMPILE_CACHE, Node 22.1 and later) and reads it back
+# in the next run instead of compiling the CLI's 16 MB bundle again. Inside node_modules, so that npm ci, which
+# installs another CLI, starts it afresh. Only the CLI's own process reads it: the local deploy runs the CLI on a
+# synthesized cloud assembly (--app DIRECTORY), which starts no app and so no jsii kernel (whose modules load from a new
+# temporary folder each time and would only add entries).
+CLI_COMPILE_CACHE = ROOT / "node_modules" / ".cache" / "cdk-cli-compile"
 CLI_TIMEOUT_SECONDS = 900
 LOCAL_ACCESS_KEY = "test"
 # The caller's AWS settings must not leak into a local deploy (nor a local deploy reach a real account).
@@ -58,6 +64,7 @@ def cli_environment(endpoint: str, region: str) -> dict[str, str]:
             "AWS_EC2_METADATA_DISABLED": "true",
             "CDK_DISABLE_CLI_TELEMETRY": "true",
             "JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION": "1",
+            "NODE_COMPILE_CACHE": env.get("NODE_COMPILE_CACHE", str(CLI_COMPILE_CACHE)),
             "FORCE_COLOR": "0",
             "NO_COLOR": "1",
         }

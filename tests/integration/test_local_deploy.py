@@ -20,6 +20,7 @@ import boto3
 import pytest
 
 from local_deploy import LocalDeployError, emulator
+from local_deploy.cdk_cli import cli_environment
 from local_deploy.deploy import DeployResult, Options, deploy, destroy, environments, project_context
 from local_deploy.smoke import SmokeCheckFailed, read_assembly, smoke_check
 from local_deploy.smoke_common import ClientFactory
@@ -105,6 +106,12 @@ def test_bootstrap_and_deploy_create_every_stack_and_the_smoke_check_passes(flow
     assert {row.state for row in report.pipelines} <= {"SCHEDULED", "PENDING"}
     assert any(row.state == "referenced, not deployed" for row in report.tables)
     assert all(bucket.tls_only for bucket in report.buckets)
+
+
+def test_the_cli_left_its_compiled_code_for_its_next_run(flow: Flow):
+    """Node wrote the code cache the CLI's environment names (NODE_COMPILE_CACHE, local_deploy/cdk_cli.py)."""
+    cache = Path(cli_environment(flow.endpoint, "us-east-1")["NODE_COMPILE_CACHE"])
+    assert any(path.is_file() for path in cache.rglob("*")), cache
 
 
 def test_the_summary_names_stacks_tables_buckets_and_pipelines_with_their_state(flow: Flow):
