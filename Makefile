@@ -79,7 +79,7 @@ test-fast: setup lint
 # CPU seconds are the figure to compare, since other jobs on a shared machine stretch the wall time.
 # CMD="make drill-local" (or any command) measures that instead; RECORD=1 appends the figures, the commit
 # and the load average before the run to docs/measurements.md, then prints the median and range of that command's
-# recorded runs at this commit (what the README quotes: one run differs from the next by up to 21 CPU-s here).
+# recorded runs at this commit (what the README quotes: one run differs from the next by up to 23 CPU-s here).
 measure: setup
 	@$(PY) -m local_deploy.measure $(if $(RECORD),--record docs/measurements.md) -- $(or $(CMD),$(MAKE) --no-print-directory test)
 
