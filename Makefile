@@ -19,7 +19,7 @@ setup: $(VENV)/.installed node_modules/.installed
 # modules the project imports (the CDK's core and the services in CDK_MODULES, moto's IAM policy table) are
 # compiled ahead, so the test workers do not each compile them at once on first import; a module missing from the
 # list is compiled on first use instead. (Compiling the whole venv costs 9 s.) In one process: compileall's -j starts a
-# pool of processes per folder it is given, 29 here, which cost more than they saved (measured here, three runs each:
+# pool of processes per folder it is given, 30 here, which cost more than they saved (measured here, three runs each:
 # 5.5 CPU-s on average with -j 0 against 4.3 in one process, in no more wall time).
 export PYTHONDONTWRITEBYTECODE :=
 CDK_MODULES := assertions aws_applicationautoscaling aws_cloudwatch aws_codebuild aws_codecommit aws_codepipeline \
