@@ -5,12 +5,15 @@ cfn-lint checks the templates against the CloudFormation resource schemas (inclu
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
 import importlib.metadata
 import json
 import os
+import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,12 +49,13 @@ def _rules() -> Any:
     return Runner(ConfigMixIn(regions=[DEFAULT_REGION])).rules
 
 
-# A directory where lint results are kept between processes, keyed by template, region and cfn-lint version
-# (unset: results are kept in this process only). The tests point it under .pytest_cache, so the templates
-# that several fixtures, both test workers and the review's rebuild lint are linted once; the product
-# never sets it, so nothing is written next to a cloud assembly.
+# A directory where lint results are kept between processes (unset: results are kept in this process only). The
+# tests point it at the machine's cache directory (tests/conftest.py), so the templates that several fixtures, both
+# test workers, the review's rebuild and later runs (another clone or worktree of the project included) lint are linted
+# once; the product never sets it, so nothing is written next to a cloud assembly.
 CACHE_DIR_ENV = "DDB_DATAPIPELINE_LINT_CACHE"
-_CACHE_FORMAT = "lint-result-1"  # part of every key: change it when LintResult or the way _lint builds it changes
+_CACHE_FORMAT = "lint-result-2"  # part of every key, with this module's own source (see _environment)
+CACHE_DAYS = 30  # a result nobody read for this long is removed when a new one is written
 
 
 def installed_version() -> str:
@@ -66,6 +70,29 @@ def installed_version() -> str:
         return ""
 
 
+@functools.lru_cache(maxsize=1)
+def _environment() -> str:
+    """What a result depends on besides the template and the region: the installed versions of cfn-lint and of every
+    package it requires (read from their metadata, so nothing is imported), and the source of this module, which
+    decides how cfn-lint is run. A result is only ever read back under the same cfn-lint, the same dependencies and the
+    same way of calling it; any change among them lints again."""
+    versions: dict[str, str] = {}
+    pending = ["cfn-lint"]
+    while pending:
+        name = re.sub(r"[-_.]+", "-", pending.pop()).lower()
+        if name in versions:
+            continue
+        try:
+            distribution = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue  # an optional dependency, not installed: it cannot change a result
+        versions[name] = distribution.version
+        pending += [match.group(0) for requirement in distribution.requires or () if "extra ==" not in requirement
+                    for match in [re.match(r"[A-Za-z0-9._-]+", requirement)] if match]
+    source = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    return json.dumps({"format": _CACHE_FORMAT, "packages": versions, "module": source}, sort_keys=True)
+
+
 @functools.lru_cache(maxsize=32)
 def lint_template(template_text: str, region: str | None) -> LintResult:
     """Lints one template; cached on its text, since the same text always gives the same findings."""
@@ -76,18 +103,39 @@ def lint_template(template_text: str, region: str | None) -> LintResult:
     cache_dir = os.environ.get(CACHE_DIR_ENV)
     if not cache_dir:
         return _lint(template_text, shown_region, version)
-    key = hashlib.sha256("\0".join((_CACHE_FORMAT, version, shown_region, template_text)).encode()).hexdigest()
+    key = hashlib.sha256("\0".join((_environment(), version, shown_region, template_text)).encode()).hexdigest()
     path = Path(cache_dir) / f"{key}.json"
     try:
-        return _from_json(json.loads(path.read_text()))
+        cached = _from_json(json.loads(path.read_text()))
     except (OSError, ValueError, KeyError, TypeError):  # not cached yet, or a torn or foreign file: lint again
         pass
+    else:
+        with contextlib.suppress(OSError):
+            os.utime(path)  # read now: kept CACHE_DAYS from today
+        return cached
     result = _lint(template_text, shown_region, version)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{key}.{os.getpid()}.tmp")
-    partial.write_text(json.dumps(dataclasses.asdict(result)))
-    os.replace(partial, path)  # atomic: another process reads the whole result or none
+    _store(path, result)
     return result
+
+
+def _store(path: Path, result: LintResult) -> None:
+    """Writes one result whole (another process reads all of it or nothing), in a directory only this user can read
+    and write, and removes the results nobody read for CACHE_DAYS (each is a few hundred bytes). A directory that
+    cannot be written (a read-only home) only means the next run lints again."""
+    partial = path.with_name(f"{path.stem}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        partial.write_text(json.dumps(dataclasses.asdict(result)))
+        os.replace(partial, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        return
+    stale = time.time() - CACHE_DAYS * 86400
+    for entry in path.parent.glob("*.json"):
+        with contextlib.suppress(OSError):
+            if entry.stat().st_mtime < stale:
+                entry.unlink()
 
 
 def _from_json(data: dict[str, Any]) -> LintResult:
