@@ -92,9 +92,14 @@ measure-fresh:
 # permission model, the acceptance run), where a type error is a logic error, and on the public constructs and the package's
 # exports, with the CDK's own types as Any (pyproject.toml [tool.mypy]: following aws-cdk-lib's stubs cost
 # 106 s of CPU on a cold cache; as Any, the constructs add under a second to the 3 s of the rest).
+# mypy keeps its incremental cache in the machine's cache directory (where the tests keep cfn-lint's results), so another
+# clone or worktree, and CI's clean clone, re-checks only the modules that differ from what a run here already checked:
+# mypy validates each cached module by its source's hash, as it does for a cache brought from another checkout (its
+# documented remote-cache use). Measured here: 3.2 CPU-s with an empty cache, 0.2 with one filled by another clone.
+MACHINE_CACHE := $(or $(filter /%,$(XDG_CACHE_HOME)),$(if $(HOME),$(HOME)/.cache,.cache))/ddb-datapipeline
 lint: setup
 	$(PY) -m ruff check .
-	$(PY) -m mypy --strict ddb_datapipeline/definition ddb_datapipeline/config ddb_datapipeline/permissions \
+	$(PY) -m mypy --strict --cache-dir '$(MACHINE_CACHE)/mypy' ddb_datapipeline/definition ddb_datapipeline/config ddb_datapipeline/permissions \
 	  ddb_datapipeline/__init__.py ddb_datapipeline/constructs ddb_datapipeline/acceptance \
 	  ddb_datapipeline/synth_checks.py ddb_datapipeline/validation_plugin.py
 
