@@ -96,10 +96,12 @@ measure-fresh:
 # clone or worktree, and CI's clean clone, re-checks only the modules that differ from what a run here already checked:
 # mypy validates each cached module by its source's hash, as it does for a cache brought from another checkout (its
 # documented remote-cache use). Measured here: 3.2 CPU-s with an empty cache, 0.2 with one filled by another clone.
+# A home that cannot be written (mypy stops with an internal error on a cache it cannot write) keeps the checkout's own.
 MACHINE_CACHE := $(or $(filter /%,$(XDG_CACHE_HOME)),$(if $(HOME),$(HOME)/.cache,.cache))/ddb-datapipeline
+MYPY_CACHE = $(shell mkdir -p -m 700 '$(MACHINE_CACHE)/mypy' 2>/dev/null && test -w '$(MACHINE_CACHE)/mypy' && echo '$(MACHINE_CACHE)/mypy' || echo .mypy_cache)
 lint: setup
 	$(PY) -m ruff check .
-	$(PY) -m mypy --strict --cache-dir '$(MACHINE_CACHE)/mypy' ddb_datapipeline/definition ddb_datapipeline/config ddb_datapipeline/permissions \
+	$(PY) -m mypy --strict --cache-dir '$(MYPY_CACHE)' ddb_datapipeline/definition ddb_datapipeline/config ddb_datapipeline/permissions \
 	  ddb_datapipeline/__init__.py ddb_datapipeline/constructs ddb_datapipeline/acceptance \
 	  ddb_datapipeline/synth_checks.py ddb_datapipeline/validation_plugin.py
 
