@@ -8,6 +8,13 @@ PY := $(VENV)/bin/python
 HOST_PATH := $(subst $(CURDIR)/$(VENV)/bin:,,$(PATH))
 export PATH := $(CURDIR)/$(VENV)/bin:$(HOST_PATH)
 CDK := npx --no-install cdk
+# Where make lint's mypy cache and the tests' cfn-lint results live: the machine's cache directory ($XDG_CACHE_HOME when
+# absolute, else ~/.cache), as uv's, npm's and jsii's caches do, so another clone or worktree, and CI's clean clone,
+# checks only what its change altered. Each entry is the result of exactly the sources and tool versions it was made from.
+MACHINE_CACHE := $(or $(filter /%,$(XDG_CACHE_HOME)),$(if $(HOME),$(HOME)/.cache,.cache))/ddb-datapipeline
+# The tests' cfn-lint results (ddb_datapipeline/review/lint.py keys them); a caller's own DDB_DATAPIPELINE_LINT_CACHE wins.
+# pytest run directly keeps them in .pytest_cache (tests/conftest.py).
+TEST_ENV = DDB_DATAPIPELINE_LINT_CACHE='$(or $(DDB_DATAPIPELINE_LINT_CACHE),$(MACHINE_CACHE)/cfn-lint)'
 
 .PHONY: acceptance drill-local setup synth test test-fast lint clean review validate deploy-local destroy-local scale measure measure-fresh check
 
@@ -68,18 +75,18 @@ check: $(VENV)/.installed
 # its assertion rewriting: those are left out.)
 test: setup lint
 	$(PY) -m compileall -q -x '/(test_[^/]*|conftest)\.py$$' ddb_datapipeline local_deploy tests >/dev/null
-	$(PY) -m pytest -q -n 2 --dist loadfile tests
+	$(TEST_ENV) $(PY) -m pytest -q -n 2 --dist loadfile tests
 
 # The fast tier: lint, the unit tests and the construct tests (each construct on a bare Stack, marker "constructs"),
 # without the app's session synthesis (DDB_DATAPIPELINE_FAST_TIER makes a test that asks for it fail).
 test-fast: setup lint
-	DDB_DATAPIPELINE_FAST_TIER=1 $(PY) -m pytest -q -n 2 --dist loadfile tests/unit tests/constructs
+	$(TEST_ENV) DDB_DATAPIPELINE_FAST_TIER=1 $(PY) -m pytest -q -n 2 --dist loadfile tests/unit tests/constructs
 
 # The CPU seconds (user + sys of the whole process tree) and wall time of make test, in one line; the
 # CPU seconds are the figure to compare, since other jobs on a shared machine stretch the wall time.
 # CMD="make drill-local" (or any command) measures that instead; RECORD=1 appends the figures, the commit
 # and the load average before the run to docs/measurements.md, then prints the median and range of that command's
-# recorded runs at this commit (what the README quotes: one run differs from the next by up to 23 CPU-s here).
+# recorded runs at this commit (what the README quotes: one run differs from the next by up to 27 CPU-s here).
 measure: setup
 	@$(PY) -m local_deploy.measure $(if $(RECORD),--record docs/measurements.md) -- $(or $(CMD),$(MAKE) --no-print-directory test)
 
@@ -92,12 +99,10 @@ measure-fresh:
 # permission model, the acceptance run), where a type error is a logic error, and on the public constructs and the package's
 # exports, with the CDK's own types as Any (pyproject.toml [tool.mypy]: following aws-cdk-lib's stubs cost
 # 106 s of CPU on a cold cache; as Any, the constructs add under a second to the 3 s of the rest).
-# mypy keeps its incremental cache in the machine's cache directory (where the tests keep cfn-lint's results), so another
-# clone or worktree, and CI's clean clone, re-checks only the modules that differ from what a run here already checked:
-# mypy validates each cached module by its source's hash, as it does for a cache brought from another checkout (its
-# documented remote-cache use). Measured here: 3.2 CPU-s with an empty cache, 0.2 with one filled by another clone.
-# A home that cannot be written (mypy stops with an internal error on a cache it cannot write) keeps the checkout's own.
-MACHINE_CACHE := $(or $(filter /%,$(XDG_CACHE_HOME)),$(if $(HOME),$(HOME)/.cache,.cache))/ddb-datapipeline
+# mypy keeps its incremental cache in MACHINE_CACHE: it validates each cached module by its source's hash, as it does for
+# a cache brought from another checkout (its documented remote-cache use). Measured here: 3.2 CPU-s with an empty cache,
+# 0.2 with one filled by another clone. A home that cannot be written (mypy stops with an internal error on a cache it
+# cannot write) keeps the checkout's own.
 MYPY_CACHE = $(shell mkdir -p -m 700 '$(MACHINE_CACHE)/mypy' 2>/dev/null && test -w '$(MACHINE_CACHE)/mypy' && echo '$(MACHINE_CACHE)/mypy' || echo .mypy_cache)
 lint: setup
 	$(PY) -m ruff check .

@@ -68,7 +68,7 @@ def record(path: Path, row: str) -> None:
 @dataclass(frozen=True)
 class Summary:
     """The successful runs of one command at one commit, as the README states them: one run on this kind of machine
-    differs from the next by up to 23 CPU-s (docs/measurements.md), so a figure is a median with its range."""
+    differs from the next by up to 27 CPU-s (docs/measurements.md), so a figure is a median with its range."""
 
     commit: str
     runs: int

@@ -27,12 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # inherits it (as do the apps the tests run in subprocesses). Same effect as ddb_datapipeline.app_builder.in_process_app.
 os.environ["CDK_VALIDATION"] = "false"
 # cfn-lint results kept by template, region, cfn-lint and its dependencies' versions (ddb_datapipeline/review/lint.py),
-# shared by both test workers, the review's rebuild in a subprocess and later runs, in the machine's cache directory as
-# uv's, npm's and jsii's caches are: another clone or worktree (a CI run on a clean clone) lints only the templates
-# that changed. A result is a pure function of its key, so a result read back is the one cfn-lint would give now.
-_XDG_CACHE_HOME = os.environ.get("XDG_CACHE_HOME", "")
-_MACHINE_CACHE = Path(_XDG_CACHE_HOME) if os.path.isabs(_XDG_CACHE_HOME) else Path.home() / ".cache"  # XDG: relative is ignored
-os.environ.setdefault("DDB_DATAPIPELINE_LINT_CACHE", str(_MACHINE_CACHE / "ddb-datapipeline" / "cfn-lint"))
+# shared by both test workers, the review's rebuild in a subprocess and later runs. make test points them at the
+# machine's cache directory (Makefile TEST_ENV), so another clone lints only the templates that changed; pytest run
+# directly keeps them here. A result is a pure function of its key: read back, it is the one cfn-lint would give now.
+os.environ.setdefault("DDB_DATAPIPELINE_LINT_CACHE", str(ROOT / ".pytest_cache" / "d" / "cfn-lint"))
 sys.path.insert(0, str(ROOT))
 # A test worker holds a large heap for its whole run (the session synthesis, jsii's object references, moto's backends),
 # and each of Python's full collections walks all of it: with the default thresholds (700, 10, 10) they took 4-5 CPU-s
