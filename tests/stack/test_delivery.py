@@ -208,9 +208,9 @@ def test_the_synth_step_installs_from_the_lock_files_only(delivery):
 
 def test_make_setup_installs_from_pins_only():
     recipe = (ROOT / "Makefile").read_text()
-    assert re.search(r"pip (--python \S+ )?install .*\buv==\d+\.\d+\.\d+$", recipe, re.M)
-    assert re.search(r"uv pip install .*-r requirements-dev\.txt$", recipe, re.M)
-    assert re.search(r"^\tnpm ci\b", recipe, re.M) and "npm install" not in recipe
+    assert re.search(r"pip (--python \S+ )?install .*\buv==\d+\.\d+\.\d+ &&", recipe)
+    assert re.search(r'uv pip install .*-r "\$\$PROJECT_DIR/requirements-dev\.txt" &&', recipe)
+    assert re.search(r"&& npm ci\b", recipe) and "npm install" not in recipe
     for name in ("requirements.txt", "requirements-dev.txt"):
         for line in (ROOT / name).read_text().splitlines():
             if line.strip() and not line.startswith(("#", "-r ")):
