@@ -23,12 +23,11 @@ setup: $(VENV)/.installed node_modules/.installed
 
 # uv installs the pinned requirements in seconds where pip takes a minute (measured: 4 s against 58 s).
 # Python caches the bytecode of what it imports on first use; a PYTHONDONTWRITEBYTECODE in the caller's
-# shell would make every CDK process compile the CDK again, so the make targets clear it. The largest
-# modules the project imports (the CDK's core and the services in CDK_MODULES, moto's IAM policy table) are
-# compiled ahead, so the test workers do not each compile them at once on first import; a module missing from the
-# list is compiled on first use instead. (Compiling the whole venv costs 9 s.) In one process: compileall's -j starts a
-# pool of processes per folder it is given, 30 here, which cost more than they saved (measured here, three runs each:
-# 5.5 CPU-s on average with -j 0 against 4.3 in one process, in no more wall time).
+# shell would make every CDK process compile the CDK again, so the make targets clear it. The prepared virtualenv (below)
+# has the bytecode of every module but the CDK services outside CDK_MODULES (317 of them, 18 CPU-s to compile, none
+# imported here), so no clone's test workers compile at first import (5.9 CPU-s of a fresh clone's make test before).
+# In one process: compileall's -j starts a pool of processes per folder, which cost more than it saved (measured here,
+# three runs each: 5.5 CPU-s on average with -j 0 against 4.3 in one process, in no more wall time).
 export PYTHONDONTWRITEBYTECODE :=
 CDK_MODULES := assertions aws_applicationautoscaling aws_cloudwatch aws_codebuild aws_codecommit aws_codepipeline \
 	aws_codestarnotifications aws_datapipeline aws_dynamodb aws_ec2 aws_events aws_events_targets aws_iam \
@@ -44,8 +43,8 @@ PYTHON ?= $(firstword $(foreach python,$(PYTHON_CANDIDATES),$(shell PATH='$(HOST
 # make setup's two installs are hard links to ones prepared once per machine and per input (local_deploy/linked_install.py:
 # the build below runs in an empty directory of $(MACHINE_CACHE)/installs only when no install of these requirement files,
 # this interpreter and this build command is there yet; PROJECT_DIR names this checkout). A clone's .venv and node_modules
-# are its own directories all the same, deleted with it. Measured here: a fresh clone's make setup 12.7 to 14.0 CPU-s
-# before, about 1 after.
+# are its own directories all the same, deleted with it. Measured here: a fresh clone's make setup took 12.7 to 14.0 CPU-s
+# before, and 1.4 to 2.1 linking (three clones each); preparing both, once per machine and input, about 32.
 LINKED_INSTALL = $(or $(PYTHON),$(error no Python 3.11 or newer among $(PYTHON_CANDIDATES) (PATH without .venv): install one or set PYTHON=)) \
 	local_deploy/linked_install.py --cache '$(MACHINE_CACHE)/installs'
 export HOST_PATH
