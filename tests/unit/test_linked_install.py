@@ -185,3 +185,36 @@ def test_make_setup_links_both_installs_keyed_by_their_inputs():
     assert "linked_install.py --cache " in venv and "linked_install.py --cache " in node
     assert "--key-file requirements.txt --key-file requirements-dev.txt" in venv
     assert "--key-file package.json --key-file package-lock.json --key-file .npmrc" in node
+
+
+COMPILED_BUILD = r"""
+import compileall, pathlib
+package = pathlib.Path(".venv/lib/pkg")
+package.mkdir(parents=True)
+(package / "__init__.py").write_text("")
+(package / "mod.py").write_text("def where():\n    raise RuntimeError('here')\n")
+assert compileall.compile_dir(str(package), quiet=1)
+"""
+
+WHERE = """
+import sys, traceback
+sys.path.insert(0, sys.argv[1])
+import pkg.mod
+try:
+    pkg.mod.where()
+except RuntimeError:
+    print(pkg.mod.where.__code__.co_filename)
+    print(traceback.extract_tb(sys.exc_info()[2])[-1].filename)
+"""
+
+
+def test_a_clone_s_tracebacks_name_its_own_files_though_the_bytecode_was_compiled_in_the_prepared_install(tmp_path: Path):
+    """Bytecode records the path it was compiled at (the staging directory); Python's loader replaces it with the path
+    of the source it found, as long as the source is there."""
+    folder = project(tmp_path, "a")
+    install(Request(cache=tmp_path / "cache", target=folder / ".venv", project=folder, build=(sys.executable, "-c", COMPILED_BUILD)))
+    lib = folder / ".venv" / "lib"
+    (compiled,) = (lib / "pkg" / "__pycache__").glob("mod.*.pyc")
+    assert compiled.stat().st_nlink == 2  # the prepared bytecode, linked: not compiled again
+    run = subprocess.run([sys.executable, "-B", "-c", WHERE, str(lib)], capture_output=True, text=True, check=True)
+    assert run.stdout.splitlines() == [str(lib / "pkg" / "mod.py")] * 2
