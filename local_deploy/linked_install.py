@@ -123,9 +123,13 @@ def _prepare(request: Request, cache: Path, prepared: Path) -> None:
 def _naming(root: Path, path: bytes) -> list[str]:
     """The files under ``root`` whose contents name ``path``, relative to it. Bytecode is left out: Python replaces a
     cached module's recorded file name with its source's path when it loads it. Any other binary naming the path
-    cannot be rewritten safely, so the build stops."""
+    cannot be rewritten safely, and a symbolic link to it would dangle in every clone, so the build stops."""
     found = []
-    for folder, _, files in os.walk(root):
+    for folder, folders, files in os.walk(root):
+        for name in folders + files:
+            file = Path(folder, name)
+            if file.is_symlink() and path.decode() in os.readlink(file):
+                raise ValueError(f"{file}: a symbolic link names the build directory {path.decode()}; it cannot be relocated")
         for name in files:
             file = Path(folder, name)
             if name.endswith(".pyc") or file.is_symlink():

@@ -26,6 +26,8 @@ os.chmod(root / "bin" / "tool", 0o751)
 os.symlink("lib", root / "lib64")
 if len(sys.argv) > 1 and sys.argv[1] == "binary":
     (root / "bin" / "blob").write_bytes(b"\0" + str(root).encode())
+if len(sys.argv) > 1 and sys.argv[1] == "absolute-link":
+    os.symlink(root / "lib", root / "lib32")
 if len(sys.argv) > 1 and sys.argv[1] == "fail":
     sys.exit(3)
 builds = pathlib.Path(os.environ["PROJECT_DIR"]) / "builds"
@@ -123,6 +125,15 @@ def test_a_binary_file_naming_the_build_directory_stops_the_build(tmp_path: Path
     error = capsys.readouterr().err
     assert code == 1 and error.count("\n") == 1
     assert error.startswith("linked_install: .venv: ") and "bin/blob: a binary file names the build directory" in error
+    assert list(cache.iterdir()) == [] and not (folder / ".venv").exists()
+
+
+def test_a_symbolic_link_into_the_build_directory_stops_the_build(tmp_path: Path, monkeypatch, capsys):
+    cache, folder = tmp_path / "cache", project(tmp_path, "a")
+    monkeypatch.chdir(folder)
+    code = main(["--cache", str(cache), "--into", ".venv", "--", sys.executable, "-c", BUILD, "absolute-link"])
+    error = capsys.readouterr().err
+    assert code == 1 and error.count("\n") == 1 and "lib32: a symbolic link names the build directory" in error
     assert list(cache.iterdir()) == [] and not (folder / ".venv").exists()
 
 
