@@ -44,7 +44,8 @@ PYTHON ?= $(firstword $(foreach python,$(PYTHON_CANDIDATES),$(shell PATH='$(HOST
 # the build below runs in an empty directory of $(MACHINE_CACHE)/installs only when no install of these requirement files,
 # this interpreter and this build command is there yet; PROJECT_DIR names this checkout). A clone's .venv and node_modules
 # are its own directories all the same, deleted with it. Measured here: a fresh clone's make setup took 12.7 to 14.0 CPU-s
-# before, and 1.4 to 2.1 linking (three clones each); preparing both, once per machine and input, 32.2 and 35.5.
+# before, and 1.4 to 6.0 linking (fourteen clones; most of it the kernel making 5,300 folders, slower as the machine's
+# session went on); preparing both, once per machine and input, 32.2 and 35.5.
 LINKED_INSTALL = $(or $(PYTHON),$(error no Python 3.11 or newer among $(PYTHON_CANDIDATES) (PATH without .venv): install one or set PYTHON=)) \
 	local_deploy/linked_install.py --cache '$(MACHINE_CACHE)/installs'
 export HOST_PATH
